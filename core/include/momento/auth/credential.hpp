@@ -1,0 +1,133 @@
+// Credentials (WIRE.md §4) and endpoint derivation (§5).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "momento/auth/expiry.hpp"
+#include "momento/auth/secret.hpp"
+
+namespace momento::auth {
+
+struct Endpoint {
+  std::string host;
+  uint16_t port = 443;
+  bool secure = true;
+  std::string address() const { return host + ":" + std::to_string(port); }  // "host:port"
+  bool operator==(const Endpoint&) const = default;
+};
+
+struct Endpoints {
+  Endpoint control;  // auth.Auth, control_client.ScsControl
+  Endpoint cache;    // cache_client.Scs, cache_client.Ping
+  Endpoint token;    // token.Token
+  bool operator==(const Endpoints&) const = default;
+};
+
+// "host" or "host:port" (default port 443). Throws InvalidArgument on an empty host or bad port.
+Endpoint parse_endpoint(std::string_view s, bool secure);
+
+// Endpoint overrides (§5.2); they replace whatever the credential implies.
+struct BaseEndpointOverride {
+  std::string base_endpoint;
+  std::string endpoint_prefix;  // optional
+  bool secure = true;
+};
+struct ExplicitEndpointsOverride {
+  std::string control, cache, token;  // each "host[:port]"
+  bool secure = true;
+};
+// One "host:port" for all three services: a local server.
+struct SingleEndpointOverride {
+  std::string address;
+  bool secure = false;
+};
+using EndpointOverride =
+    std::variant<BaseEndpointOverride, ExplicitEndpointsOverride, SingleEndpointOverride>;
+
+// Endpoints for a base endpoint E: control.E, cache.E, token.E (with optional prefix).
+Endpoints derive_endpoints(std::string_view base, std::string_view prefix = {}, bool secure = true);
+Endpoints resolve_override(const EndpointOverride& o);
+
+enum class CredentialKind { V1Envelope, V2ApiKey, LegacyJwt, SessionToken, Local };
+const char* credential_kind_name(CredentialKind kind) noexcept;  // "v1_envelope", ...
+
+// Inputs longer than this are rejected before any parsing.
+inline constexpr size_t kMaxCredentialLength = 16 * 1024;
+
+// Encodes a v1 envelope exactly as WIRE.md §4.4 (compact JSON, endpoint first, padded base64).
+std::string encode_envelope(std::string_view endpoint, std::string_view api_key);
+
+// An immutable, parsed credential. Copies are cheap enough; secrets are wiped on destruction.
+class Credential {
+ public:
+  // v1/legacy path (§4.3): v1 envelope, legacy JWT, session token (needs an override).
+  static Credential from_string(std::string_view s,
+                                const std::optional<EndpointOverride>& o = std::nullopt);
+  // Disposable tokens: same rules as from_string.
+  static Credential from_disposable_token(std::string_view s,
+                                          const std::optional<EndpointOverride>& o = std::nullopt);
+  // v2 key with a separately supplied base endpoint.
+  static Credential from_v2(std::string_view key, std::string_view endpoint,
+                            const std::optional<EndpointOverride>& o = std::nullopt);
+  // MOMENTO_API_KEY (+ MOMENTO_ENDPOINT for v2 keys), or the named variables.
+  static Credential from_environment(const std::optional<EndpointOverride>& o = std::nullopt,
+                                     const char* key_var = "MOMENTO_API_KEY",
+                                     const char* endpoint_var = "MOMENTO_ENDPOINT");
+  // A token file in the Download-JSON shape; carries the refresh token and validUntil.
+  static Credential from_file(const std::string& path,
+                              const std::optional<EndpointOverride>& o = std::nullopt);
+  // No key, all endpoints host:port, plaintext.
+  static Credential local(std::string_view host = "127.0.0.1", uint16_t port = 8080);
+
+  CredentialKind kind() const noexcept { return kind_; }
+  // What goes into `authorization` and the body fields: the inner api_key of an envelope.
+  const std::string& raw_key() const noexcept { return raw_key_.reveal(); }
+  // The original string given (for envelopes: the envelope).
+  const std::string& original() const noexcept { return original_.reveal(); }
+  // Base endpoint (envelope `endpoint`, v2 endpoint argument); empty for legacy/session/local.
+  const std::string& base_endpoint() const noexcept { return base_endpoint_; }
+  const Endpoints& endpoints() const noexcept { return endpoints_; }
+  bool endpoints_overridden() const noexcept { return overridden_; }
+  // Expiry where known (token file validUntil, or an `exp` claim of a JWT-shaped key).
+  std::optional<ExpiresAt> expires_at() const noexcept { return expires_at_; }
+  // Refresh token that came with the credential (token files), may be empty.
+  const std::string& refresh_token() const noexcept { return refresh_token_.reveal(); }
+  // A display safe for logs: kind, control endpoint and redacted key.
+  std::string redacted() const;
+
+  // Returns a copy with the endpoints replaced by the override.
+  Credential with_override(const EndpointOverride& o) const;
+
+ private:
+  Credential() = default;
+  CredentialKind kind_ = CredentialKind::Local;
+  Secret raw_key_;
+  Secret original_;
+  Secret refresh_token_;
+  std::string base_endpoint_;
+  Endpoints endpoints_;
+  bool overridden_ = false;
+  std::optional<ExpiresAt> expires_at_;
+  friend class CredentialBuilder;
+};
+
+// The Download-JSON shape {"authToken","refreshToken","validUntil"} (WIRE.md §11).
+struct TokenFile {
+  Secret auth_token;     // v1 envelope
+  Secret refresh_token;  // "" for never-expiring keys
+  ExpiresAt valid_until = ExpiresAt::never();
+};
+
+// Parses the JSON text (validUntil as number or string; 0/"0"/absent/null = never).
+TokenFile parse_token_file_json(std::string_view json);
+// Compact JSON with exactly the three members, validUntil as a decimal string.
+std::string token_file_json(const TokenFile& t);
+TokenFile read_token_file(const std::string& path);
+// Atomic replace: temp file 0600, fsync, rename, fsync directory.
+void write_token_file(const std::string& path, const TokenFile& t);
+
+}  // namespace momento::auth

@@ -1,0 +1,111 @@
+// Permission scopes (WIRE.md §7) and their mapping to permission_messages.Permissions.
+#pragma once
+
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace permission_messages { class Permissions; }
+
+namespace momento::auth {
+
+enum class CacheRole { PermitNone = 0, ReadWrite = 1, ReadOnly = 2, WriteOnly = 3 };
+enum class TopicRole { PermitNone = 0, PublishSubscribe = 1, SubscribeOnly = 2, PublishOnly = 3 };
+enum class FunctionRole { PermitNone = 0, Invoke = 1 };
+
+// Which caches an entry applies to.
+struct CacheSelector {
+  bool all = true;
+  std::string name;  // when !all
+  static CacheSelector all_caches() { return {}; }
+  static CacheSelector named(std::string n) { return {false, std::move(n)}; }
+  bool operator==(const CacheSelector&) const = default;
+};
+
+// Topics or functions: all, one name, or a name prefix.
+struct NameSelector {
+  enum class Kind { All, Name, Prefix };
+  Kind kind = Kind::All;
+  std::string value;
+  static NameSelector all() { return {}; }
+  static NameSelector named(std::string n) { return {Kind::Name, std::move(n)}; }
+  static NameSelector prefix(std::string p) { return {Kind::Prefix, std::move(p)}; }
+  bool operator==(const NameSelector&) const = default;
+};
+
+// Item restriction of a cache entry (disposable tokens only). Unset means all items.
+struct ItemSelector {
+  enum class Kind { Unset, All, Key, KeyPrefix };
+  Kind kind = Kind::Unset;
+  std::string bytes;  // key or prefix bytes
+  static ItemSelector unset() { return {}; }
+  static ItemSelector all_items() { return {Kind::All, {}}; }
+  static ItemSelector key(std::string k) { return {Kind::Key, std::move(k)}; }
+  static ItemSelector key_prefix(std::string p) { return {Kind::KeyPrefix, std::move(p)}; }
+  bool operator==(const ItemSelector&) const = default;
+};
+
+struct CachePermission {
+  CacheRole role = CacheRole::ReadWrite;
+  CacheSelector cache;
+  ItemSelector item;
+  bool operator==(const CachePermission&) const = default;
+};
+
+struct TopicPermission {
+  TopicRole role = TopicRole::PublishSubscribe;
+  CacheSelector cache;
+  NameSelector topic;
+  bool operator==(const TopicPermission&) const = default;
+};
+
+struct FunctionPermission {
+  FunctionRole role = FunctionRole::Invoke;
+  CacheSelector cache;
+  NameSelector function;
+  bool operator==(const FunctionPermission&) const = default;
+};
+
+using Permission = std::variant<CachePermission, TopicPermission, FunctionPermission>;
+
+// Maximum number of entries in an explicit scope (the service documents "up to ten").
+inline constexpr size_t kMaxPermissionEntries = 10;
+
+// What a scope is used for: API keys never carry item restrictions; disposable tokens may,
+// and can never be super-user.
+enum class ScopeUse { ApiKey, DisposableToken };
+
+class PermissionScope {
+ public:
+  static PermissionScope super_user() { return PermissionScope(true, {}); }
+  // cache ReadWrite + topic ReadWrite + function Invoke, all caches/topics/functions (JS order).
+  static PermissionScope all_data_read_write();
+  // cache ReadOnly + topic ReadOnly on everything (our extension).
+  static PermissionScope all_data_read_only();
+  static PermissionScope of(std::vector<Permission> entries) {
+    return PermissionScope(false, std::move(entries));
+  }
+
+  bool is_super_user() const noexcept { return super_user_; }
+  const std::vector<Permission>& permissions() const noexcept { return entries_; }
+  bool operator==(const PermissionScope&) const = default;
+
+ private:
+  PermissionScope(bool su, std::vector<Permission> e) : super_user_(su), entries_(std::move(e)) {}
+  bool super_user_ = false;
+  std::vector<Permission> entries_;
+};
+
+// Client-side checks (WIRE.md §7.6): throws Error(InvalidArgument) naming the problem.
+void validate_scope(const PermissionScope& scope, ScopeUse use);
+
+// Validates, then writes the Permissions message exactly as WIRE.md §7 describes.
+void scope_to_proto(const PermissionScope& scope, ScopeUse use,
+                    permission_messages::Permissions* out);
+
+// Reads a Permissions message, applying the structural checks of WIRE.md §9.3 (kind unset,
+// selector oneofs unset, empty names/keys, undefined roles): throws Error(InvalidArgument).
+// Entry-count limits are left to the caller.
+PermissionScope scope_from_proto(const permission_messages::Permissions& proto);
+
+}  // namespace momento::auth

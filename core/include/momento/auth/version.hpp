@@ -1,0 +1,6 @@
+#pragma once
+
+namespace momento::auth {
+// "MAJOR.MINOR.PATCH" of this build.
+const char* library_version() noexcept;
+}  // namespace momento::auth
