@@ -1,0 +1,170 @@
+// AuthClient over gRPC (WIRE.md §8): GenerateApiToken, RefreshApiToken, GenerateDisposableToken.
+#include "momento/auth/client.hpp"
+
+#include "auth.grpc.pb.h"
+#include "permissionmessages.pb.h"
+#include "rpc.hpp"
+#include "token.grpc.pb.h"
+
+namespace momento::auth {
+
+namespace {
+
+// Maximum token_id length in Unicode code points (WIRE.md §6, §13 #5).
+constexpr size_t kMaxTokenIdCodePoints = 64;
+
+// Counts code points of a UTF-8 string; throws InvalidArgument on malformed UTF-8.
+size_t utf8_code_points(std::string_view s) {
+  size_t count = 0;
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || i + len > s.size()) throw_invalid("token_id is not valid UTF-8");
+    for (size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80)
+        throw_invalid("token_id is not valid UTF-8");
+    i += len;
+    ++count;
+  }
+  return count;
+}
+
+// Builds the caller's result from the response fields; the raw key is wrapped as a v1 envelope.
+TokenResult make_result(const std::string& api_key, const std::string& refresh_token,
+                        const std::string& endpoint, uint64_t valid_until,
+                        const std::string& fallback_endpoint, const char* rpc) {
+  if (api_key.empty())
+    throw Error(ErrorCode::UnknownService, std::string(rpc) + ": the server returned no api_key");
+  const std::string& base = endpoint.empty() ? fallback_endpoint : endpoint;
+  if (base.empty())
+    throw Error(ErrorCode::UnknownService, std::string(rpc) + ": the server returned no endpoint");
+  TokenResult r;
+  r.api_key = Secret(encode_envelope(base, api_key));
+  r.refresh_token = Secret(refresh_token);
+  r.endpoint = base;
+  r.expires_at = ExpiresAt::from_epoch(valid_until);
+  return r;
+}
+
+}  // namespace
+
+struct AuthClient::Impl {
+  Impl(Credential c, ClientConfig cfg)
+      : credential(std::move(c)),
+        config(std::move(cfg)),
+        channels(detail::ChannelOptions{
+            config.ca_file.empty() ? std::string() : detail::read_ca_file(config.ca_file),
+            config.max_message_bytes}),
+        headers("auth") {}
+
+  Credential credential;
+  ClientConfig config;
+  detail::ChannelCache channels;
+  detail::FirstCallHeaders headers;
+
+  // Prepares a context for one Auth/Token call: deadline, authorization, first-call headers.
+  void prepare(grpc::ClientContext& ctx) {
+    detail::prepare_context(ctx, std::chrono::system_clock::now() + config.deadline,
+                            credential.raw_key());
+    headers.apply(ctx);
+  }
+};
+
+AuthClient::AuthClient(Credential credential, ClientConfig config) {
+  detail::check_deadline(config.deadline, "deadline");
+  if (config.max_message_bytes <= 0) throw_invalid("max_message_bytes must be positive");
+  impl_ = std::make_unique<Impl>(std::move(credential), std::move(config));
+}
+
+AuthClient::~AuthClient() = default;
+AuthClient::AuthClient(AuthClient&&) noexcept = default;
+AuthClient& AuthClient::operator=(AuthClient&&) noexcept = default;
+
+const Credential& AuthClient::credential() const noexcept { return impl_->credential; }
+
+TokenResult AuthClient::generate_api_key(const PermissionScope& scope,
+                                         const ExpiresIn& expires_in) {
+  ::auth::_GenerateApiTokenRequest req;
+  scope_to_proto(scope, ScopeUse::ApiKey, req.mutable_permissions());
+  if (expires_in.does_expire()) {
+    if (expires_in.valid_for_seconds() == 0) throw_invalid("expires_in must be positive");
+    req.mutable_expires()->set_valid_for_seconds(expires_in.valid_for_seconds());
+  } else {
+    req.mutable_never();
+  }
+  req.set_auth_token(impl_->credential.raw_key());
+
+  const Endpoint& ep = impl_->credential.endpoints().control;
+  auto stub = ::auth::Auth::NewStub(impl_->channels.get(ep));
+  grpc::ClientContext ctx;
+  impl_->prepare(ctx);
+  ::auth::_GenerateApiTokenResponse resp;
+  grpc::Status st = stub->GenerateApiToken(&ctx, req, &resp);
+  wipe(*req.mutable_auth_token());
+  if (!st.ok()) detail::throw_status(st, "GenerateApiToken", ep);
+  TokenResult r = make_result(resp.api_key(), resp.refresh_token(), resp.endpoint(),
+                              resp.valid_until(), impl_->credential.base_endpoint(),
+                              "GenerateApiToken");
+  wipe(*resp.mutable_api_key());
+  wipe(*resp.mutable_refresh_token());
+  return r;
+}
+
+TokenResult AuthClient::refresh_api_key(std::string_view refresh_token) {
+  if (refresh_token.empty())
+    throw_invalid("refresh token is empty; never-expiring keys have none and cannot be refreshed");
+  if (impl_->credential.kind() != CredentialKind::V1Envelope)
+    throw_invalid(std::string("only v1 API keys (envelopes) can be refreshed; this credential is ") +
+                  credential_kind_name(impl_->credential.kind()));
+
+  ::auth::_RefreshApiTokenRequest req;
+  req.set_api_key(impl_->credential.raw_key());
+  req.set_refresh_token(std::string(refresh_token));
+
+  const Endpoint& ep = impl_->credential.endpoints().control;
+  auto stub = ::auth::Auth::NewStub(impl_->channels.get(ep));
+  grpc::ClientContext ctx;
+  impl_->prepare(ctx);
+  ::auth::_RefreshApiTokenResponse resp;
+  // Exactly one attempt: a refresh token is single-use, so a blind retry could burn the family.
+  grpc::Status st = stub->RefreshApiToken(&ctx, req, &resp);
+  wipe(*req.mutable_api_key());
+  wipe(*req.mutable_refresh_token());
+  if (!st.ok()) detail::throw_status(st, "RefreshApiToken", ep);
+  TokenResult r = make_result(resp.api_key(), resp.refresh_token(), resp.endpoint(),
+                              resp.valid_until(), impl_->credential.base_endpoint(),
+                              "RefreshApiToken");
+  wipe(*resp.mutable_api_key());
+  wipe(*resp.mutable_refresh_token());
+  return r;
+}
+
+TokenResult AuthClient::generate_disposable_token(const PermissionScope& scope,
+                                                  const ExpiresIn& expires_in,
+                                                  std::string_view token_id) {
+  if (!expires_in.does_expire()) throw_invalid("disposable tokens must have an expiry");
+  if (expires_in.valid_for_seconds() == 0) throw_invalid("expires_in must be positive");
+  if (utf8_code_points(token_id) > kMaxTokenIdCodePoints)
+    throw_invalid("TokenID must be less than or equal to 64 characters.");
+
+  ::token::_GenerateDisposableTokenRequest req;
+  scope_to_proto(scope, ScopeUse::DisposableToken, req.mutable_permissions());
+  req.mutable_expires()->set_valid_for_seconds(expires_in.valid_for_seconds());
+  req.set_auth_token(impl_->credential.raw_key());
+  if (!token_id.empty()) req.set_token_id(std::string(token_id));
+
+  const Endpoint& ep = impl_->credential.endpoints().token;
+  auto stub = ::token::Token::NewStub(impl_->channels.get(ep));
+  grpc::ClientContext ctx;
+  impl_->prepare(ctx);
+  ::token::_GenerateDisposableTokenResponse resp;
+  grpc::Status st = stub->GenerateDisposableToken(&ctx, req, &resp);
+  wipe(*req.mutable_auth_token());
+  if (!st.ok()) detail::throw_status(st, "GenerateDisposableToken", ep);
+  TokenResult r = make_result(resp.api_key(), std::string(), resp.endpoint(), resp.valid_until(),
+                              impl_->credential.base_endpoint(), "GenerateDisposableToken");
+  wipe(*resp.mutable_api_key());
+  return r;
+}
+
+}  // namespace momento::auth

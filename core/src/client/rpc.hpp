@@ -1,0 +1,76 @@
+// Internal helpers shared by AuthClient and DataClient: channels, request metadata, status mapping.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "momento/auth/credential.hpp"
+#include "momento/auth/error.hpp"
+
+namespace momento::auth::detail {
+
+// Channel settings common to every client.
+struct ChannelOptions {
+  std::string ca_pem;  // PEM roots; empty = system roots
+  int max_message_bytes = 4 * 1024 * 1024;
+};
+
+// Reads a PEM bundle for TLS roots; throws InvalidArgument naming the file when unreadable.
+std::string read_ca_file(const std::string& path);
+
+// "host:port" as a gRPC target (IPv6 literals get brackets).
+std::string grpc_target(const Endpoint& e);
+
+// One long-lived channel per distinct endpoint, created on first use. Thread-safe.
+class ChannelCache {
+ public:
+  explicit ChannelCache(ChannelOptions options) : options_(std::move(options)) {}
+  std::shared_ptr<grpc::Channel> get(const Endpoint& e);
+
+ private:
+  ChannelOptions options_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<grpc::Channel>> channels_;
+};
+
+// `cpp:<client>:<library version>` (WIRE.md §3.1).
+std::string agent_header(std::string_view client);
+// `cpp:<compiler>-<version>`, e.g. `cpp:gcc-12.2.0`.
+std::string runtime_version_header();
+
+// Sends `agent` and `runtime-version` on the first call only (WIRE.md §3.2).
+class FirstCallHeaders {
+ public:
+  explicit FirstCallHeaders(std::string client) : agent_(agent_header(client)) {}
+  void apply(grpc::ClientContext& ctx) {
+    if (!sent_.exchange(true)) {
+      ctx.AddMetadata("agent", agent_);
+      ctx.AddMetadata("runtime-version", runtime_version_header());
+    }
+  }
+
+ private:
+  std::string agent_;
+  std::atomic<bool> sent_{false};
+};
+
+// Sets the deadline and the `authorization` header (raw key, no prefix).
+void prepare_context(grpc::ClientContext& ctx, std::chrono::system_clock::time_point deadline,
+                     const std::string& raw_key);
+
+// Maps a failed status to Error (WIRE.md §10.1), keeping the server's message.
+// `what` names the call, e.g. "GenerateApiToken"; it must never contain a secret.
+[[noreturn]] void throw_status(const grpc::Status& status, std::string_view what,
+                               const Endpoint& endpoint);
+
+// Validates a per-call deadline given by the caller.
+void check_deadline(std::chrono::milliseconds d, const char* name);
+
+}  // namespace momento::auth::detail
