@@ -1,0 +1,75 @@
+// The momento-auth subcommands as plain functions: options in, text out, exit code back.
+// They throw momento::auth::Error; run() turns it into a message and an exit code.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "momento/auth/credential.hpp"
+
+namespace momento::cli {
+
+struct GlobalOptions {
+  std::string key;       // --key
+  std::string key_file;  // --key-file
+  std::string endpoint;  // --endpoint HOST:PORT
+  bool insecure = false;
+  std::optional<std::chrono::milliseconds> timeout;
+  bool json = false;
+};
+
+// Where the output goes; stdout carries results, stderr carries notes and errors.
+struct Io {
+  std::ostream& out;
+  std::ostream& err;
+  bool out_is_terminal = false;
+};
+
+// Endpoint override implied by --endpoint/--insecure for a credential (nullopt: none).
+std::optional<auth::EndpointOverride> endpoint_override(const GlobalOptions& g,
+                                                        const std::string& base_endpoint);
+
+// A key given as text (v1 envelope, legacy JWT, session token; v2 with MOMENTO_ENDPOINT),
+// with the global endpoint options applied.
+auth::Credential credential_from_text(const GlobalOptions& g, std::string_view text);
+// A file holding either the Download-JSON shape or the bare key.
+auth::Credential credential_from_path(const GlobalOptions& g, const std::string& path);
+// --key, --key-file or MOMENTO_API_KEY, in that order. Throws InvalidArgument when none.
+auth::Credential global_credential(const GlobalOptions& g);
+
+struct GenerateOptions {
+  std::string scope;
+  std::string expires_in;
+  std::string out_file;
+  bool force = false;
+};
+int cmd_generate(const GlobalOptions& g, const GenerateOptions& o, Io io);
+
+struct RefreshOptions {
+  std::string file;
+};
+int cmd_refresh(const GlobalOptions& g, const RefreshOptions& o, Io io);
+
+struct InspectOptions {
+  std::string target;  // KEY or FILE; empty = the global key
+};
+int cmd_inspect(const GlobalOptions& g, const InspectOptions& o, Io io);
+
+struct CacheOptions {
+  std::string cache;  // --cache or positional cache name
+  std::string key;
+  std::string value;
+  std::string ttl = "60s";
+};
+int cmd_create_cache(const GlobalOptions& g, const CacheOptions& o, Io io);
+int cmd_delete_cache(const GlobalOptions& g, const CacheOptions& o, Io io);
+int cmd_flush_cache(const GlobalOptions& g, const CacheOptions& o, Io io);
+int cmd_list_caches(const GlobalOptions& g, const CacheOptions& o, Io io);
+int cmd_set(const GlobalOptions& g, const CacheOptions& o, Io io);
+int cmd_get(const GlobalOptions& g, const CacheOptions& o, Io io);
+int cmd_delete_key(const GlobalOptions& g, const CacheOptions& o, Io io);
+int cmd_ping(const GlobalOptions& g, const CacheOptions& o, Io io);
+
+}  // namespace momento::cli
