@@ -1,0 +1,286 @@
+// Credential parsing (WIRE.md §4): format detection, envelopes, JWT-shaped keys.
+#include "momento/auth/credential.hpp"
+
+#include <cstdlib>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "../util/encoding.hpp"
+#include "../util/jwt.hpp"
+#include "momento/auth/error.hpp"
+
+namespace momento::auth {
+
+// Builds Credential values; the only code with access to its private state.
+class CredentialBuilder {
+ public:
+  static Credential make(CredentialKind kind, std::string_view raw, std::string_view original,
+                         std::string base, Endpoints endpoints,
+                         std::optional<ExpiresAt> expires) {
+    Credential c;
+    c.kind_ = kind;
+    c.raw_key_ = Secret(std::string(raw));
+    c.original_ = Secret(std::string(original));
+    c.base_endpoint_ = std::move(base);
+    c.endpoints_ = std::move(endpoints);
+    c.expires_at_ = expires;
+    return c;
+  }
+  static void set_override(Credential& c, const std::optional<EndpointOverride>& o) {
+    if (!o) return;
+    c.endpoints_ = resolve_override(*o);
+    c.overridden_ = true;
+  }
+  static void set_overridden(Credential& c, bool v) { c.overridden_ = v; }
+  static void set_file_fields(Credential& c, const TokenFile& t) {
+    c.refresh_token_ = t.refresh_token;
+    // validUntil from the file is authoritative when it says the key expires; otherwise fall
+    // back to what the key itself carries, and finally to "never".
+    if (t.valid_until.does_expire()) {
+      c.expires_at_ = t.valid_until;
+    } else if (!c.expires_at_) {
+      c.expires_at_ = ExpiresAt::never();
+    }
+  }
+};
+
+namespace {
+
+constexpr const char* kEnvelopeError = "failed to parse token: ";
+
+// Length and encoding checks common to every entry point; returns the trimmed text.
+std::string_view precheck(std::string_view s, const char* what) {
+  if (s.size() > kMaxCredentialLength) {
+    throw_invalid(std::string(what) + " is too long (" + std::to_string(s.size()) +
+                  " bytes; the limit is " + std::to_string(kMaxCredentialLength) + ")");
+  }
+  if (!detail::is_valid_utf8(s)) throw_invalid(std::string(what) + " is not valid UTF-8");
+  return detail::trim_ascii_whitespace(s);
+}
+
+std::optional<ExpiresAt> expiry_of_jwt(std::string_view s) {
+  auto jwt = detail::decode_jwt_unverified(s);
+  if (!jwt) return std::nullopt;
+  auto exp = detail::exp_claim(jwt->payload);
+  if (!exp) return std::nullopt;
+  return ExpiresAt::from_epoch(*exp);
+}
+
+bool is_v2_payload(const nlohmann::json& payload) {
+  auto t = detail::string_claim(payload, "t");
+  return t && *t == "g";
+}
+
+// Wipes the string members of a parsed JSON document that held secrets.
+void wipe_json_strings(nlohmann::json& j) {
+  if (j.is_string()) {
+    wipe(j.get_ref<std::string&>());
+  } else if (j.is_structured()) {
+    for (auto& v : j) wipe_json_strings(v);
+  }
+}
+
+struct EnvelopeFields {
+  Secret api_key;
+  std::string endpoint;
+};
+
+EnvelopeFields decode_envelope(std::string_view text) {
+  auto bytes = detail::base64_decode(text);
+  if (!bytes) throw_invalid(std::string(kEnvelopeError) + "invalid base64");
+  Secret decoded(std::move(*bytes));
+  if (!detail::is_valid_utf8(decoded.reveal())) {
+    throw_invalid(std::string(kEnvelopeError) + "decoded envelope is not UTF-8 text");
+  }
+  // Exceptions off: parser messages may quote the (secret) input.
+  nlohmann::json j = nlohmann::json::parse(decoded.reveal(), nullptr, false);
+  if (j.is_discarded()) throw_invalid(std::string(kEnvelopeError) + "decoded envelope is not JSON");
+  struct Wiper {
+    nlohmann::json& j;
+    ~Wiper() { wipe_json_strings(j); }
+  } wiper{j};
+  if (!j.is_object()) throw_invalid(std::string(kEnvelopeError) + "envelope JSON is not an object");
+  auto ep = j.find("endpoint");
+  if (ep == j.end()) throw_invalid(std::string(kEnvelopeError) + "envelope has no \"endpoint\" member");
+  if (!ep->is_string()) throw_invalid(std::string(kEnvelopeError) + "envelope \"endpoint\" is not a string");
+  if (ep->get_ref<const std::string&>().empty()) {
+    throw_invalid(std::string(kEnvelopeError) + "envelope \"endpoint\" is empty");
+  }
+  auto key = j.find("api_key");
+  if (key == j.end()) throw_invalid(std::string(kEnvelopeError) + "envelope has no \"api_key\" member");
+  if (!key->is_string()) throw_invalid(std::string(kEnvelopeError) + "envelope \"api_key\" is not a string");
+  if (key->get_ref<const std::string&>().empty()) {
+    throw_invalid(std::string(kEnvelopeError) + "envelope \"api_key\" is empty");
+  }
+  return EnvelopeFields{Secret(key->get<std::string>()), ep->get<std::string>()};
+}
+
+Credential parse_v1_or_legacy(std::string_view input, const std::optional<EndpointOverride>& o,
+                              const char* v2_message) {
+  std::string_view s = precheck(input, "credential string");
+  if (s.empty()) throw_invalid("credential string cannot be empty");
+
+  if (detail::is_strict_base64(s)) {
+    EnvelopeFields f = decode_envelope(s);
+    Endpoints eps;
+    try {
+      eps = derive_endpoints(f.endpoint);
+    } catch (const Error& e) {
+      throw_invalid(std::string(kEnvelopeError) + "envelope endpoint is invalid: " + e.what());
+    }
+    Credential c = CredentialBuilder::make(CredentialKind::V1Envelope, f.api_key.reveal(), s,
+                                           f.endpoint, std::move(eps),
+                                           expiry_of_jwt(f.api_key.reveal()));
+    CredentialBuilder::set_override(c, o);
+    return c;
+  }
+
+  auto jwt = detail::decode_jwt_unverified(s);
+  if (!jwt) {
+    throw_invalid("could not parse token: it is neither a base64 v1 envelope nor a JWT");
+  }
+  if (is_v2_payload(jwt->payload)) throw_invalid(v2_message);
+
+  std::optional<ExpiresAt> exp;
+  if (auto e = detail::exp_claim(jwt->payload)) exp = ExpiresAt::from_epoch(*e);
+  auto cp = detail::string_claim(jwt->payload, "cp");
+  auto c = detail::string_claim(jwt->payload, "c");
+  bool legacy = cp && !cp->empty() && c && !c->empty();
+  if (!legacy) {
+    if (!o) {
+      throw_invalid(
+          "Malformed token; unable to determine control endpoint (a session token needs "
+          "endpoint overrides)");
+    }
+    Credential cred = CredentialBuilder::make(CredentialKind::SessionToken, s, s, "", {}, exp);
+    CredentialBuilder::set_override(cred, o);
+    return cred;
+  }
+  Endpoints eps;
+  try {
+    Endpoint control = parse_endpoint(*cp, true);
+    Endpoint cache = parse_endpoint(*c, true);
+    eps = Endpoints{control, cache, cache};  // token host = claim c (WIRE.md §4.7 decision)
+  } catch (const Error& e) {
+    throw_invalid(std::string("legacy token has an invalid endpoint claim: ") + e.what());
+  }
+  Credential cred = CredentialBuilder::make(CredentialKind::LegacyJwt, s, s, "", std::move(eps), exp);
+  CredentialBuilder::set_override(cred, o);
+  return cred;
+}
+
+}  // namespace
+
+std::string encode_envelope(std::string_view endpoint, std::string_view api_key) {
+  if (endpoint.empty()) throw_invalid("envelope endpoint cannot be empty");
+  if (api_key.empty()) throw_invalid("envelope api_key cannot be empty");
+  if (!detail::is_valid_utf8(endpoint)) throw_invalid("envelope endpoint is not valid UTF-8");
+  if (!detail::is_valid_utf8(api_key)) throw_invalid("envelope api_key is not valid UTF-8");
+  // ordered_json keeps endpoint first; dump() is compact, escapes only '"', '\\' and control
+  // characters (RFC 8259) and leaves '/' and non-ASCII UTF-8 as they are.
+  nlohmann::ordered_json j;
+  j["endpoint"] = std::string(endpoint);
+  j["api_key"] = std::string(api_key);
+  std::string text = j.dump();
+  wipe(j["api_key"].get_ref<std::string&>());
+  std::string out = detail::base64_encode(text);
+  wipe(text);
+  return out;
+}
+
+Credential Credential::from_string(std::string_view s, const std::optional<EndpointOverride>& o) {
+  return parse_v1_or_legacy(
+      s, o, "received a v2 API key on the v1/legacy path; use the v2 entry point with its endpoint");
+}
+
+Credential Credential::from_disposable_token(std::string_view s,
+                                             const std::optional<EndpointOverride>& o) {
+  return parse_v1_or_legacy(s, o,
+                            "received a v2 API key where a disposable token (v1 envelope) was "
+                            "expected");
+}
+
+Credential Credential::from_v2(std::string_view key, std::string_view endpoint,
+                               const std::optional<EndpointOverride>& o) {
+  std::string_view k = precheck(key, "API key");
+  if (k.empty()) throw_invalid("API key cannot be an empty string");
+  std::string_view e = precheck(endpoint, "endpoint");
+  if (e.empty()) throw_invalid("Endpoint cannot be an empty string");
+  auto jwt = detail::decode_jwt_unverified(k);
+  if (!jwt || !is_v2_payload(jwt->payload)) {
+    throw_invalid("invalid v2 API key: expected a JWT with claim t == \"g\"");
+  }
+  std::optional<ExpiresAt> exp;
+  if (auto x = detail::exp_claim(jwt->payload)) exp = ExpiresAt::from_epoch(*x);
+  Credential c = CredentialBuilder::make(CredentialKind::V2ApiKey, k, k, std::string(e),
+                                         derive_endpoints(e), exp);
+  CredentialBuilder::set_override(c, o);
+  return c;
+}
+
+Credential Credential::from_environment(const std::optional<EndpointOverride>& o,
+                                        const char* key_var, const char* endpoint_var) {
+  if (key_var == nullptr || *key_var == '\0') throw_invalid("environment variable name cannot be empty");
+  const char* key = std::getenv(key_var);
+  if (key == nullptr) throw_invalid(std::string("environment variable ") + key_var + " must be set");
+  std::string_view k = key;
+  const char* endpoint = (endpoint_var && *endpoint_var) ? std::getenv(endpoint_var) : nullptr;
+  bool v2 = false;
+  if (k.size() <= kMaxCredentialLength && detail::is_valid_utf8(k)) {
+    auto jwt = detail::decode_jwt_unverified(detail::trim_ascii_whitespace(k));
+    v2 = jwt && is_v2_payload(jwt->payload);
+  }
+  if (v2) {
+    if (endpoint == nullptr) {
+      throw_invalid(std::string("environment variable ") + key_var + " holds a v2 API key; " +
+                    (endpoint_var && *endpoint_var ? endpoint_var : "the endpoint variable") +
+                    " must be set to its endpoint");
+    }
+    return from_v2(k, endpoint, o);
+  }
+  return from_string(k, o);
+}
+
+Credential Credential::from_file(const std::string& path, const std::optional<EndpointOverride>& o) {
+  TokenFile t = read_token_file(path);
+  Credential c = [&] {
+    try {
+      return from_string(t.auth_token.reveal(), o);
+    } catch (const Error& e) {
+      throw Error(e.code(), "token file '" + path + "': authToken: " + e.what());
+    }
+  }();
+  CredentialBuilder::set_file_fields(c, t);
+  return c;
+}
+
+Credential Credential::local(std::string_view host, uint16_t port) {
+  if (host.empty()) throw_invalid("local endpoint host cannot be empty");
+  if (port == 0) throw_invalid("local endpoint port cannot be 0");
+  Endpoint e = parse_endpoint(std::string(host) + ":" + std::to_string(port), false);
+  if (e.port != port) throw_invalid("local endpoint host must not contain a port");
+  Credential c = CredentialBuilder::make(CredentialKind::Local, "", "", "", Endpoints{e, e, e},
+                                         std::nullopt);
+  CredentialBuilder::set_overridden(c, true);  // routing is explicit, like an override
+  return c;
+}
+
+std::string Credential::redacted() const {
+  const Endpoint& ctl = endpoints_.control;
+  std::string out = credential_kind_name(kind_);
+  out += " control=";
+  out += ctl.host.empty() ? std::string("<none>") : ctl.address();
+  out += ctl.secure ? " (tls)" : " (plaintext)";
+  out += " key=";
+  out += redact(raw_key_.reveal());
+  return out;
+}
+
+Credential Credential::with_override(const EndpointOverride& o) const {
+  Credential c = *this;
+  CredentialBuilder::set_override(c, o);
+  return c;
+}
+
+}  // namespace momento::auth

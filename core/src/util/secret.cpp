@@ -1,0 +1,62 @@
+// Secret handling: wiping, redacted display, constant-time comparison (all via OpenSSL).
+#include "momento/auth/secret.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <cstdio>
+#include <memory>
+
+namespace momento::auth {
+
+void wipe(std::string& s) noexcept {
+  // Grow to the full capacity (no reallocation) so bytes left over from earlier, longer
+  // contents are cleansed too.
+  try {
+    s.resize(s.capacity());
+  } catch (...) {
+  }
+  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+  s.clear();
+}
+
+namespace {
+
+// First 8 hex digits of SHA-256(data); "????????" if the digest is unavailable.
+std::string short_fingerprint(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr) != 1 || len < 4) {
+    return "????????";
+  }
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%02x%02x%02x%02x", digest[0], digest[1], digest[2], digest[3]);
+  return std::string(hex, 8);
+}
+
+}  // namespace
+
+std::string redact(std::string_view secret) {
+  if (secret.empty()) return "<empty>";
+  // Show at most 4 bytes, and never more than half of a short secret.
+  size_t shown = std::min<size_t>(4, secret.size() / 2);
+  // Do not cut a UTF-8 sequence in the middle.
+  while (shown > 0 && (static_cast<unsigned char>(secret[shown]) & 0xC0) == 0x80) --shown;
+  std::string out;
+  out.reserve(shown + 16);
+  for (size_t i = 0; i < shown; ++i) {
+    unsigned char c = static_cast<unsigned char>(secret[i]);
+    out.push_back((c < 0x20 || c == 0x7F) ? '?' : static_cast<char>(c));
+  }
+  out += "\xE2\x80\xA6#";  // U+2026 HORIZONTAL ELLIPSIS
+  out += short_fingerprint(secret);
+  return out;
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  if (a.empty()) return true;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace momento::auth
