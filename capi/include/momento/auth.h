@@ -1,0 +1,406 @@
+/*
+ * momento/auth.h - the stable C ABI of libmomento_auth (ABI version 1).
+ *
+ * C99, depends on <stddef.h> and <stdint.h> only. Conventions (docs/c-api.md):
+ *  - Fallible calls return momento_status_t (MOMENTO_OK = 0, negative codes otherwise) and take a
+ *    last `momento_error_t **err` (NULL allowed). On failure *err receives a new error object that
+ *    the caller frees with momento_error_free(); on success *err is not touched.
+ *  - Out-parameters come first and are left untouched when a call fails.
+ *  - Free functions return void and accept NULL.
+ *  - Input strings are NUL-terminated UTF-8, borrowed for the duration of the call.
+ *  - `const char *` getters return borrowed pointers valid while the parent handle lives.
+ *    Owned strings (char ** out-parameters) are released with momento_free().
+ *  - Enumerations are passed as int32_t; out-of-range values are rejected with
+ *    MOMENTO_ERR_INVALID_ARGUMENT.
+ */
+#ifndef MOMENTO_AUTH_H
+#define MOMENTO_AUTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MOMENTO_AUTH_VERSION_MAJOR 0
+#define MOMENTO_AUTH_VERSION_MINOR 1
+#define MOMENTO_AUTH_VERSION_PATCH 0
+#define MOMENTO_AUTH_VERSION_STRING "0.1.0"
+/* MAJOR * 10000 + MINOR * 100 + PATCH */
+#define MOMENTO_AUTH_VERSION_NUMBER 100
+/* Bumped only on incompatible changes; equals the SONAME number (libmomento_auth.so.1). */
+#define MOMENTO_AUTH_ABI_VERSION 1
+
+#ifndef MOMENTO_API
+#if defined(_WIN32)
+#define MOMENTO_API
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#define MOMENTO_API __attribute__((visibility("default")))
+#else
+#define MOMENTO_API
+#endif
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------------------------ */
+/* Status codes: the canonical error codes of WIRE.md section 10.1, as fixed negative values.  */
+
+typedef int32_t momento_status_t;
+
+enum momento_status_code {
+  MOMENTO_OK = 0,
+  MOMENTO_ERR_INVALID_ARGUMENT = -1,         /* INVALID_ARGUMENT_ERROR */
+  MOMENTO_ERR_AUTHENTICATION = -2,           /* AUTHENTICATION_ERROR */
+  MOMENTO_ERR_PERMISSION = -3,               /* PERMISSION_ERROR */
+  MOMENTO_ERR_NOT_FOUND = -4,                /* NOT_FOUND_ERROR */
+  MOMENTO_ERR_ALREADY_EXISTS = -5,           /* ALREADY_EXISTS_ERROR */
+  MOMENTO_ERR_LIMIT_EXCEEDED = -6,           /* LIMIT_EXCEEDED_ERROR */
+  MOMENTO_ERR_FAILED_PRECONDITION = -7,      /* FAILED_PRECONDITION_ERROR */
+  MOMENTO_ERR_CANCELLED = -8,                /* CANCELLED_ERROR */
+  MOMENTO_ERR_TIMEOUT = -9,                  /* TIMEOUT_ERROR */
+  MOMENTO_ERR_SERVER_UNAVAILABLE = -10,      /* SERVER_UNAVAILABLE */
+  MOMENTO_ERR_INTERNAL_SERVER = -11,         /* INTERNAL_SERVER_ERROR */
+  MOMENTO_ERR_UNKNOWN_SERVICE = -12,         /* UNKNOWN_SERVICE_ERROR */
+  MOMENTO_ERR_BAD_REQUEST = -13,             /* BAD_REQUEST_ERROR */
+  MOMENTO_ERR_CONNECTION = -14,              /* CONNECTION_ERROR */
+  MOMENTO_ERR_CLIENT_RESOURCE_EXHAUSTED = -15, /* CLIENT_RESOURCE_EXHAUSTED (also out of memory) */
+  MOMENTO_ERR_UNKNOWN = -16                  /* UNKNOWN_ERROR */
+};
+
+/* The canonical name of a status ("OK", "PERMISSION_ERROR", ...); "UNRECOGNIZED_STATUS" for a
+ * value outside the table. Never NULL; the string is static. */
+MOMENTO_API const char *momento_status_str(momento_status_t status);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Error objects. One belongs to one call; not shared between threads without synchronisation. */
+
+typedef struct momento_error momento_error_t;
+
+/* The status code (a MOMENTO_ERR_* value); MOMENTO_ERR_INVALID_ARGUMENT for a NULL error. */
+MOMENTO_API momento_status_t momento_error_code(const momento_error_t *error);
+/* Human-readable message (never contains a secret); "" for a NULL error. */
+MOMENTO_API const char *momento_error_message(const momento_error_t *error);
+/* The gRPC status number when an RPC was made, otherwise -1 (also -1 for a NULL error). */
+MOMENTO_API int32_t momento_error_grpc_status(const momento_error_t *error);
+/* 1 when the same call may succeed later (transient failure), 0 otherwise or for NULL. */
+MOMENTO_API int32_t momento_error_retryable(const momento_error_t *error);
+MOMENTO_API void momento_error_free(momento_error_t *error);
+
+/* Releases an owned string returned by this library; wipes its bytes first. Accepts NULL. */
+MOMENTO_API void momento_free(char *str);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Versions. */
+
+/* "MAJOR.MINOR.PATCH" of the loaded library (static string). */
+MOMENTO_API const char *momento_version_string(void);
+/* MAJOR * 10000 + MINOR * 100 + PATCH of the loaded library. */
+MOMENTO_API uint32_t momento_version_number(void);
+/* ABI version of the loaded library; compare with MOMENTO_AUTH_ABI_VERSION at load time. */
+MOMENTO_API uint32_t momento_abi_version(void);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Logging. The library never prints; it reports through one optional process-wide callback.
+ * Secrets never appear in messages. The callback runs on the thread making the library call
+ * (or a library thread), never inside momento_log_set_callback(). */
+
+enum momento_log_level {
+  MOMENTO_LOG_DEBUG = 0,
+  MOMENTO_LOG_INFO = 1,
+  MOMENTO_LOG_WARN = 2,
+  MOMENTO_LOG_ERROR = 3
+};
+
+typedef void (*momento_log_fn)(int32_t level, const char *message, void *user_data);
+typedef void (*momento_destroy_fn)(void *user_data);
+
+/* Installs `fn` for messages at or above `min_level`, replacing any previous callback; fn = NULL
+ * removes it. When this returns, the previous callback is no longer running and will not be
+ * called again, and its destroy notifier (if any) has run. Calling it from inside a log callback
+ * fails with MOMENTO_ERR_FAILED_PRECONDITION. On failure the new user_data is not destroyed. */
+MOMENTO_API momento_status_t momento_log_set_callback(int32_t min_level, momento_log_fn fn,
+                                                      void *user_data, momento_destroy_fn destroy,
+                                                      momento_error_t **err);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Endpoint overrides (WIRE.md section 5.2). Immutable once created; safe to share. */
+
+typedef struct momento_endpoint_override momento_endpoint_override_t;
+
+/* control.<base>, cache.<base>, token.<base>, each with the optional prefix (NULL = none). */
+MOMENTO_API momento_status_t momento_endpoint_override_base(momento_endpoint_override_t **out,
+                                                            const char *base_endpoint,
+                                                            const char *endpoint_prefix,
+                                                            int32_t secure, momento_error_t **err);
+/* Three explicit "host[:port]" endpoints. */
+MOMENTO_API momento_status_t momento_endpoint_override_explicit(momento_endpoint_override_t **out,
+                                                                const char *control,
+                                                                const char *cache,
+                                                                const char *token, int32_t secure,
+                                                                momento_error_t **err);
+/* One "host:port" for all three services (a local server). */
+MOMENTO_API momento_status_t momento_endpoint_override_single(momento_endpoint_override_t **out,
+                                                              const char *host_port,
+                                                              int32_t secure,
+                                                              momento_error_t **err);
+MOMENTO_API void momento_endpoint_override_free(momento_endpoint_override_t *override_);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Credentials (WIRE.md section 4). Immutable; safe to share between threads. */
+
+typedef struct momento_credential momento_credential_t;
+
+enum momento_credential_kind {
+  MOMENTO_CREDENTIAL_V1_ENVELOPE = 1,
+  MOMENTO_CREDENTIAL_V2_API_KEY = 2,
+  MOMENTO_CREDENTIAL_LEGACY_JWT = 3,
+  MOMENTO_CREDENTIAL_SESSION_TOKEN = 4,
+  MOMENTO_CREDENTIAL_LOCAL = 5
+};
+
+enum momento_service {
+  MOMENTO_SERVICE_CONTROL = 0, /* auth.Auth, control_client.ScsControl */
+  MOMENTO_SERVICE_CACHE = 1,   /* cache_client.Scs, cache_client.Ping */
+  MOMENTO_SERVICE_TOKEN = 2    /* token.Token */
+};
+
+enum momento_expiry_state {
+  MOMENTO_EXPIRY_UNKNOWN = 0, /* the credential carries no expiry information */
+  MOMENTO_EXPIRY_NEVER = 1,
+  MOMENTO_EXPIRY_AT = 2       /* expires at the given epoch second */
+};
+
+/* `override_` may be NULL (endpoints come from the credential) in every constructor below. */
+
+/* v1 envelope, legacy JWT, or session token (the latter needs an override). */
+MOMENTO_API momento_status_t momento_credential_from_string(
+    momento_credential_t **out, const char *credential,
+    const momento_endpoint_override_t *override_, momento_error_t **err);
+/* A disposable token (a v1 envelope). */
+MOMENTO_API momento_status_t momento_credential_from_disposable_token(
+    momento_credential_t **out, const char *token, const momento_endpoint_override_t *override_,
+    momento_error_t **err);
+/* A v2 API key with its base endpoint. */
+MOMENTO_API momento_status_t momento_credential_from_v2(momento_credential_t **out,
+                                                        const char *api_key,
+                                                        const char *endpoint,
+                                                        const momento_endpoint_override_t *override_,
+                                                        momento_error_t **err);
+/* From environment variables; NULL names mean MOMENTO_API_KEY and MOMENTO_ENDPOINT. */
+MOMENTO_API momento_status_t momento_credential_from_env(momento_credential_t **out,
+                                                         const char *key_var,
+                                                         const char *endpoint_var,
+                                                         const momento_endpoint_override_t *override_,
+                                                         momento_error_t **err);
+/* A token file in the Download-JSON shape ({"authToken","refreshToken","validUntil"}). */
+MOMENTO_API momento_status_t momento_credential_from_file(momento_credential_t **out,
+                                                          const char *path,
+                                                          const momento_endpoint_override_t *override_,
+                                                          momento_error_t **err);
+/* No key; all endpoints host:port, plaintext. host NULL = "127.0.0.1"; port 0 = 8080. */
+MOMENTO_API momento_status_t momento_credential_local(momento_credential_t **out, const char *host,
+                                                      uint16_t port, momento_error_t **err);
+MOMENTO_API void momento_credential_free(momento_credential_t *credential);
+
+/* A MOMENTO_CREDENTIAL_* value; 0 for NULL. */
+MOMENTO_API int32_t momento_credential_kind(const momento_credential_t *credential);
+/* "v1_envelope", "v2_api_key", "legacy_jwt", "session_token", "local"; NULL if out of range. */
+MOMENTO_API const char *momento_credential_kind_name(int32_t kind);
+/* Host (borrowed), port and TLS flag of one service endpoint. */
+MOMENTO_API momento_status_t momento_credential_endpoint(const char **host, uint16_t *port,
+                                                         int32_t *secure,
+                                                         const momento_credential_t *credential,
+                                                         int32_t service, momento_error_t **err);
+/* Base endpoint (borrowed; "" for legacy, session and local credentials or NULL input). */
+MOMENTO_API const char *momento_credential_base_endpoint(const momento_credential_t *credential);
+/* 1 when an override replaced the endpoints, else 0. */
+MOMENTO_API int32_t momento_credential_endpoints_overridden(const momento_credential_t *credential);
+/* Expiry where known: *state = MOMENTO_EXPIRY_*, *epoch_seconds = expiry (0 unless _AT). */
+MOMENTO_API momento_status_t momento_credential_expiry(int32_t *state, uint64_t *epoch_seconds,
+                                                       const momento_credential_t *credential,
+                                                       momento_error_t **err);
+/* A display safe for logs: kind, control endpoint and a redacted key (borrowed; "" for NULL). */
+MOMENTO_API const char *momento_credential_redacted(const momento_credential_t *credential);
+/* The refresh token that came with a token file (borrowed secret; "" when none or NULL). */
+MOMENTO_API const char *momento_credential_refresh_token(const momento_credential_t *credential);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Lifetimes (ExpiresIn). Immutable; safe to share. */
+
+typedef struct momento_expires_in momento_expires_in_t;
+
+enum momento_expires_unit {
+  MOMENTO_EXPIRES_NEVER = 0,   /* amount must be 0 */
+  MOMENTO_EXPIRES_SECONDS = 1,
+  MOMENTO_EXPIRES_MINUTES = 2,
+  MOMENTO_EXPIRES_HOURS = 3,
+  MOMENTO_EXPIRES_DAYS = 4,
+  MOMENTO_EXPIRES_AT_EPOCH = 5 /* amount = absolute epoch second in the future */
+};
+
+/* amount must be positive and the lifetime must fit in 32 bits of seconds. */
+MOMENTO_API momento_status_t momento_expires_in_new(momento_expires_in_t **out, int32_t unit,
+                                                    int64_t amount, momento_error_t **err);
+MOMENTO_API void momento_expires_in_free(momento_expires_in_t *expires_in);
+/* 1 if the lifetime is finite, 0 for never (or NULL). */
+MOMENTO_API int32_t momento_expires_in_does_expire(const momento_expires_in_t *expires_in);
+/* Lifetime in seconds; 0 for never (or NULL). */
+MOMENTO_API uint32_t momento_expires_in_seconds(const momento_expires_in_t *expires_in);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Permission scopes (WIRE.md section 7). A scope is mutable while being built: one thread may
+ * modify it at a time; any number may read it (pass it to a client) while nobody modifies it. */
+
+typedef struct momento_scope momento_scope_t;
+
+enum momento_predefined_scope {
+  MOMENTO_SCOPE_SUPER_USER = 1,
+  MOMENTO_SCOPE_ALL_DATA_READ_WRITE = 2,
+  MOMENTO_SCOPE_ALL_DATA_READ_ONLY = 3
+};
+
+enum momento_cache_role {
+  MOMENTO_CACHE_PERMIT_NONE = 0,
+  MOMENTO_CACHE_READ_WRITE = 1,
+  MOMENTO_CACHE_READ_ONLY = 2,
+  MOMENTO_CACHE_WRITE_ONLY = 3
+};
+
+enum momento_topic_role {
+  MOMENTO_TOPIC_PERMIT_NONE = 0,
+  MOMENTO_TOPIC_PUBLISH_SUBSCRIBE = 1,
+  MOMENTO_TOPIC_SUBSCRIBE_ONLY = 2,
+  MOMENTO_TOPIC_PUBLISH_ONLY = 3
+};
+
+enum momento_function_role {
+  MOMENTO_FUNCTION_PERMIT_NONE = 0,
+  MOMENTO_FUNCTION_INVOKE = 1
+};
+
+/* How a topic or function is selected. */
+enum momento_name_select {
+  MOMENTO_SELECT_ALL = 0,   /* name must be NULL */
+  MOMENTO_SELECT_NAME = 1,
+  MOMENTO_SELECT_PREFIX = 2
+};
+
+/* Item restriction of a cache entry (disposable tokens only). */
+enum momento_item_select {
+  MOMENTO_ITEMS_ALL = 1,       /* explicit "all items"; item must be NULL and item_len 0 */
+  MOMENTO_ITEMS_KEY = 2,
+  MOMENTO_ITEMS_KEY_PREFIX = 3
+};
+
+enum momento_scope_use {
+  MOMENTO_SCOPE_USE_API_KEY = 0,
+  MOMENTO_SCOPE_USE_DISPOSABLE_TOKEN = 1
+};
+
+/* An empty explicit scope; add entries below (at most 10). */
+MOMENTO_API momento_status_t momento_scope_new(momento_scope_t **out, momento_error_t **err);
+/* A predefined scope (MOMENTO_SCOPE_*); entries cannot be added to it. */
+MOMENTO_API momento_status_t momento_scope_new_predefined(momento_scope_t **out, int32_t which,
+                                                          momento_error_t **err);
+MOMENTO_API void momento_scope_free(momento_scope_t *scope);
+
+/* In every add function, cache_name NULL means all caches; an empty name is an error. */
+MOMENTO_API momento_status_t momento_scope_add_cache(momento_scope_t *scope, int32_t role,
+                                                     const char *cache_name,
+                                                     momento_error_t **err);
+MOMENTO_API momento_status_t momento_scope_add_topic(momento_scope_t *scope, int32_t role,
+                                                     const char *cache_name, int32_t topic_select,
+                                                     const char *topic, momento_error_t **err);
+MOMENTO_API momento_status_t momento_scope_add_function(momento_scope_t *scope, int32_t role,
+                                                        const char *cache_name,
+                                                        int32_t function_select,
+                                                        const char *function,
+                                                        momento_error_t **err);
+/* A cache entry restricted to items (disposable tokens only); the key is bytes. */
+MOMENTO_API momento_status_t momento_scope_add_cache_items(momento_scope_t *scope, int32_t role,
+                                                           const char *cache_name,
+                                                           int32_t item_select, const void *item,
+                                                           size_t item_len,
+                                                           momento_error_t **err);
+/* Number of explicit entries (0 for predefined scopes or NULL). */
+MOMENTO_API size_t momento_scope_entry_count(const momento_scope_t *scope);
+/* Runs the client-side checks for a use (MOMENTO_SCOPE_USE_*) without sending anything. */
+MOMENTO_API momento_status_t momento_scope_validate(const momento_scope_t *scope, int32_t use,
+                                                    momento_error_t **err);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Client configuration. Mutable while being built (one writer at a time); copied by the client. */
+
+typedef struct momento_client_config momento_client_config_t;
+
+MOMENTO_API momento_status_t momento_client_config_new(momento_client_config_t **out,
+                                                       momento_error_t **err);
+MOMENTO_API void momento_client_config_free(momento_client_config_t *config);
+/* Per-call deadline in milliseconds (> 0; default 15000). */
+MOMENTO_API momento_status_t momento_client_config_set_deadline_ms(momento_client_config_t *config,
+                                                                   int64_t deadline_ms,
+                                                                   momento_error_t **err);
+/* PEM file of trusted roots for TLS (must be readable); NULL restores the system roots. */
+MOMENTO_API momento_status_t momento_client_config_set_ca_file(momento_client_config_t *config,
+                                                               const char *path,
+                                                               momento_error_t **err);
+/* Largest message accepted (> 0; default 4 MiB). */
+MOMENTO_API momento_status_t momento_client_config_set_max_message_bytes(
+    momento_client_config_t *config, int32_t max_bytes, momento_error_t **err);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Tokens: a minted or refreshed key, or a disposable token. Immutable; safe to share. */
+
+typedef struct momento_token momento_token_t;
+
+/* The key as a v1 envelope (borrowed secret). */
+MOMENTO_API const char *momento_token_api_key(const momento_token_t *token);
+/* The refresh token (borrowed secret; "" for never-expiring keys and disposable tokens). */
+MOMENTO_API const char *momento_token_refresh_token(const momento_token_t *token);
+/* The base endpoint reported by the service (borrowed). */
+MOMENTO_API const char *momento_token_endpoint(const momento_token_t *token);
+/* Expiry in epoch seconds; 0 = never (or NULL). */
+MOMENTO_API uint64_t momento_token_valid_until(const momento_token_t *token);
+/* The Download-JSON text {"authToken","refreshToken","validUntil"} (owned; momento_free). */
+MOMENTO_API momento_status_t momento_token_to_json(char **out, const momento_token_t *token,
+                                                   momento_error_t **err);
+/* Writes the Download-JSON file atomically with mode 0600. */
+MOMENTO_API momento_status_t momento_token_write_file(const momento_token_t *token,
+                                                      const char *path, momento_error_t **err);
+MOMENTO_API void momento_token_free(momento_token_t *token);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Auth client. Thread-safe: create one and share it between threads. Calls block the calling
+ * thread until the answer or the deadline. Free it only after every call on it has returned. */
+
+typedef struct momento_auth_client momento_auth_client_t;
+
+/* The credential and config are copied; config NULL = defaults. */
+MOMENTO_API momento_status_t momento_auth_client_new(momento_auth_client_t **out,
+                                                     const momento_credential_t *credential,
+                                                     const momento_client_config_t *config,
+                                                     momento_error_t **err);
+MOMENTO_API void momento_auth_client_free(momento_auth_client_t *client);
+
+/* The client's credential (borrowed; valid while the client lives). NULL for NULL. */
+MOMENTO_API const momento_credential_t *momento_auth_client_credential(
+    const momento_auth_client_t *client);
+
+MOMENTO_API momento_status_t momento_auth_client_generate_api_key(
+    momento_token_t **out, momento_auth_client_t *client, const momento_scope_t *scope,
+    const momento_expires_in_t *expires_in, momento_error_t **err);
+/* Refreshes the client's own credential (a v1 envelope) with its refresh token. */
+MOMENTO_API momento_status_t momento_auth_client_refresh_api_key(momento_token_t **out,
+                                                                 momento_auth_client_t *client,
+                                                                 const char *refresh_token,
+                                                                 momento_error_t **err);
+/* token_id NULL = none; at most 64 code points. expires_in must expire. */
+MOMENTO_API momento_status_t momento_auth_client_generate_disposable_token(
+    momento_token_t **out, momento_auth_client_t *client, const momento_scope_t *scope,
+    const momento_expires_in_t *expires_in, const char *token_id, momento_error_t **err);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* MOMENTO_AUTH_H */

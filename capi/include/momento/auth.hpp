@@ -1,0 +1,563 @@
+// momento/auth.hpp - header-only, move-only RAII C++ wrapper over the C ABI in momento/auth.h.
+//
+// Every call goes through libmomento_auth's C functions, so C++ users see exactly what C and FFI
+// callers see. Failures throw momento::Error (code, message, gRPC status, retryable). Borrowed
+// strings are returned as std::string_view and stay valid while the owning object lives.
+#ifndef MOMENTO_AUTH_HPP
+#define MOMENTO_AUTH_HPP
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "momento/auth.h"
+
+namespace momento {
+
+// ---- errors ---------------------------------------------------------------------------------
+
+class Error : public std::runtime_error {
+ public:
+  Error(momento_status_t code, const std::string &message, int32_t grpc_status, bool retryable)
+      : std::runtime_error(message),
+        code_(code),
+        grpc_status_(grpc_status),
+        retryable_(retryable) {}
+
+  // A MOMENTO_ERR_* value.
+  momento_status_t code() const noexcept { return code_; }
+  // The canonical name, e.g. "PERMISSION_ERROR".
+  const char *code_name() const noexcept { return momento_status_str(code_); }
+  // gRPC status number when an RPC was made, else -1.
+  int32_t grpc_status() const noexcept { return grpc_status_; }
+  bool retryable() const noexcept { return retryable_; }
+
+ private:
+  momento_status_t code_;
+  int32_t grpc_status_;
+  bool retryable_;
+};
+
+namespace detail {
+
+template <class T, void (*Free)(T *)>
+struct Deleter {
+  void operator()(T *p) const noexcept { Free(p); }
+};
+template <class T, void (*Free)(T *)>
+using Handle = std::unique_ptr<T, Deleter<T, Free>>;
+
+// Runs f(&err); on failure turns the status and error object into a momento::Error.
+template <class F>
+void call(F &&f) {
+  momento_error_t *raw = nullptr;
+  momento_status_t st = f(&raw);
+  if (st == MOMENTO_OK) return;
+  Handle<momento_error_t, momento_error_free> err(raw);
+  if (!err) throw Error(st, momento_status_str(st), -1, false);
+  throw Error(st, momento_error_message(err.get()), momento_error_grpc_status(err.get()),
+              momento_error_retryable(err.get()) != 0);
+}
+
+inline std::string_view view(const char *s) { return s ? std::string_view(s) : std::string_view(); }
+
+inline const char *c_str_or_null(const std::optional<std::string> &s) {
+  return s ? s->c_str() : nullptr;
+}
+
+}  // namespace detail
+
+// ---- versions -------------------------------------------------------------------------------
+
+inline std::string_view version_string() { return momento_version_string(); }
+inline uint32_t abi_version() { return momento_abi_version(); }
+// Throws when the loaded library's ABI differs from the one this header was written for.
+inline void check_abi() {
+  if (momento_abi_version() != MOMENTO_AUTH_ABI_VERSION)
+    throw Error(MOMENTO_ERR_FAILED_PRECONDITION,
+                "libmomento_auth ABI " + std::to_string(momento_abi_version()) +
+                    " loaded, header expects " + std::to_string(MOMENTO_AUTH_ABI_VERSION),
+                -1, false);
+}
+
+// ---- logging --------------------------------------------------------------------------------
+
+enum class LogLevel : int32_t {
+  Debug = MOMENTO_LOG_DEBUG,
+  Info = MOMENTO_LOG_INFO,
+  Warn = MOMENTO_LOG_WARN,
+  Error = MOMENTO_LOG_ERROR
+};
+
+using LogFunction = std::function<void(LogLevel, std::string_view)>;
+
+// Installs a process-wide log callback (empty function = remove). Exceptions thrown by the
+// callback are swallowed at the boundary.
+inline void set_log_callback(LogLevel min_level, LogFunction fn) {
+  if (!fn) {
+    detail::call([&](momento_error_t **e) {
+      return momento_log_set_callback(static_cast<int32_t>(min_level), nullptr, nullptr, nullptr,
+                                      e);
+    });
+    return;
+  }
+  auto holder = std::make_unique<LogFunction>(std::move(fn));
+  auto trampoline = [](int32_t level, const char *msg, void *ud) {
+    try {
+      (*static_cast<LogFunction *>(ud))(static_cast<LogLevel>(level), detail::view(msg));
+    } catch (...) {
+    }
+  };
+  auto destroy = [](void *ud) { delete static_cast<LogFunction *>(ud); };
+  detail::call([&](momento_error_t **e) {
+    return momento_log_set_callback(static_cast<int32_t>(min_level), trampoline, holder.get(),
+                                    destroy, e);
+  });
+  holder.release();  // owned by the library now; freed through `destroy`
+}
+
+// ---- endpoint overrides ---------------------------------------------------------------------
+
+class EndpointOverride {
+ public:
+  static EndpointOverride base(const std::string &base_endpoint,
+                               const std::optional<std::string> &prefix = std::nullopt,
+                               bool secure = true) {
+    return make([&](momento_endpoint_override_t **o, momento_error_t **e) {
+      return momento_endpoint_override_base(o, base_endpoint.c_str(), detail::c_str_or_null(prefix),
+                                            secure ? 1 : 0, e);
+    });
+  }
+  static EndpointOverride explicit_endpoints(const std::string &control, const std::string &cache,
+                                             const std::string &token, bool secure = true) {
+    return make([&](momento_endpoint_override_t **o, momento_error_t **e) {
+      return momento_endpoint_override_explicit(o, control.c_str(), cache.c_str(), token.c_str(),
+                                                secure ? 1 : 0, e);
+    });
+  }
+  static EndpointOverride single(const std::string &host_port, bool secure = false) {
+    return make([&](momento_endpoint_override_t **o, momento_error_t **e) {
+      return momento_endpoint_override_single(o, host_port.c_str(), secure ? 1 : 0, e);
+    });
+  }
+
+  const momento_endpoint_override_t *get() const noexcept { return h_.get(); }
+
+ private:
+  template <class F>
+  static EndpointOverride make(F &&f) {
+    momento_endpoint_override_t *raw = nullptr;
+    detail::call([&](momento_error_t **e) { return f(&raw, e); });
+    EndpointOverride r;
+    r.h_.reset(raw);
+    return r;
+  }
+  EndpointOverride() = default;
+  detail::Handle<momento_endpoint_override_t, momento_endpoint_override_free> h_;
+};
+
+// ---- credentials ----------------------------------------------------------------------------
+
+enum class CredentialKind : int32_t {
+  V1Envelope = MOMENTO_CREDENTIAL_V1_ENVELOPE,
+  V2ApiKey = MOMENTO_CREDENTIAL_V2_API_KEY,
+  LegacyJwt = MOMENTO_CREDENTIAL_LEGACY_JWT,
+  SessionToken = MOMENTO_CREDENTIAL_SESSION_TOKEN,
+  Local = MOMENTO_CREDENTIAL_LOCAL
+};
+
+enum class Service : int32_t {
+  Control = MOMENTO_SERVICE_CONTROL,
+  Cache = MOMENTO_SERVICE_CACHE,
+  Token = MOMENTO_SERVICE_TOKEN
+};
+
+struct Endpoint {
+  std::string host;
+  uint16_t port = 0;
+  bool secure = true;
+  std::string address() const { return host + ":" + std::to_string(port); }
+};
+
+struct Expiry {
+  enum class State : int32_t {
+    Unknown = MOMENTO_EXPIRY_UNKNOWN,
+    Never = MOMENTO_EXPIRY_NEVER,
+    At = MOMENTO_EXPIRY_AT
+  };
+  State state = State::Unknown;
+  uint64_t epoch_seconds = 0;  // when state == At
+};
+
+namespace detail {
+// Read-only accessors shared by Credential (owning) and CredentialView (borrowed).
+template <class Derived>
+class CredentialAccess {
+ public:
+  CredentialKind kind() const {
+    return static_cast<CredentialKind>(momento_credential_kind(self()));
+  }
+  std::string_view kind_name() const {
+    return view(momento_credential_kind_name(momento_credential_kind(self())));
+  }
+  Endpoint endpoint(Service service) const {
+    const char *host = nullptr;
+    uint16_t port = 0;
+    int32_t secure = 0;
+    call([&](momento_error_t **e) {
+      return momento_credential_endpoint(&host, &port, &secure, self(),
+                                         static_cast<int32_t>(service), e);
+    });
+    return Endpoint{host, port, secure != 0};
+  }
+  std::string_view base_endpoint() const { return view(momento_credential_base_endpoint(self())); }
+  bool endpoints_overridden() const { return momento_credential_endpoints_overridden(self()) != 0; }
+  Expiry expiry() const {
+    int32_t state = 0;
+    uint64_t epoch = 0;
+    call([&](momento_error_t **e) { return momento_credential_expiry(&state, &epoch, self(), e); });
+    return Expiry{static_cast<Expiry::State>(state), epoch};
+  }
+  // Safe for logs.
+  std::string_view redacted() const { return view(momento_credential_redacted(self())); }
+  // Secret: the refresh token that came with a token file ("" when none).
+  std::string_view refresh_token() const { return view(momento_credential_refresh_token(self())); }
+
+ private:
+  const momento_credential_t *self() const { return static_cast<const Derived *>(this)->get(); }
+};
+}  // namespace detail
+
+// A borrowed credential (e.g. the one inside an AuthClient); valid while its owner lives.
+class CredentialView : public detail::CredentialAccess<CredentialView> {
+ public:
+  explicit CredentialView(const momento_credential_t *p) noexcept : p_(p) {}
+  const momento_credential_t *get() const noexcept { return p_; }
+
+ private:
+  const momento_credential_t *p_;
+};
+
+// An owned, immutable credential; safe to share between threads.
+class Credential : public detail::CredentialAccess<Credential> {
+ public:
+  static Credential from_string(const std::string &s, const EndpointOverride *o = nullptr) {
+    return make([&](momento_credential_t **c, momento_error_t **e) {
+      return momento_credential_from_string(c, s.c_str(), o ? o->get() : nullptr, e);
+    });
+  }
+  static Credential from_disposable_token(const std::string &s,
+                                          const EndpointOverride *o = nullptr) {
+    return make([&](momento_credential_t **c, momento_error_t **e) {
+      return momento_credential_from_disposable_token(c, s.c_str(), o ? o->get() : nullptr, e);
+    });
+  }
+  static Credential from_v2(const std::string &key, const std::string &endpoint,
+                            const EndpointOverride *o = nullptr) {
+    return make([&](momento_credential_t **c, momento_error_t **e) {
+      return momento_credential_from_v2(c, key.c_str(), endpoint.c_str(), o ? o->get() : nullptr,
+                                        e);
+    });
+  }
+  static Credential from_env(const std::optional<std::string> &key_var = std::nullopt,
+                             const std::optional<std::string> &endpoint_var = std::nullopt,
+                             const EndpointOverride *o = nullptr) {
+    return make([&](momento_credential_t **c, momento_error_t **e) {
+      return momento_credential_from_env(c, detail::c_str_or_null(key_var),
+                                         detail::c_str_or_null(endpoint_var),
+                                         o ? o->get() : nullptr, e);
+    });
+  }
+  static Credential from_file(const std::string &path, const EndpointOverride *o = nullptr) {
+    return make([&](momento_credential_t **c, momento_error_t **e) {
+      return momento_credential_from_file(c, path.c_str(), o ? o->get() : nullptr, e);
+    });
+  }
+  static Credential local(const std::string &host = "127.0.0.1", uint16_t port = 8080) {
+    return make([&](momento_credential_t **c, momento_error_t **e) {
+      return momento_credential_local(c, host.c_str(), port, e);
+    });
+  }
+
+  const momento_credential_t *get() const noexcept { return h_.get(); }
+  CredentialView view() const noexcept { return CredentialView(h_.get()); }
+
+ private:
+  template <class F>
+  static Credential make(F &&f) {
+    momento_credential_t *raw = nullptr;
+    detail::call([&](momento_error_t **e) { return f(&raw, e); });
+    Credential r;
+    r.h_.reset(raw);
+    return r;
+  }
+  Credential() = default;
+  detail::Handle<momento_credential_t, momento_credential_free> h_;
+};
+
+// ---- lifetimes ------------------------------------------------------------------------------
+
+class ExpiresIn {
+ public:
+  static ExpiresIn never() { return make(MOMENTO_EXPIRES_NEVER, 0); }
+  static ExpiresIn seconds(int64_t n) { return make(MOMENTO_EXPIRES_SECONDS, n); }
+  static ExpiresIn minutes(int64_t n) { return make(MOMENTO_EXPIRES_MINUTES, n); }
+  static ExpiresIn hours(int64_t n) { return make(MOMENTO_EXPIRES_HOURS, n); }
+  static ExpiresIn days(int64_t n) { return make(MOMENTO_EXPIRES_DAYS, n); }
+  static ExpiresIn at_epoch(int64_t epoch_seconds) {
+    return make(MOMENTO_EXPIRES_AT_EPOCH, epoch_seconds);
+  }
+  template <class Rep, class Period>
+  static ExpiresIn after(std::chrono::duration<Rep, Period> d) {
+    return seconds(std::chrono::duration_cast<std::chrono::seconds>(d).count());
+  }
+
+  bool does_expire() const { return momento_expires_in_does_expire(h_.get()) != 0; }
+  uint32_t valid_for_seconds() const { return momento_expires_in_seconds(h_.get()); }
+  const momento_expires_in_t *get() const noexcept { return h_.get(); }
+
+ private:
+  static ExpiresIn make(int32_t unit, int64_t amount) {
+    momento_expires_in_t *raw = nullptr;
+    detail::call([&](momento_error_t **e) { return momento_expires_in_new(&raw, unit, amount, e); });
+    ExpiresIn r;
+    r.h_.reset(raw);
+    return r;
+  }
+  ExpiresIn() = default;
+  detail::Handle<momento_expires_in_t, momento_expires_in_free> h_;
+};
+
+// ---- scopes ---------------------------------------------------------------------------------
+
+enum class CacheRole : int32_t {
+  PermitNone = MOMENTO_CACHE_PERMIT_NONE,
+  ReadWrite = MOMENTO_CACHE_READ_WRITE,
+  ReadOnly = MOMENTO_CACHE_READ_ONLY,
+  WriteOnly = MOMENTO_CACHE_WRITE_ONLY
+};
+enum class TopicRole : int32_t {
+  PermitNone = MOMENTO_TOPIC_PERMIT_NONE,
+  PublishSubscribe = MOMENTO_TOPIC_PUBLISH_SUBSCRIBE,
+  SubscribeOnly = MOMENTO_TOPIC_SUBSCRIBE_ONLY,
+  PublishOnly = MOMENTO_TOPIC_PUBLISH_ONLY
+};
+enum class FunctionRole : int32_t {
+  PermitNone = MOMENTO_FUNCTION_PERMIT_NONE,
+  Invoke = MOMENTO_FUNCTION_INVOKE
+};
+enum class ScopeUse : int32_t {
+  ApiKey = MOMENTO_SCOPE_USE_API_KEY,
+  DisposableToken = MOMENTO_SCOPE_USE_DISPOSABLE_TOKEN
+};
+
+// Which topics or functions an entry covers.
+struct Select {
+  int32_t kind = MOMENTO_SELECT_ALL;
+  std::optional<std::string> value;
+  static Select all() { return {}; }
+  static Select named(std::string n) { return {MOMENTO_SELECT_NAME, std::move(n)}; }
+  static Select prefix(std::string p) { return {MOMENTO_SELECT_PREFIX, std::move(p)}; }
+};
+
+// Which items of a cache a disposable-token entry covers.
+struct Items {
+  int32_t kind = MOMENTO_ITEMS_ALL;
+  std::string bytes;
+  static Items all() { return {}; }
+  static Items key(std::string k) { return {MOMENTO_ITEMS_KEY, std::move(k)}; }
+  static Items key_prefix(std::string p) { return {MOMENTO_ITEMS_KEY_PREFIX, std::move(p)}; }
+};
+
+// Cache names: std::nullopt means all caches.
+using CacheName = std::optional<std::string>;
+
+class Scope {
+ public:
+  Scope() {
+    momento_scope_t *raw = nullptr;
+    detail::call([&](momento_error_t **e) { return momento_scope_new(&raw, e); });
+    h_.reset(raw);
+  }
+  static Scope super_user() { return predefined(MOMENTO_SCOPE_SUPER_USER); }
+  static Scope all_data_read_write() { return predefined(MOMENTO_SCOPE_ALL_DATA_READ_WRITE); }
+  static Scope all_data_read_only() { return predefined(MOMENTO_SCOPE_ALL_DATA_READ_ONLY); }
+
+  Scope &add_cache(CacheRole role, const CacheName &cache = std::nullopt) {
+    detail::call([&](momento_error_t **e) {
+      return momento_scope_add_cache(h_.get(), static_cast<int32_t>(role),
+                                     detail::c_str_or_null(cache), e);
+    });
+    return *this;
+  }
+  Scope &add_topic(TopicRole role, const CacheName &cache, const Select &topic) {
+    detail::call([&](momento_error_t **e) {
+      return momento_scope_add_topic(h_.get(), static_cast<int32_t>(role),
+                                     detail::c_str_or_null(cache), topic.kind,
+                                     detail::c_str_or_null(topic.value), e);
+    });
+    return *this;
+  }
+  Scope &add_function(FunctionRole role, const CacheName &cache, const Select &function) {
+    detail::call([&](momento_error_t **e) {
+      return momento_scope_add_function(h_.get(), static_cast<int32_t>(role),
+                                        detail::c_str_or_null(cache), function.kind,
+                                        detail::c_str_or_null(function.value), e);
+    });
+    return *this;
+  }
+  Scope &add_cache_items(CacheRole role, const CacheName &cache, const Items &items) {
+    detail::call([&](momento_error_t **e) {
+      bool all = items.kind == MOMENTO_ITEMS_ALL;
+      return momento_scope_add_cache_items(h_.get(), static_cast<int32_t>(role),
+                                           detail::c_str_or_null(cache), items.kind,
+                                           all ? nullptr : items.bytes.data(),
+                                           all ? 0 : items.bytes.size(), e);
+    });
+    return *this;
+  }
+  size_t entry_count() const { return momento_scope_entry_count(h_.get()); }
+  void validate(ScopeUse use) const {
+    detail::call([&](momento_error_t **e) {
+      return momento_scope_validate(h_.get(), static_cast<int32_t>(use), e);
+    });
+  }
+  const momento_scope_t *get() const noexcept { return h_.get(); }
+
+ private:
+  struct Empty {};
+  explicit Scope(Empty) {}
+  static Scope predefined(int32_t which) {
+    momento_scope_t *raw = nullptr;
+    detail::call([&](momento_error_t **e) { return momento_scope_new_predefined(&raw, which, e); });
+    Scope r{Empty{}};
+    r.h_.reset(raw);
+    return r;
+  }
+  detail::Handle<momento_scope_t, momento_scope_free> h_;
+};
+
+// ---- client configuration -------------------------------------------------------------------
+
+class ClientConfig {
+ public:
+  ClientConfig() {
+    momento_client_config_t *raw = nullptr;
+    detail::call([&](momento_error_t **e) { return momento_client_config_new(&raw, e); });
+    h_.reset(raw);
+  }
+  ClientConfig &deadline(std::chrono::milliseconds d) {
+    detail::call([&](momento_error_t **e) {
+      return momento_client_config_set_deadline_ms(h_.get(), static_cast<int64_t>(d.count()), e);
+    });
+    return *this;
+  }
+  ClientConfig &ca_file(const std::string &path) {
+    detail::call([&](momento_error_t **e) {
+      return momento_client_config_set_ca_file(h_.get(), path.empty() ? nullptr : path.c_str(), e);
+    });
+    return *this;
+  }
+  ClientConfig &max_message_bytes(int32_t n) {
+    detail::call([&](momento_error_t **e) {
+      return momento_client_config_set_max_message_bytes(h_.get(), n, e);
+    });
+    return *this;
+  }
+  const momento_client_config_t *get() const noexcept { return h_.get(); }
+
+ private:
+  detail::Handle<momento_client_config_t, momento_client_config_free> h_;
+};
+
+// ---- tokens ---------------------------------------------------------------------------------
+
+// A minted or refreshed key, or a disposable token. Immutable; secrets wiped when destroyed.
+class Token {
+ public:
+  explicit Token(momento_token_t *owned) noexcept : h_(owned) {}
+
+  std::string_view api_key() const { return detail::view(momento_token_api_key(h_.get())); }
+  std::string_view refresh_token() const {
+    return detail::view(momento_token_refresh_token(h_.get()));
+  }
+  std::string_view endpoint() const { return detail::view(momento_token_endpoint(h_.get())); }
+  uint64_t valid_until() const { return momento_token_valid_until(h_.get()); }  // 0 = never
+  // The Download-JSON text. Holds secrets: wipe it when done if that matters to you.
+  std::string to_json() const {
+    char *raw = nullptr;
+    detail::call([&](momento_error_t **e) { return momento_token_to_json(&raw, h_.get(), e); });
+    detail::Handle<char, momento_free> owned(raw);
+    return std::string(owned.get());
+  }
+  void write_file(const std::string &path) const {
+    detail::call([&](momento_error_t **e) {
+      return momento_token_write_file(h_.get(), path.c_str(), e);
+    });
+  }
+  const momento_token_t *get() const noexcept { return h_.get(); }
+
+ private:
+  detail::Handle<momento_token_t, momento_token_free> h_;
+};
+
+// ---- auth client ----------------------------------------------------------------------------
+
+// Thread-safe: share one between threads.
+class AuthClient {
+ public:
+  explicit AuthClient(const Credential &credential) : AuthClient(credential, nullptr) {}
+  AuthClient(const Credential &credential, const ClientConfig &config)
+      : AuthClient(credential, config.get()) {}
+
+  CredentialView credential() const noexcept {
+    return CredentialView(momento_auth_client_credential(h_.get()));
+  }
+
+  Token generate_api_key(const Scope &scope, const ExpiresIn &expires_in) {
+    return rpc([&](momento_token_t **t, momento_error_t **e) {
+      return momento_auth_client_generate_api_key(t, h_.get(), scope.get(), expires_in.get(), e);
+    });
+  }
+  Token refresh_api_key(const std::string &refresh_token) {
+    return rpc([&](momento_token_t **t, momento_error_t **e) {
+      return momento_auth_client_refresh_api_key(t, h_.get(), refresh_token.c_str(), e);
+    });
+  }
+  Token generate_disposable_token(const Scope &scope, const ExpiresIn &expires_in,
+                                  const std::optional<std::string> &token_id = std::nullopt) {
+    return rpc([&](momento_token_t **t, momento_error_t **e) {
+      return momento_auth_client_generate_disposable_token(
+          t, h_.get(), scope.get(), expires_in.get(), detail::c_str_or_null(token_id), e);
+    });
+  }
+  const momento_auth_client_t *get() const noexcept { return h_.get(); }
+
+ private:
+  AuthClient(const Credential &credential, const momento_client_config_t *config) {
+    momento_auth_client_t *raw = nullptr;
+    detail::call([&](momento_error_t **e) {
+      return momento_auth_client_new(&raw, credential.get(), config, e);
+    });
+    h_.reset(raw);
+  }
+  template <class F>
+  Token rpc(F &&f) {
+    momento_token_t *raw = nullptr;
+    detail::call([&](momento_error_t **e) { return f(&raw, e); });
+    return Token(raw);
+  }
+  detail::Handle<momento_auth_client_t, momento_auth_client_free> h_;
+};
+
+using Client = AuthClient;
+
+}  // namespace momento
+
+#endif  // MOMENTO_AUTH_HPP

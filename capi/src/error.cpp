@@ -1,0 +1,213 @@
+// Error objects, status names, owned strings, versions and the log callback.
+#include <openssl/crypto.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+
+#include "internal.hpp"
+#include "momento/auth/version.hpp"
+
+namespace momento_capi {
+namespace {
+
+// Handed out when an error object cannot be allocated; momento_error_free ignores it.
+momento_error oom_error{MOMENTO_ERR_CLIENT_RESOURCE_EXHAUSTED, {}, -1, 0};
+
+}  // namespace
+
+momento_status_t fail(momento_error_t **err, momento_status_t status, std::string_view message,
+                      int32_t grpc_status) noexcept {
+  if (err == nullptr) return status;
+  try {
+    int32_t retryable = 0;
+    if (status < 0 && status >= MOMENTO_ERR_UNKNOWN)
+      retryable = ma::error_code_retryable(static_cast<ma::ErrorCode>(-status - 1)) ? 1 : 0;
+    *err = new momento_error{status, std::string(message), grpc_status, retryable};
+  } catch (...) {
+    *err = &oom_error;
+  }
+  return status;
+}
+
+bool valid_utf8(std::string_view s) noexcept {
+  const auto *p = reinterpret_cast<const unsigned char *>(s.data());
+  size_t n = s.size(), i = 0;
+  while (i < n) {
+    unsigned char c = p[i];
+    if (c < 0x80) { ++i; continue; }
+    size_t len;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
+    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
+    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
+    else return false;
+    if (i + len > n) return false;
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i + k] & 0x3F);
+    }
+    // Reject overlong forms, UTF-16 surrogates and values beyond U+10FFFF.
+    static constexpr uint32_t min_for_len[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min_for_len[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+
+std::string_view need_str(const char *s, const char *name, bool non_empty) {
+  if (s == nullptr) invalid(std::string(name) + " must not be NULL");
+  std::string_view v(s);
+  if (!valid_utf8(v)) invalid(std::string(name) + " is not valid UTF-8");
+  if (non_empty && v.empty()) invalid(std::string(name) + " must not be empty");
+  return v;
+}
+
+std::optional<std::string_view> opt_str(const char *s, const char *name) {
+  if (s == nullptr) return std::nullopt;
+  return need_str(s, name, true);
+}
+
+char *owned_copy(std::string_view s) {
+  char *p = static_cast<char *>(std::malloc(s.size() + 1));
+  if (p == nullptr) throw std::bad_alloc();
+  std::memcpy(p, s.data(), s.size());
+  p[s.size()] = '\0';
+  return p;
+}
+
+// ---- logging ---------------------------------------------------------------------------------
+namespace {
+
+struct Sink {
+  momento_log_fn fn;
+  void *user_data;
+  momento_destroy_fn destroy;
+  int32_t min_level;
+  int in_flight = 0;  // guarded by LogState::mu
+};
+
+struct LogState {
+  std::mutex mu;
+  std::condition_variable idle;
+  std::shared_ptr<Sink> sink;
+  // Fast path: the lowest level anybody listens to, or INT32_MAX when nobody does.
+  std::atomic<int32_t> threshold{INT32_MAX};
+};
+
+LogState &log_state() {
+  static LogState *state = new LogState;  // never destroyed: logging may run during exit
+  return *state;
+}
+
+thread_local bool in_log_callback = false;
+
+}  // namespace
+
+bool log_enabled(int32_t level) noexcept {
+  return level >= log_state().threshold.load(std::memory_order_relaxed);
+}
+
+void log(int32_t level, std::string_view message) noexcept {
+  if (!log_enabled(level) || in_log_callback) return;
+  LogState &st = log_state();
+  std::shared_ptr<Sink> sink;
+  {
+    std::lock_guard lock(st.mu);
+    if (!st.sink || level < st.sink->min_level) return;
+    sink = st.sink;
+    ++sink->in_flight;
+  }
+  try {
+    std::string text(message);
+    in_log_callback = true;
+    sink->fn(level, text.c_str(), sink->user_data);
+  } catch (...) {
+    // A callback must not throw; if a C++ one does, the exception stops here.
+  }
+  in_log_callback = false;
+  {
+    std::lock_guard lock(st.mu);
+    --sink->in_flight;
+  }
+  st.idle.notify_all();
+}
+
+}  // namespace momento_capi
+
+using namespace momento_capi;
+
+extern "C" {
+
+const char *momento_status_str(momento_status_t status) {
+  if (status == MOMENTO_OK) return "OK";
+  if (status < 0 && status >= MOMENTO_ERR_UNKNOWN)
+    return ma::error_code_name(static_cast<ma::ErrorCode>(-status - 1));
+  return "UNRECOGNIZED_STATUS";
+}
+
+momento_status_t momento_error_code(const momento_error_t *error) {
+  return error ? error->code : MOMENTO_ERR_INVALID_ARGUMENT;
+}
+
+const char *momento_error_message(const momento_error_t *error) {
+  if (error == nullptr) return "";
+  if (error == &oom_error) return "out of memory";
+  return error->message.c_str();
+}
+
+int32_t momento_error_grpc_status(const momento_error_t *error) {
+  return error ? error->grpc_status : -1;
+}
+
+int32_t momento_error_retryable(const momento_error_t *error) {
+  return error ? error->retryable : 0;
+}
+
+void momento_error_free(momento_error_t *error) {
+  if (error == nullptr || error == &oom_error) return;
+  delete error;
+}
+
+void momento_free(char *str) {
+  if (str == nullptr) return;
+  OPENSSL_cleanse(str, std::strlen(str));
+  std::free(str);
+}
+
+const char *momento_version_string(void) { return ma::library_version(); }
+
+uint32_t momento_version_number(void) {
+  return MOMENTO_AUTH_VERSION_MAJOR * 10000u + MOMENTO_AUTH_VERSION_MINOR * 100u +
+         MOMENTO_AUTH_VERSION_PATCH;
+}
+
+uint32_t momento_abi_version(void) { return MOMENTO_AUTH_ABI_VERSION; }
+
+momento_status_t momento_log_set_callback(int32_t min_level, momento_log_fn fn, void *user_data,
+                                          momento_destroy_fn destroy, momento_error_t **err) {
+  std::shared_ptr<Sink> old;
+  momento_status_t st = guard(err, "momento_log_set_callback", [&] {
+    if (in_log_callback)
+      throw ma::Error(ma::ErrorCode::FailedPrecondition,
+                      "momento_log_set_callback cannot be called from inside a log callback");
+    need_range(min_level, MOMENTO_LOG_DEBUG, MOMENTO_LOG_ERROR, "log level");
+    if (fn == nullptr && (user_data != nullptr || destroy != nullptr))
+      invalid("user_data and destroy must be NULL when fn is NULL");
+    std::shared_ptr<Sink> fresh;
+    if (fn != nullptr) fresh = std::make_shared<Sink>(Sink{fn, user_data, destroy, min_level});
+    LogState &ls = log_state();
+    std::unique_lock lock(ls.mu);
+    old = std::exchange(ls.sink, fresh);
+    ls.threshold.store(fresh ? min_level : INT32_MAX, std::memory_order_relaxed);
+    // After this returns the old callback must be quiet: wait for calls already running.
+    if (old) ls.idle.wait(lock, [&] { return old->in_flight == 0; });
+  });
+  if (st == MOMENTO_OK && old && old->destroy) old->destroy(old->user_data);
+  return st;
+}
+
+}  // extern "C"

@@ -1,0 +1,142 @@
+// Shared plumbing of the C shim: handle layouts, argument checks, exception translation, logging.
+#pragma once
+
+#include <cstdint>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "momento/auth.h"
+#include "momento/auth/client.hpp"
+#include "momento/auth/credential.hpp"
+#include "momento/auth/error.hpp"
+#include "momento/auth/expiry.hpp"
+#include "momento/auth/scope.hpp"
+
+namespace ma = momento::auth;
+
+// ---- handle layouts (the opaque structs of auth.h) ------------------------------------------
+
+struct momento_error {
+  momento_status_t code;
+  std::string message;
+  int32_t grpc_status;
+  int32_t retryable;
+};
+
+struct momento_endpoint_override {
+  ma::EndpointOverride value;
+};
+
+struct momento_credential {
+  ma::Credential value;
+  std::string redacted;  // computed once: the handle is immutable and the getter is borrowed
+  explicit momento_credential(ma::Credential c) : value(std::move(c)), redacted(value.redacted()) {}
+};
+
+struct momento_expires_in {
+  ma::ExpiresIn value;
+};
+
+struct momento_scope {
+  int32_t predefined = 0;  // 0 = explicit entries, else MOMENTO_SCOPE_*
+  std::vector<ma::Permission> entries;
+  ma::PermissionScope to_core() const;
+};
+
+struct momento_client_config {
+  ma::ClientConfig value;
+};
+
+struct momento_token {
+  ma::TokenResult value;
+};
+
+struct momento_auth_client {
+  momento_credential credential;  // what momento_auth_client_credential() lends out
+  ma::AuthClient client;
+  momento_auth_client(momento_credential c, ma::ClientConfig cfg)
+      : credential(std::move(c)), client(credential.value, std::move(cfg)) {}
+};
+
+namespace momento_capi {
+
+// ---- status / error translation -------------------------------------------------------------
+
+inline momento_status_t status_of(ma::ErrorCode code) noexcept {
+  // ErrorCode enumerators are declared in the order of the MOMENTO_ERR_* values.
+  return -(static_cast<momento_status_t>(code) + 1);
+}
+
+// Thrown by the shim's own checks; converted like ma::Error.
+[[noreturn]] inline void invalid(std::string message) {
+  throw ma::Error(ma::ErrorCode::InvalidArgument, std::move(message));
+}
+
+// Fills *err (when err is non-NULL) and returns the status. Never throws.
+momento_status_t fail(momento_error_t **err, momento_status_t status, std::string_view message,
+                      int32_t grpc_status = -1) noexcept;
+
+void log(int32_t level, std::string_view message) noexcept;
+bool log_enabled(int32_t level) noexcept;
+
+// Runs `body`, translating every exception into a status and an error object. `what` names
+// the entry point in the log.
+template <class F>
+momento_status_t guard(momento_error_t **err, const char *what, F &&body) noexcept {
+  try {
+    body();
+    return MOMENTO_OK;
+  } catch (const ma::Error &e) {
+    momento_status_t st = status_of(e.code());
+    if (log_enabled(MOMENTO_LOG_DEBUG)) {
+      try {
+        log(MOMENTO_LOG_DEBUG, std::string(what) + " failed: " + momento_status_str(st) + ": " +
+                                   e.what());
+      } catch (...) {
+      }
+    }
+    return fail(err, st, e.what(), e.grpc_status());
+  } catch (const std::bad_alloc &) {
+    return fail(err, MOMENTO_ERR_CLIENT_RESOURCE_EXHAUSTED, "out of memory");
+  } catch (const std::exception &) {
+    // Foreign exception texts (JSON parser, standard library) may quote their input, which can
+    // be a secret, so only the entry point is reported.
+    log(MOMENTO_LOG_ERROR, std::string(what) + ": unexpected internal exception");
+    return fail(err, MOMENTO_ERR_UNKNOWN, std::string("internal error in ") + what);
+  } catch (...) {
+    return fail(err, MOMENTO_ERR_UNKNOWN, std::string("internal error in ") + what);
+  }
+}
+
+// ---- argument checks (all throw InvalidArgument naming the parameter) -----------------------
+
+bool valid_utf8(std::string_view s) noexcept;
+
+// A required string: non-NULL, valid UTF-8. Empty allowed unless `non_empty`.
+std::string_view need_str(const char *s, const char *name, bool non_empty = false);
+// An optional string: NULL gives nullopt; otherwise like need_str with non_empty = true.
+std::optional<std::string_view> opt_str(const char *s, const char *name);
+
+inline void need_out(const void *out, const char *name) {
+  if (out == nullptr) invalid(std::string(name) + " (out-parameter) must not be NULL");
+}
+template <class T>
+void need_handle(const T *h, const char *name) {
+  if (h == nullptr) invalid(std::string(name) + " must not be NULL");
+}
+inline void need_range(int32_t v, int32_t lo, int32_t hi, const char *name) {
+  if (v < lo || v > hi) invalid(std::string("unknown ") + name + " value " + std::to_string(v));
+}
+inline bool need_bool(int32_t v, const char *name) {
+  if (v != 0 && v != 1) invalid(std::string(name) + " must be 0 or 1, got " + std::to_string(v));
+  return v == 1;
+}
+
+// A malloc'ed copy for char ** out-parameters (released by momento_free, which wipes it).
+char *owned_copy(std::string_view s);
+
+}  // namespace momento_capi
