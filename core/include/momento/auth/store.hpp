@@ -1,0 +1,137 @@
+// Token stores: where a fleet keeps its current key (DESIGN.md "Refresh"; WIRE.md §11).
+//
+// Every store holds one TokenFile in the Download-JSON shape {"authToken","refreshToken",
+// "validUntil"}, so secrets written by Momento's own refresh tooling work unchanged.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "momento/auth/credential.hpp"
+
+namespace momento::auth {
+
+// What a store held when it was read.
+struct StoredToken {
+  TokenFile token;
+  // Opaque, changes whenever the content changes (file: content digest; AWS: VersionId).
+  std::string version;
+  // When this content was written (file mtime, AWS version CreatedDate), Unix epoch ms;
+  // used to estimate a key's lifetime. Absent when the store cannot tell.
+  std::optional<int64_t> written_at_ms;
+};
+
+// A refresh that was started and whose outcome is not yet recorded in the store. Written
+// before RefreshApiToken is sent, cleared after the new key is stored.
+struct PendingRefresh {
+  std::string key_fingerprint;  // token_fingerprint() of the key being refreshed
+  int64_t started_at_ms = 0;    // Unix epoch ms
+  bool operator==(const PendingRefresh&) const = default;
+};
+
+// A stable, non-secret identifier of a key: hex SHA-256 of the authToken string. Safe to log
+// and to persist (one-way over a high-entropy value). Empty input gives "".
+std::string token_fingerprint(std::string_view auth_token);
+
+// Held for as long as the cross-process store lock is owned; the destructor releases it.
+class StoreLock {
+ public:
+  virtual ~StoreLock() = default;
+};
+
+// One place a key lives. Implementations are thread-safe: any number of threads may call any
+// member at once (each store method is a self-contained operation).
+class TokenStore {
+ public:
+  virtual ~TokenStore() = default;
+
+  // Reads the current content. std::nullopt when the store holds nothing yet (missing file,
+  // secret without a value). Throws Error on I/O failures and unparsable content.
+  virtual std::optional<StoredToken> load() = 0;
+
+  // Replaces the content atomically: a concurrent load() sees the old or the new token, never a
+  // mix. Throws Error(FailedPrecondition) on read-only stores.
+  virtual void store(const TokenFile& token) = 0;
+
+  // Cross-process exclusive lock for a read-refresh-write cycle. Blocks until owned.
+  virtual std::unique_ptr<StoreLock> lock() = 0;
+
+  // Refresh journal (lost-answer recovery). Only meaningful while lock() is held.
+  virtual std::optional<PendingRefresh> load_pending() = 0;
+  virtual void store_pending(const PendingRefresh& pending) = 0;
+  virtual void clear_pending() = 0;
+
+  virtual bool writable() const noexcept = 0;
+  // e.g. "file:/etc/momento/token.json", "aws-sm:prod/momento (us-west-2)", "env:MOMENTO_API_KEY".
+  // Never contains a secret.
+  virtual std::string describe() const = 0;
+};
+
+// A JSON file in the Download-JSON shape.
+//  - store(): temp file in the same directory (0600, O_EXCL), fsync, rename over the target,
+//    fsync the directory; stale temp files of dead writers are removed.
+//  - lock(): an open-file-description lock (fcntl F_OFD_SETLKW) on "<path>.lock", so it excludes
+//    other processes and other FileStore objects in the same process alike, and is released by
+//    the kernel when a holder dies.
+//  - journal: "<path>.inflight", written the same atomic way.
+class FileStore final : public TokenStore {
+ public:
+  // Throws InvalidArgument for an empty path or one naming a directory.
+  explicit FileStore(std::string path);
+  ~FileStore() override;
+
+  std::optional<StoredToken> load() override;
+  void store(const TokenFile& token) override;
+  std::unique_ptr<StoreLock> lock() override;
+  std::optional<PendingRefresh> load_pending() override;
+  void store_pending(const PendingRefresh& pending) override;
+  void clear_pending() override;
+  bool writable() const noexcept override { return true; }
+  std::string describe() const override { return "file:" + path_; }
+
+  const std::string& path() const noexcept { return path_; }
+  std::string lock_path() const { return path_ + ".lock"; }
+  std::string journal_path() const { return path_ + ".inflight"; }
+
+ private:
+  std::string path_;
+};
+
+// Read-only: an environment variable holding either the Download-JSON object or a bare key
+// (then: no refresh token, never expires as far as the store knows).
+class EnvStore final : public TokenStore {
+ public:
+  explicit EnvStore(std::string variable = "MOMENTO_API_KEY");
+
+  std::optional<StoredToken> load() override;
+  void store(const TokenFile& token) override;  // throws FailedPrecondition
+  std::unique_ptr<StoreLock> lock() override;    // a no-op lock
+  std::optional<PendingRefresh> load_pending() override { return std::nullopt; }
+  void store_pending(const PendingRefresh&) override {}
+  void clear_pending() override {}
+  bool writable() const noexcept override { return false; }
+  std::string describe() const override { return "env:" + variable_; }
+
+ private:
+  std::string variable_;
+};
+
+// Writes a file atomically (temp in the same directory with `mode`, fsync, rename, fsync of the
+// directory). Shared by the stores and their journals.
+void atomic_write_file(const std::string& path, std::string_view content, unsigned mode = 0600);
+
+// Options for open_store(); the AWS ones are ignored by other kinds.
+struct StoreOptions {
+  std::string aws_region;    // default: AWS_REGION / AWS_DEFAULT_REGION / shared config
+  std::string aws_profile;   // default: AWS_PROFILE / "default"
+  std::string aws_endpoint;  // default: AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL
+};
+
+// "file:PATH", "aws-sm:SECRET-ID" or "env:VARIABLE" (a bare path means file:PATH).
+std::unique_ptr<TokenStore> open_store(std::string_view spec, const StoreOptions& options = {});
+
+}  // namespace momento::auth

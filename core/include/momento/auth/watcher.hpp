@@ -1,0 +1,65 @@
+// Watcher: an application's view of a token store, swapped in atomically when it changes.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "momento/auth/credential.hpp"
+#include "momento/auth/store.hpp"
+
+namespace momento::auth {
+
+// One key as read from the store. Immutable once published.
+struct WatchedKey {
+  Credential credential;
+  ExpiresAt valid_until = ExpiresAt::never();
+  std::string version;      // StoredToken::version
+  std::string fingerprint;  // token_fingerprint() of the authToken
+};
+
+struct WatcherOptions {
+  std::chrono::milliseconds period{30000};  // re-read interval of the background thread
+  // Minimum spacing of re-reads triggered by notify_unauthenticated(), so a burst of failing
+  // calls costs one read.
+  std::chrono::milliseconds min_notify_interval{1000};
+  std::optional<EndpointOverride> endpoint;  // applied to every credential built
+};
+
+using WatchSubscriber = std::function<void(const std::shared_ptr<const WatchedKey>&)>;
+
+// Thread-safe. current() copies a pointer under a mutex held for nothing else, so readers never
+// wait for a store read or a refresh.
+class Watcher {
+ public:
+  // Reads the store once; throws if it is empty or unreadable (nothing to serve).
+  explicit Watcher(std::shared_ptr<TokenStore> store, WatcherOptions options = {});
+  ~Watcher();  // stops the thread
+  Watcher(const Watcher&) = delete;
+  Watcher& operator=(const Watcher&) = delete;
+
+  std::shared_ptr<const WatchedKey> current() const;
+
+  // Re-reads the store now on the calling thread. Returns true if a new key was published.
+  // A failed read keeps the current key and rethrows.
+  bool poll();
+  // A call came back UNAUTHENTICATED: the background thread re-reads at once (rate-limited).
+  void notify_unauthenticated();
+
+  // Called with each new key after it is published (not for the initial one).
+  uint64_t subscribe(WatchSubscriber subscriber);
+  void unsubscribe(uint64_t id);
+
+  void start();
+  void stop();
+  std::string describe() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace momento::auth

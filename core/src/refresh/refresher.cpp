@@ -1,0 +1,409 @@
+// Refresher: schedule, single-flight, cross-process lock, journal-backed replay, events.
+#include "momento/auth/refresher.hpp"
+
+#include <thread>
+#include <vector>
+
+#include "subscribers.hpp"
+
+namespace momento::auth {
+namespace {
+
+int64_t to_ms(TimePoint t) {
+  return std::chrono::duration_cast<Millis>(t.time_since_epoch()).count();
+}
+TimePoint from_ms(int64_t ms) { return TimePoint(Millis(ms)); }
+TimePoint from_epoch_s(uint64_t s) { return TimePoint(std::chrono::seconds(s)); }
+
+bool refreshable(const TokenFile& t) {
+  return t.valid_until.does_expire() && !t.refresh_token.empty();
+}
+
+}  // namespace
+
+struct Refresher::State {
+  std::mutex flight;  // one attempt at a time in this object
+
+  mutable std::mutex m;  // guards the fields below; never held across I/O
+  std::string fingerprint;
+  std::string key_redacted;
+  ExpiresAt valid_until = ExpiresAt::never();
+  std::optional<TimePoint> planned;   // refresh time of the current key
+  int failures = 0;
+  std::optional<TimePoint> retry_at;  // after a failure
+  std::optional<TimePoint> next;      // what next_refresh() reports
+  uint64_t generation = 0;            // bumped on every event
+  RefreshEvent last_event;
+
+  detail::SubscriberList<const RefreshEvent&> subscribers;
+
+  std::mutex run_m;
+  std::condition_variable run_cv;
+  bool stopping = false;
+  bool woken = false;
+  std::thread thread;
+};
+
+Refresher::Refresher(std::shared_ptr<TokenStore> store, RefreshFunction refresh, RefreshPolicy policy,
+                     std::shared_ptr<const Clock> clock, RandomSource random)
+    : store_(std::move(store)),
+      refresh_(std::move(refresh)),
+      policy_(policy),
+      clock_(clock ? std::move(clock) : std::make_shared<SystemClock>()),
+      random_(random ? std::move(random) : default_random_source()),
+      state_(std::make_unique<State>()) {
+  if (!store_) throw_invalid("refresher: store is null");
+  if (!refresh_) throw_invalid("refresher: refresh function is empty");
+  policy_.validate();
+}
+
+Refresher::~Refresher() { stop(); }
+
+uint64_t Refresher::subscribe(RefreshSubscriber s) { return state_->subscribers.add(std::move(s)); }
+void Refresher::unsubscribe(uint64_t id) { state_->subscribers.remove(id); }
+
+void Refresher::emit(const RefreshEvent& e) { state_->subscribers.call(e); }
+
+std::optional<TimePoint> Refresher::next_refresh() const {
+  std::lock_guard<std::mutex> g(state_->m);
+  return state_->next;
+}
+
+int Refresher::consecutive_failures() const {
+  std::lock_guard<std::mutex> g(state_->m);
+  return state_->failures;
+}
+
+// ---- helpers on State (called with `flight` held) ----
+
+namespace {
+
+struct Ctx {
+  const RefreshPolicy& policy;
+  const Clock& clock;
+  const RandomSource& random;
+  const std::string& store_name;
+};
+
+// Takes a key into the state; true if it differs from the one we knew.
+bool observe(Refresher* /*unused*/, auto& st, const Ctx& c, const StoredToken& s, TimePoint now,
+             std::optional<TimePoint> issued_exact) {
+  std::string fp = token_fingerprint(s.token.auth_token.reveal());
+  std::lock_guard<std::mutex> g(st.m);
+  if (fp == st.fingerprint) return false;
+  st.fingerprint = fp;
+  st.key_redacted = redact(s.token.auth_token.reveal());
+  st.valid_until = s.token.valid_until;
+  st.failures = 0;
+  st.retry_at.reset();
+  if (refreshable(s.token)) {
+    TimePoint expiry = from_epoch_s(s.token.valid_until.epoch());
+    // Issue time: exact after our own refresh; otherwise when the store says it was written.
+    TimePoint issued = now;
+    if (issued_exact) issued = *issued_exact;
+    else if (s.written_at_ms && from_ms(*s.written_at_ms) <= now && from_ms(*s.written_at_ms) < expiry)
+      issued = from_ms(*s.written_at_ms);
+    st.planned = planned_refresh_time(issued, expiry, c.random(), c.policy);
+  } else {
+    st.planned.reset();  // never-expiring or not refreshable: nothing to schedule
+  }
+  return true;
+}
+
+RefreshEvent base_event(auto& st, RefreshEventKind kind, const std::string& store_name) {
+  RefreshEvent e;
+  e.kind = kind;
+  e.store = store_name;
+  std::lock_guard<std::mutex> g(st.m);
+  e.key = st.key_redacted;
+  e.key_fingerprint = st.fingerprint;
+  e.valid_until = st.valid_until;
+  e.consecutive_failures = st.failures;
+  return e;
+}
+
+}  // namespace
+
+RefreshEvent Refresher::attempt(bool force) {
+  // Caller holds state_->flight.
+  State& st = *state_;
+  const std::string store_name = store_->describe();
+  Ctx ctx{policy_, *clock_, random_, store_name};
+
+  auto fail = [&](const Error& err, bool definite, std::optional<TimePoint> started, bool replay) {
+    TimePoint now = clock_->now();
+    std::lock_guard<std::mutex> g(st.m);
+    st.failures += 1;
+    Millis delay = backoff_delay(st.failures, random_(), policy_);
+    if (!definite && started) {
+      if (auto r = replay_delay(st.failures, random_(), *started, now, policy_)) delay = *r;
+    }
+    st.retry_at = now + delay;
+    st.next = st.retry_at;
+    RefreshEvent e;
+    e.kind = RefreshEventKind::Failed;
+    e.store = store_name;
+    e.key = st.key_redacted;
+    e.key_fingerprint = st.fingerprint;
+    e.valid_until = st.valid_until;
+    e.replay = replay;
+    e.error_code = err.code();
+    e.error_message = err.what();
+    e.retryable = err.retryable() || !definite;
+    e.consecutive_failures = st.failures;
+    e.next_attempt = st.retry_at;
+    return e;
+  };
+
+  std::unique_ptr<StoreLock> lock;
+  std::optional<StoredToken> current;
+  try {
+    lock = store_->lock();
+    current = store_->load();  // re-read inside the lock: a peer may have rotated meanwhile
+  } catch (const Error& e) {
+    return fail(e, true, std::nullopt, false);
+  }
+  if (!current)
+    return fail(Error(ErrorCode::NotFound, "store " + store_name + " holds no key"), true, std::nullopt, false);
+
+  TimePoint now = clock_->now();
+  if (observe(this, st, ctx, *current, now, std::nullopt)) {
+    // A peer stored a new key (or this is the first look): adopt it instead of refreshing.
+    bool due = false;
+    {
+      std::lock_guard<std::mutex> g(st.m);
+      due = st.planned && now >= *st.planned;
+      st.next = st.planned;
+    }
+    if (!due) return base_event(st, RefreshEventKind::Adopted, store_name);
+    if (!force) {
+      // Due right away (e.g. a stale key at start-up): fall through and refresh it.
+    }
+  }
+
+  const TokenFile& tok = current->token;
+  if (!tok.valid_until.does_expire())
+    return fail(Error(ErrorCode::FailedPrecondition, "the key in " + store_name + " never expires; nothing to refresh"),
+                true, std::nullopt, false);
+  if (tok.refresh_token.empty())
+    return fail(Error(ErrorCode::FailedPrecondition, "the key in " + store_name + " has no refresh token"), true,
+                std::nullopt, false);
+  if (!store_->writable())
+    return fail(Error(ErrorCode::FailedPrecondition, "store " + store_name + " is read-only"), true, std::nullopt,
+                false);
+
+  const std::string fp = token_fingerprint(tok.auth_token.reveal());
+  std::optional<PendingRefresh> pending;
+  try {
+    pending = store_->load_pending();
+  } catch (const Error&) {
+    pending.reset();  // an unreadable journal proves nothing; the request below is the same anyway
+  }
+  bool replay = pending && pending->key_fingerprint == fp;
+  TimePoint started = replay ? from_ms(pending->started_at_ms) : now;
+  try {
+    // Record the refresh before sending it, so a lost answer or a crash is recognised later.
+    if (!replay) store_->store_pending(PendingRefresh{fp, to_ms(now)});
+  } catch (const Error& e) {
+    return fail(e, true, std::nullopt, false);
+  }
+
+  TokenFile fresh;
+  try {
+    fresh = refresh_(tok);
+  } catch (const Error& e) {
+    bool definite = failure_is_definite(e);
+    if (definite) {
+      try {
+        store_->clear_pending();  // the server refused: nothing was consumed
+      } catch (const Error&) {
+      }
+    }
+    return fail(e, definite, started, replay);
+  } catch (const std::exception& e) {
+    return fail(Error(ErrorCode::Unknown, std::string("refresh function failed: ") + e.what()), false, started,
+                replay);
+  }
+  if (fresh.auth_token.empty())
+    return fail(Error(ErrorCode::Unknown, "refresh returned an empty key"), false, started, replay);
+
+  try {
+    store_->store(fresh);
+  } catch (const Error& e) {
+    // The journal stays: the next attempt replays the same token and gets this answer again.
+    return fail(e, false, started, replay);
+  }
+  try {
+    store_->clear_pending();
+  } catch (const Error&) {
+    // A leftover journal names the old key's fingerprint and is ignored from now on.
+  }
+  lock.reset();
+
+  StoredToken stored{fresh, {}, std::nullopt};
+  TimePoint done = clock_->now();
+  observe(this, st, ctx, stored, done, now);
+  {
+    std::lock_guard<std::mutex> g(st.m);
+    st.failures = 0;
+    st.retry_at.reset();
+    st.next = st.planned;
+  }
+  RefreshEvent e = base_event(st, RefreshEventKind::Refreshed, store_name);
+  e.replay = replay;
+  return e;
+}
+
+TimePoint Refresher::tick() {
+  State& st = *state_;
+  std::vector<RefreshEvent> events;
+  TimePoint wake;
+  {
+    std::lock_guard<std::mutex> flight(st.flight);
+    const std::string store_name = store_->describe();
+    Ctx ctx{policy_, *clock_, random_, store_name};
+    TimePoint now = clock_->now();
+    bool attempt_now = false;
+    try {
+      auto current = store_->load();
+      if (!current) throw Error(ErrorCode::NotFound, "store " + store_name + " holds no key");
+      if (observe(this, st, ctx, *current, now, std::nullopt))
+        events.push_back(base_event(st, RefreshEventKind::Adopted, store_name));
+      std::optional<TimePoint> due;
+      {
+        std::lock_guard<std::mutex> g(st.m);
+        due = st.failures > 0 ? st.retry_at : st.planned;
+        if (st.failures > 0 && !st.planned) due = st.retry_at;
+      }
+      // A journal entry for this very key: a refresh was in flight when its answer was lost or
+      // its writer died. Replay it now, while the server's grace window may still be open.
+      if (refreshable(current->token) && store_->writable()) {
+        std::optional<PendingRefresh> p;
+        try {
+          p = store_->load_pending();
+        } catch (const Error&) {
+        }
+        std::lock_guard<std::mutex> g(st.m);
+        if (p && p->key_fingerprint == st.fingerprint && st.failures == 0) due = now;
+      }
+      attempt_now = due && now >= *due;
+      if (!attempt_now) {
+        std::lock_guard<std::mutex> g(st.m);
+        st.next = due;
+      }
+    } catch (const Error& e) {
+      std::lock_guard<std::mutex> g(st.m);
+      st.failures += 1;
+      st.retry_at = now + backoff_delay(st.failures, random_(), policy_);
+      st.next = st.retry_at;
+      RefreshEvent ev;
+      ev.kind = RefreshEventKind::Failed;
+      ev.store = store_name;
+      ev.key = st.key_redacted;
+      ev.key_fingerprint = st.fingerprint;
+      ev.valid_until = st.valid_until;
+      ev.error_code = e.code();
+      ev.error_message = e.what();
+      ev.retryable = true;
+      ev.consecutive_failures = st.failures;
+      ev.next_attempt = st.retry_at;
+      events.push_back(ev);
+    }
+    if (attempt_now) {
+      RefreshEvent ev = attempt(false);
+      // attempt() reports a first-seen key as Adopted; tick() already did.
+      if (!(ev.kind == RefreshEventKind::Adopted && !events.empty() &&
+            events.back().key_fingerprint == ev.key_fingerprint))
+        events.push_back(ev);
+    }
+    now = clock_->now();
+    std::lock_guard<std::mutex> g(st.m);
+    wake = now + policy_.recheck_interval;
+    if (st.next && *st.next < wake) wake = std::max(*st.next, now);
+    st.generation += events.size();
+    if (!events.empty()) st.last_event = events.back();
+  }
+  for (const auto& e : events) emit(e);
+  return wake;
+}
+
+RefreshEvent Refresher::refresh_now() {
+  State& st = *state_;
+  uint64_t gen;
+  {
+    std::lock_guard<std::mutex> g(st.m);
+    gen = st.generation;
+  }
+  RefreshEvent ev;
+  {
+    std::lock_guard<std::mutex> flight(st.flight);
+    {
+      // Single flight: a caller that waited while another finished gets that outcome.
+      std::lock_guard<std::mutex> g(st.m);
+      if (st.generation != gen) return st.last_event;
+    }
+    ev = attempt(true);
+    std::lock_guard<std::mutex> g(st.m);
+    st.generation += 1;
+    st.last_event = ev;
+  }
+  emit(ev);
+  return ev;
+}
+
+void Refresher::start() {
+  std::lock_guard<std::mutex> g(state_->run_m);
+  if (state_->thread.joinable()) return;
+  state_->stopping = false;
+  state_->thread = std::thread([this] { run(); });
+}
+
+void Refresher::stop() {
+  {
+    std::lock_guard<std::mutex> g(state_->run_m);
+    if (!state_->thread.joinable()) return;
+    state_->stopping = true;
+  }
+  state_->run_cv.notify_all();
+  if (state_->thread.get_id() == std::this_thread::get_id()) {
+    state_->thread.detach();  // stop() from a callback: the loop exits on its own
+    return;
+  }
+  state_->thread.join();
+}
+
+void Refresher::wake() {
+  {
+    std::lock_guard<std::mutex> g(state_->run_m);
+    state_->woken = true;
+  }
+  state_->run_cv.notify_all();
+}
+
+void Refresher::run() {
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> g(state_->run_m);
+      if (state_->stopping) return;
+      state_->woken = false;
+    }
+    TimePoint next = tick();
+    auto delay = next - clock_->now();
+    if (delay < Millis(0)) delay = Millis(0);
+    std::unique_lock<std::mutex> g(state_->run_m);
+    state_->run_cv.wait_for(g, delay, [&] { return state_->stopping || state_->woken; });
+    if (state_->stopping) return;
+  }
+}
+
+// ---- the real refresh function ----
+
+RefreshFunction auth_client_refresh_function(ClientConfig config, std::optional<EndpointOverride> endpoint) {
+  return [config, endpoint](const TokenFile& current) -> TokenFile {
+    if (current.refresh_token.empty()) throw_invalid("refresh: the key has no refresh token");
+    AuthClient client(Credential::from_string(current.auth_token.reveal(), endpoint), config);
+    return client.refresh_api_key(current.refresh_token.reveal()).to_token_file();
+  };
+}
+
+}  // namespace momento::auth

@@ -1,0 +1,147 @@
+// Watcher: periodic and on-demand re-reads of a store, published by pointer swap.
+#include "momento/auth/watcher.hpp"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "subscribers.hpp"
+
+namespace momento::auth {
+
+struct Watcher::Impl {
+  std::shared_ptr<TokenStore> store;
+  WatcherOptions opt;
+
+  mutable std::mutex ptr_m;  // held only to copy or replace the pointer
+  std::shared_ptr<const WatchedKey> current;
+
+  std::mutex poll_m;  // one store read at a time
+  detail::SubscriberList<const std::shared_ptr<const WatchedKey>&> subscribers;
+
+  std::mutex run_m;
+  std::condition_variable run_cv;
+  bool stopping = false;
+  bool notified = false;
+  std::chrono::steady_clock::time_point last_read{};
+  std::thread thread;
+
+  std::shared_ptr<const WatchedKey> build(const StoredToken& s) const {
+    return std::make_shared<const WatchedKey>(WatchedKey{
+        Credential::from_string(s.token.auth_token.reveal(), opt.endpoint), s.token.valid_until, s.version,
+        token_fingerprint(s.token.auth_token.reveal())});
+  }
+
+  // Returns the newly published key, or null if nothing changed.
+  std::shared_ptr<const WatchedKey> read() {
+    std::lock_guard<std::mutex> g(poll_m);
+    {
+      std::lock_guard<std::mutex> r(run_m);
+      last_read = std::chrono::steady_clock::now();
+    }
+    auto s = store->load();
+    if (!s) return nullptr;  // an emptied store keeps the key we have
+    {
+      std::lock_guard<std::mutex> p(ptr_m);
+      if (current && current->version == s->version) return nullptr;
+    }
+    auto key = build(*s);  // a key that does not parse keeps the current one (throws)
+    {
+      std::lock_guard<std::mutex> p(ptr_m);
+      if (current && current->fingerprint == key->fingerprint) {
+        current = key;  // same key, new version id: publish quietly
+        return nullptr;
+      }
+      current = key;
+    }
+    return key;
+  }
+};
+
+Watcher::Watcher(std::shared_ptr<TokenStore> store, WatcherOptions options) : impl_(std::make_unique<Impl>()) {
+  if (!store) throw_invalid("watcher: store is null");
+  if (options.period.count() <= 0) throw_invalid("watcher: period must be positive");
+  if (options.min_notify_interval.count() < 0) throw_invalid("watcher: min_notify_interval must not be negative");
+  impl_->store = std::move(store);
+  impl_->opt = std::move(options);
+  auto s = impl_->store->load();
+  if (!s) throw Error(ErrorCode::NotFound, "watcher: store " + impl_->store->describe() + " holds no key");
+  impl_->current = impl_->build(*s);
+  impl_->last_read = std::chrono::steady_clock::now();
+}
+
+Watcher::~Watcher() { stop(); }
+
+std::shared_ptr<const WatchedKey> Watcher::current() const {
+  std::lock_guard<std::mutex> g(impl_->ptr_m);
+  return impl_->current;
+}
+
+bool Watcher::poll() {
+  auto key = impl_->read();
+  if (!key) return false;
+  impl_->subscribers.call(key);
+  return true;
+}
+
+void Watcher::notify_unauthenticated() {
+  {
+    std::lock_guard<std::mutex> g(impl_->run_m);
+    impl_->notified = true;
+  }
+  impl_->run_cv.notify_all();
+}
+
+uint64_t Watcher::subscribe(WatchSubscriber s) { return impl_->subscribers.add(std::move(s)); }
+void Watcher::unsubscribe(uint64_t id) { impl_->subscribers.remove(id); }
+
+std::string Watcher::describe() const { return impl_->store->describe(); }
+
+void Watcher::start() {
+  std::lock_guard<std::mutex> g(impl_->run_m);
+  if (impl_->thread.joinable()) return;
+  impl_->stopping = false;
+  impl_->thread = std::thread([this] {
+    Impl& im = *impl_;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> g(im.run_m);
+        auto period_end = im.last_read + im.opt.period;
+        // Wake for the period, or for a notification once the rate limit allows it.
+        while (!im.stopping) {
+          auto now = std::chrono::steady_clock::now();
+          if (now >= period_end) break;
+          if (im.notified && now >= im.last_read + im.opt.min_notify_interval) break;
+          auto until = period_end;
+          if (im.notified) until = std::min(until, im.last_read + im.opt.min_notify_interval);
+          im.run_cv.wait_until(g, until);
+        }
+        if (im.stopping) return;
+        im.notified = false;
+      }
+      try {
+        poll();
+      } catch (const std::exception&) {
+        // Keep serving the current key; the next period tries again.
+        std::lock_guard<std::mutex> g(im.run_m);
+        im.last_read = std::chrono::steady_clock::now();
+      }
+    }
+  });
+}
+
+void Watcher::stop() {
+  {
+    std::lock_guard<std::mutex> g(impl_->run_m);
+    if (!impl_->thread.joinable()) return;
+    impl_->stopping = true;
+  }
+  impl_->run_cv.notify_all();
+  if (impl_->thread.get_id() == std::this_thread::get_id()) {
+    impl_->thread.detach();
+    return;
+  }
+  impl_->thread.join();
+}
+
+}  // namespace momento::auth
