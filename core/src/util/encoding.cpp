@@ -59,9 +59,9 @@ std::optional<std::string> decode_checked(std::string_view s, size_t pad) {
     if (c == '-') c = '+';
     else if (c == '_') c = '/';
   }
-  size_t missing = (4 - body.size() % 4) % 4;
-  body.append(missing, '=');
-  size_t total_pad = pad + missing;
+  // Padding was stripped above; restore exactly what a whole number of quads needs.
+  size_t total_pad = (4 - body.size() % 4) % 4;
+  body.append(total_pad, '=');
   if (body.empty()) return std::string();
   std::string out(body.size() / 4 * 3, '\0');
   int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
