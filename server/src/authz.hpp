@@ -1,0 +1,57 @@
+// Request validation (WIRE.md §9.3) and permission evaluation (§9.2, §9.4), on the wire
+// messages themselves so that nothing is lost in translation.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "store.hpp"
+
+namespace permission_messages { class Permissions; }
+
+namespace momento::server {
+
+inline constexpr size_t kMaxEntries = 10;
+inline constexpr size_t kMaxTokenIdCodePoints = 64;
+
+enum class ScopeUse { ApiKey, DisposableToken };
+
+// Structural checks of a Permissions message. Returns an error text naming the problem,
+// or nullopt when the message is valid for the given use.
+std::optional<std::string> validate_permissions(const permission_messages::Permissions& p,
+                                                ScopeUse use);
+
+// Number of Unicode code points in a UTF-8 string; nullopt if it is not valid UTF-8.
+std::optional<size_t> utf8_length(std::string_view s);
+
+// Cache names: non-empty, at most 255 bytes, printable ASCII without spaces... (see .cpp).
+std::optional<std::string> validate_cache_name(std::string_view name);
+
+enum class Operation {
+  GenerateSuperUser,  // GenerateApiToken with super_user permissions
+  GenerateExplicit,   // GenerateApiToken with explicit permissions
+  GenerateDisposable,
+  CreateCache,
+  DeleteCache,
+  FlushCache,
+  ListCaches,
+  Read,   // Get
+  Write,  // Set, Delete
+};
+
+// Who is calling: the class of the caller's key and its permissions (serialized).
+struct Caller {
+  KeyClass cls = KeyClass::Explicit;
+  const permission_messages::Permissions* permissions = nullptr;  // may be null for session/legacy
+  bool anonymous = false;  // empty authorization accepted by --anonymous: super-user rights
+};
+
+// True if the caller has super-user rights (super-user key, or a v2 key configured so).
+bool has_super_user(const Caller& c);
+
+// §9.2 and §9.4. For data operations pass the cache name and item key.
+bool allowed(const Caller& c, Operation op, std::string_view cache = {},
+             std::string_view key = {});
+
+}  // namespace momento::server

@@ -1,0 +1,328 @@
+#include "registry.hpp"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "auth.pb.h"
+#include "crypto.hpp"
+#include "momento/auth/credential.hpp"
+#include "momento/auth/error.hpp"
+#include "momento/auth/secret.hpp"
+#include "token.pb.h"
+
+namespace momento::server {
+
+namespace fs = std::filesystem;
+using grpc::StatusCode;
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kMaxCredentialBytes = 8192;
+constexpr size_t kRandomBytes = 16;          // 128 bits in every jti
+constexpr size_t kRefreshTokenBytes = 32;    // 256 bits in every refresh token
+
+[[noreturn]] void unauthenticated(const char* msg = "Invalid authentication token") {
+  throw ServiceError(StatusCode::UNAUTHENTICATED, msg);
+}
+[[noreturn]] void invalid(const std::string& msg) {
+  throw ServiceError(StatusCode::INVALID_ARGUMENT, msg);
+}
+[[noreturn]] void denied() { throw ServiceError(StatusCode::PERMISSION_DENIED, kInsufficient); }
+
+void check_token_id(const std::string& token_id) {
+  auto n = utf8_length(token_id);
+  if (!n) invalid("token_id must be valid UTF-8");
+  if (*n > kMaxTokenIdCodePoints) invalid("token_id must be at most 64 characters");
+}
+
+bool refreshable(KeyClass c, int64_t lifetime) {
+  return lifetime > 0 && (c == KeyClass::SuperUser || c == KeyClass::Explicit);
+}
+
+}  // namespace
+
+int64_t Registry::default_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+static fs::path prepare_dir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (!fs::is_directory(dir)) throw std::runtime_error("data directory cannot be created: " + dir.string());
+  return dir;
+}
+
+Registry::Registry(const fs::path& data_dir, RegistryOptions opts)
+    : opts_(std::move(opts)),
+      ring_(KeyRing::open(prepare_dir(data_dir) / "signing-keys.json")),
+      store_(data_dir / "state.db", StoreOptions{opts_.synchronous_full}) {
+  if (opts_.endpoint.empty()) throw std::invalid_argument("advertised endpoint must not be empty");
+}
+
+Principal Registry::authenticate(std::string_view raw) {
+  if (raw.empty() || raw.size() > kMaxCredentialBytes) unauthenticated();
+  std::string hash = sha256(raw);
+  auto rec = store_.find_key(hash);
+  if (!rec) unauthenticated();
+  if (rec->revoked) unauthenticated("Token has been revoked");
+  const int64_t t = now();
+  if (!rec->kid.empty()) {
+    Claims claims;
+    JwtCheck c = verify_jwt(ring_, raw, t, &claims);
+    if (c == JwtCheck::Expired) unauthenticated("Token has expired");
+    if (c != JwtCheck::Ok) unauthenticated();
+    // An expiring key must carry the matching exp claim.
+    if (claims.exp != rec->valid_until) unauthenticated();
+  }
+  if (rec->valid_until != 0 && t >= rec->valid_until) unauthenticated("Token has expired");
+  Principal p;
+  p.key = std::move(*rec);
+  if (!p.key.permissions.empty() && !p.permissions.ParseFromString(p.key.permissions))
+    throw ServiceError(StatusCode::INTERNAL, "stored permissions are damaged");
+  return p;
+}
+
+Principal Registry::authenticate_header(std::string_view raw) {
+  if (raw.empty() && opts_.anonymous) {
+    Principal p;
+    p.anonymous = true;
+    p.key.cls = KeyClass::SuperUser;
+    p.permissions.set_super_user(permission_messages::SuperUser);
+    return p;
+  }
+  return authenticate(raw);
+}
+
+Minted Registry::mint_locked(KeyClass cls, const std::string& perms_bytes, int64_t lifetime,
+                             const std::string& endpoint, const std::string& token_id,
+                             const std::string& description, const std::string& family_id,
+                             bool bootstrap, int64_t t) {
+  Claims claims;
+  claims.jti = random_token(kRandomBytes);
+  claims.iat = t;
+  claims.exp = lifetime > 0 ? t + lifetime : 0;
+  std::string raw = sign_jwt(ring_, claims);
+
+  KeyRecord k;
+  k.key_hash = sha256(raw);
+  k.cls = cls;
+  k.permissions = perms_bytes;
+  k.created_at = t;
+  k.valid_until = claims.exp;
+  k.lifetime = lifetime;
+  k.endpoint = endpoint;
+  k.token_id = token_id;
+  k.description = description;
+  k.kid = ring_.current_kid();
+  k.bootstrap = bootstrap;
+
+  Minted m;
+  m.endpoint = endpoint;
+  m.valid_until = static_cast<uint64_t>(claims.exp);
+  m.key_id = k.key_id();
+  if (refreshable(cls, lifetime)) {
+    k.family_id = family_id;
+    if (k.family_id.empty()) {
+      k.family_id = to_hex(random_bytes(12));
+      store_.insert_family({k.family_id, t, false, ""});
+    }
+    m.refresh_token = random_token(kRefreshTokenBytes);
+    k.refresh_hash = sha256(m.refresh_token);
+    store_.insert_refresh({k.refresh_hash, k.family_id, k.key_hash, t, 0, "", ""});
+  }
+  store_.insert_key(k);
+  m.api_key = std::move(raw);
+  return m;
+}
+
+Minted Registry::mint(KeyClass cls, const permission_messages::Permissions& perms,
+                      uint32_t lifetime, std::string_view token_id, std::string_view description,
+                      bool bootstrap) {
+  std::string bytes;
+  perms.SerializeToString(&bytes);
+  Minted m;
+  store_.transaction([&] {
+    m = mint_locked(cls, bytes, lifetime, opts_.endpoint, std::string(token_id),
+                    std::string(description), "", bootstrap, now());
+  });
+  return m;
+}
+
+Minted Registry::generate_api_key(const ::auth::_GenerateApiTokenRequest& req) {
+  // Order: authenticate -> validate -> authorize (WIRE.md §9.3).
+  Principal caller = authenticate(req.auth_token());
+
+  int64_t lifetime = 0;
+  switch (req.expiry_case()) {
+    case ::auth::_GenerateApiTokenRequest::kNever: break;
+    case ::auth::_GenerateApiTokenRequest::kExpires:
+      if (req.expires().valid_for_seconds() == 0) invalid("valid_for_seconds must be positive");
+      lifetime = req.expires().valid_for_seconds();
+      break;
+    default: invalid("expiry must be set (never or expires)");
+  }
+  if (!req.has_permissions()) invalid("permissions must be set");
+  if (auto err = validate_permissions(req.permissions(), ScopeUse::ApiKey)) invalid(*err);
+  check_token_id(req.token_id());
+  if (req.description().size() > 1024) invalid("description must be at most 1024 bytes");
+
+  const bool su = req.permissions().has_super_user();
+  if (!allowed(caller.caller(), su ? Operation::GenerateSuperUser : Operation::GenerateExplicit))
+    denied();
+
+  std::string bytes;
+  req.permissions().SerializeToString(&bytes);
+  Minted m;
+  store_.transaction([&] {
+    m = mint_locked(su ? KeyClass::SuperUser : KeyClass::Explicit, bytes, lifetime,
+                    opts_.endpoint, req.token_id(), req.description(), "", false, now());
+  });
+  return m;
+}
+
+Minted Registry::generate_disposable_token(const ::token::_GenerateDisposableTokenRequest& req) {
+  Principal caller = authenticate(req.auth_token());
+
+  if (!req.has_expires() || req.expires().valid_for_seconds() == 0)
+    invalid("disposable tokens must expire: expires.valid_for_seconds must be positive");
+  if (req.expires().valid_for_seconds() > opts_.max_disposable_seconds)
+    invalid("valid_for_seconds exceeds the maximum of " +
+            std::to_string(opts_.max_disposable_seconds) + " seconds for disposable tokens");
+  if (!req.has_permissions()) invalid("permissions must be set");
+  if (auto err = validate_permissions(req.permissions(), ScopeUse::DisposableToken)) invalid(*err);
+  check_token_id(req.token_id());
+
+  if (!allowed(caller.caller(), Operation::GenerateDisposable)) denied();
+
+  std::string bytes;
+  req.permissions().SerializeToString(&bytes);
+  Minted m;
+  store_.transaction([&] {
+    m = mint_locked(KeyClass::Disposable, bytes, req.expires().valid_for_seconds(),
+                    opts_.endpoint, req.token_id(), "", "", false, now());
+  });
+  return m;
+}
+
+namespace {
+
+std::string answer_json(const Minted& m) {
+  return json{{"api_key", m.api_key},
+              {"refresh_token", m.refresh_token},
+              {"endpoint", m.endpoint},
+              {"valid_until", m.valid_until},
+              {"key_id", m.key_id}}
+      .dump();
+}
+
+std::optional<Minted> answer_from_json(const std::string& s) {
+  json j = json::parse(s, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  try {
+    Minted m;
+    m.api_key = j.at("api_key").get<std::string>();
+    m.refresh_token = j.at("refresh_token").get<std::string>();
+    m.endpoint = j.at("endpoint").get<std::string>();
+    m.valid_until = j.at("valid_until").get<uint64_t>();
+    m.key_id = j.value("key_id", "");
+    return m;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+Minted Registry::refresh_api_key(std::string_view api_key, std::string_view refresh_token) {
+  // Step 1: the key being refreshed must be live.
+  Principal old = authenticate(api_key);
+  // Step 2.
+  if (refresh_token.empty()) invalid("refresh_token must not be empty");
+  if (refresh_token.size() > kMaxCredentialBytes) unauthenticated("Invalid refresh token");
+
+  const std::string rt_hash = sha256(refresh_token);
+  Minted result;
+  bool revoked_family = false;
+  // One IMMEDIATE transaction: concurrent refreshes with the same token serialize, so the
+  // second one sees the token consumed and takes the replay path.
+  store_.transaction([&] {
+    const int64_t t = now();
+    auto key = store_.find_key(old.key.key_hash);
+    if (!key || key->revoked) unauthenticated("Token has been revoked");
+    auto rt = store_.find_refresh(rt_hash);
+    // Step 3: the token must belong to this key (never-expiring keys, disposable tokens and
+    // seeded keys have none).
+    if (!rt || rt->key_hash != key->key_hash || key->family_id.empty() ||
+        rt->family_id != key->family_id)
+      unauthenticated("Invalid refresh token");
+    auto fam = store_.find_family(rt->family_id);
+    if (!fam || fam->revoked) unauthenticated("Invalid refresh token");
+
+    if (rt->consumed_at != 0) {
+      // Already used. The immediate predecessor of the family's current token may be
+      // replayed inside the grace window and gets the same answer; anything else is reuse.
+      auto successor = rt->successor_hash.empty() ? std::nullopt
+                                                  : store_.find_refresh(rt->successor_hash);
+      bool in_window = t - rt->consumed_at <= opts_.grace_seconds;
+      if (in_window && successor && successor->consumed_at == 0 && !rt->sealed_answer.empty()) {
+        if (auto plain = open_sealed(refresh_token, rt->sealed_answer)) {
+          auto m = answer_from_json(*plain);
+          momento::auth::wipe(*plain);
+          if (m) {
+            result = std::move(*m);
+            return;
+          }
+        }
+      }
+      store_.revoke_family(rt->family_id, "refresh token reused");
+      revoked_family = true;
+      return;  // commit the revocation, then answer UNAUTHENTICATED
+    }
+
+    // Step 4: mint the successor with the same class, permissions, endpoint and lifetime.
+    result = mint_locked(key->cls, key->permissions, key->lifetime, key->endpoint, key->token_id,
+                         key->description, key->family_id, false, t);
+    std::string sealed = seal(refresh_token, answer_json(result));
+    store_.consume_refresh(rt_hash, t, sha256(result.refresh_token), sealed);
+    // The old key keeps working until its own expiry but holds no refresh token any more.
+    store_.set_key_refresh_hash(key->key_hash, "");
+    if (opts_.grace_seconds >= 0) store_.forget_sealed_before(t - opts_.grace_seconds - 1);
+  });
+  if (revoked_family) unauthenticated("Refresh token was reused; its family has been revoked");
+  return result;
+}
+
+std::string Registry::ensure_bootstrap(const fs::path& file) {
+  std::error_code ec;
+  if (fs::exists(file, ec)) {
+    try {
+      auto tf = momento::auth::read_token_file(file.string());
+      auto cred = momento::auth::Credential::from_string(tf.auth_token.reveal());
+      Principal p = authenticate(cred.raw_key());
+      if (p.key.cls == KeyClass::SuperUser && p.key.valid_until == 0) {
+        ::chmod(file.c_str(), 0600);
+        return p.key.key_id();
+      }
+    } catch (const std::exception&) {
+      // Not a live key of this registry: replace the file below.
+    }
+  }
+  permission_messages::Permissions su;
+  su.set_super_user(permission_messages::SuperUser);
+  Minted m = mint(KeyClass::SuperUser, su, 0, "", "bootstrap", true);
+  momento::auth::TokenFile tf;
+  tf.auth_token = momento::auth::Secret(momento::auth::encode_envelope(m.endpoint, m.api_key));
+  tf.refresh_token = momento::auth::Secret(std::string());
+  tf.valid_until = momento::auth::ExpiresAt::never();
+  momento::auth::write_token_file(file.string(), tf);
+  ::chmod(file.c_str(), 0600);
+  momento::auth::wipe(m.api_key);
+  return m.key_id;
+}
+
+}  // namespace momento::server

@@ -1,0 +1,56 @@
+// momento-auth-server: every service on one port (WIRE.md §1.2, §12).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "log.hpp"
+#include "registry.hpp"
+
+namespace grpc { class Server; }
+
+namespace momento::server {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::filesystem::path data_dir;
+  std::optional<std::filesystem::path> bootstrap;
+  RegistryOptions registry;
+  std::string tls_cert;  // PEM files; both or neither
+  std::string tls_key;
+  int threads = 8;                  // upper bound of the handler thread pool
+  LogFormat log_format = LogFormat::Text;
+  size_t list_page_size = 0;        // ListCaches page size; 0 = everything in one page
+  int max_message_bytes = 8 * 1024 * 1024;
+};
+
+class Service;
+
+class AuthServer {
+ public:
+  explicit AuthServer(ServerOptions opts);
+  ~AuthServer();
+  AuthServer(const AuthServer&) = delete;
+  AuthServer& operator=(const AuthServer&) = delete;
+
+  // Binds and starts serving; returns the bound "host:port". Throws on failure.
+  std::string start();
+  void shutdown();  // graceful, bounded
+  void wait();
+
+  Registry& registry();
+  Logger& logger();
+  const std::string& bootstrap_key_id() const { return bootstrap_key_id_; }
+
+ private:
+  ServerOptions opts_;
+  std::unique_ptr<Logger> logger_;
+  std::unique_ptr<Registry> registry_;
+  std::unique_ptr<Service> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string bootstrap_key_id_;
+};
+
+}  // namespace momento::server

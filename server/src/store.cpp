@@ -1,0 +1,411 @@
+#include "store.hpp"
+
+#include <sys/stat.h>
+
+#include <stdexcept>
+#include <unordered_map>
+
+#include "crypto.hpp"
+
+namespace momento::server {
+
+const char* key_class_name(KeyClass c) noexcept {
+  switch (c) {
+    case KeyClass::SuperUser: return "super_user";
+    case KeyClass::Explicit: return "explicit";
+    case KeyClass::Disposable: return "disposable";
+    case KeyClass::Session: return "session";
+    case KeyClass::Legacy: return "legacy";
+    case KeyClass::V2: return "v2";
+  }
+  return "?";
+}
+
+std::optional<KeyClass> key_class_from_name(std::string_view s) noexcept {
+  for (KeyClass c : {KeyClass::SuperUser, KeyClass::Explicit, KeyClass::Disposable,
+                     KeyClass::Session, KeyClass::Legacy, KeyClass::V2})
+    if (s == key_class_name(c)) return c;
+  return std::nullopt;
+}
+
+std::string KeyRecord::key_id() const { return to_hex(key_hash).substr(0, 16); }
+
+// Thin RAII layer over sqlite3 with a statement cache.
+class Sqlite {
+ public:
+  explicit Sqlite(const std::string& path) {
+    if (sqlite3_open_v2(path.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        nullptr) != SQLITE_OK) {
+      std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      throw std::runtime_error("cannot open database " + path + ": " + msg);
+    }
+    sqlite3_busy_timeout(db_, 5000);
+  }
+  ~Sqlite() {
+    for (auto& [_, s] : stmts_) sqlite3_finalize(s);
+    sqlite3_close(db_);
+  }
+  void exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown";
+      sqlite3_free(err);
+      throw std::runtime_error("sqlite: " + msg);
+    }
+  }
+  // Resets the statement when it goes out of scope, so no read snapshot lingers.
+  struct Stmt {
+    sqlite3_stmt* s;
+    Stmt(sqlite3_stmt* st) : s(st) {}
+    Stmt(const Stmt&) = delete;
+    Stmt& operator=(sqlite3_stmt* st) {
+      sqlite3_reset(s);
+      s = st;
+      return *this;
+    }
+    ~Stmt() { sqlite3_reset(s); }
+    operator sqlite3_stmt*() const { return s; }
+  };
+  sqlite3_stmt* prepare(const std::string& sql) {
+    auto it = stmts_.find(sql);
+    if (it != stmts_.end()) {
+      sqlite3_reset(it->second);
+      sqlite3_clear_bindings(it->second);
+      return it->second;
+    }
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK)
+      throw std::runtime_error(std::string("sqlite prepare: ") + sqlite3_errmsg(db_));
+    stmts_.emplace(sql, s);
+    return s;
+  }
+  int changes() const { return sqlite3_changes(db_); }
+  const char* errmsg() const { return sqlite3_errmsg(db_); }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*> stmts_;
+};
+
+namespace {
+
+// Binds values positionally.
+struct Binder {
+  sqlite3_stmt* s;
+  int i = 1;
+  Binder& text(std::string_view v) {
+    sqlite3_bind_text(s, i++, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Binder& blob(std::string_view v) {
+    if (v.empty()) sqlite3_bind_null(s, i++);
+    else sqlite3_bind_blob(s, i++, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Binder& int64(int64_t v) {
+    sqlite3_bind_int64(s, i++, v);
+    return *this;
+  }
+};
+
+std::string col_text(sqlite3_stmt* s, int c) {
+  const unsigned char* p = sqlite3_column_text(s, c);
+  return p ? std::string(reinterpret_cast<const char*>(p),
+                         static_cast<size_t>(sqlite3_column_bytes(s, c)))
+           : std::string();
+}
+std::string col_blob(sqlite3_stmt* s, int c) {
+  const void* p = sqlite3_column_blob(s, c);
+  return p ? std::string(static_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s, c)))
+           : std::string();
+}
+
+const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS keys(
+  key_hash BLOB PRIMARY KEY,
+  class TEXT NOT NULL,
+  permissions BLOB,
+  created_at INTEGER NOT NULL,
+  valid_until INTEGER NOT NULL,
+  lifetime INTEGER NOT NULL,
+  endpoint TEXT NOT NULL,
+  token_id TEXT NOT NULL DEFAULT '',
+  description TEXT NOT NULL DEFAULT '',
+  family_id TEXT,
+  refresh_hash BLOB,
+  kid TEXT NOT NULL DEFAULT '',
+  revoked INTEGER NOT NULL DEFAULT 0,
+  bootstrap INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS keys_family ON keys(family_id);
+CREATE TABLE IF NOT EXISTS families(
+  family_id TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  revoked INTEGER NOT NULL DEFAULT 0,
+  revoked_reason TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS refresh_tokens(
+  token_hash BLOB PRIMARY KEY,
+  family_id TEXT NOT NULL,
+  key_hash BLOB NOT NULL,
+  issued_at INTEGER NOT NULL,
+  consumed_at INTEGER NOT NULL DEFAULT 0,
+  successor_hash BLOB,
+  sealed_answer BLOB
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS refresh_family ON refresh_tokens(family_id);
+CREATE TABLE IF NOT EXISTS caches(
+  name TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL
+);
+)sql";
+
+constexpr const char* kKeyCols =
+    "key_hash, class, permissions, created_at, valid_until, lifetime, endpoint, token_id, "
+    "description, family_id, refresh_hash, kid, revoked, bootstrap";
+
+KeyRecord read_key(sqlite3_stmt* s) {
+  KeyRecord k;
+  k.key_hash = col_blob(s, 0);
+  k.cls = key_class_from_name(col_text(s, 1)).value_or(KeyClass::Explicit);
+  k.permissions = col_blob(s, 2);
+  k.created_at = sqlite3_column_int64(s, 3);
+  k.valid_until = sqlite3_column_int64(s, 4);
+  k.lifetime = sqlite3_column_int64(s, 5);
+  k.endpoint = col_text(s, 6);
+  k.token_id = col_text(s, 7);
+  k.description = col_text(s, 8);
+  k.family_id = col_text(s, 9);
+  k.refresh_hash = col_blob(s, 10);
+  k.kid = col_text(s, 11);
+  k.revoked = sqlite3_column_int(s, 12) != 0;
+  k.bootstrap = sqlite3_column_int(s, 13) != 0;
+  return k;
+}
+
+RefreshRecord read_refresh(sqlite3_stmt* s) {
+  RefreshRecord r;
+  r.token_hash = col_blob(s, 0);
+  r.family_id = col_text(s, 1);
+  r.key_hash = col_blob(s, 2);
+  r.issued_at = sqlite3_column_int64(s, 3);
+  r.consumed_at = sqlite3_column_int64(s, 4);
+  r.successor_hash = col_blob(s, 5);
+  r.sealed_answer = col_blob(s, 6);
+  return r;
+}
+
+}  // namespace
+
+Store::Store(const std::filesystem::path& db_file, StoreOptions opts) {
+  bool existed = std::filesystem::exists(db_file);
+  db_ = std::make_unique<Sqlite>(db_file.string());
+  if (!existed) ::chmod(db_file.c_str(), 0600);
+  db_->exec("PRAGMA journal_mode=WAL;");
+  db_->exec(opts.synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;");
+  db_->exec("PRAGMA foreign_keys=ON;");
+  db_->exec(kSchema);
+}
+
+Store::~Store() = default;
+
+void Store::transaction(const std::function<void()>& f) {
+  std::lock_guard lock(mu_);
+  db_->exec("BEGIN IMMEDIATE;");
+  try {
+    f();
+  } catch (...) {
+    try {
+      db_->exec("ROLLBACK;");
+    } catch (...) {
+    }
+    throw;
+  }
+  db_->exec("COMMIT;");
+}
+
+#define STEP_DONE(stmt)                                                              \
+  do {                                                                               \
+    int rc_ = sqlite3_step(stmt);                                                    \
+    if (rc_ != SQLITE_DONE) throw std::runtime_error(std::string("sqlite step: ") + \
+                                                     db_->errmsg());                 \
+  } while (0)
+
+std::optional<KeyRecord> Store::find_key(std::string_view key_hash) {
+  std::lock_guard lock(mu_);
+  Sqlite::Stmt s = db_->prepare(std::string("SELECT ") + kKeyCols + " FROM keys WHERE key_hash = ?");
+  Binder{s}.blob(key_hash);
+  if (sqlite3_step(s) == SQLITE_ROW) return read_key(s);
+  return std::nullopt;
+}
+
+std::optional<KeyRecord> Store::find_key_by_id(std::string_view key_id) {
+  std::lock_guard lock(mu_);
+  if (key_id.empty()) return std::nullopt;
+  Sqlite::Stmt s = db_->prepare(std::string("SELECT ") + kKeyCols + " FROM keys");
+  std::optional<KeyRecord> found;
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    KeyRecord k = read_key(s);
+    if (to_hex(k.key_hash).rfind(key_id, 0) == 0) {
+      if (found) return std::nullopt;  // ambiguous prefix
+      found = std::move(k);
+    }
+  }
+  return found;
+}
+
+void Store::insert_key(const KeyRecord& k) {
+  std::lock_guard lock(mu_);
+  Sqlite::Stmt s = db_->prepare(std::string("INSERT INTO keys(") + kKeyCols +
+                         ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  Binder b{s};
+  b.blob(k.key_hash).text(key_class_name(k.cls)).blob(k.permissions).int64(k.created_at);
+  b.int64(k.valid_until).int64(k.lifetime).text(k.endpoint).text(k.token_id).text(k.description);
+  if (k.family_id.empty()) sqlite3_bind_null(s, b.i++);
+  else b.text(k.family_id);
+  b.blob(k.refresh_hash).text(k.kid).int64(k.revoked).int64(k.bootstrap);
+  STEP_DONE(s);
+}
+
+void Store::set_key_refresh_hash(std::string_view key_hash, std::string_view refresh_hash) {
+  std::lock_guard lock(mu_);
+  Sqlite::Stmt s = db_->prepare("UPDATE keys SET refresh_hash = ? WHERE key_hash = ?");
+  Binder{s}.blob(refresh_hash).blob(key_hash);
+  STEP_DONE(s);
+}
+
+bool Store::revoke_key(std::string_view key_hash) {
+  std::lock_guard lock(mu_);
+  Sqlite::Stmt s = db_->prepare("UPDATE keys SET revoked = 1 WHERE key_hash = ?");
+  Binder{s}.blob(key_hash);
+  STEP_DONE(s);
+  return db_->changes() > 0;
+}
+
+std::vector<KeyRecord> Store::list_keys() {
+  std::lock_guard lock(mu_);
+  Sqlite::Stmt s = db_->prepare(std::string("SELECT ") + kKeyCols + " FROM keys ORDER BY created_at, key_hash");
+  std::vector<KeyRecord> out;
+  while (sqlite3_step(s) == SQLITE_ROW) out.push_back(read_key(s));
+  return out;
+}
+
+std::optional<KeyRecord> Store::find_bootstrap_key() {
+  std::lock_guard lock(mu_);
+  Sqlite::Stmt s = db_->prepare(std::string("SELECT ") + kKeyCols +
+                         " FROM keys WHERE bootstrap = 1 AND revoked = 0 ORDER BY created_at DESC LIMIT 1");
+  if (sqlite3_step(s) == SQLITE_ROW) return read_key(s);
+  return std::nullopt;
+}
+
+void Store::insert_family(const FamilyRecord& f) {
+  std::lock_guard lock(mu_);
+  Sqlite::Stmt s = db_->prepare(
+      "INSERT INTO families(family_id, created_at, revoked, revoked_reason) VALUES(?,?,?,?)");
+  Binder{s}.text(f.family_id).int64(f.created_at).int64(f.revoked).text(f.revoked_reason);
+  STEP_DONE(s);
+}
+
+std::optional<FamilyRecord> Store::find_family(std::string_view id) {
+  std::lock_guard lock(mu_);
+  Sqlite::Stmt s = db_->prepare(
+      "SELECT family_id, created_at, revoked, revoked_reason FROM families WHERE family_id = ?");
+  Binder{s}.text(id);
+  if (sqlite3_step(s) != SQLITE_ROW) return std::nullopt;
+  FamilyRecord f;
+  f.family_id = col_text(s, 0);
+  f.created_at = sqlite3_column_int64(s, 1);
+  f.revoked = sqlite3_column_int(s, 2) != 0;
+  f.revoked_reason = col_text(s, 3);
+  return f;
+}
+
+bool Store::revoke_family(std::string_view id, std::string_view reason) {
+  std::lock_guard lock(mu_);
+  Sqlite::Stmt s = db_->prepare("UPDATE families SET revoked = 1, revoked_reason = ? WHERE family_id = ?");
+  Binder{s}.text(reason).text(id);
+  STEP_DONE(s);
+  if (db_->changes() == 0) return false;
+  s = db_->prepare("UPDATE keys SET revoked = 1 WHERE family_id = ?");
+  Binder{s}.text(id);
+  STEP_DONE(s);
+  // Sealed answers would let a replay recover a successor; drop them.
+  s = db_->prepare("UPDATE refresh_tokens SET sealed_answer = NULL WHERE family_id = ?");
+  Binder{s}.text(id);
+  STEP_DONE(s);
+  return true;
+}
+
+void Store::insert_refresh(const RefreshRecord& r) {
+  std::lock_guard lock(mu_);
+  Sqlite::Stmt s = db_->prepare(
+      "INSERT INTO refresh_tokens(token_hash, family_id, key_hash, issued_at, consumed_at, "
+      "successor_hash, sealed_answer) VALUES(?,?,?,?,?,?,?)");
+  Binder{s}.blob(r.token_hash).text(r.family_id).blob(r.key_hash).int64(r.issued_at)
+      .int64(r.consumed_at).blob(r.successor_hash).blob(r.sealed_answer);
+  STEP_DONE(s);
+}
+
+std::optional<RefreshRecord> Store::find_refresh(std::string_view token_hash) {
+  std::lock_guard lock(mu_);
+  Sqlite::Stmt s = db_->prepare(
+      "SELECT token_hash, family_id, key_hash, issued_at, consumed_at, successor_hash, "
+      "sealed_answer FROM refresh_tokens WHERE token_hash = ?");
+  Binder{s}.blob(token_hash);
+  if (sqlite3_step(s) == SQLITE_ROW) return read_refresh(s);
+  return std::nullopt;
+}
+
+void Store::consume_refresh(std::string_view token_hash, int64_t at, std::string_view successor,
+                            std::string_view sealed) {
+  std::lock_guard lock(mu_);
+  Sqlite::Stmt s = db_->prepare(
+      "UPDATE refresh_tokens SET consumed_at = ?, successor_hash = ?, sealed_answer = ? "
+      "WHERE token_hash = ?");
+  Binder{s}.int64(at).blob(successor).blob(sealed).blob(token_hash);
+  STEP_DONE(s);
+}
+
+void Store::forget_sealed_before(int64_t before) {
+  std::lock_guard lock(mu_);
+  Sqlite::Stmt s = db_->prepare(
+      "UPDATE refresh_tokens SET sealed_answer = NULL WHERE sealed_answer IS NOT NULL AND "
+      "consumed_at > 0 AND consumed_at < ?");
+  Binder{s}.int64(before);
+  STEP_DONE(s);
+}
+
+bool Store::insert_cache(const CacheRecord& c) {
+  std::lock_guard lock(mu_);
+  Sqlite::Stmt s = db_->prepare("INSERT OR IGNORE INTO caches(name, created_at) VALUES(?,?)");
+  Binder{s}.text(c.name).int64(c.created_at);
+  STEP_DONE(s);
+  return db_->changes() > 0;
+}
+
+bool Store::delete_cache(std::string_view name) {
+  std::lock_guard lock(mu_);
+  Sqlite::Stmt s = db_->prepare("DELETE FROM caches WHERE name = ?");
+  Binder{s}.text(name);
+  STEP_DONE(s);
+  return db_->changes() > 0;
+}
+
+bool Store::cache_exists(std::string_view name) {
+  std::lock_guard lock(mu_);
+  Sqlite::Stmt s = db_->prepare("SELECT 1 FROM caches WHERE name = ?");
+  Binder{s}.text(name);
+  return sqlite3_step(s) == SQLITE_ROW;
+}
+
+std::vector<CacheRecord> Store::list_caches() {
+  std::lock_guard lock(mu_);
+  Sqlite::Stmt s = db_->prepare("SELECT name, created_at FROM caches ORDER BY name");
+  std::vector<CacheRecord> out;
+  while (sqlite3_step(s) == SQLITE_ROW) out.push_back({col_text(s, 0), sqlite3_column_int64(s, 1)});
+  return out;
+}
+
+}  // namespace momento::server
