@@ -103,7 +103,10 @@ function provider(envelope, addr) {
 }
 
 function authClient(envelope, addr) {
-  return new sdk.AuthClient({ credentialProvider: provider(envelope, addr) });
+  return new sdk.AuthClient({
+    configuration: sdk.AuthClientConfigurations.Default.latest(),
+    credentialProvider: provider(envelope, addr),
+  });
 }
 
 async function cacheClient(envelope, addr) {

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from momento import AuthClient, CacheClient, Configurations, CredentialProvider
-from momento.config import AuthConfigurations
+from momento.config.auth_configurations import AuthConfigurations
 
 START_TIMEOUT_S = 20
 STOP_TIMEOUT_S = 5

@@ -240,7 +240,7 @@ def test_disposable_token_minted_by_one_sdk_works_in_the_others(server, shared_c
     with cache_client(key, server) as c:
         g = c.get(shared_cache, "not-the-key")
         assert isinstance(g, CacheGet.Error), repr(g)
-        assert g.error_code().name == "PERMISSION_ERROR"
+        assert g.error_code.name == "PERMISSION_ERROR"
     p = cli(server, "--key-file", str(f), "cache", "get", "--cache", shared_cache, "not-the-key")
     assert p.returncode == 4, (p.returncode, p.stderr)
     assert "PERMISSION_ERROR" in p.stderr
@@ -256,7 +256,7 @@ def test_read_only_key_from_node_is_enforced_for_go_python_and_cli(server, share
     assert r.get("ok"), r
     with cache_client(data["authToken"], server) as c:
         s = c.set(shared_cache, "ro", "x")
-        assert isinstance(s, CacheSet.Error) and s.error_code().name == "PERMISSION_ERROR", repr(s)
+        assert isinstance(s, CacheSet.Error) and s.error_code.name == "PERMISSION_ERROR", repr(s)
     p = cli(server, "--key-file", str(f), "cache", "set", "--cache", shared_cache, "ro", "x")
     assert p.returncode == 4 and "PERMISSION_ERROR" in p.stderr, (p.returncode, p.stderr)
 

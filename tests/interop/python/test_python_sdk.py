@@ -23,9 +23,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 def assert_error(resp, error_cls, code: MomentoErrorCode, grpc_code: grpc.StatusCode, details: str | None = None):
     assert isinstance(resp, error_cls), f"expected {error_cls.__qualname__}, got {resp!r}"
-    assert resp.error_code() == code, resp.message()
-    td = resp.inner_exception().transport_details
-    assert td is not None and td.grpc.code == grpc_code, repr(resp.inner_exception())
+    assert resp.error_code == code, resp.message
+    td = resp.inner_exception.transport_details
+    assert td is not None and td.grpc.code == grpc_code, repr(resp.inner_exception)
     if details is not None:
         assert details in td.grpc.details, td.grpc.details
 

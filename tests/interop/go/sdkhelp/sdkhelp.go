@@ -176,6 +176,7 @@ func IsEnvelope(s string) bool {
 // ErrorInfo is what an SDK error says: the SDK code, the gRPC code and the server's details text.
 type ErrorInfo struct {
 	SDKCode   string
+	WrappedIn string // outer SDK code when the SDK wrapped the service error (see Inspect)
 	GRPCCode  int
 	Details   string
 	Canonical string
@@ -210,6 +211,16 @@ func Inspect(err error) ErrorInfo {
 	info := ErrorInfo{GRPCCode: -1, Details: err.Error()}
 	var ce codedError
 	if errors.As(err, &ce) {
+		// The pinned SDK's GenerateDisposableToken converts an already converted error once more,
+		// so the service error arrives wrapped in a ClientSdkError; look through that wrapper.
+		for i := 0; i < 4 && ce.Code() == "ClientSdkError"; i++ {
+			var inner codedError
+			if !errors.As(ce.OriginalErr(), &inner) {
+				break
+			}
+			info.WrappedIn = ce.Code()
+			ce = inner
+		}
 		info.SDKCode = ce.Code()
 		if orig := ce.OriginalErr(); orig != nil {
 			if st, ok := status.FromError(orig); ok {
