@@ -376,3 +376,38 @@ func TestGoSDKAuthenticationErrors(t *testing.T) {
 	_, err = refresh(t, e, short.ApiKey, short.RefreshToken)
 	expectUnauthenticated(t, "RefreshApiKey of an expired key", err)
 }
+
+func TestGoSDKPingAndListCaches(t *testing.T) {
+	e := setup(t)
+	ctx, cancel := sdkhelp.Ctx()
+	defer cancel()
+	if _, err := e.super.Ping(ctx); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	// Ping needs no valid credential.
+	endpoint, raw, err := sdkhelp.DecodeEnvelope(e.superKey)
+	if err != nil {
+		t.Fatalf("bootstrap key is not an envelope: %v", err)
+	}
+	forged := cacheClient(t, e, sdkhelp.Envelope(endpoint, raw+"x"))
+	if _, err := forged.Ping(ctx); err != nil {
+		t.Fatalf("Ping with an unknown key: %v", err)
+	}
+	resp, err := e.super.ListCaches(ctx, &momento.ListCachesRequest{})
+	if err != nil {
+		t.Fatalf("ListCaches: %v", err)
+	}
+	list, ok := resp.(*responses.ListCachesSuccess)
+	if !ok {
+		t.Fatalf("ListCaches: got %T", resp)
+	}
+	found := false
+	for _, c := range list.Caches() {
+		found = found || c.Name() == e.cacheName
+	}
+	if !found {
+		t.Fatalf("ListCaches does not list %q", e.cacheName)
+	}
+	_, err = forged.ListCaches(ctx, &momento.ListCachesRequest{})
+	expectUnauthenticated(t, "ListCaches with an unknown key", err)
+}

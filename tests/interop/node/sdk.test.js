@@ -84,6 +84,24 @@ test.describe('Node.js SDK against momento-auth-server', () => {
     assert.ok(miss instanceof sdk.CacheGet.Miss, miss.toString());
   });
 
+  test('listCaches: super-user and explicit keys list; a disposable token is denied', async () => {
+    const list = await superCache.listCaches();
+    assert.ok(list instanceof sdk.ListCaches.Success, list.toString());
+    assert.ok(list.getCaches().some(c => c.getName() === cacheName));
+    const minted = await superAuth.generateApiKey(sdk.AllDataReadWrite, sdk.ExpiresIn.hours(1));
+    assert.ok(minted instanceof sdk.GenerateApiKey.Success, minted.toString());
+    const rw = await track(h.cacheClient(minted.apiKey, server.addr));
+    const rwList = await rw.listCaches();
+    assert.ok(rwList instanceof sdk.ListCaches.Success, rwList.toString());
+    const token = await superAuth.generateDisposableToken(
+      sdk.DisposableTokenScopes.cacheReadWrite(cacheName),
+      sdk.ExpiresIn.minutes(5),
+    );
+    assert.ok(token instanceof sdk.GenerateDisposableToken.Success, token.toString());
+    const dc = await track(h.cacheClient(token.authToken, server.addr));
+    assertPermissionDenied(await dc.listCaches(), sdk.ListCaches.Error);
+  });
+
   test('get on an unknown cache is NOT_FOUND_ERROR', async () => {
     const get = await superCache.get(h.uniqueName('no-such-cache'), 'k');
     assertError(get, sdk.CacheGet.Error, sdk.MomentoErrorCode.NOT_FOUND_ERROR);
