@@ -275,6 +275,16 @@ test.describe('Node.js SDK against momento-auth-server', () => {
     assertPermissionDenied(await cache.set(cacheName, 'other', 'x'), sdk.CacheSet.Error);
   });
 
+  test('generateDisposableToken: 25 h is accepted, beyond the server maximum is INVALID_ARGUMENT_ERROR', async () => {
+    // The Node SDK no longer checks a maximum client-side; the server enforces 90000 s by default.
+    const scope = sdk.DisposableTokenScopes.cacheKeyReadWrite(cacheName, 'k');
+    const ok = await superAuth.generateDisposableToken(scope, sdk.ExpiresIn.hours(25));
+    assert.ok(ok instanceof sdk.GenerateDisposableToken.Success, ok.toString());
+    const tooLong = await superAuth.generateDisposableToken(scope, sdk.ExpiresIn.hours(26));
+    assertError(tooLong, sdk.GenerateDisposableToken.Error, sdk.MomentoErrorCode.INVALID_ARGUMENT_ERROR);
+    assert.equal(tooLong.innerException().transportDetails().grpc.code, 3);
+  });
+
   test('unknown key: AUTHENTICATION_ERROR on data, control and auth calls', async () => {
     const env = h.decodeEnvelope(server.superUserKey);
     const forged = h.encodeEnvelope(env.endpoint, `${env.api_key}x`);
