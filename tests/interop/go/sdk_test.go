@@ -30,13 +30,13 @@ func uniqueName(prefix string) string {
 	return fmt.Sprintf("%s-%d-%d", prefix, os.Getpid(), rand.Int63())
 }
 
-func setup(t *testing.T) *env {
+func setup(t *testing.T, serverArgs ...string) *env {
 	t.Helper()
 	bin := os.Getenv("MOMENTO_SERVER_BIN")
 	if bin == "" {
 		t.Fatal("MOMENTO_SERVER_BIN is not set (ctest sets it)")
 	}
-	srv, err := sdkhelp.StartServer(bin)
+	srv, err := sdkhelp.StartServer(bin, serverArgs...)
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}
@@ -410,4 +410,26 @@ func TestGoSDKPingAndListCaches(t *testing.T) {
 	}
 	_, err = forged.ListCaches(ctx, &momento.ListCachesRequest{})
 	expectUnauthenticated(t, "ListCaches with an unknown key", err)
+}
+
+// With no grace window, reusing a consumed refresh token revokes the family: the reused token and
+// the successor's refresh token both stop working (WIRE.md section 9.2, RefreshApiToken step 4).
+func TestGoSDKRefreshTokenReuseRevokesFamily(t *testing.T) {
+	e := setup(t, "--refresh-grace-seconds", "0")
+	k := mustGenerate(t, e.superAuth, momento.AllDataReadWrite, utils.ExpiresInHours(1))
+	r, err := refresh(t, e, k.ApiKey, k.RefreshToken)
+	if err != nil {
+		t.Fatalf("RefreshApiKey: %v", err)
+	}
+	next := r.ApiKey
+	if !sdkhelp.IsEnvelope(next) {
+		next = sdkhelp.Envelope(r.Endpoint, r.ApiKey)
+	}
+	// The server keeps whole-second timestamps; step past the second of the refresh so the reuse
+	// is outside even a zero-length window.
+	time.Sleep(1100 * time.Millisecond)
+	_, err = refresh(t, e, k.ApiKey, k.RefreshToken)
+	expectUnauthenticated(t, "reuse of a consumed refresh token", err)
+	_, err = refresh(t, e, next, r.RefreshToken)
+	expectUnauthenticated(t, "refresh with the successor's token after the family was revoked", err)
 }
