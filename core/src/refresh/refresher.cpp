@@ -167,18 +167,21 @@ RefreshEvent Refresher::attempt(bool force) {
     return fail(Error(ErrorCode::NotFound, "store " + store_name + " holds no key"), true, std::nullopt, false);
 
   TimePoint now = clock_->now();
+  bool known_before;
+  {
+    std::lock_guard<std::mutex> g(st.m);
+    known_before = !st.fingerprint.empty();
+  }
   if (observe(this, st, ctx, *current, now, std::nullopt)) {
-    // A peer stored a new key (or this is the first look): adopt it instead of refreshing.
     bool due = false;
     {
       std::lock_guard<std::mutex> g(st.m);
       due = st.planned && now >= *st.planned;
       st.next = st.planned;
     }
-    if (!due) return base_event(st, RefreshEventKind::Adopted, store_name);
-    if (!force) {
-      // Due right away (e.g. a stale key at start-up): fall through and refresh it.
-    }
+    // A peer stored a new key since we last looked: adopt it instead of refreshing, unless it is
+    // itself due already. A first look (nothing known before) is no reason to skip a forced refresh.
+    if (!due && (known_before || !force)) return base_event(st, RefreshEventKind::Adopted, store_name);
   }
 
   const TokenFile& tok = current->token;

@@ -1,0 +1,135 @@
+// Watcher: initial read, polling, notify_unauthenticated, atomic swap under concurrent readers.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <fstream>
+#include <thread>
+
+#include "refresh_test_util.hpp"
+#include "momento/auth/watcher.hpp"
+
+using namespace momento::auth;
+using namespace refresh_test;
+using namespace std::chrono_literals;
+
+TEST_CASE("watcher: serves the stored key and picks up a new one on poll", "[watcher]") {
+  TempDir dir;
+  auto store = std::make_shared<FileStore>(dir.file("t.json"));
+  store->store(make_token("key-1", "rt-1", 1'900'000'000));
+  Watcher w(store);
+  auto k1 = w.current();
+  CHECK(k1->credential.raw_key() == "key-1");
+  CHECK(k1->valid_until == ExpiresAt::from_epoch(1'900'000'000));
+  CHECK_FALSE(w.poll());  // unchanged
+  int notified = 0;
+  std::string seen;
+  w.subscribe([&](const std::shared_ptr<const WatchedKey>& k) {
+    ++notified;
+    seen = k->credential.raw_key();
+  });
+  store->store(make_token("key-2", "rt-2", 1'900'000'100));
+  CHECK(w.poll());
+  CHECK(w.current()->credential.raw_key() == "key-2");
+  CHECK(notified == 1);
+  CHECK(seen == "key-2");
+  // A reader's snapshot stays valid after the swap.
+  CHECK(k1->credential.raw_key() == "key-1");
+  CHECK(w.describe() == store->describe());
+}
+
+TEST_CASE("watcher: a broken or emptied store keeps the current key", "[watcher]") {
+  TempDir dir;
+  auto store = std::make_shared<FileStore>(dir.file("t.json"));
+  store->store(make_token("key-1", "rt-1", 1'900'000'000));
+  Watcher w(store);
+  { std::ofstream(store->path(), std::ios::trunc) << "{broken"; }
+  CHECK_THROWS_AS(w.poll(), Error);
+  CHECK(w.current()->credential.raw_key() == "key-1");
+  std::filesystem::remove(store->path());
+  CHECK_FALSE(w.poll());
+  CHECK(w.current()->credential.raw_key() == "key-1");
+}
+
+TEST_CASE("watcher: refuses an empty store and bad options", "[watcher]") {
+  TempDir dir;
+  auto store = std::make_shared<FileStore>(dir.file("t.json"));
+  CHECK_THROWS_AS(Watcher(store), Error);
+  store->store(make_token("key-1", "rt-1", 1'900'000'000));
+  WatcherOptions bad;
+  bad.period = 0ms;
+  CHECK_THROWS_AS(Watcher(store, bad), Error);
+  CHECK_THROWS_AS(Watcher(nullptr), Error);
+}
+
+TEST_CASE("watcher: notify_unauthenticated re-reads at once, not at the period", "[watcher]") {
+  TempDir dir;
+  auto store = std::make_shared<FileStore>(dir.file("t.json"));
+  store->store(make_token("key-1", "rt-1", 1'900'000'000));
+  WatcherOptions opt;
+  opt.period = std::chrono::hours(1);  // the period alone would never fire in this test
+  opt.min_notify_interval = 0ms;
+  Watcher w(store, opt);
+  std::mutex m;
+  std::condition_variable cv;
+  std::string seen;
+  w.subscribe([&](const std::shared_ptr<const WatchedKey>& k) {
+    std::lock_guard<std::mutex> g(m);
+    seen = k->credential.raw_key();
+    cv.notify_all();
+  });
+  w.start();
+  store->store(make_token("key-2", "rt-2", 1'900'000'100));
+  w.notify_unauthenticated();
+  {
+    std::unique_lock<std::mutex> g(m);
+    cv.wait_for(g, 10s, [&] { return seen == "key-2"; });
+  }
+  CHECK(seen == "key-2");
+  CHECK(w.current()->credential.raw_key() == "key-2");
+  w.stop();
+}
+
+TEST_CASE("watcher: the period alone picks up a change", "[watcher]") {
+  TempDir dir;
+  auto store = std::make_shared<FileStore>(dir.file("t.json"));
+  store->store(make_token("key-1", "rt-1", 1'900'000'000));
+  WatcherOptions opt;
+  opt.period = 20ms;
+  Watcher w(store, opt);
+  w.start();
+  store->store(make_token("key-2", "rt-2", 1'900'000'100));
+  for (int i = 0; i < 1000 && w.current()->credential.raw_key() != "key-2"; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(w.current()->credential.raw_key() == "key-2");
+}
+
+TEST_CASE("watcher: readers always get a whole key while keys change underneath", "[watcher]") {
+  TempDir dir;
+  auto store = std::make_shared<FileStore>(dir.file("t.json"));
+  store->store(make_token("key-0", "rt-0", 1'900'000'000));
+  WatcherOptions opt;
+  opt.period = 1ms;
+  Watcher w(store, opt);
+  w.start();
+  std::atomic<bool> done{false};
+  std::atomic<long> reads{0}, bad{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 3; ++r)
+    readers.emplace_back([&] {
+      while (!done.load()) {
+        auto k = w.current();
+        const auto& key = k->credential.raw_key();
+        if (key.rfind("key-", 0) != 0) ++bad;
+        if (k->valid_until.epoch() != 1'900'000'000 + std::stoull(key.substr(4))) ++bad;
+        ++reads;
+      }
+    });
+  for (int i = 1; i <= 200; ++i) store->store(make_token("key-" + std::to_string(i), "rt", 1'900'000'000 + i));
+  done = true;
+  for (auto& t : readers) t.join();
+  w.stop();
+  CHECK(bad.load() == 0);
+  CHECK(reads.load() > 0);
+  w.poll();
+  CHECK(w.current()->credential.raw_key() == "key-200");
+}
