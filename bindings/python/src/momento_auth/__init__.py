@@ -1,0 +1,129 @@
+"""momento_auth: Momento API keys for Python — parse, mint, refresh and store them.
+
+A thin, typed layer over libmomento_auth's C ABI::
+
+    from momento_auth import AuthClient, CredentialProvider, ExpiresIn, AllDataReadWrite
+
+    provider = CredentialProvider.from_environment_variable("MOMENTO_API_KEY")
+    with AuthClient(provider) as client:
+        key = client.generate_api_key(AllDataReadWrite, ExpiresIn.days(30))
+        key.write_download_json("momento_token.json")
+
+Every failure raises a subclass of :class:`MomentoError`; secrets never appear in ``repr()``.
+"""
+
+from __future__ import annotations
+
+from ._abi import load as _load
+
+_native = _load()
+
+from ._client import ApiKeyResult, AuthClient, DisposableTokenResult  # noqa: E402
+from ._credentials import CredentialProvider  # noqa: E402
+from ._errors import (  # noqa: E402
+    AlreadyExistsError,
+    AuthenticationError,
+    BadRequestError,
+    CancelledError,
+    ClientResourceExhaustedError,
+    FailedPreconditionError,
+    InternalServerError,
+    InvalidArgumentError,
+    LimitExceededError,
+    MomentoConnectionError,
+    MomentoError,
+    MomentoTimeoutError,
+    NotFoundError,
+    PermissionDeniedError,
+    ServerUnavailableError,
+    UnknownError,
+    UnknownServiceError,
+)
+from ._expiry import ExpiresAt, ExpiresIn  # noqa: E402
+from ._scopes import (  # noqa: E402
+    AllCacheItems,
+    AllCaches,
+    AllDataReadOnly,
+    AllDataReadWrite,
+    AllFunctions,
+    AllTopics,
+    CacheItemKey,
+    CacheItemKeyPrefix,
+    CacheName,
+    CachePermission,
+    CacheRole,
+    DisposableTokenCachePermission,
+    DisposableTokenScope,
+    DisposableTokenScopes,
+    FunctionName,
+    FunctionNamePrefix,
+    FunctionPermission,
+    FunctionRole,
+    PermissionScope,
+    PermissionScopes,
+    PredefinedScope,
+    SuperUser,
+    TopicName,
+    TopicNamePrefix,
+    TopicPermission,
+    TopicRole,
+)
+
+#: Version of this package (the same as the bundled libmomento_auth's).
+__version__: str = _native.HEADER_VERSION
+#: Version of the libmomento_auth actually loaded.
+library_version: str = _native.library_version()
+
+__all__ = [
+    "__version__",
+    "library_version",
+    "AuthClient",
+    "ApiKeyResult",
+    "DisposableTokenResult",
+    "CredentialProvider",
+    "ExpiresIn",
+    "ExpiresAt",
+    "PermissionScope",
+    "DisposableTokenScope",
+    "PredefinedScope",
+    "PermissionScopes",
+    "DisposableTokenScopes",
+    "SuperUser",
+    "AllDataReadWrite",
+    "AllDataReadOnly",
+    "AllCaches",
+    "CacheName",
+    "AllTopics",
+    "TopicName",
+    "TopicNamePrefix",
+    "AllFunctions",
+    "FunctionName",
+    "FunctionNamePrefix",
+    "AllCacheItems",
+    "CacheItemKey",
+    "CacheItemKeyPrefix",
+    "CacheRole",
+    "TopicRole",
+    "FunctionRole",
+    "CachePermission",
+    "TopicPermission",
+    "FunctionPermission",
+    "DisposableTokenCachePermission",
+    "MomentoError",
+    "InvalidArgumentError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "AlreadyExistsError",
+    "LimitExceededError",
+    "FailedPreconditionError",
+    "CancelledError",
+    "MomentoTimeoutError",
+    "ServerUnavailableError",
+    "InternalServerError",
+    "UnknownServiceError",
+    "BadRequestError",
+    "MomentoConnectionError",
+    "ClientResourceExhaustedError",
+    "UnknownError",
+]

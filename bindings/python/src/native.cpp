@@ -1,0 +1,441 @@
+// momento_auth._native: the pybind11 layer between the pure-Python package and libmomento_auth.
+//
+// Built over momento/auth.hpp only, so Python exercises the same C ABI as every other binding.
+// It stays thin: the Python package adds the idioms (datetime, dataclasses, exception classes).
+//
+// Lifetimes: every native object the Python side holds is a shared_ptr, and a blocking call
+// captures shared_ptrs to everything it reads. A call that is abandoned (KeyboardInterrupt) or a
+// client closed while another thread is inside a call therefore never frees memory in use: the
+// C client is freed when its last call returns, as auth.h requires.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "momento/auth.hpp"
+
+namespace py = pybind11;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Python callable (code_name, message, grpc_status, retryable) -> exception instance, installed by
+// the package at import. Deliberately leaked: it must outlive every translator call.
+PyObject *g_error_factory = nullptr;
+// Ident of the thread that receives signals; calls made there stay interruptible.
+unsigned long g_main_thread = 0;
+
+void raise_momento_error(const momento::Error &e) {
+  if (g_error_factory == nullptr) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+    return;
+  }
+  PyObject *exc = PyObject_CallFunction(g_error_factory, "ssiO", e.code_name(), e.what(),
+                                        static_cast<int>(e.grpc_status()),
+                                        e.retryable() ? Py_True : Py_False);
+  if (exc == nullptr) return;  // the factory failed: its own exception is already set
+  PyErr_SetObject(reinterpret_cast<PyObject *>(Py_TYPE(exc)), exc);
+  Py_DECREF(exc);
+}
+
+momento::Error closed_error() {
+  return momento::Error(MOMENTO_ERR_FAILED_PRECONDITION, "the AuthClient is closed", -1, false);
+}
+
+// ---- blocking calls --------------------------------------------------------------------------
+
+// Runs `fn` (which must own everything it touches) without the GIL. On the main thread the call
+// runs on a helper thread while this thread waits in short slices and checks for signals, so
+// Ctrl-C raises KeyboardInterrupt promptly; the abandoned call finishes on its own, bounded by
+// the client's deadline. Other threads never receive signals, so they call directly.
+template <class R, class F>
+R run_blocking(F fn) {
+  if (PyThread_get_thread_ident() != g_main_thread) {
+    py::gil_scoped_release nogil;
+    return fn();
+  }
+  struct Job {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    std::optional<R> result;
+    std::exception_ptr error;
+  };
+  auto job = std::make_shared<Job>();
+  {
+    py::gil_scoped_release nogil;
+    std::thread([job, fn = std::move(fn)]() mutable {
+      std::optional<R> r;
+      std::exception_ptr ep;
+      try {
+        r.emplace(fn());
+      } catch (...) {
+        ep = std::current_exception();
+      }
+      std::lock_guard<std::mutex> lk(job->mu);
+      job->result = std::move(r);
+      job->error = ep;
+      job->done = true;
+      job->cv.notify_all();
+    }).detach();
+  }
+  for (;;) {
+    bool done;
+    {
+      py::gil_scoped_release nogil;
+      std::unique_lock<std::mutex> lk(job->mu);
+      done = job->cv.wait_for(lk, 50ms, [&] { return job->done; });
+    }
+    if (done) break;
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+  }
+  if (job->error) std::rethrow_exception(job->error);
+  return std::move(*job->result);
+}
+
+// ---- wrappers ------------------------------------------------------------------------------
+
+using CredentialPtr = std::shared_ptr<momento::Credential>;
+using ScopePtr = std::shared_ptr<momento::Scope>;
+using ExpiresInPtr = std::shared_ptr<momento::ExpiresIn>;
+using TokenPtr = std::shared_ptr<momento::Token>;
+using ClientPtr = std::shared_ptr<momento::AuthClient>;
+
+std::optional<momento::EndpointOverride> make_override(const std::optional<std::string> &endpoint,
+                                                       bool secure) {
+  if (!endpoint) return std::nullopt;
+  return momento::EndpointOverride::single(*endpoint, secure);
+}
+
+const momento::EndpointOverride *ptr(const std::optional<momento::EndpointOverride> &o) {
+  return o ? &*o : nullptr;
+}
+
+py::tuple endpoint_tuple(const momento::Credential &c, momento::Service s) {
+  momento::Endpoint e = c.endpoint(s);
+  return py::make_tuple(e.host, e.port, e.secure);
+}
+
+std::string as_bytes_string(const py::object &o) {
+  if (py::isinstance<py::bytes>(o)) return std::string(o.cast<py::bytes>());
+  return o.cast<std::string>();  // str: UTF-8
+}
+
+// Holds the C client; close() drops this holder's reference, calls in flight keep theirs.
+class Client {
+ public:
+  Client(const CredentialPtr &credential, std::optional<int64_t> deadline_ms,
+         const std::optional<std::string> &ca_file) {
+    momento::ClientConfig config;
+    if (deadline_ms) config.deadline(std::chrono::milliseconds(*deadline_ms));
+    if (ca_file) config.ca_file(*ca_file);
+    client_ = std::make_shared<momento::AuthClient>(*credential, config);
+  }
+
+  TokenPtr generate_api_key(const ScopePtr &scope, const ExpiresInPtr &expires_in) {
+    ClientPtr c = acquire();
+    return run_blocking<TokenPtr>([c, scope, expires_in] {
+      return std::make_shared<momento::Token>(c->generate_api_key(*scope, *expires_in));
+    });
+  }
+
+  TokenPtr refresh_api_key(const std::string &refresh_token) {
+    ClientPtr c = acquire();
+    return run_blocking<TokenPtr>([c, refresh_token] {
+      return std::make_shared<momento::Token>(c->refresh_api_key(refresh_token));
+    });
+  }
+
+  TokenPtr generate_disposable_token(const ScopePtr &scope, const ExpiresInPtr &expires_in,
+                                     const std::optional<std::string> &token_id) {
+    ClientPtr c = acquire();
+    return run_blocking<TokenPtr>([c, scope, expires_in, token_id] {
+      return std::make_shared<momento::Token>(
+          c->generate_disposable_token(*scope, *expires_in, token_id));
+    });
+  }
+
+  void close() {
+    ClientPtr old;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      old.swap(client_);
+    }
+    // Tearing down channels can take a moment: let other threads run meanwhile.
+    py::gil_scoped_release nogil;
+    old.reset();
+  }
+
+  bool closed() {
+    std::lock_guard<std::mutex> lk(mu_);
+    return client_ == nullptr;
+  }
+
+  std::string redacted_credential() {
+    ClientPtr c = acquire();
+    return std::string(c->credential().redacted());
+  }
+
+ private:
+  ClientPtr acquire() {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (!client_) throw closed_error();
+    return client_;
+  }
+  std::mutex mu_;
+  ClientPtr client_;
+};
+
+}  // namespace
+
+PYBIND11_MODULE(_native, m) {
+  m.doc() = "Native layer of momento_auth over libmomento_auth's C ABI (internal).";
+
+  m.attr("HEADER_ABI_VERSION") = MOMENTO_AUTH_ABI_VERSION;
+  m.attr("HEADER_VERSION") = MOMENTO_AUTH_VERSION_STRING;
+  m.def("abi_version", &momento::abi_version, "ABI version of the loaded libmomento_auth.");
+  m.def("library_version", [] { return std::string(momento::version_string()); },
+        "Version string of the loaded libmomento_auth.");
+
+  m.def(
+      "set_error_factory",
+      [](py::object factory) {
+        Py_XDECREF(g_error_factory);
+        g_error_factory = factory.release().ptr();
+      },
+      "Installs the callable that turns (code, message, grpc_status, retryable) into an "
+      "exception.");
+  m.def(
+      "set_main_thread", [](unsigned long ident) { g_main_thread = ident; },
+      "Names the thread whose blocking calls stay interruptible by signals.");
+  g_main_thread = PyThread_get_thread_ident();
+
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const momento::Error &e) {
+      raise_momento_error(e);
+    }
+  });
+
+  // ---- credentials ----
+  py::class_<momento::Credential, std::shared_ptr<momento::Credential>>(m, "Credential")
+      .def_static(
+          "from_string",
+          [](const std::string &s, std::optional<std::string> endpoint, bool secure) {
+            auto o = make_override(endpoint, secure);
+            return std::make_shared<momento::Credential>(
+                momento::Credential::from_string(s, ptr(o)));
+          },
+          py::arg("credential"), py::arg("endpoint") = py::none(), py::arg("secure") = true)
+      .def_static(
+          "from_disposable_token",
+          [](const std::string &s, std::optional<std::string> endpoint, bool secure) {
+            auto o = make_override(endpoint, secure);
+            return std::make_shared<momento::Credential>(
+                momento::Credential::from_disposable_token(s, ptr(o)));
+          },
+          py::arg("token"), py::arg("endpoint") = py::none(), py::arg("secure") = true)
+      .def_static(
+          "from_v2",
+          [](const std::string &key, const std::string &base, std::optional<std::string> endpoint,
+             bool secure) {
+            auto o = make_override(endpoint, secure);
+            return std::make_shared<momento::Credential>(
+                momento::Credential::from_v2(key, base, ptr(o)));
+          },
+          py::arg("api_key"), py::arg("base_endpoint"), py::arg("endpoint") = py::none(),
+          py::arg("secure") = true)
+      .def_static(
+          "from_env",
+          [](std::optional<std::string> key_var, std::optional<std::string> endpoint_var,
+             std::optional<std::string> endpoint, bool secure) {
+            auto o = make_override(endpoint, secure);
+            return std::make_shared<momento::Credential>(
+                momento::Credential::from_env(key_var, endpoint_var, ptr(o)));
+          },
+          py::arg("key_var") = py::none(), py::arg("endpoint_var") = py::none(),
+          py::arg("endpoint") = py::none(), py::arg("secure") = true)
+      .def_static(
+          "from_file",
+          [](const std::string &path, std::optional<std::string> endpoint, bool secure) {
+            auto o = make_override(endpoint, secure);
+            py::gil_scoped_release nogil;  // file I/O
+            return std::make_shared<momento::Credential>(
+                momento::Credential::from_file(path, ptr(o)));
+          },
+          py::arg("path"), py::arg("endpoint") = py::none(), py::arg("secure") = true)
+      .def_static(
+          "local",
+          [](const std::string &host, uint16_t port) {
+            return std::make_shared<momento::Credential>(momento::Credential::local(host, port));
+          },
+          py::arg("host"), py::arg("port"))
+      .def_property_readonly("kind",
+                             [](const momento::Credential &c) { return std::string(c.kind_name()); })
+      .def_property_readonly(
+          "control", [](const momento::Credential &c) {
+            return endpoint_tuple(c, momento::Service::Control);
+          })
+      .def_property_readonly(
+          "cache",
+          [](const momento::Credential &c) { return endpoint_tuple(c, momento::Service::Cache); })
+      .def_property_readonly(
+          "token",
+          [](const momento::Credential &c) { return endpoint_tuple(c, momento::Service::Token); })
+      .def_property_readonly(
+          "base_endpoint", [](const momento::Credential &c) { return std::string(c.base_endpoint()); })
+      .def_property_readonly("endpoints_overridden", &momento::Credential::endpoints_overridden)
+      .def("expiry",
+           [](const momento::Credential &c) {
+             momento::Expiry e = c.expiry();
+             return py::make_tuple(static_cast<int>(e.state), e.epoch_seconds);
+           })
+      .def_property_readonly("redacted",
+                             [](const momento::Credential &c) { return std::string(c.redacted()); })
+      .def("refresh_token",
+           [](const momento::Credential &c) { return std::string(c.refresh_token()); })
+      .def("__repr__", [](const momento::Credential &c) {
+        return "<Credential " + std::string(c.redacted()) + ">";
+      });
+
+  // ---- lifetimes ----
+  py::class_<momento::ExpiresIn, std::shared_ptr<momento::ExpiresIn>>(m, "ExpiresIn")
+      .def(py::init([](int unit, int64_t amount) {
+             momento::ExpiresIn e = [&] {
+               switch (unit) {
+                 case MOMENTO_EXPIRES_NEVER:
+                   return momento::ExpiresIn::never();
+                 case MOMENTO_EXPIRES_SECONDS:
+                   return momento::ExpiresIn::seconds(amount);
+                 case MOMENTO_EXPIRES_MINUTES:
+                   return momento::ExpiresIn::minutes(amount);
+                 case MOMENTO_EXPIRES_HOURS:
+                   return momento::ExpiresIn::hours(amount);
+                 case MOMENTO_EXPIRES_DAYS:
+                   return momento::ExpiresIn::days(amount);
+                 case MOMENTO_EXPIRES_AT_EPOCH:
+                   return momento::ExpiresIn::at_epoch(amount);
+                 default:
+                   throw momento::Error(MOMENTO_ERR_INVALID_ARGUMENT,
+                                        "unknown lifetime unit " + std::to_string(unit), -1, false);
+               }
+             }();
+             return std::make_shared<momento::ExpiresIn>(std::move(e));
+           }),
+           py::arg("unit"), py::arg("amount"))
+      .def("does_expire", &momento::ExpiresIn::does_expire)
+      .def("seconds", &momento::ExpiresIn::valid_for_seconds);
+  m.attr("EXPIRES_NEVER") = static_cast<int>(MOMENTO_EXPIRES_NEVER);
+  m.attr("EXPIRES_SECONDS") = static_cast<int>(MOMENTO_EXPIRES_SECONDS);
+  m.attr("EXPIRES_MINUTES") = static_cast<int>(MOMENTO_EXPIRES_MINUTES);
+  m.attr("EXPIRES_HOURS") = static_cast<int>(MOMENTO_EXPIRES_HOURS);
+  m.attr("EXPIRES_DAYS") = static_cast<int>(MOMENTO_EXPIRES_DAYS);
+  m.attr("EXPIRES_AT_EPOCH") = static_cast<int>(MOMENTO_EXPIRES_AT_EPOCH);
+
+  // ---- scopes ----
+  // Role and selector values are the C enumerations; the Python layer maps its enums onto them.
+  py::class_<momento::Scope, std::shared_ptr<momento::Scope>>(m, "Scope")
+      .def(py::init([] { return std::make_shared<momento::Scope>(); }))
+      .def_static("predefined",
+                  [](int which) {
+                    switch (which) {
+                      case MOMENTO_SCOPE_SUPER_USER:
+                        return std::make_shared<momento::Scope>(momento::Scope::super_user());
+                      case MOMENTO_SCOPE_ALL_DATA_READ_WRITE:
+                        return std::make_shared<momento::Scope>(
+                            momento::Scope::all_data_read_write());
+                      case MOMENTO_SCOPE_ALL_DATA_READ_ONLY:
+                        return std::make_shared<momento::Scope>(
+                            momento::Scope::all_data_read_only());
+                      default:
+                        throw momento::Error(MOMENTO_ERR_INVALID_ARGUMENT,
+                                             "unknown predefined scope " + std::to_string(which),
+                                             -1, false);
+                    }
+                  })
+      .def(
+          "add_cache",
+          [](momento::Scope &s, int role, std::optional<std::string> cache) {
+            s.add_cache(static_cast<momento::CacheRole>(role), cache);
+          },
+          py::arg("role"), py::arg("cache"))
+      .def(
+          "add_topic",
+          [](momento::Scope &s, int role, std::optional<std::string> cache, int select,
+             std::optional<std::string> topic) {
+            s.add_topic(static_cast<momento::TopicRole>(role), cache,
+                        momento::Select{select, std::move(topic)});
+          },
+          py::arg("role"), py::arg("cache"), py::arg("select"), py::arg("topic"))
+      .def(
+          "add_function",
+          [](momento::Scope &s, int role, std::optional<std::string> cache, int select,
+             std::optional<std::string> function) {
+            s.add_function(static_cast<momento::FunctionRole>(role), cache,
+                           momento::Select{select, std::move(function)});
+          },
+          py::arg("role"), py::arg("cache"), py::arg("select"), py::arg("function"))
+      .def(
+          "add_cache_items",
+          [](momento::Scope &s, int role, std::optional<std::string> cache, int select,
+             py::object item) {
+            std::string bytes = item.is_none() ? std::string() : as_bytes_string(item);
+            s.add_cache_items(static_cast<momento::CacheRole>(role), cache,
+                              momento::Items{select, std::move(bytes)});
+          },
+          py::arg("role"), py::arg("cache"), py::arg("select"), py::arg("item"))
+      .def("entry_count", &momento::Scope::entry_count)
+      .def("validate", [](const momento::Scope &s, int use) {
+        s.validate(static_cast<momento::ScopeUse>(use));
+      });
+  m.attr("SCOPE_SUPER_USER") = static_cast<int>(MOMENTO_SCOPE_SUPER_USER);
+  m.attr("SCOPE_ALL_DATA_READ_WRITE") = static_cast<int>(MOMENTO_SCOPE_ALL_DATA_READ_WRITE);
+  m.attr("SCOPE_ALL_DATA_READ_ONLY") = static_cast<int>(MOMENTO_SCOPE_ALL_DATA_READ_ONLY);
+  m.attr("SELECT_ALL") = static_cast<int>(MOMENTO_SELECT_ALL);
+  m.attr("SELECT_NAME") = static_cast<int>(MOMENTO_SELECT_NAME);
+  m.attr("SELECT_PREFIX") = static_cast<int>(MOMENTO_SELECT_PREFIX);
+  m.attr("ITEMS_ALL") = static_cast<int>(MOMENTO_ITEMS_ALL);
+  m.attr("ITEMS_KEY") = static_cast<int>(MOMENTO_ITEMS_KEY);
+  m.attr("ITEMS_KEY_PREFIX") = static_cast<int>(MOMENTO_ITEMS_KEY_PREFIX);
+  m.attr("USE_API_KEY") = static_cast<int>(MOMENTO_SCOPE_USE_API_KEY);
+  m.attr("USE_DISPOSABLE_TOKEN") = static_cast<int>(MOMENTO_SCOPE_USE_DISPOSABLE_TOKEN);
+
+  // ---- tokens ----
+  py::class_<momento::Token, std::shared_ptr<momento::Token>>(m, "Token")
+      .def("api_key", [](const momento::Token &t) { return std::string(t.api_key()); })
+      .def("refresh_token", [](const momento::Token &t) { return std::string(t.refresh_token()); })
+      .def_property_readonly("endpoint",
+                             [](const momento::Token &t) { return std::string(t.endpoint()); })
+      .def_property_readonly("valid_until", &momento::Token::valid_until)
+      .def("to_json", &momento::Token::to_json)
+      .def(
+          "write_file",
+          [](const momento::Token &t, const std::string &path) {
+            py::gil_scoped_release nogil;  // file I/O and fsync
+            t.write_file(path);
+          },
+          py::arg("path"));
+
+  // ---- client ----
+  py::class_<Client, std::shared_ptr<Client>>(m, "Client")
+      .def(py::init<const CredentialPtr &, std::optional<int64_t>, const std::optional<std::string> &>(),
+           py::arg("credential"), py::arg("deadline_ms") = py::none(),
+           py::arg("ca_file") = py::none())
+      .def("generate_api_key", &Client::generate_api_key, py::arg("scope"), py::arg("expires_in"))
+      .def("refresh_api_key", &Client::refresh_api_key, py::arg("refresh_token"))
+      .def("generate_disposable_token", &Client::generate_disposable_token, py::arg("scope"),
+           py::arg("expires_in"), py::arg("token_id") = py::none())
+      .def("close", &Client::close)
+      .def_property_readonly("closed", &Client::closed)
+      .def_property_readonly("redacted_credential", &Client::redacted_credential);
+}
