@@ -116,6 +116,15 @@ int main(int argc, char** argv) {
   run->add_option("--fault", faults, "metadata key=value sent on the first --fault-calls refreshes");
   run->add_option("--fault-calls", fault_calls);
   run->add_flag("--once", once, "one tick");
+  int until_refreshed = 0;
+  run->add_option("--until-refreshed", until_refreshed, "stop after this many refreshes by this process");
+  std::string bootstrap;
+  int64_t expires_in = 0;
+  auto* mint = app.add_subcommand("mint", "mint an AllDataReadWrite key with the bootstrap key into a store");
+  mint->add_option("--store", store_spec)->required();
+  mint->add_option("--server", server)->required();
+  mint->add_option("--bootstrap", bootstrap)->required();
+  mint->add_option("--expires-in", expires_in)->required();
   auto* check = app.add_subcommand("check", "use the stored key for a ListCaches call");
   check->add_option("--store", store_spec)->required();
   check->add_option("--server", server)->required();
@@ -172,6 +181,14 @@ int main(int argc, char** argv) {
       w.stop();
       return seen.load() >= count ? 0 : 3;
     }
+    if (mint->parsed()) {
+      auto boot = read_token_file(bootstrap);
+      AuthClient client(Credential::from_string(boot.auth_token.reveal(), SingleEndpointOverride{server, false}));
+      auto r = client.generate_api_key(PermissionScope::all_data_read_write(), ExpiresIn::seconds(expires_in));
+      store->store(r.to_token_file());
+      emit(describe_token(*store->load()));
+      return 0;
+    }
     if (check->parsed()) {
       auto s = store->load();
       if (!s) throw Error(ErrorCode::NotFound, "store is empty");
@@ -208,23 +225,26 @@ int main(int argc, char** argv) {
         return rs[0]->consecutive_failures() == 0 ? 0 : 4;
       }
       if (loop > 0) {
+        // `loop` successful rotations; a failed attempt is followed at once by the next, which
+        // replays the journaled refresh if the answer was lost.
         int failures = 0;
-        for (int i = 0; i < loop; ++i) {
+        for (int done = 0; done < loop;) {
           auto ev = rs[0]->refresh_now();
-          if (ev.kind == RefreshEventKind::Failed) {
-            ++failures;
-            // A lost answer is replayed right away rather than waiting for the backoff.
-            if (failures > 50) return 4;
-          }
+          if (ev.kind == RefreshEventKind::Refreshed) ++done;
+          else if (ev.kind == RefreshEventKind::Failed && ++failures > 50) return 4;
         }
         return 0;
       }
+      std::atomic<int> refreshed{0};
+      for (auto& r : rs)
+        r->subscribe([&](const RefreshEvent& e) { refreshed += e.kind == RefreshEventKind::Refreshed; });
       auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(duration_ms);
       std::vector<std::thread> ts;
       for (int t = 0; t < threads; ++t)
         ts.emplace_back([&, t] {
           Refresher& r = *rs[t % rs.size()];
-          while (std::chrono::steady_clock::now() < deadline) {
+          while (std::chrono::steady_clock::now() < deadline &&
+                 (until_refreshed == 0 || refreshed.load() < until_refreshed)) {
             TimePoint wake = r.tick();
             auto d = std::min<std::chrono::system_clock::duration>(wake - std::chrono::system_clock::now(),
                                                                    std::chrono::milliseconds(20));
