@@ -1,0 +1,42 @@
+# Compares the dynamic symbols libmomento_auth defines with the committed list.
+# Usage: cmake -DLIB=<path> -DEXPECTED=<symbols.txt> -P check_symbols.cmake
+execute_process(COMMAND nm -D --defined-only ${LIB}
+  OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "nm failed on ${LIB}")
+endif()
+string(REPLACE "\n" ";" lines "${out}")
+set(actual)
+set(unversioned)
+foreach(line ${lines})
+  # "<addr> <type> <name>[@@VERSION]"; the version-node definition itself has type A.
+  if(line MATCHES "^[0-9a-fA-F]* +([A-Za-z]) +([^ @]+)(@@?([A-Za-z0-9_.]+))?$")
+    set(type ${CMAKE_MATCH_1})
+    set(name ${CMAKE_MATCH_2})
+    set(ver ${CMAKE_MATCH_4})
+    if(type STREQUAL "A" AND name STREQUAL "MOMENTO_AUTH_1")
+      continue()
+    endif()
+    list(APPEND actual ${name})
+    if(NOT ver STREQUAL "MOMENTO_AUTH_1")
+      list(APPEND unversioned ${name})
+    endif()
+  endif()
+endforeach()
+list(SORT actual)
+file(STRINGS ${EXPECTED} expected)
+list(SORT expected)
+set(extra ${actual})
+list(REMOVE_ITEM extra ${expected})
+set(missing ${expected})
+if(actual)
+  list(REMOVE_ITEM missing ${actual})
+endif()
+list(LENGTH actual n)
+message(STATUS "${n} exported symbols")
+if(extra OR missing OR unversioned)
+  message(FATAL_ERROR "exported symbols differ from ${EXPECTED}\n"
+                      "  exported but not listed: ${extra}\n"
+                      "  listed but not exported: ${missing}\n"
+                      "  without the MOMENTO_AUTH_1 version: ${unversioned}")
+endif()

@@ -1,0 +1,64 @@
+// The header-only C++ wrapper (momento/auth.hpp): RAII handles and momento::Error.
+#include <type_traits>
+
+#include "capi_test_util.hpp"
+#include "momento/auth.hpp"
+
+static_assert(!std::is_copy_constructible_v<momento::Credential>);
+static_assert(std::is_nothrow_move_constructible_v<momento::Credential>);
+static_assert(!std::is_copy_constructible_v<momento::AuthClient>);
+static_assert(std::is_move_constructible_v<momento::AuthClient>);
+static_assert(!std::is_copy_constructible_v<momento::Token>);
+static_assert(!std::is_copy_constructible_v<momento::Scope>);
+
+TEST_CASE("wrapper throws momento::Error with code and message", "[capi][cpp]") {
+  momento::check_abi();
+  CHECK(momento::version_string() == MOMENTO_AUTH_VERSION_STRING);
+  try {
+    (void)momento::Credential::from_string("not a credential");
+    FAIL("expected an exception");
+  } catch (const momento::Error &e) {
+    CHECK(e.code() == MOMENTO_ERR_INVALID_ARGUMENT);
+    CHECK(std::string(e.code_name()) == "INVALID_ARGUMENT_ERROR");
+    CHECK(e.grpc_status() == -1);
+    CHECK_FALSE(e.retryable());
+    CHECK_FALSE(std::string(e.what()).empty());
+  }
+  CHECK_THROWS_AS(momento::ExpiresIn::seconds(0), momento::Error);
+  momento::Scope s;
+  s.add_cache(momento::CacheRole::ReadOnly, "c").add_topic(momento::TopicRole::PublishOnly,
+                                                           std::nullopt,
+                                                           momento::Select::prefix("t-"));
+  CHECK(s.entry_count() == 2);
+  CHECK_THROWS_AS(s.add_cache(momento::CacheRole::ReadOnly, std::string()), momento::Error);
+  CHECK(s.entry_count() == 2);
+}
+
+TEST_CASE("wrapper: generate, refresh, inspect against the local server", "[capi][cpp][server]") {
+  capi_test::Server srv;
+  auto ov = momento::EndpointOverride::single(srv.address());
+  auto cred = momento::Credential::from_file(srv.bootstrap_file(), &ov);
+  momento::ClientConfig cfg;
+  cfg.deadline(std::chrono::seconds(10));
+  momento::AuthClient admin(cred, cfg);
+  CHECK(admin.credential().kind() == momento::CredentialKind::V1Envelope);
+  CHECK(admin.credential().endpoint(momento::Service::Control).address() == srv.address());
+
+  momento::Token t = admin.generate_api_key(momento::Scope::all_data_read_write(),
+                                            momento::ExpiresIn::hours(1));
+  CHECK_FALSE(t.refresh_token().empty());
+  auto user_cred = momento::Credential::from_string(std::string(t.api_key()), &ov);
+  momento::AuthClient user(user_cred);
+  momento::AuthClient moved = std::move(user);
+  momento::Token r = moved.refresh_api_key(std::string(t.refresh_token()));
+  CHECK(r.api_key() != t.api_key());
+  CHECK(r.to_json().find("\"refreshToken\"") != std::string::npos);
+
+  try {
+    moved.generate_api_key(momento::Scope::all_data_read_write(), momento::ExpiresIn::never());
+    FAIL("expected PERMISSION_ERROR");
+  } catch (const momento::Error &e) {
+    CHECK(e.code() == MOMENTO_ERR_PERMISSION);
+    CHECK(e.grpc_status() == 7);
+  }
+}

@@ -1,0 +1,162 @@
+// C ABI, error/version/logging module.
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "capi_test_util.hpp"
+
+using namespace capi_test;
+
+TEST_CASE("every status code has its canonical name", "[capi][error]") {
+  struct Row { momento_status_t st; const char *name; };
+  const Row rows[] = {
+      {MOMENTO_OK, "OK"},
+      {MOMENTO_ERR_INVALID_ARGUMENT, "INVALID_ARGUMENT_ERROR"},
+      {MOMENTO_ERR_AUTHENTICATION, "AUTHENTICATION_ERROR"},
+      {MOMENTO_ERR_PERMISSION, "PERMISSION_ERROR"},
+      {MOMENTO_ERR_NOT_FOUND, "NOT_FOUND_ERROR"},
+      {MOMENTO_ERR_ALREADY_EXISTS, "ALREADY_EXISTS_ERROR"},
+      {MOMENTO_ERR_LIMIT_EXCEEDED, "LIMIT_EXCEEDED_ERROR"},
+      {MOMENTO_ERR_FAILED_PRECONDITION, "FAILED_PRECONDITION_ERROR"},
+      {MOMENTO_ERR_CANCELLED, "CANCELLED_ERROR"},
+      {MOMENTO_ERR_TIMEOUT, "TIMEOUT_ERROR"},
+      {MOMENTO_ERR_SERVER_UNAVAILABLE, "SERVER_UNAVAILABLE"},
+      {MOMENTO_ERR_INTERNAL_SERVER, "INTERNAL_SERVER_ERROR"},
+      {MOMENTO_ERR_UNKNOWN_SERVICE, "UNKNOWN_SERVICE_ERROR"},
+      {MOMENTO_ERR_BAD_REQUEST, "BAD_REQUEST_ERROR"},
+      {MOMENTO_ERR_CONNECTION, "CONNECTION_ERROR"},
+      {MOMENTO_ERR_CLIENT_RESOURCE_EXHAUSTED, "CLIENT_RESOURCE_EXHAUSTED"},
+      {MOMENTO_ERR_UNKNOWN, "UNKNOWN_ERROR"},
+  };
+  for (const Row &r : rows) {
+    INFO(r.st);
+    CHECK(std::string(momento_status_str(r.st)) == r.name);
+  }
+  for (momento_status_t bad : {1, -17, 100, INT32_MIN, INT32_MAX})
+    CHECK(std::string(momento_status_str(bad)) == "UNRECOGNIZED_STATUS");
+}
+
+TEST_CASE("error objects: contents, NULL handling, err == NULL", "[capi][error][validation]") {
+  Err err;
+  momento_expires_in_t *out = nullptr;
+  CHECK(momento_expires_in_new(&out, MOMENTO_EXPIRES_SECONDS, -5, err.out()) ==
+        MOMENTO_ERR_INVALID_ARGUMENT);
+  REQUIRE(err.p != nullptr);
+  CHECK(err.code() == MOMENTO_ERR_INVALID_ARGUMENT);
+  CHECK_FALSE(err.message().empty());
+  CHECK(err.grpc() == -1);
+  CHECK_FALSE(err.retryable());
+
+  // Without an error object the status alone comes back.
+  CHECK(momento_expires_in_new(&out, MOMENTO_EXPIRES_SECONDS, -5, nullptr) ==
+        MOMENTO_ERR_INVALID_ARGUMENT);
+  CHECK(out == nullptr);
+
+  // Success leaves *err alone.
+  momento_error_t *untouched = reinterpret_cast<momento_error_t *>(0x1);
+  REQUIRE(momento_expires_in_new(&out, MOMENTO_EXPIRES_SECONDS, 5, &untouched) == MOMENTO_OK);
+  CHECK(untouched == reinterpret_cast<momento_error_t *>(0x1));
+  momento_expires_in_free(out);
+
+  CHECK(momento_error_code(nullptr) == MOMENTO_ERR_INVALID_ARGUMENT);
+  CHECK(std::string(momento_error_message(nullptr)).empty());
+  CHECK(momento_error_grpc_status(nullptr) == -1);
+  CHECK(momento_error_retryable(nullptr) == 0);
+  momento_error_free(nullptr);
+  momento_free(nullptr);
+}
+
+TEST_CASE("versions: compile time equals run time", "[capi][version]") {
+  CHECK(std::string(momento_version_string()) == MOMENTO_AUTH_VERSION_STRING);
+  CHECK(momento_version_number() == MOMENTO_AUTH_VERSION_NUMBER);
+  CHECK(momento_version_number() == MOMENTO_AUTH_VERSION_MAJOR * 10000u +
+                                        MOMENTO_AUTH_VERSION_MINOR * 100u +
+                                        MOMENTO_AUTH_VERSION_PATCH);
+  CHECK(momento_abi_version() == MOMENTO_AUTH_ABI_VERSION);
+}
+
+namespace {
+
+struct LogSink {
+  std::mutex mu;
+  std::vector<std::pair<int32_t, std::string>> lines;
+  std::atomic<int> destroyed{0};
+  std::atomic<int> reentry_status{1};
+  bool try_reentry = false;
+};
+
+void collect(int32_t level, const char *msg, void *ud) {
+  auto *s = static_cast<LogSink *>(ud);
+  if (s->try_reentry) {
+    s->reentry_status = momento_log_set_callback(MOMENTO_LOG_DEBUG, nullptr, nullptr, nullptr,
+                                                 nullptr);
+  }
+  std::lock_guard lock(s->mu);
+  s->lines.emplace_back(level, msg);
+}
+
+void destroy_sink(void *ud) { ++static_cast<LogSink *>(ud)->destroyed; }
+
+}  // namespace
+
+TEST_CASE("log callback: levels, replacement, destroy notifier, no secrets",
+          "[capi][log]") {
+  Err err;
+  LogSink a, b;
+  SECTION("validation") {
+    for (int32_t level : {-1, 4, 100})
+      CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                       momento_log_set_callback(level, collect, &a, destroy_sink, err.out()));
+    CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                     momento_log_set_callback(MOMENTO_LOG_DEBUG, nullptr, &a, destroy_sink,
+                                              err.out()));
+    CHECK(a.destroyed == 0);  // a failed registration does not take ownership
+  }
+  SECTION("messages arrive, secrets do not; replacing runs the destroy notifier once") {
+    REQUIRE_OK(err, momento_log_set_callback(MOMENTO_LOG_DEBUG, collect, &a, destroy_sink,
+                                             err.out()));
+    const std::string secret_key = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzb21lb25lIn0.c2VjcmV0LXNpZ25hdHVyZS12YWx1ZQ";
+    momento_credential_t *c = nullptr;
+    Override ov;
+    REQUIRE_OK(err, momento_endpoint_override_single(ov.out(), "127.0.0.1:1", 0, err.out()));
+    REQUIRE_OK(err, momento_credential_from_string(&c, secret_key.c_str(), ov.get(), err.out()));
+    momento_credential_free(c);
+    // A failing parse logs at debug level too.
+    momento_credential_from_string(&c, "not a credential", nullptr, nullptr);
+    {
+      std::lock_guard lock(a.mu);
+      REQUIRE_FALSE(a.lines.empty());
+      for (auto &[level, line] : a.lines) {
+        CHECK(level >= MOMENTO_LOG_DEBUG);
+        CHECK(level <= MOMENTO_LOG_ERROR);
+        CHECK(line.find(secret_key) == std::string::npos);
+        CHECK(line.find("c2VjcmV0LXNpZ25hdHVyZS12YWx1ZQ") == std::string::npos);
+      }
+    }
+    CHECK(a.destroyed == 0);
+    // Replace with a WARN-only sink: debug messages stop, and `a` is destroyed exactly once.
+    REQUIRE_OK(err, momento_log_set_callback(MOMENTO_LOG_WARN, collect, &b, destroy_sink,
+                                             err.out()));
+    CHECK(a.destroyed == 1);
+    size_t a_count = a.lines.size();
+    momento_credential_from_string(&c, "not a credential", nullptr, nullptr);
+    CHECK(a.lines.size() == a_count);
+    CHECK(b.lines.empty());
+    REQUIRE_OK(err, momento_log_set_callback(MOMENTO_LOG_DEBUG, nullptr, nullptr, nullptr,
+                                             err.out()));
+    CHECK(b.destroyed == 1);
+    CHECK(a.destroyed == 1);
+  }
+  SECTION("re-registering from inside the callback is refused") {
+    a.try_reentry = true;
+    REQUIRE_OK(err, momento_log_set_callback(MOMENTO_LOG_DEBUG, collect, &a, destroy_sink,
+                                             err.out()));
+    momento_credential_t *c = nullptr;
+    momento_credential_from_string(&c, "not a credential", nullptr, nullptr);
+    CHECK(a.reentry_status == MOMENTO_ERR_FAILED_PRECONDITION);
+    REQUIRE_OK(err, momento_log_set_callback(MOMENTO_LOG_DEBUG, nullptr, nullptr, nullptr,
+                                             err.out()));
+    CHECK(a.destroyed == 1);
+  }
+}
