@@ -52,7 +52,10 @@ int64_t Registry::default_now() {
 
 static fs::path prepare_dir(const fs::path& dir) {
   std::error_code ec;
-  fs::create_directories(dir, ec);
+  if (!fs::exists(dir, ec)) {
+    fs::create_directories(dir, ec);
+    fs::permissions(dir, fs::perms::owner_all, ec);  // secrets live here
+  }
   if (!fs::is_directory(dir)) throw std::runtime_error("data directory cannot be created: " + dir.string());
   return dir;
 }

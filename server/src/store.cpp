@@ -156,6 +156,7 @@ CREATE TABLE IF NOT EXISTS refresh_tokens(
   sealed_answer BLOB
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS refresh_family ON refresh_tokens(family_id);
+CREATE INDEX IF NOT EXISTS refresh_sealed ON refresh_tokens(consumed_at) WHERE sealed_answer IS NOT NULL;
 CREATE TABLE IF NOT EXISTS caches(
   name TEXT PRIMARY KEY,
   created_at INTEGER NOT NULL

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <grpcpp/grpcpp.h>
+#include <openssl/sha.h>
 
 #include <chrono>
 #include <memory>
@@ -236,6 +237,19 @@ class Stubs {
   std::unique_ptr<cache_client::Scs::Stub> cache_;
   std::unique_ptr<cache_client::Ping::Stub> ping_;
 };
+
+// The public key id the server's admin commands use: first 16 hex digits of SHA-256(raw key).
+inline std::string key_id(const std::string& raw) {
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(raw.data()), raw.size(), d);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 8; ++i) {
+    out.push_back(hex[d[i] >> 4]);
+    out.push_back(hex[d[i] & 15]);
+  }
+  return out;
+}
 
 inline int64_t epoch_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
