@@ -58,7 +58,7 @@ TEST_CASE("advertised endpoint comes from --endpoint", "[live]") {
   CHECK(j.at("authToken").get<std::string>().size() > 0);
 }
 
-TEST_CASE("generate, refresh, refresh again; the old key keeps working", "[live][refresh]") {
+TEST_CASE("generate, refresh, refresh again: the old key keeps working", "[live][refresh]") {
   ServerProcess server;
   Stubs s(server.address());
   const std::string su = server.bootstrap_raw_key();

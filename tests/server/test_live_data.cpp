@@ -156,7 +156,7 @@ TEST_CASE("Ping needs no credential", "[live]") {
   CHECK(s.ping().ok());
 }
 
-TEST_CASE("--anonymous treats an empty authorization as super-user", "[live][anonymous]") {
+TEST_CASE("anonymous mode treats an empty authorization as super-user", "[live][anonymous]") {
   ServerProcess plain;
   Stubs p(plain.address());
   CHECK(p.create_cache("", "c").error_code() == StatusCode::UNAUTHENTICATED);

@@ -153,7 +153,7 @@ TEST_CASE("admin: signing-key rotation keeps old keys valid", "[live][admin]") {
   CHECK(authenticates(s2, su));
 }
 
-TEST_CASE("--provider and --region name the advertised endpoint", "[live]") {
+TEST_CASE("provider and region flags name the advertised endpoint", "[live]") {
   ServerProcess aws(std::vector<std::string>{"--provider", "aws", "--region", "us-west-2"});
   Stubs s(aws.address());
   auto k = s.generate(aws.bootstrap_raw_key(), all_data_read_write(), 60);
