@@ -475,3 +475,42 @@ TEST_CASE("credentials are copyable values", "[credential]") {
   CHECK(m.raw_key() == kInnerKey);
   CHECK(a.raw_key() == kInnerKey);
 }
+
+TEST_CASE("error messages never echo the credential", "[credential][secret]") {
+  // A distinctive secret embedded in many malformed inputs; no 8-byte window of the input may
+  // appear in the message.
+  const std::string s = "Xq7Zt2Vb9Nm4Lk8Pw3";
+  const std::vector<std::string> inputs = {
+      s,
+      s + " " + s,
+      b64(s),
+      b64(R"({"endpoint":")" + s + R"("})"),
+      b64(R"({"api_key":")" + s + R"("})"),
+      b64(R"({"endpoint":"","api_key":")" + s + R"("})"),
+      b64(R"({"endpoint":"a.b","api_key":")" + s + R"(")"),  // truncated JSON
+      b64("[\"" + s + "\"]"),
+      make_jwt(R"({"t":"g","k":")" + s + R"("})"),
+      make_jwt(R"({"sub":")" + s + R"("})"),
+      make_jwt(R"({"cp":")" + s + R"("})"),
+      s + "." + s + "." + s,
+      s + "\xff",
+      std::string(kMaxCredentialLength, 'Q') + s,
+  };
+  auto check_no_window = [&](const std::string& input, const std::string& msg) {
+    INFO("message: " << msg);
+    for (size_t i = 0; i + 8 <= input.size(); i += 1) {
+      if (msg.find(input.substr(i, 8)) != std::string::npos) {
+        FAIL_CHECK("message contains input bytes at offset " << i);
+        return;
+      }
+    }
+  };
+  for (const auto& in : inputs) {
+    check_no_window(in, expect_invalid([&] { Credential::from_string(in); }, s));
+    check_no_window(in, expect_invalid([&] { Credential::from_disposable_token(in); }, s));
+    if (in.rfind(inputs[8], 0) == 0) continue;  // a well-formed v2 key is valid on the v2 path
+    check_no_window(in, expect_invalid([&] { Credential::from_v2(in, "e.example"); }, s));
+  }
+  // ...and a valid v2 key with an empty endpoint still is not echoed.
+  check_no_window(inputs[8], expect_invalid([&] { Credential::from_v2(inputs[8], ""); }, s));
+}
