@@ -83,10 +83,11 @@ momento_status_t momento_auth_client_new(momento_auth_client_t **out,
   return guard(err, "momento_auth_client_new", [&] {
     need_out(out, "out");
     need_handle(credential, "credential");
+    route_grpc_logs();
     ma::ClientConfig cfg = config ? config->value : ma::ClientConfig{};
-    auto client = std::make_unique<momento_auth_client>(*credential, std::move(cfg));
+    auto client = std::make_unique<momento_auth_client>(credential->value, std::move(cfg));
     if (log_enabled(MOMENTO_LOG_INFO))
-      log(MOMENTO_LOG_INFO, "auth client created for " + client->credential.redacted);
+      log(MOMENTO_LOG_INFO, "auth client created for " + client->credential.redacted());
     *out = client.release();
   });
 }

@@ -18,7 +18,7 @@ momento_status_t make_credential(momento_credential_t **out, momento_error_t **e
     need_out(out, "out");
     auto handle = std::make_unique<momento_credential>(parse());
     if (log_enabled(MOMENTO_LOG_DEBUG))
-      log(MOMENTO_LOG_DEBUG, std::string(what) + ": " + handle->redacted);
+      log(MOMENTO_LOG_DEBUG, std::string(what) + ": " + handle->redacted());
     *out = handle.release();
   });
 }
@@ -190,7 +190,12 @@ momento_status_t momento_credential_expiry(int32_t *state, uint64_t *epoch_secon
 }
 
 const char *momento_credential_redacted(const momento_credential_t *credential) {
-  return credential ? credential->redacted.c_str() : "";
+  if (credential == nullptr) return "";
+  try {
+    return credential->redacted().c_str();
+  } catch (...) {
+    return "";  // out of memory: an empty display rather than a crash
+  }
 }
 
 const char *momento_credential_refresh_token(const momento_credential_t *credential) {

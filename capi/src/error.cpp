@@ -1,4 +1,5 @@
 // Error objects, status names, owned strings, versions and the log callback.
+#include <grpc/support/log.h>
 #include <openssl/crypto.h>
 
 #include <atomic>
@@ -37,6 +38,14 @@ bool valid_utf8(std::string_view s) noexcept {
   const auto *p = reinterpret_cast<const unsigned char *>(s.data());
   size_t n = s.size(), i = 0;
   while (i < n) {
+    // Credentials are ASCII: skip 8 bytes at a time while no high bit is set.
+    while (i + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      if (w & 0x8080808080808080ULL) break;
+      i += 8;
+    }
+    if (i >= n) break;
     unsigned char c = p[i];
     if (c < 0x80) { ++i; continue; }
     size_t len;
@@ -134,6 +143,27 @@ void log(int32_t level, std::string_view message) noexcept {
     --sink->in_flight;
   }
   st.idle.notify_all();
+}
+
+namespace {
+
+// gRPC's own messages (e.g. a failed TLS handshake) go to the log callback, not to stderr.
+void forward_grpc_log(gpr_log_func_args *args) {
+  int32_t level = args->severity == GPR_LOG_SEVERITY_ERROR  ? MOMENTO_LOG_ERROR
+                  : args->severity == GPR_LOG_SEVERITY_INFO ? MOMENTO_LOG_INFO
+                                                            : MOMENTO_LOG_DEBUG;
+  if (!log_enabled(level)) return;
+  try {
+    log(level, std::string("grpc: ") + (args->message ? args->message : ""));
+  } catch (...) {
+  }
+}
+
+}  // namespace
+
+void route_grpc_logs() noexcept {
+  static std::atomic<bool> done{false};
+  if (!done.exchange(true)) gpr_set_log_function(forward_grpc_log);
 }
 
 }  // namespace momento_capi

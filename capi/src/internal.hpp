@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <new>
 #include <optional>
 #include <string>
@@ -33,8 +34,17 @@ struct momento_endpoint_override {
 
 struct momento_credential {
   ma::Credential value;
-  std::string redacted;  // computed once: the handle is immutable and the getter is borrowed
-  explicit momento_credential(ma::Credential c) : value(std::move(c)), redacted(value.redacted()) {}
+  explicit momento_credential(ma::Credential c) : value(std::move(c)) {}
+  // Computed on first use (it hashes the key, which parsing alone should not pay for) and then
+  // kept, because the getter hands out a borrowed pointer. Thread-safe: handles are shared.
+  const std::string &redacted() const {
+    std::call_once(redacted_once_, [&] { redacted_ = value.redacted(); });
+    return redacted_;
+  }
+
+ private:
+  mutable std::once_flag redacted_once_;
+  mutable std::string redacted_;
 };
 
 struct momento_expires_in {
@@ -58,8 +68,8 @@ struct momento_token {
 struct momento_auth_client {
   momento_credential credential;  // what momento_auth_client_credential() lends out
   ma::AuthClient client;
-  momento_auth_client(momento_credential c, ma::ClientConfig cfg)
-      : credential(std::move(c)), client(credential.value, std::move(cfg)) {}
+  momento_auth_client(const ma::Credential &c, ma::ClientConfig cfg)
+      : credential(c), client(credential.value, std::move(cfg)) {}
 };
 
 namespace momento_capi {
@@ -82,6 +92,8 @@ momento_status_t fail(momento_error_t **err, momento_status_t status, std::strin
 
 void log(int32_t level, std::string_view message) noexcept;
 bool log_enabled(int32_t level) noexcept;
+// Sends gRPC's process-wide logging through log() instead of stderr (idempotent).
+void route_grpc_logs() noexcept;
 
 // Runs `body`, translating every exception into a status and an error object. `what` names
 // the entry point in the log.

@@ -293,3 +293,65 @@ TEST_CASE("client and config argument validation", "[capi][client][validation]")
   }
   CHECK(out == sentinel);
 }
+
+TEST_CASE("TLS: the CA file of the client config is what makes the server trusted",
+          "[capi][client][server][tls]") {
+  TempDir dir;
+  std::string cert = dir.file("server.pem"), key = dir.file("server.key");
+  std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+                    "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout '" + key +
+                    "' -out '" + cert + "' >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) {
+    WARN("openssl command line tool not available; TLS case skipped");
+    return;
+  }
+  Server srv({"--tls-cert", cert, "--tls-key", key});
+  std::string port = srv.address().substr(srv.address().rfind(':') + 1);
+  Err err;
+  Override ov;
+  REQUIRE_OK(err, momento_endpoint_override_single(ov.out(), ("localhost:" + port).c_str(), 1,
+                                                   err.out()));
+  Credential cred;
+  REQUIRE_OK(err, momento_credential_from_file(cred.out(), srv.bootstrap_file().c_str(), ov.get(),
+                                               err.out()));
+  Scope rw = predefined(MOMENTO_SCOPE_ALL_DATA_READ_WRITE);
+  Expires hour = expires(MOMENTO_EXPIRES_HOURS, 1);
+
+  Config trusted;
+  REQUIRE_OK(err, momento_client_config_new(trusted.out(), err.out()));
+  REQUIRE_OK(err, momento_client_config_set_ca_file(trusted.get(), cert.c_str(), err.out()));
+  Client ok;
+  REQUIRE_OK(err, momento_auth_client_new(ok.out(), cred.get(), trusted.get(), err.out()));
+  Token t;
+  REQUIRE_OK(err, momento_auth_client_generate_api_key(t.out(), ok.get(), rw.get(), hour.get(),
+                                                       err.out()));
+
+  // System roots do not know this self-signed certificate: the handshake fails.
+  Config system_roots;
+  REQUIRE_OK(err, momento_client_config_new(system_roots.out(), err.out()));
+  REQUIRE_OK(err, momento_client_config_set_deadline_ms(system_roots.get(), 5000, err.out()));
+  Client untrusted;
+  REQUIRE_OK(err, momento_auth_client_new(untrusted.out(), cred.get(), system_roots.get(),
+                                          err.out()));
+  momento_token_t *out = nullptr;
+  // The library never writes to stderr, not even through gRPC: its messages go to the log
+  // callback (here: none installed, so they are dropped).
+  std::string captured = dir.file("stderr.txt");
+  fflush(stderr);
+  int saved = dup(2);
+  int fd = ::open(captured.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  dup2(fd, 2);
+  momento_status_t st = momento_auth_client_generate_api_key(&out, untrusted.get(), rw.get(),
+                                                             hour.get(), err.out());
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  close(fd);
+  std::ifstream cap(captured);
+  std::string text((std::istreambuf_iterator<char>(cap)), std::istreambuf_iterator<char>());
+  CHECK(text.empty());
+  CHECK(st != MOMENTO_OK);
+  CHECK(out == nullptr);
+  CHECK((st == MOMENTO_ERR_SERVER_UNAVAILABLE || st == MOMENTO_ERR_CONNECTION ||
+         st == MOMENTO_ERR_TIMEOUT));
+}

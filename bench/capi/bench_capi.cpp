@@ -1,0 +1,187 @@
+// C ABI overhead against calling core directly, measured side by side in one process:
+//   parse:   Credential::from_string  vs  momento_credential_from_string + _free
+//   refresh: AuthClient::refresh_api_key  vs  momento_auth_client_refresh_api_key (+ token free)
+// against a local momento-auth-server. Batches of the two paths alternate so drift (CPU
+// frequency, other load) hits both equally; the median and the best of the per-batch means are
+// reported.
+//
+// The refresh loop replays the same (key, refresh token) pair: the server answers a replay of
+// the immediate predecessor within its grace window with the same result, so every iteration
+// is the same full gRPC round trip and server work for both paths. The server is started with a
+// long grace window so the whole run fits in it.
+//
+// Core and the shared library each carry the generated protobuf code of our .proto files, and
+// both would register it in the one process-wide libprotobuf ("File already exists in
+// database: permissionmessages.proto", then abort). So the library is loaded with
+// dlmopen(LM_ID_NEWLM): it gets its own link-map namespace with its own libprotobuf/gRPC, and
+// its functions are called through dlsym'ed pointers, the way FFI bindings call them.
+//
+// Usage: bench_capi [parse_iterations_per_batch] [refresh_iterations_per_batch] [batches]
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "momento/auth.h"
+#include "momento/auth/client.hpp"
+#include "momento/auth/credential.hpp"
+#include "server_process.hpp"
+
+namespace ma = momento::auth;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// The C functions used, resolved from the separately loaded library.
+struct Api {
+  decltype(&momento_version_string) version_string;
+  decltype(&momento_error_message) error_message;
+  decltype(&momento_endpoint_override_single) override_single;
+  decltype(&momento_endpoint_override_free) override_free;
+  decltype(&momento_credential_from_string) credential_from_string;
+  decltype(&momento_credential_free) credential_free;
+  decltype(&momento_auth_client_new) client_new;
+  decltype(&momento_auth_client_free) client_free;
+  decltype(&momento_auth_client_refresh_api_key) refresh;
+  decltype(&momento_token_api_key) token_api_key;
+  decltype(&momento_token_free) token_free;
+};
+Api api;
+
+template <class T>
+void resolve(void *lib, T &fn, const char *name) {
+  void *sym = dlsym(lib, name);
+  if (sym == nullptr) {
+    std::fprintf(stderr, "dlsym %s: %s\n", name, dlerror());
+    std::exit(1);
+  }
+  fn = reinterpret_cast<T>(sym);
+}
+
+void load_library() {
+  void *lib = dlmopen(LM_ID_NEWLM, MOMENTO_CAPI_LIB, RTLD_NOW | RTLD_LOCAL);
+  if (lib == nullptr) {
+    std::fprintf(stderr, "dlmopen %s: %s\n", MOMENTO_CAPI_LIB, dlerror());
+    std::exit(1);
+  }
+  resolve(lib, api.version_string, "momento_version_string");
+  resolve(lib, api.error_message, "momento_error_message");
+  resolve(lib, api.override_single, "momento_endpoint_override_single");
+  resolve(lib, api.override_free, "momento_endpoint_override_free");
+  resolve(lib, api.credential_from_string, "momento_credential_from_string");
+  resolve(lib, api.credential_free, "momento_credential_free");
+  resolve(lib, api.client_new, "momento_auth_client_new");
+  resolve(lib, api.client_free, "momento_auth_client_free");
+  resolve(lib, api.refresh, "momento_auth_client_refresh_api_key");
+  resolve(lib, api.token_api_key, "momento_token_api_key");
+  resolve(lib, api.token_free, "momento_token_free");
+}
+
+template <class F>
+double ns_per_op(int iterations, F &&f) {
+  auto t0 = Clock::now();
+  for (int i = 0; i < iterations; ++i) f();
+  auto t1 = Clock::now();
+  return std::chrono::duration<double, std::nano>(t1 - t0).count() / iterations;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+void die(const char *what, momento_error_t *err) {
+  std::fprintf(stderr, "%s failed: %s\n", what, api.error_message(err));
+  std::exit(1);
+}
+
+void report(const char *name, const std::vector<double> &core, const std::vector<double> &capi) {
+  double c = median(core), a = median(capi);
+  double cmin = *std::min_element(core.begin(), core.end());
+  double amin = *std::min_element(capi.begin(), capi.end());
+  std::printf("%-8s median: core %11.1f ns/op  C ABI %11.1f ns/op  diff %+9.1f ns  ratio %.4f (%+.2f%%)\n",
+              name, c, a, a - c, a / c, (a / c - 1) * 100);
+  std::printf("%-8s best:   core %11.1f ns/op  C ABI %11.1f ns/op  diff %+9.1f ns  ratio %.4f (%+.2f%%)\n",
+              name, cmin, amin, amin - cmin, amin / cmin, (amin / cmin - 1) * 100);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  int parse_n = argc > 1 ? std::atoi(argv[1]) : 20000;
+  int refresh_n = argc > 2 ? std::atoi(argv[2]) : 200;
+  int batches = argc > 3 ? std::atoi(argv[3]) : 7;
+  if (parse_n <= 0 || refresh_n <= 0 || batches <= 0) return 2;
+  load_library();
+
+  momento::test::ServerProcess server(
+      std::vector<std::string>{"--refresh-grace-seconds", "86400", "--log-format", "off"});
+  ma::SingleEndpointOverride single{server.address(), false};
+  std::string admin_key = server.bootstrap_envelope();
+
+  // A key with a refresh token, minted through core.
+  ma::AuthClient admin(ma::Credential::from_string(admin_key, single));
+  ma::TokenResult minted =
+      admin.generate_api_key(ma::PermissionScope::all_data_read_write(), ma::ExpiresIn::hours(1));
+  const std::string key = minted.api_key.reveal();
+  const std::string refresh = minted.refresh_token.reveal();
+
+  // ---- parse ----------------------------------------------------------------------------
+  std::vector<double> parse_core, parse_capi;
+  for (int b = 0; b < batches; ++b) {
+    parse_core.push_back(ns_per_op(parse_n, [&] {
+      ma::Credential c = ma::Credential::from_string(key);
+      if (c.raw_key().empty()) std::abort();
+    }));
+    parse_capi.push_back(ns_per_op(parse_n, [&] {
+      momento_credential_t *c = nullptr;
+      momento_error_t *err = nullptr;
+      if (api.credential_from_string(&c, key.c_str(), nullptr, &err) != MOMENTO_OK)
+        die("parse", err);
+      api.credential_free(c);
+    }));
+  }
+
+  // ---- refresh round trip -----------------------------------------------------------------
+  ma::AuthClient core_client(ma::Credential::from_string(key, single));
+  momento_endpoint_override_t *ov = nullptr;
+  momento_credential_t *cred = nullptr;
+  momento_auth_client_t *capi_client = nullptr;
+  momento_error_t *err = nullptr;
+  if (api.override_single(&ov, server.address().c_str(), 0, &err) != MOMENTO_OK ||
+      api.credential_from_string(&cred, key.c_str(), ov, &err) != MOMENTO_OK ||
+      api.client_new(&capi_client, cred, nullptr, &err) != MOMENTO_OK)
+    die("client setup", err);
+  // First refresh rotates; every later call with the same token is a replay with the same answer.
+  ma::TokenResult first = core_client.refresh_api_key(refresh);
+  std::vector<double> refresh_core, refresh_capi;
+  for (int b = 0; b < batches; ++b) {
+    refresh_core.push_back(ns_per_op(refresh_n, [&] {
+      ma::TokenResult r = core_client.refresh_api_key(refresh);
+      if (r.api_key.reveal() != first.api_key.reveal()) std::abort();
+    }));
+    refresh_capi.push_back(ns_per_op(refresh_n, [&] {
+      momento_token_t *t = nullptr;
+      if (api.refresh(&t, capi_client, refresh.c_str(), &err) !=
+          MOMENTO_OK)
+        die("refresh", err);
+      if (first.api_key.reveal() != api.token_api_key(t)) std::abort();
+      api.token_free(t);
+    }));
+  }
+  api.client_free(capi_client);
+  api.credential_free(cred);
+  api.override_free(ov);
+
+  std::printf("libmomento_auth %s; %d batches; parse %d ops/batch, refresh %d ops/batch; "
+              "per-batch means: median and best\n",
+              api.version_string(), batches, parse_n, refresh_n);
+  report("parse", parse_core, parse_capi);
+  report("refresh", refresh_core, refresh_capi);
+  return 0;
+}
