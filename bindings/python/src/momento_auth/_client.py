@@ -40,7 +40,7 @@ def _scope(scope: object) -> "_native.Scope":
 
 
 class _TokenResult:
-    __slots__ = ("_token",)
+    __slots__ = ("_token", "__weakref__")
 
     def __init__(self, token: "_native.Token") -> None:
         self._token = token

@@ -42,7 +42,7 @@ class CredentialProvider:
     share between threads. ``repr()`` and ``str()`` never show the key.
     """
 
-    __slots__ = ("_native",)
+    __slots__ = ("_native", "__weakref__")
 
     def __init__(self, native: "_native.Credential") -> None:
         """Internal: use the ``from_*`` constructors."""

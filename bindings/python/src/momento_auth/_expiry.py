@@ -46,7 +46,7 @@ class ExpiresIn:
     :class:`InvalidArgumentError` (a ValueError).
     """
 
-    __slots__ = ("_unit", "_amount", "_native")
+    __slots__ = ("_unit", "_amount", "_native", "__weakref__")
 
     def __init__(self, valid_for: Union[timedelta, int, None] = None) -> None:
         """A lifetime from a timedelta, a number of seconds, or None for never."""
@@ -156,7 +156,7 @@ class ExpiresAt:
     service reports it.
     """
 
-    __slots__ = ("_epoch",)
+    __slots__ = ("_epoch", "__weakref__")
 
     def __init__(self, epoch_timestamp: Optional[int] = None) -> None:
         """An expiry at the given epoch second; None or 0 never expires."""

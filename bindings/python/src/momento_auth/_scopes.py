@@ -292,7 +292,7 @@ class PermissionScope:
     Checked when built: a bad selector or role raises :class:`InvalidArgumentError`.
     """
 
-    __slots__ = ("_permissions", "_native")
+    __slots__ = ("_permissions", "_native", "__weakref__")
 
     def __init__(self, permissions: Iterable[Permission]) -> None:
         """A scope granting every permission in ``permissions``."""
@@ -337,7 +337,7 @@ class DisposableTokenScope(PermissionScope):
 class PredefinedScope:
     """One of the service's named scopes: SuperUser, AllDataReadWrite, AllDataReadOnly."""
 
-    __slots__ = ("_name", "_native")
+    __slots__ = ("_name", "_native", "__weakref__")
 
     def __init__(self, name: str, which: int) -> None:
         """Internal: use the module constants instead."""
