@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <fstream>
 #include <thread>
 #include <vector>
 
@@ -318,6 +319,34 @@ TEST_CASE("an empty store is reported and retried with backoff", "[refresher]") 
   CHECK(ev[0].error_code == ErrorCode::NotFound);
   CHECK(*ev[0].next_attempt == at(T0) + 1000ms);
   CHECK(calls == 0);
+}
+
+TEST_CASE("a store that cannot be read for a while does not disturb the schedule", "[refresher]") {
+  TempDir dir;
+  auto clock = std::make_shared<ManualClock>(at(T0));
+  auto store = std::make_shared<FileStore>(dir.file("t.json"));
+  store->store(make_token("key-0", "rt-0", T0 + 1000));
+  int calls = 0;
+  Refresher r(store, [&](const TokenFile&) { ++calls; return make_token("key-1", "rt-1", T0 + 5000); }, {}, clock,
+              [] { return 0.5; });
+  std::vector<RefreshEvent> ev;
+  r.subscribe([&](const RefreshEvent& e) { ev.push_back(e); });
+  r.tick();
+  REQUIRE(r.next_refresh());
+  const TimePoint planned = *r.next_refresh();
+  CHECK(planned > at(T0 + 500));
+  { std::ofstream(store->path(), std::ios::trunc) << "{torn"; }
+  clock->set(at(T0 + 10));
+  TimePoint wake = r.tick();
+  REQUIRE(ev.back().kind == RefreshEventKind::Failed);
+  CHECK(ev.back().consecutive_failures == 1);
+  CHECK(wake == at(T0 + 11));  // read again after the backoff
+  store->store(make_token("key-0", "rt-0", T0 + 1000));
+  clock->set(at(T0 + 11));
+  r.tick();
+  CHECK(calls == 0);  // not refreshed early because of the read failure
+  CHECK(*r.next_refresh() == planned);
+  CHECK(r.consecutive_failures() == 0);
 }
 
 TEST_CASE("subscribers: unsubscribe stops delivery and a throwing subscriber is isolated", "[refresher]") {

@@ -29,8 +29,9 @@ struct Refresher::State {
   std::string key_redacted;
   ExpiresAt valid_until = ExpiresAt::never();
   std::optional<TimePoint> planned;   // refresh time of the current key
-  int failures = 0;
+  int failures = 0;                   // consecutive failed refresh attempts
   std::optional<TimePoint> retry_at;  // after a failure
+  int load_failures = 0;              // consecutive failed store reads in tick()
   std::optional<TimePoint> next;      // what next_refresh() reports
   uint64_t generation = 0;            // bumped on every event
   RefreshEvent last_event;
@@ -71,7 +72,7 @@ std::optional<TimePoint> Refresher::next_refresh() const {
 
 int Refresher::consecutive_failures() const {
   std::lock_guard<std::mutex> g(state_->m);
-  return state_->failures;
+  return std::max(state_->failures, state_->load_failures);
 }
 
 // ---- helpers on State (called with `flight` held) ----
@@ -275,8 +276,12 @@ TimePoint Refresher::tick() {
       std::optional<TimePoint> due;
       {
         std::lock_guard<std::mutex> g(st.m);
+        st.load_failures = 0;
+        if (!refreshable(current->token)) {
+          st.failures = 0;  // nothing to retry for a key that is never refreshed
+          st.retry_at.reset();
+        }
         due = st.failures > 0 ? st.retry_at : st.planned;
-        if (st.failures > 0 && !st.planned) due = st.retry_at;
       }
       // A journal entry for this very key: a refresh was in flight when its answer was lost or
       // its writer died. Replay it now, while the server's grace window may still be open.
@@ -295,10 +300,10 @@ TimePoint Refresher::tick() {
         st.next = due;
       }
     } catch (const Error& e) {
+      // The store could not be read: back off on its own counter, the refresh schedule stays.
       std::lock_guard<std::mutex> g(st.m);
-      st.failures += 1;
-      st.retry_at = now + backoff_delay(st.failures, random_(), policy_);
-      st.next = st.retry_at;
+      st.load_failures += 1;
+      st.next = now + backoff_delay(st.load_failures, random_(), policy_);
       RefreshEvent ev;
       ev.kind = RefreshEventKind::Failed;
       ev.store = store_name;
@@ -308,8 +313,8 @@ TimePoint Refresher::tick() {
       ev.error_code = e.code();
       ev.error_message = e.what();
       ev.retryable = true;
-      ev.consecutive_failures = st.failures;
-      ev.next_attempt = st.retry_at;
+      ev.consecutive_failures = st.load_failures;
+      ev.next_attempt = st.next;
       events.push_back(ev);
     }
     if (attempt_now) {
