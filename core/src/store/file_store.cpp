@@ -237,6 +237,8 @@ std::unique_ptr<TokenStore> open_store(std::string_view spec, const StoreOptions
     o.region = options.aws_region;
     o.profile = options.aws_profile;
     o.endpoint = options.aws_endpoint;
+    o.lock_path = options.aws_lock_path;
+    o.journal_path = options.aws_journal_path;
     return std::make_unique<aws::SecretsManagerStore>(std::move(o));
   }
   auto colon = spec.find(':');

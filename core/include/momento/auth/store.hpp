@@ -129,6 +129,8 @@ struct StoreOptions {
   std::string aws_region;    // default: AWS_REGION / AWS_DEFAULT_REGION / shared config
   std::string aws_profile;   // default: AWS_PROFILE / "default"
   std::string aws_endpoint;  // default: AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL
+  std::string aws_lock_path;     // local OFD lock file shared by refreshers on this host
+  std::string aws_journal_path;  // local refresh journal file (default: in memory)
 };
 
 // "file:PATH", "aws-sm:SECRET-ID" or "env:VARIABLE" (a bare path means file:PATH).
