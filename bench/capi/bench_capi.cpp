@@ -2,8 +2,8 @@
 //   parse:   Credential::from_string  vs  momento_credential_from_string + _free
 //   refresh: AuthClient::refresh_api_key  vs  momento_auth_client_refresh_api_key (+ token free)
 // against a local momento-auth-server. Batches of the two paths alternate so drift (CPU
-// frequency, other load) hits both equally; the median and the best of the per-batch means are
-// reported.
+// frequency, other load) hits both equally; the order alternates, and the median of the paired
+// per-batch differences is reported.
 //
 // The refresh loop replays the same (key, refresh token) pair: the server answers a replay of
 // the immediate predecessor within its grace window with the same result, so every iteration
@@ -100,22 +100,28 @@ void die(const char *what, momento_error_t *err) {
   std::exit(1);
 }
 
+// Batches are paired (core and C ABI measured back to back), so the per-pair difference cancels
+// drift; its median is the overhead estimate. Medians of each side are printed too.
 void report(const char *name, const std::vector<double> &core, const std::vector<double> &capi) {
-  double c = median(core), a = median(capi);
-  double cmin = *std::min_element(core.begin(), core.end());
-  double amin = *std::min_element(capi.begin(), capi.end());
-  std::printf("%-8s median: core %11.1f ns/op  C ABI %11.1f ns/op  diff %+9.1f ns  ratio %.4f (%+.2f%%)\n",
-              name, c, a, a - c, a / c, (a / c - 1) * 100);
-  std::printf("%-8s best:   core %11.1f ns/op  C ABI %11.1f ns/op  diff %+9.1f ns  ratio %.4f (%+.2f%%)\n",
-              name, cmin, amin, amin - cmin, amin / cmin, (amin / cmin - 1) * 100);
+  std::vector<double> diff, ratio;
+  for (size_t i = 0; i < core.size(); ++i) {
+    diff.push_back(capi[i] - core[i]);
+    ratio.push_back(capi[i] / core[i]);
+  }
+  std::vector<double> d = diff;
+  std::sort(d.begin(), d.end());
+  std::printf("%-8s core %11.1f ns/op   C ABI %11.1f ns/op   paired diff median %+9.1f ns "
+              "(IQR %+.1f..%+.1f)   ratio median %.4f (%+.2f%%)\n",
+              name, median(core), median(capi), median(diff), d[d.size() / 4],
+              d[(3 * d.size()) / 4], median(ratio), (median(ratio) - 1) * 100);
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
-  int parse_n = argc > 1 ? std::atoi(argv[1]) : 20000;
-  int refresh_n = argc > 2 ? std::atoi(argv[2]) : 200;
-  int batches = argc > 3 ? std::atoi(argv[3]) : 7;
+  int parse_n = argc > 1 ? std::atoi(argv[1]) : 2000;
+  int refresh_n = argc > 2 ? std::atoi(argv[2]) : 40;
+  int batches = argc > 3 ? std::atoi(argv[3]) : 41;
   if (parse_n <= 0 || refresh_n <= 0 || batches <= 0) return 2;
   load_library();
 
@@ -133,18 +139,27 @@ int main(int argc, char **argv) {
 
   // ---- parse ----------------------------------------------------------------------------
   std::vector<double> parse_core, parse_capi;
+  auto parse_core_op = [&] {
+    ma::Credential c = ma::Credential::from_string(key);
+    if (c.raw_key().empty()) std::abort();
+  };
+  auto parse_capi_op = [&] {
+    momento_credential_t *c = nullptr;
+    momento_error_t *err = nullptr;
+    if (api.credential_from_string(&c, key.c_str(), nullptr, &err) != MOMENTO_OK)
+      die("parse", err);
+    api.credential_free(c);
+  };
+  for (int i = 0; i < 1000; ++i) { parse_core_op(); parse_capi_op(); }  // warm-up
   for (int b = 0; b < batches; ++b) {
-    parse_core.push_back(ns_per_op(parse_n, [&] {
-      ma::Credential c = ma::Credential::from_string(key);
-      if (c.raw_key().empty()) std::abort();
-    }));
-    parse_capi.push_back(ns_per_op(parse_n, [&] {
-      momento_credential_t *c = nullptr;
-      momento_error_t *err = nullptr;
-      if (api.credential_from_string(&c, key.c_str(), nullptr, &err) != MOMENTO_OK)
-        die("parse", err);
-      api.credential_free(c);
-    }));
+    // Alternate which path goes first so neither always runs on a warmer cache.
+    if (b % 2 == 0) {
+      parse_core.push_back(ns_per_op(parse_n, parse_core_op));
+      parse_capi.push_back(ns_per_op(parse_n, parse_capi_op));
+    } else {
+      parse_capi.push_back(ns_per_op(parse_n, parse_capi_op));
+      parse_core.push_back(ns_per_op(parse_n, parse_core_op));
+    }
   }
 
   // ---- refresh round trip -----------------------------------------------------------------
@@ -160,26 +175,32 @@ int main(int argc, char **argv) {
   // First refresh rotates; every later call with the same token is a replay with the same answer.
   ma::TokenResult first = core_client.refresh_api_key(refresh);
   std::vector<double> refresh_core, refresh_capi;
+  auto refresh_core_op = [&] {
+    ma::TokenResult r = core_client.refresh_api_key(refresh);
+    if (r.api_key.reveal() != first.api_key.reveal()) std::abort();
+  };
+  auto refresh_capi_op = [&] {
+    momento_token_t *t = nullptr;
+    if (api.refresh(&t, capi_client, refresh.c_str(), &err) != MOMENTO_OK) die("refresh", err);
+    if (first.api_key.reveal() != api.token_api_key(t)) std::abort();
+    api.token_free(t);
+  };
+  for (int i = 0; i < 20; ++i) { refresh_core_op(); refresh_capi_op(); }  // warm-up, channels up
   for (int b = 0; b < batches; ++b) {
-    refresh_core.push_back(ns_per_op(refresh_n, [&] {
-      ma::TokenResult r = core_client.refresh_api_key(refresh);
-      if (r.api_key.reveal() != first.api_key.reveal()) std::abort();
-    }));
-    refresh_capi.push_back(ns_per_op(refresh_n, [&] {
-      momento_token_t *t = nullptr;
-      if (api.refresh(&t, capi_client, refresh.c_str(), &err) !=
-          MOMENTO_OK)
-        die("refresh", err);
-      if (first.api_key.reveal() != api.token_api_key(t)) std::abort();
-      api.token_free(t);
-    }));
+    if (b % 2 == 0) {
+      refresh_core.push_back(ns_per_op(refresh_n, refresh_core_op));
+      refresh_capi.push_back(ns_per_op(refresh_n, refresh_capi_op));
+    } else {
+      refresh_capi.push_back(ns_per_op(refresh_n, refresh_capi_op));
+      refresh_core.push_back(ns_per_op(refresh_n, refresh_core_op));
+    }
   }
   api.client_free(capi_client);
   api.credential_free(cred);
   api.override_free(ov);
 
   std::printf("libmomento_auth %s; %d batches; parse %d ops/batch, refresh %d ops/batch; "
-              "per-batch means: median and best\n",
+              "paired batches, medians\n",
               api.version_string(), batches, parse_n, refresh_n);
   report("parse", parse_core, parse_capi);
   report("refresh", refresh_core, refresh_capi);

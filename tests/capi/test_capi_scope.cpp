@@ -210,3 +210,31 @@ TEST_CASE("scope argument validation", "[capi][scope][validation]") {
   // Nothing was added by any failing call.
   CHECK(momento_scope_entry_count(sp) == 0);
 }
+
+TEST_CASE("UTF-8 checking accepts multi-byte text and rejects malformed sequences",
+          "[capi][validation][utf8]") {
+  Err err;
+  Scope s;
+  REQUIRE_OK(err, momento_scope_new(s.out(), err.out()));
+  // Long enough to exercise the 8-byte ASCII fast path before and after the multi-byte parts.
+  REQUIRE_OK(err, momento_scope_add_cache(s.get(), MOMENTO_CACHE_READ_WRITE,
+                                          "cache-name-caf\xc3\xa9-\xe5\x90\x8d\xe5\x89\x8d-"
+                                          "\xf0\x9f\x98\x80-tail-tail-tail",
+                                          err.out()));
+  const char *bad[] = {
+      "\xc0\x80",                      // overlong NUL
+      "\xe0\x80\xaf",                  // overlong '/'
+      "\xed\xa0\x80",                  // UTF-16 surrogate
+      "\xf4\x90\x80\x80",              // above U+10FFFF
+      "\xe2\x82",                      // truncated
+      "abcdefgh\xff",                  // invalid byte after the fast path
+      "abcdefghijklmnop\x80qrstuvwx",  // stray continuation byte mid-string
+  };
+  for (const char *b : bad) {
+    INFO(b);
+    CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                     momento_scope_add_cache(s.get(), MOMENTO_CACHE_READ_WRITE, b, err.out()));
+    CHECK(err.message().find("UTF-8") != std::string::npos);
+  }
+  CHECK(momento_scope_entry_count(s.get()) == 1);
+}
