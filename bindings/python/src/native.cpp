@@ -13,6 +13,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
+#include <functional>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -20,6 +22,8 @@
 #include <string>
 #include <thread>
 #include <utility>
+
+#include <pthread.h>
 
 #include "momento/auth.hpp"
 
@@ -53,6 +57,60 @@ momento::Error closed_error() {
 
 // ---- blocking calls --------------------------------------------------------------------------
 
+// A small pool of detached helper threads for calls made on the main thread. Reusing a parked
+// thread costs two wake-ups per call instead of a thread creation; a thread busy with an
+// abandoned call does not block the next one (another is started), and threads left idle for a
+// while exit. After fork() the child starts with an empty pool (the parent's threads are gone).
+class Helpers {
+ public:
+  static Helpers &get() {
+    static Helpers *pool = [] {
+      pthread_atfork(nullptr, nullptr, [] { instance() = new Helpers(); });  // leak the old one
+      return instance() = new Helpers();
+    }();
+    (void)pool;
+    return *instance();
+  }
+
+  void submit(std::function<void()> task) {
+    std::unique_lock<std::mutex> lk(mu_);
+    tasks_.push_back(std::move(task));
+    if (idle_ > static_cast<int>(tasks_.size()) - 1) {
+      cv_.notify_one();
+      return;
+    }
+    lk.unlock();
+    std::thread([this] { loop(); }).detach();
+  }
+
+ private:
+  static Helpers *&instance() {
+    static Helpers *p = nullptr;
+    return p;
+  }
+
+  void loop() {
+    std::unique_lock<std::mutex> lk(mu_);
+    for (;;) {
+      ++idle_;
+      bool got = cv_.wait_for(lk, 30s, [&] { return !tasks_.empty(); });
+      --idle_;
+      if (!got) return;  // idle for 30 s: let the thread go
+      std::function<void()> task = std::move(tasks_.front());
+      tasks_.pop_front();
+      lk.unlock();
+      task();
+      task = nullptr;  // release captures (client references) before parking
+      lk.lock();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  int idle_ = 0;
+};
+
 // Runs `fn` (which must own everything it touches) without the GIL. On the main thread the call
 // runs on a helper thread while this thread waits in short slices and checks for signals, so
 // Ctrl-C raises KeyboardInterrupt promptly; the abandoned call finishes on its own, bounded by
@@ -71,31 +129,27 @@ R run_blocking(F fn) {
     std::exception_ptr error;
   };
   auto job = std::make_shared<Job>();
-  {
-    py::gil_scoped_release nogil;
-    std::thread([job, fn = std::move(fn)]() mutable {
-      std::optional<R> r;
-      std::exception_ptr ep;
-      try {
-        r.emplace(fn());
-      } catch (...) {
-        ep = std::current_exception();
-      }
-      std::lock_guard<std::mutex> lk(job->mu);
-      job->result = std::move(r);
-      job->error = ep;
-      job->done = true;
-      job->cv.notify_all();
-    }).detach();
-  }
-  for (;;) {
-    bool done;
-    {
-      py::gil_scoped_release nogil;
-      std::unique_lock<std::mutex> lk(job->mu);
-      done = job->cv.wait_for(lk, 50ms, [&] { return job->done; });
+  py::gil_scoped_release nogil;
+  Helpers::get().submit([job, fn = std::move(fn)]() mutable {
+    std::optional<R> r;
+    std::exception_ptr ep;
+    try {
+      r.emplace(fn());
+    } catch (...) {
+      ep = std::current_exception();
     }
-    if (done) break;
+    std::lock_guard<std::mutex> lk(job->mu);
+    job->result = std::move(r);
+    job->error = ep;
+    job->done = true;
+    job->cv.notify_all();
+  });
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lk(job->mu);
+      if (job->cv.wait_for(lk, 50ms, [&] { return job->done; })) break;
+    }
+    py::gil_scoped_acquire gil;
     if (PyErr_CheckSignals() != 0) throw py::error_already_set();
   }
   if (job->error) std::rethrow_exception(job->error);

@@ -1,0 +1,228 @@
+"""Per-call overhead of the Python API against the C ABI, side by side in one run.
+
+Operations:
+  parse    CredentialProvider.from_string(key)     vs  momento_credential_from_string + free
+  refresh  AuthClient.refresh_api_key(rt)           vs  momento_auth_client_refresh_api_key + free
+           (against a local momento-auth-server; the same refresh token is replayed inside the
+           server's grace window, so every call is a full RefreshApiToken round trip that returns
+           the same successor and the key family stays intact)
+
+The C side is c_driver.c, compiled here and linked to the very libmomento_auth.so.1 that the
+imported momento_auth package loaded. Rounds alternate C and Python so both see the same machine
+load; the medians over rounds are reported. ctypes is shown for parse as a reference point.
+
+Usage:
+  python bench/python/bench.py --server-bin build/dev/server/momento-auth-server [--rounds 7]
+Needs momento_auth importable (an installed wheel or the build tree's staged package) and cc.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import momento_auth as ma
+
+HERE = Path(__file__).resolve().parent
+
+
+def loaded_library() -> Path:
+    """The libmomento_auth.so.1 this process mapped (wheel copy or build tree)."""
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        path = line.split()[-1]
+        if re.search(r"/libmomento_auth[^/]*\.so(\.[0-9]+)*$", path):
+            return Path(path)
+    raise SystemExit("libmomento_auth.so.1 is not mapped: is momento_auth imported?")
+
+
+def build_driver(lib: Path, include: Path, out: Path) -> Path:
+    exe = out / "c_driver"
+    subprocess.run(["cc", "-O2", "-std=c99", f"-I{include}", str(HERE / "c_driver.c"), "-o", str(exe),
+                    str(lib), f"-Wl,-rpath,{lib.parent}"], check=True)
+    return exe
+
+
+def start_server(server_bin: str, base: Path):
+    boot = base / "bootstrap.json"
+    proc = subprocess.Popen(
+        [server_bin, "--listen", "127.0.0.1:0", "--data-dir", str(base / "data"), "--bootstrap", str(boot),
+         "--refresh-grace-seconds", "3600"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True)
+    m = re.match(r"^listening on (\S+)", proc.stdout.readline())
+    if not m:
+        proc.kill()
+        raise SystemExit("momento-auth-server did not start")
+    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+    for _ in range(100):
+        try:
+            return proc, m.group(1), json.loads(boot.read_text())
+        except (OSError, ValueError):
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("no bootstrap file")
+
+
+def c_run(exe: Path, *args) -> float:
+    out = subprocess.run([str(exe), *map(str, args)], check=True, capture_output=True, text=True).stdout
+    return float(out)
+
+
+def py_parse(key: str, n: int) -> float:
+    from_string = ma.CredentialProvider.from_string
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        from_string(key)
+    return (time.perf_counter_ns() - t0) / n
+
+
+def ctypes_parse(lib: ctypes.CDLL, key: str, n: int) -> float:
+    new, free = lib.momento_credential_from_string, lib.momento_credential_free
+    new.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_char_p, ctypes.c_void_p, ctypes.c_void_p]
+    new.restype = ctypes.c_int32
+    free.argtypes = [ctypes.c_void_p]
+    raw = key.encode()
+    out = ctypes.c_void_p()
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        if new(ctypes.byref(out), raw, None, None) != 0:
+            raise SystemExit("ctypes parse failed")
+        free(out)
+    return (time.perf_counter_ns() - t0) / n
+
+
+def py_refresh(client: ma.AuthClient, rt: str, n: int) -> float:
+    refresh = client.refresh_api_key
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        refresh(rt)
+    return (time.perf_counter_ns() - t0) / n
+
+
+def ctypes_refresh(lib: ctypes.CDLL, key: str, address: str, rt: str, n: int) -> float:
+    vp = ctypes.c_void_p
+    lib.momento_endpoint_override_single.argtypes = [ctypes.POINTER(vp), ctypes.c_char_p, ctypes.c_int32, vp]
+    lib.momento_credential_from_string.argtypes = [ctypes.POINTER(vp), ctypes.c_char_p, vp, vp]
+    lib.momento_auth_client_new.argtypes = [ctypes.POINTER(vp), vp, vp, vp]
+    refresh = lib.momento_auth_client_refresh_api_key
+    refresh.argtypes = [ctypes.POINTER(vp), vp, ctypes.c_char_p, vp]
+    refresh.restype = ctypes.c_int32
+    free = lib.momento_token_free
+    free.argtypes = [vp]
+    o, c, client, tok = vp(), vp(), vp(), vp()
+    assert lib.momento_endpoint_override_single(ctypes.byref(o), address.encode(), 0, None) == 0
+    assert lib.momento_credential_from_string(ctypes.byref(c), key.encode(), o, None) == 0
+    assert lib.momento_auth_client_new(ctypes.byref(client), c, None, None) == 0
+    raw = rt.encode()
+    assert refresh(ctypes.byref(tok), client, raw, None) == 0  # connect outside the timing
+    free(tok)
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        if refresh(ctypes.byref(tok), client, raw, None) != 0:
+            raise SystemExit("ctypes refresh failed")
+        free(tok)
+    elapsed = (time.perf_counter_ns() - t0) / n
+    lib.momento_auth_client_free(client)
+    lib.momento_credential_free(c)
+    lib.momento_endpoint_override_free(o)
+    return elapsed
+
+
+def on_thread(fn, *args) -> float:
+    box = []
+    t = threading.Thread(target=lambda: box.append(fn(*args)))
+    t.start()
+    t.join()
+    return box[0]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--server-bin", required=True)
+    ap.add_argument("--include", default=str(HERE.parent.parent / "capi" / "include"))
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--parse-iterations", type=int, default=20000)
+    ap.add_argument("--refresh-iterations", type=int, default=200)
+    args = ap.parse_args()
+
+    lib = loaded_library()
+    work = Path(tempfile.mkdtemp(prefix="momento-auth-bench-"))
+    proc = None
+    try:
+        exe = build_driver(lib, Path(args.include), work)
+        proc, address, boot = start_server(args.server_bin, work)
+        admin = ma.AuthClient(ma.CredentialProvider.from_string(boot["authToken"], endpoint=address, secure=False))
+        k0 = admin.generate_api_key(ma.AllDataReadWrite, ma.ExpiresIn.hours(2))
+        client = ma.AuthClient(k0.credential_provider(endpoint=address, secure=False))
+        successor = client.refresh_api_key(k0.refresh_token)  # consumes rt0; replays return this
+        assert client.refresh_api_key(k0.refresh_token).api_key == successor.api_key
+        key = k0.api_key
+        cdll = ctypes.CDLL(str(lib))
+
+        rt, pi, ri = k0.refresh_token, args.parse_iterations, args.refresh_iterations
+        steps = {
+            "c_parse": lambda: c_run(exe, "parse", pi, key),
+            "py_parse": lambda: py_parse(key, pi),
+            "ctypes_parse": lambda: ctypes_parse(cdll, key, pi),
+            "c_refresh": lambda: c_run(exe, "refresh", ri, key, address, rt),
+            "ctypes_refresh": lambda: ctypes_refresh(cdll, key, address, rt, ri),
+            "py_refresh_main": lambda: py_refresh(client, rt, ri),
+            "py_refresh_thread": lambda: on_thread(py_refresh, client, rt, ri),
+        }
+        rows = {name: [] for name in steps}
+        order = list(steps)
+        for r in range(args.rounds):
+            # Alternate the order so that drift (machine load, server state) hits both sides.
+            for name in (order if r % 2 == 0 else reversed(order)):
+                rows[name].append(steps[name]())
+        med = {k: statistics.median(v) for k, v in rows.items()}
+
+        print(f"momento_auth {ma.__version__}, library {lib}")
+        print(f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cpus; "
+              f"{args.rounds} rounds, parse x{args.parse_iterations}, refresh x{args.refresh_iterations}; medians\n")
+        print(f"{'operation':<34}{'C ABI':>12}{'Python':>12}{'overhead':>12}{'ratio':>8}")
+
+        def line(name, c, py):
+            print(f"{name:<34}{fmt(c):>12}{fmt(py):>12}{fmt(py - c):>12}{py / c:>8.2f}")
+
+        line("parse (from_string)", med["c_parse"], med["py_parse"])
+        line("parse via ctypes (reference)", med["c_parse"], med["ctypes_parse"])
+        line("refresh via ctypes (reference)", med["c_refresh"], med["ctypes_refresh"])
+        line("refresh, main thread", med["c_refresh"], med["py_refresh_main"])
+        line("refresh, other thread", med["c_refresh"], med["py_refresh_thread"])
+        print("\nsame process (ctypes calling the C ABI from this interpreter = baseline):")
+        line("parse", med["ctypes_parse"], med["py_parse"])
+        line("refresh, main thread", med["ctypes_refresh"], med["py_refresh_main"])
+        line("refresh, other thread", med["ctypes_refresh"], med["py_refresh_thread"])
+        parse_over = med["py_parse"] - med["c_parse"]
+        refresh_pct = max(med["py_refresh_main"], med["py_refresh_thread"]) / med["c_refresh"] * 100 - 100
+        print(f"\nparse overhead {parse_over / 1000:.2f} us/call (goal < 2 us): {'met' if parse_over < 2000 else 'NOT met'}")
+        print(f"refresh overhead {refresh_pct:+.1f}% (worst of main/other thread; goal < 3%): "
+              f"{'met' if refresh_pct < 3 else 'NOT met'}")
+        client.close()
+        admin.close()
+        return 0
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def fmt(ns: float) -> str:
+    return f"{ns / 1000:.2f} us" if abs(ns) < 1e6 else f"{ns / 1e6:.3f} ms"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
