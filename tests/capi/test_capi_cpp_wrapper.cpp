@@ -1,4 +1,6 @@
 // The header-only C++ wrapper (momento/auth.hpp): RAII handles and momento::Error.
+#include <atomic>
+#include <memory>
 #include <type_traits>
 
 #include "capi_test_util.hpp"
@@ -61,4 +63,22 @@ TEST_CASE("wrapper: generate, refresh, inspect against the local server", "[capi
     CHECK(e.code() == MOMENTO_ERR_PERMISSION);
     CHECK(e.grpc_status() == 7);
   }
+}
+
+TEST_CASE("wrapper: log callback owns its std::function and swallows its exceptions",
+          "[capi][cpp][log]") {
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  std::weak_ptr<std::atomic<int>> watch = calls;
+  momento::set_log_callback(momento::LogLevel::Debug,
+                            [calls](momento::LogLevel, std::string_view msg) {
+                              ++*calls;
+                              if (!msg.empty()) throw std::runtime_error("callback failure");
+                            });
+  int before = calls->load();
+  CHECK_THROWS_AS(momento::Credential::from_string("not a credential"), momento::Error);
+  CHECK(calls->load() > before);
+  calls.reset();
+  CHECK_FALSE(watch.expired());  // the library still holds the callback
+  momento::set_log_callback(momento::LogLevel::Debug, nullptr);
+  CHECK(watch.expired());        // removing it destroyed the std::function
 }
