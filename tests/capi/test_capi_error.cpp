@@ -1,5 +1,7 @@
 // C ABI, error/version/logging module.
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -159,4 +161,57 @@ TEST_CASE("log callback: levels, replacement, destroy notifier, no secrets",
                                              err.out()));
     CHECK(a.destroyed == 1);
   }
+}
+
+namespace {
+struct CountingSink {
+  std::atomic<int> calls{0};
+  std::atomic<int> destroyed{0};
+  std::atomic<bool> retired{false};
+  std::atomic<int> calls_after_retired{0};
+};
+void count_call(int32_t, const char *, void *ud) {
+  auto *s = static_cast<CountingSink *>(ud);
+  ++s->calls;
+  if (s->retired) ++s->calls_after_retired;
+}
+void count_destroy(void *ud) { ++static_cast<CountingSink *>(ud)->destroyed; }
+}  // namespace
+
+TEST_CASE("log callback replaced while 8 threads log", "[capi][log][threads]") {
+  constexpr int kSinks = 6;
+  CountingSink sinks[kSinks];
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> loggers;
+  for (int i = 0; i < 8; ++i) {
+    loggers.emplace_back([&] {
+      for (int n = 0; n < 20000 && !stop; ++n) {  // bounded
+        momento_credential_t *c = nullptr;
+        momento_credential_from_string(&c, "not a credential", nullptr, nullptr);
+      }
+    });
+  }
+  Err err;
+  for (int i = 0; i < kSinks; ++i) {
+    REQUIRE_OK(err, momento_log_set_callback(MOMENTO_LOG_DEBUG, count_call, &sinks[i],
+                                             count_destroy, err.out()));
+    // Give the loggers time to reach the new sink (bounded wait).
+    for (int spin = 0; spin < 2000 && sinks[i].calls == 0; ++spin)
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    if (i > 0) {
+      // The previous sink was retired by the call above: destroyed once, never called again.
+      CHECK(sinks[i - 1].destroyed == 1);
+      sinks[i - 1].retired = true;
+    }
+  }
+  REQUIRE_OK(err, momento_log_set_callback(MOMENTO_LOG_DEBUG, nullptr, nullptr, nullptr,
+                                           err.out()));
+  sinks[kSinks - 1].retired = true;
+  stop = true;
+  for (auto &t : loggers) t.join();
+  for (auto &s : sinks) {
+    CHECK(s.destroyed == 1);
+    CHECK(s.calls_after_retired == 0);
+  }
+  CHECK(sinks[0].calls > 0);
 }
