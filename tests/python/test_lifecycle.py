@@ -236,3 +236,35 @@ def test_same_process_as_grpcio_and_protobuf(server: Server, order):
     r = subprocess.run([PYTHON, "-c", _MIXED, order, server.address, server.super_key],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and r.stdout.startswith("ok"), (r.stdout, r.stderr)
+
+
+def test_keyboard_interrupt_with_a_direct_client_waits_for_the_deadline(server: Server, blackhole):
+    # interruptible=False: no hand-off; Ctrl-C is seen once the call ends at its 2 s deadline.
+    child = textwrap.dedent(
+        """
+        import sys, momento_auth as ma
+        c = ma.AuthClient(ma.CredentialProvider.from_string(sys.argv[2], endpoint=sys.argv[1], secure=False),
+                          timeout=2, interruptible=False)
+        print("calling", flush=True)
+        try:
+            c.generate_api_key(ma.AllDataReadWrite, ma.ExpiresIn.hours(1))
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+        except ma.MomentoTimeoutError:
+            print("timed out", flush=True)
+        """
+    )
+    proc = subprocess.Popen([PYTHON, "-c", child, blackhole.address, server.super_key],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "calling"
+        assert blackhole.connected.wait(20)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    # The call ended by its deadline and the interrupt surfaced right after it.
+    assert "KeyboardInterrupt" in err or "interrupted" in out, (out, err)
+    assert proc.returncode not in (-signal.SIGSEGV, -signal.SIGABRT)

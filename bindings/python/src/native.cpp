@@ -114,10 +114,11 @@ class Helpers {
 // Runs `fn` (which must own everything it touches) without the GIL. On the main thread the call
 // runs on a helper thread while this thread waits in short slices and checks for signals, so
 // Ctrl-C raises KeyboardInterrupt promptly; the abandoned call finishes on its own, bounded by
-// the client's deadline. Other threads never receive signals, so they call directly.
+// the client's deadline. Other threads never receive signals, so they call directly, and so do
+// clients made with interruptible=False (Ctrl-C then waits for the call to end).
 template <class R, class F>
-R run_blocking(F fn) {
-  if (PyThread_get_thread_ident() != g_main_thread) {
+R run_blocking(bool interruptible, F fn) {
+  if (!interruptible || PyThread_get_thread_ident() != g_main_thread) {
     py::gil_scoped_release nogil;
     return fn();
   }
@@ -188,7 +189,8 @@ std::string as_bytes_string(const py::object &o) {
 class Client {
  public:
   Client(const CredentialPtr &credential, std::optional<int64_t> deadline_ms,
-         const std::optional<std::string> &ca_file) {
+         const std::optional<std::string> &ca_file, bool interruptible)
+      : interruptible_(interruptible) {
     momento::ClientConfig config;
     if (deadline_ms) config.deadline(std::chrono::milliseconds(*deadline_ms));
     if (ca_file) config.ca_file(*ca_file);
@@ -197,14 +199,14 @@ class Client {
 
   TokenPtr generate_api_key(const ScopePtr &scope, const ExpiresInPtr &expires_in) {
     ClientPtr c = acquire();
-    return run_blocking<TokenPtr>([c, scope, expires_in] {
+    return run_blocking<TokenPtr>(interruptible_, [c, scope, expires_in] {
       return std::make_shared<momento::Token>(c->generate_api_key(*scope, *expires_in));
     });
   }
 
   TokenPtr refresh_api_key(const std::string &refresh_token) {
     ClientPtr c = acquire();
-    return run_blocking<TokenPtr>([c, refresh_token] {
+    return run_blocking<TokenPtr>(interruptible_, [c, refresh_token] {
       return std::make_shared<momento::Token>(c->refresh_api_key(refresh_token));
     });
   }
@@ -212,7 +214,7 @@ class Client {
   TokenPtr generate_disposable_token(const ScopePtr &scope, const ExpiresInPtr &expires_in,
                                      const std::optional<std::string> &token_id) {
     ClientPtr c = acquire();
-    return run_blocking<TokenPtr>([c, scope, expires_in, token_id] {
+    return run_blocking<TokenPtr>(interruptible_, [c, scope, expires_in, token_id] {
       return std::make_shared<momento::Token>(
           c->generate_disposable_token(*scope, *expires_in, token_id));
     });
@@ -245,6 +247,7 @@ class Client {
     if (!client_) throw closed_error();
     return client_;
   }
+  const bool interruptible_;
   std::mutex mu_;
   ClientPtr client_;
 };
@@ -482,9 +485,10 @@ PYBIND11_MODULE(_native, m) {
 
   // ---- client ----
   py::class_<Client, std::shared_ptr<Client>>(m, "Client")
-      .def(py::init<const CredentialPtr &, std::optional<int64_t>, const std::optional<std::string> &>(),
+      .def(py::init<const CredentialPtr &, std::optional<int64_t>, const std::optional<std::string> &,
+                    bool>(),
            py::arg("credential"), py::arg("deadline_ms") = py::none(),
-           py::arg("ca_file") = py::none())
+           py::arg("ca_file") = py::none(), py::arg("interruptible") = true)
       .def("generate_api_key", &Client::generate_api_key, py::arg("scope"), py::arg("expires_in"))
       .def("refresh_api_key", &Client::refresh_api_key, py::arg("refresh_token"))
       .def("generate_disposable_token", &Client::generate_disposable_token, py::arg("scope"),
