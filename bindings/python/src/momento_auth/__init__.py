@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from ._abi import load as _load
 
-_native = _load()
+_load()
+from . import _native  # noqa: E402  (loaded and checked just above)
 
 from ._client import ApiKeyResult, AuthClient, DisposableTokenResult  # noqa: E402
 from ._credentials import CredentialProvider  # noqa: E402

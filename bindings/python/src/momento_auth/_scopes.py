@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Iterable, Tuple, Type, TypeVar, Union
+from typing import Dict, Iterable, Optional, Tuple, Type, TypeVar, Union
 
 from . import _native
 from ._errors import invalid_argument
@@ -151,19 +151,19 @@ class FunctionRole(Enum):
 
 
 # Values of the C enumerations (momento/auth.h); fixed by the ABI.
-_CACHE_ROLE = {
+_CACHE_ROLE: Dict[object, int] = {
     CacheRole.PERMIT_NONE: 0,
     CacheRole.READ_WRITE: 1,
     CacheRole.READ_ONLY: 2,
     CacheRole.WRITE_ONLY: 3,
 }
-_TOPIC_ROLE = {
+_TOPIC_ROLE: Dict[object, int] = {
     TopicRole.PERMIT_NONE: 0,
     TopicRole.PUBLISH_SUBSCRIBE: 1,
     TopicRole.SUBSCRIBE_ONLY: 2,
     TopicRole.PUBLISH_ONLY: 3,
 }
-_FUNCTION_ROLE = {FunctionRole.PERMIT_NONE: 0, FunctionRole.INVOKE: 1}
+_FUNCTION_ROLE: Dict[object, int] = {FunctionRole.PERMIT_NONE: 0, FunctionRole.INVOKE: 1}
 
 
 # ---- permissions ---------------------------------------------------------------------------
@@ -207,7 +207,7 @@ class DisposableTokenCachePermission:
 Permission = Union[CachePermission, TopicPermission, FunctionPermission, DisposableTokenCachePermission]
 
 
-def _cache_name(sel: object):
+def _cache_name(sel: object) -> Optional[str]:
     if sel is AllCaches or isinstance(sel, AllCaches):
         return None
     if isinstance(sel, CacheName):
@@ -219,7 +219,9 @@ def _cache_name(sel: object):
     raise invalid_argument(f"a cache must be AllCaches, CacheName or str, got {type(sel).__name__}")
 
 
-def _named(sel: object, all_cls: type, name_cls: type, prefix_cls: type, what: str):
+def _named(
+    sel: object, all_cls: type, name_cls: type, prefix_cls: type, what: str
+) -> Tuple[int, Optional[str]]:
     if sel is all_cls or isinstance(sel, all_cls):
         return _native.SELECT_ALL, None
     if isinstance(sel, name_cls):
@@ -238,7 +240,7 @@ def _named(sel: object, all_cls: type, name_cls: type, prefix_cls: type, what: s
     return kind, value
 
 
-def _item(sel: object):
+def _item(sel: object) -> Tuple[int, Union[str, bytes, None]]:
     if sel is AllCacheItems or isinstance(sel, AllCacheItems):
         return _native.ITEMS_ALL, None
     if isinstance(sel, CacheItemKey):
@@ -255,11 +257,11 @@ def _item(sel: object):
     return kind, value
 
 
-def _role(table: dict, role: object, what: str) -> int:
+def _role(table: Dict[object, int], role: object, what: str) -> int:
     try:
-        return table[role]
+        return int(table[role])
     except (KeyError, TypeError):
-        names = ", ".join(r.name for r in table)
+        names = ", ".join(getattr(r, "name", str(r)) for r in table)
         raise invalid_argument(f"{what} must be one of {names}, got {role!r}") from None
 
 
@@ -352,7 +354,7 @@ class PredefinedScope:
     def __repr__(self) -> str:
         return self._name
 
-    def __reduce__(self):
+    def __reduce__(self) -> str:
         return self._name
 
 
