@@ -80,6 +80,15 @@ json expiry_json(const auth::ExpiresAt& at) {
   return j;
 }
 
+// Redacted form of a minted key: the fingerprint of its raw key, as `inspect` shows it.
+std::string redacted_key(const auth::Secret& envelope) {
+  try {
+    return auth::redact(Credential::from_string(envelope.reveal()).raw_key());
+  } catch (const Error&) {
+    return auth::redact(envelope.reveal());
+  }
+}
+
 std::string dump(const json& j) {
   return j.dump(2, ' ', false, json::error_handler_t::replace);
 }
@@ -154,12 +163,12 @@ int cmd_generate(const GlobalOptions& g, const GenerateOptions& o, Io io) {
   if (g.json) {
     json j = {{"file", o.out_file}, {"scope", std::string(trim(o.scope))},
               {"endpoint", r.endpoint}, {"refreshable", !r.refresh_token.empty()},
-              {"key", auth::redact(r.api_key.reveal())}};
+              {"key", redacted_key(r.api_key)}};
     j.update(expiry_json(r.expires_at));
     io.out << dump(j) << "\n";
   } else {
     io.out << "Wrote a new " << trim(o.scope) << " key to " << o.out_file << " (mode 0600)\n"
-           << "  key:     " << auth::redact(r.api_key.reveal()) << "\n"
+           << "  key:     " << redacted_key(r.api_key) << "\n"
            << "  expires: " << describe_expiry(r.expires_at) << "\n"
            << "  refresh: "
            << (r.refresh_token.empty() ? "no refresh token (the key never expires)"
@@ -182,12 +191,12 @@ int cmd_refresh(const GlobalOptions& g, const RefreshOptions& o, Io io) {
   auth::write_token_file(o.file, r.to_token_file());
 
   if (g.json) {
-    json j = {{"file", o.file}, {"endpoint", r.endpoint}, {"key", auth::redact(r.api_key.reveal())}};
+    json j = {{"file", o.file}, {"endpoint", r.endpoint}, {"key", redacted_key(r.api_key)}};
     j.update(expiry_json(r.expires_at));
     io.out << dump(j) << "\n";
   } else {
     io.out << "Refreshed the key in " << o.file << "\n"
-           << "  key:     " << auth::redact(r.api_key.reveal()) << "\n"
+           << "  key:     " << redacted_key(r.api_key) << "\n"
            << "  expires: " << describe_expiry(r.expires_at) << "\n";
   }
   return kExitOk;

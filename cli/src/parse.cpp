@@ -30,8 +30,8 @@ std::string hint_for(ErrorCode code) {
              "refresh an expiring one with `momento-auth refresh --file FILE` before it expires";
     case ErrorCode::Permission:
       return "the key is valid but its scope does not allow this call: use a key with the needed "
-             "permissions (minting keys needs a super-user key; minting super-user keys needs a "
-             "session token)";
+             "permissions (minting keys and managing caches need a super-user key; minting "
+             "super-user keys needs a session token)";
     case ErrorCode::ServerUnavailable:
     case ErrorCode::Connection:
       return "is the server running and the address right? a local momento-auth-server speaks "
