@@ -20,7 +20,7 @@ ErrorCode code_of(const std::function<void()>& fn) {
 }
 }  // namespace
 
-TEST_CASE("--expires-in accepts durations, never and UTC dates", "[cli][parse]") {
+TEST_CASE("cli parse: --expires-in accepts durations, never and UTC dates", "[cli][parse]") {
   const int64_t now = 1700000000;
   CHECK(cli::parse_expires_in("30d", now).valid_for_seconds() == 30 * 86400);
   CHECK(cli::parse_expires_in("12h", now).valid_for_seconds() == 12 * 3600);
@@ -39,14 +39,14 @@ TEST_CASE("--expires-in accepts durations, never and UTC dates", "[cli][parse]")
   }
 }
 
-TEST_CASE("--scope names map to the predefined scopes", "[cli][parse]") {
+TEST_CASE("cli parse: --scope names map to the predefined scopes", "[cli][parse]") {
   CHECK(cli::parse_scope("super-user").is_super_user());
   CHECK(cli::parse_scope("all-data-read-write") == auth::PermissionScope::all_data_read_write());
   CHECK(cli::parse_scope("all-data-read-only") == auth::PermissionScope::all_data_read_only());
   CHECK(code_of([] { cli::parse_scope("admin"); }) == ErrorCode::InvalidArgument);
 }
 
-TEST_CASE("--timeout durations", "[cli][parse]") {
+TEST_CASE("cli parse: --timeout durations", "[cli][parse]") {
   CHECK(cli::parse_duration("15") == std::chrono::seconds(15));
   CHECK(cli::parse_duration("15s") == std::chrono::seconds(15));
   CHECK(cli::parse_duration("500ms") == std::chrono::milliseconds(500));
@@ -57,7 +57,7 @@ TEST_CASE("--timeout durations", "[cli][parse]") {
   }
 }
 
-TEST_CASE("error codes map to the documented exit codes", "[cli]") {
+TEST_CASE("cli: error codes map to the documented exit codes", "[cli]") {
   CHECK(cli::exit_code_for(ErrorCode::InvalidArgument) == 3);
   CHECK(cli::exit_code_for(ErrorCode::Authentication) == 4);
   CHECK(cli::exit_code_for(ErrorCode::Permission) == 4);
@@ -67,7 +67,7 @@ TEST_CASE("error codes map to the documented exit codes", "[cli]") {
   CHECK(cli::exit_code_for(ErrorCode::InternalServer) == 1);
 }
 
-TEST_CASE("expiry descriptions", "[cli]") {
+TEST_CASE("cli: expiry descriptions", "[cli]") {
   CHECK(cli::describe_expiry(auth::ExpiresAt::never(), 100) == "never");
   CHECK(cli::describe_expiry(auth::ExpiresAt::from_epoch(1801353600), 1801353600 - 90000) ==
         "2027-01-31T00:00:00Z (in 1d 1h)");
@@ -75,7 +75,7 @@ TEST_CASE("expiry descriptions", "[cli]") {
         "2027-01-31T00:00:00Z (expired)");
 }
 
-TEST_CASE("usage errors exit 2, help exits 0", "[cli]") {
+TEST_CASE("cli: usage errors exit 2, help exits 0", "[cli]") {
   auto run = [](std::vector<const char*> args) {
     args.insert(args.begin(), "momento-auth");
     std::ostringstream out, err;
