@@ -36,6 +36,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   key_opt->excludes(key_file_opt);
   app.add_option("--endpoint", g.endpoint, "HOST:PORT used for control, cache and token calls");
   app.add_flag("--insecure", g.insecure, "plaintext HTTP/2 instead of TLS (local servers)");
+  app.add_option("--ca-file", g.ca_file, "PEM file with the roots to trust for TLS (default: system roots)");
   app.add_option("--timeout", timeout, "per-call deadline, e.g. 15s, 500ms (default 15s for key calls)");
   app.add_flag("--json", g.json, "machine-readable output");
 

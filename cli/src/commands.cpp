@@ -51,11 +51,13 @@ Credential apply_late_override(const GlobalOptions& g, Credential c) {
 auth::ClientConfig auth_config(const GlobalOptions& g) {
   auth::ClientConfig cfg;
   cfg.deadline = g.timeout.value_or(kDefaultAuthDeadline);
+  cfg.ca_file = g.ca_file;
   return cfg;
 }
 
 auth::DataClientConfig data_config(const GlobalOptions& g) {
   auth::DataClientConfig cfg;
+  cfg.ca_file = g.ca_file;
   if (g.timeout) {
     cfg.control_deadline = *g.timeout;
     cfg.data_deadline = *g.timeout;

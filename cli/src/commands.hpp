@@ -16,6 +16,7 @@ struct GlobalOptions {
   std::string key_file;  // --key-file
   std::string endpoint;  // --endpoint HOST:PORT
   bool insecure = false;
+  std::string ca_file;   // --ca-file: PEM roots for TLS instead of the system roots
   std::optional<std::chrono::milliseconds> timeout;
   bool json = false;
 };

@@ -182,3 +182,24 @@ TEST_CASE("cli: exit codes", "[live][cli]") {
     CHECK(r.err.find("hint:") != std::string::npos);
   }
 }
+
+TEST_CASE("cli: --ca-file trusts a TLS server's own certificate", "[live][cli][tls]") {
+  TempDir dir;
+  const std::string cert = dir.file("cert.pem"), key = dir.file("key.pem");
+  std::string ignored;
+  REQUIRE(ServerProcess::run_capture(
+              {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+               "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert, "-subj",
+               "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-days", "1"},
+              &ignored, std::chrono::seconds(30), dir.file("openssl.err")) == 0);
+  ServerProcess server(std::vector<std::string>{"--tls-cert", cert, "--tls-key", key});
+  const std::string out = dir.file("k.json");
+  CliResult ok = run_cli(dir, {"--endpoint", server.address(), "--ca-file", cert, "--key-file",
+                               server.bootstrap_path(), "generate", "--scope", "all-data-read-write",
+                               "--expires-in", "1h", "--out", out});
+  INFO(ok.err);
+  CHECK(ok.rc == 0);
+  CHECK(run_cli(dir, {"--endpoint", server.address(), "--ca-file", cert, "refresh", "--file", out}).rc == 0);
+  // Without the root the server is not trusted.
+  CHECK(run_cli(dir, {"--endpoint", server.address(), "refresh", "--file", out}).rc == 5);
+}

@@ -180,3 +180,38 @@ TEST_CASE("live: a stopped server gives SERVER_UNAVAILABLE", "[live][unavailable
       [&] { client.generate_api_key(PermissionScope::all_data_read_only(), ExpiresIn::hours(1)); });
   CHECK(e.code() == ErrorCode::ServerUnavailable);
 }
+
+TEST_CASE("live: TLS with roots from ca_file", "[live][tls]") {
+  TempDir dir;
+  const std::string cert = dir.file("cert.pem"), key = dir.file("key.pem");
+  std::string ignored;
+  // A throwaway self-signed certificate for 127.0.0.1.
+  REQUIRE(ServerProcess::run_capture(
+              {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+               "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert, "-subj",
+               "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-days", "1"},
+              &ignored, std::chrono::seconds(30), dir.file("openssl.err")) == 0);
+  ServerProcess server(std::vector<std::string>{"--tls-cert", cert, "--tls-key", key});
+  const Credential cred = Credential::from_string(server.bootstrap_envelope(),
+                                                  SingleEndpointOverride{server.address(), true});
+  ClientConfig cfg;
+  cfg.ca_file = cert;
+  AuthClient admin(cred, cfg);
+  TokenResult r = admin.generate_api_key(PermissionScope::all_data_read_write(), ExpiresIn::hours(1));
+  DataClientConfig dcfg;
+  dcfg.ca_file = cert;
+  DataClient(cred, dcfg).create_cache("tls");
+  DataClient d(Credential::from_string(r.api_key.reveal(), SingleEndpointOverride{server.address(), true}),
+               dcfg);
+  d.set("tls", "k", "over-tls");
+  CHECK(d.get("tls", "k") == std::optional<std::string>("over-tls"));
+
+  // Without the server's root the handshake fails; plaintext cannot talk to a TLS port either.
+  AuthClient untrusted(cred);
+  CHECK(expect_error([&] { untrusted.refresh_api_key(r.refresh_token.reveal()); }).code() ==
+        ErrorCode::ServerUnavailable);
+  AuthClient plain(credential_for(server, server.bootstrap_envelope()));
+  CHECK(expect_error([&] {
+          plain.generate_api_key(PermissionScope::all_data_read_only(), ExpiresIn::hours(1));
+        }).code() == ErrorCode::ServerUnavailable);
+}
