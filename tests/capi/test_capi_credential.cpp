@@ -365,6 +365,13 @@ TEST_CASE("credential argument validation", "[capi][credential][validation]") {
     CHECK(state == 9);
     CHECK(epoch == 9);
   }
+  SECTION("oversized input is refused before parsing") {
+    std::string huge(64 * 1024, 'A');
+    CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                     momento_credential_from_string(&out, huge.c_str(), nullptr, err.out()));
+    CHECK(err.message().find(huge.substr(0, 64)) == std::string::npos);
+    CHECK(out == sentinel);
+  }
   SECTION("err may be NULL; free functions accept NULL") {
     CHECK(momento_credential_from_string(&out, "", nullptr, nullptr) ==
           MOMENTO_ERR_INVALID_ARGUMENT);
