@@ -271,7 +271,7 @@ Minted Registry::refresh_api_key(std::string_view api_key, std::string_view refr
       // replayed inside the grace window and gets the same answer; anything else is reuse.
       auto successor = rt->successor_hash.empty() ? std::nullopt
                                                   : store_.find_refresh(rt->successor_hash);
-      bool in_window = t - rt->consumed_at <= opts_.grace_seconds;
+      bool in_window = t - rt->consumed_at < opts_.grace_seconds;
       if (in_window && successor && successor->consumed_at == 0 && !rt->sealed_answer.empty()) {
         if (auto plain = open_sealed(refresh_token, rt->sealed_answer)) {
           auto m = answer_from_json(*plain);
@@ -294,7 +294,7 @@ Minted Registry::refresh_api_key(std::string_view api_key, std::string_view refr
     store_.consume_refresh(rt_hash, t, sha256(result.refresh_token), sealed);
     // The old key keeps working until its own expiry but holds no refresh token any more.
     store_.set_key_refresh_hash(key->key_hash, "");
-    if (opts_.grace_seconds >= 0) store_.forget_sealed_before(t - opts_.grace_seconds - 1);
+    if (opts_.grace_seconds >= 0) store_.forget_sealed_before(t - opts_.grace_seconds);
   });
   if (revoked_family) unauthenticated("Refresh token was reused; its family has been revoked");
   return result;

@@ -20,7 +20,7 @@ struct ServerOptions {
   RegistryOptions registry;
   std::string tls_cert;  // PEM files; both or neither
   std::string tls_key;
-  int threads = 8;                  // upper bound of the handler thread pool
+  int threads = 64;                 // upper bound of the handler thread pool
   LogFormat log_format = LogFormat::Text;
   size_t list_page_size = 0;        // ListCaches page size; 0 = everything in one page
   int max_message_bytes = 8 * 1024 * 1024;
