@@ -53,6 +53,7 @@ momento_status_t momento_client_config_set_deadline_ms(momento_client_config_t *
     // A day is far beyond any sensible deadline and keeps time arithmetic from overflowing.
     if (deadline_ms > 86400000) invalid("deadline_ms must be at most 86400000 (one day)");
     config->value.deadline = std::chrono::milliseconds(deadline_ms);
+    config->deadline_set = true;
   });
 }
 

@@ -13,6 +13,7 @@
 #include "momento/auth.h"
 #include "momento/auth/client.hpp"
 #include "momento/auth/credential.hpp"
+#include "momento/auth/data_client.hpp"
 #include "momento/auth/error.hpp"
 #include "momento/auth/expiry.hpp"
 #include "momento/auth/scope.hpp"
@@ -59,6 +60,9 @@ struct momento_scope {
 
 struct momento_client_config {
   ma::ClientConfig value;
+  // Whether set_deadline_ms was called: the data client then uses that deadline for every call
+  // instead of its own per-plane defaults.
+  bool deadline_set = false;
 };
 
 struct momento_token {
@@ -70,6 +74,17 @@ struct momento_auth_client {
   ma::AuthClient client;
   momento_auth_client(const ma::Credential &c, ma::ClientConfig cfg)
       : credential(c), client(credential.value, std::move(cfg)) {}
+};
+
+struct momento_data_client {
+  momento_credential credential;  // what momento_data_client_credential() lends out
+  ma::DataClient client;
+  momento_data_client(const ma::Credential &c, ma::DataClientConfig cfg)
+      : credential(c), client(credential.value, std::move(cfg)) {}
+};
+
+struct momento_string_list {
+  std::vector<std::string> items;
 };
 
 namespace momento_capi {

@@ -399,6 +399,71 @@ MOMENTO_API momento_status_t momento_auth_client_generate_disposable_token(
     momento_token_t **out, momento_auth_client_t *client, const momento_scope_t *scope,
     const momento_expires_in_t *expires_in, const char *token_id, momento_error_t **err);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Owned string lists (e.g. cache names). Immutable; freed with momento_string_list_free(). */
+
+typedef struct momento_string_list momento_string_list_t;
+
+/* Number of strings; 0 for NULL. */
+MOMENTO_API size_t momento_string_list_count(const momento_string_list_t *list);
+/* The string at `index` (borrowed; valid while the list lives); NULL for NULL or out of range. */
+MOMENTO_API const char *momento_string_list_get(const momento_string_list_t *list, size_t index);
+MOMENTO_API void momento_string_list_free(momento_string_list_t *list);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Data client: the control calls (create/delete/flush/list caches), the data calls (set, get,
+ * delete) and Ping, enough to validate a key and to exercise its scope. Not a full cache SDK.
+ * Thread-safe like the auth client; free it only after every call on it has returned.
+ * Cache names are non-empty UTF-8; item keys and values are bytes (pointer + length, NULL only
+ * with length 0). */
+
+typedef struct momento_data_client momento_data_client_t;
+
+/* The credential and config are copied; config NULL = defaults (60 s deadline for control calls,
+ * 5 s for data calls and Ping). A deadline set with momento_client_config_set_deadline_ms()
+ * applies to every call; the CA file and message size limit are used as for the auth client. */
+MOMENTO_API momento_status_t momento_data_client_new(momento_data_client_t **out,
+                                                     const momento_credential_t *credential,
+                                                     const momento_client_config_t *config,
+                                                     momento_error_t **err);
+MOMENTO_API void momento_data_client_free(momento_data_client_t *client);
+/* The client's credential (borrowed; valid while the client lives). NULL for NULL. */
+MOMENTO_API const momento_credential_t *momento_data_client_credential(
+    const momento_data_client_t *client);
+
+MOMENTO_API momento_status_t momento_data_client_create_cache(momento_data_client_t *client,
+                                                              const char *cache_name,
+                                                              momento_error_t **err);
+MOMENTO_API momento_status_t momento_data_client_delete_cache(momento_data_client_t *client,
+                                                              const char *cache_name,
+                                                              momento_error_t **err);
+MOMENTO_API momento_status_t momento_data_client_flush_cache(momento_data_client_t *client,
+                                                             const char *cache_name,
+                                                             momento_error_t **err);
+/* The names of all caches (ListCaches; a cheap way to validate a key). */
+MOMENTO_API momento_status_t momento_data_client_list_caches(momento_string_list_t **out,
+                                                             momento_data_client_t *client,
+                                                             momento_error_t **err);
+/* Stores value under key for ttl_ms milliseconds (> 0). */
+MOMENTO_API momento_status_t momento_data_client_set(momento_data_client_t *client,
+                                                     const char *cache_name, const void *key,
+                                                     size_t key_len, const void *value,
+                                                     size_t value_len, int64_t ttl_ms,
+                                                     momento_error_t **err);
+/* On a hit: *hit = 1, *value = an owned copy of the value's *value_len bytes followed by a NUL
+ * byte (release with momento_free()). On a miss: *hit = 0, *value = NULL, *value_len = 0. */
+MOMENTO_API momento_status_t momento_data_client_get(int32_t *hit, char **value,
+                                                     size_t *value_len,
+                                                     momento_data_client_t *client,
+                                                     const char *cache_name, const void *key,
+                                                     size_t key_len, momento_error_t **err);
+MOMENTO_API momento_status_t momento_data_client_delete(momento_data_client_t *client,
+                                                        const char *cache_name, const void *key,
+                                                        size_t key_len, momento_error_t **err);
+/* Unauthenticated liveness check of the cache endpoint. */
+MOMENTO_API momento_status_t momento_data_client_ping(momento_data_client_t *client,
+                                                      momento_error_t **err);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "momento/auth.h"
 
@@ -554,6 +555,92 @@ class AuthClient {
     return Token(raw);
   }
   detail::Handle<momento_auth_client_t, momento_auth_client_free> h_;
+};
+
+// ---- data client ----------------------------------------------------------------------------
+
+// Control calls, data calls and Ping; enough to validate a key. Thread-safe: share one.
+class DataClient {
+ public:
+  explicit DataClient(const Credential &credential) : DataClient(credential, nullptr) {}
+  DataClient(const Credential &credential, const ClientConfig &config)
+      : DataClient(credential, config.get()) {}
+
+  CredentialView credential() const noexcept {
+    return CredentialView(momento_data_client_credential(h_.get()));
+  }
+
+  void create_cache(const std::string &cache) {
+    detail::call([&](momento_error_t **e) {
+      return momento_data_client_create_cache(h_.get(), cache.c_str(), e);
+    });
+  }
+  void delete_cache(const std::string &cache) {
+    detail::call([&](momento_error_t **e) {
+      return momento_data_client_delete_cache(h_.get(), cache.c_str(), e);
+    });
+  }
+  void flush_cache(const std::string &cache) {
+    detail::call([&](momento_error_t **e) {
+      return momento_data_client_flush_cache(h_.get(), cache.c_str(), e);
+    });
+  }
+  std::vector<std::string> list_caches() {
+    momento_string_list_t *raw = nullptr;
+    detail::call([&](momento_error_t **e) {
+      return momento_data_client_list_caches(&raw, h_.get(), e);
+    });
+    detail::Handle<momento_string_list_t, momento_string_list_free> list(raw);
+    std::vector<std::string> names;
+    const size_t n = momento_string_list_count(list.get());
+    names.reserve(n);
+    for (size_t i = 0; i < n; ++i) names.emplace_back(momento_string_list_get(list.get(), i));
+    return names;
+  }
+  template <class Rep, class Period>
+  void set(const std::string &cache, std::string_view key, std::string_view value,
+           std::chrono::duration<Rep, Period> ttl) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count();
+    detail::call([&](momento_error_t **e) {
+      return momento_data_client_set(h_.get(), cache.c_str(), key.data(), key.size(), value.data(),
+                                     value.size(), static_cast<int64_t>(ms), e);
+    });
+  }
+  void set(const std::string &cache, std::string_view key, std::string_view value) {
+    set(cache, key, value, std::chrono::minutes(1));
+  }
+  // The value on a hit, std::nullopt on a miss.
+  std::optional<std::string> get(const std::string &cache, std::string_view key) {
+    int32_t hit = 0;
+    char *raw = nullptr;
+    size_t len = 0;
+    detail::call([&](momento_error_t **e) {
+      return momento_data_client_get(&hit, &raw, &len, h_.get(), cache.c_str(), key.data(),
+                                     key.size(), e);
+    });
+    detail::Handle<char, momento_free> owned(raw);
+    if (!hit) return std::nullopt;
+    return std::string(owned.get(), len);
+  }
+  void delete_key(const std::string &cache, std::string_view key) {
+    detail::call([&](momento_error_t **e) {
+      return momento_data_client_delete(h_.get(), cache.c_str(), key.data(), key.size(), e);
+    });
+  }
+  void ping() {
+    detail::call([&](momento_error_t **e) { return momento_data_client_ping(h_.get(), e); });
+  }
+  const momento_data_client_t *get() const noexcept { return h_.get(); }
+
+ private:
+  DataClient(const Credential &credential, const momento_client_config_t *config) {
+    momento_data_client_t *raw = nullptr;
+    detail::call([&](momento_error_t **e) {
+      return momento_data_client_new(&raw, credential.get(), config, e);
+    });
+    h_.reset(raw);
+  }
+  detail::Handle<momento_data_client_t, momento_data_client_free> h_;
 };
 
 using Client = AuthClient;
