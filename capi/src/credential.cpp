@@ -198,6 +198,26 @@ const char *momento_credential_redacted(const momento_credential_t *credential) 
   }
 }
 
+const char *momento_credential_redacted_key(const momento_credential_t *credential) {
+  if (credential == nullptr) return "";
+  try {
+    return credential->redacted_key().c_str();
+  } catch (...) {
+    return "";
+  }
+}
+
+momento_status_t momento_credential_with_override(momento_credential_t **out,
+                                                  const momento_credential_t *credential,
+                                                  const momento_endpoint_override_t *override_,
+                                                  momento_error_t **err) {
+  return make_credential(out, err, "momento_credential_with_override", [&] {
+    need_handle(credential, "credential");
+    need_handle(override_, "override_");
+    return credential->value.with_override(override_->value);
+  });
+}
+
 const char *momento_credential_refresh_token(const momento_credential_t *credential) {
   return credential ? credential->value.refresh_token().c_str() : "";
 }

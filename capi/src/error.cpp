@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "internal.hpp"
+#include "momento/auth/secret.hpp"
 #include "momento/auth/version.hpp"
 
 namespace momento_capi {
@@ -206,6 +207,13 @@ void momento_free(char *str) {
   if (str == nullptr) return;
   OPENSSL_cleanse(str, std::strlen(str));
   std::free(str);
+}
+
+momento_status_t momento_redact(char **out, const char *secret, momento_error_t **err) {
+  return guard(err, "momento_redact", [&] {
+    need_out(out, "out");
+    *out = owned_copy(ma::redact(need_str(secret, "secret")));
+  });
 }
 
 const char *momento_version_string(void) { return ma::library_version(); }

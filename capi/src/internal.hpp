@@ -17,6 +17,7 @@
 #include "momento/auth/error.hpp"
 #include "momento/auth/expiry.hpp"
 #include "momento/auth/scope.hpp"
+#include "momento/auth/secret.hpp"
 
 namespace ma = momento::auth;
 
@@ -42,10 +43,17 @@ struct momento_credential {
     std::call_once(redacted_once_, [&] { redacted_ = value.redacted(); });
     return redacted_;
   }
+  // redact() of the raw key alone, computed on first use for the same reason.
+  const std::string &redacted_key() const {
+    std::call_once(redacted_key_once_, [&] { redacted_key_ = ma::redact(value.raw_key()); });
+    return redacted_key_;
+  }
 
  private:
   mutable std::once_flag redacted_once_;
   mutable std::string redacted_;
+  mutable std::once_flag redacted_key_once_;
+  mutable std::string redacted_key_;
 };
 
 struct momento_expires_in {

@@ -4,8 +4,7 @@
 #include <functional>
 
 #include "commands.hpp"
-#include "momento/auth/error.hpp"
-#include "momento/auth/version.hpp"
+#include "momento/auth.hpp"
 #include "parse.hpp"
 
 namespace momento::cli {
@@ -24,7 +23,7 @@ const char* kDescription =
 int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
         bool out_is_terminal) {
   CLI::App app(kDescription, "momento-auth");
-  app.set_version_flag("--version", std::string(auth::library_version()));
+  app.set_version_flag("--version", std::string(version_string()));
   app.require_subcommand(1);
   // Global options may also follow the subcommand.
   app.fallthrough();
@@ -113,8 +112,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
       return kExitUsage;
     }
     return action();
-  } catch (const auth::Error& e) {
-    err << "error: " << auth::error_code_name(e.code()) << ": " << e.what() << "\n";
+  } catch (const Error& e) {
+    err << "error: " << e.code_name() << ": " << e.what() << "\n";
     const std::string hint = hint_for(e.code());
     if (!hint.empty()) err << "hint: " << hint << "\n";
     return exit_code_for(e.code());

@@ -1,5 +1,6 @@
 // The momento-auth subcommands as plain functions: options in, text out, exit code back.
-// They throw momento::auth::Error; run() turns it into a message and an exit code.
+// They throw momento::Error; run() turns it into a message and an exit code. Everything goes
+// through libmomento_auth's C ABI via momento/auth.hpp.
 #pragma once
 
 #include <chrono>
@@ -7,7 +8,7 @@
 #include <ostream>
 #include <string>
 
-#include "momento/auth/credential.hpp"
+#include "momento/auth.hpp"
 
 namespace momento::cli {
 
@@ -29,16 +30,16 @@ struct Io {
 };
 
 // Endpoint override implied by --endpoint/--insecure for a credential (nullopt: none).
-std::optional<auth::EndpointOverride> endpoint_override(const GlobalOptions& g,
+std::optional<EndpointOverride> endpoint_override(const GlobalOptions& g,
                                                         const std::string& base_endpoint);
 
 // A key given as text (v1 envelope, legacy JWT, session token; v2 with MOMENTO_ENDPOINT),
 // with the global endpoint options applied.
-auth::Credential credential_from_text(const GlobalOptions& g, std::string_view text);
+Credential credential_from_text(const GlobalOptions& g, std::string_view text);
 // A file holding either the Download-JSON shape or the bare key.
-auth::Credential credential_from_path(const GlobalOptions& g, const std::string& path);
+Credential credential_from_path(const GlobalOptions& g, const std::string& path);
 // --key, --key-file or MOMENTO_API_KEY, in that order. Throws InvalidArgument when none.
-auth::Credential global_credential(const GlobalOptions& g);
+Credential global_credential(const GlobalOptions& g);
 
 struct GenerateOptions {
   std::string scope;

@@ -6,41 +6,44 @@
 
 namespace momento::cli {
 
-using auth::ErrorCode;
-using auth::throw_invalid;
+int64_t now_epoch_seconds() noexcept { return static_cast<int64_t>(std::time(nullptr)); }
 
-int exit_code_for(ErrorCode code) noexcept {
+void throw_invalid(const std::string& message) {
+  throw Error(MOMENTO_ERR_INVALID_ARGUMENT, message, -1, false);
+}
+
+int exit_code_for(momento_status_t code) noexcept {
   switch (code) {
-    case ErrorCode::InvalidArgument: return kExitInvalidInput;
-    case ErrorCode::Authentication:
-    case ErrorCode::Permission: return kExitAuth;
-    case ErrorCode::ServerUnavailable:
-    case ErrorCode::Timeout:
-    case ErrorCode::Connection: return kExitUnreachable;
+    case MOMENTO_ERR_INVALID_ARGUMENT: return kExitInvalidInput;
+    case MOMENTO_ERR_AUTHENTICATION:
+    case MOMENTO_ERR_PERMISSION: return kExitAuth;
+    case MOMENTO_ERR_SERVER_UNAVAILABLE:
+    case MOMENTO_ERR_TIMEOUT:
+    case MOMENTO_ERR_CONNECTION: return kExitUnreachable;
     default: return kExitOther;
   }
 }
 
-std::string hint_for(ErrorCode code) {
+std::string hint_for(momento_status_t code) {
   switch (code) {
-    case ErrorCode::InvalidArgument:
+    case MOMENTO_ERR_INVALID_ARGUMENT:
       return "check the value named above; `momento-auth --help` lists the accepted forms";
-    case ErrorCode::Authentication:
+    case MOMENTO_ERR_AUTHENTICATION:
       return "the key was not accepted (unknown, expired or revoked): use a current key, or "
              "refresh an expiring one with `momento-auth refresh --file FILE` before it expires";
-    case ErrorCode::Permission:
+    case MOMENTO_ERR_PERMISSION:
       return "the key is valid but its scope does not allow this call: use a key with the needed "
              "permissions (minting keys and managing caches need a super-user key; minting "
              "super-user keys needs a session token)";
-    case ErrorCode::ServerUnavailable:
-    case ErrorCode::Connection:
+    case MOMENTO_ERR_SERVER_UNAVAILABLE:
+    case MOMENTO_ERR_CONNECTION:
       return "is the server running and the address right? a local momento-auth-server speaks "
              "plaintext: pass --endpoint HOST:PORT --insecure";
-    case ErrorCode::Timeout:
+    case MOMENTO_ERR_TIMEOUT:
       return "the server did not answer in time: check it is healthy, or raise --timeout";
-    case ErrorCode::NotFound:
+    case MOMENTO_ERR_NOT_FOUND:
       return "the named cache does not exist: create it first (`momento-auth cache create-cache`)";
-    case ErrorCode::AlreadyExists:
+    case MOMENTO_ERR_ALREADY_EXISTS:
       return "the cache already exists; nothing to do";
     default:
       return "";
@@ -98,17 +101,18 @@ bool parse_date(std::string_view s, int64_t& epoch) {
 
 }  // namespace
 
-auth::ExpiresIn parse_expires_in(std::string_view text, int64_t now) {
+ExpiresIn parse_expires_in(std::string_view text, int64_t now) {
   const std::string_view s = trim(text);
   const std::string shown(s.substr(0, 40));
   if (s.empty()) throw_invalid("--expires-in is empty; use e.g. 30d, 12h, 90m, 45s, never or 2027-01-31");
-  if (s == "never") return auth::ExpiresIn::never();
+  if (s == "never") return ExpiresIn::never();
   int64_t epoch = 0;
   if (s.size() >= 10 && s[4] == '-') {
     if (!parse_date(s, epoch))
       throw_invalid("--expires-in '" + shown + "' is not a valid date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)");
     if (epoch <= now) throw_invalid("--expires-in '" + shown + "' lies in the past");
-    return auth::ExpiresIn::at_epoch(epoch, now);
+    // Relative to the caller's clock (at_epoch in the library would read the clock again).
+    return ExpiresIn::seconds(epoch - now);
   }
   const char unit = s.back();
   int64_t n = 0;
@@ -116,25 +120,25 @@ auth::ExpiresIn parse_expires_in(std::string_view text, int64_t now) {
     throw_invalid("--expires-in '" + shown + "' is not understood; use e.g. 30d, 12h, 90m, 45s, never or 2027-01-31");
   if (n == 0) throw_invalid("--expires-in must be positive");
   switch (unit) {
-    case 'd': return auth::ExpiresIn::days(n);
-    case 'h': return auth::ExpiresIn::hours(n);
-    case 'm': return auth::ExpiresIn::minutes(n);
-    case 's': return auth::ExpiresIn::seconds(n);
+    case 'd': return ExpiresIn::days(n);
+    case 'h': return ExpiresIn::hours(n);
+    case 'm': return ExpiresIn::minutes(n);
+    case 's': return ExpiresIn::seconds(n);
     default:
       throw_invalid("--expires-in '" + shown + "' has an unknown unit; use d, h, m or s (e.g. 30d)");
   }
 }
 
-auth::PermissionScope parse_scope(std::string_view text) {
+Scope parse_scope(std::string_view text) {
   const std::string_view s = trim(text);
-  if (s == "super-user") return auth::PermissionScope::super_user();
-  if (s == "all-data-read-write") return auth::PermissionScope::all_data_read_write();
-  if (s == "all-data-read-only") return auth::PermissionScope::all_data_read_only();
+  if (s == "super-user") return Scope::super_user();
+  if (s == "all-data-read-write") return Scope::all_data_read_write();
+  if (s == "all-data-read-only") return Scope::all_data_read_only();
   throw_invalid("--scope '" + std::string(s.substr(0, 40)) +
                 "' is not known; use super-user, all-data-read-write or all-data-read-only");
 }
 
-std::chrono::milliseconds parse_duration(std::string_view text) {
+std::chrono::milliseconds parse_duration(std::string_view text, std::string_view option) {
   const std::string_view s = trim(text);
   const std::string shown(s.substr(0, 40));
   int64_t n = 0;
@@ -150,8 +154,10 @@ std::chrono::milliseconds parse_duration(std::string_view text) {
     scale = 60000;
   }
   if (!parse_uint(num, n) || n == 0)
-    throw_invalid("--timeout '" + shown + "' is not a positive duration; use e.g. 15, 15s, 500ms or 2m");
-  if (n > std::numeric_limits<int64_t>::max() / scale) throw_invalid("--timeout is too large");
+    throw_invalid(std::string(option) + " '" + shown +
+                  "' is not a positive duration; use e.g. 15, 15s, 500ms or 2m");
+  if (n > std::numeric_limits<int64_t>::max() / scale)
+    throw_invalid(std::string(option) + " is too large");
   return std::chrono::milliseconds(n * scale);
 }
 
@@ -164,11 +170,11 @@ std::string format_epoch_utc(uint64_t epoch) {
   return buf;
 }
 
-std::string describe_expiry(const auth::ExpiresAt& at, int64_t now) {
-  if (!at.does_expire()) return "never";
-  std::string s = format_epoch_utc(at.epoch());
-  if (at.expired(now)) return s + " (expired)";
-  const int64_t left = static_cast<int64_t>(at.epoch()) - now;
+std::string describe_expiry(uint64_t epoch, int64_t now) {
+  if (epoch == 0) return "never";
+  std::string s = format_epoch_utc(epoch);
+  if (static_cast<uint64_t>(now) >= epoch) return s + " (expired)";
+  const int64_t left = static_cast<int64_t>(epoch) - now;
   const int64_t d = left / 86400, h = (left % 86400) / 3600, m = (left % 3600) / 60, sec = left % 60;
   std::string rel;
   if (d > 0) rel = std::to_string(d) + "d " + std::to_string(h) + "h";

@@ -380,3 +380,74 @@ TEST_CASE("credential argument validation", "[capi][credential][validation]") {
     momento_endpoint_override_free(nullptr);
   }
 }
+
+TEST_CASE("redacted key, redact and with_override", "[capi][credential]") {
+  auto v = vector_by_id("cred-v1-envelope");
+  std::string input = v["input"];
+  std::string raw = v["expected"]["auth_token"];
+  Err err;
+  Credential c;
+  REQUIRE_OK(err, momento_credential_from_string(c.out(), input.c_str(), nullptr, err.out()));
+
+  // The key alone, redacted: what momento_redact gives for the raw key, never the key itself.
+  std::string red = momento_credential_redacted_key(c.get());
+  CHECK(red.find(raw) == std::string::npos);
+  CHECK(red.find(raw.substr(4, 16)) == std::string::npos);
+  CHECK(red.rfind(raw.substr(0, 4), 0) == 0);
+  char *direct = nullptr;
+  REQUIRE_OK(err, momento_redact(&direct, raw.c_str(), err.out()));
+  CHECK(red == direct);
+  momento_free(direct);
+  // The full display contains the redacted key.
+  CHECK(std::string(momento_credential_redacted(c.get())).find(red) != std::string::npos);
+  CHECK(std::string(momento_credential_redacted_key(nullptr)).empty());
+  Credential local;
+  REQUIRE_OK(err, momento_credential_local(local.out(), nullptr, 0, err.out()));
+  CHECK(std::string(momento_credential_redacted_key(local.get())) == "<empty>");
+
+  // momento_redact: different secrets give different forms; arguments validated.
+  char *a = nullptr, *b = nullptr;
+  REQUIRE_OK(err, momento_redact(&a, "secret-number-one", err.out()));
+  REQUIRE_OK(err, momento_redact(&b, "secret-number-two", err.out()));
+  CHECK(std::string(a) != std::string(b));
+  CHECK(std::string(a).find("number") == std::string::npos);
+  momento_free(a);
+  momento_free(b);
+  char *untouched = reinterpret_cast<char *>(0x1);
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_redact(nullptr, "x", err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_redact(&untouched, nullptr, err.out()));
+  CHECK(err.message().find("secret") != std::string::npos);
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_redact(&untouched, kBadUtf8, err.out()));
+  CHECK(untouched == reinterpret_cast<char *>(0x1));
+
+  // with_override: same key, new endpoints; the original is unchanged.
+  Override plain;
+  REQUIRE_OK(err, momento_endpoint_override_base(
+                      plain.out(), momento_credential_base_endpoint(c.get()), nullptr, 0,
+                      err.out()));
+  Credential p;
+  REQUIRE_OK(err, momento_credential_with_override(p.out(), c.get(), plain.get(), err.out()));
+  CHECK(momento_credential_endpoints_overridden(p.get()) == 1);
+  CHECK(momento_credential_endpoints_overridden(c.get()) == 0);
+  CHECK(endpoint(p.get(), MOMENTO_SERVICE_CONTROL).secure == 0);
+  CHECK(endpoint(p.get(), MOMENTO_SERVICE_CONTROL).host ==
+        endpoint(c.get(), MOMENTO_SERVICE_CONTROL).host);
+  CHECK(endpoint(c.get(), MOMENTO_SERVICE_CONTROL).secure == 1);
+  CHECK(std::string(momento_credential_redacted_key(p.get())) == red);
+  Override single;
+  REQUIRE_OK(err, momento_endpoint_override_single(single.out(), "127.0.0.1:7777", 0, err.out()));
+  Credential s;
+  REQUIRE_OK(err, momento_credential_with_override(s.out(), c.get(), single.get(), err.out()));
+  CHECK(endpoint(s.get(), MOMENTO_SERVICE_CACHE).port == 7777);
+
+  Credential none;
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_credential_with_override(nullptr, c.get(), single.get(), err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_credential_with_override(none.out(), nullptr, single.get(), err.out()));
+  CHECK(err.message().find("credential") != std::string::npos);
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_credential_with_override(none.out(), c.get(), nullptr, err.out()));
+  CHECK(err.message().find("override") != std::string::npos);
+  CHECK(none.get() == nullptr);
+}

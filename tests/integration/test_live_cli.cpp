@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "live_util.hpp"
+#include "cli_test_util.hpp"
 
 using momento::test::ServerProcess;
 using namespace momento::testing;
@@ -43,7 +43,7 @@ TEST_CASE("cli: generate, inspect, refresh, refresh again", "[live][cli]") {
   REQUIRE_FALSE(rt1.empty());
   REQUIRE(t1.at("validUntil").is_string());
   const int64_t valid1 = std::stoll(t1.at("validUntil").get<std::string>());
-  CHECK(valid1 > momento::auth::now_epoch_seconds() + 11 * 3600);
+  CHECK(valid1 > now_epoch() + 11 * 3600);
   // The summary names the file but never prints the secrets.
   CHECK(gen.out.find(key) != std::string::npos);
   CHECK(gen.out.find(env1) == std::string::npos);
@@ -159,7 +159,7 @@ TEST_CASE("cli: exit codes", "[live][cli]") {
     CHECK(noref.err.find("refresh token") != std::string::npos);
   }
   SECTION("an unknown key exits 4") {
-    const std::string bogus = momento::auth::encode_envelope("localhost", "not-a-key");
+    const std::string bogus = make_envelope("localhost", "not-a-key");
     CliResult r = f.cli({"--key", bogus, "generate", "--scope", "super-user", "--expires-in", "1h"});
     CHECK(r.rc == 4);
     CHECK(r.err.find("AUTHENTICATION_ERROR") != std::string::npos);

@@ -89,6 +89,11 @@ MOMENTO_API void momento_error_free(momento_error_t *error);
 /* Releases an owned string returned by this library; wipes its bytes first. Accepts NULL. */
 MOMENTO_API void momento_free(char *str);
 
+/* The display form of a secret used everywhere in this library's messages: at most its first
+ * 4 characters, an ellipsis and a short hash ("<empty>" for ""). Owned; release with
+ * momento_free(). */
+MOMENTO_API momento_status_t momento_redact(char **out, const char *secret, momento_error_t **err);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Versions. */
 
@@ -221,6 +226,14 @@ MOMENTO_API momento_status_t momento_credential_expiry(int32_t *state, uint64_t 
                                                        momento_error_t **err);
 /* A display safe for logs: kind, control endpoint and a redacted key (borrowed; "" for NULL). */
 MOMENTO_API const char *momento_credential_redacted(const momento_credential_t *credential);
+/* The key alone, redacted: its first characters and a short hash (borrowed; "" for NULL,
+ * "<empty>" for a credential without a key). Safe for logs. */
+MOMENTO_API const char *momento_credential_redacted_key(const momento_credential_t *credential);
+/* A copy of the credential with its endpoints replaced by the override (e.g. plaintext to the
+ * hosts the key names: momento_endpoint_override_base(base_endpoint, NULL, 0)). */
+MOMENTO_API momento_status_t momento_credential_with_override(
+    momento_credential_t **out, const momento_credential_t *credential,
+    const momento_endpoint_override_t *override_, momento_error_t **err);
 /* The refresh token that came with a token file (borrowed secret; "" when none or NULL). */
 MOMENTO_API const char *momento_credential_refresh_token(const momento_credential_t *credential);
 

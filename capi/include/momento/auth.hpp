@@ -87,6 +87,14 @@ inline void check_abi() {
                 -1, false);
 }
 
+// The library's redacted display of a secret (first characters and a short hash).
+inline std::string redact(const std::string &secret) {
+  char *raw = nullptr;
+  detail::call([&](momento_error_t **e) { return momento_redact(&raw, secret.c_str(), e); });
+  detail::Handle<char, momento_free> owned(raw);
+  return std::string(owned.get());
+}
+
 // ---- logging --------------------------------------------------------------------------------
 
 enum class LogLevel : int32_t {
@@ -227,6 +235,8 @@ class CredentialAccess {
   }
   // Safe for logs.
   std::string_view redacted() const { return view(momento_credential_redacted(self())); }
+  // The key alone, redacted (first characters and a short hash). Safe for logs.
+  std::string_view redacted_key() const { return view(momento_credential_redacted_key(self())); }
   // Secret: the refresh token that came with a token file ("" when none).
   std::string_view refresh_token() const { return view(momento_credential_refresh_token(self())); }
 
@@ -283,6 +293,13 @@ class Credential : public detail::CredentialAccess<Credential> {
   static Credential local(const std::string &host = "127.0.0.1", uint16_t port = 8080) {
     return make([&](momento_credential_t **c, momento_error_t **e) {
       return momento_credential_local(c, host.c_str(), port, e);
+    });
+  }
+
+  // A copy with the endpoints replaced by the override.
+  Credential with_override(const EndpointOverride &o) const {
+    return make([&](momento_credential_t **c, momento_error_t **e) {
+      return momento_credential_with_override(c, h_.get(), o.get(), e);
     });
   }
 

@@ -1,0 +1,95 @@
+// Helpers for the CLI tests. They link only the CLI library (which sits on libmomento_auth.so.1),
+// so nothing here may use core: a process must not contain both.
+#pragma once
+
+#include <openssl/evp.h>
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server_process.hpp"
+
+namespace momento::testing {
+
+#ifdef MOMENTO_CLI_BIN
+inline constexpr const char* kCliBinary = MOMENTO_CLI_BIN;
+#else
+inline constexpr const char* kCliBinary = "momento-auth";
+#endif
+
+inline int64_t now_epoch() { return static_cast<int64_t>(std::time(nullptr)); }
+
+// A temporary directory removed at scope exit.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "momento-cli-XXXXXX").string();
+    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+    path = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline unsigned file_mode(const std::string& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_mode & 07777;
+}
+
+// A v1 envelope (WIRE.md §4.4): base64 of {"endpoint":...,"api_key":...}.
+inline std::string make_envelope(const std::string& endpoint, const std::string& api_key) {
+  const std::string text = nlohmann::json{{"endpoint", endpoint}, {"api_key", api_key}}.dump();
+  std::string out(4 * ((text.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+// Sleeps until the clock (same machine as the server) has passed `epoch`; bounded by `max`.
+inline void wait_until_past(uint64_t epoch, std::chrono::seconds max = std::chrono::seconds(10)) {
+  const auto stop = std::chrono::steady_clock::now() + max;
+  while (static_cast<uint64_t>(now_epoch()) < epoch + 1 && std::chrono::steady_clock::now() < stop)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  REQUIRE(static_cast<uint64_t>(now_epoch()) >= epoch + 1);
+}
+
+// One CLI run: exit status, stdout and stderr.
+struct CliResult {
+  int rc = -1;
+  std::string out, err;
+};
+
+inline CliResult run_cli(const TempDir& dir, std::vector<std::string> args,
+                         std::chrono::seconds timeout = std::chrono::seconds(30)) {
+  static int counter = 0;
+  const std::string err_file = dir.file("stderr-" + std::to_string(++counter));
+  args.insert(args.begin(), kCliBinary);
+  CliResult r;
+  r.rc = test::ServerProcess::run_capture(args, &r.out, timeout, err_file);
+  r.err = slurp(err_file);
+  return r;
+}
+
+}  // namespace momento::testing
