@@ -477,6 +477,202 @@ MOMENTO_API momento_status_t momento_data_client_delete(momento_data_client_t *c
 MOMENTO_API momento_status_t momento_data_client_ping(momento_data_client_t *client,
                                                       momento_error_t **err);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Token stores (docs/refresh.md): where a fleet keeps its current key, in the Download-JSON
+ * shape {"authToken","refreshToken","validUntil"}. Thread-safe; refreshers and watchers keep
+ * their own reference, so a store may be freed while they still use it. */
+
+typedef struct momento_store_options momento_store_options_t;
+typedef struct momento_store momento_store_t;
+
+/* Options for momento_store_open(); a builder (one writer at a time), copied by open. */
+MOMENTO_API momento_status_t momento_store_options_new(momento_store_options_t **out,
+                                                       momento_error_t **err);
+MOMENTO_API void momento_store_options_free(momento_store_options_t *options);
+/* AWS Secrets Manager only. NULL restores the default (AWS_REGION, AWS_DEFAULT_REGION, the
+ * shared config file). */
+MOMENTO_API momento_status_t momento_store_options_set_aws_region(momento_store_options_t *options,
+                                                                  const char *region,
+                                                                  momento_error_t **err);
+/* AWS Secrets Manager only: endpoint URL override (e.g. "http://127.0.0.1:5000"); NULL restores
+ * the default (AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL, the regional endpoint). */
+MOMENTO_API momento_status_t momento_store_options_set_aws_endpoint(
+    momento_store_options_t *options, const char *endpoint_url, momento_error_t **err);
+/* AWS Secrets Manager only: shared-config profile; NULL restores AWS_PROFILE / "default". */
+MOMENTO_API momento_status_t momento_store_options_set_aws_profile(momento_store_options_t *options,
+                                                                   const char *profile,
+                                                                   momento_error_t **err);
+
+/* spec: "file:PATH" (read-write), "aws-sm:SECRET-ID" (read-write) or "env:VARIABLE" (read-only;
+ * the Download-JSON object or a bare key). options NULL = defaults. Nothing is read yet. */
+MOMENTO_API momento_status_t momento_store_open(momento_store_t **out, const char *spec,
+                                                const momento_store_options_t *options,
+                                                momento_error_t **err);
+MOMENTO_API void momento_store_free(momento_store_t *store);
+/* e.g. "file:/etc/momento/token.json"; never a secret (borrowed; "" for NULL). */
+MOMENTO_API const char *momento_store_describe(const momento_store_t *store);
+/* 1 when store() is allowed, else 0 (also for NULL). */
+MOMENTO_API int32_t momento_store_writable(const momento_store_t *store);
+/* The stored key as a token (api key, refresh token, valid-until; endpoint from the key).
+ * MOMENTO_ERR_NOT_FOUND when the store holds nothing yet. */
+MOMENTO_API momento_status_t momento_store_load(momento_token_t **out, momento_store_t *store,
+                                                momento_error_t **err);
+/* Replaces the content atomically (readers see the old or the new key, never a mix).
+ * MOMENTO_ERR_FAILED_PRECONDITION on read-only stores. */
+MOMENTO_API momento_status_t momento_store_store(momento_store_t *store,
+                                                 const momento_token_t *token,
+                                                 momento_error_t **err);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Refresher: keeps one store's key fresh (DESIGN.md "Refresh"). Thread-safe.
+ * Subscriber callbacks run on a thread owned by the refresher, one at a time, in event order;
+ * never inside momento_refresher_subscribe(). When momento_refresher_unsubscribe() or
+ * momento_refresher_free() returns, the callback is not running and will not be called again,
+ * and its destroy notifier has run (from inside the callback itself, unsubscribe returns at once
+ * and destroy runs right after the callback returns). Calling momento_refresher_free() or
+ * momento_refresher_stop() from a callback is undefined. */
+
+typedef struct momento_refresher_options momento_refresher_options_t;
+typedef struct momento_refresher momento_refresher_t;
+typedef struct momento_refresh_event momento_refresh_event_t;
+
+enum momento_refresh_event_kind {
+  MOMENTO_REFRESH_REFRESHED = 1, /* this refresher exchanged the key and stored the result */
+  MOMENTO_REFRESH_ADOPTED = 2,   /* a new key appeared in the store (first read, or a peer) */
+  MOMENTO_REFRESH_FAILED = 3     /* an attempt failed; the current key stays in service */
+};
+
+typedef void (*momento_refresh_fn)(const momento_refresh_event_t *event, void *user_data);
+
+MOMENTO_API momento_status_t momento_refresher_options_new(momento_refresher_options_t **out,
+                                                           momento_error_t **err);
+MOMENTO_API void momento_refresher_options_free(momento_refresher_options_t *options);
+/* Refresh when this fraction of the lifetime has elapsed (0 < f < 1; default 0.75). */
+MOMENTO_API momento_status_t momento_refresher_options_set_refresh_fraction(
+    momento_refresher_options_t *options, double fraction, momento_error_t **err);
+/* Up to this fraction of the lifetime earlier, at random (0 <= j < refresh fraction; 0.05). */
+MOMENTO_API momento_status_t momento_refresher_options_set_jitter_fraction(
+    momento_refresher_options_t *options, double fraction, momento_error_t **err);
+/* Retry delays after failures: initial_ms doubling up to max_ms (1000 and 300000). */
+MOMENTO_API momento_status_t momento_refresher_options_set_backoff_ms(
+    momento_refresher_options_t *options, int64_t initial_ms, int64_t max_ms,
+    momento_error_t **err);
+/* Longest sleep between looks at the store (> 0; default 60000). */
+MOMENTO_API momento_status_t momento_refresher_options_set_recheck_interval_ms(
+    momento_refresher_options_t *options, int64_t interval_ms, momento_error_t **err);
+
+/* Refreshes through AuthClient with `config` (NULL = defaults) and `override_` applied to each
+ * stored key (NULL = the key's own endpoints). options NULL = defaults. Does not start a thread. */
+MOMENTO_API momento_status_t momento_refresher_new(momento_refresher_t **out,
+                                                   momento_store_t *store,
+                                                   const momento_client_config_t *config,
+                                                   const momento_endpoint_override_t *override_,
+                                                   const momento_refresher_options_t *options,
+                                                   momento_error_t **err);
+/* Stops the thread, waits for it, then ends every subscription (destroy notifiers run). */
+MOMENTO_API void momento_refresher_free(momento_refresher_t *refresher);
+/* Starts the background thread (idempotent). */
+MOMENTO_API momento_status_t momento_refresher_start(momento_refresher_t *refresher,
+                                                     momento_error_t **err);
+/* Stops the background thread and waits for it (idempotent). */
+MOMENTO_API momento_status_t momento_refresher_stop(momento_refresher_t *refresher,
+                                                    momento_error_t **err);
+/* One look at the store on the calling thread: refreshes when due (force = 1: regardless of the
+ * schedule; a key a peer already rotated is adopted instead). *out = the most telling event of
+ * the pass (failed or refreshed over adopted; owned, momento_refresh_event_free), or NULL when
+ * nothing happened (not due). A failed refresh is an event, not an error status; errors are
+ * reserved for bad arguments. Subscribers see the same events. */
+MOMENTO_API momento_status_t momento_refresher_run_once(momento_refresh_event_t **out,
+                                                        momento_refresher_t *refresher,
+                                                        int32_t force, momento_error_t **err);
+/* Same as run_once with force = 1; *out is never NULL on success. */
+MOMENTO_API momento_status_t momento_refresher_refresh_now(momento_refresh_event_t **out,
+                                                           momento_refresher_t *refresher,
+                                                           momento_error_t **err);
+/* *id receives the subscription id for momento_refresher_unsubscribe(). */
+MOMENTO_API momento_status_t momento_refresher_subscribe(uint64_t *id,
+                                                         momento_refresher_t *refresher,
+                                                         momento_refresh_fn fn, void *user_data,
+                                                         momento_destroy_fn destroy,
+                                                         momento_error_t **err);
+/* MOMENTO_ERR_NOT_FOUND for an unknown (or already removed) id. */
+MOMENTO_API momento_status_t momento_refresher_unsubscribe(momento_refresher_t *refresher,
+                                                           uint64_t id, momento_error_t **err);
+
+/* Event accessors. An event passed to a callback is borrowed for the duration of the call.
+ * None of them returns a secret. */
+MOMENTO_API int32_t momento_refresh_event_kind(const momento_refresh_event_t *event); /* 0 NULL */
+/* "refreshed", "adopted", "failed"; NULL if out of range. */
+MOMENTO_API const char *momento_refresh_event_kind_name(int32_t kind);
+/* For MOMENTO_REFRESH_FAILED the failure's MOMENTO_ERR_* code, else MOMENTO_OK. */
+MOMENTO_API momento_status_t momento_refresh_event_error_code(const momento_refresh_event_t *event);
+/* For failures the message (never a secret), else "" (borrowed). */
+MOMENTO_API const char *momento_refresh_event_error_message(const momento_refresh_event_t *event);
+/* Expiry of the key now in service, epoch seconds; 0 = never (or NULL). */
+MOMENTO_API uint64_t momento_refresh_event_valid_until(const momento_refresh_event_t *event);
+/* The key now in service, redacted (borrowed; "" when none). */
+MOMENTO_API const char *momento_refresh_event_redacted_key(const momento_refresh_event_t *event);
+/* Hex SHA-256 of the key now in service: stable, not secret (borrowed). */
+MOMENTO_API const char *momento_refresh_event_key_fingerprint(const momento_refresh_event_t *event);
+/* The store's description (borrowed). */
+MOMENTO_API const char *momento_refresh_event_store(const momento_refresh_event_t *event);
+/* Consecutive failures so far (failures only; else 0). */
+MOMENTO_API int32_t momento_refresh_event_consecutive_failures(
+    const momento_refresh_event_t *event);
+/* When the refresher tries again after a failure, epoch milliseconds; 0 when not planned. */
+MOMENTO_API int64_t momento_refresh_event_next_attempt_ms(const momento_refresh_event_t *event);
+MOMENTO_API void momento_refresh_event_free(momento_refresh_event_t *event);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Watcher: an application's view of a store. Re-reads it every period and at once after
+ * momento_watcher_notify_unauthenticated(); swaps the key in atomically. Readers never block on a
+ * store read or a refresh. Thread-safe. Callbacks follow the refresher's rules above. */
+
+typedef struct momento_watcher momento_watcher_t;
+typedef struct momento_watched_key momento_watched_key_t;
+
+typedef void (*momento_watch_fn)(const momento_watched_key_t *key, void *user_data);
+
+/* Reads the store once (fails if it is empty or unreadable), then starts re-reading every
+ * period_ms (> 0) on a library thread. override_ NULL = each key's own endpoints. */
+MOMENTO_API momento_status_t momento_watcher_new(momento_watcher_t **out, momento_store_t *store,
+                                                 int64_t period_ms,
+                                                 const momento_endpoint_override_t *override_,
+                                                 momento_error_t **err);
+/* Stops the thread, then ends every subscription (destroy notifiers run). */
+MOMENTO_API void momento_watcher_free(momento_watcher_t *watcher);
+/* The credential in service now: an owned handle (momento_credential_free) that stays valid and
+ * unchanged when the watcher swaps in a newer key. */
+MOMENTO_API momento_status_t momento_watcher_current(momento_credential_t **out,
+                                                     const momento_watcher_t *watcher,
+                                                     momento_error_t **err);
+/* The key in service now with its store metadata (owned; momento_watched_key_free). */
+MOMENTO_API momento_status_t momento_watcher_current_key(momento_watched_key_t **out,
+                                                         const momento_watcher_t *watcher,
+                                                         momento_error_t **err);
+/* Re-reads the store on the calling thread; *changed = 1 when a new key was swapped in. */
+MOMENTO_API momento_status_t momento_watcher_poll(int32_t *changed, momento_watcher_t *watcher,
+                                                  momento_error_t **err);
+/* A call came back UNAUTHENTICATED: the watcher re-reads soon (rate-limited). Never blocks. */
+MOMENTO_API momento_status_t momento_watcher_notify_unauthenticated(momento_watcher_t *watcher,
+                                                                    momento_error_t **err);
+/* Called with each new key after it is swapped in (not for the first one). */
+MOMENTO_API momento_status_t momento_watcher_subscribe(uint64_t *id, momento_watcher_t *watcher,
+                                                       momento_watch_fn fn, void *user_data,
+                                                       momento_destroy_fn destroy,
+                                                       momento_error_t **err);
+MOMENTO_API momento_status_t momento_watcher_unsubscribe(momento_watcher_t *watcher, uint64_t id,
+                                                         momento_error_t **err);
+
+/* The key's credential (borrowed; valid while the watched key lives). */
+MOMENTO_API const momento_credential_t *momento_watched_key_credential(
+    const momento_watched_key_t *key);
+/* validUntil from the store, epoch seconds; 0 = never (or NULL). */
+MOMENTO_API uint64_t momento_watched_key_valid_until(const momento_watched_key_t *key);
+/* Hex SHA-256 of the key (borrowed; not secret). */
+MOMENTO_API const char *momento_watched_key_fingerprint(const momento_watched_key_t *key);
+MOMENTO_API void momento_watched_key_free(momento_watched_key_t *key);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -303,6 +303,13 @@ class Credential : public detail::CredentialAccess<Credential> {
     });
   }
 
+  // Takes ownership of a handle returned by the C API.
+  static Credential adopt(momento_credential_t *owned) noexcept {
+    Credential r;
+    r.h_.reset(owned);
+    return r;
+  }
+
   const momento_credential_t *get() const noexcept { return h_.get(); }
   CredentialView view() const noexcept { return CredentialView(h_.get()); }
 
@@ -658,6 +665,293 @@ class DataClient {
     h_.reset(raw);
   }
   detail::Handle<momento_data_client_t, momento_data_client_free> h_;
+};
+
+// ---- stores, refresher, watcher -------------------------------------------------------------
+
+class StoreOptions {
+ public:
+  StoreOptions() {
+    momento_store_options_t *raw = nullptr;
+    detail::call([&](momento_error_t **e) { return momento_store_options_new(&raw, e); });
+    h_.reset(raw);
+  }
+  StoreOptions &aws_region(const std::optional<std::string> &r) {
+    detail::call([&](momento_error_t **e) {
+      return momento_store_options_set_aws_region(h_.get(), detail::c_str_or_null(r), e);
+    });
+    return *this;
+  }
+  StoreOptions &aws_endpoint(const std::optional<std::string> &url) {
+    detail::call([&](momento_error_t **e) {
+      return momento_store_options_set_aws_endpoint(h_.get(), detail::c_str_or_null(url), e);
+    });
+    return *this;
+  }
+  StoreOptions &aws_profile(const std::optional<std::string> &p) {
+    detail::call([&](momento_error_t **e) {
+      return momento_store_options_set_aws_profile(h_.get(), detail::c_str_or_null(p), e);
+    });
+    return *this;
+  }
+  const momento_store_options_t *get() const noexcept { return h_.get(); }
+
+ private:
+  detail::Handle<momento_store_options_t, momento_store_options_free> h_;
+};
+
+// "file:PATH", "aws-sm:SECRET-ID" or "env:VARIABLE".
+class Store {
+ public:
+  explicit Store(const std::string &spec, const StoreOptions *options = nullptr) {
+    momento_store_t *raw = nullptr;
+    detail::call([&](momento_error_t **e) {
+      return momento_store_open(&raw, spec.c_str(), options ? options->get() : nullptr, e);
+    });
+    h_.reset(raw);
+  }
+  std::string_view describe() const { return detail::view(momento_store_describe(h_.get())); }
+  bool writable() const { return momento_store_writable(h_.get()) != 0; }
+  // Throws Error(MOMENTO_ERR_NOT_FOUND) when the store is empty.
+  Token load() {
+    momento_token_t *raw = nullptr;
+    detail::call([&](momento_error_t **e) { return momento_store_load(&raw, h_.get(), e); });
+    return Token(raw);
+  }
+  void store(const Token &token) {
+    detail::call([&](momento_error_t **e) {
+      return momento_store_store(h_.get(), token.get(), e);
+    });
+  }
+  momento_store_t *get() const noexcept { return h_.get(); }
+
+ private:
+  detail::Handle<momento_store_t, momento_store_free> h_;
+};
+
+// A refresh event copied out of the library (no secret in it).
+struct RefreshEvent {
+  enum class Kind : int32_t {
+    Refreshed = MOMENTO_REFRESH_REFRESHED,
+    Adopted = MOMENTO_REFRESH_ADOPTED,
+    Failed = MOMENTO_REFRESH_FAILED
+  };
+  Kind kind = Kind::Adopted;
+  momento_status_t error_code = MOMENTO_OK;
+  std::string error_message;
+  uint64_t valid_until = 0;  // 0 = never
+  std::string key;           // redacted
+  std::string key_fingerprint;
+  std::string store;
+  int32_t consecutive_failures = 0;
+  int64_t next_attempt_ms = 0;  // epoch ms, 0 = none
+
+  const char *kind_name() const noexcept {
+    return momento_refresh_event_kind_name(static_cast<int32_t>(kind));
+  }
+  static RefreshEvent from(const momento_refresh_event_t *e) {
+    RefreshEvent r;
+    r.kind = static_cast<Kind>(momento_refresh_event_kind(e));
+    r.error_code = momento_refresh_event_error_code(e);
+    r.error_message = momento_refresh_event_error_message(e);
+    r.valid_until = momento_refresh_event_valid_until(e);
+    r.key = momento_refresh_event_redacted_key(e);
+    r.key_fingerprint = momento_refresh_event_key_fingerprint(e);
+    r.store = momento_refresh_event_store(e);
+    r.consecutive_failures = momento_refresh_event_consecutive_failures(e);
+    r.next_attempt_ms = momento_refresh_event_next_attempt_ms(e);
+    return r;
+  }
+};
+
+class RefresherOptions {
+ public:
+  RefresherOptions() {
+    momento_refresher_options_t *raw = nullptr;
+    detail::call([&](momento_error_t **e) { return momento_refresher_options_new(&raw, e); });
+    h_.reset(raw);
+  }
+  RefresherOptions &jitter_fraction(double f) {
+    detail::call([&](momento_error_t **e) {
+      return momento_refresher_options_set_jitter_fraction(h_.get(), f, e);
+    });
+    return *this;
+  }
+  RefresherOptions &refresh_fraction(double f) {
+    detail::call([&](momento_error_t **e) {
+      return momento_refresher_options_set_refresh_fraction(h_.get(), f, e);
+    });
+    return *this;
+  }
+  RefresherOptions &backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max) {
+    detail::call([&](momento_error_t **e) {
+      return momento_refresher_options_set_backoff_ms(h_.get(), initial.count(), max.count(), e);
+    });
+    return *this;
+  }
+  RefresherOptions &recheck_interval(std::chrono::milliseconds d) {
+    detail::call([&](momento_error_t **e) {
+      return momento_refresher_options_set_recheck_interval_ms(h_.get(), d.count(), e);
+    });
+    return *this;
+  }
+  const momento_refresher_options_t *get() const noexcept { return h_.get(); }
+
+ private:
+  detail::Handle<momento_refresher_options_t, momento_refresher_options_free> h_;
+};
+
+namespace detail {
+// Owns a std::function for a C callback: trampoline + destroy notifier.
+template <class Arg, class CArg>
+struct Callback {
+  std::function<void(const Arg &)> fn;
+  static void destroy(void *ud) { delete static_cast<Callback *>(ud); }
+};
+}  // namespace detail
+
+// Thread-safe. Callbacks run on a library thread; exceptions they throw are swallowed.
+class Refresher {
+ public:
+  using Subscriber = std::function<void(const RefreshEvent &)>;
+
+  Refresher(const Store &store, const ClientConfig *config = nullptr,
+            const EndpointOverride *endpoint = nullptr, const RefresherOptions *options = nullptr) {
+    momento_refresher_t *raw = nullptr;
+    detail::call([&](momento_error_t **e) {
+      return momento_refresher_new(&raw, store.get(), config ? config->get() : nullptr,
+                                   endpoint ? endpoint->get() : nullptr,
+                                   options ? options->get() : nullptr, e);
+    });
+    h_.reset(raw);
+  }
+  void start() {
+    detail::call([&](momento_error_t **e) { return momento_refresher_start(h_.get(), e); });
+  }
+  void stop() {
+    detail::call([&](momento_error_t **e) { return momento_refresher_stop(h_.get(), e); });
+  }
+  // The most telling event of one pass, or nullopt when nothing was due.
+  std::optional<RefreshEvent> run_once(bool force = false) {
+    momento_refresh_event_t *raw = nullptr;
+    detail::call([&](momento_error_t **e) {
+      return momento_refresher_run_once(&raw, h_.get(), force ? 1 : 0, e);
+    });
+    detail::Handle<momento_refresh_event_t, momento_refresh_event_free> ev(raw);
+    if (!ev) return std::nullopt;
+    return RefreshEvent::from(ev.get());
+  }
+  RefreshEvent refresh_now() { return *run_once(true); }
+  uint64_t subscribe(Subscriber fn) {
+    using Cb = detail::Callback<RefreshEvent, momento_refresh_event_t>;
+    auto holder = std::make_unique<Cb>(Cb{std::move(fn)});
+    auto trampoline = [](const momento_refresh_event_t *ev, void *ud) {
+      try {
+        static_cast<Cb *>(ud)->fn(RefreshEvent::from(ev));
+      } catch (...) {
+      }
+    };
+    uint64_t id = 0;
+    detail::call([&](momento_error_t **e) {
+      return momento_refresher_subscribe(&id, h_.get(), trampoline, holder.get(), &Cb::destroy, e);
+    });
+    holder.release();  // owned by the library now
+    return id;
+  }
+  void unsubscribe(uint64_t id) {
+    detail::call([&](momento_error_t **e) { return momento_refresher_unsubscribe(h_.get(), id, e); });
+  }
+  momento_refresher_t *get() const noexcept { return h_.get(); }
+
+ private:
+  detail::Handle<momento_refresher_t, momento_refresher_free> h_;
+};
+
+// The key a watcher serves, with its store metadata. Immutable.
+class WatchedKey {
+ public:
+  explicit WatchedKey(momento_watched_key_t *owned) noexcept : h_(owned) {}
+  CredentialView credential() const noexcept {
+    return CredentialView(momento_watched_key_credential(h_.get()));
+  }
+  uint64_t valid_until() const { return momento_watched_key_valid_until(h_.get()); }
+  std::string_view fingerprint() const {
+    return detail::view(momento_watched_key_fingerprint(h_.get()));
+  }
+
+ private:
+  detail::Handle<momento_watched_key_t, momento_watched_key_free> h_;
+};
+
+// What a watch subscriber receives (copied; no secret in it).
+struct KeyChange {
+  std::string redacted_key;
+  std::string fingerprint;
+  uint64_t valid_until = 0;  // 0 = never
+};
+
+class Watcher {
+ public:
+  using Subscriber = std::function<void(const KeyChange &)>;
+
+  Watcher(const Store &store, std::chrono::milliseconds period,
+          const EndpointOverride *endpoint = nullptr) {
+    momento_watcher_t *raw = nullptr;
+    detail::call([&](momento_error_t **e) {
+      return momento_watcher_new(&raw, store.get(), period.count(),
+                                 endpoint ? endpoint->get() : nullptr, e);
+    });
+    h_.reset(raw);
+  }
+  Credential current() const {
+    momento_credential_t *raw = nullptr;
+    detail::call([&](momento_error_t **e) { return momento_watcher_current(&raw, h_.get(), e); });
+    return Credential::adopt(raw);
+  }
+  WatchedKey current_key() const {
+    momento_watched_key_t *raw = nullptr;
+    detail::call([&](momento_error_t **e) {
+      return momento_watcher_current_key(&raw, h_.get(), e);
+    });
+    return WatchedKey(raw);
+  }
+  bool poll() {
+    int32_t changed = 0;
+    detail::call([&](momento_error_t **e) { return momento_watcher_poll(&changed, h_.get(), e); });
+    return changed != 0;
+  }
+  void notify_unauthenticated() {
+    detail::call([&](momento_error_t **e) {
+      return momento_watcher_notify_unauthenticated(h_.get(), e);
+    });
+  }
+  uint64_t subscribe(Subscriber fn) {
+    using Cb = detail::Callback<KeyChange, momento_watched_key_t>;
+    auto holder = std::make_unique<Cb>(Cb{std::move(fn)});
+    auto trampoline = [](const momento_watched_key_t *k, void *ud) {
+      try {
+        KeyChange c;
+        c.redacted_key = momento_credential_redacted_key(momento_watched_key_credential(k));
+        c.fingerprint = momento_watched_key_fingerprint(k);
+        c.valid_until = momento_watched_key_valid_until(k);
+        static_cast<Cb *>(ud)->fn(c);
+      } catch (...) {
+      }
+    };
+    uint64_t id = 0;
+    detail::call([&](momento_error_t **e) {
+      return momento_watcher_subscribe(&id, h_.get(), trampoline, holder.get(), &Cb::destroy, e);
+    });
+    holder.release();
+    return id;
+  }
+  void unsubscribe(uint64_t id) {
+    detail::call([&](momento_error_t **e) { return momento_watcher_unsubscribe(h_.get(), id, e); });
+  }
+  momento_watcher_t *get() const noexcept { return h_.get(); }
+
+ private:
+  detail::Handle<momento_watcher_t, momento_watcher_free> h_;
 };
 
 using Client = AuthClient;

@@ -1,0 +1,508 @@
+// Token stores, the refresher and the watcher, with callbacks delivered on library threads.
+#include <cmath>
+#include <memory>
+
+#include "dispatch.hpp"
+#include "internal.hpp"
+#include "momento/auth/refresher.hpp"
+#include "momento/auth/store.hpp"
+#include "momento/auth/watcher.hpp"
+
+using namespace momento_capi;
+
+struct momento_store_options {
+  ma::StoreOptions value;
+};
+
+struct momento_store {
+  std::shared_ptr<ma::TokenStore> store;
+  std::string description;
+};
+
+struct momento_refresher_options {
+  ma::RefreshPolicy value;
+};
+
+struct momento_refresh_event {
+  int32_t kind = 0;
+  momento_status_t error_code = MOMENTO_OK;
+  std::string error_message;
+  uint64_t valid_until = 0;
+  std::string key;
+  std::string fingerprint;
+  std::string store;
+  int32_t consecutive_failures = 0;
+  int64_t next_attempt_ms = 0;
+  const momento_refresh_event *c_handle() const { return this; }
+};
+
+struct momento_watched_key {
+  std::shared_ptr<const ma::WatchedKey> key;
+  momento_credential credential;
+  explicit momento_watched_key(std::shared_ptr<const ma::WatchedKey> k)
+      : key(std::move(k)), credential(key->credential) {}
+  const momento_watched_key *c_handle() const { return this; }
+};
+
+using RefreshDispatcher = Dispatcher<momento_refresh_event, momento_refresh_fn>;
+using WatchDispatcher = Dispatcher<momento_watched_key, momento_watch_fn>;
+
+namespace {
+
+// Events produced on this thread by run_once/refresh_now, collected for the caller.
+thread_local std::vector<ma::RefreshEvent> *captured = nullptr;
+
+std::unique_ptr<momento_refresh_event> convert(const ma::RefreshEvent &e) {
+  auto out = std::make_unique<momento_refresh_event>();
+  switch (e.kind) {
+    case ma::RefreshEventKind::Refreshed: out->kind = MOMENTO_REFRESH_REFRESHED; break;
+    case ma::RefreshEventKind::Adopted: out->kind = MOMENTO_REFRESH_ADOPTED; break;
+    case ma::RefreshEventKind::Failed: out->kind = MOMENTO_REFRESH_FAILED; break;
+  }
+  if (e.kind == ma::RefreshEventKind::Failed) {
+    out->error_code = status_of(e.error_code);
+    out->error_message = e.error_message;
+    out->consecutive_failures = e.consecutive_failures;
+    if (e.next_attempt)
+      out->next_attempt_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 e.next_attempt->time_since_epoch())
+                                 .count();
+  }
+  out->valid_until = e.valid_until.epoch();
+  out->key = e.key;
+  out->fingerprint = e.key_fingerprint;
+  out->store = e.store;
+  return out;
+}
+
+ma::TokenResult token_of(const ma::TokenFile &t) {
+  ma::TokenResult r;
+  r.api_key = t.auth_token;
+  r.refresh_token = t.refresh_token;
+  r.expires_at = t.valid_until;
+  try {
+    r.endpoint = ma::Credential::from_string(t.auth_token.reveal()).base_endpoint();
+  } catch (const ma::Error &) {
+    // A bare key (env store) names no endpoint.
+  }
+  return r;
+}
+
+void need_fraction(double v, const char *name) {
+  if (!std::isfinite(v)) invalid(std::string(name) + " must be a finite number");
+}
+
+}  // namespace
+
+struct momento_refresher {
+  std::unique_ptr<RefreshDispatcher> dispatch;  // declared first: outlives the refresher
+  std::unique_ptr<ma::Refresher> refresher;
+  ~momento_refresher() {
+    if (refresher) refresher->stop();
+    if (dispatch) dispatch->shutdown();
+    refresher.reset();
+  }
+};
+
+struct momento_watcher {
+  std::unique_ptr<WatchDispatcher> dispatch;
+  std::unique_ptr<ma::Watcher> watcher;
+  ~momento_watcher() {
+    if (watcher) watcher->stop();
+    if (dispatch) dispatch->shutdown();
+    watcher.reset();
+  }
+};
+
+extern "C" {
+
+// ---- store options and stores ------------------------------------------------------------------
+
+momento_status_t momento_store_options_new(momento_store_options_t **out, momento_error_t **err) {
+  return guard(err, "momento_store_options_new", [&] {
+    need_out(out, "out");
+    *out = new momento_store_options{};
+  });
+}
+
+void momento_store_options_free(momento_store_options_t *options) { delete options; }
+
+momento_status_t momento_store_options_set_aws_region(momento_store_options_t *options,
+                                                      const char *region, momento_error_t **err) {
+  return guard(err, "momento_store_options_set_aws_region", [&] {
+    need_handle(options, "options");
+    options->value.aws_region = std::string(opt_str(region, "region").value_or(""));
+  });
+}
+
+momento_status_t momento_store_options_set_aws_endpoint(momento_store_options_t *options,
+                                                        const char *endpoint_url,
+                                                        momento_error_t **err) {
+  return guard(err, "momento_store_options_set_aws_endpoint", [&] {
+    need_handle(options, "options");
+    std::string url(opt_str(endpoint_url, "endpoint_url").value_or(""));
+    if (!url.empty() && url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+      invalid("endpoint_url must start with http:// or https://");
+    options->value.aws_endpoint = std::move(url);
+  });
+}
+
+momento_status_t momento_store_options_set_aws_profile(momento_store_options_t *options,
+                                                       const char *profile, momento_error_t **err) {
+  return guard(err, "momento_store_options_set_aws_profile", [&] {
+    need_handle(options, "options");
+    options->value.aws_profile = std::string(opt_str(profile, "profile").value_or(""));
+  });
+}
+
+momento_status_t momento_store_open(momento_store_t **out, const char *spec,
+                                    const momento_store_options_t *options,
+                                    momento_error_t **err) {
+  return guard(err, "momento_store_open", [&] {
+    need_out(out, "out");
+    std::string_view s = need_str(spec, "spec", true);
+    std::shared_ptr<ma::TokenStore> store =
+        ma::open_store(s, options ? options->value : ma::StoreOptions{});
+    std::string d = store->describe();
+    *out = new momento_store{std::move(store), std::move(d)};
+  });
+}
+
+void momento_store_free(momento_store_t *store) { delete store; }
+
+const char *momento_store_describe(const momento_store_t *store) {
+  return store ? store->description.c_str() : "";
+}
+
+int32_t momento_store_writable(const momento_store_t *store) {
+  return store && store->store->writable() ? 1 : 0;
+}
+
+momento_status_t momento_store_load(momento_token_t **out, momento_store_t *store,
+                                    momento_error_t **err) {
+  return guard(err, "momento_store_load", [&] {
+    need_out(out, "out");
+    need_handle(store, "store");
+    std::optional<ma::StoredToken> t = store->store->load();
+    if (!t) throw ma::Error(ma::ErrorCode::NotFound, "store " + store->description + " holds no key");
+    *out = new momento_token{token_of(t->token)};
+  });
+}
+
+momento_status_t momento_store_store(momento_store_t *store, const momento_token_t *token,
+                                     momento_error_t **err) {
+  return guard(err, "momento_store_store", [&] {
+    need_handle(store, "store");
+    need_handle(token, "token");
+    if (!store->store->writable())
+      throw ma::Error(ma::ErrorCode::FailedPrecondition,
+                      "store " + store->description + " is read-only");
+    store->store->store(token->value.to_token_file());
+  });
+}
+
+// ---- refresher -----------------------------------------------------------------------------------
+
+momento_status_t momento_refresher_options_new(momento_refresher_options_t **out,
+                                               momento_error_t **err) {
+  return guard(err, "momento_refresher_options_new", [&] {
+    need_out(out, "out");
+    *out = new momento_refresher_options{};
+  });
+}
+
+void momento_refresher_options_free(momento_refresher_options_t *options) { delete options; }
+
+momento_status_t momento_refresher_options_set_refresh_fraction(momento_refresher_options_t *options,
+                                                                double fraction,
+                                                                momento_error_t **err) {
+  return guard(err, "momento_refresher_options_set_refresh_fraction", [&] {
+    need_handle(options, "options");
+    need_fraction(fraction, "fraction");
+    if (!(fraction > 0.0 && fraction < 1.0)) invalid("refresh fraction must be in (0, 1)");
+    if (options->value.jitter_fraction >= fraction)
+      invalid("refresh fraction must exceed the jitter fraction");
+    options->value.refresh_fraction = fraction;
+  });
+}
+
+momento_status_t momento_refresher_options_set_jitter_fraction(momento_refresher_options_t *options,
+                                                               double fraction,
+                                                               momento_error_t **err) {
+  return guard(err, "momento_refresher_options_set_jitter_fraction", [&] {
+    need_handle(options, "options");
+    need_fraction(fraction, "fraction");
+    if (!(fraction >= 0.0 && fraction < options->value.refresh_fraction))
+      invalid("jitter fraction must be in [0, refresh fraction)");
+    options->value.jitter_fraction = fraction;
+  });
+}
+
+momento_status_t momento_refresher_options_set_backoff_ms(momento_refresher_options_t *options,
+                                                          int64_t initial_ms, int64_t max_ms,
+                                                          momento_error_t **err) {
+  return guard(err, "momento_refresher_options_set_backoff_ms", [&] {
+    need_handle(options, "options");
+    if (initial_ms <= 0) invalid("initial_ms must be positive");
+    if (max_ms < initial_ms) invalid("max_ms must be at least initial_ms");
+    if (max_ms > 86400000) invalid("max_ms must be at most 86400000 (one day)");
+    options->value.backoff_initial = ma::Millis(initial_ms);
+    options->value.backoff_max = ma::Millis(max_ms);
+  });
+}
+
+momento_status_t momento_refresher_options_set_recheck_interval_ms(
+    momento_refresher_options_t *options, int64_t interval_ms, momento_error_t **err) {
+  return guard(err, "momento_refresher_options_set_recheck_interval_ms", [&] {
+    need_handle(options, "options");
+    if (interval_ms <= 0) invalid("interval_ms must be positive");
+    if (interval_ms > 86400000) invalid("interval_ms must be at most 86400000 (one day)");
+    options->value.recheck_interval = ma::Millis(interval_ms);
+  });
+}
+
+momento_status_t momento_refresher_new(momento_refresher_t **out, momento_store_t *store,
+                                       const momento_client_config_t *config,
+                                       const momento_endpoint_override_t *override_,
+                                       const momento_refresher_options_t *options,
+                                       momento_error_t **err) {
+  return guard(err, "momento_refresher_new", [&] {
+    need_out(out, "out");
+    need_handle(store, "store");
+    route_grpc_logs();
+    ma::RefreshPolicy policy = options ? options->value : ma::RefreshPolicy{};
+    policy.validate();
+    std::optional<ma::EndpointOverride> o;
+    if (override_) o = override_->value;
+    auto r = std::make_unique<momento_refresher>();
+    r->dispatch = std::make_unique<RefreshDispatcher>();
+    r->refresher = std::make_unique<ma::Refresher>(
+        store->store,
+        ma::auth_client_refresh_function(config ? config->value : ma::ClientConfig{}, o), policy);
+    RefreshDispatcher *d = r->dispatch.get();
+    r->refresher->subscribe([d](const ma::RefreshEvent &e) {
+      if (captured) captured->push_back(e);
+      d->post(std::shared_ptr<const momento_refresh_event>(convert(e)));
+    });
+    *out = r.release();
+  });
+}
+
+void momento_refresher_free(momento_refresher_t *refresher) { delete refresher; }
+
+momento_status_t momento_refresher_start(momento_refresher_t *refresher, momento_error_t **err) {
+  return guard(err, "momento_refresher_start", [&] {
+    need_handle(refresher, "refresher");
+    refresher->refresher->start();
+  });
+}
+
+momento_status_t momento_refresher_stop(momento_refresher_t *refresher, momento_error_t **err) {
+  return guard(err, "momento_refresher_stop", [&] {
+    need_handle(refresher, "refresher");
+    refresher->refresher->stop();
+  });
+}
+
+momento_status_t momento_refresher_run_once(momento_refresh_event_t **out,
+                                            momento_refresher_t *refresher, int32_t force,
+                                            momento_error_t **err) {
+  return guard(err, "momento_refresher_run_once", [&] {
+    need_out(out, "out");
+    need_handle(refresher, "refresher");
+    const bool f = need_bool(force, "force");
+    std::vector<ma::RefreshEvent> events;
+    captured = &events;
+    try {
+      if (f) events.push_back(refresher->refresher->refresh_now());
+      else refresher->refresher->tick();
+    } catch (...) {
+      captured = nullptr;
+      throw;
+    }
+    captured = nullptr;
+    // The most telling event: a failure or a refresh over an adoption.
+    const ma::RefreshEvent *best = nullptr;
+    auto rank = [](ma::RefreshEventKind k) {
+      return k == ma::RefreshEventKind::Adopted ? 0 : 1;
+    };
+    for (const auto &e : events)
+      if (!best || rank(e.kind) >= rank(best->kind)) best = &e;
+    *out = best ? convert(*best).release() : nullptr;
+  });
+}
+
+momento_status_t momento_refresher_refresh_now(momento_refresh_event_t **out,
+                                               momento_refresher_t *refresher,
+                                               momento_error_t **err) {
+  return momento_refresher_run_once(out, refresher, 1, err);
+}
+
+momento_status_t momento_refresher_subscribe(uint64_t *id, momento_refresher_t *refresher,
+                                             momento_refresh_fn fn, void *user_data,
+                                             momento_destroy_fn destroy, momento_error_t **err) {
+  return guard(err, "momento_refresher_subscribe", [&] {
+    need_out(id, "id");
+    need_handle(refresher, "refresher");
+    if (fn == nullptr) invalid("fn must not be NULL");
+    *id = refresher->dispatch->subscribe(fn, user_data, destroy);
+  });
+}
+
+momento_status_t momento_refresher_unsubscribe(momento_refresher_t *refresher, uint64_t id,
+                                               momento_error_t **err) {
+  return guard(err, "momento_refresher_unsubscribe", [&] {
+    need_handle(refresher, "refresher");
+    if (!refresher->dispatch->unsubscribe(id))
+      throw ma::Error(ma::ErrorCode::NotFound, "no subscription " + std::to_string(id));
+  });
+}
+
+int32_t momento_refresh_event_kind(const momento_refresh_event_t *event) {
+  return event ? event->kind : 0;
+}
+
+const char *momento_refresh_event_kind_name(int32_t kind) {
+  switch (kind) {
+    case MOMENTO_REFRESH_REFRESHED: return "refreshed";
+    case MOMENTO_REFRESH_ADOPTED: return "adopted";
+    case MOMENTO_REFRESH_FAILED: return "failed";
+    default: return nullptr;
+  }
+}
+
+momento_status_t momento_refresh_event_error_code(const momento_refresh_event_t *event) {
+  return event ? event->error_code : MOMENTO_OK;
+}
+
+const char *momento_refresh_event_error_message(const momento_refresh_event_t *event) {
+  return event ? event->error_message.c_str() : "";
+}
+
+uint64_t momento_refresh_event_valid_until(const momento_refresh_event_t *event) {
+  return event ? event->valid_until : 0;
+}
+
+const char *momento_refresh_event_redacted_key(const momento_refresh_event_t *event) {
+  return event ? event->key.c_str() : "";
+}
+
+const char *momento_refresh_event_key_fingerprint(const momento_refresh_event_t *event) {
+  return event ? event->fingerprint.c_str() : "";
+}
+
+const char *momento_refresh_event_store(const momento_refresh_event_t *event) {
+  return event ? event->store.c_str() : "";
+}
+
+int32_t momento_refresh_event_consecutive_failures(const momento_refresh_event_t *event) {
+  return event ? event->consecutive_failures : 0;
+}
+
+int64_t momento_refresh_event_next_attempt_ms(const momento_refresh_event_t *event) {
+  return event ? event->next_attempt_ms : 0;
+}
+
+void momento_refresh_event_free(momento_refresh_event_t *event) { delete event; }
+
+// ---- watcher -------------------------------------------------------------------------------------
+
+momento_status_t momento_watcher_new(momento_watcher_t **out, momento_store_t *store,
+                                     int64_t period_ms,
+                                     const momento_endpoint_override_t *override_,
+                                     momento_error_t **err) {
+  return guard(err, "momento_watcher_new", [&] {
+    need_out(out, "out");
+    need_handle(store, "store");
+    if (period_ms <= 0) invalid("period_ms must be positive");
+    if (period_ms > 86400000) invalid("period_ms must be at most 86400000 (one day)");
+    ma::WatcherOptions o;
+    o.period = std::chrono::milliseconds(period_ms);
+    if (override_) o.endpoint = override_->value;
+    auto w = std::make_unique<momento_watcher>();
+    w->dispatch = std::make_unique<WatchDispatcher>();
+    w->watcher = std::make_unique<ma::Watcher>(store->store, std::move(o));
+    WatchDispatcher *d = w->dispatch.get();
+    w->watcher->subscribe([d](const std::shared_ptr<const ma::WatchedKey> &k) {
+      d->post(std::make_shared<const momento_watched_key>(k));
+    });
+    w->watcher->start();
+    *out = w.release();
+  });
+}
+
+void momento_watcher_free(momento_watcher_t *watcher) { delete watcher; }
+
+momento_status_t momento_watcher_current(momento_credential_t **out,
+                                         const momento_watcher_t *watcher, momento_error_t **err) {
+  return guard(err, "momento_watcher_current", [&] {
+    need_out(out, "out");
+    need_handle(watcher, "watcher");
+    std::shared_ptr<const ma::WatchedKey> k = watcher->watcher->current();
+    *out = new momento_credential(k->credential);
+  });
+}
+
+momento_status_t momento_watcher_current_key(momento_watched_key_t **out,
+                                             const momento_watcher_t *watcher,
+                                             momento_error_t **err) {
+  return guard(err, "momento_watcher_current_key", [&] {
+    need_out(out, "out");
+    need_handle(watcher, "watcher");
+    *out = new momento_watched_key(watcher->watcher->current());
+  });
+}
+
+momento_status_t momento_watcher_poll(int32_t *changed, momento_watcher_t *watcher,
+                                      momento_error_t **err) {
+  return guard(err, "momento_watcher_poll", [&] {
+    need_out(changed, "changed");
+    need_handle(watcher, "watcher");
+    const bool c = watcher->watcher->poll();
+    *changed = c ? 1 : 0;
+  });
+}
+
+momento_status_t momento_watcher_notify_unauthenticated(momento_watcher_t *watcher,
+                                                        momento_error_t **err) {
+  return guard(err, "momento_watcher_notify_unauthenticated", [&] {
+    need_handle(watcher, "watcher");
+    watcher->watcher->notify_unauthenticated();
+  });
+}
+
+momento_status_t momento_watcher_subscribe(uint64_t *id, momento_watcher_t *watcher,
+                                           momento_watch_fn fn, void *user_data,
+                                           momento_destroy_fn destroy, momento_error_t **err) {
+  return guard(err, "momento_watcher_subscribe", [&] {
+    need_out(id, "id");
+    need_handle(watcher, "watcher");
+    if (fn == nullptr) invalid("fn must not be NULL");
+    *id = watcher->dispatch->subscribe(fn, user_data, destroy);
+  });
+}
+
+momento_status_t momento_watcher_unsubscribe(momento_watcher_t *watcher, uint64_t id,
+                                             momento_error_t **err) {
+  return guard(err, "momento_watcher_unsubscribe", [&] {
+    need_handle(watcher, "watcher");
+    if (!watcher->dispatch->unsubscribe(id))
+      throw ma::Error(ma::ErrorCode::NotFound, "no subscription " + std::to_string(id));
+  });
+}
+
+const momento_credential_t *momento_watched_key_credential(const momento_watched_key_t *key) {
+  return key ? &key->credential : nullptr;
+}
+
+uint64_t momento_watched_key_valid_until(const momento_watched_key_t *key) {
+  return key ? key->key->valid_until.epoch() : 0;
+}
+
+const char *momento_watched_key_fingerprint(const momento_watched_key_t *key) {
+  return key ? key->key->fingerprint.c_str() : "";
+}
+
+void momento_watched_key_free(momento_watched_key_t *key) { delete key; }
+
+}  // extern "C"

@@ -1,0 +1,595 @@
+// C ABI, stores / refresher / watcher: argument validation, the callbacks' threading contract,
+// a refresh cycle against the local server with a short-lived key, and a watcher that sees a key
+// rotated by another process.
+#include <spawn.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "capi_test_util.hpp"
+#include "momento/auth.hpp"
+
+extern char **environ;
+
+using namespace capi_test;
+
+namespace {
+
+using Store = Owned<momento_store_t, momento_store_free>;
+using StoreOptions = Owned<momento_store_options_t, momento_store_options_free>;
+using RefOptions = Owned<momento_refresher_options_t, momento_refresher_options_free>;
+using Refresher = Owned<momento_refresher_t, momento_refresher_free>;
+using Event = Owned<momento_refresh_event_t, momento_refresh_event_free>;
+using Watcher = Owned<momento_watcher_t, momento_watcher_free>;
+using WatchedKey = Owned<momento_watched_key_t, momento_watched_key_free>;
+using DataClient = Owned<momento_data_client_t, momento_data_client_free>;
+
+std::string slurp(const std::string &path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_text(const std::string &path, const std::string &text) {
+  std::ofstream(path) << text;
+}
+
+// Runs a program to completion; returns its exit status (-1 if it did not start).
+int run(std::vector<std::string> args) {
+  std::vector<char *> argv;
+  for (auto &a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) return -1;
+  int status = 0;
+  waitpid(pid, &status, 0);  // the CLI bounds itself with --timeout
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Generates a key with the bootstrap key and writes it as a token file.
+void mint_file(const Server &srv, int64_t seconds, const std::string &path) {
+  Err err;
+  Client admin = client_from_file(srv.bootstrap_file(), srv.address());
+  Scope rw = predefined(MOMENTO_SCOPE_ALL_DATA_READ_WRITE);
+  Expires life = expires(MOMENTO_EXPIRES_SECONDS, seconds);
+  Token t;
+  REQUIRE_OK(err, momento_auth_client_generate_api_key(t.out(), admin.get(), rw.get(), life.get(),
+                                                       err.out()));
+  REQUIRE_OK(err, momento_token_write_file(t.get(), path.c_str(), err.out()));
+}
+
+std::string auth_token_of(const std::string &path) {
+  return nlohmann::json::parse(slurp(path)).at("authToken").get<std::string>();
+}
+
+// Collects events delivered to a callback, with the thread each arrived on.
+struct Recorder {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<int32_t> kinds;
+  std::vector<std::string> texts;  // redacted key / message / fingerprint seen
+  std::set<std::thread::id> threads;
+  std::atomic<int> calls{0};
+  std::atomic<int> destroyed{0};
+  std::atomic<bool> inside{false};
+
+  static void on_refresh(const momento_refresh_event_t *e, void *ud) {
+    auto *r = static_cast<Recorder *>(ud);
+    r->inside = true;
+    {
+      std::lock_guard lock(r->mu);
+      r->kinds.push_back(momento_refresh_event_kind(e));
+      r->texts.push_back(momento_refresh_event_redacted_key(e));
+      r->texts.push_back(momento_refresh_event_error_message(e));
+      r->texts.push_back(momento_refresh_event_key_fingerprint(e));
+      r->threads.insert(std::this_thread::get_id());
+    }
+    ++r->calls;
+    r->inside = false;
+    r->cv.notify_all();
+  }
+  static void on_watch(const momento_watched_key_t *k, void *ud) {
+    auto *r = static_cast<Recorder *>(ud);
+    {
+      std::lock_guard lock(r->mu);
+      r->texts.push_back(momento_watched_key_fingerprint(k));
+      r->threads.insert(std::this_thread::get_id());
+    }
+    ++r->calls;
+    r->cv.notify_all();
+  }
+  static void destroy(void *ud) { ++static_cast<Recorder *>(ud)->destroyed; }
+
+  template <class Pred>
+  bool wait(Pred p, std::chrono::seconds max = std::chrono::seconds(30)) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, max, p);
+  }
+};
+
+Override local_override(const Server &srv) {
+  Err err;
+  Override ov;
+  REQUIRE_OK(err, momento_endpoint_override_single(ov.out(), srv.address().c_str(), 0, err.out()));
+  return ov;
+}
+
+}  // namespace
+
+TEST_CASE("stores: argument validation and a file round trip", "[capi][refresh]") {
+  Err err;
+  TempDir dir;
+  StoreOptions so;
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_store_options_new(nullptr, err.out()));
+  REQUIRE_OK(err, momento_store_options_new(so.out(), err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_store_options_set_aws_region(nullptr, "us-west-2", err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_store_options_set_aws_region(so.get(), "", err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_store_options_set_aws_region(so.get(), kBadUtf8, err.out()));
+  REQUIRE_OK(err, momento_store_options_set_aws_region(so.get(), "us-west-2", err.out()));
+  REQUIRE_OK(err, momento_store_options_set_aws_region(so.get(), nullptr, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_store_options_set_aws_endpoint(nullptr, "http://x", err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_store_options_set_aws_endpoint(so.get(), "ftp://x", err.out()));
+  REQUIRE_OK(err, momento_store_options_set_aws_endpoint(so.get(), "http://127.0.0.1:1", err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_store_options_set_aws_profile(nullptr, "p", err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_store_options_set_aws_profile(so.get(), kBadUtf8, err.out()));
+  momento_store_options_free(nullptr);
+
+  Store st;
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_store_open(nullptr, "file:/tmp/x", nullptr, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_store_open(st.out(), nullptr, nullptr, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_store_open(st.out(), "", nullptr, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_store_open(st.out(), kBadUtf8, nullptr, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_store_open(st.out(), "ftp:thing", nullptr, err.out()));
+  CHECK(st.get() == nullptr);
+  CHECK(std::string(momento_store_describe(nullptr)).empty());
+  CHECK(momento_store_writable(nullptr) == 0);
+  momento_store_free(nullptr);
+
+  const std::string path = dir.file("token.json");
+  const std::string spec = "file:" + path;
+  REQUIRE_OK(err, momento_store_open(st.out(), spec.c_str(), so.get(), err.out()));
+  CHECK(std::string(momento_store_describe(st.get())) == spec);
+  CHECK(momento_store_writable(st.get()) == 1);
+  Token t;
+  CHECK_FAILS_WITH(MOMENTO_ERR_NOT_FOUND, err, momento_store_load(t.out(), st.get(), err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_store_load(nullptr, st.get(), err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_store_load(t.out(), nullptr, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_store_store(nullptr, nullptr, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_store_store(st.get(), nullptr, err.out()));
+
+  // A token file written elsewhere loads back with its fields; store() writes it atomically.
+  const std::string env = "eyJlbmRwb2ludCI6ImxvY2FsaG9zdCIsImFwaV9rZXkiOiJub3QtYS1rZXkifQ==";
+  write_text(path, R"({"authToken":")" + env + R"(","refreshToken":"rt-1","validUntil":"1900000000"})");
+  REQUIRE_OK(err, momento_store_load(t.out(), st.get(), err.out()));
+  CHECK(std::string(momento_token_api_key(t.get())) == env);
+  CHECK(std::string(momento_token_refresh_token(t.get())) == "rt-1");
+  CHECK(momento_token_valid_until(t.get()) == 1900000000);
+  CHECK(std::string(momento_token_endpoint(t.get())) == "localhost");
+  Store other;
+  const std::string other_spec = "file:" + dir.file("copy.json");
+  REQUIRE_OK(err, momento_store_open(other.out(), other_spec.c_str(), nullptr, err.out()));
+  REQUIRE_OK(err, momento_store_store(other.get(), t.get(), err.out()));
+  CHECK(nlohmann::json::parse(slurp(dir.file("copy.json"))).at("refreshToken") == "rt-1");
+
+  // env: stores are read-only.
+  ::setenv("MOMENTO_CAPI_TEST_KEY", env.c_str(), 1);
+  Store envs;
+  REQUIRE_OK(err, momento_store_open(envs.out(), "env:MOMENTO_CAPI_TEST_KEY", nullptr, err.out()));
+  CHECK(momento_store_writable(envs.get()) == 0);
+  Token e;
+  REQUIRE_OK(err, momento_store_load(e.out(), envs.get(), err.out()));
+  CHECK(std::string(momento_token_api_key(e.get())) == env);
+  CHECK_FAILS_WITH(MOMENTO_ERR_FAILED_PRECONDITION, err,
+                   momento_store_store(envs.get(), t.get(), err.out()));
+  ::unsetenv("MOMENTO_CAPI_TEST_KEY");
+
+  // aws-sm: opening resolves the region and AWS credentials (placeholders here: nothing is sent).
+  Store aws;
+  REQUIRE_OK(err, momento_store_options_set_aws_region(so.get(), "eu-west-1", err.out()));
+  ::setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "placeholder-not-a-secret", 1);
+  momento_status_t st_aws = momento_store_open(aws.out(), "aws-sm:team/momento", so.get(), err.out());
+  ::unsetenv("AWS_ACCESS_KEY_ID");
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
+  REQUIRE(st_aws == MOMENTO_OK);
+  CHECK(std::string(momento_store_describe(aws.get())).find("team/momento") != std::string::npos);
+  CHECK(std::string(momento_store_describe(aws.get())).find("eu-west-1") != std::string::npos);
+  CHECK(momento_store_writable(aws.get()) == 1);
+}
+
+TEST_CASE("refresher and watcher: argument validation", "[capi][refresh]") {
+  Err err;
+  TempDir dir;
+  RefOptions o;
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_refresher_options_new(nullptr, err.out()));
+  REQUIRE_OK(err, momento_refresher_options_new(o.out(), err.out()));
+  for (double bad : {0.0, 1.0, -0.5, 1.5, std::nan("")}) {
+    INFO(bad);
+    CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                     momento_refresher_options_set_refresh_fraction(o.get(), bad, err.out()));
+  }
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_refresher_options_set_refresh_fraction(nullptr, 0.5, err.out()));
+  REQUIRE_OK(err, momento_refresher_options_set_refresh_fraction(o.get(), 0.5, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_refresher_options_set_jitter_fraction(o.get(), 0.5, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_refresher_options_set_jitter_fraction(o.get(), -0.1, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_refresher_options_set_jitter_fraction(nullptr, 0.1, err.out()));
+  REQUIRE_OK(err, momento_refresher_options_set_jitter_fraction(o.get(), 0.0, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_refresher_options_set_backoff_ms(o.get(), 0, 10, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_refresher_options_set_backoff_ms(o.get(), 100, 10, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_refresher_options_set_backoff_ms(nullptr, 100, 1000, err.out()));
+  REQUIRE_OK(err, momento_refresher_options_set_backoff_ms(o.get(), 100, 1000, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_refresher_options_set_recheck_interval_ms(o.get(), 0, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_refresher_options_set_recheck_interval_ms(nullptr, 10, err.out()));
+  momento_refresher_options_free(nullptr);
+
+  const std::string spec = "file:" + dir.file("t.json");
+  Store st;
+  REQUIRE_OK(err, momento_store_open(st.out(), spec.c_str(), nullptr, err.out()));
+  Refresher r;
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_refresher_new(nullptr, st.get(), nullptr, nullptr, nullptr, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_refresher_new(r.out(), nullptr, nullptr, nullptr, nullptr, err.out()));
+  CHECK(r.get() == nullptr);
+  REQUIRE_OK(err, momento_refresher_new(r.out(), st.get(), nullptr, nullptr, o.get(), err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_refresher_start(nullptr, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_refresher_stop(nullptr, err.out()));
+  Event ev;
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_refresher_run_once(nullptr, r.get(), 0, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_refresher_run_once(ev.out(), nullptr, 0, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_refresher_run_once(ev.out(), r.get(), 2, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_refresher_refresh_now(nullptr, r.get(), err.out()));
+  uint64_t id = 0;
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_refresher_subscribe(nullptr, r.get(), Recorder::on_refresh, nullptr,
+                                               nullptr, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_refresher_subscribe(&id, nullptr, Recorder::on_refresh, nullptr,
+                                               nullptr, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_refresher_subscribe(&id, r.get(), nullptr, nullptr, nullptr, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_refresher_unsubscribe(nullptr, 1, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_NOT_FOUND, err, momento_refresher_unsubscribe(r.get(), 12345, err.out()));
+
+  // An empty store: a pass reports a failure event (the store holds no key), not a crash.
+  REQUIRE_OK(err, momento_refresher_run_once(ev.out(), r.get(), 0, err.out()));
+  REQUIRE(ev.get() != nullptr);
+  CHECK(momento_refresh_event_kind(ev.get()) == MOMENTO_REFRESH_FAILED);
+  CHECK(momento_refresh_event_error_code(ev.get()) == MOMENTO_ERR_NOT_FOUND);
+
+  // Event accessors are NULL-safe.
+  CHECK(momento_refresh_event_kind(nullptr) == 0);
+  CHECK(momento_refresh_event_kind_name(0) == nullptr);
+  CHECK(std::string(momento_refresh_event_kind_name(MOMENTO_REFRESH_FAILED)) == "failed");
+  CHECK(momento_refresh_event_error_code(nullptr) == MOMENTO_OK);
+  CHECK(std::string(momento_refresh_event_error_message(nullptr)).empty());
+  CHECK(momento_refresh_event_valid_until(nullptr) == 0);
+  CHECK(std::string(momento_refresh_event_redacted_key(nullptr)).empty());
+  CHECK(std::string(momento_refresh_event_key_fingerprint(nullptr)).empty());
+  CHECK(std::string(momento_refresh_event_store(nullptr)).empty());
+  CHECK(momento_refresh_event_consecutive_failures(nullptr) == 0);
+  CHECK(momento_refresh_event_next_attempt_ms(nullptr) == 0);
+  momento_refresh_event_free(nullptr);
+  momento_refresher_free(nullptr);
+
+  // Watcher: an empty store cannot be watched (nothing to serve).
+  Watcher w;
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_watcher_new(nullptr, st.get(), 100, nullptr, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_watcher_new(w.out(), nullptr, 100, nullptr, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_watcher_new(w.out(), st.get(), 0, nullptr, err.out()));
+  CHECK(momento_watcher_new(w.out(), st.get(), 100, nullptr, err.out()) != MOMENTO_OK);
+  CHECK(w.get() == nullptr);
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_watcher_current(nullptr, nullptr, err.out()));
+  Credential c;
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_watcher_current(c.out(), nullptr, err.out()));
+  WatchedKey k;
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_watcher_current_key(k.out(), nullptr, err.out()));
+  int32_t changed = 0;
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_watcher_poll(&changed, nullptr, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_watcher_notify_unauthenticated(nullptr, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_watcher_subscribe(&id, nullptr, Recorder::on_watch, nullptr, nullptr,
+                                             err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_watcher_unsubscribe(nullptr, 1, err.out()));
+  CHECK(momento_watched_key_credential(nullptr) == nullptr);
+  CHECK(momento_watched_key_valid_until(nullptr) == 0);
+  CHECK(std::string(momento_watched_key_fingerprint(nullptr)).empty());
+  momento_watched_key_free(nullptr);
+  momento_watcher_free(nullptr);
+
+  // With a key in the store: the remaining validation that needs a live watcher.
+  write_text(dir.file("t.json"),
+             R"({"authToken":"eyJlbmRwb2ludCI6ImxvY2FsaG9zdCIsImFwaV9rZXkiOiJub3QtYS1rZXkifQ==","refreshToken":"","validUntil":"0"})");
+  REQUIRE_OK(err, momento_watcher_new(w.out(), st.get(), 60000, nullptr, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_watcher_poll(nullptr, w.get(), err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_watcher_current_key(nullptr, w.get(), err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_watcher_subscribe(nullptr, w.get(), Recorder::on_watch, nullptr, nullptr,
+                                             err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_watcher_subscribe(&id, w.get(), nullptr, nullptr, nullptr, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_NOT_FOUND, err, momento_watcher_unsubscribe(w.get(), 999, err.out()));
+}
+
+TEST_CASE("refresher callbacks: library thread, never inside subscribe, none after unsubscribe",
+          "[capi][refresh]") {
+  Err err;
+  TempDir dir;
+  const std::string spec = "file:" + dir.file("t.json");
+  Store st;
+  REQUIRE_OK(err, momento_store_open(st.out(), spec.c_str(), nullptr, err.out()));
+  Refresher r;
+  REQUIRE_OK(err, momento_refresher_new(r.out(), st.get(), nullptr, nullptr, nullptr, err.out()));
+
+  Recorder a, b;
+  uint64_t ida = 0, idb = 0;
+  REQUIRE_OK(err, momento_refresher_subscribe(&ida, r.get(), Recorder::on_refresh, &a,
+                                              Recorder::destroy, err.out()));
+  CHECK(a.calls == 0);  // not inside the registering call
+  REQUIRE_OK(err, momento_refresher_subscribe(&idb, r.get(), Recorder::on_refresh, &b,
+                                              Recorder::destroy, err.out()));
+  CHECK(ida != idb);
+
+  // Each pass over the empty store fails; the event reaches both subscribers on a thread that
+  // is not the caller's.
+  Event ev;
+  REQUIRE_OK(err, momento_refresher_run_once(ev.out(), r.get(), 0, err.out()));
+  REQUIRE(a.wait([&] { return a.calls >= 1; }));
+  REQUIRE(b.wait([&] { return b.calls >= 1; }));
+  {
+    std::lock_guard lock(a.mu);
+    CHECK(a.kinds.front() == MOMENTO_REFRESH_FAILED);
+    CHECK(a.threads.count(std::this_thread::get_id()) == 0);
+  }
+
+  // After unsubscribe returns: destroy ran once, and no further calls happen.
+  REQUIRE_OK(err, momento_refresher_unsubscribe(r.get(), ida, err.out()));
+  CHECK(a.destroyed == 1);
+  CHECK_FALSE(a.inside);
+  const int a_calls = a.calls;
+  for (int i = 0; i < 3; ++i) REQUIRE_OK(err, momento_refresher_run_once(ev.out(), r.get(), 0, err.out()));
+  REQUIRE(b.wait([&] { return b.calls >= 4; }));
+  CHECK(a.calls == a_calls);
+  CHECK_FAILS_WITH(MOMENTO_ERR_NOT_FOUND, err, momento_refresher_unsubscribe(r.get(), ida, err.out()));
+
+  // Free ends the remaining subscription: its destroy notifier runs exactly once.
+  momento_refresher_free(r.p);
+  r.p = nullptr;
+  CHECK(b.destroyed == 1);
+  CHECK(a.destroyed == 1);
+}
+
+TEST_CASE("refresher: unsubscribe from inside the callback", "[capi][refresh]") {
+  Err err;
+  TempDir dir;
+  const std::string spec = "file:" + dir.file("t.json");
+  Store st;
+  REQUIRE_OK(err, momento_store_open(st.out(), spec.c_str(), nullptr, err.out()));
+  Refresher r;
+  REQUIRE_OK(err, momento_refresher_new(r.out(), st.get(), nullptr, nullptr, nullptr, err.out()));
+  struct Self {
+    momento_refresher_t *r = nullptr;
+    uint64_t id = 0;
+    std::atomic<int> calls{0}, destroyed{0};
+    std::atomic<int32_t> status{1};
+    std::atomic<int> destroyed_inside{-1};
+  } self;
+  self.r = r.get();
+  auto fn = [](const momento_refresh_event_t *, void *ud) {
+    auto *s = static_cast<Self *>(ud);
+    ++s->calls;
+    s->status = momento_refresher_unsubscribe(s->r, s->id, nullptr);
+    // destroy must not run yet: this callback still uses user_data (checked on the test thread).
+    s->destroyed_inside = s->destroyed.load();
+  };
+  auto destroy = [](void *ud) { ++static_cast<Self *>(ud)->destroyed; };
+  REQUIRE_OK(err, momento_refresher_subscribe(&self.id, r.get(), fn, &self, destroy, err.out()));
+  Event ev;
+  REQUIRE_OK(err, momento_refresher_run_once(ev.out(), r.get(), 0, err.out()));
+  for (int i = 0; i < 200 && self.destroyed == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  CHECK(self.calls == 1);
+  CHECK(self.status == MOMENTO_OK);
+  CHECK(self.destroyed_inside == 0);
+  CHECK(self.destroyed == 1);
+  REQUIRE_OK(err, momento_refresher_run_once(ev.out(), r.get(), 0, err.out()));
+  momento_refresher_free(r.p);  // joins the delivery thread: nothing more can arrive
+  r.p = nullptr;
+  CHECK(self.calls == 1);
+}
+
+TEST_CASE("refresher: a short-lived key is refreshed before it expires and the new key works",
+          "[capi][refresh][server]") {
+  Server srv;
+  Err err;
+  TempDir dir;
+  const std::string path = dir.file("token.json");
+  mint_file(srv, 8, path);
+  const std::string first = auth_token_of(path);
+
+  const std::string spec = "file:" + path;
+  Store st;
+  REQUIRE_OK(err, momento_store_open(st.out(), spec.c_str(), nullptr, err.out()));
+  RefOptions o;
+  REQUIRE_OK(err, momento_refresher_options_new(o.out(), err.out()));
+  REQUIRE_OK(err, momento_refresher_options_set_jitter_fraction(o.get(), 0.0, err.out()));
+  REQUIRE_OK(err, momento_refresher_options_set_refresh_fraction(o.get(), 0.25, err.out()));
+  REQUIRE_OK(err, momento_refresher_options_set_recheck_interval_ms(o.get(), 500, err.out()));
+  Override ov = local_override(srv);
+  Config cfg;
+  REQUIRE_OK(err, momento_client_config_new(cfg.out(), err.out()));
+  REQUIRE_OK(err, momento_client_config_set_deadline_ms(cfg.get(), 5000, err.out()));
+  Refresher r;
+  REQUIRE_OK(err, momento_refresher_new(r.out(), st.get(), cfg.get(), ov.get(), o.get(), err.out()));
+  Recorder rec;
+  uint64_t id = 0;
+  REQUIRE_OK(err, momento_refresher_subscribe(&id, r.get(), Recorder::on_refresh, &rec,
+                                              Recorder::destroy, err.out()));
+  REQUIRE_OK(err, momento_refresher_start(r.get(), err.out()));
+  // Bounded: the key lives 8 s; a refresh is due after 2 s.
+  REQUIRE(rec.wait([&] {
+    return std::find(rec.kinds.begin(), rec.kinds.end(), MOMENTO_REFRESH_REFRESHED) != rec.kinds.end();
+  }, std::chrono::seconds(20)));
+  REQUIRE_OK(err, momento_refresher_stop(r.get(), err.out()));
+
+  const std::string second = auth_token_of(path);
+  CHECK(second != first);
+  // Events never carry a secret.
+  {
+    std::lock_guard lock(rec.mu);
+    for (const auto &t : rec.texts) {
+      CHECK(t.find(first) == std::string::npos);
+      CHECK(t.find(second) == std::string::npos);
+      if (t.size() > 30) {
+        CHECK(first.find(t) == std::string::npos);
+      }
+    }
+  }
+  // The stored key works: ListCaches with it.
+  Credential cred;
+  REQUIRE_OK(err, momento_credential_from_string(cred.out(), second.c_str(), ov.get(), err.out()));
+  DataClient dc;
+  REQUIRE_OK(err, momento_data_client_new(dc.out(), cred.get(), cfg.get(), err.out()));
+  Owned<momento_string_list_t, momento_string_list_free> names;
+  REQUIRE_OK(err, momento_data_client_list_caches(names.out(), dc.get(), err.out()));
+
+  // refresh_now rotates again at once and says so.
+  Event ev;
+  REQUIRE_OK(err, momento_refresher_refresh_now(ev.out(), r.get(), err.out()));
+  REQUIRE(ev.get() != nullptr);
+  CHECK(momento_refresh_event_kind(ev.get()) == MOMENTO_REFRESH_REFRESHED);
+  CHECK(momento_refresh_event_error_code(ev.get()) == MOMENTO_OK);
+  CHECK(momento_refresh_event_valid_until(ev.get()) > 0);
+  CHECK(std::string(momento_refresh_event_store(ev.get())) == spec);
+  CHECK(std::string(momento_refresh_event_key_fingerprint(ev.get())).size() == 64);
+  CHECK(auth_token_of(path) != second);
+}
+
+TEST_CASE("watcher: sees a key rotated by another process", "[capi][refresh][server]") {
+  Server srv;
+  Err err;
+  TempDir dir;
+  const std::string path = dir.file("token.json");
+  mint_file(srv, 3600, path);
+  const std::string first = auth_token_of(path);
+
+  const std::string spec = "file:" + path;
+  Store st;
+  REQUIRE_OK(err, momento_store_open(st.out(), spec.c_str(), nullptr, err.out()));
+  Override ov = local_override(srv);
+  Watcher w;
+  REQUIRE_OK(err, momento_watcher_new(w.out(), st.get(), 100, ov.get(), err.out()));
+  Credential before;
+  REQUIRE_OK(err, momento_watcher_current(before.out(), w.get(), err.out()));
+  WatchedKey k0;
+  REQUIRE_OK(err, momento_watcher_current_key(k0.out(), w.get(), err.out()));
+  const std::string fp0 = momento_watched_key_fingerprint(k0.get());
+  CHECK(momento_watched_key_valid_until(k0.get()) > 0);
+  const std::string red0 = momento_credential_redacted_key(before.get());
+
+  Recorder rec;
+  uint64_t id = 0;
+  REQUIRE_OK(err, momento_watcher_subscribe(&id, w.get(), Recorder::on_watch, &rec,
+                                            Recorder::destroy, err.out()));
+  CHECK(rec.calls == 0);
+
+  // Another process (the CLI) refreshes the file.
+  REQUIRE(run({MOMENTO_CLI_BIN, "--endpoint", srv.address(), "--insecure", "--timeout", "10s",
+               "refresh", "--file", path}) == 0);
+  REQUIRE(auth_token_of(path) != first);
+  REQUIRE(rec.wait([&] { return rec.calls >= 1; }, std::chrono::seconds(20)));
+  {
+    std::lock_guard lock(rec.mu);
+    CHECK(rec.texts.front() != fp0);
+    CHECK(rec.threads.count(std::this_thread::get_id()) == 0);
+  }
+  Credential after;
+  REQUIRE_OK(err, momento_watcher_current(after.out(), w.get(), err.out()));
+  CHECK(std::string(momento_credential_redacted_key(after.get())) != red0);
+  // The handle taken before the swap is unchanged and still usable.
+  CHECK(std::string(momento_credential_redacted_key(before.get())) == red0);
+  // The new key works through the override the watcher applied.
+  DataClient dc;
+  REQUIRE_OK(err, momento_data_client_new(dc.out(), after.get(), nullptr, err.out()));
+  Owned<momento_string_list_t, momento_string_list_free> names;
+  REQUIRE_OK(err, momento_data_client_list_caches(names.out(), dc.get(), err.out()));
+
+  // poll() after the swap: nothing new; notify is accepted.
+  int32_t changed = 5;
+  REQUIRE_OK(err, momento_watcher_poll(&changed, w.get(), err.out()));
+  CHECK(changed == 0);
+  REQUIRE_OK(err, momento_watcher_notify_unauthenticated(w.get(), err.out()));
+  REQUIRE_OK(err, momento_watcher_unsubscribe(w.get(), id, err.out()));
+  CHECK(rec.destroyed == 1);
+}
+
+TEST_CASE("refresher and watcher: C++ wrapper", "[capi][refresh][cpp][server]") {
+  Server srv;
+  TempDir dir;
+  const std::string path = dir.file("token.json");
+  mint_file(srv, 3600, path);
+  momento::Store store("file:" + path);
+  CHECK(store.writable());
+  auto ov = momento::EndpointOverride::single(srv.address());
+  momento::Watcher watcher(store, std::chrono::milliseconds(100), &ov);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<momento::KeyChange> changes;
+  watcher.subscribe([&](const momento::KeyChange &c) {
+    std::lock_guard lock(mu);
+    changes.push_back(c);
+    cv.notify_all();
+  });
+  momento::Refresher refresher(store, nullptr, &ov);
+  const momento::RefreshEvent e = refresher.refresh_now();
+  CHECK(e.kind == momento::RefreshEvent::Kind::Refreshed);
+  CHECK(std::string(e.kind_name()) == "refreshed");
+  std::unique_lock lock(mu);
+  REQUIRE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return !changes.empty(); }));
+  CHECK(changes.front().fingerprint == e.key_fingerprint);
+  CHECK(changes.front().valid_until == e.valid_until);
+  CHECK(watcher.current().redacted_key() == changes.front().redacted_key);
+  // Not due for an hour-long key just refreshed: a pass does nothing.
+  lock.unlock();
+  CHECK_FALSE(refresher.run_once().has_value());
+}
