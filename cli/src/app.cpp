@@ -12,7 +12,7 @@ namespace momento::cli {
 namespace {
 
 const char* kDescription =
-    "momento-auth: generate, refresh and inspect Momento API keys.\n"
+    "momento-auth: generate, refresh and inspect Momento API keys, and keep a stored key fresh.\n"
     "The caller's key comes from --key, --key-file or MOMENTO_API_KEY. For a local\n"
     "momento-auth-server add --endpoint 127.0.0.1:PORT --insecure.\n"
     "Exit codes: 0 ok, 1 other error, 2 usage, 3 invalid input, 4 authentication or\n"
@@ -95,6 +95,28 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   del->add_option("key", co.key, "item key")->required();
   bind(del, cmd_delete_key);
   bind(cache->add_subcommand("ping", "check that the cache endpoint answers (no key needed)"), cmd_ping);
+
+  KeepFreshOptions kf;
+  auto* keep = app.add_subcommand("keep-fresh",
+      "keep the key in a store fresh: refresh before it expires and write it back (a daemon; "
+      "--once for cron)");
+  keep->add_option("--store", kf.store.spec, "file:PATH | aws-sm:SECRET-ID")->required();
+  keep->add_option("--region", kf.store.region, "AWS region for aws-sm: (default: AWS_REGION, ~/.aws/config)");
+  keep->add_option("--aws-endpoint", kf.store.aws_endpoint, "Secrets Manager endpoint URL (default: AWS's)");
+  keep->add_flag("--once", kf.once, "one pass: refresh if due, then exit (0 fresh, 4 auth, 5 unreachable, 1 other)");
+  keep->add_flag("--force", kf.force, "with --once: refresh even when not due");
+  keep->add_option("--refresh-fraction", kf.refresh_fraction,
+                   "refresh after this fraction of the key's lifetime, without jitter (default 0.75 minus up to 0.05)");
+  keep->callback([&] { action = [&] { return cmd_keep_fresh(g, kf, io); }; });
+
+  WatchOptions wo;
+  auto* watch = app.add_subcommand("watch", "print the store's key (redacted) and expiry, and each new key as it changes");
+  watch->add_option("--store", wo.store.spec, "file:PATH | aws-sm:SECRET-ID | env:VAR")->required();
+  watch->add_option("--region", wo.store.region, "AWS region for aws-sm:");
+  watch->add_option("--aws-endpoint", wo.store.aws_endpoint, "Secrets Manager endpoint URL");
+  watch->add_option("--interval", wo.interval, "how often to re-read the store (default 5s)");
+  watch->add_option("--count", wo.count, "exit after this many changes (default: run until SIGTERM/SIGINT)");
+  watch->callback([&] { action = [&] { return cmd_watch(g, wo, io); }; });
 
   try {
     app.parse(argc, argv);

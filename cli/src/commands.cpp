@@ -1,6 +1,10 @@
 #include "commands.hpp"
 
+#include <signal.h>
+
+#include <atomic>
 #include <cstdlib>
+#include <mutex>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -338,6 +342,180 @@ int cmd_ping(const GlobalOptions& g, const CacheOptions&, Io io) {
   DataClient client(cred, data_config(g));
   client.ping();
   io.out << (g.json ? dump({{"ok", true}}) : "ok") << "\n";
+  return kExitOk;
+}
+
+namespace {
+
+Store open_store(const StoreSelection& sel) {
+  if (sel.spec.empty()) throw_invalid("--store is empty; use file:PATH, aws-sm:SECRET-ID or env:VAR");
+  StoreOptions so;
+  if (!sel.region.empty()) so.aws_region(sel.region);
+  if (!sel.aws_endpoint.empty()) so.aws_endpoint(sel.aws_endpoint);
+  return Store(sel.spec, &so);
+}
+
+// Endpoint override for keys read from a store: --endpoint, or --insecure with the hosts the
+// stored key names.
+std::optional<EndpointOverride> store_override(const GlobalOptions& g, Store& store) {
+  if (!g.endpoint.empty() || !g.insecure) return early_override(g);
+  const Token t = store.load();
+  const Credential c = Credential::from_string(std::string(t.api_key()));
+  return endpoint_override(g, std::string(c.base_endpoint()));
+}
+
+std::string now_utc() { return format_epoch_utc(static_cast<uint64_t>(now_epoch_seconds())); }
+
+// SIGTERM and SIGINT are blocked in every thread (library threads inherit the mask of the thread
+// that creates them) and taken with sigtimedwait, so shutdown is an ordinary return.
+class SignalWait {
+ public:
+  SignalWait() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set_, &old_);
+  }
+  ~SignalWait() {
+    // A signal that arrived after the last wait is consumed, not delivered on unblock.
+    timespec zero{0, 0};
+    while (sigtimedwait(&set_, nullptr, &zero) > 0) {
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  // Waits until a signal arrives (returns it) or `done` holds; checks `done` every 200 ms.
+  template <class Done>
+  int wait(Done done) {
+    const timespec tick{0, 200 * 1000 * 1000};
+    while (!done()) {
+      const int sig = sigtimedwait(&set_, nullptr, &tick);
+      if (sig > 0) return sig;
+    }
+    return 0;
+  }
+
+ private:
+  sigset_t set_{}, old_{};
+};
+
+std::string expiry_text(uint64_t valid_until) { return describe_expiry(valid_until); }
+
+json event_json(const RefreshEvent& e, const char* name) {
+  json j = {{"event", name}, {"time", now_utc()}, {"store", e.store}, {"key", e.key},
+            {"fingerprint", e.key_fingerprint}};
+  j.update(expiry_json(e.valid_until));
+  if (e.kind == RefreshEvent::Kind::Failed) {
+    j["error_code"] = momento_status_str(e.error_code);
+    j["error_message"] = e.error_message;
+    j["consecutive_failures"] = e.consecutive_failures;
+    if (e.next_attempt_ms > 0)
+      j["next_attempt_utc"] = format_epoch_utc(static_cast<uint64_t>(e.next_attempt_ms / 1000));
+  }
+  return j;
+}
+
+std::string event_line(const RefreshEvent& e, const char* name) {
+  std::string line = now_utc() + " " + name + " " + e.store;
+  if (!e.key.empty()) line += " key " + e.key + " expires " + expiry_text(e.valid_until);
+  if (e.kind == RefreshEvent::Kind::Failed) {
+    line += ": " + std::string(momento_status_str(e.error_code)) + ": " + e.error_message +
+            " (failure " + std::to_string(e.consecutive_failures);
+    if (e.next_attempt_ms > 0)
+      line += ", next attempt " + format_epoch_utc(static_cast<uint64_t>(e.next_attempt_ms / 1000));
+    line += "; the current key stays in service)";
+  }
+  return line;
+}
+
+}  // namespace
+
+int cmd_keep_fresh(const GlobalOptions& g, const KeepFreshOptions& o, Io io) {
+  if (o.force && !o.once) throw_invalid("--force only applies with --once");
+  Store store = open_store(o.store);
+  if (!store.writable())
+    throw_invalid("store " + std::string(store.describe()) + " is read-only; keep-fresh needs file: or aws-sm:");
+  const auto ov = store_override(g, store);
+  const ClientConfig cfg = auth_config(g);
+  RefresherOptions ro;
+  if (o.refresh_fraction > 0) ro.jitter_fraction(0.0).refresh_fraction(o.refresh_fraction);
+  else if (o.refresh_fraction < 0) throw_invalid("--refresh-fraction must be in (0, 1)");
+
+  std::mutex out_mu;
+  auto print = [&](const RefreshEvent& e, const char* name) {
+    std::lock_guard lock(out_mu);
+    if (g.json) io.out << event_json(e, name).dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+    else io.out << event_line(e, name) << "\n";
+    io.out.flush();
+  };
+
+  if (o.once) {
+    Refresher r(store, &cfg, ptr(ov), &ro);
+    const std::optional<RefreshEvent> e = r.run_once(o.force);
+    if (!e) {
+      // Only possible when an earlier pass of this object already read the store.
+      io.out << (g.json ? json{{"event", "current"}}.dump() : now_utc() + " current") << "\n";
+      return kExitOk;
+    }
+    // In a single pass the first read of the store is an adoption: it means "nothing was due".
+    print(*e, e->kind == RefreshEvent::Kind::Adopted ? "current" : e->kind_name());
+    return e->kind == RefreshEvent::Kind::Failed ? exit_code_for(e->error_code) : kExitOk;
+  }
+
+  SignalWait signals;  // before any library thread exists
+  Refresher r(store, &cfg, ptr(ov), &ro);
+  r.subscribe([&](const RefreshEvent& e) { print(e, e.kind_name()); });
+  if (!g.json)
+    io.err << "keep-fresh: keeping " << store.describe()
+           << " fresh; stop with SIGTERM or SIGINT\n";
+  r.start();
+  const int sig = signals.wait([] { return false; });
+  r.stop();
+  {
+    std::lock_guard lock(out_mu);
+    const std::string why = sig == SIGINT ? "SIGINT" : "SIGTERM";
+    if (g.json) io.out << json{{"event", "stopped"}, {"time", now_utc()}, {"signal", why}}.dump() << "\n";
+    else io.out << now_utc() << " stopped (" << why << ")\n";
+    io.out.flush();
+  }
+  return kExitOk;
+}
+
+int cmd_watch(const GlobalOptions& g, const WatchOptions& o, Io io) {
+  if (o.count < 0) throw_invalid("--count must not be negative");
+  const auto period = parse_duration(o.interval, "--interval");
+  Store store = open_store(o.store);
+  const auto ov = early_override(g);
+
+  std::mutex out_mu;
+  std::atomic<int> changes{0};
+  auto print = [&](const std::string& name, const std::string& key, const std::string& fp,
+                   uint64_t valid_until) {
+    std::lock_guard lock(out_mu);
+    if (g.json) {
+      json j = {{"event", name}, {"time", now_utc()}, {"store", std::string(store.describe())},
+                {"key", key}, {"fingerprint", fp}};
+      j.update(expiry_json(valid_until));
+      io.out << j.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+    } else {
+      io.out << now_utc() << " " << name << " key " << key << " expires "
+             << describe_expiry(valid_until) << "\n";
+    }
+    io.out.flush();
+  };
+
+  SignalWait signals;
+  Watcher w(store, period, ptr(ov));
+  w.subscribe([&](const KeyChange& c) {
+    if (o.count > 0 && changes.load() >= o.count) return;
+    print("changed", c.redacted_key, c.fingerprint, c.valid_until);
+    ++changes;
+  });
+  {
+    const WatchedKey k = w.current_key();
+    print("current", std::string(k.credential().redacted_key()), std::string(k.fingerprint()),
+          k.valid_until());
+  }
+  signals.wait([&] { return o.count > 0 && changes.load() >= o.count; });
   return kExitOk;
 }
 

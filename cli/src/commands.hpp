@@ -74,4 +74,28 @@ int cmd_get(const GlobalOptions& g, const CacheOptions& o, Io io);
 int cmd_delete_key(const GlobalOptions& g, const CacheOptions& o, Io io);
 int cmd_ping(const GlobalOptions& g, const CacheOptions& o, Io io);
 
+struct StoreSelection {
+  std::string spec;          // --store file:PATH | aws-sm:SECRET-ID | env:VAR
+  std::string region;        // --region (AWS)
+  std::string aws_endpoint;  // --aws-endpoint URL (AWS; e.g. a local emulator)
+};
+
+struct KeepFreshOptions {
+  StoreSelection store;
+  bool once = false;   // one pass, then exit (cron)
+  bool force = false;  // with --once: refresh even when not due
+  double refresh_fraction = 0.0;  // 0 = the library default (0.75)
+};
+// Runs the refresher: a status line (or JSON line) per event until SIGTERM/SIGINT, or one pass
+// with --once. Exit codes: 0 the store holds a fresh key; otherwise those of the failure.
+int cmd_keep_fresh(const GlobalOptions& g, const KeepFreshOptions& o, Io io);
+
+struct WatchOptions {
+  StoreSelection store;
+  std::string interval = "5s";  // re-read period
+  int count = 0;                // exit after this many changes; 0 = until SIGTERM/SIGINT
+};
+// Prints the store's key (redacted) and expiry, then a line per new key.
+int cmd_watch(const GlobalOptions& g, const WatchOptions& o, Io io);
+
 }  // namespace momento::cli
