@@ -22,7 +22,10 @@
 //
 // Usage: momento_bench_server [--seconds S] [--warmup S] [--rounds N] [--inflight N]
 //          [--client-threads N] [--max-requests N] [--threads N]
-//          [--workloads get,refresh,generate] [--server-arg ARG]...
+//          [--workloads get,refresh,generate] [--server-arg ARG]... [--subject-bin PATH]
+// Columns: srv us / cli us = CPU time per successful call of the server / this process;
+// srv cpu / cli cpu / others = CPU use during the phase (100% = one core) of the server, this
+// process and everything else on the machine (others > 0 means the figures are disturbed).
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
@@ -66,6 +69,7 @@ struct Options {
   int threads = 64;
   std::vector<std::string> workloads = {"get", "refresh", "generate"};
   std::vector<std::string> server_args;
+  std::string subject_bin = MOMENTO_SERVER_BIN;
 };
 
 [[noreturn]] void die(const std::string& m) {
@@ -282,6 +286,15 @@ double self_cpu() {
   return u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6;
 }
 
+// Busy CPU seconds of the whole machine (all CPUs) from /proc/stat.
+double machine_busy() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  double user = 0, nice = 0, sys = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  in >> cpu >> user >> nice >> sys >> idle >> iowait >> irq >> softirq >> steal;
+  return (user + nice + sys + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 std::string loadavg() {
   std::ifstream in("/proc/loadavg");
   std::string a, b, c;
@@ -293,22 +306,25 @@ struct Row {
   std::string target, workload;
   PhaseResult r;
   double server_cpu = 0, client_cpu = 0;  // seconds during the measured part
+  double other_cpu = 0;  // busy CPU seconds of every other process in the same time
 };
 
 Row measure(Load& load, pid_t pid, const std::string& target, const Workload& w,
             const Options& o) {
   load.run(w, o.inflight, o.warmup, o.max_requests, false);
-  Row row{target, w.name, {}, 0, 0};
-  const double s0 = process_cpu(pid), c0 = self_cpu();
+  Row row{target, w.name, {}, 0, 0, 0};
+  const double s0 = process_cpu(pid), c0 = self_cpu(), m0 = machine_busy();
   row.r = load.run(w, o.inflight, o.seconds, o.max_requests, true);
   row.server_cpu = process_cpu(pid) - s0;
   row.client_cpu = self_cpu() - c0;
-  std::printf("%-8s %-9s %9ld %6ld %6.2f %10.0f %9.0f %9.0f %8.1f %8.1f %7.0f%% %7.0f%%\n",
+  row.other_cpu = std::max(0.0, machine_busy() - m0 - row.server_cpu - row.client_cpu);
+  std::printf("%-8s %-9s %9ld %6ld %6.2f %10.0f %9.0f %9.0f %8.1f %8.1f %7.0f%% %7.0f%% %7.0f%%\n",
               target.c_str(), w.name.c_str(), row.r.ok, row.r.errors, row.r.seconds, row.r.rps(),
               row.r.pct(0.50), row.r.pct(0.99),
               row.r.ok ? row.server_cpu / row.r.ok * 1e6 : 0.0,
               row.r.ok ? row.client_cpu / row.r.ok * 1e6 : 0.0,
-              100 * row.server_cpu / row.r.seconds, 100 * row.client_cpu / row.r.seconds);
+              100 * row.server_cpu / row.r.seconds, 100 * row.client_cpu / row.r.seconds,
+              100 * row.other_cpu / row.r.seconds);
   std::fflush(stdout);
   return row;
 }
@@ -345,6 +361,7 @@ Options parse_args(int argc, char** argv) {
     else if (a == "--threads") o.threads = std::stoi(value());
     else if (a == "--workloads") o.workloads = split(value());
     else if (a == "--server-arg") o.server_args.push_back(value());
+    else if (a == "--subject-bin") o.subject_bin = value();
     else die("unknown argument " + a);
   }
   if (o.seconds <= 0 || o.seconds > 600) die("--seconds must be in (0, 600]");
@@ -366,7 +383,10 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> subject_args = {"--threads", threads, "--log-format", "off"};
   subject_args.insert(subject_args.end(), o.server_args.begin(), o.server_args.end());
-  momento::test::ServerProcess subject(subject_args);
+  momento::test::ServerProcess::Options so;
+  so.binary = o.subject_bin;
+  so.extra_args = subject_args;
+  momento::test::ServerProcess subject(so);
   momento::test::ServerProcess::Options eo;
   eo.binary = MOMENTO_ECHO_BIN;
   eo.bootstrap = false;
@@ -442,11 +462,12 @@ int main(int argc, char** argv) {
   for (const auto& a : subject_args) std::printf(" %s", a.c_str());
   std::printf("\n%ld CPUs online; load average before: %s\n\n", sysconf(_SC_NPROCESSORS_ONLN),
               loadavg().c_str());
-  std::printf("%-8s %-9s %9s %6s %6s %10s %9s %9s %8s %8s %8s %8s\n", "target", "workload", "ok",
-              "errors", "secs", "req/s", "p50 us", "p99 us", "srv us", "cli us", "srv cpu",
-              "cli cpu");
+  std::printf("%-8s %-9s %9s %6s %6s %10s %9s %9s %8s %8s %8s %8s %8s\n", "target", "workload",
+              "ok", "errors", "secs", "req/s", "p50 us", "p99 us", "srv us", "cli us", "srv cpu",
+              "cli cpu", "others");
 
   std::map<std::string, std::vector<double>> ratios, rps, p50, p99, erps, ep50, ep99;
+  double other_max = 0;
   long total_errors = 0;
   for (int round = 0; round < o.rounds; ++round) {
     for (const auto& name : o.workloads) {
@@ -460,6 +481,7 @@ int main(int argc, char** argv) {
         a = measure(echo_load, echo.pid(), "echo", echo_w, o);
       }
       total_errors += a.r.errors + b.r.errors;
+      other_max = std::max({other_max, a.other_cpu / a.r.seconds, b.other_cpu / b.r.seconds});
       ratios[name].push_back(a.r.rps() > 0 ? b.r.rps() / a.r.rps() : 0);
       rps[name].push_back(b.r.rps());
       p50[name].push_back(b.r.pct(0.5));
@@ -482,6 +504,7 @@ int main(int argc, char** argv) {
                 median(ep50[name]), median(ep99[name]), median(r),
                 *std::min_element(r.begin(), r.end()), *std::max_element(r.begin(), r.end()));
   }
-  std::printf("errors: %ld\n", total_errors);
+  std::printf("errors: %ld; largest CPU share of other processes in a phase: %.0f%%\n",
+              total_errors, 100 * other_max);
   return total_errors == 0 ? 0 : 1;
 }

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds and runs the server throughput benchmark (issue 3): momento-auth-server against a bare
+# gRPC echo server, paired phases, then RefreshApiToken again with --sync-full.
+# Usage: bench/server/run.sh [extra momento_bench_server options, e.g. --seconds 2 --rounds 1]
+# Not part of ctest: the figures depend on the machine and its load.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${BUILD_DIR:-$root/build/bench}
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j2 --target momento_bench_server
+bin=$build/bench/server/momento_bench_server
+
+echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) CPUs, $(uname -r)"
+echo "== processes using CPU before the run:"
+ps -eo pcpu,comm --sort=-pcpu | head -6
+echo
+echo "== default durability (WAL, synchronous=NORMAL)"
+"$bin" "$@"
+echo
+echo "== --sync-full (fsync every commit), refresh and generate only"
+"$bin" --workloads refresh,generate --rounds 2 --server-arg --sync-full "$@"
