@@ -1,4 +1,4 @@
-// Server throughput benchmark (issue 3, "Benchmark"): momento-auth-server against a bare gRPC
+// Server throughput benchmark: momento-auth-server against a bare gRPC
 // echo server, measured side by side in one run.
 //
 // This process starts both servers as child processes on loopback (same --threads), prepares

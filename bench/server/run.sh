@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds and runs the server throughput benchmark (issue 3): momento-auth-server against a bare
+# Builds and runs the server throughput benchmark: momento-auth-server against a bare
 # gRPC echo server, paired phases, then RefreshApiToken again with --sync-full.
 # Usage: bench/server/run.sh [extra momento_bench_server options, e.g. --seconds 2 --rounds 1]
 # Not part of ctest: the figures depend on the machine and its load.

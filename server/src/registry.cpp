@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "auth.pb.h"
@@ -67,13 +68,28 @@ Registry::Registry(const fs::path& data_dir, RegistryOptions opts)
   if (opts_.endpoint.empty()) throw std::invalid_argument("advertised endpoint must not be empty");
 }
 
-Principal Registry::authenticate(std::string_view raw) {
+PrincipalRef Registry::authenticate(std::string_view raw) {
   if (raw.empty() || raw.size() > kMaxCredentialBytes) unauthenticated();
   std::string hash = sha256(raw);
+  // Read before the key row: a revocation committed after this point changes it, so an entry
+  // made from an older row is never used again.
+  const Store::Generation gen = store_.generation();
+  const int64_t t = now();
+  {
+    std::shared_lock lock(cache_mu_);
+    auto it = cache_.find(hash);
+    if (it != cache_.end() && it->second.generation == gen) {
+      PrincipalRef p = it->second.principal;
+      lock.unlock();
+      // The signature and the exp claim (equal to valid_until) were checked when the entry was
+      // made from these same bytes; only time moves on.
+      if (p->key.valid_until != 0 && t >= p->key.valid_until) unauthenticated("Token has expired");
+      return p;
+    }
+  }
   auto rec = store_.find_key(hash);
   if (!rec) unauthenticated();
   if (rec->revoked) unauthenticated("Token has been revoked");
-  const int64_t t = now();
   if (!rec->kid.empty()) {
     Claims claims;
     JwtCheck c = verify_jwt(ring_, raw, t, &claims);
@@ -83,35 +99,48 @@ Principal Registry::authenticate(std::string_view raw) {
     if (claims.exp != rec->valid_until) unauthenticated();
   }
   if (rec->valid_until != 0 && t >= rec->valid_until) unauthenticated("Token has expired");
-  Principal p;
-  p.key = std::move(*rec);
-  if (!p.key.permissions.empty() && !p.permissions.ParseFromString(p.key.permissions))
+  auto p = std::make_shared<Principal>();
+  p->key = std::move(*rec);
+  p->key_id = p->key.key_id();
+  if (!p->key.permissions.empty() && !p->permissions.ParseFromString(p->key.permissions))
     throw ServiceError(StatusCode::INTERNAL, "stored permissions are damaged");
+  {
+    std::unique_lock lock(cache_mu_);
+    if (cache_.size() >= kPrincipalCacheMax) cache_.clear();  // bounded; refilled on demand
+    cache_.insert_or_assign(std::move(hash), CachedPrincipal{p, gen});
+  }
   return p;
 }
 
-Principal Registry::authenticate_header(std::string_view raw) {
+PrincipalRef Registry::authenticate_header(std::string_view raw) {
   if (raw.empty() && opts_.anonymous) {
-    Principal p;
-    p.anonymous = true;
-    p.key.cls = KeyClass::SuperUser;
-    p.permissions.set_super_user(permission_messages::SuperUser);
-    return p;
+    static const PrincipalRef anonymous = [] {
+      auto p = std::make_shared<Principal>();
+      p->anonymous = true;
+      p->key.cls = KeyClass::SuperUser;
+      p->key_id = "anonymous";
+      p->permissions.set_super_user(permission_messages::SuperUser);
+      return p;
+    }();
+    return anonymous;
   }
   return authenticate(raw);
 }
 
-Minted Registry::mint_locked(KeyClass cls, const std::string& perms_bytes, int64_t lifetime,
-                             const std::string& endpoint, const std::string& token_id,
-                             const std::string& description, const std::string& family_id,
-                             bool bootstrap, int64_t t) {
+Registry::PreparedMint Registry::prepare_mint(KeyClass cls, const std::string& perms_bytes,
+                                              int64_t lifetime, const std::string& endpoint,
+                                              const std::string& token_id,
+                                              const std::string& description,
+                                              const std::string& family_id, bool bootstrap,
+                                              int64_t t) {
+  PreparedMint p;
   Claims claims;
   claims.jti = random_token(kRandomBytes);
   claims.iat = t;
   claims.exp = lifetime > 0 ? t + lifetime : 0;
   std::string raw = sign_jwt(ring_, claims);
 
-  KeyRecord k;
+  KeyRecord& k = p.key;
   k.key_hash = sha256(raw);
   k.cls = cls;
   k.permissions = perms_bytes;
@@ -124,7 +153,7 @@ Minted Registry::mint_locked(KeyClass cls, const std::string& perms_bytes, int64
   k.kid = ring_.current_kid();
   k.bootstrap = bootstrap;
 
-  Minted m;
+  Minted& m = p.minted;
   m.endpoint = endpoint;
   m.valid_until = static_cast<uint64_t>(claims.exp);
   m.key_id = k.key_id();
@@ -132,15 +161,29 @@ Minted Registry::mint_locked(KeyClass cls, const std::string& perms_bytes, int64
     k.family_id = family_id;
     if (k.family_id.empty()) {
       k.family_id = to_hex(random_bytes(12));
-      store_.insert_family({k.family_id, t, false, ""});
+      p.new_family = FamilyRecord{k.family_id, t, false, ""};
     }
     m.refresh_token = random_token(kRefreshTokenBytes);
     k.refresh_hash = sha256(m.refresh_token);
-    store_.insert_refresh({k.refresh_hash, k.family_id, k.key_hash, t, 0, "", ""});
+    p.refresh = RefreshRecord{k.refresh_hash, k.family_id, k.key_hash, t, 0, "", ""};
   }
-  store_.insert_key(k);
   m.api_key = std::move(raw);
-  return m;
+  return p;
+}
+
+void Registry::insert_mint(const PreparedMint& p) {
+  if (p.new_family) store_.insert_family(*p.new_family);
+  if (p.refresh) store_.insert_refresh(*p.refresh);
+  store_.insert_key(p.key);
+}
+
+Minted Registry::mint_now(KeyClass cls, const std::string& perms_bytes, int64_t lifetime,
+                          const std::string& token_id, const std::string& description,
+                          bool bootstrap) {
+  PreparedMint p = prepare_mint(cls, perms_bytes, lifetime, opts_.endpoint, token_id,
+                                description, "", bootstrap, now());
+  store_.transaction([&] { insert_mint(p); });
+  return std::move(p.minted);
 }
 
 Minted Registry::mint(KeyClass cls, const permission_messages::Permissions& perms,
@@ -148,17 +191,13 @@ Minted Registry::mint(KeyClass cls, const permission_messages::Permissions& perm
                       bool bootstrap) {
   std::string bytes;
   perms.SerializeToString(&bytes);
-  Minted m;
-  store_.transaction([&] {
-    m = mint_locked(cls, bytes, lifetime, opts_.endpoint, std::string(token_id),
-                    std::string(description), "", bootstrap, now());
-  });
-  return m;
+  return mint_now(cls, bytes, lifetime, std::string(token_id), std::string(description),
+                  bootstrap);
 }
 
 Minted Registry::generate_api_key(const ::auth::_GenerateApiTokenRequest& req) {
   // Order: authenticate -> validate -> authorize (WIRE.md §9.3).
-  Principal caller = authenticate(req.auth_token());
+  PrincipalRef caller = authenticate(req.auth_token());
 
   int64_t lifetime = 0;
   switch (req.expiry_case()) {
@@ -175,21 +214,17 @@ Minted Registry::generate_api_key(const ::auth::_GenerateApiTokenRequest& req) {
   if (req.description().size() > 1024) invalid("description must be at most 1024 bytes");
 
   const bool su = req.permissions().has_super_user();
-  if (!allowed(caller.caller(), su ? Operation::GenerateSuperUser : Operation::GenerateExplicit))
+  if (!allowed(caller->caller(), su ? Operation::GenerateSuperUser : Operation::GenerateExplicit))
     denied();
 
   std::string bytes;
   req.permissions().SerializeToString(&bytes);
-  Minted m;
-  store_.transaction([&] {
-    m = mint_locked(su ? KeyClass::SuperUser : KeyClass::Explicit, bytes, lifetime,
-                    opts_.endpoint, req.token_id(), req.description(), "", false, now());
-  });
-  return m;
+  return mint_now(su ? KeyClass::SuperUser : KeyClass::Explicit, bytes, lifetime, req.token_id(),
+                  req.description(), false);
 }
 
 Minted Registry::generate_disposable_token(const ::token::_GenerateDisposableTokenRequest& req) {
-  Principal caller = authenticate(req.auth_token());
+  PrincipalRef caller = authenticate(req.auth_token());
 
   if (!req.has_expires() || req.expires().valid_for_seconds() == 0)
     invalid("disposable tokens must expire: expires.valid_for_seconds must be positive");
@@ -200,16 +235,12 @@ Minted Registry::generate_disposable_token(const ::token::_GenerateDisposableTok
   if (auto err = validate_permissions(req.permissions(), ScopeUse::DisposableToken)) invalid(*err);
   check_token_id(req.token_id());
 
-  if (!allowed(caller.caller(), Operation::GenerateDisposable)) denied();
+  if (!allowed(caller->caller(), Operation::GenerateDisposable)) denied();
 
   std::string bytes;
   req.permissions().SerializeToString(&bytes);
-  Minted m;
-  store_.transaction([&] {
-    m = mint_locked(KeyClass::Disposable, bytes, req.expires().valid_for_seconds(),
-                    opts_.endpoint, req.token_id(), "", "", false, now());
-  });
-  return m;
+  return mint_now(KeyClass::Disposable, bytes, req.expires().valid_for_seconds(), req.token_id(),
+                  "", false);
 }
 
 namespace {
@@ -242,26 +273,34 @@ std::optional<Minted> answer_from_json(const std::string& s) {
 }  // namespace
 
 Minted Registry::refresh_api_key(std::string_view api_key, std::string_view refresh_token) {
-  // Step 1: the key being refreshed must be live.
-  Principal old = authenticate(api_key);
+  // Step 1: the key being refreshed must be live. This is the one read of its row.
+  PrincipalRef old = authenticate(api_key);
   // Step 2.
   if (refresh_token.empty()) invalid("refresh_token must not be empty");
   if (refresh_token.size() > kMaxCredentialBytes) unauthenticated("Invalid refresh token");
+  const KeyRecord& key = old->key;
+  // Never-expiring keys, disposable tokens and seeded keys hold no refresh token.
+  if (key.family_id.empty()) unauthenticated("Invalid refresh token");
 
   const std::string rt_hash = sha256(refresh_token);
+  const int64_t t = now();
+  // Step 4 prepared up front (same class, permissions, endpoint and lifetime), with the answer
+  // sealed under the presented token for grace replays: the writer then only inserts rows.
+  // A replay or a reuse discards it.
+  PreparedMint next = prepare_mint(key.cls, key.permissions, key.lifetime, key.endpoint,
+                                   key.token_id, key.description, key.family_id, false, t);
+  std::string sealed = seal(refresh_token, answer_json(next.minted));
+  // Sealed answers outlive the grace window by at most a second.
+  const bool forget = opts_.grace_seconds >= 0 && last_forget_.exchange(t) != t;
+
   Minted result;
   bool revoked_family = false;
-  // One IMMEDIATE transaction: concurrent refreshes with the same token serialize, so the
-  // second one sees the token consumed and takes the replay path.
+  // One transaction: refreshes with the same token are serialized by the store's writer, so
+  // the second one sees the token consumed and takes the replay path.
   store_.transaction([&] {
-    const int64_t t = now();
-    auto key = store_.find_key(old.key.key_hash);
-    if (!key || key->revoked) unauthenticated("Token has been revoked");
     auto rt = store_.find_refresh(rt_hash);
-    // Step 3: the token must belong to this key (never-expiring keys, disposable tokens and
-    // seeded keys have none).
-    if (!rt || rt->key_hash != key->key_hash || key->family_id.empty() ||
-        rt->family_id != key->family_id)
+    // Step 3: the token must belong to this key.
+    if (!rt || rt->key_hash != key.key_hash || rt->family_id != key.family_id)
       unauthenticated("Invalid refresh token");
     auto fam = store_.find_family(rt->family_id);
     if (!fam || fam->revoked) unauthenticated("Invalid refresh token");
@@ -287,15 +326,15 @@ Minted Registry::refresh_api_key(std::string_view api_key, std::string_view refr
       return;  // commit the revocation, then answer UNAUTHENTICATED
     }
 
-    // Step 4: mint the successor with the same class, permissions, endpoint and lifetime.
-    result = mint_locked(key->cls, key->permissions, key->lifetime, key->endpoint, key->token_id,
-                         key->description, key->family_id, false, t);
-    std::string sealed = seal(refresh_token, answer_json(result));
-    store_.consume_refresh(rt_hash, t, sha256(result.refresh_token), sealed);
+    insert_mint(next);
+    store_.consume_refresh(rt_hash, t, next.key.refresh_hash, sealed);
     // The old key keeps working until its own expiry but holds no refresh token any more.
-    store_.set_key_refresh_hash(key->key_hash, "");
-    if (opts_.grace_seconds >= 0) store_.forget_sealed_before(t - opts_.grace_seconds);
+    store_.set_key_refresh_hash(key.key_hash, "");
+    if (forget) store_.forget_sealed_before(t - opts_.grace_seconds);
+    result = std::move(next.minted);
   });
+  momento::auth::wipe(next.minted.api_key);
+  momento::auth::wipe(next.minted.refresh_token);
   if (revoked_family) unauthenticated("Refresh token was reused; its family has been revoked");
   return result;
 }
@@ -306,10 +345,10 @@ std::string Registry::ensure_bootstrap(const fs::path& file) {
     try {
       auto tf = momento::auth::read_token_file(file.string());
       auto cred = momento::auth::Credential::from_string(tf.auth_token.reveal());
-      Principal p = authenticate(cred.raw_key());
-      if (p.key.cls == KeyClass::SuperUser && p.key.valid_until == 0) {
+      PrincipalRef p = authenticate(cred.raw_key());
+      if (p->key.cls == KeyClass::SuperUser && p->key.valid_until == 0) {
         ::chmod(file.c_str(), 0600);
-        return p.key.key_id();
+        return p->key_id;
       }
     } catch (const std::exception&) {
       // Not a live key of this registry: replace the file below.

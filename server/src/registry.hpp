@@ -6,10 +6,13 @@
 
 #include <filesystem>
 #include <functional>
+#include <atomic>
 #include <memory>
+#include <shared_mutex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "authz.hpp"
 #include "jwt.hpp"
@@ -52,13 +55,15 @@ struct Minted {
   std::string key_id;         // public id, for logs
 };
 
-// An authenticated caller.
+// An authenticated caller. Shared and immutable: the registry caches it.
 struct Principal {
   KeyRecord key;
   permission_messages::Permissions permissions;
   bool anonymous = false;
+  std::string key_id;  // key.key_id(), computed once
   Caller caller() const { return Caller{key.cls, &permissions, anonymous}; }
 };
+using PrincipalRef = std::shared_ptr<const Principal>;
 
 class Registry {
  public:
@@ -70,9 +75,11 @@ class Registry {
   KeyRing& ring() { return ring_; }
 
   // Body credential of Auth/Token RPCs: empty, unknown, revoked or expired -> UNAUTHENTICATED.
-  Principal authenticate(std::string_view raw_key);
+  // Results are cached by SHA-256 of the key until the store's generation changes (any
+  // revocation); expiry is checked on every call.
+  PrincipalRef authenticate(std::string_view raw_key);
   // `authorization` header of data/control RPCs (honours --anonymous for an empty value).
-  Principal authenticate_header(std::string_view raw_key);
+  PrincipalRef authenticate_header(std::string_view raw_key);
 
   Minted generate_api_key(const ::auth::_GenerateApiTokenRequest& req);
   Minted refresh_api_key(std::string_view api_key, std::string_view refresh_token);
@@ -91,14 +98,34 @@ class Registry {
 
  private:
   static int64_t default_now();
-  Minted mint_locked(KeyClass cls, const std::string& perms_bytes, int64_t lifetime,
-                     const std::string& endpoint, const std::string& token_id,
-                     const std::string& description, const std::string& family_id,
-                     bool bootstrap, int64_t now);
+  // A new key (and refresh token) with every secret and signature computed, before any
+  // database work, so that the store's writer only inserts rows.
+  struct PreparedMint {
+    Minted minted;
+    KeyRecord key;
+    std::optional<FamilyRecord> new_family;
+    std::optional<RefreshRecord> refresh;
+  };
+  PreparedMint prepare_mint(KeyClass cls, const std::string& perms_bytes, int64_t lifetime,
+                            const std::string& endpoint, const std::string& token_id,
+                            const std::string& description, const std::string& family_id,
+                            bool bootstrap, int64_t now);
+  void insert_mint(const PreparedMint& p);  // inside a transaction
+  Minted mint_now(KeyClass cls, const std::string& perms_bytes, int64_t lifetime,
+                  const std::string& token_id, const std::string& description, bool bootstrap);
+
+  struct CachedPrincipal {
+    PrincipalRef principal;
+    Store::Generation generation;
+  };
+  static constexpr size_t kPrincipalCacheMax = 10000;
 
   RegistryOptions opts_;
   KeyRing ring_;
   Store store_;
+  std::shared_mutex cache_mu_;
+  std::unordered_map<std::string, CachedPrincipal> cache_;  // by SHA-256 of the raw key
+  std::atomic<int64_t> last_forget_{0};  // second of the last forget_sealed_before
 };
 
 }  // namespace momento::server

@@ -150,8 +150,7 @@ class Service : public grpc::Service {
 
   static void note_caller(CallRecord& rec, std::string_view raw, const Principal* p) {
     rec.caller = raw.empty() ? "<empty>" : momento::auth::redact(raw);
-    if (p && !p->anonymous) rec.key_id = p->key.key_id();
-    if (p && p->anonymous) rec.key_id = "anonymous";
+    if (p) rec.key_id = p->key_id;
   }
 
   // ---- auth.Auth / token.Token: credential from the body only (WIRE.md §3.3) ----
@@ -208,19 +207,19 @@ class Service : public grpc::Service {
 
   // ---- control and data plane: credential from `authorization` ----
 
-  Principal authenticate(grpc::ServerContext* ctx, CallRecord& rec) {
+  PrincipalRef authenticate(grpc::ServerContext* ctx, CallRecord& rec) {
     std::string raw = metadata(ctx, "authorization");
     note_caller(rec, raw, nullptr);
-    Principal p = reg_.authenticate_header(raw);
-    note_caller(rec, raw, &p);
+    PrincipalRef p = reg_.authenticate_header(raw);
+    note_caller(rec, raw, p.get());
     momento::auth::wipe(raw);
     return p;
   }
 
   void control(grpc::ServerContext* ctx, const std::string& name, Operation op, CallRecord& rec) {
-    Principal p = authenticate(ctx, rec);
+    PrincipalRef p = authenticate(ctx, rec);
     if (auto err = validate_cache_name(name)) invalid(*err);
-    if (!allowed(p.caller(), op)) denied();
+    if (!allowed(p->caller(), op)) denied();
     rec.detail = "cache=" + name;
   }
 
@@ -256,8 +255,8 @@ class Service : public grpc::Service {
   void list_caches(grpc::ServerContext* ctx, const grpc::ByteBuffer& in, grpc::ByteBuffer* out,
                    CallRecord& rec) {
     auto req = parse_or_throw<control_client::_ListCachesRequest>(in);
-    Principal p = authenticate(ctx, rec);
-    if (!allowed(p.caller(), Operation::ListCaches)) denied();
+    PrincipalRef p = authenticate(ctx, rec);
+    if (!allowed(p->caller(), Operation::ListCaches)) denied();
     auto caches = reg_.store().list_caches();  // sorted by name
     control_client::_ListCachesResponse resp;
     // Paging: next_token is the last name of the previous page (names are unique, sorted).
@@ -276,7 +275,7 @@ class Service : public grpc::Service {
 
   // Data calls: authenticate -> validate -> authorize -> existence (WIRE.md §9.4).
   struct DataCall {
-    Principal p;
+    PrincipalRef p;
     std::string cache;
   };
   DataCall data_call(grpc::ServerContext* ctx, const std::string& key, CallRecord& rec) {
@@ -296,7 +295,7 @@ class Service : public grpc::Service {
            CallRecord& rec) {
     auto req = parse_or_throw<cache_client::_GetRequest>(in);
     auto d = data_call(ctx, req.cache_key(), rec);
-    if (!allowed(d.p.caller(), Operation::Read, d.cache, req.cache_key())) denied();
+    if (!allowed(d.p->caller(), Operation::Read, d.cache, req.cache_key())) denied();
     auto r = data_.get(d.cache, req.cache_key(), steady_ms());
     if (!r) throw ServiceError(StatusCode::NOT_FOUND, "cache not found: " + d.cache);
     cache_client::_GetResponse resp;
@@ -314,7 +313,7 @@ class Service : public grpc::Service {
     auto req = parse_or_throw<cache_client::_SetRequest>(in);
     auto d = data_call(ctx, req.cache_key(), rec);
     if (req.ttl_milliseconds() == 0) invalid("ttl_milliseconds must be positive");
-    if (!allowed(d.p.caller(), Operation::Write, d.cache, req.cache_key())) denied();
+    if (!allowed(d.p->caller(), Operation::Write, d.cache, req.cache_key())) denied();
     uint64_t ttl = std::min<uint64_t>(req.ttl_milliseconds(), kMaxTtlMs);
     if (!data_.set(d.cache, req.cache_key(), std::move(*req.mutable_cache_body()), steady_ms(),
                    static_cast<int64_t>(ttl)))
@@ -328,7 +327,7 @@ class Service : public grpc::Service {
            CallRecord& rec) {
     auto req = parse_or_throw<cache_client::_DeleteRequest>(in);
     auto d = data_call(ctx, req.cache_key(), rec);
-    if (!allowed(d.p.caller(), Operation::Write, d.cache, req.cache_key())) denied();
+    if (!allowed(d.p->caller(), Operation::Write, d.cache, req.cache_key())) denied();
     if (!data_.erase(d.cache, req.cache_key()))
       throw ServiceError(StatusCode::NOT_FOUND, "cache not found: " + d.cache);
     serialize(cache_client::_DeleteResponse(), out);

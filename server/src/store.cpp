@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -35,7 +36,8 @@ class Sqlite {
  public:
   explicit Sqlite(const std::string& path) {
     if (sqlite3_open_v2(path.c_str(), &db_,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        // Each connection is used under a mutex of Store's own.
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         nullptr) != SQLITE_OK) {
       std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
       sqlite3_close(db_);
@@ -80,6 +82,20 @@ class Sqlite {
       throw std::runtime_error(std::string("sqlite prepare: ") + sqlite3_errmsg(db_));
     stmts_.emplace(sql, s);
     return s;
+  }
+  // Runs a statement without parameters through the statement cache.
+  void run(const std::string& sql) {
+    sqlite3_stmt* s = prepare(sql);
+    int rc = sqlite3_step(s);
+    while (rc == SQLITE_ROW) rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) throw std::runtime_error(std::string("sqlite: ") + sqlite3_errmsg(db_));
+  }
+  int64_t query_int(const std::string& sql) {
+    Stmt s = prepare(sql);
+    if (sqlite3_step(s) != SQLITE_ROW)
+      throw std::runtime_error(std::string("sqlite: ") + sqlite3_errmsg(db_));
+    return sqlite3_column_int64(s, 0);
   }
   int changes() const { return sqlite3_changes(db_); }
   const char* errmsg() const { return sqlite3_errmsg(db_); }
@@ -200,6 +216,14 @@ RefreshRecord read_refresh(sqlite3_stmt* s) {
 
 }  // namespace
 
+namespace {
+// The store whose batch the current thread is running (reads and writes then use the writer
+// connection, which this thread already holds).
+thread_local const Store* tl_writing_store = nullptr;
+constexpr size_t kMaxBatch = 64;
+constexpr auto kCheckpointPeriod = std::chrono::milliseconds(200);
+}  // namespace
+
 Store::Store(const std::filesystem::path& db_file, StoreOptions opts) {
   bool existed = std::filesystem::exists(db_file);
   db_ = std::make_unique<Sqlite>(db_file.string());
@@ -207,24 +231,178 @@ Store::Store(const std::filesystem::path& db_file, StoreOptions opts) {
   db_->exec("PRAGMA journal_mode=WAL;");
   db_->exec(opts.synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;");
   db_->exec("PRAGMA foreign_keys=ON;");
+  // Checkpoints run on a thread of their own (below), not inside a committing call.
+  db_->exec("PRAGMA wal_autocheckpoint=0;");
+  // The default 2 MB page cache misses once the tables grow; random B-tree pages are the norm
+  // here (keys are looked up by hash).
+  db_->exec("PRAGMA cache_size=-65536;");
+  db_->exec("PRAGMA journal_size_limit=67108864;");
   db_->exec(kSchema);
+  rdb_ = std::make_unique<Sqlite>(db_file.string());
+  rdb_->exec("PRAGMA cache_size=-32768;");
+  checkpointer_ = std::thread(&Store::checkpoint_loop, this, db_file, opts.synchronous_full);
 }
 
-Store::~Store() = default;
+Store::~Store() {
+  {
+    std::lock_guard lock(ckpt_mu_);
+    stopping_ = true;
+  }
+  ckpt_cv_.notify_all();
+  if (checkpointer_.joinable()) checkpointer_.join();
+}
+
+void Store::checkpoint_loop(std::filesystem::path db_file, bool sync_full) {
+  std::unique_ptr<Sqlite> c;
+  try {
+    c = std::make_unique<Sqlite>(db_file.string());
+    c->exec(sync_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;");
+  } catch (const std::exception&) {
+    return;  // the writer connection still works; the WAL is checkpointed when it closes
+  }
+  std::unique_lock lock(ckpt_mu_);
+  while (!stopping_) {
+    ckpt_cv_.wait_for(lock, kCheckpointPeriod, [&] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    // PASSIVE never waits for, nor blocks, readers and the writer.
+    try {
+      c->run("PRAGMA wal_checkpoint(PASSIVE);");
+    } catch (const std::exception&) {
+      // Try again next period.
+    }
+    lock.lock();
+  }
+}
+
+bool Store::in_transaction() const { return tl_writing_store == this; }
+
+int64_t Store::read_data_version() { return db_->query_int("PRAGMA data_version;"); }
+
+Store::Generation Store::generation() {
+  Generation g;
+  g.local = local_generation_.load();
+  std::unique_lock lock(mu_, std::try_to_lock);
+  if (!lock.owns_lock()) {
+    // A batch holds the writer. While it holds SQLite's write lock, nobody else can commit, so
+    // the value it read after BEGIN IMMEDIATE is current.
+    int64_t v = locked_data_version_.load();
+    if (v >= 0) {
+      g.data_version = v;
+      return g;
+    }
+    lock.lock();
+  }
+  g.data_version = read_data_version();
+  return g;
+}
 
 void Store::transaction(const std::function<void()>& f) {
-  std::lock_guard lock(mu_);
-  db_->exec("BEGIN IMMEDIATE;");
-  try {
+  if (in_transaction()) {  // nested: part of the enclosing closure
     f();
+    return;
+  }
+  Pending me{&f, nullptr, false};
+  std::unique_lock lock(queue_mu_);
+  queue_.push_back(&me);
+  while (!me.done) {
+    if (writing_) {
+      queue_cv_.wait(lock);
+      continue;
+    }
+    // Become the writer for everything queued so far.
+    writing_ = true;
+    std::vector<Pending*> batch;
+    while (!queue_.empty() && batch.size() < kMaxBatch) {
+      batch.push_back(queue_.front());
+      queue_.pop_front();
+    }
+    lock.unlock();
+    run_batch(batch);
+    lock.lock();
+    for (Pending* p : batch) p->done = true;
+    writing_ = false;
+    queue_cv_.notify_all();
+  }
+  lock.unlock();
+  if (me.error) std::rethrow_exception(me.error);
+}
+
+void Store::run_batch(const std::vector<Pending*>& batch) {
+  std::lock_guard lock(mu_);
+  struct Writing {
+    explicit Writing(const Store* s) { tl_writing_store = s; }
+    ~Writing() { tl_writing_store = nullptr; }
+  } writing(this);
+  auto fail_all = [&](std::exception_ptr e) {
+    for (Pending* p : batch)
+      if (!p->error) p->error = e;
+  };
+  revoked_in_batch_ = false;
+  try {
+    db_->run("BEGIN IMMEDIATE;");
   } catch (...) {
+    fail_all(std::current_exception());
+    return;
+  }
+  try {
+    locked_data_version_.store(read_data_version());
+  } catch (...) {
+  }
+  bool broken = false;  // a savepoint could not be rolled back: give up the whole batch
+  if (batch.size() == 1) {
     try {
-      db_->exec("ROLLBACK;");
+      (*batch[0]->f)();
+    } catch (...) {
+      batch[0]->error = std::current_exception();
+      broken = true;
+    }
+  } else {
+    for (Pending* p : batch) {
+      try {
+        db_->run("SAVEPOINT closure;");
+      } catch (...) {
+        p->error = std::current_exception();
+        broken = true;
+        break;
+      }
+      try {
+        (*p->f)();
+        db_->run("RELEASE closure;");
+      } catch (...) {
+        p->error = std::current_exception();
+        try {
+          db_->run("ROLLBACK TO closure;");
+          db_->run("RELEASE closure;");
+        } catch (...) {
+          broken = true;
+          break;
+        }
+      }
+    }
+  }
+  locked_data_version_.store(-1);
+  if (broken) {
+    try {
+      db_->run("ROLLBACK;");
     } catch (...) {
     }
-    throw;
+    fail_all(std::make_exception_ptr(std::runtime_error("transaction batch rolled back")));
+  } else {
+    try {
+      db_->run("COMMIT;");
+    } catch (...) {
+      auto e = std::current_exception();
+      try {
+        db_->run("ROLLBACK;");
+      } catch (...) {
+      }
+      fail_all(e);
+    }
   }
-  db_->exec("COMMIT;");
+  // Bumped after the COMMIT and before anyone is answered: a principal read before the
+  // revocation was committed carries the old generation.
+  if (revoked_in_batch_) local_generation_.fetch_add(1);
 }
 
 #define STEP_DONE(stmt)                                                              \
@@ -234,18 +412,28 @@ void Store::transaction(const std::function<void()>& f) {
                                                      db_->errmsg());                 \
   } while (0)
 
+// Inside a batch: the writer connection (already held). Outside: the reader connection.
+struct Store::Reader {
+  std::unique_lock<std::mutex> lock;
+  Sqlite* db;
+};
+Store::Reader Store::reader() {
+  if (in_transaction()) return {std::unique_lock<std::mutex>(), db_.get()};
+  return {std::unique_lock<std::mutex>(read_mu_), rdb_.get()};
+}
+
 std::optional<KeyRecord> Store::find_key(std::string_view key_hash) {
-  std::lock_guard lock(mu_);
-  Sqlite::Stmt s = db_->prepare(std::string("SELECT ") + kKeyCols + " FROM keys WHERE key_hash = ?");
+  Reader r = reader();
+  Sqlite::Stmt s = r.db->prepare(std::string("SELECT ") + kKeyCols + " FROM keys WHERE key_hash = ?");
   Binder{s}.blob(key_hash);
   if (sqlite3_step(s) == SQLITE_ROW) return read_key(s);
   return std::nullopt;
 }
 
 std::optional<KeyRecord> Store::find_key_by_id(std::string_view key_id) {
-  std::lock_guard lock(mu_);
+  Reader r = reader();
   if (key_id.empty()) return std::nullopt;
-  Sqlite::Stmt s = db_->prepare(std::string("SELECT ") + kKeyCols + " FROM keys");
+  Sqlite::Stmt s = r.db->prepare(std::string("SELECT ") + kKeyCols + " FROM keys");
   std::optional<KeyRecord> found;
   while (sqlite3_step(s) == SQLITE_ROW) {
     KeyRecord k = read_key(s);
@@ -258,7 +446,7 @@ std::optional<KeyRecord> Store::find_key_by_id(std::string_view key_id) {
 }
 
 void Store::insert_key(const KeyRecord& k) {
-  std::lock_guard lock(mu_);
+  if (!in_transaction()) return transaction([&] { insert_key(k); });
   Sqlite::Stmt s = db_->prepare(std::string("INSERT INTO keys(") + kKeyCols +
                          ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   Binder b{s};
@@ -271,38 +459,43 @@ void Store::insert_key(const KeyRecord& k) {
 }
 
 void Store::set_key_refresh_hash(std::string_view key_hash, std::string_view refresh_hash) {
-  std::lock_guard lock(mu_);
+  if (!in_transaction()) return transaction([&] { set_key_refresh_hash(key_hash, refresh_hash); });
   Sqlite::Stmt s = db_->prepare("UPDATE keys SET refresh_hash = ? WHERE key_hash = ?");
   Binder{s}.blob(refresh_hash).blob(key_hash);
   STEP_DONE(s);
 }
 
 bool Store::revoke_key(std::string_view key_hash) {
-  std::lock_guard lock(mu_);
+  if (!in_transaction()) {
+    bool result{};
+    transaction([&] { result = revoke_key(key_hash); });
+    return result;
+  }
   Sqlite::Stmt s = db_->prepare("UPDATE keys SET revoked = 1 WHERE key_hash = ?");
   Binder{s}.blob(key_hash);
   STEP_DONE(s);
+  revoked_in_batch_ = true;
   return db_->changes() > 0;
 }
 
 std::vector<KeyRecord> Store::list_keys() {
-  std::lock_guard lock(mu_);
-  Sqlite::Stmt s = db_->prepare(std::string("SELECT ") + kKeyCols + " FROM keys ORDER BY created_at, key_hash");
+  Reader r = reader();
+  Sqlite::Stmt s = r.db->prepare(std::string("SELECT ") + kKeyCols + " FROM keys ORDER BY created_at, key_hash");
   std::vector<KeyRecord> out;
   while (sqlite3_step(s) == SQLITE_ROW) out.push_back(read_key(s));
   return out;
 }
 
 std::optional<KeyRecord> Store::find_bootstrap_key() {
-  std::lock_guard lock(mu_);
-  Sqlite::Stmt s = db_->prepare(std::string("SELECT ") + kKeyCols +
+  Reader r = reader();
+  Sqlite::Stmt s = r.db->prepare(std::string("SELECT ") + kKeyCols +
                          " FROM keys WHERE bootstrap = 1 AND revoked = 0 ORDER BY created_at DESC LIMIT 1");
   if (sqlite3_step(s) == SQLITE_ROW) return read_key(s);
   return std::nullopt;
 }
 
 void Store::insert_family(const FamilyRecord& f) {
-  std::lock_guard lock(mu_);
+  if (!in_transaction()) return transaction([&] { insert_family(f); });
   Sqlite::Stmt s = db_->prepare(
       "INSERT INTO families(family_id, created_at, revoked, revoked_reason) VALUES(?,?,?,?)");
   Binder{s}.text(f.family_id).int64(f.created_at).int64(f.revoked).text(f.revoked_reason);
@@ -310,8 +503,8 @@ void Store::insert_family(const FamilyRecord& f) {
 }
 
 std::optional<FamilyRecord> Store::find_family(std::string_view id) {
-  std::lock_guard lock(mu_);
-  Sqlite::Stmt s = db_->prepare(
+  Reader r = reader();
+  Sqlite::Stmt s = r.db->prepare(
       "SELECT family_id, created_at, revoked, revoked_reason FROM families WHERE family_id = ?");
   Binder{s}.text(id);
   if (sqlite3_step(s) != SQLITE_ROW) return std::nullopt;
@@ -324,11 +517,16 @@ std::optional<FamilyRecord> Store::find_family(std::string_view id) {
 }
 
 bool Store::revoke_family(std::string_view id, std::string_view reason) {
-  std::lock_guard lock(mu_);
+  if (!in_transaction()) {
+    bool result{};
+    transaction([&] { result = revoke_family(id, reason); });
+    return result;
+  }
   Sqlite::Stmt s = db_->prepare("UPDATE families SET revoked = 1, revoked_reason = ? WHERE family_id = ?");
   Binder{s}.text(reason).text(id);
   STEP_DONE(s);
   if (db_->changes() == 0) return false;
+  revoked_in_batch_ = true;
   s = db_->prepare("UPDATE keys SET revoked = 1 WHERE family_id = ?");
   Binder{s}.text(id);
   STEP_DONE(s);
@@ -340,7 +538,7 @@ bool Store::revoke_family(std::string_view id, std::string_view reason) {
 }
 
 void Store::insert_refresh(const RefreshRecord& r) {
-  std::lock_guard lock(mu_);
+  if (!in_transaction()) return transaction([&] { insert_refresh(r); });
   Sqlite::Stmt s = db_->prepare(
       "INSERT INTO refresh_tokens(token_hash, family_id, key_hash, issued_at, consumed_at, "
       "successor_hash, sealed_answer) VALUES(?,?,?,?,?,?,?)");
@@ -350,8 +548,8 @@ void Store::insert_refresh(const RefreshRecord& r) {
 }
 
 std::optional<RefreshRecord> Store::find_refresh(std::string_view token_hash) {
-  std::lock_guard lock(mu_);
-  Sqlite::Stmt s = db_->prepare(
+  Reader r = reader();
+  Sqlite::Stmt s = r.db->prepare(
       "SELECT token_hash, family_id, key_hash, issued_at, consumed_at, successor_hash, "
       "sealed_answer FROM refresh_tokens WHERE token_hash = ?");
   Binder{s}.blob(token_hash);
@@ -361,7 +559,7 @@ std::optional<RefreshRecord> Store::find_refresh(std::string_view token_hash) {
 
 void Store::consume_refresh(std::string_view token_hash, int64_t at, std::string_view successor,
                             std::string_view sealed) {
-  std::lock_guard lock(mu_);
+  if (!in_transaction()) return transaction([&] { consume_refresh(token_hash, at, successor, sealed); });
   Sqlite::Stmt s = db_->prepare(
       "UPDATE refresh_tokens SET consumed_at = ?, successor_hash = ?, sealed_answer = ? "
       "WHERE token_hash = ?");
@@ -370,7 +568,7 @@ void Store::consume_refresh(std::string_view token_hash, int64_t at, std::string
 }
 
 void Store::forget_sealed_before(int64_t before) {
-  std::lock_guard lock(mu_);
+  if (!in_transaction()) return transaction([&] { forget_sealed_before(before); });
   Sqlite::Stmt s = db_->prepare(
       "UPDATE refresh_tokens SET sealed_answer = NULL WHERE sealed_answer IS NOT NULL AND "
       "consumed_at > 0 AND consumed_at < ?");
@@ -379,7 +577,11 @@ void Store::forget_sealed_before(int64_t before) {
 }
 
 bool Store::insert_cache(const CacheRecord& c) {
-  std::lock_guard lock(mu_);
+  if (!in_transaction()) {
+    bool result{};
+    transaction([&] { result = insert_cache(c); });
+    return result;
+  }
   Sqlite::Stmt s = db_->prepare("INSERT OR IGNORE INTO caches(name, created_at) VALUES(?,?)");
   Binder{s}.text(c.name).int64(c.created_at);
   STEP_DONE(s);
@@ -387,7 +589,11 @@ bool Store::insert_cache(const CacheRecord& c) {
 }
 
 bool Store::delete_cache(std::string_view name) {
-  std::lock_guard lock(mu_);
+  if (!in_transaction()) {
+    bool result{};
+    transaction([&] { result = delete_cache(name); });
+    return result;
+  }
   Sqlite::Stmt s = db_->prepare("DELETE FROM caches WHERE name = ?");
   Binder{s}.text(name);
   STEP_DONE(s);
@@ -395,15 +601,15 @@ bool Store::delete_cache(std::string_view name) {
 }
 
 bool Store::cache_exists(std::string_view name) {
-  std::lock_guard lock(mu_);
-  Sqlite::Stmt s = db_->prepare("SELECT 1 FROM caches WHERE name = ?");
+  Reader r = reader();
+  Sqlite::Stmt s = r.db->prepare("SELECT 1 FROM caches WHERE name = ?");
   Binder{s}.text(name);
   return sqlite3_step(s) == SQLITE_ROW;
 }
 
 std::vector<CacheRecord> Store::list_caches() {
-  std::lock_guard lock(mu_);
-  Sqlite::Stmt s = db_->prepare("SELECT name, created_at FROM caches ORDER BY name");
+  Reader r = reader();
+  Sqlite::Stmt s = r.db->prepare("SELECT name, created_at FROM caches ORDER BY name");
   std::vector<CacheRecord> out;
   while (sqlite3_step(s) == SQLITE_ROW) out.push_back({col_text(s, 0), sqlite3_column_int64(s, 1)});
   return out;

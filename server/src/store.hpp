@@ -4,10 +4,14 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <thread>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,6 +71,9 @@ struct StoreOptions {
   bool synchronous_full = false;  // PRAGMA synchronous=FULL (power-loss safe) vs NORMAL
 };
 
+// Connections: one writer (every change, and every read made inside transaction()), one
+// reader for reads outside transactions (WAL lets it run while the writer works), and one
+// used only by the background checkpoint thread.
 class Store {
  public:
   explicit Store(const std::filesystem::path& db_file, StoreOptions opts = {});
@@ -74,11 +81,28 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // Runs f inside BEGIN IMMEDIATE ... COMMIT (rolled back if f throws). Calls from several
-  // threads are serialized; nested calls are not allowed.
+  // Runs f atomically and durably: returns only after the COMMIT that contains f's changes
+  // (rolled back, and the exception rethrown here, if f throws). Concurrent calls are grouped:
+  // one thread runs a batch of queued closures in one BEGIN IMMEDIATE ... COMMIT with a
+  // SAVEPOINT around each, so a failing closure undoes only its own changes. Closures run on
+  // whichever thread commits the batch; a transaction() call made inside a closure runs inline.
   void transaction(const std::function<void()>& f);
 
-  // The methods below may be called inside or outside transaction().
+  // Changes whenever a key or family may have been revoked: commits by other connections
+  // (PRAGMA data_version of the writer connection, e.g. the admin command in another process)
+  // and this store's own revocations (counted once they are committed). Read it before reading
+  // the data that a cached result depends on.
+  struct Generation {
+    int64_t data_version = -1;
+    uint64_t local = 0;
+    bool operator==(const Generation& o) const {
+      return data_version == o.data_version && local == o.local;
+    }
+  };
+  Generation generation();
+
+  // The methods below may be called inside or outside transaction(); writes made outside
+  // one run as a transaction of their own.
   std::optional<KeyRecord> find_key(std::string_view key_hash);
   std::optional<KeyRecord> find_key_by_id(std::string_view key_id_prefix);
   void insert_key(const KeyRecord& k);
@@ -105,8 +129,39 @@ class Store {
   std::vector<CacheRecord> list_caches();
 
  private:
-  std::recursive_mutex mu_;
+  struct Pending {
+    const std::function<void()>* f;
+    std::exception_ptr error;
+    bool done = false;
+  };
+  bool in_transaction() const;
+  struct Reader;
+  Reader reader();
+  // Runs `batch` in one transaction on the writer connection.
+  void run_batch(const std::vector<Pending*>& batch);
+  int64_t read_data_version();
+  void checkpoint_loop(std::filesystem::path db_file, bool sync_full);
+
+  std::recursive_mutex mu_;  // the writer connection
   std::unique_ptr<Sqlite> db_;
+  std::mutex read_mu_;       // the reader connection
+  std::unique_ptr<Sqlite> rdb_;
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<Pending*> queue_;
+  bool writing_ = false;
+
+  std::atomic<uint64_t> local_generation_{0};
+  bool revoked_in_batch_ = false;  // writer thread only
+  // data_version read right after BEGIN IMMEDIATE while the writer holds SQLite's write lock
+  // (no other connection can commit then); -1 outside. Lets generation() avoid waiting.
+  std::atomic<int64_t> locked_data_version_{-1};
+
+  std::mutex ckpt_mu_;
+  std::condition_variable ckpt_cv_;
+  bool stopping_ = false;
+  std::thread checkpointer_;
 };
 
 }  // namespace momento::server

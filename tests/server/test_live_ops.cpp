@@ -129,6 +129,37 @@ TEST_CASE("admin: mint a session, list keys without secrets, revoke key and fami
   CHECK(server.admin({"revoke-key", "ffffffffffffffff"}, &out) != 0);
 }
 
+TEST_CASE("admin revocations from another process are seen on the very next call",
+          "[live][admin][cache]") {
+  ServerProcess server;
+  Stubs s(server.address());
+  const std::string su = server.bootstrap_raw_key();
+  auto a = s.generate(su, all_data_read_write(), 600);
+  auto b = s.generate(su, all_data_read_write(), 600);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  REQUIRE(s.create_cache(su, "c").ok());
+  REQUIRE(s.set(a.api_key, "c", "k", "v").ok());
+  // Used repeatedly, so the server has them cached.
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(s.get(a.api_key, "c", "k").ok());
+    REQUIRE(s.get(b.api_key, "c", "k").ok());
+  }
+  std::string out;
+  REQUIRE(server.admin({"revoke-key", key_id(a.api_key)}, &out) == 0);
+  CHECK(s.get(a.api_key, "c", "k").error_code() == StatusCode::UNAUTHENTICATED);
+  CHECK(s.get(b.api_key, "c", "k").ok());
+
+  REQUIRE(server.admin({"list-keys", "--json"}, &out) == 0);
+  std::string family;
+  for (auto& e : nlohmann::json::parse(out))
+    if (e.at("key_id") == key_id(b.api_key)) family = e.at("family_id").get<std::string>();
+  REQUIRE(!family.empty());
+  REQUIRE(server.admin({"revoke-family", family}, &out) == 0);
+  CHECK(s.get(b.api_key, "c", "k").error_code() == StatusCode::UNAUTHENTICATED);
+  CHECK(s.get(su, "c", "k").ok());
+}
+
 TEST_CASE("admin: signing-key rotation keeps old keys valid", "[live][admin]") {
   ServerProcess server;
   Stubs s(server.address());

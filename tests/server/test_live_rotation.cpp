@@ -142,3 +142,23 @@ TEST_CASE("disposable and never-expiring keys cannot be refreshed", "[live][rota
   CHECK(s.refresh(d.api_key, "x").status.error_code() == StatusCode::UNAUTHENTICATED);
   CHECK(s.refresh(server.bootstrap_raw_key(), "x").status.error_code() == StatusCode::UNAUTHENTICATED);
 }
+
+TEST_CASE("keys used just before a reuse revocation are refused on the very next call",
+          "[live][rotation][cache]") {
+  ServerProcess server;
+  Stubs s(server.address());
+  auto k1 = s.generate(server.bootstrap_raw_key(), all_data_read_write(), 600);
+  REQUIRE(k1.ok());
+  auto k2 = s.refresh(k1.api_key, k1.refresh_token);
+  REQUIRE(k2.ok());
+  auto k3 = s.refresh(k2.api_key, k2.refresh_token);
+  REQUIRE(k3.ok());
+  // Used repeatedly, so the server has them cached.
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(authenticates(s, k2.api_key));
+    REQUIRE(authenticates(s, k3.api_key));
+  }
+  CHECK(s.refresh(k1.api_key, k1.refresh_token).status.error_code() == StatusCode::UNAUTHENTICATED);
+  CHECK(s.list_caches(k3.api_key).error_code() == StatusCode::UNAUTHENTICATED);
+  CHECK(s.list_caches(k2.api_key).error_code() == StatusCode::UNAUTHENTICATED);
+}

@@ -1,0 +1,175 @@
+// Store: grouped transactions (savepoint per closure, errors to their own caller), the
+// revocation generation, reads while a batch runs, and the principal cache of the registry.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "registry.hpp"
+#include "store.hpp"
+
+using namespace momento::server;
+namespace fs = std::filesystem;
+
+namespace {
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string t = (fs::temp_directory_path() / "momento-store-XXXXXX").string();
+    REQUIRE(::mkdtemp(t.data()) != nullptr);
+    path = t;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+KeyRecord plain_key(const std::string& hash_seed) {
+  KeyRecord k;
+  k.key_hash = std::string(32, '\0');
+  for (size_t i = 0; i < hash_seed.size() && i < 32; ++i) k.key_hash[i] = hash_seed[i];
+  k.cls = KeyClass::Explicit;
+  k.created_at = 1;
+  k.endpoint = "localhost";
+  return k;
+}
+}  // namespace
+
+TEST_CASE("concurrent transactions: a failing closure undoes only its own changes", "[unit][store]") {
+  TempDir dir;
+  Store store(dir.path / "state.db");
+  constexpr int kThreads = 16;
+  constexpr int kRounds = 20;
+  std::atomic<int> wrong_errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < kRounds; ++r) {
+        std::string name = "c" + std::to_string(t) + "-" + std::to_string(r);
+        const bool fail = (t + r) % 3 == 0;
+        try {
+          store.transaction([&] {
+            if (!store.insert_cache({name, 1})) throw std::logic_error("insert refused");
+            // Reads inside the closure see its own uncommitted change.
+            if (!store.cache_exists(name)) throw std::logic_error("own write not visible");
+            if (fail) throw std::runtime_error("fail " + name);
+          });
+          if (fail) ++wrong_errors;
+        } catch (const std::exception& e) {
+          if (!fail || std::string(e.what()) != "fail " + name) ++wrong_errors;
+        }
+      }
+    });
+  for (auto& th : threads) th.join();
+  CHECK(wrong_errors == 0);
+  std::set<std::string> names;
+  for (const auto& c : store.list_caches()) names.insert(c.name);
+  for (int t = 0; t < kThreads; ++t)
+    for (int r = 0; r < kRounds; ++r) {
+      std::string name = "c" + std::to_string(t) + "-" + std::to_string(r);
+      CHECK(names.count(name) == ((t + r) % 3 == 0 ? 0u : 1u));
+    }
+}
+
+TEST_CASE("committed transactions survive reopening; nested calls join the outer one", "[unit][store]") {
+  TempDir dir;
+  {
+    Store store(dir.path / "state.db");
+    store.transaction([&] {
+      store.insert_key(plain_key("a"));
+      store.transaction([&] { store.insert_cache({"nested", 2}); });
+    });
+    CHECK_THROWS(store.transaction([&] {
+      store.insert_cache({"rolled-back", 3});
+      store.transaction([&] { throw std::runtime_error("inner"); });
+    }));
+  }
+  Store again(dir.path / "state.db");
+  CHECK(again.find_key(plain_key("a").key_hash).has_value());
+  CHECK(again.cache_exists("nested"));
+  CHECK_FALSE(again.cache_exists("rolled-back"));
+}
+
+TEST_CASE("the generation changes with own revocations and with other connections' commits",
+          "[unit][store]") {
+  TempDir dir;
+  Store store(dir.path / "state.db");
+  store.insert_key(plain_key("a"));
+  store.insert_key(plain_key("b"));
+  auto g0 = store.generation();
+  store.insert_cache({"x", 1});  // not a revocation by this store
+  CHECK(store.generation() == g0);
+  CHECK(store.revoke_key(plain_key("a").key_hash));
+  auto g1 = store.generation();
+  CHECK_FALSE(g1 == g0);
+  {
+    // Another connection, as the admin command in another process uses.
+    Store other(dir.path / "state.db");
+    CHECK(other.revoke_key(plain_key("b").key_hash));
+  }
+  CHECK_FALSE(store.generation() == g1);
+  CHECK(store.find_key(plain_key("b").key_hash)->revoked);
+}
+
+TEST_CASE("registry: a cached principal is refused once revoked", "[unit][store][cache]") {
+  TempDir dir;
+  RegistryOptions ro;
+  Registry reg(dir.path, ro);
+  permission_messages::Permissions su;
+  su.set_super_user(permission_messages::SuperUser);
+  Minted a = reg.mint(KeyClass::SuperUser, su, 600);
+  Minted b = reg.mint(KeyClass::SuperUser, su, 600);
+  // Cached by the first call: the second returns the same object.
+  auto p1 = reg.authenticate(a.api_key);
+  auto p2 = reg.authenticate(a.api_key);
+  CHECK(p1.get() == p2.get());
+  reg.authenticate(b.api_key);
+
+  auto revoked = [&](const std::string& key) {
+    try {
+      reg.authenticate(key);
+      return false;
+    } catch (const ServiceError& e) {
+      return e.code() == grpc::StatusCode::UNAUTHENTICATED;
+    }
+  };
+  // Revoked by this process.
+  auto found = reg.store().find_key(p1->key.key_hash);
+  REQUIRE(found);
+  reg.store().revoke_key(found->key_hash);
+  CHECK(revoked(a.api_key));
+  // Revoked through another connection.
+  CHECK_FALSE(revoked(b.api_key));
+  {
+    Store other(dir.path / "state.db");
+    REQUIRE(other.revoke_key(reg.authenticate(b.api_key)->key.key_hash));
+  }
+  CHECK(revoked(b.api_key));
+}
+
+TEST_CASE("registry: expiry is checked on cached principals", "[unit][store][cache]") {
+  TempDir dir;
+  std::atomic<int64_t> clock{1'800'000'000};
+  RegistryOptions ro;
+  ro.clock = [&] { return clock.load(); };
+  Registry reg(dir.path, ro);
+  permission_messages::Permissions su;
+  su.set_super_user(permission_messages::SuperUser);
+  Minted m = reg.mint(KeyClass::SuperUser, su, 60);
+  reg.authenticate(m.api_key);
+  reg.authenticate(m.api_key);
+  clock += 60;
+  try {
+    reg.authenticate(m.api_key);
+    FAIL("an expired key was accepted");
+  } catch (const ServiceError& e) {
+    CHECK(e.code() == grpc::StatusCode::UNAUTHENTICATED);
+    CHECK(std::string(e.what()) == "Token has expired");
+  }
+}
