@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "momento/auth.h"
+#include "momento/auth/cancel.hpp"
 #include "momento/auth/client.hpp"
 #include "momento/auth/credential.hpp"
 #include "momento/auth/data_client.hpp"
@@ -89,6 +90,10 @@ struct momento_data_client {
   ma::DataClient client;
   momento_data_client(const ma::Credential &c, ma::DataClientConfig cfg)
       : credential(c), client(credential.value, std::move(cfg)) {}
+};
+
+struct momento_cancel_token {
+  ma::CancelToken value;
 };
 
 struct momento_string_list {

@@ -11,10 +11,8 @@
 #include <pybind11/stl.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <functional>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -23,7 +21,10 @@
 #include <thread>
 #include <utility>
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include "momento/auth.hpp"
 
@@ -57,104 +58,227 @@ momento::Error closed_error() {
 
 // ---- blocking calls --------------------------------------------------------------------------
 
-// A small pool of detached helper threads for calls made on the main thread. Reusing a parked
-// thread costs two wake-ups per call instead of a thread creation; a thread busy with an
-// abandoned call does not block the next one (another is started), and threads left idle for a
-// while exit. After fork() the child starts with an empty pool (the parent's threads are gone).
-class Helpers {
+// Ctrl-C during a call made on the main thread. The call runs right here, GIL released, with
+// the thread tied to a library cancel token (auth.h). For the duration of the call a C-level
+// SIGINT handler sits in front of the previous one (CPython's): it writes the current call's
+// number to a pipe (async-signal-safe) and then chains, so Python still sees the signal. A
+// long-lived watcher thread reads the pipe and cancels the token if that call is still running;
+// the call returns CANCELLED at once, and PyErr_CheckSignals afterwards runs the Python handler
+// (KeyboardInterrupt by default). The token stays cancelled until the next call resets it, so a
+// signal that lands before the call has registered its RPC still cancels it.
+class Interrupts {
  public:
-  static Helpers &get() {
-    static Helpers *pool = [] {
-      pthread_atfork(nullptr, nullptr, [] { instance() = new Helpers(); });  // leak the old one
-      return instance() = new Helpers();
+  static Interrupts &get() {
+    static bool registered = [] {
+      // After fork() the child has no watcher and must not share the parent's pipe: start over
+      // on the next call. Only async-signal-safe work here (the child may exec right away); the
+      // old state is leaked on purpose (its mutex may have been held by the lost thread).
+      pthread_atfork(nullptr, nullptr, [] {
+        const int fd = g_wake_fd.exchange(-1);
+        if (fd >= 0) close(fd);
+        if (instance() != nullptr && instance()->wake_r_ >= 0) close(instance()->wake_r_);
+        g_forked = true;
+        // The forking thread is the child's only thread; CPython makes it the main thread too.
+        g_main_thread = PyThread_get_thread_ident();
+      });
+      return true;
     }();
-    (void)pool;
+    (void)registered;
+    if (instance() == nullptr || g_forked) {
+      g_forked = false;
+      instance() = new Interrupts();  // main thread, GIL held: no race
+    }
     return *instance();
   }
 
-  void submit(std::function<void()> task) {
-    std::unique_lock<std::mutex> lk(mu_);
-    tasks_.push_back(std::move(task));
-    if (idle_ > static_cast<int>(tasks_.size()) - 1) {
-      cv_.notify_one();
-      return;
+  // Runs fn() on this (the main) thread without the GIL, interruptible by SIGINT.
+  template <class R, class F>
+  R run(F &fn) {
+    struct sigaction prev;
+    if (depth_ > 0 || !start() || !install(prev)) {
+      // Nested (a Python signal handler calling in), or no way to watch: call directly.
+      py::gil_scoped_release nogil;
+      return fn();
     }
-    lk.unlock();
-    std::thread([this] { loop(); }).detach();
+    ++depth_;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      g_call.store(++seq_, std::memory_order_relaxed);
+      active_ = true;
+      token_.reset();
+    }
+    auto finish = [&] {
+      {
+        std::lock_guard<std::mutex> lk(mu_);
+        active_ = false;
+      }
+      sigaction(SIGINT, &prev, nullptr);
+      --depth_;
+    };
+    // A signal that came just before the handler was installed is raised now, before the call.
+    if (PyErr_CheckSignals() != 0) {
+      finish();
+      throw py::error_already_set();
+    }
+    std::optional<R> result;
+    std::exception_ptr error;
+    {
+      momento_cancel_token_t *outer = nullptr;
+      momento_cancel_token_bind_thread(&outer, token_.get(), nullptr);
+      py::gil_scoped_release nogil;
+      try {
+        result.emplace(fn());
+      } catch (...) {
+        error = std::current_exception();
+      }
+      momento_cancel_token_bind_thread(nullptr, outer, nullptr);
+    }
+    finish();
+    // The Python handler's exception (KeyboardInterrupt) wins over the call's outcome; a handler
+    // that does not raise leaves the call's own result or error (CANCELLED if it was cut short).
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+    if (error) std::rethrow_exception(error);
+    return std::move(*result);
   }
 
  private:
-  static Helpers *&instance() {
-    static Helpers *p = nullptr;
+  static Interrupts *&instance() {
+    static Interrupts *p = nullptr;
     return p;
   }
 
-  void loop() {
-    std::unique_lock<std::mutex> lk(mu_);
-    for (;;) {
-      ++idle_;
-      bool got = cv_.wait_for(lk, 30s, [&] { return !tasks_.empty(); });
-      --idle_;
-      if (!got) return;  // idle for 30 s: let the thread go
-      std::function<void()> task = std::move(tasks_.front());
-      tasks_.pop_front();
-      lk.unlock();
-      task();
-      task = nullptr;  // release captures (client references) before parking
-      lk.lock();
+  // Starts the watcher once per process (and again in a forked child). Main thread, GIL held.
+  bool start() {
+    if (started_) return wake_w_ >= 0;
+    started_ = true;
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return false;
+    // The handler must never block; if the pipe is ever full the watcher has work pending anyway.
+    fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);  // the watcher inherits a mask blocking signals
+    try {
+      std::thread([this, fd = fds[0]] { watch(fd); }).detach();
+    } catch (...) {
+      pthread_sigmask(SIG_SETMASK, &old, nullptr);
+      close(fds[0]);
+      close(fds[1]);
+      return false;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    wake_r_ = fds[0];
+    wake_w_ = fds[1];
+    g_wake_fd.store(fds[1]);
+    return true;
+  }
+
+  // Puts on_sigint in front of the current SIGINT disposition; false (nothing changed) when that
+  // disposition is SIG_DFL or SIG_IGN, which have no Python handler to run.
+  bool install(struct sigaction &prev) {
+    static const struct sigaction ours = [] {
+      struct sigaction a {};
+      a.sa_sigaction = on_sigint;
+      a.sa_flags = SA_SIGINFO | SA_ONSTACK;  // like CPython's: no SA_RESTART
+      sigemptyset(&a.sa_mask);
+      return a;
+    }();
+    if (!g_prev_set) {
+      // First call: learn the disposition before on_sigint can need it.
+      if (sigaction(SIGINT, nullptr, &g_prev) != 0) return false;
+      g_prev_set = true;
+    }
+    if (sigaction(SIGINT, &ours, &prev) != 0) return false;
+    if (is_ours(prev)) {
+      // Left installed by a parent that forked during a call: g_prev is still the real one.
+      prev = g_prev;
+      return true;
+    }
+    if (!(prev.sa_flags & SA_SIGINFO) && (prev.sa_handler == SIG_DFL || prev.sa_handler == SIG_IGN)) {
+      sigaction(SIGINT, &prev, nullptr);
+      return false;
+    }
+    if (!same(prev, g_prev)) {
+      // The disposition changed since the last call (signal.signal): record it, restoring it
+      // meanwhile so that no signal reaches a stale g_prev.
+      sigaction(SIGINT, &prev, nullptr);
+      g_prev = prev;
+      sigaction(SIGINT, &ours, nullptr);
+    }
+    return true;
+  }
+
+  static bool is_ours(const struct sigaction &a) {
+    return (a.sa_flags & SA_SIGINFO) && a.sa_sigaction == on_sigint;
+  }
+  static bool same(const struct sigaction &a, const struct sigaction &b) {
+    return (a.sa_flags & SA_SIGINFO) == (b.sa_flags & SA_SIGINFO) &&
+           ((a.sa_flags & SA_SIGINFO) ? a.sa_sigaction == b.sa_sigaction
+                                      : a.sa_handler == b.sa_handler);
+  }
+
+  // Async-signal-safe: an atomic load, write(2), and the previous handler (CPython's is safe).
+  static void on_sigint(int sig, siginfo_t *info, void *uctx) {
+    const int saved = errno;
+    const int fd = g_wake_fd.load(std::memory_order_relaxed);
+    if (fd >= 0) {
+      uint64_t call = g_call.load(std::memory_order_relaxed);
+      ssize_t n = write(fd, &call, sizeof call);  // <= PIPE_BUF: atomic
+      (void)n;
+    }
+    errno = saved;
+    if (g_prev.sa_flags & SA_SIGINFO) {
+      if (g_prev.sa_sigaction != nullptr) g_prev.sa_sigaction(sig, info, uctx);
+    } else if (g_prev.sa_handler != SIG_DFL && g_prev.sa_handler != SIG_IGN) {
+      g_prev.sa_handler(sig);
     }
   }
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> tasks_;
-  int idle_ = 0;
+  void watch(int fd) {
+    for (;;) {
+      uint64_t call = 0;
+      ssize_t n = read(fd, &call, sizeof call);
+      if (n < 0 && errno == EINTR) continue;
+      if (n != static_cast<ssize_t>(sizeof call)) return;  // closed (fork child) or broken
+      std::lock_guard<std::mutex> lk(mu_);
+      // Only the call that was running when the signal came; a late wake-up must not cancel
+      // the next one.
+      if (active_ && call == seq_) {
+        try {
+          token_.cancel();
+        } catch (...) {
+        }
+      }
+    }
+  }
+
+  static inline std::atomic<int> g_wake_fd{-1};
+  static inline bool g_forked = false;
+  static inline std::atomic<uint64_t> g_call{0};
+  static inline struct sigaction g_prev {};  // what on_sigint chains to; set before install
+  static inline bool g_prev_set = false;
+
+  momento::CancelToken token_;
+  std::mutex mu_;  // seq_, active_, and reset/cancel of token_ as one step
+  uint64_t seq_ = 0;
+  bool active_ = false;
+  // Main thread only (GIL held):
+  bool started_ = false;
+  int depth_ = 0;
+  int wake_r_ = -1, wake_w_ = -1;
 };
 
-// Runs `fn` (which must own everything it touches) without the GIL. On the main thread the call
-// runs on a helper thread while this thread waits in short slices and checks for signals, so
-// Ctrl-C raises KeyboardInterrupt promptly; the abandoned call finishes on its own, bounded by
-// the client's deadline. Other threads never receive signals, so they call directly, and so do
-// clients made with interruptible=False (Ctrl-C then waits for the call to end).
+// Runs `fn` (which must own everything it touches) without the GIL. On the main thread of a
+// client made with interruptible=True, Ctrl-C cancels the call (see Interrupts). Other threads
+// never run Python signal handlers, so they call directly, as do interruptible=False clients
+// (Ctrl-C then waits for the call to end).
 template <class R, class F>
 R run_blocking(bool interruptible, F fn) {
   if (!interruptible || PyThread_get_thread_ident() != g_main_thread) {
     py::gil_scoped_release nogil;
     return fn();
   }
-  struct Job {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    std::optional<R> result;
-    std::exception_ptr error;
-  };
-  auto job = std::make_shared<Job>();
-  py::gil_scoped_release nogil;
-  Helpers::get().submit([job, fn = std::move(fn)]() mutable {
-    std::optional<R> r;
-    std::exception_ptr ep;
-    try {
-      r.emplace(fn());
-    } catch (...) {
-      ep = std::current_exception();
-    }
-    std::lock_guard<std::mutex> lk(job->mu);
-    job->result = std::move(r);
-    job->error = ep;
-    job->done = true;
-    job->cv.notify_all();
-  });
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lk(job->mu);
-      if (job->cv.wait_for(lk, 50ms, [&] { return job->done; })) break;
-    }
-    py::gil_scoped_acquire gil;
-    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-  }
-  if (job->error) std::rethrow_exception(job->error);
-  return std::move(*job->result);
+  return Interrupts::get().run<R>(fn);
 }
 
 // ---- wrappers ------------------------------------------------------------------------------

@@ -478,6 +478,41 @@ MOMENTO_API momento_status_t momento_data_client_ping(momento_data_client_t *cli
                                                       momento_error_t **err);
 
 /* ------------------------------------------------------------------------------------------ */
+/* Cancellation of blocking calls from another thread.
+ * A thread ties its calls to a token with momento_cancel_token_bind_thread(). While tied, every
+ * RPC it makes on any auth or data client is registered with the token, and
+ * momento_cancel_token_cancel() (from any thread) makes those in flight return
+ * MOMENTO_ERR_CANCELLED promptly, without waiting for their deadline. The token stays cancelled:
+ * calls the tied thread starts afterwards fail at once with MOMENTO_ERR_CANCELLED, sending
+ * nothing, until momento_cancel_token_reset(). Calls of threads not tied to the token, and the
+ * clients themselves, are unaffected; a client stays usable after a cancelled call.
+ * A cancelled call may or may not have reached the server (a cancelled refresh may have spent its
+ * refresh token).
+ * Thread-safety: cancel, reset and is_cancelled may run concurrently with each other and with
+ * calls under the token. Free a token only after every thread has untied it and no cancel or
+ * reset is running on it (freeing it meanwhile is undefined behaviour). None of these functions
+ * is async-signal-safe: a signal handler should wake a thread that calls cancel. */
+
+typedef struct momento_cancel_token momento_cancel_token_t;
+
+MOMENTO_API momento_status_t momento_cancel_token_new(momento_cancel_token_t **out,
+                                                      momento_error_t **err);
+MOMENTO_API void momento_cancel_token_free(momento_cancel_token_t *token);
+/* Cancels the calls in flight under the token and every later one until reset. Idempotent. */
+MOMENTO_API momento_status_t momento_cancel_token_cancel(momento_cancel_token_t *token,
+                                                         momento_error_t **err);
+/* Clears the cancelled state; calls in flight that were already cancelled stay cancelled. */
+MOMENTO_API momento_status_t momento_cancel_token_reset(momento_cancel_token_t *token,
+                                                        momento_error_t **err);
+/* 1 when cancelled and not reset since, 0 otherwise (and for NULL). */
+MOMENTO_API int32_t momento_cancel_token_is_cancelled(const momento_cancel_token_t *token);
+/* Ties the calling thread's calls to `token`; token NULL unties it. When `previous` is not NULL
+ * it receives the token the thread was tied to before (NULL if none), so that bindings nest. */
+MOMENTO_API momento_status_t momento_cancel_token_bind_thread(momento_cancel_token_t **previous,
+                                                              momento_cancel_token_t *token,
+                                                              momento_error_t **err);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Token stores (docs/refresh.md): where a fleet keeps its current key, in the Download-JSON
  * shape {"authToken","refreshToken","validUntil"}. Thread-safe; refreshers and watchers keep
  * their own reference, so a store may be freed while they still use it. */

@@ -667,6 +667,48 @@ class DataClient {
   detail::Handle<momento_data_client_t, momento_data_client_free> h_;
 };
 
+// ---- cancellation ---------------------------------------------------------------------------
+
+// Lets another thread cancel the calls of the threads tied to it (see auth.h): bind it with
+// CancelToken::Binding on the calling thread, call cancel() from elsewhere. Cancelled calls throw
+// momento::Error with MOMENTO_ERR_CANCELLED. Must outlive its bindings and any cancel() running.
+class CancelToken {
+ public:
+  CancelToken() {
+    momento_cancel_token_t *raw = nullptr;
+    detail::call([&](momento_error_t **e) { return momento_cancel_token_new(&raw, e); });
+    h_.reset(raw);
+  }
+  void cancel() {
+    detail::call([&](momento_error_t **e) { return momento_cancel_token_cancel(h_.get(), e); });
+  }
+  void reset() {
+    detail::call([&](momento_error_t **e) { return momento_cancel_token_reset(h_.get(), e); });
+  }
+  bool cancelled() const noexcept { return momento_cancel_token_is_cancelled(h_.get()) != 0; }
+  momento_cancel_token_t *get() const noexcept { return h_.get(); }
+
+  // Ties the constructing thread to a token (nullptr: to none) until destroyed, then restores
+  // the previous binding. Create and destroy it on the same thread.
+  class Binding {
+   public:
+    explicit Binding(CancelToken *token) {
+      detail::call([&](momento_error_t **e) {
+        return momento_cancel_token_bind_thread(&previous_, token ? token->get() : nullptr, e);
+      });
+    }
+    ~Binding() { momento_cancel_token_bind_thread(nullptr, previous_, nullptr); }
+    Binding(const Binding &) = delete;
+    Binding &operator=(const Binding &) = delete;
+
+   private:
+    momento_cancel_token_t *previous_ = nullptr;
+  };
+
+ private:
+  detail::Handle<momento_cancel_token_t, momento_cancel_token_free> h_;
+};
+
 // ---- stores, refresher, watcher -------------------------------------------------------------
 
 class StoreOptions {

@@ -97,6 +97,7 @@ TokenResult AuthClient::generate_api_key(const PermissionScope& scope,
   const Endpoint& ep = impl_->credential.endpoints().control;
   auto stub = ::auth::Auth::NewStub(impl_->channels.get(ep));
   grpc::ClientContext ctx;
+  detail::CallRegistration registration(ctx, "GenerateApiToken");
   impl_->prepare(ctx);
   ::auth::_GenerateApiTokenResponse resp;
   grpc::Status st = stub->GenerateApiToken(&ctx, req, &resp);
@@ -124,6 +125,7 @@ TokenResult AuthClient::refresh_api_key(std::string_view refresh_token) {
   const Endpoint& ep = impl_->credential.endpoints().control;
   auto stub = ::auth::Auth::NewStub(impl_->channels.get(ep));
   grpc::ClientContext ctx;
+  detail::CallRegistration registration(ctx, "RefreshApiToken");
   impl_->prepare(ctx);
   ::auth::_RefreshApiTokenResponse resp;
   // Exactly one attempt: a refresh token is single-use, so a blind retry could burn the family.
@@ -156,6 +158,7 @@ TokenResult AuthClient::generate_disposable_token(const PermissionScope& scope,
   const Endpoint& ep = impl_->credential.endpoints().token;
   auto stub = ::token::Token::NewStub(impl_->channels.get(ep));
   grpc::ClientContext ctx;
+  detail::CallRegistration registration(ctx, "GenerateDisposableToken");
   impl_->prepare(ctx);
   ::token::_GenerateDisposableTokenResponse resp;
   grpc::Status st = stub->GenerateDisposableToken(&ctx, req, &resp);

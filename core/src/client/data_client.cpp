@@ -47,6 +47,7 @@ struct DataClient::Impl {
     const Endpoint& ep = credential.endpoints().control;
     auto stub = ::control_client::ScsControl::NewStub(channels.get(ep));
     grpc::ClientContext ctx;
+    detail::CallRegistration registration(ctx, what);
     detail::prepare_context(ctx, std::chrono::system_clock::now() + config.control_deadline,
                             credential.raw_key());
     cache_headers.apply(ctx);
@@ -63,6 +64,7 @@ struct DataClient::Impl {
     grpc::Status st;
     for (int attempt = 1; attempt <= config.max_attempts; ++attempt) {
       grpc::ClientContext ctx;
+      detail::CallRegistration registration(ctx, what);
       detail::prepare_context(ctx, deadline, credential.raw_key());
       ctx.AddMetadata("cache", std::string(cache_name));
       cache_headers.apply(ctx);
@@ -188,6 +190,7 @@ void DataClient::ping() {
   const Endpoint& ep = impl_->credential.endpoints().cache;
   auto stub = ::cache_client::Ping::NewStub(impl_->channels.get(ep));
   grpc::ClientContext ctx;
+  detail::CallRegistration registration(ctx, "Ping");
   ctx.set_deadline(std::chrono::system_clock::now() + impl_->config.data_deadline);
   impl_->ping_headers.apply(ctx);
   ::cache_client::_PingRequest req;

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "momento/auth/cancel.hpp"
 #include "momento/auth/credential.hpp"
 #include "momento/auth/error.hpp"
 
@@ -69,6 +70,21 @@ void prepare_context(grpc::ClientContext& ctx, std::chrono::system_clock::time_p
 // `what` names the call, e.g. "GenerateApiToken"; it must never contain a secret.
 [[noreturn]] void throw_status(const grpc::Status& status, std::string_view what,
                                const Endpoint& endpoint);
+
+// Registers one call's context with the calling thread's CancelToken (if any) for the
+// registration's lifetime; throws Cancelled at once when that token is already cancelled.
+// Declare it right after the context, so it is destroyed before the context is.
+class CallRegistration {
+ public:
+  CallRegistration(grpc::ClientContext& ctx, std::string_view what);
+  ~CallRegistration();
+  CallRegistration(const CallRegistration&) = delete;
+  CallRegistration& operator=(const CallRegistration&) = delete;
+
+ private:
+  CancelToken* token_;
+  grpc::ClientContext* ctx_;
+};
 
 // Validates a per-call deadline given by the caller.
 void check_deadline(std::chrono::milliseconds d, const char* name);

@@ -158,10 +158,11 @@ class AuthClient:
             refreshing needs the key being refreshed.
         timeout: per-call deadline (a timedelta or seconds); 15 seconds by default.
         ca_file: PEM file of trusted roots for TLS instead of the system's.
-        interruptible: when True (the default), Ctrl-C interrupts a call made on the main
-            thread at once; the call then runs on a helper thread, which costs a few tens of
-            microseconds of CPU per call. False calls directly, and Ctrl-C waits for the call
-            to end (at most ``timeout``). Calls from other threads are always direct.
+        interruptible: when True (the default), Ctrl-C cancels a call made on the main
+            thread at once (only that call: other threads' calls go on) and the SIGINT handler
+            then runs (``KeyboardInterrupt``). False leaves SIGINT alone: Ctrl-C takes effect
+            when the call ends (at most ``timeout``). Calls from other threads are never
+            cancelled by Ctrl-C.
     """
 
     __slots__ = ("_native", "__weakref__")
