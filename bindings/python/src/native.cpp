@@ -620,4 +620,6 @@ PYBIND11_MODULE(_native, m) {
       .def("close", &Client::close)
       .def_property_readonly("closed", &Client::closed)
       .def_property_readonly("redacted_credential", &Client::redacted_credential);
+
+  void momento_python_register_refresh(py::module_ &); momento_python_register_refresh(m);
 }

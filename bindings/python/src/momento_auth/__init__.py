@@ -9,6 +9,11 @@ A thin, typed layer over libmomento_auth's C ABI::
         key = client.generate_api_key(AllDataReadWrite, ExpiresIn.days(30))
         key.write_download_json("momento_token.json")
 
+    # Keep it fresh (one refresher per store) and follow it in every application:
+    store = FileTokenStore("momento_token.json")
+    with Refresher(store), Watcher(store) as watcher:
+        client = AuthClient(watcher.credential_provider)
+
 Every failure raises a subclass of :class:`MomentoError`; secrets never appear in ``repr()``.
 """
 
@@ -41,6 +46,7 @@ from ._errors import (  # noqa: E402
     UnknownServiceError,
 )
 from ._expiry import ExpiresAt, ExpiresIn  # noqa: E402
+from ._refresh import Refresher, RefreshEvent, RefreshEventKind, Subscription  # noqa: E402
 from ._scopes import (  # noqa: E402
     AllCacheItems,
     AllCaches,
@@ -69,6 +75,14 @@ from ._scopes import (  # noqa: E402
     TopicPermission,
     TopicRole,
 )
+from ._stores import (  # noqa: E402
+    AwsSecretsManagerTokenStore,
+    EnvironmentTokenStore,
+    FileTokenStore,
+    StoredToken,
+    TokenStore,
+)
+from ._watcher import WatchedKey, Watcher  # noqa: E402
 
 #: Version of this package (the same as the bundled libmomento_auth's).
 __version__: str = _native.HEADER_VERSION
@@ -110,6 +124,17 @@ __all__ = [
     "TopicPermission",
     "FunctionPermission",
     "DisposableTokenCachePermission",
+    "TokenStore",
+    "FileTokenStore",
+    "AwsSecretsManagerTokenStore",
+    "EnvironmentTokenStore",
+    "StoredToken",
+    "Refresher",
+    "RefreshEvent",
+    "RefreshEventKind",
+    "Subscription",
+    "Watcher",
+    "WatchedKey",
     "MomentoError",
     "InvalidArgumentError",
     "AuthenticationError",

@@ -1,0 +1,358 @@
+"""Refresher: keeps the key in one token store fresh, in the background or one pass at a time."""
+
+from __future__ import annotations
+
+import enum
+import math
+import os
+import weakref
+from datetime import datetime, timedelta, timezone
+from types import TracebackType
+from typing import Callable, Optional, Type, Union
+
+from . import _native
+from ._credentials import PathLike
+from ._errors import FailedPreconditionError, MomentoError, invalid_argument, make_error
+from ._expiry import ExpiresAt
+from ._stores import TokenStore
+
+__all__ = ["Refresher", "RefreshEvent", "RefreshEventKind", "Subscription"]
+
+Seconds = Union[timedelta, float, int]
+
+
+def duration_ms(value: object, what: str, *, allow_zero: bool = False) -> int:
+    """A timedelta or a number of seconds as whole milliseconds, checked to be positive."""
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        raise invalid_argument(f"{what} must be a timedelta or a number of seconds, got {type(value).__name__}")
+    if not math.isfinite(seconds):
+        raise invalid_argument(f"{what} must be finite")
+    ms = int(round(seconds * 1000))
+    if ms < 0 or (ms == 0 and not allow_zero):
+        raise invalid_argument(f"{what} must be positive, got {seconds!r} seconds")
+    return ms
+
+
+def _fraction(value: object, what: str) -> Optional[float]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise invalid_argument(f"{what} must be a number, got {type(value).__name__}")
+    return float(value)
+
+
+def check_callback(fn: object) -> None:
+    if not callable(fn):
+        raise invalid_argument(f"callback must be callable, got {type(fn).__name__}")
+
+
+class RefreshEventKind(enum.Enum):
+    """What a refresh pass did."""
+
+    #: This refresher exchanged the key and stored the new one.
+    REFRESHED = "refreshed"
+    #: A new key appeared in the store (the first read, or a peer refreshed it).
+    ADOPTED = "adopted"
+    #: An attempt failed; the current key stays in service and a retry is planned.
+    FAILED = "failed"
+
+
+_KINDS = {
+    _native.REFRESH_REFRESHED: RefreshEventKind.REFRESHED,
+    _native.REFRESH_ADOPTED: RefreshEventKind.ADOPTED,
+    _native.REFRESH_FAILED: RefreshEventKind.FAILED,
+}
+
+
+class RefreshEvent:
+    """One outcome of the refresher. Holds no secret: the key is redacted.
+
+    Attributes:
+        kind: a :class:`RefreshEventKind`.
+        store: the store's description (``"file:..."``).
+        redacted_key: the key now in service, redacted (``"eyJl…#1a2b3c4d"``).
+        key_fingerprint: hex SHA-256 of that key; stable, comparable, not secret.
+        expires_at: when that key expires.
+        error_code: for failures the canonical code (e.g. ``"SERVER_UNAVAILABLE"``), else None.
+        error_message: for failures a description (never a secret), else "".
+        consecutive_failures: failures in a row so far (0 unless failed).
+        next_attempt: for failures, when the refresher tries again (aware UTC), else None.
+    """
+
+    __slots__ = (
+        "kind",
+        "store",
+        "redacted_key",
+        "key_fingerprint",
+        "expires_at",
+        "error_code",
+        "error_message",
+        "consecutive_failures",
+        "next_attempt",
+    )
+
+    kind: RefreshEventKind
+    store: str
+    redacted_key: str
+    key_fingerprint: str
+    expires_at: ExpiresAt
+    error_code: Optional[str]
+    error_message: str
+    consecutive_failures: int
+    next_attempt: Optional[datetime]
+
+    def __init__(self, native: "_native.RefreshEvent") -> None:
+        """Internal: events come from :class:`Refresher`."""
+        if not isinstance(native, _native.RefreshEvent):
+            raise invalid_argument("RefreshEvent objects come from a Refresher")
+        self.kind = _KINDS[native.kind]
+        self.store = native.store
+        self.redacted_key = native.redacted_key
+        self.key_fingerprint = native.key_fingerprint
+        self.expires_at = ExpiresAt.from_epoch(native.valid_until)
+        self.error_code = native.error_code
+        self.error_message = native.error_message
+        self.consecutive_failures = native.consecutive_failures
+        ms = native.next_attempt_ms
+        self.next_attempt = datetime.fromtimestamp(ms / 1000, tz=timezone.utc) if ms else None
+
+    @property
+    def failed(self) -> bool:
+        """True for :attr:`RefreshEventKind.FAILED`."""
+        return self.kind is RefreshEventKind.FAILED
+
+    @property
+    def error(self) -> Optional[MomentoError]:
+        """For failures the matching :class:`MomentoError` subclass instance (not raised)."""
+        if self.error_code is None:
+            return None
+        return make_error(self.error_code, self.error_message, -1, False)
+
+    def __repr__(self) -> str:
+        parts = [f"kind={self.kind.value!r}", f"store={self.store!r}", f"key={self.redacted_key}",
+                 f"expires_at={self.expires_at!r}"]
+        if self.error_code is not None:
+            parts += [f"error_code={self.error_code!r}", f"error_message={self.error_message!r}",
+                      f"consecutive_failures={self.consecutive_failures}"]
+            if self.next_attempt is not None:
+                parts.append(f"next_attempt={self.next_attempt.isoformat()!r}")
+        return f"RefreshEvent({', '.join(parts)})"
+
+    __str__ = __repr__
+
+
+class Subscription:
+    """A callback registered with :meth:`Refresher.subscribe` or :meth:`Watcher.on_change`.
+
+    :meth:`cancel` ends it: once it returns, the callback is not running (unless ``cancel`` is
+    called from the callback itself) and is not called again. Also a context manager.
+    """
+
+    __slots__ = ("_owner", "_id", "_active", "__weakref__")
+
+    def __init__(self, owner: object, sub_id: int) -> None:
+        """Internal: returned by ``subscribe``/``on_change``."""
+        # Weak: a subscription does not keep its refresher or watcher running.
+        self._owner = weakref.ref(owner)
+        self._id = sub_id
+        self._active = True
+
+    @property
+    def active(self) -> bool:
+        """False once cancelled, or once its refresher or watcher is closed."""
+        owner = self._owner()
+        return self._active and owner is not None and not owner.closed
+
+    def cancel(self) -> None:
+        """Ends the subscription. Idempotent."""
+        if self._active:
+            self._active = False
+            owner = self._owner()
+            if owner is not None:
+                owner.unsubscribe(self._id)
+
+    def __enter__(self) -> "Subscription":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.cancel()
+
+    def __repr__(self) -> str:
+        return f"Subscription(id={self._id}, active={self.active})"
+
+
+class Refresher:
+    """Keeps the key in ``store`` fresh: refreshes it with its refresh token before it expires
+    and writes the new key back, so every watcher of the store picks it up.
+
+    Run **one** refresher per store. Either in the background (:meth:`start`/:meth:`stop`, or
+    ``with Refresher(store) as r:``, which starts it and closes it on exit), or one pass at a
+    time (:meth:`run_once`, :meth:`refresh_now`) from a scheduled job. Failures never remove the
+    current key; they are reported as events with a planned retry.
+
+    Every method is thread-safe and releases the GIL while it waits. Callbacks registered with
+    :meth:`subscribe` run on a thread owned by the library, one at a time and in order, with the
+    GIL held; an exception a callback raises goes to :func:`sys.unraisablehook`.
+
+    Args:
+        store: the :class:`TokenStore` to keep fresh (it must be writable).
+        endpoint: ``"host:port"`` to send the refresh to instead of the key's own endpoint
+            (a local momento-auth-server); ``secure=False`` uses plaintext there.
+        timeout: deadline of each refresh call (timedelta or seconds; 15 s by default).
+        ca_file: PEM file of trusted roots for TLS instead of the system's.
+        refresh_fraction: refresh once this fraction of the key's lifetime has elapsed
+            (0 < f < 1; 0.75 by default).
+        jitter_fraction: refresh up to this fraction of the lifetime earlier, at random, so a
+            fleet does not refresh all at once (0 <= j < refresh_fraction; 0.05 by default).
+        backoff_initial, backoff_max: retry delays after failures, doubling from the first to
+            the second (1 s and 5 min by default).
+        recheck_interval: longest time between two looks at the store (60 s by default).
+    """
+
+    __slots__ = ("_native", "_store", "__weakref__")
+
+    def __init__(
+        self,
+        store: TokenStore,
+        *,
+        endpoint: Optional[str] = None,
+        secure: bool = True,
+        timeout: Optional[Seconds] = None,
+        ca_file: Optional[PathLike] = None,
+        refresh_fraction: Optional[float] = None,
+        jitter_fraction: Optional[float] = None,
+        backoff_initial: Optional[Seconds] = None,
+        backoff_max: Optional[Seconds] = None,
+        recheck_interval: Optional[Seconds] = None,
+    ) -> None:
+        """Nothing runs until :meth:`start`, :meth:`run_once` or :meth:`refresh_now`."""
+        if not isinstance(store, TokenStore):
+            raise invalid_argument(f"store must be a TokenStore, got {type(store).__name__}")
+        if endpoint is not None and not isinstance(endpoint, str):
+            raise invalid_argument(f"endpoint must be a str, got {type(endpoint).__name__}")
+        if not isinstance(secure, bool):
+            raise invalid_argument(f"secure must be a bool, got {type(secure).__name__}")
+        ca: Optional[str] = None
+        if ca_file is not None:
+            try:
+                ca = os.fsdecode(os.fspath(ca_file))
+            except TypeError:
+                raise invalid_argument("ca_file must be a str or os.PathLike") from None
+        refresh = _fraction(refresh_fraction, "refresh_fraction")
+        jitter = _fraction(jitter_fraction, "jitter_fraction")
+        if refresh is not None and not 0.0 < refresh < 1.0:
+            raise invalid_argument(f"refresh_fraction must be between 0 and 1 (exclusive), got {refresh!r}")
+        effective_refresh = 0.75 if refresh is None else refresh
+        if jitter is not None and not 0.0 <= jitter < effective_refresh:
+            raise invalid_argument(
+                f"jitter_fraction must be at least 0 and below refresh_fraction "
+                f"({effective_refresh!r}), got {jitter!r}"
+            )
+        if jitter is None and refresh is not None and refresh <= 0.05:
+            raise invalid_argument(
+                f"refresh_fraction ({refresh!r}) must exceed jitter_fraction (0.05 by default): "
+                "pass a smaller jitter_fraction too"
+            )
+        initial_ms = None if backoff_initial is None else duration_ms(backoff_initial, "backoff_initial")
+        max_ms = None if backoff_max is None else duration_ms(backoff_max, "backoff_max")
+        if max_ms is not None and max_ms < (initial_ms or 1000):
+            raise invalid_argument(
+                "backoff_max must be at least backoff_initial"
+                + ("" if initial_ms is not None else " (1 second by default)")
+            )
+        self._store = store
+        self._native = _native.Refresher(
+            store._native,
+            None if timeout is None else duration_ms(timeout, "timeout"),
+            ca,
+            endpoint,
+            secure,
+            refresh,
+            jitter,
+            initial_ms,
+            max_ms,
+            None if recheck_interval is None else duration_ms(recheck_interval, "recheck_interval"),
+        )
+
+    @property
+    def store(self) -> TokenStore:
+        """The store this refresher keeps fresh."""
+        return self._store
+
+    def start(self) -> None:
+        """Starts refreshing in the background (idempotent)."""
+        self._native.start()
+
+    def stop(self) -> None:
+        """Stops the background thread and waits for it (idempotent; at most one refresh call's
+        deadline). Subscriptions stay; :meth:`start` resumes."""
+        self._native.stop()
+
+    @property
+    def running(self) -> bool:
+        """True between :meth:`start` and :meth:`stop`/:meth:`close`."""
+        return bool(self._native.running)
+
+    def run_once(self) -> Optional[RefreshEvent]:
+        """One pass on the calling thread: refreshes if the key is due.
+
+        Returns the most telling event of the pass (a failure or a refresh over an adoption), or
+        None when nothing was due. A failed refresh is an event, not an exception.
+        """
+        ev = self._native.run_once(False)
+        return None if ev is None else RefreshEvent(ev)
+
+    def refresh_now(self) -> RefreshEvent:
+        """Refreshes at once, whatever the schedule (a key a peer already rotated is adopted)."""
+        return RefreshEvent(self._native.run_once(True))
+
+    def subscribe(self, callback: Callable[[RefreshEvent], object]) -> Subscription:
+        """Calls ``callback(event)`` for every event, from the library's delivery thread.
+
+        Never called from inside ``subscribe``. Events are delivered in order, including those
+        of :meth:`run_once` and :meth:`refresh_now` (possibly after they returned).
+        """
+        check_callback(callback)
+
+        def deliver(native: "_native.RefreshEvent") -> None:
+            callback(RefreshEvent(native))
+
+        return Subscription(self._native, self._native.subscribe(deliver, callback))
+
+    def close(self) -> None:
+        """Stops the background thread and ends every subscription; events not yet delivered
+        are dropped. Idempotent; later calls raise :class:`FailedPreconditionError`. Calls in
+        progress on other threads finish first. May be called from a callback."""
+        self._native.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` has been called."""
+        return bool(self._native.closed)
+
+    def __enter__(self) -> "Refresher":
+        if self._native.closed:
+            raise FailedPreconditionError("the Refresher is closed")
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else ("running" if self.running else "stopped")
+        return f"Refresher({self._native.store_description!r}, {state})"

@@ -1,0 +1,168 @@
+"""Watcher: an application's view of a token store, swapping a new key in without a restart."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from types import TracebackType
+from typing import Callable, Optional, Type, Union
+
+from . import _native
+from ._credentials import CredentialProvider
+from ._errors import FailedPreconditionError, invalid_argument
+from ._expiry import ExpiresAt
+from ._refresh import Subscription, check_callback, duration_ms
+from ._stores import TokenStore
+
+__all__ = ["Watcher", "WatchedKey"]
+
+
+class WatchedKey:
+    """The key a watcher serves, without the secret.
+
+    Attributes:
+        redacted_key: the key, redacted (``"eyJl…#1a2b3c4d"``).
+        fingerprint: hex SHA-256 of the key; stable, comparable with
+            :attr:`RefreshEvent.key_fingerprint`, not secret.
+        expires_at: ``validUntil`` from the store.
+    """
+
+    __slots__ = ("redacted_key", "fingerprint", "expires_at")
+
+    redacted_key: str
+    fingerprint: str
+    expires_at: ExpiresAt
+
+    def __init__(self, native: "_native.WatchedKey") -> None:
+        """Internal: from :attr:`Watcher.current_key` and :meth:`Watcher.on_change`."""
+        if not isinstance(native, _native.WatchedKey):
+            raise invalid_argument("WatchedKey objects come from a Watcher")
+        self.redacted_key = native.redacted_key
+        self.fingerprint = native.fingerprint
+        self.expires_at = ExpiresAt.from_epoch(native.valid_until)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, WatchedKey):
+            return NotImplemented
+        return self.fingerprint == other.fingerprint
+
+    def __hash__(self) -> int:
+        return hash(("WatchedKey", self.fingerprint))
+
+    def __repr__(self) -> str:
+        return f"WatchedKey({self.redacted_key}, expires_at={self.expires_at!r})"
+
+    __str__ = __repr__
+
+
+class Watcher:
+    """Follows the key in ``store``: reads it now, then re-reads it every ``interval`` on a
+    library thread and swaps a new key in atomically.
+
+    Use :attr:`credential_provider` for each new client (it never waits for I/O), register
+    :meth:`on_change` to rebuild long-lived clients, and call :meth:`notify_unauthenticated`
+    when a call fails with :class:`AuthenticationError` to re-read at once. Thread-safe; a
+    context manager (closing on exit).
+
+    Args:
+        store: the :class:`TokenStore` to follow. It must hold a key now (else
+            :class:`NotFoundError`).
+        interval: re-read period (timedelta or seconds, > 0, at most a day; 30 s by default).
+        endpoint: ``"host:port"`` to send requests made with the served credentials to, instead
+            of the key's own endpoints; ``secure=False`` uses plaintext there.
+    """
+
+    __slots__ = ("_native", "_store", "__weakref__")
+
+    def __init__(
+        self,
+        store: TokenStore,
+        *,
+        interval: Union[timedelta, float, int] = timedelta(seconds=30),
+        endpoint: Optional[str] = None,
+        secure: bool = True,
+    ) -> None:
+        """Reads the store once (without the GIL) and starts following it."""
+        if not isinstance(store, TokenStore):
+            raise invalid_argument(f"store must be a TokenStore, got {type(store).__name__}")
+        period_ms = duration_ms(interval, "interval")
+        if period_ms > 86_400_000:
+            raise invalid_argument("interval must be at most one day")
+        if endpoint is not None and not isinstance(endpoint, str):
+            raise invalid_argument(f"endpoint must be a str, got {type(endpoint).__name__}")
+        if not isinstance(secure, bool):
+            raise invalid_argument(f"secure must be a bool, got {type(secure).__name__}")
+        self._store = store
+        self._native = _native.Watcher(store._native, period_ms, endpoint, secure)
+
+    @property
+    def store(self) -> TokenStore:
+        """The store being followed."""
+        return self._store
+
+    @property
+    def credential_provider(self) -> CredentialProvider:
+        """The credential in service now, for an :class:`AuthClient` (or any client). It is a
+        snapshot: it stays valid and unchanged when a newer key is swapped in."""
+        return CredentialProvider(self._native.current())
+
+    def current(self) -> CredentialProvider:
+        """Same as :attr:`credential_provider`."""
+        return self.credential_provider
+
+    @property
+    def current_key(self) -> WatchedKey:
+        """The key in service now (redacted, fingerprint, expiry)."""
+        return WatchedKey(self._native.current_key())
+
+    def poll(self) -> bool:
+        """Re-reads the store on the calling thread; True when a new key was swapped in."""
+        return bool(self._native.poll())
+
+    def notify_unauthenticated(self) -> None:
+        """Reports that a call was refused as unauthenticated: the store is re-read soon
+        (repeated reports within a second cost one read). Never blocks."""
+        self._native.notify_unauthenticated()
+
+    def on_change(self, callback: Callable[[WatchedKey], object]) -> Subscription:
+        """Calls ``callback(key)`` with each new key after it is swapped in (not for the first
+        one), from the library's delivery thread with the GIL held. An exception the callback
+        raises goes to :func:`sys.unraisablehook`."""
+        check_callback(callback)
+
+        def deliver(native: "_native.WatchedKey") -> None:
+            callback(WatchedKey(native))
+
+        return Subscription(self._native, self._native.subscribe(deliver, callback))
+
+    def close(self) -> None:
+        """Stops following the store and ends every subscription. Idempotent; afterwards
+        :attr:`credential_provider` raises :class:`FailedPreconditionError`. Credentials
+        already handed out stay valid."""
+        self._native.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` has been called."""
+        return bool(self._native.closed)
+
+    def __enter__(self) -> "Watcher":
+        if self._native.closed:
+            raise FailedPreconditionError("the Watcher is closed")
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return f"Watcher({self._store.description!r}, closed)"
+        try:
+            key = self.current_key
+        except FailedPreconditionError:
+            return f"Watcher({self._store.description!r}, closed)"
+        return f"Watcher({self._store.description!r}, key={key.redacted_key})"
