@@ -102,7 +102,9 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
       "--once for cron)");
   keep->add_option("--store", kf.store.spec, "file:PATH | aws-sm:SECRET-ID")->required();
   keep->add_option("--region", kf.store.region, "AWS region for aws-sm: (default: AWS_REGION, ~/.aws/config)");
-  keep->add_option("--aws-endpoint", kf.store.aws_endpoint, "Secrets Manager endpoint URL (default: AWS's)");
+  keep->add_option("--aws-endpoint", kf.store.aws_endpoint,
+                   "Secrets Manager endpoint URL (default: AWS_ENDPOINT_URL_SECRETS_MANAGER, "
+                   "AWS_ENDPOINT_URL, else AWS's)");
   keep->add_flag("--once", kf.once, "one pass: refresh if due, then exit (0 fresh, 4 auth, 5 unreachable, 1 other)");
   keep->add_flag("--force", kf.force, "with --once: refresh even when not due");
   keep->add_option("--refresh-fraction", kf.refresh_fraction,
@@ -113,7 +115,9 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   auto* watch = app.add_subcommand("watch", "print the store's key (redacted) and expiry, and each new key as it changes");
   watch->add_option("--store", wo.store.spec, "file:PATH | aws-sm:SECRET-ID | env:VAR")->required();
   watch->add_option("--region", wo.store.region, "AWS region for aws-sm:");
-  watch->add_option("--aws-endpoint", wo.store.aws_endpoint, "Secrets Manager endpoint URL");
+  watch->add_option("--aws-endpoint", wo.store.aws_endpoint,
+                    "Secrets Manager endpoint URL (default: AWS_ENDPOINT_URL_SECRETS_MANAGER, "
+                    "AWS_ENDPOINT_URL, else AWS's)");
   watch->add_option("--interval", wo.interval, "how often to re-read the store (default 5s)");
   watch->add_option("--count", wo.count, "exit after this many changes (default: run until SIGTERM/SIGINT)");
   watch->callback([&] { action = [&] { return cmd_watch(g, wo, io); }; });

@@ -242,4 +242,17 @@ inline Expires expires(int32_t unit, int64_t amount) {
   return e;
 }
 
+// Generates a read-write data key that lives `seconds` with the server's bootstrap key and
+// writes it as a token file.
+inline void mint_file(const Server &srv, int64_t seconds, const std::string &path) {
+  Err err;
+  Client admin = client_from_file(srv.bootstrap_file(), srv.address());
+  Scope rw = predefined(MOMENTO_SCOPE_ALL_DATA_READ_WRITE);
+  Expires life = expires(MOMENTO_EXPIRES_SECONDS, seconds);
+  Token t;
+  REQUIRE_OK(err, momento_auth_client_generate_api_key(t.out(), admin.get(), rw.get(), life.get(),
+                                                       err.out()));
+  REQUIRE_OK(err, momento_token_write_file(t.get(), path.c_str(), err.out()));
+}
+
 }  // namespace capi_test

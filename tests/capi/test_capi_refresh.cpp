@@ -1,6 +1,7 @@
 // C ABI, stores / refresher / watcher: argument validation, the callbacks' threading contract,
-// a refresh cycle against the local server with a short-lived key, and a watcher that sees a key
-// rotated by another process.
+// a refresh cycle against the local server with a short-lived key, a watcher that sees a key
+// rotated by another process, and the same with the key in a Secrets Manager secret on a local
+// moto server (in this process, and from a C program).
 #include <spawn.h>
 
 #include <algorithm>
@@ -10,10 +11,12 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "capi_test_util.hpp"
 #include "momento/auth.hpp"
+#include "moto_process.hpp"
 
 extern char **environ;
 
@@ -54,18 +57,6 @@ int run(std::vector<std::string> args) {
   int status = 0;
   waitpid(pid, &status, 0);  // the CLI bounds itself with --timeout
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// Generates a key with the bootstrap key and writes it as a token file.
-void mint_file(const Server &srv, int64_t seconds, const std::string &path) {
-  Err err;
-  Client admin = client_from_file(srv.bootstrap_file(), srv.address());
-  Scope rw = predefined(MOMENTO_SCOPE_ALL_DATA_READ_WRITE);
-  Expires life = expires(MOMENTO_EXPIRES_SECONDS, seconds);
-  Token t;
-  REQUIRE_OK(err, momento_auth_client_generate_api_key(t.out(), admin.get(), rw.get(), life.get(),
-                                                       err.out()));
-  REQUIRE_OK(err, momento_token_write_file(t.get(), path.c_str(), err.out()));
 }
 
 std::string auth_token_of(const std::string &path) {
@@ -593,3 +584,198 @@ TEST_CASE("refresher and watcher: C++ wrapper", "[capi][refresh][cpp][server]") 
   lock.unlock();
   CHECK_FALSE(refresher.run_once().has_value());
 }
+
+namespace {
+
+using momento::test::AwsTestEnv;
+using momento::test::MotoServer;
+
+// A Secrets Manager secret on moto holding a key minted by the local server.
+struct AwsSecret {
+  Server srv;
+  MotoServer moto;
+  TempDir dir;
+  std::string id;
+  std::string spec;
+
+  explicit AwsSecret(const std::string &secret_id) : id(secret_id), spec("aws-sm:" + secret_id) {
+    const std::string path = dir.file("seed.json");
+    mint_file(srv, 3600, path);
+    moto.put_secret(id, path);  // with boto3, as an existing secret would have been made
+  }
+  nlohmann::json secret(const std::string &which = "") const {
+    return nlohmann::json::parse(moto.get_secret(which.empty() ? id : which));
+  }
+  Store open(const std::string &spec_) const {
+    Err err;
+    StoreOptions so;
+    REQUIRE_OK(err, momento_store_options_new(so.out(), err.out()));
+    REQUIRE_OK(err, momento_store_options_set_aws_region(so.get(), "us-east-1", err.out()));
+    REQUIRE_OK(err, momento_store_options_set_aws_endpoint(so.get(), moto.endpoint().c_str(), err.out()));
+    Store st;
+    REQUIRE_OK(err, momento_store_open(st.out(), spec_.c_str(), so.get(), err.out()));
+    return st;
+  }
+};
+
+bool contains(const std::vector<std::string> &v, const std::string &x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+}  // namespace
+
+TEST_CASE("aws-sm store: refresher and watcher through the C ABI against moto",
+          "[capi][refresh][server][aws]") {
+  AwsSecret s("team/momento-capi");
+  AwsTestEnv env(s.moto, false);  // credentials from the environment, the endpoint from options
+  Err err;
+  const nlohmann::json first = s.secret();
+
+  Store st = s.open(s.spec);
+  CHECK(momento_store_writable(st.get()) == 1);
+  CHECK(std::string(momento_store_describe(st.get())) == s.spec + " (us-east-1)");
+  Token loaded;
+  REQUIRE_OK(err, momento_store_load(loaded.out(), st.get(), err.out()));
+  CHECK(std::string(momento_token_api_key(loaded.get())) == first.at("authToken").get<std::string>());
+  CHECK(std::string(momento_token_refresh_token(loaded.get())) == first.at("refreshToken").get<std::string>());
+  CHECK(momento_token_valid_until(loaded.get()) == std::stoull(first.at("validUntil").get<std::string>()));
+
+  // A watcher on its own store handle, as an application would have.
+  Store wst = s.open(s.spec);
+  Override ov = local_override(s.srv);
+  Watcher w;
+  REQUIRE_OK(err, momento_watcher_new(w.out(), wst.get(), 100, ov.get(), err.out()));
+  WatchedKey k0;
+  REQUIRE_OK(err, momento_watcher_current_key(k0.out(), w.get(), err.out()));
+  const std::string fp0 = momento_watched_key_fingerprint(k0.get());
+  Recorder watched;
+  uint64_t wid = 0;
+  REQUIRE_OK(err, momento_watcher_subscribe(&wid, w.get(), Recorder::on_watch, &watched,
+                                            Recorder::destroy, err.out()));
+
+  Config cfg;
+  REQUIRE_OK(err, momento_client_config_new(cfg.out(), err.out()));
+  REQUIRE_OK(err, momento_client_config_set_deadline_ms(cfg.get(), 10000, err.out()));
+  Refresher r;
+  REQUIRE_OK(err, momento_refresher_new(r.out(), st.get(), cfg.get(), ov.get(), nullptr, err.out()));
+  Recorder events;
+  uint64_t rid = 0;
+  REQUIRE_OK(err, momento_refresher_subscribe(&rid, r.get(), Recorder::on_refresh, &events,
+                                              Recorder::destroy, err.out()));
+
+  // Not due for an hour-long key: the pass only reads, the secret keeps its version.
+  Event ev;
+  REQUIRE_OK(err, momento_refresher_run_once(ev.out(), r.get(), 0, err.out()));
+  if (ev.get()) CHECK(momento_refresh_event_kind(ev.get()) == MOMENTO_REFRESH_ADOPTED);
+  CHECK(s.secret() == first);
+
+  REQUIRE_OK(err, momento_refresher_refresh_now(ev.out(), r.get(), err.out()));
+  REQUIRE(ev.get() != nullptr);
+  INFO(momento_refresh_event_error_message(ev.get()));
+  REQUIRE(momento_refresh_event_kind(ev.get()) == MOMENTO_REFRESH_REFRESHED);
+  CHECK(std::string(momento_refresh_event_store(ev.get())) == s.spec + " (us-east-1)");
+  const std::string fp1 = momento_refresh_event_key_fingerprint(ev.get());
+  CHECK(fp1 != fp0);
+
+  // The secret (read with boto3) holds the new key and refresh token.
+  const nlohmann::json second = s.secret();
+  const std::string new_key = second.at("authToken");
+  CHECK(new_key != first.at("authToken").get<std::string>());
+  CHECK(second.at("refreshToken") != first.at("refreshToken"));
+  CHECK(std::stoull(second.at("validUntil").get<std::string>()) == momento_refresh_event_valid_until(ev.get()));
+
+  // The watcher's subscriber gets the new key on the watcher's thread; the credential works.
+  REQUIRE(watched.wait([&] { return contains(watched.texts, fp1); }));
+  {
+    std::lock_guard lock(watched.mu);
+    CHECK(watched.threads.count(std::this_thread::get_id()) == 0);
+  }
+  Credential cred;
+  REQUIRE_OK(err, momento_watcher_current(cred.out(), w.get(), err.out()));
+  CHECK(std::string(momento_credential_redacted_key(cred.get())) == momento_refresh_event_redacted_key(ev.get()));
+  DataClient dc;
+  REQUIRE_OK(err, momento_data_client_new(dc.out(), cred.get(), cfg.get(), err.out()));
+  Owned<momento_string_list_t, momento_string_list_free> names;
+  REQUIRE_OK(err, momento_data_client_list_caches(names.out(), dc.get(), err.out()));
+
+  // Events never carry the key or the refresh token.
+  REQUIRE(events.wait([&] { return events.calls >= 2; }));
+  {
+    std::lock_guard lock(events.mu);
+    CHECK(std::find(events.kinds.begin(), events.kinds.end(), MOMENTO_REFRESH_REFRESHED) != events.kinds.end());
+    for (const auto &t : events.texts) {
+      CHECK(t.find(new_key) == std::string::npos);
+      CHECK(t.find(second.at("refreshToken").get<std::string>()) == std::string::npos);
+    }
+  }
+
+  // store(): a secret that does not exist yet is created with the token's Download-JSON.
+  Token now;
+  REQUIRE_OK(err, momento_store_load(now.out(), st.get(), err.out()));
+  CHECK(std::string(momento_token_api_key(now.get())) == new_key);
+  Store copy = s.open("aws-sm:team/momento-copy");
+  REQUIRE_OK(err, momento_store_store(copy.get(), now.get(), err.out()));
+  const nlohmann::json copied = s.secret("team/momento-copy");
+  CHECK(copied.at("authToken") == new_key);
+  CHECK(copied.at("refreshToken") == second.at("refreshToken"));
+
+  // A missing secret: load says NOT_FOUND; a watcher cannot start on it.
+  Store absent = s.open("aws-sm:team/absent");
+  Token none;
+  CHECK_FAILS_WITH(MOMENTO_ERR_NOT_FOUND, err, momento_store_load(none.out(), absent.get(), err.out()));
+  Watcher nw;
+  CHECK(momento_watcher_new(nw.out(), absent.get(), 100, nullptr, err.out()) != MOMENTO_OK);
+
+  REQUIRE_OK(err, momento_watcher_unsubscribe(w.get(), wid, err.out()));
+  CHECK(watched.destroyed == 1);
+}
+
+namespace {
+
+// Runs the C program (optionally under a wrapper such as valgrind) against a fresh secret and
+// checks what it printed against the secret it left in moto.
+void run_c_consumer(std::vector<std::string> wrapper, std::chrono::seconds timeout) {
+  AwsSecret s("team/momento-c");
+  AwsTestEnv env(s.moto, false);
+  const nlohmann::json first = s.secret();
+  std::vector<std::string> args = std::move(wrapper);
+  // Due 0.36 s after the secret was written: the program's plain passes refresh it.
+  for (const std::string &a : {std::string(MOMENTO_AWS_CONSUMER), s.spec, s.srv.address(),
+                               s.moto.endpoint(), std::string("0.0001")})
+    args.push_back(a);
+  std::string out;
+  const std::string err_file = s.dir.file("consumer.err");
+  const int rc = momento::test::ServerProcess::run_capture(args, &out, timeout, err_file);
+  INFO("stdout: " << out << "\nstderr: " << slurp(err_file));
+  REQUIRE(rc == 0);
+  std::istringstream in(out);
+  std::string word, event_fp, watched_fp, redacted;
+  uint64_t valid_until = 0;
+  in >> word >> event_fp >> watched_fp >> valid_until >> redacted;
+  CHECK(word == "refreshed");
+  CHECK(event_fp.size() == 64);
+  CHECK(watched_fp == event_fp);
+  const nlohmann::json second = s.secret();
+  const std::string new_key = second.at("authToken");
+  CHECK(new_key != first.at("authToken").get<std::string>());
+  CHECK(std::stoull(second.at("validUntil").get<std::string>()) == valid_until);
+  CHECK(out.find(new_key) == std::string::npos);
+  CHECK(out.find(second.at("refreshToken").get<std::string>()) == std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("aws-sm store: a C program refreshes the secret with plain passes and watches it",
+          "[capi][refresh][server][aws]") {
+  run_c_consumer({}, std::chrono::seconds(120));
+}
+
+#ifdef MOMENTO_VALGRIND_BIN
+TEST_CASE("aws-sm store: the C program under valgrind", "[capi][refresh][server][aws][valgrind]") {
+  // gRPC keeps process-lifetime singletons: "still reachable" is not a leak; definite and
+  // indirect losses and memory errors are (exit 99).
+  run_c_consumer({MOMENTO_VALGRIND_BIN, "--quiet", "--error-exitcode=99", "--leak-check=full",
+                  "--errors-for-leak-kinds=definite,indirect", "--show-leak-kinds=definite,indirect"},
+                 std::chrono::seconds(280));
+}
+#endif

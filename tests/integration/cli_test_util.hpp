@@ -2,9 +2,14 @@
 // so nothing here may use core: a process must not contain both.
 #pragma once
 
+#include <fcntl.h>
 #include <openssl/evp.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <ctime>
@@ -17,6 +22,8 @@
 #include <vector>
 
 #include "server_process.hpp"
+
+extern char** environ;
 
 namespace momento::testing {
 
@@ -90,6 +97,71 @@ inline CliResult run_cli(const TempDir& dir, std::vector<std::string> args,
   r.rc = test::ServerProcess::run_capture(args, &r.out, timeout, err_file);
   r.err = slurp(err_file);
   return r;
+}
+
+// A CLI process running in the background with stdout and stderr in files.
+class Background {
+ public:
+  Background(const TempDir& dir, const std::string& name, std::vector<std::string> args)
+      : out_(dir.file(name + ".out")), err_(dir.file(name + ".err")) {
+    args.insert(args.begin(), kCliBinary);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int rc = posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    REQUIRE(rc == 0);
+  }
+  ~Background() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      int st = 0;
+      ::waitpid(pid_, &st, 0);
+    }
+  }
+  std::string out() const { return slurp(out_); }
+  std::string err() const { return slurp(err_); }
+  void signal(int sig) const { ::kill(pid_, sig); }
+  // Waits (bounded) for the exit; returns the exit status, or -1 on timeout or a signal death.
+  int wait_exit(std::chrono::seconds max) {
+    const auto stop = std::chrono::steady_clock::now() + max;
+    while (std::chrono::steady_clock::now() < stop) {
+      int st = 0;
+      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return -1;
+  }
+  // Waits (bounded) until stdout has at least `n` lines.
+  bool wait_lines(size_t n, std::chrono::seconds max) const {
+    const auto stop = std::chrono::steady_clock::now() + max;
+    while (std::chrono::steady_clock::now() < stop) {
+      const std::string o = out();
+      if (static_cast<size_t>(std::count(o.begin(), o.end(), '\n')) >= n) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+
+ private:
+  std::string out_, err_;
+  pid_t pid_ = -1;
+};
+
+inline std::vector<nlohmann::json> json_lines(const std::string& text) {
+  std::vector<nlohmann::json> v;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) v.push_back(nlohmann::json::parse(line));
+  return v;
 }
 
 }  // namespace momento::testing

@@ -1,86 +1,20 @@
 // momento-auth keep-fresh and watch against a real momento-auth-server, in separate processes.
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "cli_test_util.hpp"
+#include "moto_process.hpp"
 
+using momento::test::AwsTestEnv;
+using momento::test::MotoServer;
 using momento::test::ServerProcess;
 using namespace momento::testing;
 using nlohmann::json;
 
-extern char** environ;
-
 namespace {
-
-// A CLI process running in the background with stdout and stderr in files.
-class Background {
- public:
-  Background(const TempDir& dir, const std::string& name, std::vector<std::string> args)
-      : out_(dir.file(name + ".out")), err_(dir.file(name + ".err")) {
-    args.insert(args.begin(), kCliBinary);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int rc = posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    REQUIRE(rc == 0);
-  }
-  ~Background() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      int st = 0;
-      ::waitpid(pid_, &st, 0);
-    }
-  }
-  std::string out() const { return slurp(out_); }
-  std::string err() const { return slurp(err_); }
-  void signal(int sig) const { ::kill(pid_, sig); }
-  // Waits (bounded) for the exit; returns the exit status, or -1 on timeout or a signal death.
-  int wait_exit(std::chrono::seconds max) {
-    const auto stop = std::chrono::steady_clock::now() + max;
-    while (std::chrono::steady_clock::now() < stop) {
-      int st = 0;
-      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return -1;
-  }
-  // Waits (bounded) until stdout has at least `n` lines.
-  bool wait_lines(size_t n, std::chrono::seconds max) const {
-    const auto stop = std::chrono::steady_clock::now() + max;
-    while (std::chrono::steady_clock::now() < stop) {
-      const std::string o = out();
-      if (static_cast<size_t>(std::count(o.begin(), o.end(), '\n')) >= n) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }
-
- private:
-  std::string out_, err_;
-  pid_t pid_ = -1;
-};
-
-std::vector<json> json_lines(const std::string& text) {
-  std::vector<json> v;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) v.push_back(json::parse(line));
-  return v;
-}
 
 struct Fixture {
   ServerProcess server;
@@ -229,4 +163,137 @@ TEST_CASE("cli watch: sees a rotation made by keep-fresh in another process",
   CliResult empty = f.cli({"watch", "--store", "file:" + f.dir.file("none.json"), "--count", "1"});
   CHECK(empty.rc != 0);
   CHECK(f.cli({"watch", "--store", "file:" + f.store, "--interval", "soon", "--count", "1"}).rc == 3);
+}
+
+namespace {
+
+// The keep-fresh fixture with the key kept in a Secrets Manager secret on a local moto server.
+struct AwsFixture : Fixture {
+  MotoServer moto;
+  std::string id = "team/momento-key";
+  std::string spec = "aws-sm:" + id;
+  std::string described = spec + " (us-east-1)";  // how the store names itself in output
+
+  // Mints a key into the token file and copies the file into the secret (with boto3).
+  void mint_secret(const std::string& expires_in) {
+    mint(expires_in);
+    moto.put_secret(id, store);
+  }
+  json secret() const { return json::parse(moto.get_secret(id)); }
+};
+
+}  // namespace
+
+TEST_CASE("cli keep-fresh --once rotates an aws-sm: secret; watch in another process sees it",
+          "[live][cli][keep-fresh][watch][aws]") {
+  AwsFixture f;
+  AwsTestEnv env(f.moto);  // credentials and the endpoint from the environment, as documented
+  f.mint_secret("1h");
+  const json first = f.secret();
+
+  // Not due for an hour-long key: one read, the secret is unchanged.
+  CliResult idle = f.cli({"--json", "keep-fresh", "--store", f.spec, "--region", "us-east-1", "--once"});
+  INFO(idle.err);
+  REQUIRE(idle.rc == 0);
+  auto ev = json_lines(idle.out);
+  REQUIRE(ev.size() == 1);
+  CHECK(ev[0].at("event") == "current");
+  CHECK(f.secret() == first);
+
+  Background watch(f.dir, "watch",
+                   {"--json", "watch", "--store", f.spec, "--region", "us-east-1", "--interval",
+                    "200ms", "--count", "1"});
+  REQUIRE(watch.wait_lines(1, std::chrono::seconds(30)));
+  auto seen = json_lines(watch.out());
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].at("event") == "current");
+  CHECK(seen[0].at("store") == f.described);
+  const std::string fp0 = seen[0].at("fingerprint");
+
+  // Due once the fraction of the lifetime since the secret was written has passed (0.36 s of
+  // the hour): a plain --once refreshes, no --force.
+  CliResult kf = f.cli({"--json", "keep-fresh", "--store", f.spec, "--region", "us-east-1",
+                        "--once", "--refresh-fraction", "0.0001"});
+  INFO(kf.err);
+  REQUIRE(kf.rc == 0);
+  ev = json_lines(kf.out);
+  REQUIRE(ev.size() == 1);
+  CHECK(ev[0].at("event") == "refreshed");
+  CHECK(ev[0].at("store") == f.described);
+  CHECK(ev[0].at("expires") == true);
+  const std::string fp1 = ev[0].at("fingerprint");
+  CHECK(fp1 != fp0);
+
+  // The secret (read back with boto3) holds the new key and refresh token, in the same shape.
+  const json second = f.secret();
+  const std::string new_key = second.at("authToken");
+  CHECK(new_key != first.at("authToken").get<std::string>());
+  CHECK(second.at("refreshToken") != first.at("refreshToken"));
+  CHECK(!second.at("refreshToken").get<std::string>().empty());
+  CHECK(std::stoll(second.at("validUntil").get<std::string>()) > now_epoch());
+  CHECK(kf.out.find(new_key) == std::string::npos);
+  CHECK(kf.out.find(ServerProcess::envelope_raw_key(new_key)) == std::string::npos);
+
+  // The watcher printed the new key, redacted, and exits by itself (--count 1).
+  CHECK(watch.wait_exit(std::chrono::seconds(30)) == 0);
+  INFO(watch.err());
+  seen = json_lines(watch.out());
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[1].at("event") == "changed");
+  CHECK(seen[1].at("fingerprint") == fp1);
+  CHECK(seen[1].at("key") == ev[0].at("key"));
+  CHECK(seen[1].at("key") != seen[0].at("key"));
+  CHECK(watch.out().find(new_key) == std::string::npos);
+  CHECK(watch.out().find(ServerProcess::envelope_raw_key(new_key)) == std::string::npos);
+
+  // The stored key works, and its refresh token refreshes again (text output).
+  std::ofstream(f.store, std::ios::trunc) << second.dump();
+  CHECK(f.cli({"--key-file", f.store, "cache", "list-caches"}).rc == 0);
+  CliResult text = f.cli({"keep-fresh", "--store", f.spec, "--region", "us-east-1", "--once", "--force"});
+  INFO(text.err);
+  REQUIRE(text.rc == 0);
+  CHECK(text.out.find(" refreshed " + f.described) != std::string::npos);
+  CHECK(f.secret().at("authToken") != second.at("authToken"));
+}
+
+TEST_CASE("cli keep-fresh and watch: --aws-endpoint, and a secret that does not exist",
+          "[live][cli][keep-fresh][watch][aws]") {
+  AwsFixture f;
+  AwsTestEnv env(f.moto, false);  // no endpoint variable: only the option points at moto
+  f.mint_secret("1h");
+  const json first = f.secret();
+  const std::vector<std::string> aws = {"--region", "us-east-1", "--aws-endpoint", f.moto.endpoint()};
+  auto with_aws = [&](std::vector<std::string> args) {
+    args.insert(args.end(), aws.begin(), aws.end());
+    return f.cli(args);
+  };
+
+  CliResult forced = with_aws({"--json", "keep-fresh", "--store", f.spec, "--once", "--force"});
+  INFO(forced.err);
+  REQUIRE(forced.rc == 0);
+  auto ev = json_lines(forced.out);
+  REQUIRE(ev.size() == 1);
+  CHECK(ev[0].at("event") == "refreshed");
+  CHECK(f.secret().at("authToken") != first.at("authToken"));
+
+  // watch with the option (it runs until a signal here: nothing changes).
+  Background watch(f.dir, "watch", {"--json", "watch", "--store", f.spec, "--region", "us-east-1",
+                                    "--aws-endpoint", f.moto.endpoint(), "--count", "1"});
+  REQUIRE(watch.wait_lines(1, std::chrono::seconds(30)));
+  auto lines = json_lines(watch.out());
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].at("fingerprint") == ev[0].at("fingerprint"));
+  watch.signal(SIGTERM);
+  CHECK(watch.wait_exit(std::chrono::seconds(10)) == 0);
+
+  // A secret that does not exist: keep-fresh reports a failed pass and writes nothing; watch
+  // has no key to serve.
+  CliResult missing = with_aws({"--json", "keep-fresh", "--store", "aws-sm:team/absent", "--once"});
+  CHECK(missing.rc == 1);
+  ev = json_lines(missing.out);
+  REQUIRE(ev.size() == 1);
+  CHECK(ev[0].at("event") == "failed");
+  CHECK(ev[0].at("error_code") == "NOT_FOUND_ERROR");
+  CHECK_THROWS(f.moto.get_secret("team/absent"));
+  CHECK(with_aws({"watch", "--store", "aws-sm:team/absent", "--count", "1"}).rc != 0);
 }

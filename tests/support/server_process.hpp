@@ -49,6 +49,8 @@ class ServerProcess {
     std::chrono::milliseconds start_timeout{20000};
     std::chrono::milliseconds stop_timeout{10000};
     std::string binary = kServerBinary;
+    // Arguments placed right after the binary (an interpreter's script, a subcommand).
+    std::vector<std::string> leading_args;
   };
 
   ServerProcess() : ServerProcess(Options{}) {}
@@ -240,7 +242,10 @@ class ServerProcess {
   }
 
   void start(const std::string& listen) {
-    std::vector<std::string> argv = {opts_.binary, "--listen", listen, "--data-dir", dir_};
+    std::vector<std::string> argv = {opts_.binary};
+    argv.insert(argv.end(), opts_.leading_args.begin(), opts_.leading_args.end());
+    for (const std::string& a : {std::string("--listen"), listen, std::string("--data-dir"), dir_})
+      argv.push_back(a);
     if (opts_.bootstrap) {
       argv.push_back("--bootstrap");
       argv.push_back(bootstrap_path());
@@ -291,7 +296,7 @@ class ServerProcess {
     const std::string prefix = "listening on ";
     if (!got || line.rfind(prefix, 0) != 0) {
       kill9();
-      throw std::runtime_error("momento-auth-server did not start (first line: '" + line +
+      throw std::runtime_error(opts_.binary + " did not start (first line: '" + line +
                                "'); log:\n" + log());
     }
     address_ = line.substr(prefix.size());

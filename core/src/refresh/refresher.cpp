@@ -19,6 +19,17 @@ bool refreshable(const TokenFile& t) {
   return t.valid_until.does_expire() && !t.refresh_token.empty();
 }
 
+// Redacted like a credential's key (the key inside the envelope), so one key reads the same in
+// refresher events and wherever a watched credential is shown; text that does not parse as a
+// key is redacted as it is.
+std::string redacted_key_of(const std::string& stored) {
+  try {
+    return redact(Credential::from_string(stored).raw_key());
+  } catch (const Error&) {
+    return redact(stored);
+  }
+}
+
 }  // namespace
 
 struct Refresher::State {
@@ -90,10 +101,14 @@ struct Ctx {
 bool observe(Refresher* /*unused*/, auto& st, const Ctx& c, const StoredToken& s, TimePoint now,
              std::optional<TimePoint> issued_exact) {
   std::string fp = token_fingerprint(s.token.auth_token.reveal());
+  {
+    std::lock_guard<std::mutex> g(st.m);
+    if (fp == st.fingerprint) return false;
+  }
+  std::string redacted = redacted_key_of(s.token.auth_token.reveal());  // parses: not under st.m
   std::lock_guard<std::mutex> g(st.m);
-  if (fp == st.fingerprint) return false;
   st.fingerprint = fp;
-  st.key_redacted = redact(s.token.auth_token.reveal());
+  st.key_redacted = std::move(redacted);
   st.valid_until = s.token.valid_until;
   st.failures = 0;
   st.retry_at.reset();
