@@ -328,8 +328,8 @@ Minted Registry::refresh_api_key(std::string_view api_key, std::string_view refr
 
     insert_mint(next);
     store_.consume_refresh(rt_hash, t, next.key.refresh_hash, sealed);
-    // The old key keeps working until its own expiry but holds no refresh token any more.
-    store_.set_key_refresh_hash(key.key_hash, "");
+    // The old key keeps working until its own expiry but holds no refresh token any more
+    // (its token is consumed; list_keys derives that from refresh_tokens).
     if (forget) store_.forget_sealed_before(t - opts_.grace_seconds);
     result = std::move(next.minted);
   });

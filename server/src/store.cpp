@@ -98,6 +98,7 @@ class Sqlite {
     return sqlite3_column_int64(s, 0);
   }
   int changes() const { return sqlite3_changes(db_); }
+  sqlite3* handle() const { return db_; }
   const char* errmsg() const { return sqlite3_errmsg(db_); }
 
  private:
@@ -138,7 +139,9 @@ std::string col_blob(sqlite3_stmt* s, int c) {
            : std::string();
 }
 
-const char* kSchema = R"sql(
+// Version 0: the first layout (PRAGMA user_version 0). Created as is, then migrated, so that new
+// and old data directories take the same path.
+const char* kSchemaV0 = R"sql(
 CREATE TABLE IF NOT EXISTS keys(
   key_hash BLOB PRIMARY KEY,
   class TEXT NOT NULL,
@@ -179,6 +182,20 @@ CREATE TABLE IF NOT EXISTS caches(
 );
 )sql";
 
+// Version 1: fewer B-tree pages written per refresh. Sealed answers move to an append-only
+// table trimmed from the front (refresh_tokens.answer_id points there; the partial index on
+// consumed_at goes); keys of a family are found through refresh_tokens (every key of a family
+// was issued with a refresh token), so keys(family_id) needs no index; and keys.refresh_hash
+// is no longer cleared on rotation (list_keys derives it from refresh_tokens).
+const char* kMigrateV1 = R"sql(
+ALTER TABLE refresh_tokens ADD COLUMN answer_id INTEGER;
+CREATE TABLE recent_answers(
+  id INTEGER PRIMARY KEY,
+  consumed_at INTEGER NOT NULL,
+  sealed BLOB NOT NULL
+);
+)sql";
+
 constexpr const char* kKeyCols =
     "key_hash, class, permissions, created_at, valid_until, lifetime, endpoint, token_id, "
     "description, family_id, refresh_hash, kid, revoked, bootstrap";
@@ -216,6 +233,13 @@ RefreshRecord read_refresh(sqlite3_stmt* s) {
 
 }  // namespace
 
+#define STEP_DONE(stmt)                                                              \
+  do {                                                                               \
+    int rc_ = sqlite3_step(stmt);                                                    \
+    if (rc_ != SQLITE_DONE) throw std::runtime_error(std::string("sqlite step: ") + \
+                                                     db_->errmsg());                 \
+  } while (0)
+
 namespace {
 // The store whose batch the current thread is running (reads and writes then use the writer
 // connection, which this thread already holds).
@@ -237,7 +261,7 @@ Store::Store(const std::filesystem::path& db_file, StoreOptions opts) {
   // here (keys are looked up by hash).
   db_->exec("PRAGMA cache_size=-65536;");
   db_->exec("PRAGMA journal_size_limit=67108864;");
-  db_->exec(kSchema);
+  migrate();
   rdb_ = std::make_unique<Sqlite>(db_file.string());
   rdb_->exec("PRAGMA cache_size=-32768;");
   checkpointer_ = std::thread(&Store::checkpoint_loop, this, db_file, opts.synchronous_full);
@@ -273,6 +297,53 @@ void Store::checkpoint_loop(std::filesystem::path db_file, bool sync_full) {
     }
     lock.lock();
   }
+}
+
+void Store::migrate() {
+  // user_version is read again under the write lock: another process may be opening the
+  // same directory.
+  db_->exec("BEGIN IMMEDIATE;");
+  try {
+    int64_t version = db_->query_int("PRAGMA user_version;");
+    if (version == 0) {
+      db_->exec(kSchemaV0);
+      db_->exec(kMigrateV1);
+      // Sealed answers still inside their grace window move to recent_answers.
+      struct Moved {
+        std::string token_hash, sealed;
+        int64_t consumed_at;
+      };
+      std::vector<Moved> moved;
+      {
+        Sqlite::Stmt s = db_->prepare(
+            "SELECT token_hash, consumed_at, sealed_answer FROM refresh_tokens "
+            "WHERE sealed_answer IS NOT NULL ORDER BY consumed_at");
+        while (sqlite3_step(s) == SQLITE_ROW)
+          moved.push_back({col_blob(s, 0), col_blob(s, 2), sqlite3_column_int64(s, 1)});
+      }
+      for (const auto& m : moved) {
+        Sqlite::Stmt s = db_->prepare("INSERT INTO recent_answers(consumed_at, sealed) VALUES(?,?)");
+        Binder{s}.int64(m.consumed_at).blob(m.sealed);
+        STEP_DONE(s);
+        s = db_->prepare(
+            "UPDATE refresh_tokens SET answer_id = ?, sealed_answer = NULL WHERE token_hash = ?");
+        Binder{s}.int64(sqlite3_last_insert_rowid(db_->handle())).blob(m.token_hash);
+        STEP_DONE(s);
+      }
+      db_->exec("DROP INDEX IF EXISTS refresh_sealed; DROP INDEX IF EXISTS keys_family; "
+                "PRAGMA user_version = 1;");
+    } else if (version > 1) {
+      throw std::runtime_error("the database was written by a newer momento-auth-server (schema " +
+                               std::to_string(version) + ")");
+    }
+  } catch (...) {
+    try {
+      db_->exec("ROLLBACK;");
+    } catch (...) {
+    }
+    throw;
+  }
+  db_->exec("COMMIT;");
 }
 
 bool Store::in_transaction() const { return tl_writing_store == this; }
@@ -405,12 +476,6 @@ void Store::run_batch(const std::vector<Pending*>& batch) {
   if (revoked_in_batch_) local_generation_.fetch_add(1);
 }
 
-#define STEP_DONE(stmt)                                                              \
-  do {                                                                               \
-    int rc_ = sqlite3_step(stmt);                                                    \
-    if (rc_ != SQLITE_DONE) throw std::runtime_error(std::string("sqlite step: ") + \
-                                                     db_->errmsg());                 \
-  } while (0)
 
 // Inside a batch: the writer connection (already held). Outside: the reader connection.
 struct Store::Reader {
@@ -480,9 +545,20 @@ bool Store::revoke_key(std::string_view key_hash) {
 
 std::vector<KeyRecord> Store::list_keys() {
   Reader r = reader();
+  // The refresh token a key holds: the unconsumed one issued with it (keys.refresh_hash is
+  // written at minting only).
+  std::unordered_map<std::string, std::string> current;
+  {
+    Sqlite::Stmt s = r.db->prepare("SELECT key_hash, token_hash FROM refresh_tokens WHERE consumed_at = 0");
+    while (sqlite3_step(s) == SQLITE_ROW) current[col_blob(s, 0)] = col_blob(s, 1);
+  }
   Sqlite::Stmt s = r.db->prepare(std::string("SELECT ") + kKeyCols + " FROM keys ORDER BY created_at, key_hash");
   std::vector<KeyRecord> out;
-  while (sqlite3_step(s) == SQLITE_ROW) out.push_back(read_key(s));
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    out.push_back(read_key(s));
+    auto it = current.find(out.back().key_hash);
+    out.back().refresh_hash = it == current.end() ? std::string() : it->second;
+  }
   return out;
 }
 
@@ -527,11 +603,16 @@ bool Store::revoke_family(std::string_view id, std::string_view reason) {
   STEP_DONE(s);
   if (db_->changes() == 0) return false;
   revoked_in_batch_ = true;
-  s = db_->prepare("UPDATE keys SET revoked = 1 WHERE family_id = ?");
+  // Every key of a family was issued together with one of its refresh tokens.
+  s = db_->prepare(
+      "UPDATE keys SET revoked = 1 WHERE key_hash IN "
+      "(SELECT key_hash FROM refresh_tokens WHERE family_id = ?)");
   Binder{s}.text(id);
   STEP_DONE(s);
   // Sealed answers would let a replay recover a successor; drop them.
-  s = db_->prepare("UPDATE refresh_tokens SET sealed_answer = NULL WHERE family_id = ?");
+  s = db_->prepare(
+      "DELETE FROM recent_answers WHERE id IN "
+      "(SELECT answer_id FROM refresh_tokens WHERE family_id = ? AND answer_id IS NOT NULL)");
   Binder{s}.text(id);
   STEP_DONE(s);
   return true;
@@ -550,8 +631,9 @@ void Store::insert_refresh(const RefreshRecord& r) {
 std::optional<RefreshRecord> Store::find_refresh(std::string_view token_hash) {
   Reader r = reader();
   Sqlite::Stmt s = r.db->prepare(
-      "SELECT token_hash, family_id, key_hash, issued_at, consumed_at, successor_hash, "
-      "sealed_answer FROM refresh_tokens WHERE token_hash = ?");
+      "SELECT r.token_hash, r.family_id, r.key_hash, r.issued_at, r.consumed_at, "
+      "r.successor_hash, a.sealed FROM refresh_tokens r "
+      "LEFT JOIN recent_answers a ON a.id = r.answer_id WHERE r.token_hash = ?");
   Binder{s}.blob(token_hash);
   if (sqlite3_step(s) == SQLITE_ROW) return read_refresh(s);
   return std::nullopt;
@@ -560,18 +642,26 @@ std::optional<RefreshRecord> Store::find_refresh(std::string_view token_hash) {
 void Store::consume_refresh(std::string_view token_hash, int64_t at, std::string_view successor,
                             std::string_view sealed) {
   if (!in_transaction()) return transaction([&] { consume_refresh(token_hash, at, successor, sealed); });
-  Sqlite::Stmt s = db_->prepare(
-      "UPDATE refresh_tokens SET consumed_at = ?, successor_hash = ?, sealed_answer = ? "
+  // Appended: consecutive refreshes share the last page of recent_answers.
+  Sqlite::Stmt s = db_->prepare("INSERT INTO recent_answers(consumed_at, sealed) VALUES(?,?)");
+  Binder{s}.int64(at).blob(sealed);
+  STEP_DONE(s);
+  const int64_t answer_id = sqlite3_last_insert_rowid(db_->handle());
+  s = db_->prepare(
+      "UPDATE refresh_tokens SET consumed_at = ?, successor_hash = ?, answer_id = ? "
       "WHERE token_hash = ?");
-  Binder{s}.int64(at).blob(successor).blob(sealed).blob(token_hash);
+  Binder{s}.int64(at).blob(successor).int64(answer_id).blob(token_hash);
   STEP_DONE(s);
 }
 
 void Store::forget_sealed_before(int64_t before) {
   if (!in_transaction()) return transaction([&] { forget_sealed_before(before); });
+  // Trimmed from the front, up to the first answer that is still recent (ids follow commit
+  // order, so this reads only the rows it deletes).
   Sqlite::Stmt s = db_->prepare(
-      "UPDATE refresh_tokens SET sealed_answer = NULL WHERE sealed_answer IS NOT NULL AND "
-      "consumed_at > 0 AND consumed_at < ?");
+      "DELETE FROM recent_answers WHERE id < COALESCE("
+      "(SELECT id FROM recent_answers WHERE consumed_at >= ?1 ORDER BY id LIMIT 1), "
+      "(SELECT COALESCE(MAX(id), 0) + 1 FROM recent_answers))");
   Binder{s}.int64(before);
   STEP_DONE(s);
 }

@@ -34,7 +34,9 @@ struct KeyRecord {
   std::string token_id;
   std::string description;
   std::string family_id;     // refresh family; empty when not refreshable
-  std::string refresh_hash;  // SHA-256 of the refresh token currently held; empty if none
+  // SHA-256 of the refresh token issued with the key. list_keys() fills it with the token the
+  // key still holds (empty once consumed); other reads return the one issued at minting.
+  std::string refresh_hash;
   std::string kid;           // signing key; empty for seeded (non-JWT) keys
   bool revoked = false;
   bool bootstrap = false;
@@ -134,6 +136,7 @@ class Store {
     std::exception_ptr error;
     bool done = false;
   };
+  void migrate();
   bool in_transaction() const;
   struct Reader;
   Reader reader();

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include <sqlite3.h>
+
 #include "registry.hpp"
 #include "store.hpp"
 
@@ -172,4 +174,82 @@ TEST_CASE("registry: expiry is checked on cached principals", "[unit][store][cac
     CHECK(e.code() == grpc::StatusCode::UNAUTHENTICATED);
     CHECK(std::string(e.what()) == "Token has expired");
   }
+}
+
+TEST_CASE("a database of the first schema version is migrated on open", "[unit][store][migration]") {
+  TempDir dir;
+  const fs::path file = dir.path / "state.db";
+  {
+    // The layout and rows as the first version of the server wrote them.
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+    const char* sql = R"sql(
+PRAGMA journal_mode=WAL;
+CREATE TABLE keys(key_hash BLOB PRIMARY KEY, class TEXT NOT NULL, permissions BLOB,
+  created_at INTEGER NOT NULL, valid_until INTEGER NOT NULL, lifetime INTEGER NOT NULL,
+  endpoint TEXT NOT NULL, token_id TEXT NOT NULL DEFAULT '', description TEXT NOT NULL DEFAULT '',
+  family_id TEXT, refresh_hash BLOB, kid TEXT NOT NULL DEFAULT '', revoked INTEGER NOT NULL DEFAULT 0,
+  bootstrap INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+CREATE INDEX keys_family ON keys(family_id);
+CREATE TABLE families(family_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL,
+  revoked INTEGER NOT NULL DEFAULT 0, revoked_reason TEXT NOT NULL DEFAULT '');
+CREATE TABLE refresh_tokens(token_hash BLOB PRIMARY KEY, family_id TEXT NOT NULL,
+  key_hash BLOB NOT NULL, issued_at INTEGER NOT NULL, consumed_at INTEGER NOT NULL DEFAULT 0,
+  successor_hash BLOB, sealed_answer BLOB) WITHOUT ROWID;
+CREATE INDEX refresh_family ON refresh_tokens(family_id);
+CREATE INDEX refresh_sealed ON refresh_tokens(consumed_at) WHERE sealed_answer IS NOT NULL;
+CREATE TABLE caches(name TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
+INSERT INTO families VALUES('fam', 1, 0, '');
+INSERT INTO keys VALUES(x'01', 'explicit', NULL, 1, 100, 99, 'localhost', '', '', 'fam', NULL, 'k', 0, 0);
+INSERT INTO keys VALUES(x'02', 'explicit', NULL, 2, 101, 99, 'localhost', '', '', 'fam', x'b2', 'k', 0, 0);
+INSERT INTO refresh_tokens VALUES(x'a1', 'fam', x'01', 1, 2, x'b2', x'5ea1ed');
+INSERT INTO refresh_tokens VALUES(x'b2', 'fam', x'02', 2, 0, NULL, NULL);
+INSERT INTO caches VALUES('kept', 1);
+)sql";
+    char* err = nullptr;
+    int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+    INFO((err ? err : ""));
+    REQUIRE(rc == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  {
+    Store store(file);
+    auto consumed = store.find_refresh(std::string("\xa1", 1));
+    REQUIRE(consumed);
+    CHECK(consumed->sealed_answer == std::string("\x5e\xa1\xed", 3));
+    CHECK(consumed->successor_hash == std::string("\xb2", 1));
+    CHECK(store.cache_exists("kept"));
+    auto keys = store.list_keys();
+    REQUIRE(keys.size() == 2);
+    CHECK(keys[0].refresh_hash.empty());                   // its token is consumed
+    CHECK(keys[1].refresh_hash == std::string("\xb2", 1));  // holds the current one
+    // Revoking the family reaches both keys and drops the sealed answer.
+    REQUIRE(store.revoke_family("fam", "test"));
+    CHECK(store.find_key(std::string("\x01", 1))->revoked);
+    CHECK(store.find_key(std::string("\x02", 1))->revoked);
+    CHECK(store.find_refresh(std::string("\xa1", 1))->sealed_answer.empty());
+  }
+  Store reopened(file);  // already migrated: opens as is
+  CHECK(reopened.find_key(std::string("\x02", 1))->revoked);
+}
+
+TEST_CASE("sealed answers are forgotten from the oldest on", "[unit][store]") {
+  TempDir dir;
+  Store store(dir.path / "state.db");
+  store.transaction([&] {
+    store.insert_family({"f", 1, false, ""});
+    for (int i = 0; i < 5; ++i) {
+      std::string h(1, static_cast<char>('a' + i));
+      store.insert_refresh({h, "f", "k" + h, 1, 0, "", ""});
+      store.consume_refresh(h, 10 + i, "s", "sealed" + h);
+    }
+  });
+  store.forget_sealed_before(12);
+  CHECK(store.find_refresh("a")->sealed_answer.empty());
+  CHECK(store.find_refresh("b")->sealed_answer.empty());
+  CHECK(store.find_refresh("c")->sealed_answer == "sealedc");
+  CHECK(store.find_refresh("e")->sealed_answer == "sealede");
+  store.forget_sealed_before(100);
+  CHECK(store.find_refresh("e")->sealed_answer.empty());
+  CHECK(store.find_refresh("e")->consumed_at == 14);
 }
