@@ -373,16 +373,17 @@ void Store::transaction(const std::function<void()>& f) {
     f();
     return;
   }
-  Pending me{&f, nullptr, false};
+  Pending me;
+  me.f = &f;
   std::unique_lock lock(queue_mu_);
   queue_.push_back(&me);
-  while (!me.done) {
-    if (writing_) {
-      queue_cv_.wait(lock);
-      continue;
-    }
-    // Become the writer for everything queued so far.
-    writing_ = true;
+  if (!writing_) {
+    writing_ = true;  // nobody writes, so the queue held only this call
+    me.lead = true;
+  }
+  while (!me.done && !me.lead) me.cv.wait(lock);
+  if (!me.done) {
+    // Write everything queued so far (this call is at the front).
     std::vector<Pending*> batch;
     while (!queue_.empty() && batch.size() < kMaxBatch) {
       batch.push_back(queue_.front());
@@ -391,9 +392,17 @@ void Store::transaction(const std::function<void()>& f) {
     lock.unlock();
     run_batch(batch);
     lock.lock();
-    for (Pending* p : batch) p->done = true;
-    writing_ = false;
-    queue_cv_.notify_all();
+    // Wake only the callers of this batch, and hand the writer role to the next in line.
+    for (Pending* p : batch) {
+      p->done = true;
+      if (p != &me) p->cv.notify_one();
+    }
+    if (queue_.empty()) {
+      writing_ = false;
+    } else {
+      queue_.front()->lead = true;
+      queue_.front()->cv.notify_one();
+    }
   }
   lock.unlock();
   if (me.error) std::rethrow_exception(me.error);
@@ -452,8 +461,8 @@ void Store::run_batch(const std::vector<Pending*>& batch) {
       }
     }
   }
-  locked_data_version_.store(-1);
   if (broken) {
+    locked_data_version_.store(-1);
     try {
       db_->run("ROLLBACK;");
     } catch (...) {
@@ -462,7 +471,10 @@ void Store::run_batch(const std::vector<Pending*>& batch) {
   } else {
     try {
       db_->run("COMMIT;");
+      // The write lock is held until COMMIT returns: the value stays current until then.
+      locked_data_version_.store(-1);
     } catch (...) {
+      locked_data_version_.store(-1);
       auto e = std::current_exception();
       try {
         db_->run("ROLLBACK;");

@@ -132,9 +132,11 @@ class Store {
 
  private:
   struct Pending {
-    const std::function<void()>* f;
+    const std::function<void()>* f = nullptr;
     std::exception_ptr error;
-    bool done = false;
+    bool done = false;  // its batch has been committed (or failed)
+    bool lead = false;  // it is to write the next batch
+    std::condition_variable cv;
   };
   void migrate();
   bool in_transaction() const;
@@ -151,9 +153,8 @@ class Store {
   std::unique_ptr<Sqlite> rdb_;
 
   std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
   std::deque<Pending*> queue_;
-  bool writing_ = false;
+  bool writing_ = false;  // a caller is writing a batch (or has been chosen to)
 
   std::atomic<uint64_t> local_generation_{0};
   bool revoked_in_batch_ = false;  // writer thread only

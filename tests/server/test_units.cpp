@@ -133,3 +133,11 @@ TEST_CASE("fault plans follow the headers", "[unit][faults]") {
   CHECK(parse_status_code("14") == grpc::StatusCode::UNAVAILABLE);
   CHECK_FALSE(parse_status_code("bogus"));
 }
+
+TEST_CASE("hmac_sha256 matches RFC 4231 test case 2", "[unit]") {
+  CHECK(to_hex(hmac_sha256("Jefe", "what do ya want for nothing?")) ==
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  // Several calls on one thread reuse the per-thread template without carrying a key over.
+  CHECK(hmac_sha256("a", "x") == hmac_sha256("a", "x"));
+  CHECK(hmac_sha256("a", "x") != hmac_sha256("b", "x"));
+}
