@@ -330,12 +330,19 @@ r.refresh_now()          # events on their way to both callbacks
 started.wait(30)
 if mode != "busy":
     time.sleep(0.2)      # "busy" exits while a callback is still running
+if mode == "fork":
+    import os
+    pid = os.fork()
+    if pid == 0:         # the child exits normally (atexit runs) without the parent's threads
+        sys.exit(0)
+    _, status = os.waitpid(pid, 0)
+    print("child", os.waitstatus_to_exitcode(status), flush=True)
 print("exiting", len(seen) > 0, flush=True)
 # No close(): the interpreter exits with both running and events in flight.
 """
 
 
-@pytest.mark.parametrize("mode", ["plain", "raise", "busy"])
+@pytest.mark.parametrize("mode", ["plain", "raise", "busy", "fork"])
 def test_interpreter_exit_with_everything_running(tmp_path: Path, server: Server,
                                                   admin: ma.AuthClient, mode: str):
     store = ma.FileTokenStore(tmp_path / "token.json")
@@ -348,4 +355,6 @@ def test_interpreter_exit_with_everything_running(tmp_path: Path, server: Server
     assert "exiting True" in p.stdout
     if mode == "raise":
         assert "raised during shutdown" in p.stderr  # reported, not swallowed
+    if mode == "fork":
+        assert "child 0" in p.stdout
     assert "Fatal Python error" not in p.stderr and "terminate called" not in p.stderr

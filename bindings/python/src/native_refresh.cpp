@@ -26,6 +26,8 @@
 #include <utility>
 #include <vector>
 
+#include <unistd.h>
+
 #include "momento/auth.hpp"
 
 namespace py = pybind11;
@@ -354,6 +356,12 @@ class RefresherBox : public Closable {
       running_ = false;
     }
     if (!old) return;
+    if (getpid() != pid_) {
+      // A forked child: the library's threads stayed in the parent, and freeing would wait
+      // for them forever. Leave the object to the process exit.
+      new RefresherPtr(std::move(old));
+      return;
+    }
     if (t_delivering_for == this) {
       DeferredFrees::get().run([old = std::move(old)]() mutable { old.reset(); });
       return;
@@ -361,6 +369,7 @@ class RefresherBox : public Closable {
     without_gil([&] { old.reset(); });
   }
 
+  const pid_t pid_ = getpid();
   std::mutex mu_;
   RefresherPtr r_;
   bool running_ = false;
@@ -484,6 +493,10 @@ class WatcherBox : public Closable {
       old.swap(w_);
     }
     if (!old) return;
+    if (getpid() != pid_) {  // a forked child: see RefresherBox::release
+      new WatcherPtr(std::move(old));
+      return;
+    }
     if (t_delivering_for == this) {
       DeferredFrees::get().run([old = std::move(old)]() mutable { old.reset(); });
       return;
@@ -491,6 +504,7 @@ class WatcherBox : public Closable {
     without_gil([&] { old.reset(); });
   }
 
+  const pid_t pid_ = getpid();
   std::mutex mu_;
   WatcherPtr w_;
 };
