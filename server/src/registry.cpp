@@ -77,9 +77,11 @@ PrincipalRef Registry::authenticate(std::string_view raw) {
   const int64_t t = now();
   {
     std::shared_lock lock(cache_mu_);
-    auto it = cache_.find(hash);
-    if (it != cache_.end() && it->second.generation == gen) {
-      PrincipalRef p = it->second.principal;
+    const CachedPrincipal* hit = nullptr;
+    if (auto it = cache_.find(hash); it != cache_.end()) hit = &it->second;
+    else if (auto old = old_cache_.find(hash); old != old_cache_.end()) hit = &old->second;
+    if (hit && hit->generation == gen) {
+      PrincipalRef p = hit->principal;
       lock.unlock();
       // The signature and the exp claim (equal to valid_until) were checked when the entry was
       // made from these same bytes; only time moves on.
@@ -104,12 +106,26 @@ PrincipalRef Registry::authenticate(std::string_view raw) {
   p->key_id = p->key.key_id();
   if (!p->key.permissions.empty() && !p->permissions.ParseFromString(p->key.permissions))
     throw ServiceError(StatusCode::INTERNAL, "stored permissions are damaged");
-  {
-    std::unique_lock lock(cache_mu_);
-    if (cache_.size() >= kPrincipalCacheMax) cache_.clear();  // bounded; refilled on demand
-    cache_.insert_or_assign(std::move(hash), CachedPrincipal{p, gen});
-  }
+  cache_put(std::move(hash), p, gen);
   return p;
+}
+
+void Registry::cache_put(std::string key_hash, PrincipalRef p, const Store::Generation& gen) {
+  PrincipalMap dropped;  // freed after the lock is released
+  std::unique_lock lock(cache_mu_);
+  if (cache_.size() >= kPrincipalCacheMax / 2) {
+    dropped.swap(old_cache_);
+    old_cache_.swap(cache_);
+  }
+  cache_.insert_or_assign(std::move(key_hash), CachedPrincipal{std::move(p), gen});
+}
+
+void Registry::remember(const PreparedMint& m, const Store::Generation& gen) {
+  auto p = std::make_shared<Principal>();
+  p->key = m.key;
+  p->key_id = m.minted.key_id;
+  if (!p->key.permissions.empty() && !p->permissions.ParseFromString(p->key.permissions)) return;
+  cache_put(m.key.key_hash, std::move(p), gen);
 }
 
 PrincipalRef Registry::authenticate_header(std::string_view raw) {
@@ -182,7 +198,9 @@ Minted Registry::mint_now(KeyClass cls, const std::string& perms_bytes, int64_t 
                           bool bootstrap) {
   PreparedMint p = prepare_mint(cls, perms_bytes, lifetime, opts_.endpoint, token_id,
                                 description, "", bootstrap, now());
+  const Store::Generation gen = store_.generation();
   store_.transaction([&] { insert_mint(p); });
+  remember(p, gen);
   return std::move(p.minted);
 }
 
@@ -293,8 +311,10 @@ Minted Registry::refresh_api_key(std::string_view api_key, std::string_view refr
   // Sealed answers outlive the grace window by at most a second.
   const bool forget = opts_.grace_seconds >= 0 && last_forget_.exchange(t) != t;
 
+  const Store::Generation gen = store_.generation();
   Minted result;
   bool revoked_family = false;
+  bool minted = false;
   // One transaction: refreshes with the same token are serialized by the store's writer, so
   // the second one sees the token consumed and takes the replay path.
   store_.transaction([&] {
@@ -331,8 +351,10 @@ Minted Registry::refresh_api_key(std::string_view api_key, std::string_view refr
     // The old key keeps working until its own expiry but holds no refresh token any more
     // (its token is consumed; list_keys derives that from refresh_tokens).
     if (forget) store_.forget_sealed_before(t - opts_.grace_seconds);
-    result = std::move(next.minted);
+    result = next.minted;
+    minted = true;
   });
+  if (minted) remember(next, gen);
   momento::auth::wipe(next.minted.api_key);
   momento::auth::wipe(next.minted.refresh_token);
   if (revoked_family) unauthenticated("Refresh token was reused; its family has been revoked");

@@ -118,13 +118,20 @@ class Registry {
     PrincipalRef principal;
     Store::Generation generation;
   };
-  static constexpr size_t kPrincipalCacheMax = 10000;
+  using PrincipalMap = std::unordered_map<std::string, CachedPrincipal>;  // by SHA-256 of the key
+  static constexpr size_t kPrincipalCacheMax = 20000;
+  void cache_put(std::string key_hash, PrincipalRef p, const Store::Generation& gen);
+  // Caches a key this registry has just committed, so that its first use (typically the next
+  // refresh of a chain) needs no database read. `gen` was read before the commit.
+  void remember(const PreparedMint& p, const Store::Generation& gen);
 
   RegistryOptions opts_;
   KeyRing ring_;
   Store store_;
+  // Two halves: new entries go to cache_; when it is full it becomes old_cache_ and the
+  // previous old half is dropped, so the size stays bounded without a full clear.
   std::shared_mutex cache_mu_;
-  std::unordered_map<std::string, CachedPrincipal> cache_;  // by SHA-256 of the raw key
+  PrincipalMap cache_, old_cache_;
   std::atomic<int64_t> last_forget_{0};  // second of the last forget_sealed_before
 };
 

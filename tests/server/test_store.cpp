@@ -153,6 +153,23 @@ TEST_CASE("registry: a cached principal is refused once revoked", "[unit][store]
     REQUIRE(other.revoke_key(reg.authenticate(b.api_key)->key.key_hash));
   }
   CHECK(revoked(b.api_key));
+
+  // Keys are cached when minted, before any use: revoked ones are refused all the same.
+  Minted c = reg.mint(KeyClass::SuperUser, su, 600);
+  Minted d = reg.mint(KeyClass::SuperUser, su, 600);
+  {
+    Store other(dir.path / "state.db");
+    REQUIRE(other.revoke_key(other.find_key_by_id(c.key_id)->key_hash));
+  }
+  CHECK(revoked(c.api_key));
+  REQUIRE(reg.store().revoke_key(reg.store().find_key_by_id(d.key_id)->key_hash));
+  CHECK(revoked(d.api_key));
+  // The cached copy of a fresh key carries its class and permissions.
+  Minted e = reg.mint(KeyClass::SuperUser, su, 600);
+  auto pe = reg.authenticate(e.api_key);
+  CHECK(pe->key.cls == KeyClass::SuperUser);
+  CHECK(pe->permissions.has_super_user());
+  CHECK(pe->key_id == e.key_id);
 }
 
 TEST_CASE("registry: expiry is checked on cached principals", "[unit][store][cache]") {
