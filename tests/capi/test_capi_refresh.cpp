@@ -349,10 +349,10 @@ TEST_CASE("refresher callbacks: library thread, never inside subscribe, none aft
   const std::string spec = "file:" + dir.file("t.json");
   Store st;
   REQUIRE_OK(err, momento_store_open(st.out(), spec.c_str(), nullptr, err.out()));
+  Recorder a, b;  // before the refresher: they must outlive the subscriptions
   Refresher r;
   REQUIRE_OK(err, momento_refresher_new(r.out(), st.get(), nullptr, nullptr, nullptr, err.out()));
 
-  Recorder a, b;
   uint64_t ida = 0, idb = 0;
   REQUIRE_OK(err, momento_refresher_subscribe(&ida, r.get(), Recorder::on_refresh, &a,
                                               Recorder::destroy, err.out()));
@@ -450,9 +450,9 @@ TEST_CASE("refresher: a short-lived key is refreshed before it expires and the n
   Config cfg;
   REQUIRE_OK(err, momento_client_config_new(cfg.out(), err.out()));
   REQUIRE_OK(err, momento_client_config_set_deadline_ms(cfg.get(), 5000, err.out()));
+  Recorder rec;  // before the refresher: it must outlive the subscription
   Refresher r;
   REQUIRE_OK(err, momento_refresher_new(r.out(), st.get(), cfg.get(), ov.get(), o.get(), err.out()));
-  Recorder rec;
   uint64_t id = 0;
   REQUIRE_OK(err, momento_refresher_subscribe(&id, r.get(), Recorder::on_refresh, &rec,
                                               Recorder::destroy, err.out()));
@@ -508,6 +508,7 @@ TEST_CASE("watcher: sees a key rotated by another process", "[capi][refresh][ser
   Store st;
   REQUIRE_OK(err, momento_store_open(st.out(), spec.c_str(), nullptr, err.out()));
   Override ov = local_override(srv);
+  Recorder rec;  // before the watcher: it must outlive the subscription
   Watcher w;
   REQUIRE_OK(err, momento_watcher_new(w.out(), st.get(), 100, ov.get(), err.out()));
   Credential before;
@@ -518,7 +519,6 @@ TEST_CASE("watcher: sees a key rotated by another process", "[capi][refresh][ser
   CHECK(momento_watched_key_valid_until(k0.get()) > 0);
   const std::string red0 = momento_credential_redacted_key(before.get());
 
-  Recorder rec;
   uint64_t id = 0;
   REQUIRE_OK(err, momento_watcher_subscribe(&id, w.get(), Recorder::on_watch, &rec,
                                             Recorder::destroy, err.out()));
@@ -562,10 +562,11 @@ TEST_CASE("refresher and watcher: C++ wrapper", "[capi][refresh][cpp][server]") 
   momento::Store store("file:" + path);
   CHECK(store.writable());
   auto ov = momento::EndpointOverride::single(srv.address());
-  momento::Watcher watcher(store, std::chrono::milliseconds(100), &ov);
+  // Before the watcher: the subscription uses them until the watcher is destroyed.
   std::mutex mu;
   std::condition_variable cv;
   std::vector<momento::KeyChange> changes;
+  momento::Watcher watcher(store, std::chrono::milliseconds(100), &ov);
   watcher.subscribe([&](const momento::KeyChange &c) {
     std::lock_guard lock(mu);
     changes.push_back(c);
@@ -643,12 +644,12 @@ TEST_CASE("aws-sm store: refresher and watcher through the C ABI against moto",
   // A watcher on its own store handle, as an application would have.
   Store wst = s.open(s.spec);
   Override ov = local_override(s.srv);
+  Recorder watched, events;  // before the watcher and refresher: they outlive the subscriptions
   Watcher w;
   REQUIRE_OK(err, momento_watcher_new(w.out(), wst.get(), 100, ov.get(), err.out()));
   WatchedKey k0;
   REQUIRE_OK(err, momento_watcher_current_key(k0.out(), w.get(), err.out()));
   const std::string fp0 = momento_watched_key_fingerprint(k0.get());
-  Recorder watched;
   uint64_t wid = 0;
   REQUIRE_OK(err, momento_watcher_subscribe(&wid, w.get(), Recorder::on_watch, &watched,
                                             Recorder::destroy, err.out()));
@@ -658,7 +659,6 @@ TEST_CASE("aws-sm store: refresher and watcher through the C ABI against moto",
   REQUIRE_OK(err, momento_client_config_set_deadline_ms(cfg.get(), 10000, err.out()));
   Refresher r;
   REQUIRE_OK(err, momento_refresher_new(r.out(), st.get(), cfg.get(), ov.get(), nullptr, err.out()));
-  Recorder events;
   uint64_t rid = 0;
   REQUIRE_OK(err, momento_refresher_subscribe(&rid, r.get(), Recorder::on_refresh, &events,
                                               Recorder::destroy, err.out()));

@@ -184,7 +184,7 @@ struct AwsFixture : Fixture {
 
 }  // namespace
 
-TEST_CASE("cli keep-fresh --once rotates an aws-sm: secret; watch in another process sees it",
+TEST_CASE("cli keep-fresh --once rotates an aws-sm secret and watch in another process sees the new key",
           "[live][cli][keep-fresh][watch][aws]") {
   AwsFixture f;
   AwsTestEnv env(f.moto);  // credentials and the endpoint from the environment, as documented
@@ -256,7 +256,7 @@ TEST_CASE("cli keep-fresh --once rotates an aws-sm: secret; watch in another pro
   CHECK(f.secret().at("authToken") != second.at("authToken"));
 }
 
-TEST_CASE("cli keep-fresh and watch: --aws-endpoint, and a secret that does not exist",
+TEST_CASE("cli keep-fresh and watch: --aws-endpoint and a secret that does not exist",
           "[live][cli][keep-fresh][watch][aws]") {
   AwsFixture f;
   AwsTestEnv env(f.moto, false);  // no endpoint variable: only the option points at moto
