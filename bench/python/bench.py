@@ -241,12 +241,30 @@ def main() -> int:
         ])
         parse_over = best["py_parse"][0] - best["c_parse"][0]
         main_pct = best["py_refresh_main"][0] / best["c_refresh"][0] * 100 - 100
+        main_vs_ctypes = best["py_refresh_main"][0] / best["ctypes_refresh"][0] * 100 - 100
         refresh_pct = max(best["py_refresh_thread"][0], best["py_refresh_direct"][0]) / best["c_refresh"][0] * 100 - 100
+
+        def paired(py, base):
+            # Median over rounds of the ratio within one round: the two ran back to back, so
+            # load that drifts between rounds largely cancels out.
+            return statistics.median(p[0] / b[0] for p, b in zip(rows[py], rows[base])) * 100 - 100
+
         print(f"parse overhead {parse_over / 1000:.2f} us/call, wall, vs the C driver (goal < 2 us): "
               f"{'met' if parse_over < 2000 else 'NOT met'}")
+        print(f"refresh overhead {main_pct:+.1f}%, wall, main thread with Ctrl-C support (the default) "
+              f"vs the C driver (goal < 3%): {'met' if main_pct < 3 else 'NOT met'}; "
+              f"vs ctypes in this interpreter {main_vs_ctypes:+.1f}%")
         print(f"refresh overhead {refresh_pct:+.1f}%, wall, direct calls (other thread or "
-              f"interruptible=False) vs the C driver (goal < 3%): {'met' if refresh_pct < 3 else 'NOT met'}")
-        print(f"refresh overhead {main_pct:+.1f}%, wall, main thread with Ctrl-C support (helper-thread hand-off)")
+              f"interruptible=False) vs the C driver")
+        print(f"cost of Ctrl-C support (main thread minus interruptible=False): "
+              f"{fmt(best['py_refresh_main'][0] - best['py_refresh_direct'][0])} wall, "
+              f"{fmt(best['py_refresh_main'][1] - best['py_refresh_direct'][1])} cpu per call (best of rounds)")
+        print("per-round paired ratios (median over rounds), wall: "
+              f"main/C {paired('py_refresh_main', 'c_refresh'):+.1f}%, "
+              f"main/ctypes {paired('py_refresh_main', 'ctypes_refresh'):+.1f}%, "
+              f"main/direct {paired('py_refresh_main', 'py_refresh_direct'):+.1f}%, "
+              f"direct/C {paired('py_refresh_direct', 'c_refresh'):+.1f}%, "
+              f"ctypes/C {paired('ctypes_refresh', 'c_refresh'):+.1f}%")
         print("medians (wall): " + ", ".join(f"{k} {fmt(v)}" for k, v in medians.items()))
         client.close()
         direct.close()

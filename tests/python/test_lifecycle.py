@@ -239,7 +239,8 @@ def test_same_process_as_grpcio_and_protobuf(server: Server, order):
 
 
 def test_keyboard_interrupt_with_a_direct_client_waits_for_the_deadline(server: Server, blackhole):
-    # interruptible=False: no hand-off; Ctrl-C is seen once the call ends at its 2 s deadline.
+    # interruptible=False: no SIGINT handler, no cancellation; Ctrl-C is seen once the call ends
+    # at its 2 s deadline.
     child = textwrap.dedent(
         """
         import sys, momento_auth as ma
