@@ -20,6 +20,7 @@ struct CallRecord {
   std::string fault;       // injected faults, if any
   std::string detail;      // e.g. minted key id
   double millis = 0;
+  bool wanted = true;      // false when logging is off: the fields above need not be filled
 };
 
 class Logger {
@@ -27,6 +28,7 @@ class Logger {
   explicit Logger(LogFormat f = LogFormat::Text, std::FILE* out = stderr) : fmt_(f), out_(out) {}
   void call(const CallRecord& r);
   void event(std::string_view what);  // start-up and shutdown notes
+  bool enabled() const { return fmt_ != LogFormat::Off; }
 
  private:
   LogFormat fmt_;

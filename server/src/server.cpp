@@ -105,7 +105,8 @@ class Service : public grpc::Service {
     const auto start = std::chrono::steady_clock::now();
     CallRecord rec;
     rec.method = path;
-    rec.peer = ctx->peer();
+    rec.wanted = log_.enabled();
+    if (rec.wanted) rec.peer = ctx->peer();
     rec.caller = "-";
     FaultPlan plan = faults_.plan(ctx->client_metadata(), path);
     rec.fault = plan.describe();
@@ -149,8 +150,9 @@ class Service : public grpc::Service {
   }
 
   static void note_caller(CallRecord& rec, std::string_view raw, const Principal* p) {
-    rec.caller = raw.empty() ? "<empty>" : momento::auth::redact(raw);
-    if (p) rec.key_id = p->key_id;
+    if (!rec.wanted) return;
+    if (!p) rec.caller = raw.empty() ? "<empty>" : momento::auth::redact(raw);
+    else rec.key_id = p->key_id;
   }
 
   // ---- auth.Auth / token.Token: credential from the body only (WIRE.md §3.3) ----
