@@ -152,7 +152,8 @@ class Interrupts {
     if (started_) return wake_w_ >= 0;
     started_ = true;
     int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) return false;
+    if (pipe(fds) != 0) return false;  // pipe + fcntl rather than Linux's pipe2: portable
+    for (int fd : fds) fcntl(fd, F_SETFD, FD_CLOEXEC);
     // The handler must never block; if the pipe is ever full the watcher has work pending anyway.
     fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK);
     sigset_t all, old;
