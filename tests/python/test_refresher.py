@@ -5,6 +5,7 @@ the background, one-shot passes, failures while the server is down and recovery,
 from __future__ import annotations
 
 import gc
+import signal
 import subprocess
 import sys
 import textwrap
@@ -358,3 +359,53 @@ def test_interpreter_exit_with_everything_running(tmp_path: Path, server: Server
     if mode == "fork":
         assert "child 0" in p.stdout
     assert "Fatal Python error" not in p.stderr and "terminate called" not in p.stderr
+
+
+CTRL_C_SCRIPT = r"""
+import socket, sys, threading
+import momento_auth as ma
+
+# A peer that accepts and never answers: the refresh lasts until its deadline.
+peer = socket.socket()
+peer.bind(("127.0.0.1", 0))
+peer.listen(4)
+conns = []
+def accept():
+    conn, _ = peer.accept()
+    conns.append(conn)
+    print("connected", flush=True)
+threading.Thread(target=accept, daemon=True).start()
+
+store = ma.FileTokenStore(sys.argv[1])
+r = ma.Refresher(store, endpoint="127.0.0.1:%d" % peer.getsockname()[1], secure=False, timeout=8)
+events = []
+r.subscribe(events.append)
+try:
+    r.refresh_now()
+    print("not interrupted", flush=True)
+except KeyboardInterrupt:
+    # Raised while the refresh was still in flight: its failure is not known yet.
+    print("interrupted", len(events), flush=True)
+# The abandoned refresh ends on its own; the interpreter exits normally after it.
+"""
+
+
+def test_ctrl_c_interrupts_refresh_now_on_the_main_thread(tmp_path: Path, admin: ma.AuthClient):
+    store = ma.FileTokenStore(tmp_path / "token.json")
+    first = mint_into(admin, store, ma.ExpiresIn.hours(1))
+    script = tmp_path / "ctrl_c.py"
+    script.write_text(textwrap.dedent(CTRL_C_SCRIPT))
+    p = subprocess.Popen([PYTHON, str(script), str(tmp_path / "token.json")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()  # bounded: the child's refresh deadline ends it anyway
+        assert line.strip() == "connected", line + p.stderr.read()
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(10)
+    assert p.returncode == 0, err
+    assert out.strip() == "interrupted 0", out + err
+    assert store.read().api_key == first.api_key

@@ -26,6 +26,8 @@
 #include <utility>
 #include <vector>
 
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "momento/auth.hpp"
@@ -38,6 +40,9 @@ namespace {
 std::atomic<bool> g_delivery_off{false};
 // Set once the atexit cleanup has finished: Python references are no longer released.
 std::atomic<bool> g_finalized{false};
+// Library threads inside a delivery (from before the first check of g_delivery_off until the
+// callback has returned): atexit waits for them, so none is left asking for the GIL later.
+std::atomic<int> g_in_delivery{0};
 
 // The refresher or watcher whose callback this thread is running (a library delivery thread).
 thread_local const void *t_delivering_for = nullptr;
@@ -63,28 +68,60 @@ void without_gil(F &&fn) {
   }
 }
 
-// Frees that must not run on the thread that asked for them (a callback closing its own
-// refresher would join its own thread) run on a detached thread; atexit waits for them.
-class DeferredFrees {
+// A reference to a library refresher or watcher held by a call. It is dropped without the GIL:
+// if close() ran meanwhile it may be the last one, and freeing joins library threads that may
+// be waiting for the GIL to run a callback.
+template <class T>
+class Ref {
  public:
-  static DeferredFrees &get() {
-    static auto *d = new DeferredFrees();  // leaked: used until the very end
-    return *d;
+  explicit Ref(std::shared_ptr<T> p) : p_(std::move(p)) {}
+  Ref(const Ref &) = delete;
+  Ref &operator=(const Ref &) = delete;
+  ~Ref() {
+    if (p_) without_gil([&] { p_.reset(); });
+  }
+  T *operator->() const { return p_.get(); }
+  // Hands the reference to a blocking call, which drops it on its own thread.
+  std::shared_ptr<T> take() { return std::move(p_); }
+
+ private:
+  std::shared_ptr<T> p_;
+};
+
+// Work handed to other threads (a free that must not run on the thread asking for it, a call
+// abandoned by Ctrl-C). Counted, so that atexit can wait for it while Python is still whole.
+class Background {
+ public:
+  static Background &get() {
+    static auto *b = new Background();  // leaked: used until the very end
+    return *b;
   }
   void run(std::function<void()> fn) {
     {
       std::lock_guard<std::mutex> lk(mu_);
       ++pending_;
     }
-    std::thread([this, fn = std::move(fn)]() mutable {
-      fn();
-      fn = nullptr;
+    // Signals stay with the threads that handle them.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    try {
+      std::thread([this, fn = std::move(fn)]() mutable {
+        fn();
+        fn = nullptr;  // captures (library objects) go before the count does
+        std::lock_guard<std::mutex> lk(mu_);
+        --pending_;
+        cv_.notify_all();
+      }).detach();
+    } catch (...) {
+      pthread_sigmask(SIG_SETMASK, &old, nullptr);
       std::lock_guard<std::mutex> lk(mu_);
       --pending_;
-      cv_.notify_all();
-    }).detach();
+      throw;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
   }
-  // Bounded: a free waits at most for an RPC deadline.
+  // Bounded: each piece of work ends within an RPC deadline.
   void wait(std::chrono::seconds max) {
     std::unique_lock<std::mutex> lk(mu_);
     cv_.wait_for(lk, max, [&] { return pending_ == 0; });
@@ -95,6 +132,59 @@ class DeferredFrees {
   std::condition_variable cv_;
   int pending_ = 0;
 };
+
+// Ident of the thread that handles signals (the main thread when the module was loaded).
+unsigned long g_signal_thread = 0;
+
+// Runs fn() (which must own everything it uses) without the GIL. On the signal-handling thread
+// it runs on a background thread while this one waits in short slices, so Ctrl-C raises
+// KeyboardInterrupt at once; the abandoned call finishes on its own (a refresh still stores its
+// result), bounded by its deadline. Other threads call directly.
+template <class R, class F>
+R blocking(F fn) {
+  if (PyThread_get_thread_ident() != g_signal_thread) {
+    py::gil_scoped_release nogil;
+    F call = std::move(fn);  // its captures are released before the GIL is taken back
+    return call();
+  }
+  struct Job {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    std::optional<R> result;
+    std::exception_ptr error;
+  };
+  auto job = std::make_shared<Job>();
+  {
+    py::gil_scoped_release nogil;
+    Background::get().run([job, fn = std::move(fn)]() mutable {
+      std::optional<R> r;
+      std::exception_ptr ep;
+      try {
+        r.emplace(fn());
+      } catch (...) {
+        ep = std::current_exception();
+      }
+      std::lock_guard<std::mutex> lk(job->mu);
+      job->result = std::move(r);
+      job->error = ep;
+      job->done = true;
+      job->cv.notify_all();
+    });
+  }
+  for (;;) {
+    bool done = false;
+    {
+      py::gil_scoped_release nogil;
+      std::unique_lock<std::mutex> lk(job->mu);
+      done = job->cv.wait_for(lk, std::chrono::milliseconds(50), [&] { return job->done; });
+    }
+    if (done) break;
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+  }
+  if (job->error) std::rethrow_exception(job->error);
+  return std::move(*job->result);
+}
 
 // Something atexit must close.
 class Closable {
@@ -149,6 +239,10 @@ class PyCallback {
   // Called on a library thread. `make` builds the argument with the GIL held.
   template <class MakeArg>
   void deliver(const void *owner, MakeArg &&make) {
+    ++g_in_delivery;
+    struct Leave {
+      ~Leave() { --g_in_delivery; }
+    } leave;
     if (g_delivery_off.load()) return;
     const void *outer = t_delivering_for;
     t_delivering_for = owner;
@@ -201,20 +295,18 @@ StorePtr open_store(const std::string &spec, const std::optional<std::string> &r
 
 TokenPtr store_load(const StorePtr &store) {
   StorePtr s = store;
-  std::optional<momento::Token> t;
-  {
-    py::gil_scoped_release nogil;  // a file read or an HTTPS round trip
-    t.emplace(s->load());
-  }
-  return std::make_shared<momento::Token>(std::move(*t));
+  // A file read or an HTTPS round trip.
+  return blocking<TokenPtr>([s] { return std::make_shared<momento::Token>(s->load()); });
 }
 
 void store_save(const StorePtr &store, const TokenPtr &token) {
   if (!token) throw invalid("token must not be None");
   StorePtr s = store;
   TokenPtr t = token;
-  py::gil_scoped_release nogil;
-  s->store(*t);
+  blocking<bool>([s, t] {
+    s->store(*t);
+    return true;
+  });
 }
 
 // ---- refresher ---------------------------------------------------------------------------------
@@ -264,7 +356,7 @@ class RefresherBox : public Closable {
   ~RefresherBox() override { release(); }
 
   void start() {
-    RefresherPtr r = acquire();
+    auto r = acquire();
     without_gil([&] { r->start(); });
     std::lock_guard<std::mutex> lk(mu_);
     running_ = true;
@@ -276,27 +368,29 @@ class RefresherBox : public Closable {
                            "stop() cannot be called from this Refresher's own callback; "
                            "call close() instead",
                            -1, false);
-    RefresherPtr r = acquire();
+    auto r = acquire();
     without_gil([&] { r->stop(); });
     std::lock_guard<std::mutex> lk(mu_);
     running_ = false;
   }
 
   std::optional<momento::RefreshEvent> run_once(bool force) {
-    RefresherPtr held = acquire();
-    py::gil_scoped_release nogil;  // store I/O and the refresh RPC
-    // Declared after `nogil`, so destroyed before the GIL is taken back: if close() ran
-    // meanwhile, the refresher is freed here (joining its threads) without the GIL.
-    RefresherPtr r = std::move(held);
-    if (force) return std::optional<momento::RefreshEvent>(r->refresh_now());
-    return r->run_once(false);
+    // Store I/O and the refresh RPC. The call owns a reference: if close() runs meanwhile, the
+    // refresher is freed (joining its threads) when the call ends, on a thread without the GIL.
+    auto r = acquire();
+    using Result = std::optional<momento::RefreshEvent>;
+    return blocking<Result>([r = r.take(), force]() mutable {
+      Result ev = force ? Result(r->refresh_now()) : r->run_once(false);
+      r.reset();
+      return ev;
+    });
   }
 
   uint64_t subscribe(py::object fn, py::object context) {
     if (g_delivery_off.load())
       throw momento::Error(MOMENTO_ERR_FAILED_PRECONDITION,
                            "the interpreter is shutting down: no new subscriptions", -1, false);
-    RefresherPtr r = acquire();
+    auto r = acquire();
     auto cb = std::make_shared<PyCallback>(std::move(fn), std::move(context));
     const void *owner = this;
     return r->subscribe([cb, owner](const momento::RefreshEvent &e) {
@@ -340,10 +434,10 @@ class RefresherBox : public Closable {
  private:
   RefresherBox() = default;
 
-  RefresherPtr acquire() {
+  Ref<momento::Refresher> acquire() {
     std::lock_guard<std::mutex> lk(mu_);
     if (!r_) throw closed_error("Refresher");
-    return r_;
+    return Ref<momento::Refresher>(r_);
   }
 
   // Drops this box's reference; the refresher is freed (threads joined, subscriptions ended)
@@ -363,7 +457,7 @@ class RefresherBox : public Closable {
       return;
     }
     if (t_delivering_for == this) {
-      DeferredFrees::get().run([old = std::move(old)]() mutable { old.reset(); });
+      Background::get().run([old = std::move(old)]() mutable { old.reset(); });
       return;
     }
     without_gil([&] { old.reset(); });
@@ -396,11 +490,12 @@ class WatcherBox : public Closable {
     auto o = make_override(endpoint, secure);
     auto box = std::shared_ptr<WatcherBox>(new WatcherBox());
     StorePtr s = store;
-    {
-      py::gil_scoped_release nogil;  // the first read of the store
-      box->w_ = std::make_shared<momento::Watcher>(*s, std::chrono::milliseconds(period_ms),
-                                                   o ? &*o : nullptr);
-    }
+    auto ov = std::make_shared<std::optional<momento::EndpointOverride>>(std::move(o));
+    // The first read of the store.
+    box->w_ = blocking<WatcherPtr>([s, ov, period_ms] {
+      return std::make_shared<momento::Watcher>(*s, std::chrono::milliseconds(period_ms),
+                                                *ov ? &**ov : nullptr);
+    });
     Registry::get().add(box);
     return box;
   }
@@ -408,12 +503,12 @@ class WatcherBox : public Closable {
   ~WatcherBox() override { release(); }
 
   CredentialPtr current() {
-    WatcherPtr w = acquire();
+    auto w = acquire();
     return std::make_shared<momento::Credential>(w->current());
   }
 
   WatchedKeyInfo current_key() {
-    WatcherPtr w = acquire();
+    auto w = acquire();
     // One snapshot: the credential and the metadata of the same key.
     momento::WatchedKey k = w->current_key();
     WatchedKeyInfo info;
@@ -424,14 +519,16 @@ class WatcherBox : public Closable {
   }
 
   bool poll() {
-    WatcherPtr held = acquire();
-    py::gil_scoped_release nogil;  // a store read
-    WatcherPtr w = std::move(held);  // freed, if closed meanwhile, without the GIL
-    return w->poll();
+    auto w = acquire();
+    return blocking<bool>([w = w.take()]() mutable {  // a store read
+      bool changed = w->poll();
+      w.reset();  // freed here, without the GIL, if closed meanwhile
+      return changed;
+    });
   }
 
   void notify_unauthenticated() {
-    WatcherPtr w = acquire();
+    auto w = acquire();
     w->notify_unauthenticated();  // never blocks
   }
 
@@ -439,7 +536,7 @@ class WatcherBox : public Closable {
     if (g_delivery_off.load())
       throw momento::Error(MOMENTO_ERR_FAILED_PRECONDITION,
                            "the interpreter is shutting down: no new subscriptions", -1, false);
-    WatcherPtr w = acquire();
+    auto w = acquire();
     auto cb = std::make_shared<PyCallback>(std::move(fn), std::move(context));
     const void *owner = this;
     return w->subscribe([cb, owner](const momento::KeyChange &c) {
@@ -480,10 +577,10 @@ class WatcherBox : public Closable {
  private:
   WatcherBox() = default;
 
-  WatcherPtr acquire() {
+  Ref<momento::Watcher> acquire() {
     std::lock_guard<std::mutex> lk(mu_);
     if (!w_) throw closed_error("Watcher");
-    return w_;
+    return Ref<momento::Watcher>(w_);
   }
 
   void release() {
@@ -498,7 +595,7 @@ class WatcherBox : public Closable {
       return;
     }
     if (t_delivering_for == this) {
-      DeferredFrees::get().run([old = std::move(old)]() mutable { old.reset(); });
+      Background::get().run([old = std::move(old)]() mutable { old.reset(); });
       return;
     }
     without_gil([&] { old.reset(); });
@@ -509,13 +606,17 @@ class WatcherBox : public Closable {
   WatcherPtr w_;
 };
 
-// atexit: stop delivery, close everything still open, wait for frees handed to other threads.
+// atexit: stop delivery, close everything still open, then wait (without the GIL, bounded)
+// for callbacks already under way and for work on background threads.
 void at_exit() {
   g_delivery_off.store(true);
   for (auto &c : Registry::get().live()) c->close();
   {
     py::gil_scoped_release nogil;
-    DeferredFrees::get().wait(std::chrono::seconds(30));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (g_in_delivery.load() > 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    Background::get().wait(std::chrono::seconds(30));
   }
   g_finalized.store(true);
 }
@@ -612,5 +713,7 @@ void momento_python_register_refresh(py::module_ &m) {
       .def("close", &WatcherBox::close)
       .def_property_readonly("closed", &WatcherBox::closed);
 
+  py::object main = py::module_::import("threading").attr("main_thread")();
+  g_signal_thread = main.attr("ident").cast<unsigned long>();
   py::module_::import("atexit").attr("register")(py::cpp_function(&at_exit));
 }
