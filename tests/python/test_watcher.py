@@ -245,3 +245,41 @@ def test_many_threads_read_while_keys_change(tmp_path: Path, admin: ma.AuthClien
         for t in threads:
             t.join(60)
     assert not errors.snapshot()
+
+
+def test_close_while_threads_read_and_callbacks_run(tmp_path: Path, admin: ma.AuthClient):
+    store = ma.FileTokenStore(tmp_path / "token.json")
+    mint_into(admin, store, ma.ExpiresIn.hours(1))
+    w = ma.Watcher(store, interval=0.01)
+    calls = Recorder()
+
+    def slow(key: ma.WatchedKey) -> None:
+        calls(key)
+        time.sleep(0.02)  # holds the delivery thread (not the GIL) for a while
+
+    w.on_change(slow)
+    outcomes = Recorder()
+
+    def reader() -> None:
+        for _ in range(100000):  # bounded; ends at the close
+            try:
+                w.credential_provider
+                w.current_key
+                w.notify_unauthenticated()
+            except ma.FailedPreconditionError:
+                outcomes("closed")
+                return
+        outcomes("never closed")
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for _ in range(3):
+        mint_into(admin, store, ma.ExpiresIn.hours(1))
+        w.poll()
+    calls.wait_for(lambda c: len(c) >= 1)
+    w.close()  # while readers hold references and a callback may be running
+    for t in threads:
+        t.join(60)
+    assert all(not t.is_alive() for t in threads)
+    assert outcomes.snapshot() == ["closed"] * 4
