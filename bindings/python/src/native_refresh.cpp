@@ -1,13 +1,16 @@
 // momento_auth._native, part two: token stores, the refresher and the watcher, over
 // momento/auth.hpp (registered from native.cpp's module init).
 //
-// Callbacks arrive on threads owned by libmomento_auth. Three rules keep them safe in Python:
-//  - every call that can wait for such a thread (stop, unsubscribe, free) releases the GIL first,
-//    since that thread may itself be waiting for the GIL to run a callback;
+// Callbacks arrive on threads owned by libmomento_auth. These rules keep them safe in Python:
+//  - nothing that can wait for such a thread (stop, unsubscribe, free, dropping what may be the
+//    last reference) runs with the GIL, since that thread may be waiting for the GIL to run a
+//    callback;
 //  - a callback that raises is reported through sys.unraisablehook and never reaches the library;
-//  - at interpreter exit (atexit, while Python is still whole) delivery is switched off and every
-//    live refresher and watcher is closed, so no library thread asks for the GIL during
-//    finalization. Python references held by the library are then left to the process exit.
+//  - at interpreter exit (atexit, while Python is still whole) delivery is switched off, every
+//    live refresher and watcher is closed, and deliveries under way and background work are
+//    waited for, so no library thread asks for the GIL during finalization. Python references
+//    still held by the library after that are left to the process exit.
+// Blocking calls release the GIL; on the main thread they stay interruptible by Ctrl-C.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -20,7 +23,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <thread>
 #include <utility>
