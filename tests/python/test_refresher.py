@@ -319,7 +319,7 @@ started = threading.Event()
 def slow(ev):
     started.set()
     seen.append(ev)
-    time.sleep(0.3 if mode == "busy" else 0.01)
+    time.sleep(0.3 if mode in ("busy", "fork") else 0.01)
     if mode == "raise":
         raise RuntimeError("raised during shutdown")
 r = ma.Refresher(store, endpoint=address, secure=False, timeout=5, recheck_interval=0.02)
@@ -329,8 +329,8 @@ w.on_change(slow)
 r.start()
 r.refresh_now()          # events on their way to both callbacks
 started.wait(30)
-if mode != "busy":
-    time.sleep(0.2)      # "busy" exits while a callback is still running
+if mode not in ("busy", "fork"):
+    time.sleep(0.2)      # "busy" exits (and "fork" forks) while a callback is still running
 if mode == "fork":
     import os
     pid = os.fork()
@@ -377,7 +377,7 @@ def accept():
 threading.Thread(target=accept, daemon=True).start()
 
 store = ma.FileTokenStore(sys.argv[1])
-r = ma.Refresher(store, endpoint="127.0.0.1:%d" % peer.getsockname()[1], secure=False, timeout=8)
+r = ma.Refresher(store, endpoint="127.0.0.1:%d" % peer.getsockname()[1], secure=False, timeout=5)
 events = []
 r.subscribe(events.append)
 try:

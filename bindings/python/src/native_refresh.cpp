@@ -90,14 +90,26 @@ class Ref {
   std::shared_ptr<T> p_;
 };
 
+// One T per process, never freed (used until the very end). A forked child gets a fresh one on
+// first use: the parent's threads, counts and objects do not exist there, and the old mutex may
+// have been held at the fork.
+template <class T>
+T &per_process() {
+  static std::atomic<T *> current{new T()};
+  T *t = current.load();
+  while (t->pid != getpid()) {
+    T *fresh = new T();
+    if (current.compare_exchange_strong(t, fresh)) return *fresh;
+    delete fresh;  // another thread replaced it first; `t` now holds that one
+  }
+  return *t;
+}
+
 // Work handed to other threads (a free that must not run on the thread asking for it, a call
 // abandoned by Ctrl-C). Counted, so that atexit can wait for it while Python is still whole.
 class Background {
  public:
-  static Background &get() {
-    static auto *b = new Background();  // leaked: used until the very end
-    return *b;
-  }
+  static Background &get() { return per_process<Background>(); }
   void run(std::function<void()> fn) {
     {
       std::lock_guard<std::mutex> lk(mu_);
@@ -133,6 +145,9 @@ class Background {
   std::mutex mu_;
   std::condition_variable cv_;
   int pending_ = 0;
+
+ public:
+  const pid_t pid = getpid();
 };
 
 // Ident of the thread that handles signals (the main thread when the module was loaded).
@@ -197,10 +212,7 @@ class Closable {
 
 class Registry {
  public:
-  static Registry &get() {
-    static auto *r = new Registry();  // leaked: atexit and late destructors use it
-    return *r;
-  }
+  static Registry &get() { return per_process<Registry>(); }
   void add(const std::shared_ptr<Closable> &c) {
     std::lock_guard<std::mutex> lk(mu_);
     // Drop entries whose objects are gone, so the list stays as long as the live set.
@@ -220,6 +232,9 @@ class Registry {
  private:
   std::mutex mu_;
   std::vector<std::weak_ptr<Closable>> items_;
+
+ public:
+  const pid_t pid = getpid();
 };
 
 // A Python callable owned by the library (through a subscription). Released with the GIL taken,
@@ -715,6 +730,8 @@ void momento_python_register_refresh(py::module_ &m) {
       .def("close", &WatcherBox::close)
       .def_property_readonly("closed", &WatcherBox::closed);
 
+  // Deliveries under way in the parent are not under way in a forked child.
+  pthread_atfork(nullptr, nullptr, [] { g_in_delivery.store(0); });
   py::object main = py::module_::import("threading").attr("main_thread")();
   g_signal_thread = main.attr("ident").cast<unsigned long>();
   py::module_::import("atexit").attr("register")(py::cpp_function(&at_exit));
