@@ -176,20 +176,45 @@ bool KeyRing::verify(std::string_view kid, std::string_view input, std::string_v
   return false;
 }
 
-std::string sign_jwt(KeyRing& ring, const Claims& c) {
-  json payload;
-  payload["jti"] = c.jti;
-  payload["iat"] = c.iat;
-  if (c.exp != 0) payload["exp"] = c.exp;
-  payload["ver"] = 1;
+namespace {
+// True if s can be put between JSON quotes as is (base64url ids and tokens always can).
+bool json_plain(std::string_view s) {
+  for (unsigned char ch : s)
+    if (ch < 0x20 || ch == '"' || ch == '\\' || ch >= 0x80) return false;
+  return true;
+}
+}  // namespace
+
+std::string sign_jwt(KeyRing& ring, const Claims& c, std::string* kid_out) {
+  // Built by hand on the hot path (same bytes nlohmann::json would produce: keys sorted,
+  // no spaces); the general encoder is kept for values that would need escaping.
+  std::string payload_json;
+  if (json_plain(c.jti)) {
+    payload_json = "{";
+    if (c.exp != 0) payload_json += "\"exp\":" + std::to_string(c.exp) + ",";
+    payload_json += "\"iat\":" + std::to_string(c.iat) + ",\"jti\":\"" + c.jti + "\",\"ver\":1}";
+  } else {
+    json payload;
+    payload["jti"] = c.jti;
+    payload["iat"] = c.iat;
+    if (c.exp != 0) payload["exp"] = c.exp;
+    payload["ver"] = 1;
+    payload_json = payload.dump();
+  }
+  const std::string payload_b64 = base64url_encode(payload_json);
   // The header names the key, so sign with a kid fixed before building it.
   std::string kid = ring.current_kid();
   for (int attempt = 0; attempt < 3; ++attempt) {
-    json header = {{"alg", "HS256"}, {"typ", "JWT"}, {"kid", kid}};
-    std::string input = base64url_encode(header.dump()) + "." + base64url_encode(payload.dump());
+    std::string header_json =
+        json_plain(kid) ? "{\"alg\":\"HS256\",\"kid\":\"" + kid + "\",\"typ\":\"JWT\"}"
+                        : json{{"alg", "HS256"}, {"typ", "JWT"}, {"kid", kid}}.dump();
+    std::string input = base64url_encode(header_json) + "." + payload_b64;
     std::string used;
     std::string mac = ring.sign(input, &used);
-    if (used == kid) return input + "." + base64url_encode(mac);
+    if (used == kid) {
+      if (kid_out) *kid_out = kid;
+      return input + "." + base64url_encode(mac);
+    }
     kid = used;  // the ring rotated in between; rebuild the header
   }
   throw std::runtime_error("signing key changed repeatedly while signing");

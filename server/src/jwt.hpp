@@ -63,7 +63,8 @@ struct Claims {
 };
 
 // header.payload.signature with header {"alg":"HS256","typ":"JWT","kid":...}.
-std::string sign_jwt(KeyRing& ring, const Claims& claims);
+// *kid_out (optional) receives the kid the token was signed with.
+std::string sign_jwt(KeyRing& ring, const Claims& claims, std::string* kid_out = nullptr);
 
 enum class JwtCheck { Ok, Malformed, BadAlgorithm, UnknownKey, BadSignature, Expired };
 const char* jwt_check_name(JwtCheck c) noexcept;

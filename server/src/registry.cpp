@@ -154,7 +154,8 @@ Registry::PreparedMint Registry::prepare_mint(KeyClass cls, const std::string& p
   claims.jti = random_token(kRandomBytes);
   claims.iat = t;
   claims.exp = lifetime > 0 ? t + lifetime : 0;
-  std::string raw = sign_jwt(ring_, claims);
+  std::string kid;
+  std::string raw = sign_jwt(ring_, claims, &kid);
 
   KeyRecord& k = p.key;
   k.key_hash = sha256(raw);
@@ -166,7 +167,7 @@ Registry::PreparedMint Registry::prepare_mint(KeyClass cls, const std::string& p
   k.endpoint = endpoint;
   k.token_id = token_id;
   k.description = description;
-  k.kid = ring_.current_kid();
+  k.kid = std::move(kid);
   k.bootstrap = bootstrap;
 
   Minted& m = p.minted;

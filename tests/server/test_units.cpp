@@ -7,6 +7,7 @@
 #include "faults.hpp"
 #include "jwt.hpp"
 #include "permissionmessages.pb.h"
+#include <nlohmann/json.hpp>
 
 using namespace momento::server;
 namespace fs = std::filesystem;
@@ -140,4 +141,30 @@ TEST_CASE("hmac_sha256 matches RFC 4231 test case 2", "[unit]") {
   // Several calls on one thread reuse the per-thread template without carrying a key over.
   CHECK(hmac_sha256("a", "x") == hmac_sha256("a", "x"));
   CHECK(hmac_sha256("a", "x") != hmac_sha256("b", "x"));
+}
+
+TEST_CASE("JWT segments are compact JSON with sorted keys", "[unit][jwt]") {
+  TempDir dir;
+  auto ring = KeyRing::open(dir.path / "keys.json");
+  for (int64_t exp : {int64_t{0}, int64_t{2000}}) {
+    std::string kid;
+    std::string jwt = sign_jwt(ring, Claims{random_token(16), 1000, exp}, &kid);
+    CHECK(kid == ring.current_kid());
+    auto d1 = jwt.find('.'), d2 = jwt.find('.', d1 + 1);
+    auto header = base64url_decode(jwt.substr(0, d1));
+    auto payload = base64url_decode(jwt.substr(d1 + 1, d2 - d1 - 1));
+    REQUIRE(header);
+    REQUIRE(payload);
+    // nlohmann::json dumps objects compactly with sorted keys: the same bytes round-trip.
+    CHECK(nlohmann::json::parse(*header).dump() == *header);
+    CHECK(nlohmann::json::parse(*payload).dump() == *payload);
+    CHECK(nlohmann::json::parse(*header).at("kid") == kid);
+    CHECK(nlohmann::json::parse(*payload).contains("exp") == (exp != 0));
+    CHECK(nlohmann::json::parse(*payload).at("ver") == 1);
+  }
+  // A jti that needs escaping still gives valid JSON.
+  std::string jwt = sign_jwt(ring, Claims{"a\"b\\c", 1000, 0});
+  Claims out;
+  CHECK(verify_jwt(ring, jwt, 1500, &out) == JwtCheck::Ok);
+  CHECK(out.jti == "a\"b\\c");
 }
