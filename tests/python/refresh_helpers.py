@@ -89,6 +89,7 @@ class OwnServer:
                 return self
             self.proc.kill()
             self.proc.wait(10)
+            self.proc.stdout.close()
             time.sleep(0.2)
         pytest.fail(f"momento-auth-server did not start on {listen}")
 
@@ -113,6 +114,8 @@ class OwnServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
+        if self.proc and self.proc.stdout:
+            self.proc.stdout.close()
 
 
 @pytest.fixture

@@ -143,6 +143,8 @@ def test_watcher_in_another_process_sees_the_rotation(tmp_path: Path, server: Se
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
+        proc.stdout.close()
+        proc.stderr.close()
 
 
 def test_on_change_exceptions_are_reported(tmp_path: Path, server: Server, admin: ma.AuthClient,
