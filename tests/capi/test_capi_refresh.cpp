@@ -779,3 +779,95 @@ TEST_CASE("aws-sm store: the C program under valgrind", "[capi][refresh][server]
                  std::chrono::seconds(280));
 }
 #endif
+
+TEST_CASE("refresher and watcher: one of each shared by several threads at once",
+          "[capi][refresh][server][threads]") {
+  Server srv;
+  Err err;
+  TempDir dir;
+  const std::string path = dir.file("token.json");
+  mint_file(srv, 3600, path);
+  const std::string spec = "file:" + path;
+  Store st;
+  REQUIRE_OK(err, momento_store_open(st.out(), spec.c_str(), nullptr, err.out()));
+  Override ov = local_override(srv);
+  Config cfg;
+  REQUIRE_OK(err, momento_client_config_new(cfg.out(), err.out()));
+  REQUIRE_OK(err, momento_client_config_set_deadline_ms(cfg.get(), 20000, err.out()));
+  RefOptions o;
+  REQUIRE_OK(err, momento_refresher_options_new(o.out(), err.out()));
+  REQUIRE_OK(err, momento_refresher_options_set_recheck_interval_ms(o.get(), 20, err.out()));
+  Recorder events, keys;  // before the handles: they outlive the subscriptions
+  Refresher r;
+  REQUIRE_OK(err, momento_refresher_new(r.out(), st.get(), cfg.get(), ov.get(), o.get(), err.out()));
+  Watcher w;
+  REQUIRE_OK(err, momento_watcher_new(w.out(), st.get(), 10, ov.get(), err.out()));
+  uint64_t rid = 0, wid = 0;
+  REQUIRE_OK(err, momento_refresher_subscribe(&rid, r.get(), Recorder::on_refresh, &events,
+                                              Recorder::destroy, err.out()));
+  REQUIRE_OK(err, momento_watcher_subscribe(&wid, w.get(), Recorder::on_watch, &keys,
+                                            Recorder::destroy, err.out()));
+
+  // Every thread mixes daemon start/stop, forced and plain passes, reads of the watched key,
+  // polls, notifications and short-lived subscriptions. Bounded: 4 threads x 3 rounds.
+  std::atomic<int> bad_status{0}, refreshed{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 3; ++round) {
+        momento_error_t *e = nullptr;
+        auto ok = [&](momento_status_t s) {
+          if (s != MOMENTO_OK) ++bad_status;
+          momento_error_free(e);
+          e = nullptr;
+        };
+        if ((t + round) % 2 == 0) ok(momento_refresher_start(r.get(), &e));
+        else ok(momento_refresher_stop(r.get(), &e));
+        momento_refresh_event_t *ev = nullptr;
+        ok(momento_refresher_run_once(&ev, r.get(), t == round ? 1 : 0, &e));
+        if (ev && momento_refresh_event_kind(ev) == MOMENTO_REFRESH_REFRESHED) ++refreshed;
+        if (ev && momento_refresh_event_kind(ev) == MOMENTO_REFRESH_FAILED) ++failed;
+        momento_refresh_event_free(ev);
+        momento_credential_t *c = nullptr;
+        ok(momento_watcher_current(&c, w.get(), &e));
+        if (c && std::string(momento_credential_redacted_key(c)).empty()) ++bad_status;
+        momento_credential_free(c);
+        int32_t changed = 0;
+        ok(momento_watcher_poll(&changed, w.get(), &e));
+        ok(momento_watcher_notify_unauthenticated(w.get(), &e));
+        Recorder brief;
+        uint64_t id1 = 0, id2 = 0;
+        ok(momento_refresher_subscribe(&id1, r.get(), Recorder::on_refresh, &brief, nullptr, &e));
+        ok(momento_watcher_subscribe(&id2, w.get(), Recorder::on_watch, &brief, nullptr, &e));
+        ok(momento_refresher_unsubscribe(r.get(), id1, &e));
+        ok(momento_watcher_unsubscribe(w.get(), id2, &e));
+      }
+    });
+  }
+  for (auto &th : threads) th.join();
+  REQUIRE_OK(err, momento_refresher_stop(r.get(), err.out()));
+  CHECK(bad_status == 0);
+  CHECK(failed == 0);
+  CHECK(refreshed >= 1);  // the forced passes (t == round) rotated the key at least once
+
+  // The store, the watcher and the server agree on the last key: it works.
+  int32_t changed = 0;
+  REQUIRE_OK(err, momento_watcher_poll(&changed, w.get(), err.out()));
+  Token now;
+  REQUIRE_OK(err, momento_store_load(now.out(), st.get(), err.out()));
+  Credential cred;
+  REQUIRE_OK(err, momento_watcher_current(cred.out(), w.get(), err.out()));
+  Credential stored;
+  REQUIRE_OK(err, momento_credential_from_string(stored.out(), momento_token_api_key(now.get()),
+                                                 ov.get(), err.out()));
+  CHECK(std::string(momento_credential_redacted_key(cred.get())) ==
+        momento_credential_redacted_key(stored.get()));
+  DataClient dc;
+  REQUIRE_OK(err, momento_data_client_new(dc.out(), cred.get(), cfg.get(), err.out()));
+  Owned<momento_string_list_t, momento_string_list_free> names;
+  REQUIRE_OK(err, momento_data_client_list_caches(names.out(), dc.get(), err.out()));
+  {
+    std::lock_guard lock(events.mu);
+    CHECK(std::find(events.kinds.begin(), events.kinds.end(), MOMENTO_REFRESH_FAILED) == events.kinds.end());
+  }
+}

@@ -49,12 +49,18 @@ struct Refresher::State {
 
   detail::SubscriberList<const RefreshEvent&> subscribers;
 
+  std::mutex life_m;  // serialises start() and stop(): only they touch `thread`
   std::mutex run_m;
   std::condition_variable run_cv;
   bool stopping = false;
   bool woken = false;
   std::thread thread;
 };
+
+namespace {
+// The refresher whose loop runs on this thread (subscribers of start()'s thread are called on it).
+thread_local const void* loop_of_this_thread = nullptr;
+}  // namespace
 
 Refresher::Refresher(std::shared_ptr<TokenStore> store, RefreshFunction refresh, RefreshPolicy policy,
                      std::shared_ptr<const Clock> clock, RandomSource random)
@@ -375,24 +381,40 @@ RefreshEvent Refresher::refresh_now() {
 }
 
 void Refresher::start() {
-  std::lock_guard<std::mutex> g(state_->run_m);
-  if (state_->thread.joinable()) return;
-  state_->stopping = false;
-  state_->thread = std::thread([this] { run(); });
+  State& st = *state_;
+  if (loop_of_this_thread == &st) {  // from a subscriber on the loop: keep the loop going
+    std::lock_guard<std::mutex> g(st.run_m);
+    st.stopping = false;
+    return;
+  }
+  // Concurrent start()/stop() calls take turns, so the thread object is never assigned while
+  // another caller reads or joins it.
+  std::lock_guard<std::mutex> life(st.life_m);
+  {
+    std::lock_guard<std::mutex> g(st.run_m);
+    if (st.thread.joinable() && !st.stopping) return;  // already running
+  }
+  if (st.thread.joinable()) st.thread.join();  // a loop that a subscriber stopped: let it end
+  std::lock_guard<std::mutex> g(st.run_m);
+  st.stopping = false;
+  st.thread = std::thread([this] { run(); });
 }
 
 void Refresher::stop() {
-  {
-    std::lock_guard<std::mutex> g(state_->run_m);
-    if (!state_->thread.joinable()) return;
-    state_->stopping = true;
-  }
-  state_->run_cv.notify_all();
-  if (state_->thread.get_id() == std::this_thread::get_id()) {
-    state_->thread.detach();  // stop() from a callback: the loop exits on its own
+  State& st = *state_;
+  if (loop_of_this_thread == &st) {  // from a subscriber on the loop: it ends after the callback
+    std::lock_guard<std::mutex> g(st.run_m);
+    st.stopping = true;
     return;
   }
-  state_->thread.join();
+  std::lock_guard<std::mutex> life(st.life_m);
+  if (!st.thread.joinable()) return;
+  {
+    std::lock_guard<std::mutex> g(st.run_m);
+    st.stopping = true;
+  }
+  st.run_cv.notify_all();
+  st.thread.join();
 }
 
 void Refresher::wake() {
@@ -404,6 +426,7 @@ void Refresher::wake() {
 }
 
 void Refresher::run() {
+  loop_of_this_thread = state_.get();
   for (;;) {
     {
       std::lock_guard<std::mutex> g(state_->run_m);

@@ -19,6 +19,7 @@ struct Watcher::Impl {
   std::mutex poll_m;  // one store read at a time
   detail::SubscriberList<const std::shared_ptr<const WatchedKey>&> subscribers;
 
+  std::mutex life_m;  // serialises start() and stop(): only they touch `thread`
   std::mutex run_m;
   std::condition_variable run_cv;
   bool stopping = false;
@@ -57,6 +58,11 @@ struct Watcher::Impl {
     return key;
   }
 };
+
+namespace {
+// The watcher whose thread this is (subscribers are called on it).
+thread_local const void* watcher_of_this_thread = nullptr;
+}  // namespace
 
 Watcher::Watcher(std::shared_ptr<TokenStore> store, WatcherOptions options) : impl_(std::make_unique<Impl>()) {
   if (!store) throw_invalid("watcher: store is null");
@@ -98,11 +104,25 @@ void Watcher::unsubscribe(uint64_t id) { impl_->subscribers.remove(id); }
 std::string Watcher::describe() const { return impl_->store->describe(); }
 
 void Watcher::start() {
-  std::lock_guard<std::mutex> g(impl_->run_m);
-  if (impl_->thread.joinable()) return;
-  impl_->stopping = false;
-  impl_->thread = std::thread([this] {
+  Impl& st = *impl_;
+  if (watcher_of_this_thread == &st) {  // from a subscriber on the watcher's thread
+    std::lock_guard<std::mutex> g(st.run_m);
+    st.stopping = false;
+    return;
+  }
+  // Concurrent start()/stop() calls take turns, so the thread object is never assigned while
+  // another caller reads or joins it.
+  std::lock_guard<std::mutex> life(st.life_m);
+  {
+    std::lock_guard<std::mutex> g(st.run_m);
+    if (st.thread.joinable() && !st.stopping) return;  // already running
+  }
+  if (st.thread.joinable()) st.thread.join();  // a thread that a subscriber stopped: let it end
+  std::lock_guard<std::mutex> g(st.run_m);
+  st.stopping = false;
+  st.thread = std::thread([this] {
     Impl& im = *impl_;
+    watcher_of_this_thread = &im;
     for (;;) {
       {
         std::unique_lock<std::mutex> g(im.run_m);
@@ -131,17 +151,20 @@ void Watcher::start() {
 }
 
 void Watcher::stop() {
-  {
-    std::lock_guard<std::mutex> g(impl_->run_m);
-    if (!impl_->thread.joinable()) return;
-    impl_->stopping = true;
-  }
-  impl_->run_cv.notify_all();
-  if (impl_->thread.get_id() == std::this_thread::get_id()) {
-    impl_->thread.detach();
+  Impl& st = *impl_;
+  if (watcher_of_this_thread == &st) {  // from a subscriber: the thread ends after the callback
+    std::lock_guard<std::mutex> g(st.run_m);
+    st.stopping = true;
     return;
   }
-  impl_->thread.join();
+  std::lock_guard<std::mutex> life(st.life_m);
+  if (!st.thread.joinable()) return;
+  {
+    std::lock_guard<std::mutex> g(st.run_m);
+    st.stopping = true;
+  }
+  st.run_cv.notify_all();
+  st.thread.join();
 }
 
 }  // namespace momento::auth
