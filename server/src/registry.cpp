@@ -69,11 +69,17 @@ Registry::Registry(const fs::path& data_dir, RegistryOptions opts)
 }
 
 PrincipalRef Registry::authenticate(std::string_view raw) {
+  Store::Generation gen;
+  return authenticate(raw, &gen);
+}
+
+PrincipalRef Registry::authenticate(std::string_view raw, Store::Generation* gen_out) {
   if (raw.empty() || raw.size() > kMaxCredentialBytes) unauthenticated();
   std::string hash = sha256(raw);
   // Read before the key row: a revocation committed after this point changes it, so an entry
   // made from an older row is never used again.
   const Store::Generation gen = store_.generation();
+  *gen_out = gen;
   const int64_t t = now();
   {
     std::shared_lock lock(cache_mu_);
@@ -196,10 +202,9 @@ void Registry::insert_mint(const PreparedMint& p) {
 
 Minted Registry::mint_now(KeyClass cls, const std::string& perms_bytes, int64_t lifetime,
                           const std::string& token_id, const std::string& description,
-                          bool bootstrap) {
+                          bool bootstrap, const Store::Generation& gen) {
   PreparedMint p = prepare_mint(cls, perms_bytes, lifetime, opts_.endpoint, token_id,
                                 description, "", bootstrap, now());
-  const Store::Generation gen = store_.generation();
   store_.transaction([&] { insert_mint(p); });
   remember(p, gen);
   return std::move(p.minted);
@@ -211,12 +216,13 @@ Minted Registry::mint(KeyClass cls, const permission_messages::Permissions& perm
   std::string bytes;
   perms.SerializeToString(&bytes);
   return mint_now(cls, bytes, lifetime, std::string(token_id), std::string(description),
-                  bootstrap);
+                  bootstrap, store_.generation());
 }
 
 Minted Registry::generate_api_key(const ::auth::_GenerateApiTokenRequest& req) {
   // Order: authenticate -> validate -> authorize (WIRE.md §9.3).
-  PrincipalRef caller = authenticate(req.auth_token());
+  Store::Generation gen;  // read before anything this call commits
+  PrincipalRef caller = authenticate(req.auth_token(), &gen);
 
   int64_t lifetime = 0;
   switch (req.expiry_case()) {
@@ -239,11 +245,12 @@ Minted Registry::generate_api_key(const ::auth::_GenerateApiTokenRequest& req) {
   std::string bytes;
   req.permissions().SerializeToString(&bytes);
   return mint_now(su ? KeyClass::SuperUser : KeyClass::Explicit, bytes, lifetime, req.token_id(),
-                  req.description(), false);
+                  req.description(), false, gen);
 }
 
 Minted Registry::generate_disposable_token(const ::token::_GenerateDisposableTokenRequest& req) {
-  PrincipalRef caller = authenticate(req.auth_token());
+  Store::Generation gen;  // read before anything this call commits
+  PrincipalRef caller = authenticate(req.auth_token(), &gen);
 
   if (!req.has_expires() || req.expires().valid_for_seconds() == 0)
     invalid("disposable tokens must expire: expires.valid_for_seconds must be positive");
@@ -259,7 +266,7 @@ Minted Registry::generate_disposable_token(const ::token::_GenerateDisposableTok
   std::string bytes;
   req.permissions().SerializeToString(&bytes);
   return mint_now(KeyClass::Disposable, bytes, req.expires().valid_for_seconds(), req.token_id(),
-                  "", false);
+                  "", false, gen);
 }
 
 namespace {
@@ -293,7 +300,8 @@ std::optional<Minted> answer_from_json(const std::string& s) {
 
 Minted Registry::refresh_api_key(std::string_view api_key, std::string_view refresh_token) {
   // Step 1: the key being refreshed must be live. This is the one read of its row.
-  PrincipalRef old = authenticate(api_key);
+  Store::Generation gen;  // read before anything this call commits
+  PrincipalRef old = authenticate(api_key, &gen);
   // Step 2.
   if (refresh_token.empty()) invalid("refresh_token must not be empty");
   if (refresh_token.size() > kMaxCredentialBytes) unauthenticated("Invalid refresh token");
@@ -312,7 +320,6 @@ Minted Registry::refresh_api_key(std::string_view api_key, std::string_view refr
   // Sealed answers outlive the grace window by at most a second.
   const bool forget = opts_.grace_seconds >= 0 && last_forget_.exchange(t) != t;
 
-  const Store::Generation gen = store_.generation();
   Minted result;
   bool revoked_family = false;
   bool minted = false;

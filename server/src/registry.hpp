@@ -111,8 +111,12 @@ class Registry {
                             const std::string& description, const std::string& family_id,
                             bool bootstrap, int64_t now);
   void insert_mint(const PreparedMint& p);  // inside a transaction
+  // `gen` is the store's generation read before the commit (see remember()).
   Minted mint_now(KeyClass cls, const std::string& perms_bytes, int64_t lifetime,
-                  const std::string& token_id, const std::string& description, bool bootstrap);
+                  const std::string& token_id, const std::string& description, bool bootstrap,
+                  const Store::Generation& gen);
+  // Also gives the generation read before the key row.
+  PrincipalRef authenticate(std::string_view raw_key, Store::Generation* gen);
 
   struct CachedPrincipal {
     PrincipalRef principal;
