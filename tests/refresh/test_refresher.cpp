@@ -2,6 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <fstream>
 #include <thread>
 #include <vector>
@@ -406,4 +408,46 @@ TEST_CASE("the background thread refreshes on its own and stops cleanly", "[refr
   CHECK(refreshed);
   CHECK(calls.load() == 1);
   CHECK(store->load()->token.auth_token.reveal() == encode_envelope("localhost", "k1"));
+}
+
+TEST_CASE("start() and stop() from several threads at once, and stop() from a subscriber",
+          "[refresher][threads]") {
+  Rig rig(0.5);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        if ((t + i) % 2 == 0) rig.refresher->start();
+        else rig.refresher->stop();
+      }
+    });
+  for (auto& th : threads) th.join();
+  rig.refresher->stop();
+  CHECK(rig.count(RefreshEventKind::Adopted) == 1);  // every loop saw the same key
+  CHECK(rig.server.calls == 0);                      // nothing was due
+
+  // A subscriber stops the loop it runs on; the loop ends after the callback, a later stop()
+  // from outside returns, and start() runs a new loop.
+  std::mutex m;
+  std::condition_variable cv;
+  int stops = 0;
+  rig.refresher->subscribe([&](const RefreshEvent& e) {
+    if (e.kind != RefreshEventKind::Refreshed) return;
+    rig.refresher->stop();
+    std::lock_guard<std::mutex> g(m);
+    ++stops;
+    cv.notify_all();
+  });
+  rig.clock->set(at(T0 + 800));  // due
+  rig.refresher->start();
+  {
+    std::unique_lock<std::mutex> g(m);
+    REQUIRE(cv.wait_for(g, 30s, [&] { return stops == 1; }));
+  }
+  rig.refresher->stop();
+  CHECK(rig.server.calls == 1);
+  rig.refresher->start();
+  rig.refresher->wake();
+  rig.refresher->stop();
+  CHECK(rig.server.calls == 1);  // the new key is not due yet
 }

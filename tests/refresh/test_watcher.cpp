@@ -133,3 +133,49 @@ TEST_CASE("watcher: readers always get a whole key while keys change underneath"
   w.poll();
   CHECK(w.current()->credential.raw_key() == "key-200");
 }
+
+TEST_CASE("watcher: start() and stop() from several threads at once, and stop() from a subscriber",
+          "[watcher][threads]") {
+  TempDir dir;
+  auto store = std::make_shared<FileStore>(dir.file("t.json"));
+  store->store(make_token("key-1", "rt-1", 1'900'000'000));
+  WatcherOptions o;
+  o.period = 5ms;
+  Watcher w(store, o);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        if ((t + i) % 2 == 0) w.start();
+        else w.stop();
+        CHECK(w.current()->credential.raw_key() == "key-1");
+      }
+    });
+  for (auto& th : threads) th.join();
+
+  std::mutex m;
+  std::condition_variable cv;
+  int stops = 0;
+  w.subscribe([&](const std::shared_ptr<const WatchedKey>&) {
+    w.stop();  // from the watcher's own thread: it ends after this callback
+    std::lock_guard<std::mutex> g(m);
+    ++stops;
+    cv.notify_all();
+  });
+  w.start();
+  store->store(make_token("key-2", "rt-2", 1'900'000'100));
+  {
+    std::unique_lock<std::mutex> g(m);
+    REQUIRE(cv.wait_for(g, 30s, [&] { return stops == 1; }));
+  }
+  w.stop();
+  CHECK(w.current()->credential.raw_key() == "key-2");
+  // start() after a stop from inside: a new thread picks up the next change.
+  store->store(make_token("key-3", "rt-3", 1'900'000'200));
+  w.start();
+  const auto until = std::chrono::steady_clock::now() + 30s;
+  while (w.current()->credential.raw_key() != "key-3" && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(5ms);
+  CHECK(w.current()->credential.raw_key() == "key-3");
+  w.stop();
+}
