@@ -326,9 +326,94 @@ void store_save(const StorePtr &store, const TokenPtr &token) {
   });
 }
 
+// What a Refresher and a Watcher box share: the library object, kept alive by calls in flight
+// past close(); freed without the GIL (or on another thread when closed from its own callback);
+// subscriptions whose callbacks run with the GIL.
+template <class T>
+class Box : public Closable {
+ public:
+  ~Box() override { release(); }
+  void close() override { release(); }
+
+  bool closed() {
+    std::lock_guard<std::mutex> lk(mu_);
+    return p_ == nullptr;
+  }
+
+  // False when the id is unknown (already ended, or the box is closed).
+  bool unsubscribe(uint64_t id) {
+    std::shared_ptr<T> p;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      p = p_;
+    }
+    if (!p) return false;
+    bool found = true;
+    without_gil([&] {
+      try {
+        p->unsubscribe(id);
+      } catch (const momento::Error &e) {
+        if (e.code() != MOMENTO_ERR_NOT_FOUND) throw;
+        found = false;
+      }
+      p.reset();
+    });
+    return found;
+  }
+
+ protected:
+  explicit Box(const char *name) : name_(name) {}
+
+  // `to_python` turns the library's event into the Python object handed to `fn`.
+  template <class Event, class ToPython>
+  uint64_t subscribe_with(py::object fn, py::object context, ToPython to_python) {
+    if (g_delivery_off.load())
+      throw momento::Error(MOMENTO_ERR_FAILED_PRECONDITION,
+                           "the interpreter is shutting down: no new subscriptions", -1, false);
+    auto p = acquire();
+    auto cb = std::make_shared<PyCallback>(std::move(fn), std::move(context));
+    const void *owner = this;
+    return p->subscribe([cb, owner, to_python](const Event &e) {
+      cb->deliver(owner, [&] { return to_python(e); });
+    });
+  }
+
+  Ref<T> acquire() {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (!p_) throw closed_error(name_);
+    return Ref<T>(p_);
+  }
+
+  // Drops this box's reference; the object is freed (threads joined, subscriptions ended) when
+  // no call holds it any more.
+  void release() {
+    std::shared_ptr<T> old;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      old.swap(p_);
+    }
+    if (!old) return;
+    if (getpid() != pid_) {
+      // A forked child: the library's threads stayed in the parent, and freeing would wait
+      // for them forever. Leave the object to the process exit.
+      new std::shared_ptr<T>(std::move(old));
+      return;
+    }
+    if (t_delivering_for == static_cast<const void *>(this)) {
+      Background::get().run([old = std::move(old)]() mutable { old.reset(); });
+      return;
+    }
+    without_gil([&] { old.reset(); });
+  }
+
+  const char *const name_;
+  const pid_t pid_ = getpid();
+  std::mutex mu_;
+  std::shared_ptr<T> p_;
+};
+
 // ---- refresher ---------------------------------------------------------------------------------
 
-using RefresherPtr = std::shared_ptr<momento::Refresher>;
 
 struct RefresherSettings {
   std::optional<int64_t> deadline_ms;
@@ -342,7 +427,7 @@ struct RefresherSettings {
   std::optional<int64_t> recheck_interval_ms;
 };
 
-class RefresherBox : public Closable {
+class RefresherBox : public Box<momento::Refresher> {
  public:
   static std::shared_ptr<RefresherBox> create(const StorePtr &store, const RefresherSettings &s) {
     if (!store) throw invalid("store must not be None");
@@ -364,13 +449,11 @@ class RefresherBox : public Closable {
     if (s.recheck_interval_ms)
       options.recheck_interval(std::chrono::milliseconds(*s.recheck_interval_ms));
     auto box = std::shared_ptr<RefresherBox>(new RefresherBox());
-    box->r_ = std::make_shared<momento::Refresher>(*store, &config, o ? &*o : nullptr, &options);
+    box->p_ = std::make_shared<momento::Refresher>(*store, &config, o ? &*o : nullptr, &options);
     box->store_description_ = std::string(store->describe());
     Registry::get().add(box);
     return box;
   }
-
-  ~RefresherBox() override { release(); }
 
   void start() {
     auto r = acquire();
@@ -404,92 +487,26 @@ class RefresherBox : public Closable {
   }
 
   uint64_t subscribe(py::object fn, py::object context) {
-    if (g_delivery_off.load())
-      throw momento::Error(MOMENTO_ERR_FAILED_PRECONDITION,
-                           "the interpreter is shutting down: no new subscriptions", -1, false);
-    auto r = acquire();
-    auto cb = std::make_shared<PyCallback>(std::move(fn), std::move(context));
-    const void *owner = this;
-    return r->subscribe([cb, owner](const momento::RefreshEvent &e) {
-      cb->deliver(owner, [&] { return py::cast(e); });
-    });
+    return subscribe_with<momento::RefreshEvent>(
+        std::move(fn), std::move(context),
+        [](const momento::RefreshEvent &e) { return py::cast(e); });
   }
 
-  // False when the id is unknown (already ended, or the refresher is closed).
-  bool unsubscribe(uint64_t id) {
-    RefresherPtr r;
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      r = r_;
-    }
-    if (!r) return false;
-    bool found = true;
-    without_gil([&] {
-      try {
-        r->unsubscribe(id);
-      } catch (const momento::Error &e) {
-        if (e.code() != MOMENTO_ERR_NOT_FOUND) throw;
-        found = false;
-      }
-      r.reset();
-    });
-    return found;
-  }
-
-  void close() override { release(); }
-
-  bool closed() {
-    std::lock_guard<std::mutex> lk(mu_);
-    return r_ == nullptr;
-  }
   bool running() {
     std::lock_guard<std::mutex> lk(mu_);
-    return r_ != nullptr && running_;
+    return p_ != nullptr && running_;
   }
   const std::string &store_description() const { return store_description_; }
 
  private:
-  RefresherBox() = default;
+  RefresherBox() : Box("Refresher") {}
 
-  Ref<momento::Refresher> acquire() {
-    std::lock_guard<std::mutex> lk(mu_);
-    if (!r_) throw closed_error("Refresher");
-    return Ref<momento::Refresher>(r_);
-  }
-
-  // Drops this box's reference; the refresher is freed (threads joined, subscriptions ended)
-  // when no call holds it any more. From its own callback the free runs on another thread.
-  void release() {
-    RefresherPtr old;
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      old.swap(r_);
-      running_ = false;
-    }
-    if (!old) return;
-    if (getpid() != pid_) {
-      // A forked child: the library's threads stayed in the parent, and freeing would wait
-      // for them forever. Leave the object to the process exit.
-      new RefresherPtr(std::move(old));
-      return;
-    }
-    if (t_delivering_for == this) {
-      Background::get().run([old = std::move(old)]() mutable { old.reset(); });
-      return;
-    }
-    without_gil([&] { old.reset(); });
-  }
-
-  const pid_t pid_ = getpid();
-  std::mutex mu_;
-  RefresherPtr r_;
   bool running_ = false;
   std::string store_description_;
 };
 
 // ---- watcher -----------------------------------------------------------------------------------
 
-using WatcherPtr = std::shared_ptr<momento::Watcher>;
 
 // The key a watcher serves: no secret is reachable from it but the credential handle.
 struct WatchedKeyInfo {
@@ -498,7 +515,7 @@ struct WatchedKeyInfo {
   uint64_t valid_until = 0;
 };
 
-class WatcherBox : public Closable {
+class WatcherBox : public Box<momento::Watcher> {
  public:
   static std::shared_ptr<WatcherBox> create(const StorePtr &store, int64_t period_ms,
                                             const std::optional<std::string> &endpoint,
@@ -509,15 +526,13 @@ class WatcherBox : public Closable {
     StorePtr s = store;
     auto ov = std::make_shared<std::optional<momento::EndpointOverride>>(std::move(o));
     // The first read of the store.
-    box->w_ = blocking<WatcherPtr>([s, ov, period_ms] {
+    box->p_ = blocking<std::shared_ptr<momento::Watcher>>([s, ov, period_ms] {
       return std::make_shared<momento::Watcher>(*s, std::chrono::milliseconds(period_ms),
                                                 *ov ? &**ov : nullptr);
     });
     Registry::get().add(box);
     return box;
   }
-
-  ~WatcherBox() override { release(); }
 
   CredentialPtr current() {
     auto w = acquire();
@@ -550,77 +565,14 @@ class WatcherBox : public Closable {
   }
 
   uint64_t subscribe(py::object fn, py::object context) {
-    if (g_delivery_off.load())
-      throw momento::Error(MOMENTO_ERR_FAILED_PRECONDITION,
-                           "the interpreter is shutting down: no new subscriptions", -1, false);
-    auto w = acquire();
-    auto cb = std::make_shared<PyCallback>(std::move(fn), std::move(context));
-    const void *owner = this;
-    return w->subscribe([cb, owner](const momento::KeyChange &c) {
-      cb->deliver(owner, [&] {
-        WatchedKeyInfo info{c.redacted_key, c.fingerprint, c.valid_until};
-        return py::cast(info);
-      });
-    });
-  }
-
-  bool unsubscribe(uint64_t id) {
-    WatcherPtr w;
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      w = w_;
-    }
-    if (!w) return false;
-    bool found = true;
-    without_gil([&] {
-      try {
-        w->unsubscribe(id);
-      } catch (const momento::Error &e) {
-        if (e.code() != MOMENTO_ERR_NOT_FOUND) throw;
-        found = false;
-      }
-      w.reset();
-    });
-    return found;
-  }
-
-  void close() override { release(); }
-
-  bool closed() {
-    std::lock_guard<std::mutex> lk(mu_);
-    return w_ == nullptr;
+    return subscribe_with<momento::KeyChange>(
+        std::move(fn), std::move(context), [](const momento::KeyChange &c) {
+          return py::cast(WatchedKeyInfo{c.redacted_key, c.fingerprint, c.valid_until});
+        });
   }
 
  private:
-  WatcherBox() = default;
-
-  Ref<momento::Watcher> acquire() {
-    std::lock_guard<std::mutex> lk(mu_);
-    if (!w_) throw closed_error("Watcher");
-    return Ref<momento::Watcher>(w_);
-  }
-
-  void release() {
-    WatcherPtr old;
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      old.swap(w_);
-    }
-    if (!old) return;
-    if (getpid() != pid_) {  // a forked child: see RefresherBox::release
-      new WatcherPtr(std::move(old));
-      return;
-    }
-    if (t_delivering_for == this) {
-      Background::get().run([old = std::move(old)]() mutable { old.reset(); });
-      return;
-    }
-    without_gil([&] { old.reset(); });
-  }
-
-  const pid_t pid_ = getpid();
-  std::mutex mu_;
-  WatcherPtr w_;
+  WatcherBox() : Box("Watcher") {}
 };
 
 // atexit: stop delivery, close everything still open, then wait (without the GIL, bounded)
