@@ -4,6 +4,7 @@
 #include <thread>
 #include <vector>
 
+#include "loop_thread.hpp"
 #include "subscribers.hpp"
 
 namespace momento::auth {
@@ -49,18 +50,9 @@ struct Refresher::State {
 
   detail::SubscriberList<const RefreshEvent&> subscribers;
 
-  std::mutex life_m;  // serialises start() and stop(): only they touch `thread`
-  std::mutex run_m;
-  std::condition_variable run_cv;
-  bool stopping = false;
+  detail::LoopThread loop;  // loop.m also guards `woken`
   bool woken = false;
-  std::thread thread;
 };
-
-namespace {
-// The refresher whose loop runs on this thread (subscribers of start()'s thread are called on it).
-thread_local const void* loop_of_this_thread = nullptr;
-}  // namespace
 
 Refresher::Refresher(std::shared_ptr<TokenStore> store, RefreshFunction refresh, RefreshPolicy policy,
                      std::shared_ptr<const Clock> clock, RandomSource random)
@@ -380,65 +372,31 @@ RefreshEvent Refresher::refresh_now() {
   return ev;
 }
 
-void Refresher::start() {
-  State& st = *state_;
-  if (loop_of_this_thread == &st) {  // from a subscriber on the loop: keep the loop going
-    std::lock_guard<std::mutex> g(st.run_m);
-    st.stopping = false;
-    return;
-  }
-  // Concurrent start()/stop() calls take turns, so the thread object is never assigned while
-  // another caller reads or joins it.
-  std::lock_guard<std::mutex> life(st.life_m);
-  {
-    std::lock_guard<std::mutex> g(st.run_m);
-    if (st.thread.joinable() && !st.stopping) return;  // already running
-  }
-  if (st.thread.joinable()) st.thread.join();  // a loop that a subscriber stopped: let it end
-  std::lock_guard<std::mutex> g(st.run_m);
-  st.stopping = false;
-  st.thread = std::thread([this] { run(); });
-}
+void Refresher::start() { state_->loop.start([this] { run(); }); }
 
-void Refresher::stop() {
-  State& st = *state_;
-  if (loop_of_this_thread == &st) {  // from a subscriber on the loop: it ends after the callback
-    std::lock_guard<std::mutex> g(st.run_m);
-    st.stopping = true;
-    return;
-  }
-  std::lock_guard<std::mutex> life(st.life_m);
-  if (!st.thread.joinable()) return;
-  {
-    std::lock_guard<std::mutex> g(st.run_m);
-    st.stopping = true;
-  }
-  st.run_cv.notify_all();
-  st.thread.join();
-}
+void Refresher::stop() { state_->loop.stop(); }
 
 void Refresher::wake() {
   {
-    std::lock_guard<std::mutex> g(state_->run_m);
+    std::lock_guard<std::mutex> g(state_->loop.m);
     state_->woken = true;
   }
-  state_->run_cv.notify_all();
+  state_->loop.cv.notify_all();
 }
 
 void Refresher::run() {
-  loop_of_this_thread = state_.get();
   for (;;) {
     {
-      std::lock_guard<std::mutex> g(state_->run_m);
-      if (state_->stopping) return;
+      std::lock_guard<std::mutex> g(state_->loop.m);
+      if (state_->loop.stopping) return;
       state_->woken = false;
     }
     TimePoint next = tick();
     auto delay = next - clock_->now();
     if (delay < Millis(0)) delay = Millis(0);
-    std::unique_lock<std::mutex> g(state_->run_m);
-    state_->run_cv.wait_for(g, delay, [&] { return state_->stopping || state_->woken; });
-    if (state_->stopping) return;
+    std::unique_lock<std::mutex> g(state_->loop.m);
+    state_->loop.cv.wait_for(g, delay, [&] { return state_->loop.stopping || state_->woken; });
+    if (state_->loop.stopping) return;
   }
 }
 

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <thread>
 
+#include "loop_thread.hpp"
 #include "subscribers.hpp"
 
 namespace momento::auth {
@@ -19,13 +20,9 @@ struct Watcher::Impl {
   std::mutex poll_m;  // one store read at a time
   detail::SubscriberList<const std::shared_ptr<const WatchedKey>&> subscribers;
 
-  std::mutex life_m;  // serialises start() and stop(): only they touch `thread`
-  std::mutex run_m;
-  std::condition_variable run_cv;
-  bool stopping = false;
+  detail::LoopThread loop;  // loop.m also guards `notified` and `last_read`
   bool notified = false;
   std::chrono::steady_clock::time_point last_read{};
-  std::thread thread;
 
   std::shared_ptr<const WatchedKey> build(const StoredToken& s) const {
     return std::make_shared<const WatchedKey>(WatchedKey{
@@ -37,7 +34,7 @@ struct Watcher::Impl {
   std::shared_ptr<const WatchedKey> read() {
     std::lock_guard<std::mutex> g(poll_m);
     {
-      std::lock_guard<std::mutex> r(run_m);
+      std::lock_guard<std::mutex> r(loop.m);
       last_read = std::chrono::steady_clock::now();
     }
     auto s = store->load();
@@ -58,11 +55,6 @@ struct Watcher::Impl {
     return key;
   }
 };
-
-namespace {
-// The watcher whose thread this is (subscribers are called on it).
-thread_local const void* watcher_of_this_thread = nullptr;
-}  // namespace
 
 Watcher::Watcher(std::shared_ptr<TokenStore> store, WatcherOptions options) : impl_(std::make_unique<Impl>()) {
   if (!store) throw_invalid("watcher: store is null");
@@ -92,10 +84,10 @@ bool Watcher::poll() {
 
 void Watcher::notify_unauthenticated() {
   {
-    std::lock_guard<std::mutex> g(impl_->run_m);
+    std::lock_guard<std::mutex> g(impl_->loop.m);
     impl_->notified = true;
   }
-  impl_->run_cv.notify_all();
+  impl_->loop.cv.notify_all();
 }
 
 uint64_t Watcher::subscribe(WatchSubscriber s) { return impl_->subscribers.add(std::move(s)); }
@@ -104,67 +96,35 @@ void Watcher::unsubscribe(uint64_t id) { impl_->subscribers.remove(id); }
 std::string Watcher::describe() const { return impl_->store->describe(); }
 
 void Watcher::start() {
-  Impl& st = *impl_;
-  if (watcher_of_this_thread == &st) {  // from a subscriber on the watcher's thread
-    std::lock_guard<std::mutex> g(st.run_m);
-    st.stopping = false;
-    return;
-  }
-  // Concurrent start()/stop() calls take turns, so the thread object is never assigned while
-  // another caller reads or joins it.
-  std::lock_guard<std::mutex> life(st.life_m);
-  {
-    std::lock_guard<std::mutex> g(st.run_m);
-    if (st.thread.joinable() && !st.stopping) return;  // already running
-  }
-  if (st.thread.joinable()) st.thread.join();  // a thread that a subscriber stopped: let it end
-  std::lock_guard<std::mutex> g(st.run_m);
-  st.stopping = false;
-  st.thread = std::thread([this] {
+  impl_->loop.start([this] {
     Impl& im = *impl_;
-    watcher_of_this_thread = &im;
     for (;;) {
       {
-        std::unique_lock<std::mutex> g(im.run_m);
+        std::unique_lock<std::mutex> g(im.loop.m);
         auto period_end = im.last_read + im.opt.period;
         // Wake for the period, or for a notification once the rate limit allows it.
-        while (!im.stopping) {
+        while (!im.loop.stopping) {
           auto now = std::chrono::steady_clock::now();
           if (now >= period_end) break;
           if (im.notified && now >= im.last_read + im.opt.min_notify_interval) break;
           auto until = period_end;
           if (im.notified) until = std::min(until, im.last_read + im.opt.min_notify_interval);
-          im.run_cv.wait_until(g, until);
+          im.loop.cv.wait_until(g, until);
         }
-        if (im.stopping) return;
+        if (im.loop.stopping) return;
         im.notified = false;
       }
       try {
         poll();
       } catch (const std::exception&) {
         // Keep serving the current key; the next period tries again.
-        std::lock_guard<std::mutex> g(im.run_m);
+        std::lock_guard<std::mutex> g(im.loop.m);
         im.last_read = std::chrono::steady_clock::now();
       }
     }
   });
 }
 
-void Watcher::stop() {
-  Impl& st = *impl_;
-  if (watcher_of_this_thread == &st) {  // from a subscriber: the thread ends after the callback
-    std::lock_guard<std::mutex> g(st.run_m);
-    st.stopping = true;
-    return;
-  }
-  std::lock_guard<std::mutex> life(st.life_m);
-  if (!st.thread.joinable()) return;
-  {
-    std::lock_guard<std::mutex> g(st.run_m);
-    st.stopping = true;
-  }
-  st.run_cv.notify_all();
-  st.thread.join();
-}
+void Watcher::stop() { impl_->loop.stop(); }
 
 }  // namespace momento::auth
