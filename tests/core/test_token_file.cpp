@@ -7,6 +7,7 @@
 
 #include "core_test_util.hpp"
 #include "momento/auth/credential.hpp"
+#include "temp_dir.hpp"
 
 using namespace momento::auth;
 using core_test::contains;
@@ -18,18 +19,7 @@ namespace {
 const std::string kInner = "inner.api.key";
 const std::string kRefresh = "refresh-token-value-123";
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "momento-core-test-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using momento::test::TempDir;
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "server_process.hpp"
+#include "temp_dir.hpp"
 
 extern char** environ;
 
@@ -36,19 +37,7 @@ inline constexpr const char* kCliBinary = "momento-auth";
 inline int64_t now_epoch() { return static_cast<int64_t>(std::time(nullptr)); }
 
 // A temporary directory removed at scope exit.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "momento-cli-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using momento::test::TempDir;
 
 inline std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -16,6 +16,7 @@
 #include "momento/auth/credential.hpp"
 #include "momento/auth/error.hpp"
 #include "server_process.hpp"
+#include "temp_dir.hpp"
 
 namespace momento::testing {
 
@@ -26,19 +27,7 @@ inline constexpr const char* kCliBinary = "momento-auth";
 #endif
 
 // A temporary directory removed at scope exit.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "momento-it-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using momento::test::TempDir;
 
 inline std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -14,23 +14,13 @@
 
 #include "registry.hpp"
 #include "store.hpp"
+#include "temp_dir.hpp"
 
 using namespace momento::server;
 namespace fs = std::filesystem;
 
 namespace {
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "momento-store-XXXXXX").string();
-    REQUIRE(::mkdtemp(t.data()) != nullptr);
-    path = t;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using momento::test::TempDir;
 
 KeyRecord plain_key(const std::string& hash_seed) {
   KeyRecord k;

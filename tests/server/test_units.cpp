@@ -8,24 +8,14 @@
 #include "jwt.hpp"
 #include "permissionmessages.pb.h"
 #include <nlohmann/json.hpp>
+#include "temp_dir.hpp"
 
 using namespace momento::server;
 namespace fs = std::filesystem;
 namespace pm = permission_messages;
 
 namespace {
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "momento-unit-XXXXXX").string();
-    REQUIRE(::mkdtemp(t.data()) != nullptr);
-    path = t;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using momento::test::TempDir;
 }  // namespace
 
 TEST_CASE("base64url round trip and strictness", "[unit]") {
