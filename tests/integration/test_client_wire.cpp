@@ -171,6 +171,12 @@ TEST_CASE("RefreshApiToken is never retried", "[client][wire][retry]") {
   Error e = catch_error([&] { client.refresh_api_key("tok"); });
   CHECK(e.code() == ErrorCode::ServerUnavailable);
   CHECK(server.call_count() == 1);
+  // The server received it: the answer may have been lost after a commit.
+  CHECK_FALSE(e.not_sent());
+  // Also on a connected channel (the second call of a client).
+  e = catch_error([&] { client.refresh_api_key("tok"); });
+  CHECK(e.code() == ErrorCode::ServerUnavailable);
+  CHECK_FALSE(e.not_sent());
 }
 
 TEST_CASE("server statuses map to canonical codes and keep the server's message",
@@ -227,6 +233,9 @@ TEST_CASE("an unreachable server gives SERVER_UNAVAILABLE", "[client][unavailabl
   CHECK(e.code() == ErrorCode::ServerUnavailable);
   CHECK(std::string(e.what()).find("127.0.0.1:" + std::to_string(port)) != std::string::npos);
   CHECK(std::string(e.what()).find(kCallerRawKey) == std::string::npos);
+  // Nothing could have reached a server: a refresher may forget this attempt.
+  CHECK(e.not_sent());
+  CHECK(std::string(e.what()).find("the request was not sent") != std::string::npos);
 }
 
 TEST_CASE("disposable tokens go to the token endpoint with their own request shape",

@@ -209,20 +209,126 @@ TEST_CASE("repeated lost answers are retried fast enough to stay inside the grac
   CHECK_FALSE(rig.server.revoked);
 }
 
-TEST_CASE("past the grace window the refresher falls back to the ordinary backoff", "[refresher]") {
-  Rig rig(0.5);
+TEST_CASE("past the grace window the key is kept and one last attempt waits until 95% of its life",
+          "[refresher]") {
+  Rig rig(0.5);  // key issued at T0, lifetime 1000 s: planned at +725, last resort at +950
   rig.refresher->tick();
-  rig.server.drop_next_answers = 100;
+  const std::string original = rig.stored_key();
+  rig.server.drop_next_answers = 6;
   rig.clock->set(at(T0 + 725));
   for (int i = 0; i < 6; ++i) {
     rig.refresher->tick();
     REQUIRE(rig.events.back().kind == RefreshEventKind::Failed);
+    CHECK(rig.events.back().error_code == ErrorCode::Timeout);
     rig.clock->set(*rig.events.back().next_attempt);
   }
-  // Attempts at +0, +1, +3, +7, +15 and +25 s fill the window; after the sixth the ordinary
-  // backoff (32 s) applies again.
+  // Attempts at +0, +1, +3, +7, +15 and +25 s filled the window; the ordinary backoff (32 s)
+  // brings the next one past it, so that one is not sent.
   CHECK(rig.clock->now() == at(T0 + 725 + 25 + 32));
+  const int calls = rig.server.calls;
+  rig.refresher->tick();
+  REQUIRE(rig.events.back().kind == RefreshEventKind::Failed);
+  CHECK(rig.events.back().error_code == ErrorCode::FailedPrecondition);
+  CHECK(rig.events.back().replay);
+  CHECK(rig.events.back().retryable);
+  CHECK_THAT(rig.events.back().error_message, Catch::Contains("replay window"));
+  CHECK(rig.events.back().next_attempt == at(T0 + 950));
+  CHECK(rig.server.calls == calls);
+  CHECK(rig.stored_key() == original);  // still in use
+  CHECK(rig.store->load_pending());    // and the journal still says why
+
+  // Nothing is sent before the last resort, however often the loop looks.
+  rig.clock->set(at(T0 + 949));
+  rig.refresher->tick();
+  CHECK(rig.server.calls == calls);
+  // The last resort is sent. This server did commit the lost request, so it revokes the family
+  // now, 5% of the lifetime before expiry instead of 27% (and never while it could replay).
+  rig.clock->set(at(T0 + 950));
+  rig.refresher->tick();
+  CHECK(rig.server.calls == calls + 1);
+  CHECK(rig.server.revoked);
+  CHECK(rig.events.back().error_code == ErrorCode::Authentication);
+}
+
+TEST_CASE("a stale journal found at start waits for the last resort too", "[refresher]") {
+  Rig rig(0.0);
+  // A peer committed a refresh at T0+100 and died; this refresher starts a minute later.
+  TokenFile old = rig.store->load()->token;
+  rig.clock->set(at(T0 + 100));
+  rig.server.drop_next_answers = 1;
+  REQUIRE_THROWS_AS(rig.server.refresh(old), Error);
+  rig.store->store_pending({token_fingerprint(old.auth_token.reveal()), (T0 + 100) * 1000});
+  rig.clock->set(at(T0 + 160));
+  rig.refresher->tick();
+  REQUIRE(rig.events.back().kind == RefreshEventKind::Failed);
+  CHECK(rig.events.back().error_code == ErrorCode::FailedPrecondition);
+  CHECK(rig.events.back().next_attempt == at(T0 + 950));
+  CHECK_FALSE(rig.server.revoked);
+  CHECK(rig.server.calls == 1);
+}
+
+TEST_CASE("a first attempt that never reached the server leaves no journal behind", "[refresher]") {
+  // The server is down through the whole grace window: every attempt fails to connect. The
+  // journal is dropped each time, so the attempt after the outage is an ordinary refresh.
+  Rig rig(0.5);
+  rig.refresher->tick();
+  int down = 8;
+  auto outage = [&](const TokenFile& t) -> TokenFile {
+    if (down > 0) {
+      --down;
+      throw Error(ErrorCode::ServerUnavailable, "unavailable (could not connect)", 14, true);
+    }
+    return rig.server.refresh(t);
+  };
+  rig.refresher = std::make_unique<Refresher>(rig.store, outage, RefreshPolicy{}, rig.clock, [] { return 0.5; });
+  rig.events.clear();
+  rig.refresher->subscribe([&](const RefreshEvent& e) { rig.events.push_back(e); });
+  rig.clock->set(at(T0 + 725));
+  for (int i = 0; i < 8; ++i) {
+    rig.refresher->tick();
+    REQUIRE(rig.events.back().kind == RefreshEventKind::Failed);
+    CHECK(rig.events.back().error_code == ErrorCode::ServerUnavailable);
+    CHECK_FALSE(rig.events.back().replay);
+    CHECK_FALSE(rig.store->load_pending());
+    rig.clock->set(*rig.events.back().next_attempt);
+  }
+  CHECK(rig.clock->now() > at(T0 + 725 + 30));  // well past any grace window
+  rig.refresher->tick();
+  REQUIRE(rig.events.back().kind == RefreshEventKind::Refreshed);
+  CHECK_FALSE(rig.events.back().replay);
   CHECK(rig.server.commits == 1);
+  CHECK_FALSE(rig.server.revoked);
+}
+
+TEST_CASE("a replay that never reached the server keeps the journal and its window", "[refresher]") {
+  Rig rig(0.5);
+  rig.refresher->tick();
+  bool unreachable = false;
+  auto flaky = [&](const TokenFile& t) -> TokenFile {
+    if (unreachable) throw Error(ErrorCode::ServerUnavailable, "unavailable (could not connect)", 14, true);
+    return rig.server.refresh(t);
+  };
+  rig.refresher = std::make_unique<Refresher>(rig.store, flaky, RefreshPolicy{}, rig.clock, [] { return 0.5; });
+  rig.refresher->subscribe([&](const RefreshEvent& e) { rig.events.push_back(e); });
+  rig.server.drop_next_answers = 1;  // committed, answer lost
+  rig.clock->set(at(T0 + 725));
+  rig.refresher->tick();
+  REQUIRE(rig.events.back().kind == RefreshEventKind::Failed);
+  unreachable = true;  // then the server cannot be reached for the replay
+  rig.clock->set(*rig.events.back().next_attempt);
+  rig.refresher->tick();
+  REQUIRE(rig.events.back().kind == RefreshEventKind::Failed);
+  CHECK(rig.events.back().replay);
+  auto pending = rig.store->load_pending();
+  REQUIRE(pending);
+  CHECK(pending->started_at_ms == (T0 + 725) * 1000);  // still the committed attempt's time
+  CHECK(*rig.events.back().next_attempt <= at(T0 + 725 + 25));
+  unreachable = false;
+  rig.clock->set(*rig.events.back().next_attempt);
+  rig.refresher->tick();
+  REQUIRE(rig.events.back().kind == RefreshEventKind::Refreshed);
+  CHECK(rig.events.back().replay);
+  CHECK_FALSE(rig.server.revoked);
 }
 
 TEST_CASE("a journal left by a crashed writer triggers an immediate replay", "[refresher]") {

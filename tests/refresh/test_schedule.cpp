@@ -47,6 +47,14 @@ TEST_CASE("a key issued at or after its expiry is due at once", "[schedule]") {
   CHECK(planned_refresh_time(at(200), at(100), 0.3, p) == at(200));
 }
 
+TEST_CASE("the last resort after a missed replay window comes at 95% of the lifetime", "[schedule]") {
+  RefreshPolicy p;
+  CHECK(last_resort_time(at(1000), at(2000), p) == at(1950));
+  p.last_resort_fraction = 0.5;  // never before the planned refresh
+  CHECK(last_resort_time(at(0), at(1000), p) == at(750));
+  CHECK(last_resort_time(at(100), at(100), p) == at(100));
+}
+
 TEST_CASE("backoff doubles from 1 s to 5 min with +-20% jitter", "[schedule]") {
   RefreshPolicy p;
   // jitter_unit 0.5 = no jitter.
@@ -109,6 +117,7 @@ TEST_CASE("refresh policy validation names the bad member", "[schedule]") {
   bad([](RefreshPolicy& p) { p.backoff_jitter = 1.0; }, "backoff_jitter");
   bad([](RefreshPolicy& p) { p.replay_margin = 40000ms; }, "replay_margin");
   bad([](RefreshPolicy& p) { p.recheck_interval = 0ms; }, "recheck_interval");
+  bad([](RefreshPolicy& p) { p.last_resort_fraction = 1.0; }, "last_resort_fraction");
   RefreshPolicy ok;
   CHECK_NOTHROW(ok.validate());
 }

@@ -123,16 +123,26 @@ TokenResult AuthClient::refresh_api_key(std::string_view refresh_token) {
   req.set_refresh_token(std::string(refresh_token));
 
   const Endpoint& ep = impl_->credential.endpoints().control;
-  auto stub = ::auth::Auth::NewStub(impl_->channels.get(ep));
+  auto channel = impl_->channels.get(ep);
+  auto stub = ::auth::Auth::NewStub(channel);
   grpc::ClientContext ctx;
   detail::CallRegistration registration(ctx, "RefreshApiToken");
   impl_->prepare(ctx);
   ::auth::_RefreshApiTokenResponse resp;
+  const bool was_ready = channel->GetState(false) == GRPC_CHANNEL_READY;
   // Exactly one attempt: a refresh token is single-use, so a blind retry could burn the family.
   grpc::Status st = stub->RefreshApiToken(&ctx, req, &resp);
   wipe(*req.mutable_api_key());
   wipe(*req.mutable_refresh_token());
-  if (!st.ok()) detail::throw_status(st, "RefreshApiToken", ep);
+  if (!st.ok()) {
+    // UNAVAILABLE on a channel that was not connected before the call and is not now: the call
+    // found no connection to go out on. (A connection made and lost within the call looks the
+    // same; callers only use this to drop a journal entry, so that rare case errs towards the
+    // behaviour without one.)
+    const bool not_sent = st.error_code() == grpc::StatusCode::UNAVAILABLE && !was_ready &&
+                          channel->GetState(false) != GRPC_CHANNEL_READY;
+    detail::throw_status(st, "RefreshApiToken", ep, not_sent);
+  }
   TokenResult r = make_result(resp.api_key(), resp.refresh_token(), resp.endpoint(),
                               resp.valid_until(), impl_->credential.base_endpoint(),
                               "RefreshApiToken");

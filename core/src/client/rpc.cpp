@@ -84,7 +84,8 @@ void prepare_context(grpc::ClientContext& ctx, std::chrono::system_clock::time_p
   ctx.AddMetadata("authorization", raw_key);
 }
 
-void throw_status(const grpc::Status& status, std::string_view what, const Endpoint& endpoint) {
+void throw_status(const grpc::Status& status, std::string_view what, const Endpoint& endpoint,
+                  bool not_sent) {
   const int code = static_cast<int>(status.error_code());
   const ErrorCode ec = error_code_from_grpc(code);
   std::string msg(what);
@@ -95,13 +96,14 @@ void throw_status(const grpc::Status& status, std::string_view what, const Endpo
     case ErrorCode::ServerUnavailable:
       msg += ": server " + endpoint.address() + (endpoint.secure ? " (TLS)" : " (plaintext)") +
              " is unavailable";
+      if (not_sent) msg += " (could not connect; the request was not sent)";
       break;
     default:
       msg += " failed";
       break;
   }
   if (!status.error_message().empty()) msg += ": " + status.error_message();
-  throw Error(ec, std::move(msg), code);
+  throw Error(ec, std::move(msg), code, not_sent);
 }
 
 void check_deadline(std::chrono::milliseconds d, const char* name) {

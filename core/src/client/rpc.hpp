@@ -67,9 +67,10 @@ void prepare_context(grpc::ClientContext& ctx, std::chrono::system_clock::time_p
                      const std::string& raw_key);
 
 // Maps a failed status to Error (WIRE.md §10.1), keeping the server's message.
-// `what` names the call, e.g. "GenerateApiToken"; it must never contain a secret.
+// `what` names the call, e.g. "GenerateApiToken"; it must never contain a secret. `not_sent`
+// marks a call that never had a connection to go out on (see Error::not_sent).
 [[noreturn]] void throw_status(const grpc::Status& status, std::string_view what,
-                               const Endpoint& endpoint);
+                               const Endpoint& endpoint, bool not_sent = false);
 
 // Registers one call's context with the calling thread's CancelToken (if any) for the
 // registration's lifetime; throws Cancelled at once when that token is already cancelled.

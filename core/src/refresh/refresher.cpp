@@ -41,6 +41,7 @@ struct Refresher::State {
   std::string key_redacted;
   ExpiresAt valid_until = ExpiresAt::never();
   std::optional<TimePoint> planned;   // refresh time of the current key
+  std::optional<TimePoint> last_resort;  // see RefreshPolicy::last_resort_fraction
   int failures = 0;                   // consecutive failed refresh attempts
   std::optional<TimePoint> retry_at;  // after a failure
   int load_failures = 0;              // consecutive failed store reads in tick()
@@ -118,8 +119,10 @@ bool observe(Refresher* /*unused*/, auto& st, const Ctx& c, const StoredToken& s
     else if (s.written_at_ms && from_ms(*s.written_at_ms) <= now && from_ms(*s.written_at_ms) < expiry)
       issued = from_ms(*s.written_at_ms);
     st.planned = planned_refresh_time(issued, expiry, c.random(), c.policy);
+    st.last_resort = last_resort_time(issued, expiry, c.policy);
   } else {
     st.planned.reset();  // never-expiring or not refreshable: nothing to schedule
+    st.last_resort.reset();
   }
   return true;
 }
@@ -144,16 +147,10 @@ RefreshEvent Refresher::attempt(bool force) {
   const std::string store_name = store_->describe();
   Ctx ctx{policy_, *clock_, random_, store_name};
 
-  auto fail = [&](const Error& err, bool definite, std::optional<TimePoint> started, bool replay) {
-    TimePoint now = clock_->now();
-    std::lock_guard<std::mutex> g(st.m);
-    st.failures += 1;
-    Millis delay = backoff_delay(st.failures, random_(), policy_);
-    if (!definite && started) {
-      if (auto r = replay_delay(st.failures, random_(), *started, now, policy_)) delay = *r;
-    }
-    st.retry_at = now + delay;
-    st.next = st.retry_at;
+  // A failed attempt, retried at `retry_at` (with st.m held).
+  auto failed = [&](const Error& err, bool retryable, bool replay, TimePoint retry_at) {
+    st.retry_at = retry_at;
+    st.next = retry_at;
     RefreshEvent e;
     e.kind = RefreshEventKind::Failed;
     e.store = store_name;
@@ -163,10 +160,20 @@ RefreshEvent Refresher::attempt(bool force) {
     e.replay = replay;
     e.error_code = err.code();
     e.error_message = err.what();
-    e.retryable = err.retryable() || !definite;
+    e.retryable = retryable;
     e.consecutive_failures = st.failures;
-    e.next_attempt = st.retry_at;
+    e.next_attempt = retry_at;
     return e;
+  };
+  auto fail = [&](const Error& err, bool definite, std::optional<TimePoint> started, bool replay) {
+    TimePoint now = clock_->now();
+    std::lock_guard<std::mutex> g(st.m);
+    st.failures += 1;
+    Millis delay = backoff_delay(st.failures, random_(), policy_);
+    if (!definite && started) {
+      if (auto r = replay_delay(st.failures, random_(), *started, now, policy_)) delay = *r;
+    }
+    return failed(err, err.retryable() || !definite, replay, now + delay);
   };
 
   std::unique_ptr<StoreLock> lock;
@@ -218,6 +225,20 @@ RefreshEvent Refresher::attempt(bool force) {
   }
   bool replay = pending && pending->key_fingerprint == fp;
   TimePoint started = replay ? from_ms(pending->started_at_ms) : now;
+  if (replay && now > started + policy_.replay_window - policy_.replay_margin) {
+    // The server's replay window for that request has passed. Until the last resort, keep the
+    // key rather than risk revoking it.
+    std::lock_guard<std::mutex> g(st.m);
+    if (st.last_resort && now < *st.last_resort) {
+      st.failures += 1;
+      return failed(Error(ErrorCode::FailedPrecondition,
+                          "a refresh of this key may have been committed with its answer lost, and "
+                          "the server's replay window for it has passed: sending its refresh token "
+                          "again could revoke the key's family, so the key stays in use until the "
+                          "last-resort attempt"),
+                    true, true, *st.last_resort);
+    }
+  }
   try {
     // Record the refresh before sending it, so a lost answer or a crash is recognised later.
     if (!replay) store_->store_pending(PendingRefresh{fp, to_ms(now)});
@@ -229,10 +250,12 @@ RefreshEvent Refresher::attempt(bool force) {
   try {
     fresh = refresh_(tok);
   } catch (const Error& e) {
-    bool definite = failure_is_definite(e);
+    // Nothing was consumed when the server refused, nor by a first attempt that never left. A
+    // replay that never left keeps the journal: the attempt it repeats may have been committed.
+    bool definite = failure_is_definite(e) || (e.not_sent() && !replay);
     if (definite) {
       try {
-        store_->clear_pending();  // the server refused: nothing was consumed
+        store_->clear_pending();
       } catch (const Error&) {
       }
     }

@@ -21,6 +21,8 @@ void RefreshPolicy::validate() const {
   if (replay_margin.count() < 0 || replay_margin > replay_window)
     throw_invalid("refresh policy: replay_margin must be in [0, replay_window]");
   if (recheck_interval.count() <= 0) throw_invalid("refresh policy: recheck_interval must be positive");
+  if (!(last_resort_fraction > 0.0 && last_resort_fraction < 1.0))
+    throw_invalid("refresh policy: last_resort_fraction must be in (0, 1)");
 }
 
 static double clamp_unit(double u) {
@@ -46,6 +48,13 @@ Millis backoff_delay(int failures, double jitter_unit, const RefreshPolicy& poli
   base = std::min(base, cap);
   double factor = 1.0 + policy.backoff_jitter * (2.0 * clamp_unit(jitter_unit) - 1.0);
   return Millis(std::max<int64_t>(1, static_cast<int64_t>(std::llround(base * factor))));
+}
+
+TimePoint last_resort_time(TimePoint issued, TimePoint valid_until, const RefreshPolicy& policy) {
+  auto lifetime = std::chrono::duration_cast<Millis>(valid_until - issued);
+  if (lifetime.count() <= 0) return issued;
+  const double f = std::max(policy.last_resort_fraction, policy.refresh_fraction);
+  return issued + Millis(static_cast<int64_t>(f * static_cast<double>(lifetime.count())));
 }
 
 std::optional<Millis> replay_delay(int failures, double jitter_unit, TimePoint started, TimePoint now,

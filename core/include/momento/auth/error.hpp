@@ -38,17 +38,22 @@ bool error_code_retryable(ErrorCode code) noexcept;
 // Every failure in core is thrown as this type. Messages never contain secrets.
 class Error : public std::runtime_error {
  public:
-  Error(ErrorCode code, std::string message, int grpc_status = -1)
-      : std::runtime_error(std::move(message)), code_(code), grpc_status_(grpc_status) {}
+  Error(ErrorCode code, std::string message, int grpc_status = -1, bool not_sent = false)
+      : std::runtime_error(std::move(message)), code_(code), grpc_status_(grpc_status), not_sent_(not_sent) {}
 
   ErrorCode code() const noexcept { return code_; }
   // The gRPC status number when an RPC was made, otherwise -1.
   int grpc_status() const noexcept { return grpc_status_; }
   bool retryable() const noexcept { return error_code_retryable(code_); }
+  // True when the request never left this process (no connection to the server could be made),
+  // so the server cannot have acted on it. False means it may have: an answer can be lost after
+  // the server committed.
+  bool not_sent() const noexcept { return not_sent_; }
 
  private:
   ErrorCode code_;
   int grpc_status_;
+  bool not_sent_;
 };
 
 [[noreturn]] inline void throw_invalid(std::string message) {

@@ -69,6 +69,12 @@ struct RefreshPolicy {
   // in reserve: after a possibly lost answer, retries come fast enough to land inside it.
   Millis replay_window{30000};
   Millis replay_margin{5000};
+  // When a possibly committed refresh could not be replayed inside that window, sending its
+  // refresh token again would look like reuse and revoke the key's family (the key in use
+  // included). The key is kept instead, and one more attempt waits until this fraction of its
+  // lifetime has passed: by then a revocation costs little, and if the lost request never
+  // reached the server, the refresh still succeeds before expiry.
+  double last_resort_fraction = 0.95;
   // Longest sleep between looks at the store (peers may rotate or replace the key).
   Millis recheck_interval{60000};
 
@@ -84,6 +90,11 @@ struct RefreshPolicy {
 TimePoint planned_refresh_time(TimePoint issued, TimePoint valid_until, double jitter_unit,
                                const RefreshPolicy& policy);
 
+// When a key issued at `issued` and expiring at `valid_until` gets its last-resort attempt:
+//   issued + max(last_resort_fraction, refresh_fraction) * L,  L = valid_until - issued
+// (`issued` when L <= 0).
+TimePoint last_resort_time(TimePoint issued, TimePoint valid_until, const RefreshPolicy& policy);
+
 // Delay before the next attempt after `failures` consecutive failures (>= 1):
 //   min(initial * 2^(failures-1), max) * (1 + backoff_jitter * (2 * jitter_unit - 1)).
 Millis backoff_delay(int failures, double jitter_unit, const RefreshPolicy& policy);
@@ -94,7 +105,9 @@ Millis backoff_delay(int failures, double jitter_unit, const RefreshPolicy& poli
 std::optional<Millis> replay_delay(int failures, double jitter_unit, TimePoint started,
                                    TimePoint now, const RefreshPolicy& policy);
 
-// Whether a failure proves the server did not act on the request (so nothing was consumed).
+// Whether a failure proves the server did not act on the request (so nothing was consumed):
+// the server refused it. (Error::not_sent, a request that never left, is handled apart: it says
+// nothing about an earlier attempt that a replay repeats.)
 bool failure_is_definite(const Error& e) noexcept;
 
 // ---- Refresh function ----
