@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "internal.hpp"
+#include "util/encoding.hpp"
 #include "momento/auth/secret.hpp"
 #include "momento/auth/version.hpp"
 
@@ -35,43 +36,10 @@ momento_status_t fail(momento_error_t **err, momento_status_t status, std::strin
   return status;
 }
 
-bool valid_utf8(std::string_view s) noexcept {
-  const auto *p = reinterpret_cast<const unsigned char *>(s.data());
-  size_t n = s.size(), i = 0;
-  while (i < n) {
-    // Credentials are ASCII: skip 8 bytes at a time while no high bit is set.
-    while (i + 8 <= n) {
-      uint64_t w;
-      std::memcpy(&w, p + i, 8);
-      if (w & 0x8080808080808080ULL) break;
-      i += 8;
-    }
-    if (i >= n) break;
-    unsigned char c = p[i];
-    if (c < 0x80) { ++i; continue; }
-    size_t len;
-    uint32_t cp;
-    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
-    else return false;
-    if (i + len > n) return false;
-    for (size_t k = 1; k < len; ++k) {
-      if ((p[i + k] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[i + k] & 0x3F);
-    }
-    // Reject overlong forms, UTF-16 surrogates and values beyond U+10FFFF.
-    static constexpr uint32_t min_for_len[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min_for_len[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
-  }
-  return true;
-}
-
 std::string_view need_str(const char *s, const char *name, bool non_empty) {
   if (s == nullptr) invalid(std::string(name) + " must not be NULL");
   std::string_view v(s);
-  if (!valid_utf8(v)) invalid(std::string(name) + " is not valid UTF-8");
+  if (!ma::detail::is_valid_utf8(v)) invalid(std::string(name) + " is not valid UTF-8");
   if (non_empty && v.empty()) invalid(std::string(name) + " must not be empty");
   return v;
 }

@@ -154,8 +154,6 @@ momento_status_t guard(momento_error_t **err, const char *what, F &&body) noexce
 
 // ---- argument checks (all throw InvalidArgument naming the parameter) -----------------------
 
-bool valid_utf8(std::string_view s) noexcept;
-
 // A required string: non-NULL, valid UTF-8. Empty allowed unless `non_empty`.
 std::string_view need_str(const char *s, const char *name, bool non_empty = false);
 // An optional string: NULL gives nullopt; otherwise like need_str with non_empty = true.
