@@ -33,6 +33,8 @@ struct momento_refresh_event {
   std::string store;
   int32_t consecutive_failures = 0;
   int64_t next_attempt_ms = 0;
+  int32_t replay = 0;
+  int32_t retryable = 0;
   const momento_refresh_event *c_handle() const { return this; }
 };
 
@@ -63,11 +65,13 @@ std::unique_ptr<momento_refresh_event> convert(const ma::RefreshEvent &e) {
     out->error_code = status_of(e.error_code);
     out->error_message = e.error_message;
     out->consecutive_failures = e.consecutive_failures;
+    out->retryable = e.retryable ? 1 : 0;
     if (e.next_attempt)
       out->next_attempt_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                  e.next_attempt->time_since_epoch())
                                  .count();
   }
+  out->replay = e.replay ? 1 : 0;
   out->valid_until = e.valid_until.epoch();
   out->key = e.key;
   out->fingerprint = e.key_fingerprint;
@@ -401,6 +405,14 @@ int32_t momento_refresh_event_consecutive_failures(const momento_refresh_event_t
 
 int64_t momento_refresh_event_next_attempt_ms(const momento_refresh_event_t *event) {
   return event ? event->next_attempt_ms : 0;
+}
+
+int32_t momento_refresh_event_replay(const momento_refresh_event_t *event) {
+  return event ? event->replay : 0;
+}
+
+int32_t momento_refresh_event_retryable(const momento_refresh_event_t *event) {
+  return event ? event->retryable : 0;
 }
 
 void momento_refresh_event_free(momento_refresh_event_t *event) { delete event; }

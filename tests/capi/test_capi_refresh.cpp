@@ -283,6 +283,8 @@ TEST_CASE("refresher and watcher: argument validation", "[capi][refresh]") {
   REQUIRE(ev.get() != nullptr);
   CHECK(momento_refresh_event_kind(ev.get()) == MOMENTO_REFRESH_FAILED);
   CHECK(momento_refresh_event_error_code(ev.get()) == MOMENTO_ERR_NOT_FOUND);
+  CHECK(momento_refresh_event_retryable(ev.get()) == 1);  // the store is read again later
+  CHECK(momento_refresh_event_replay(ev.get()) == 0);
 
   // Event accessors are NULL-safe.
   CHECK(momento_refresh_event_kind(nullptr) == 0);
@@ -296,6 +298,8 @@ TEST_CASE("refresher and watcher: argument validation", "[capi][refresh]") {
   CHECK(std::string(momento_refresh_event_store(nullptr)).empty());
   CHECK(momento_refresh_event_consecutive_failures(nullptr) == 0);
   CHECK(momento_refresh_event_next_attempt_ms(nullptr) == 0);
+  CHECK(momento_refresh_event_replay(nullptr) == 0);
+  CHECK(momento_refresh_event_retryable(nullptr) == 0);
   momento_refresh_event_free(nullptr);
   momento_refresher_free(nullptr);
 

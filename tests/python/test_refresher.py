@@ -44,6 +44,7 @@ def test_run_once_and_refresh_now(tmp_path: Path, server: Server, admin: ma.Auth
         assert len(ev.key_fingerprint) == 64
         assert ev.expires_at.does_expire() and ev.expires_at == stored.expires_at
         assert ev.next_attempt is None and ev.consecutive_failures == 0
+        assert not ev.replay and not ev.retryable
         # The refreshed key and refresh token are live: the next rotation uses them.
         assert r.refresh_now().kind is ma.RefreshEventKind.REFRESHED
         assert store.read().api_key != stored.api_key
@@ -90,6 +91,8 @@ def test_failures_while_the_server_is_down_then_recovery(tmp_path: Path, own_ser
         assert ev.failed and ev.kind is ma.RefreshEventKind.FAILED
         assert ev.error_code in ("SERVER_UNAVAILABLE", "TIMEOUT_ERROR", "CONNECTION_ERROR"), ev
         assert isinstance(ev.error, ma.MomentoError) and ev.error.code == ev.error_code
+        # The server is down: a later attempt may work, and nothing reached it to replay.
+        assert ev.retryable and ev.error.retryable and not ev.replay
         assert ev.error_message and ev.consecutive_failures >= 1
         assert ev.next_attempt is not None and ev.next_attempt > datetime.now(timezone.utc) - timedelta(seconds=5)
         assert "FAILED" not in repr(ev) and "failed" in repr(ev) and ev.error_code in repr(ev)

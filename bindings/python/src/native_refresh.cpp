@@ -624,7 +624,9 @@ void momento_python_register_refresh(py::module_ &m) {
       .def_readonly("key_fingerprint", &momento::RefreshEvent::key_fingerprint)
       .def_readonly("store", &momento::RefreshEvent::store)
       .def_readonly("consecutive_failures", &momento::RefreshEvent::consecutive_failures)
-      .def_readonly("next_attempt_ms", &momento::RefreshEvent::next_attempt_ms);
+      .def_readonly("next_attempt_ms", &momento::RefreshEvent::next_attempt_ms)
+      .def_readonly("replay", &momento::RefreshEvent::replay)
+      .def_readonly("retryable", &momento::RefreshEvent::retryable);
   m.attr("REFRESH_REFRESHED") = static_cast<int>(MOMENTO_REFRESH_REFRESHED);
   m.attr("REFRESH_ADOPTED") = static_cast<int>(MOMENTO_REFRESH_ADOPTED);
   m.attr("REFRESH_FAILED") = static_cast<int>(MOMENTO_REFRESH_FAILED);

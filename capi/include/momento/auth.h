@@ -656,6 +656,12 @@ MOMENTO_API int32_t momento_refresh_event_consecutive_failures(
     const momento_refresh_event_t *event);
 /* When the refresher tries again after a failure, epoch milliseconds; 0 when not planned. */
 MOMENTO_API int64_t momento_refresh_event_next_attempt_ms(const momento_refresh_event_t *event);
+/* 1 when the refresh repeated one whose answer was lost (its journal entry was found), else 0.
+ * A failure with replay 1 and MOMENTO_ERR_FAILED_PRECONDITION means the replay window has
+ * passed: the key is kept and one last attempt waits (docs/refresh.md, "Lost answers"). */
+MOMENTO_API int32_t momento_refresh_event_replay(const momento_refresh_event_t *event);
+/* Failures only: 1 when a later attempt may succeed (transient, or the outcome is unknown). */
+MOMENTO_API int32_t momento_refresh_event_retryable(const momento_refresh_event_t *event);
 MOMENTO_API void momento_refresh_event_free(momento_refresh_event_t *event);
 
 /* ------------------------------------------------------------------------------------------ */

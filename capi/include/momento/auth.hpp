@@ -787,6 +787,8 @@ struct RefreshEvent {
   std::string store;
   int32_t consecutive_failures = 0;
   int64_t next_attempt_ms = 0;  // epoch ms, 0 = none
+  bool replay = false;          // repeated a refresh whose answer was lost
+  bool retryable = false;       // failures: a later attempt may succeed
 
   const char *kind_name() const noexcept {
     return momento_refresh_event_kind_name(static_cast<int32_t>(kind));
@@ -802,6 +804,8 @@ struct RefreshEvent {
     r.store = momento_refresh_event_store(e);
     r.consecutive_failures = momento_refresh_event_consecutive_failures(e);
     r.next_attempt_ms = momento_refresh_event_next_attempt_ms(e);
+    r.replay = momento_refresh_event_replay(e) != 0;
+    r.retryable = momento_refresh_event_retryable(e) != 0;
     return r;
   }
 };

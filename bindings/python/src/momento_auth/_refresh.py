@@ -81,6 +81,10 @@ class RefreshEvent:
         error_message: for failures a description (never a secret), else "".
         consecutive_failures: failures in a row so far (0 unless failed).
         next_attempt: for failures, when the refresher tries again (aware UTC), else None.
+        replay: True when the attempt repeated a refresh whose answer was lost. A failure with
+            replay True and code ``"FAILED_PRECONDITION_ERROR"`` means the server's replay window
+            has passed: the key is kept and one last attempt waits (see docs/refresh.md).
+        retryable: for failures, True when a later attempt may succeed.
     """
 
     __slots__ = (
@@ -93,6 +97,8 @@ class RefreshEvent:
         "error_message",
         "consecutive_failures",
         "next_attempt",
+        "replay",
+        "retryable",
     )
 
     kind: RefreshEventKind
@@ -104,6 +110,8 @@ class RefreshEvent:
     error_message: str
     consecutive_failures: int
     next_attempt: Optional[datetime]
+    replay: bool
+    retryable: bool
 
     def __init__(self, native: "_native.RefreshEvent") -> None:
         """Internal: events come from :class:`Refresher`."""
@@ -119,6 +127,8 @@ class RefreshEvent:
         self.consecutive_failures = native.consecutive_failures
         ms = native.next_attempt_ms
         self.next_attempt = datetime.fromtimestamp(ms / 1000, tz=timezone.utc) if ms else None
+        self.replay = native.replay
+        self.retryable = native.retryable
 
     @property
     def failed(self) -> bool:
@@ -130,14 +140,16 @@ class RefreshEvent:
         """For failures the matching :class:`MomentoError` subclass instance (not raised)."""
         if self.error_code is None:
             return None
-        return make_error(self.error_code, self.error_message, -1, False)
+        return make_error(self.error_code, self.error_message, -1, self.retryable)
 
     def __repr__(self) -> str:
         parts = [f"kind={self.kind.value!r}", f"store={self.store!r}", f"key={self.redacted_key}",
                  f"expires_at={self.expires_at!r}"]
+        if self.replay:
+            parts.append("replay=True")
         if self.error_code is not None:
             parts += [f"error_code={self.error_code!r}", f"error_message={self.error_message!r}",
-                      f"consecutive_failures={self.consecutive_failures}"]
+                      f"consecutive_failures={self.consecutive_failures}", f"retryable={self.retryable}"]
             if self.next_attempt is not None:
                 parts.append(f"next_attempt={self.next_attempt.isoformat()!r}")
         return f"RefreshEvent({', '.join(parts)})"
