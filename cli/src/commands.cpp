@@ -404,9 +404,11 @@ json event_json(const RefreshEvent& e, const char* name) {
   json j = {{"event", name}, {"time", now_utc()}, {"store", e.store}, {"key", e.key},
             {"fingerprint", e.key_fingerprint}};
   j.update(expiry_json(e.valid_until));
+  if (e.kind != RefreshEvent::Kind::Adopted) j["replay"] = e.replay;
   if (e.kind == RefreshEvent::Kind::Failed) {
     j["error_code"] = momento_status_str(e.error_code);
     j["error_message"] = e.error_message;
+    j["retryable"] = e.retryable;
     j["consecutive_failures"] = e.consecutive_failures;
     if (e.next_attempt_ms > 0)
       j["next_attempt_utc"] = format_epoch_utc(static_cast<uint64_t>(e.next_attempt_ms / 1000));

@@ -59,6 +59,7 @@ TEST_CASE("cli keep-fresh --once: not due, forced rotation, and failures", "[liv
   ev = json_lines(forced.out);
   REQUIRE(ev.size() == 1);
   CHECK(ev[0].at("event") == "refreshed");
+  CHECK(ev[0].at("replay") == false);
   CHECK(ev[0].at("store") == "file:" + f.store);
   CHECK(ev[0].at("expires") == true);
   const std::string second = f.auth_token();
@@ -89,6 +90,8 @@ TEST_CASE("cli keep-fresh --once: not due, forced rotation, and failures", "[liv
   REQUIRE(ev.size() == 1);
   CHECK(ev[0].at("event") == "failed");
   CHECK(ev[0].at("error_code") == "SERVER_UNAVAILABLE");
+  CHECK(ev[0].at("retryable") == true);
+  CHECK(ev[0].at("replay") == false);
   CHECK(f.auth_token() == kept);
 }
 
