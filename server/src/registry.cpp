@@ -298,7 +298,8 @@ std::optional<Minted> answer_from_json(const std::string& s) {
 
 }  // namespace
 
-Minted Registry::refresh_api_key(std::string_view api_key, std::string_view refresh_token) {
+Minted Registry::refresh_api_key(std::string_view api_key, std::string_view refresh_token,
+                                 const std::function<bool()>& caller_gone) {
   // Step 1: the key being refreshed must be live. This is the one read of its row.
   Store::Generation gen;  // read before anything this call commits
   PrincipalRef old = authenticate(api_key, &gen);
@@ -326,6 +327,9 @@ Minted Registry::refresh_api_key(std::string_view api_key, std::string_view refr
   // One transaction: refreshes with the same token are serialized by the store's writer, so
   // the second one sees the token consumed and takes the replay path.
   store_.transaction([&] {
+    if (caller_gone && caller_gone())
+      throw ServiceError(StatusCode::CANCELLED,
+                         "the caller gave up on this refresh before it ran; nothing was changed");
     auto rt = store_.find_refresh(rt_hash);
     // Step 3: the token must belong to this key.
     if (!rt || rt->key_hash != key.key_hash || rt->family_id != key.family_id)

@@ -82,7 +82,12 @@ class Registry {
   PrincipalRef authenticate_header(std::string_view raw_key);
 
   Minted generate_api_key(const ::auth::_GenerateApiTokenRequest& req);
-  Minted refresh_api_key(std::string_view api_key, std::string_view refresh_token);
+  // `caller_gone`, when given, is asked inside the transaction just before anything changes: a
+  // refresh whose caller already gave up (cancelled, or past its deadline) is refused with
+  // CANCELLED. Run late, after the caller's retry and a newer rotation, it would look like reuse
+  // and revoke the family.
+  Minted refresh_api_key(std::string_view api_key, std::string_view refresh_token,
+                         const std::function<bool()>& caller_gone = {});
   Minted generate_disposable_token(const ::token::_GenerateDisposableTokenRequest& req);
 
   // Mints a key directly (bootstrap, admin, seeding). lifetime 0 = never expires.

@@ -172,11 +172,13 @@ class Service : public grpc::Service {
     wipe_response(resp);
   }
 
-  void refresh_api_token(grpc::ServerContext*, const grpc::ByteBuffer& in, grpc::ByteBuffer* out,
+  void refresh_api_token(grpc::ServerContext* ctx, const grpc::ByteBuffer& in, grpc::ByteBuffer* out,
                          CallRecord& rec) {
     auto req = parse_or_throw<::auth::_RefreshApiTokenRequest>(in);
     note_caller(rec, req.api_key(), nullptr);
-    Minted m = reg_.refresh_api_key(req.api_key(), req.refresh_token());
+    Minted m = reg_.refresh_api_key(req.api_key(), req.refresh_token(), [ctx] {
+      return ctx->IsCancelled() || std::chrono::system_clock::now() > ctx->deadline();
+    });
     rec.detail = "minted=" + m.key_id;
     ::auth::_RefreshApiTokenResponse resp;
     resp.set_api_key(std::move(m.api_key));

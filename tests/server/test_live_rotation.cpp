@@ -90,6 +90,37 @@ TEST_CASE("a lost refresh answer is recovered by replaying the same request", "[
   CHECK(s.refresh(r1.api_key, r1.refresh_token).ok());
 }
 
+TEST_CASE("a refresh whose caller gave up is not run late", "[live][rotation][faults]") {
+  // No grace window: if the abandoned request committed, the caller's retry with the same token
+  // would be reuse and revoke the family.
+  ServerProcess server(std::vector<std::string>{"--refresh-grace-seconds", "0"});
+  Stubs s(server.address());
+  auto k1 = s.generate(server.bootstrap_raw_key(), all_data_read_write(), 600);
+  REQUIRE(k1.ok());
+  {
+    // Held by an injected delay until long after the caller's 300 ms deadline.
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
+    ctx.AddMetadata("request-id", "abandoned-refresh");
+    ctx.AddMetadata("delay-ms", "1500");
+    ctx.AddMetadata("delay-rpcs", "RefreshApiToken");
+    ctx.AddMetadata("delay-count", "1");
+    ::auth::_RefreshApiTokenRequest req;
+    req.set_api_key(k1.api_key);
+    req.set_refresh_token(k1.refresh_token);
+    ::auth::_RefreshApiTokenResponse resp;
+    CHECK(::auth::Auth::NewStub(s.channel())->RefreshApiToken(&ctx, req, &resp).error_code() ==
+          StatusCode::DEADLINE_EXCEEDED);
+  }
+  // Let the server finish with the abandoned call (bounded: its delay ends at 1.5 s).
+  std::this_thread::sleep_for(std::chrono::milliseconds(1800));
+  auto k2 = s.refresh(k1.api_key, k1.refresh_token);
+  REQUIRE(k2.ok());
+  CHECK(authenticates(s, k2.api_key));
+  CHECK(authenticates(s, k1.api_key));
+  CHECK(s.refresh(k2.api_key, k2.refresh_token).ok());
+}
+
 TEST_CASE("an answered refresh survives kill -9", "[live][rotation][durability]") {
   ServerProcess server;
   Answer k2;
