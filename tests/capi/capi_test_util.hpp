@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "momento/auth.h"
+#include "temp_dir.hpp"
 
 namespace capi_test {
 
@@ -60,22 +61,7 @@ struct Err {
 // A byte string that is not UTF-8 (a lone continuation byte and an overlong form).
 inline const char *kBadUtf8 = "ab\x80\xc0\xaf";
 
-// A fresh directory under the system temp dir, removed on destruction.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "momento-capi-XXXXXX").string();
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    if (!mkdtemp(buf.data())) throw std::runtime_error("mkdtemp failed");
-    path = buf.data();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string file(const std::string &name) const { return (path / name).string(); }
-};
+using momento::test::TempDir;
 
 // momento-auth-server on 127.0.0.1 with a free port and a bootstrapped super-user token file.
 class Server {

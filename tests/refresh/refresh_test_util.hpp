@@ -1,4 +1,4 @@
-// Shared helpers for the refresh suite: temp dirs, tokens, an in-memory store and a rotating
+// Shared helpers for the refresh suite: tokens, an in-memory store and a rotating
 // fake of RefreshApiToken (the real server is exercised by the Python suites).
 #pragma once
 
@@ -13,23 +13,13 @@
 
 #include "momento/auth/refresher.hpp"
 #include "momento/auth/store.hpp"
+#include "temp_dir.hpp"
 
 namespace refresh_test {
 
 using namespace momento::auth;
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "momento-refresh-XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return path + "/" + name; }
-};
+using momento::test::TempDir;
 
 inline TokenFile make_token(const std::string& key, const std::string& refresh, uint64_t valid_until) {
   return TokenFile{Secret(encode_envelope("localhost", key)), Secret(refresh),
