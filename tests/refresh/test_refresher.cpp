@@ -25,9 +25,17 @@ struct Rig {
   std::vector<RefreshEvent> events;
   std::unique_ptr<Refresher> refresher;
 
-  explicit Rig(double unit = 0.5, RefreshPolicy policy = {}) {
+  double unit;
+  RefreshPolicy policy;
+
+  explicit Rig(double unit = 0.5, RefreshPolicy policy = {}) : unit(unit), policy(policy) {
     store->put(server.token(), T0 * 1000);
-    refresher = std::make_unique<Refresher>(store, server.function(), policy, clock, [unit] { return unit; });
+    use(server.function());
+  }
+  // A fresh refresher (same store, clock, policy and jitter) calling `refresh`; events start over.
+  void use(RefreshFunction refresh) {
+    refresher = std::make_unique<Refresher>(store, std::move(refresh), policy, clock, [u = unit] { return u; });
+    events.clear();
     refresher->subscribe([this](const RefreshEvent& e) { events.push_back(e); });
   }
   std::string stored_key() { return store->load()->token.auth_token.reveal(); }
@@ -106,9 +114,7 @@ TEST_CASE("failures keep the current key and back off exponentially", "[refreshe
   rig.refresher->tick();
   const std::string original = rig.stored_key();
   auto refuse = [&](const TokenFile&) -> TokenFile { throw Error(ErrorCode::Permission, "denied"); };
-  rig.refresher = std::make_unique<Refresher>(rig.store, refuse, RefreshPolicy{}, rig.clock, [] { return 0.5; });
-  rig.events.clear();
-  rig.refresher->subscribe([&](const RefreshEvent& e) { rig.events.push_back(e); });
+  rig.use(refuse);
 
   rig.clock->set(at(T0 + 725));
   std::vector<int64_t> delays_ms;
@@ -280,9 +286,7 @@ TEST_CASE("a first attempt that never reached the server leaves no journal behin
     }
     return rig.server.refresh(t);
   };
-  rig.refresher = std::make_unique<Refresher>(rig.store, outage, RefreshPolicy{}, rig.clock, [] { return 0.5; });
-  rig.events.clear();
-  rig.refresher->subscribe([&](const RefreshEvent& e) { rig.events.push_back(e); });
+  rig.use(outage);
   rig.clock->set(at(T0 + 725));
   for (int i = 0; i < 8; ++i) {
     rig.refresher->tick();
@@ -308,8 +312,7 @@ TEST_CASE("a replay that never reached the server keeps the journal and its wind
     if (unreachable) throw Error(ErrorCode::ServerUnavailable, "unavailable (could not connect)", 14, true);
     return rig.server.refresh(t);
   };
-  rig.refresher = std::make_unique<Refresher>(rig.store, flaky, RefreshPolicy{}, rig.clock, [] { return 0.5; });
-  rig.refresher->subscribe([&](const RefreshEvent& e) { rig.events.push_back(e); });
+  rig.use(flaky);
   rig.server.drop_next_answers = 1;  // committed, answer lost
   rig.clock->set(at(T0 + 725));
   rig.refresher->tick();
