@@ -1,5 +1,6 @@
 #include "store.hpp"
 
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -268,9 +269,16 @@ Store::Store(const std::filesystem::path& db_file, StoreOptions opts) {
   rdb_ = std::make_unique<Sqlite>(db_file.string());
   rdb_->exec("PRAGMA cache_size=-32768;");
   checkpointer_ = std::thread(&Store::checkpoint_loop, this, db_file, opts.synchronous_full);
+  writer_ = std::thread(&Store::write_loop, this);
 }
 
 Store::~Store() {
+  {
+    std::lock_guard lock(queue_mu_);
+    writer_stopping_ = true;
+  }
+  queue_cv_.notify_one();
+  writer_.join();
   {
     std::lock_guard lock(ckpt_mu_);
     stopping_ = true;
@@ -289,6 +297,7 @@ int64_t passive_checkpoint(Sqlite& c) {
 }  // namespace
 
 void Store::checkpoint_loop(std::filesystem::path db_file, bool sync_full) {
+  pthread_setname_np(pthread_self(), "store-ckpt");
   std::unique_ptr<Sqlite> c;
   try {
     c = std::make_unique<Sqlite>(db_file.string());
@@ -391,49 +400,56 @@ void Store::transaction(const std::function<void()>& f) {
     f();
     return;
   }
-  Pending me;
-  me.f = &f;
-  std::unique_lock lock(queue_mu_);
-  queue_.push_back(&me);
-  if (!writing_) {
-    writing_ = true;  // nobody writes, so the queue held only this call
-    me.lead = true;
+  auto me = std::make_shared<Pending>();
+  me->f = &f;
+  {
+    std::lock_guard lock(queue_mu_);
+    if (writer_stopping_) throw std::runtime_error("the store is closing");
+    queue_.push_back(me);
+    if (writer_idle_) queue_cv_.notify_one();
   }
-  while (!me.done && !me.lead) me.cv.wait(lock);
-  if (!me.done) {
-    // Write everything queued so far (this call is at the front).
-    std::vector<Pending*> batch;
+  std::unique_lock done(me->mu);
+  me->cv.wait(done, [&] { return me->done; });
+  if (me->error) std::rethrow_exception(me->error);
+}
+
+void Store::write_loop() {
+  pthread_setname_np(pthread_self(), "store-writer");
+  std::unique_lock lock(queue_mu_);
+  for (;;) {
+    if (queue_.empty()) {
+      if (writer_stopping_) return;
+      writer_idle_ = true;
+      queue_cv_.wait(lock, [&] { return writer_stopping_ || !queue_.empty(); });
+      writer_idle_ = false;
+      continue;
+    }
+    std::vector<std::shared_ptr<Pending>> batch;
     while (!queue_.empty() && batch.size() < kMaxBatch) {
-      batch.push_back(queue_.front());
+      batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
     lock.unlock();
     run_batch(batch);
+    for (auto& p : batch) {
+      {
+        std::lock_guard done(p->mu);
+        p->done = true;
+      }
+      p->cv.notify_one();
+    }
     lock.lock();
-    // Wake only the callers of this batch, and hand the writer role to the next in line.
-    for (Pending* p : batch) {
-      p->done = true;
-      if (p != &me) p->cv.notify_one();
-    }
-    if (queue_.empty()) {
-      writing_ = false;
-    } else {
-      queue_.front()->lead = true;
-      queue_.front()->cv.notify_one();
-    }
   }
-  lock.unlock();
-  if (me.error) std::rethrow_exception(me.error);
 }
 
-void Store::run_batch(const std::vector<Pending*>& batch) {
+void Store::run_batch(const std::vector<std::shared_ptr<Pending>>& batch) {
   std::lock_guard lock(mu_);
   struct Writing {
     explicit Writing(const Store* s) { tl_writing_store = s; }
     ~Writing() { tl_writing_store = nullptr; }
   } writing(this);
   auto fail_all = [&](std::exception_ptr e) {
-    for (Pending* p : batch)
+    for (auto& p : batch)
       if (!p->error) p->error = e;
   };
   revoked_in_batch_ = false;
@@ -456,7 +472,7 @@ void Store::run_batch(const std::vector<Pending*>& batch) {
       broken = true;
     }
   } else {
-    for (Pending* p : batch) {
+    for (auto& p : batch) {
       try {
         db_->run("SAVEPOINT closure;");
       } catch (...) {

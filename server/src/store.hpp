@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <memory>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -87,7 +88,7 @@ class Store {
   // (rolled back, and the exception rethrown here, if f throws). Concurrent calls are grouped:
   // one thread runs a batch of queued closures in one BEGIN IMMEDIATE ... COMMIT with a
   // SAVEPOINT around each, so a failing closure undoes only its own changes. Closures run on
-  // whichever thread commits the batch; a transaction() call made inside a closure runs inline.
+  // the store's writer thread; a transaction() call made inside a closure runs inline.
   void transaction(const std::function<void()>& f);
 
   // Changes whenever a key or family may have been revoked: commits by other connections
@@ -131,19 +132,24 @@ class Store {
   std::vector<CacheRecord> list_caches();
 
  private:
+  // One queued transaction() call. Shared by the caller and the writer thread, so the writer
+  // can signal completion without the caller's frame having to outlive the signal.
   struct Pending {
     const std::function<void()>* f = nullptr;
     std::exception_ptr error;
-    bool done = false;  // its batch has been committed (or failed)
-    bool lead = false;  // it is to write the next batch
+    std::mutex mu;
     std::condition_variable cv;
+    bool done = false;  // its batch has been committed (or failed); guarded by mu
   };
+  // The writer thread: takes everything queued (up to a limit) as one batch, commits it, signals
+  // its callers and takes the next batch at once, so commits run back to back under load.
+  void write_loop();
   void migrate();
   bool in_transaction() const;
   struct Reader;
   Reader reader();
   // Runs `batch` in one transaction on the writer connection.
-  void run_batch(const std::vector<Pending*>& batch);
+  void run_batch(const std::vector<std::shared_ptr<Pending>>& batch);
   int64_t read_data_version();
   void checkpoint_loop(std::filesystem::path db_file, bool sync_full);
 
@@ -153,8 +159,11 @@ class Store {
   std::unique_ptr<Sqlite> rdb_;
 
   std::mutex queue_mu_;
-  std::deque<Pending*> queue_;
-  bool writing_ = false;  // a caller is writing a batch (or has been chosen to)
+  std::condition_variable queue_cv_;  // the writer waits here for work
+  std::deque<std::shared_ptr<Pending>> queue_;
+  bool writer_idle_ = false;      // the writer waits on queue_cv_ (so a new call must wake it)
+  bool writer_stopping_ = false;  // the destructor runs: write what is queued, then stop
+  std::thread writer_;
 
   std::atomic<uint64_t> local_generation_{0};
   bool revoked_in_batch_ = false;  // writer thread only
