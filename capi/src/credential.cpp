@@ -16,7 +16,7 @@ momento_status_t make_credential(momento_credential_t **out, momento_error_t **e
                                  const char *what, auto &&parse) {
   return guard(err, what, [&] {
     need_out(out, "out");
-    auto handle = std::make_unique<momento_credential>(parse());
+    auto handle = std::make_unique<momento_credential>(std::in_place, parse);
     if (log_enabled(MOMENTO_LOG_DEBUG))
       log(MOMENTO_LOG_DEBUG, std::string(what) + ": " + handle->redacted());
     *out = handle.release();
@@ -81,7 +81,7 @@ momento_status_t momento_credential_from_string(momento_credential_t **out, cons
                                                 const momento_endpoint_override_t *override_,
                                                 momento_error_t **err) {
   return make_credential(out, err, "momento_credential_from_string", [&] {
-    return ma::Credential::from_string(need_str(credential, "credential"), override_of(override_));
+    return ma::Credential::from_string(need_cstr(credential, "credential"), override_of(override_));
   });
 }
 
@@ -89,7 +89,7 @@ momento_status_t momento_credential_from_disposable_token(
     momento_credential_t **out, const char *token, const momento_endpoint_override_t *override_,
     momento_error_t **err) {
   return make_credential(out, err, "momento_credential_from_disposable_token", [&] {
-    return ma::Credential::from_disposable_token(need_str(token, "token"), override_of(override_));
+    return ma::Credential::from_disposable_token(need_cstr(token, "token"), override_of(override_));
   });
 }
 
@@ -98,7 +98,7 @@ momento_status_t momento_credential_from_v2(momento_credential_t **out, const ch
                                             const momento_endpoint_override_t *override_,
                                             momento_error_t **err) {
   return make_credential(out, err, "momento_credential_from_v2", [&] {
-    return ma::Credential::from_v2(need_str(api_key, "api_key"), need_str(endpoint, "endpoint"),
+    return ma::Credential::from_v2(need_cstr(api_key, "api_key"), need_cstr(endpoint, "endpoint"),
                                    override_of(override_));
   });
 }

@@ -38,6 +38,9 @@ struct momento_endpoint_override {
 struct momento_credential {
   ma::Credential value;
   explicit momento_credential(ma::Credential c) : value(std::move(c)) {}
+  // Built straight from a parse's result (no move of the credential, no second destructor).
+  template <class Parse>
+  momento_credential(std::in_place_t, Parse &&parse) : value(parse()) {}
   // Computed on first use (it hashes the key, which parsing alone should not pay for) and then
   // kept, because the getter hands out a borrowed pointer. Thread-safe: handles are shared.
   const std::string &redacted() const {
@@ -156,6 +159,12 @@ momento_status_t guard(momento_error_t **err, const char *what, F &&body) noexce
 
 // A required string: non-NULL, valid UTF-8. Empty allowed unless `non_empty`.
 std::string_view need_str(const char *s, const char *name, bool non_empty = false);
+// A required string that core checks itself (length, UTF-8, naming it in the error): only
+// NULL is refused here, so a parse does not scan its input twice.
+inline std::string_view need_cstr(const char *s, const char *name) {
+  if (s == nullptr) invalid(std::string(name) + " must not be NULL");
+  return s;
+}
 // An optional string: NULL gives nullopt; otherwise like need_str with non_empty = true.
 std::optional<std::string_view> opt_str(const char *s, const char *name);
 

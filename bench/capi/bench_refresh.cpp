@@ -1,9 +1,6 @@
-// C ABI overhead against calling core directly, measured side by side in one process:
-//   parse:   Credential::from_string  vs  momento_credential_from_string + _free
-//   refresh: AuthClient::refresh_api_key  vs  momento_auth_client_refresh_api_key (+ token free)
-// against a local momento-auth-server. Batches of the two paths alternate so drift (CPU
-// frequency, other load) hits both equally; the order alternates, and the median of the paired
-// per-batch differences is reported.
+// C ABI overhead on a refresh round trip, against calling core directly, side by side in one
+// process: AuthClient::refresh_api_key vs momento_auth_client_refresh_api_key (+ token free)
+// against a local momento-auth-server, in paired batches (paired.hpp).
 //
 // The refresh loop replays the same (key, refresh token) pair: the server answers a replay of
 // the immediate predecessor within its grace window with the same result, so every iteration
@@ -16,7 +13,7 @@
 // dlmopen(LM_ID_NEWLM): it gets its own link-map namespace with its own libprotobuf/gRPC, and
 // its functions are called through dlsym'ed pointers, the way FFI bindings call them.
 //
-// Usage: bench_capi [parse_iterations_per_batch] [refresh_iterations_per_batch] [batches]
+// Usage: momento_bench_capi_refresh [refreshes_per_batch=100] [batches=101]
 #include <dlfcn.h>
 
 #include <algorithm>
@@ -29,6 +26,7 @@
 #include "momento/auth.h"
 #include "momento/auth/client.hpp"
 #include "momento/auth/credential.hpp"
+#include "paired.hpp"
 #include "server_process.hpp"
 
 namespace ma = momento::auth;
@@ -81,48 +79,17 @@ void load_library() {
   resolve(lib, api.token_free, "momento_token_free");
 }
 
-template <class F>
-double ns_per_op(int iterations, F &&f) {
-  auto t0 = Clock::now();
-  for (int i = 0; i < iterations; ++i) f();
-  auto t1 = Clock::now();
-  return std::chrono::duration<double, std::nano>(t1 - t0).count() / iterations;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 void die(const char *what, momento_error_t *err) {
   std::fprintf(stderr, "%s failed: %s\n", what, api.error_message(err));
   std::exit(1);
 }
 
-// Batches are paired (core and C ABI measured back to back), so the per-pair difference cancels
-// drift; its median is the overhead estimate. Medians of each side are printed too.
-void report(const char *name, const std::vector<double> &core, const std::vector<double> &capi) {
-  std::vector<double> diff, ratio;
-  for (size_t i = 0; i < core.size(); ++i) {
-    diff.push_back(capi[i] - core[i]);
-    ratio.push_back(capi[i] / core[i]);
-  }
-  std::vector<double> d = diff;
-  std::sort(d.begin(), d.end());
-  std::printf("%-8s core %11.1f ns/op   C ABI %11.1f ns/op   paired diff median %+9.1f ns "
-              "(IQR %+.1f..%+.1f)   ratio median %.4f (%+.2f%%)\n",
-              name, median(core), median(capi), median(diff), d[d.size() / 4],
-              d[(3 * d.size()) / 4], median(ratio), (median(ratio) - 1) * 100);
-}
-
 }  // namespace
 
 int main(int argc, char **argv) {
-  int parse_n = argc > 1 ? std::atoi(argv[1]) : 2000;
-  int refresh_n = argc > 2 ? std::atoi(argv[2]) : 40;
-  int batches = argc > 3 ? std::atoi(argv[3]) : 41;
-  if (parse_n <= 0 || refresh_n <= 0 || batches <= 0) return 2;
+  int refresh_n = argc > 1 ? std::atoi(argv[1]) : 100;
+  int batches = argc > 2 ? std::atoi(argv[2]) : 101;
+  if (refresh_n <= 0 || batches <= 0) return 2;
   load_library();
 
   momento::test::ServerProcess server(
@@ -137,31 +104,6 @@ int main(int argc, char **argv) {
   const std::string key = minted.api_key.reveal();
   const std::string refresh = minted.refresh_token.reveal();
 
-  // ---- parse ----------------------------------------------------------------------------
-  std::vector<double> parse_core, parse_capi;
-  auto parse_core_op = [&] {
-    ma::Credential c = ma::Credential::from_string(key);
-    if (c.raw_key().empty()) std::abort();
-  };
-  auto parse_capi_op = [&] {
-    momento_credential_t *c = nullptr;
-    momento_error_t *err = nullptr;
-    if (api.credential_from_string(&c, key.c_str(), nullptr, &err) != MOMENTO_OK)
-      die("parse", err);
-    api.credential_free(c);
-  };
-  for (int i = 0; i < 1000; ++i) { parse_core_op(); parse_capi_op(); }  // warm-up
-  for (int b = 0; b < batches; ++b) {
-    // Alternate which path goes first so neither always runs on a warmer cache.
-    if (b % 2 == 0) {
-      parse_core.push_back(ns_per_op(parse_n, parse_core_op));
-      parse_capi.push_back(ns_per_op(parse_n, parse_capi_op));
-    } else {
-      parse_capi.push_back(ns_per_op(parse_n, parse_capi_op));
-      parse_core.push_back(ns_per_op(parse_n, parse_core_op));
-    }
-  }
-
   // ---- refresh round trip -----------------------------------------------------------------
   ma::AuthClient core_client(ma::Credential::from_string(key, single));
   momento_endpoint_override_t *ov = nullptr;
@@ -174,7 +116,6 @@ int main(int argc, char **argv) {
     die("client setup", err);
   // First refresh rotates; every later call with the same token is a replay with the same answer.
   ma::TokenResult first = core_client.refresh_api_key(refresh);
-  std::vector<double> refresh_core, refresh_capi;
   auto refresh_core_op = [&] {
     ma::TokenResult r = core_client.refresh_api_key(refresh);
     if (r.api_key.reveal() != first.api_key.reveal()) std::abort();
@@ -185,24 +126,17 @@ int main(int argc, char **argv) {
     if (first.api_key.reveal() != api.token_api_key(t)) std::abort();
     api.token_free(t);
   };
-  for (int i = 0; i < 20; ++i) { refresh_core_op(); refresh_capi_op(); }  // warm-up, channels up
-  for (int b = 0; b < batches; ++b) {
-    if (b % 2 == 0) {
-      refresh_core.push_back(ns_per_op(refresh_n, refresh_core_op));
-      refresh_capi.push_back(ns_per_op(refresh_n, refresh_capi_op));
-    } else {
-      refresh_capi.push_back(ns_per_op(refresh_n, refresh_capi_op));
-      refresh_core.push_back(ns_per_op(refresh_n, refresh_core_op));
-    }
+  for (int i = 0; i < 20; ++i) {  // warm-up, channels up
+    refresh_core_op();
+    refresh_capi_op();
   }
+  auto paired = momento::bench::run_paired(batches, refresh_n, refresh_core_op, refresh_capi_op);
   api.client_free(capi_client);
   api.credential_free(cred);
   api.override_free(ov);
 
-  std::printf("libmomento_auth %s; %d batches; parse %d ops/batch, refresh %d ops/batch; "
-              "paired batches, medians\n",
-              api.version_string(), batches, parse_n, refresh_n);
-  report("parse", parse_core, parse_capi);
-  report("refresh", refresh_core, refresh_capi);
+  std::printf("libmomento_auth %s; %d paired batches of %d refreshes\n", api.version_string(),
+              batches, refresh_n);
+  momento::bench::report("refresh", paired);
   return 0;
 }
