@@ -246,6 +246,7 @@ namespace {
 // connection, which this thread already holds).
 thread_local const Store* tl_writing_store = nullptr;
 constexpr size_t kMaxBatch = 64;
+constexpr auto kLinger = std::chrono::microseconds(200);
 constexpr auto kCheckpointPeriod = std::chrono::milliseconds(200);
 // Log size (frames of one page) above which a checkpoint pass holds the writer back so that
 // the log can start over; 8192 frames of 4 KiB are about 32 MiB.
@@ -269,7 +270,7 @@ Store::Store(const std::filesystem::path& db_file, StoreOptions opts) {
   rdb_ = std::make_unique<Sqlite>(db_file.string());
   rdb_->exec("PRAGMA cache_size=-32768;");
   checkpointer_ = std::thread(&Store::checkpoint_loop, this, db_file, opts.synchronous_full);
-  writer_ = std::thread(&Store::write_loop, this);
+  writer_thread_ = std::thread(&Store::write_loop, this);
 }
 
 Store::~Store() {
@@ -278,7 +279,7 @@ Store::~Store() {
     writer_stopping_ = true;
   }
   queue_cv_.notify_one();
-  writer_.join();
+  writer_thread_.join();
   {
     std::lock_guard lock(ckpt_mu_);
     stopping_ = true;
@@ -402,14 +403,24 @@ void Store::transaction(const std::function<void()>& f) {
   }
   auto me = std::make_shared<Pending>();
   me->f = &f;
-  {
-    std::lock_guard lock(queue_mu_);
-    if (writer_stopping_) throw std::runtime_error("the store is closing");
+  std::unique_lock lock(queue_mu_);
+  if (writer_stopping_) throw std::runtime_error("the store is closing");
+  if (writer_ == Writer::None) {
+    // Nobody writes: commit on this thread, with no hand-off to wait for.
+    writer_ = Writer::Caller;
+    lock.unlock();
+    run_batch({me});
+    lock.lock();
+    // Calls that queued meanwhile go to the writer thread.
+    writer_ = queue_.empty() ? Writer::None : Writer::Thread;
+    if (writer_ == Writer::Thread) queue_cv_.notify_one();
+  } else {
     queue_.push_back(me);
-    if (writer_idle_) queue_cv_.notify_one();
+    if (writer_lingering_) queue_cv_.notify_one();
+    lock.unlock();
+    std::unique_lock done(me->mu);
+    me->cv.wait(done, [&] { return me->done; });
   }
-  std::unique_lock done(me->mu);
-  me->cv.wait(done, [&] { return me->done; });
   if (me->error) std::rethrow_exception(me->error);
 }
 
@@ -417,28 +428,34 @@ void Store::write_loop() {
   pthread_setname_np(pthread_self(), "store-writer");
   std::unique_lock lock(queue_mu_);
   for (;;) {
-    if (queue_.empty()) {
-      if (writer_stopping_) return;
-      writer_idle_ = true;
-      queue_cv_.wait(lock, [&] { return writer_stopping_ || !queue_.empty(); });
-      writer_idle_ = false;
-      continue;
-    }
-    std::vector<std::shared_ptr<Pending>> batch;
-    while (!queue_.empty() && batch.size() < kMaxBatch) {
-      batch.push_back(std::move(queue_.front()));
-      queue_.pop_front();
-    }
-    lock.unlock();
-    run_batch(batch);
-    for (auto& p : batch) {
-      {
-        std::lock_guard done(p->mu);
-        p->done = true;
+    queue_cv_.wait(lock, [&] { return writer_stopping_ || writer_ == Writer::Thread; });
+    if (writer_ != Writer::Thread) return;  // stopping, and nothing was handed over
+    // Batches back to back until the queue is empty; calls arriving meanwhile queue up.
+    while (!queue_.empty()) {
+      std::vector<std::shared_ptr<Pending>> batch;
+      while (!queue_.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
       }
-      p->cv.notify_one();
+      lock.unlock();
+      run_batch(batch);
+      for (auto& p : batch) {
+        {
+          std::lock_guard done(p->mu);
+          p->done = true;
+        }
+        p->cv.notify_one();
+      }
+      lock.lock();
+      // Under load the next calls are moments away: wait briefly for them rather than hand the
+      // role back and have the next caller commit alone.
+      if (queue_.empty()) {
+        writer_lingering_ = true;
+        queue_cv_.wait_for(lock, kLinger, [&] { return writer_stopping_ || !queue_.empty(); });
+        writer_lingering_ = false;
+      }
     }
-    lock.lock();
+    writer_ = Writer::None;
   }
 }
 

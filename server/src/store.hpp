@@ -87,8 +87,9 @@ class Store {
   // Runs f atomically and durably: returns only after the COMMIT that contains f's changes
   // (rolled back, and the exception rethrown here, if f throws). Concurrent calls are grouped:
   // one thread runs a batch of queued closures in one BEGIN IMMEDIATE ... COMMIT with a
-  // SAVEPOINT around each, so a failing closure undoes only its own changes. Closures run on
-  // the store's writer thread; a transaction() call made inside a closure runs inline.
+  // SAVEPOINT around each, so a failing closure undoes only its own changes. Closures run on the
+  // calling thread when nothing else is being written, else on the store's writer thread; a
+  // transaction() call made inside a closure runs inline.
   void transaction(const std::function<void()>& f);
 
   // Changes whenever a key or family may have been revoked: commits by other connections
@@ -141,8 +142,8 @@ class Store {
     std::condition_variable cv;
     bool done = false;  // its batch has been committed (or failed); guarded by mu
   };
-  // The writer thread: takes everything queued (up to a limit) as one batch, commits it, signals
-  // its callers and takes the next batch at once, so commits run back to back under load.
+  // The writer thread: once a committing caller hands it the calls that queued behind it, it
+  // commits them in batches back to back until the queue is empty.
   void write_loop();
   void migrate();
   bool in_transaction() const;
@@ -158,12 +159,16 @@ class Store {
   std::mutex read_mu_;       // the reader connection
   std::unique_ptr<Sqlite> rdb_;
 
+  // Who commits now. A call that finds nobody committing commits itself (no thread hand-off at
+  // low load); calls that arrive while a commit runs queue up for the writer thread.
+  enum class Writer { None, Caller, Thread };
   std::mutex queue_mu_;
-  std::condition_variable queue_cv_;  // the writer waits here for work
+  std::condition_variable queue_cv_;  // the writer thread waits here to be handed the queue
   std::deque<std::shared_ptr<Pending>> queue_;
-  bool writer_idle_ = false;      // the writer waits on queue_cv_ (so a new call must wake it)
-  bool writer_stopping_ = false;  // the destructor runs: write what is queued, then stop
-  std::thread writer_;
+  Writer writer_ = Writer::None;
+  bool writer_lingering_ = false;  // the writer thread waits briefly for more calls
+  bool writer_stopping_ = false;  // the destructor runs
+  std::thread writer_thread_;
 
   std::atomic<uint64_t> local_generation_{0};
   bool revoked_in_batch_ = false;  // writer thread only
