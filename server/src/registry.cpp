@@ -188,15 +188,15 @@ Registry::PreparedMint Registry::prepare_mint(KeyClass cls, const std::string& p
     }
     m.refresh_token = random_token(kRefreshTokenBytes);
     k.refresh_hash = sha256(m.refresh_token);
-    p.refresh = RefreshRecord{k.refresh_hash, k.family_id, k.key_hash, t, 0, "", ""};
+    p.refresh = RefreshRecord{0, k.refresh_hash, k.family_id, k.key_hash, t, 0, 0, ""};
   }
   m.api_key = std::move(raw);
   return p;
 }
 
-void Registry::insert_mint(const PreparedMint& p) {
+void Registry::insert_mint(PreparedMint& p) {
   if (p.new_family) store_.insert_family(*p.new_family);
-  if (p.refresh) store_.insert_refresh(*p.refresh);
+  if (p.refresh) p.key.refresh_id = store_.insert_refresh(*p.refresh);
   store_.insert_key(p.key);
 }
 
@@ -330,9 +330,9 @@ Minted Registry::refresh_api_key(std::string_view api_key, std::string_view refr
     if (caller_gone && caller_gone())
       throw ServiceError(StatusCode::CANCELLED,
                          "the caller gave up on this refresh before it ran; nothing was changed");
-    auto rt = store_.find_refresh(rt_hash);
-    // Step 3: the token must belong to this key.
-    if (!rt || rt->key_hash != key.key_hash || rt->family_id != key.family_id)
+    // Step 3: the token must be the one issued with this key.
+    auto rt = key.refresh_id ? store_.find_refresh(key.refresh_id) : std::nullopt;
+    if (!rt || !momento::auth::constant_time_equal(rt->token_hash, rt_hash) || rt->family_id != key.family_id)
       unauthenticated("Invalid refresh token");
     auto fam = store_.find_family(rt->family_id);
     if (!fam || fam->revoked) unauthenticated("Invalid refresh token");
@@ -340,8 +340,7 @@ Minted Registry::refresh_api_key(std::string_view api_key, std::string_view refr
     if (rt->consumed_at != 0) {
       // Already used. The immediate predecessor of the family's current token may be
       // replayed inside the grace window and gets the same answer; anything else is reuse.
-      auto successor = rt->successor_hash.empty() ? std::nullopt
-                                                  : store_.find_refresh(rt->successor_hash);
+      auto successor = rt->successor_id ? store_.find_refresh(rt->successor_id) : std::nullopt;
       bool in_window = t - rt->consumed_at < opts_.grace_seconds;
       if (in_window && successor && successor->consumed_at == 0 && !rt->sealed_answer.empty()) {
         if (auto plain = open_sealed(refresh_token, rt->sealed_answer)) {
@@ -359,7 +358,7 @@ Minted Registry::refresh_api_key(std::string_view api_key, std::string_view refr
     }
 
     insert_mint(next);
-    store_.consume_refresh(rt_hash, t, next.key.refresh_hash, sealed);
+    store_.consume_refresh(rt->id, t, next.key.refresh_id, sealed);
     // The old key keeps working until its own expiry but holds no refresh token any more
     // (its token is consumed; list_keys derives that from refresh_tokens).
     if (forget) store_.forget_sealed_before(t - opts_.grace_seconds);

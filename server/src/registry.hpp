@@ -115,7 +115,7 @@ class Registry {
                             const std::string& endpoint, const std::string& token_id,
                             const std::string& description, const std::string& family_id,
                             bool bootstrap, int64_t now);
-  void insert_mint(const PreparedMint& p);  // inside a transaction
+  void insert_mint(PreparedMint& p);  // inside a transaction; sets p.key.refresh_id
   // `gen` is the store's generation read before the commit (see remember()).
   Minted mint_now(KeyClass cls, const std::string& perms_bytes, int64_t lifetime,
                   const std::string& token_id, const std::string& description, bool bootstrap,

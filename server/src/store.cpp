@@ -197,9 +197,44 @@ CREATE TABLE recent_answers(
 );
 )sql";
 
+// Version 2: refresh tokens are rows in issue order (INTEGER PRIMARY KEY), reached from the key
+// they were issued with (keys.refresh_id) and from their predecessor (successor_id) instead of
+// through their hash. A refresh then appends its new token next to the last one issued instead
+// of inserting it at a random place in a B-tree keyed by hash, so the pages a commit writes do
+// not grow with the table. The family index orders a family's tokens by issue too.
+const char* kMigrateV2 = R"sql(
+CREATE TABLE refresh_tokens_v2(
+  id INTEGER PRIMARY KEY,
+  token_hash BLOB NOT NULL,
+  family_id TEXT NOT NULL,
+  key_hash BLOB NOT NULL,
+  issued_at INTEGER NOT NULL,
+  consumed_at INTEGER NOT NULL DEFAULT 0,
+  successor_id INTEGER,
+  answer_id INTEGER
+);
+INSERT INTO refresh_tokens_v2(token_hash, family_id, key_hash, issued_at, consumed_at, answer_id)
+  SELECT token_hash, family_id, key_hash, issued_at, consumed_at, answer_id FROM refresh_tokens
+  ORDER BY issued_at, token_hash;
+CREATE INDEX migrate_token ON refresh_tokens_v2(token_hash);
+CREATE INDEX migrate_key ON refresh_tokens_v2(key_hash);
+UPDATE refresh_tokens_v2 SET successor_id = (
+  SELECT n.id FROM refresh_tokens o JOIN refresh_tokens_v2 n ON n.token_hash = o.successor_hash
+  WHERE o.token_hash = refresh_tokens_v2.token_hash);
+ALTER TABLE keys ADD COLUMN refresh_id INTEGER;
+UPDATE keys SET refresh_id = (
+  SELECT id FROM refresh_tokens_v2 r WHERE r.key_hash = keys.key_hash);
+DROP INDEX migrate_token;
+DROP INDEX migrate_key;
+DROP TABLE refresh_tokens;
+ALTER TABLE refresh_tokens_v2 RENAME TO refresh_tokens;
+CREATE INDEX refresh_family ON refresh_tokens(family_id);
+PRAGMA user_version = 2;
+)sql";
+
 constexpr const char* kKeyCols =
     "key_hash, class, permissions, created_at, valid_until, lifetime, endpoint, token_id, "
-    "description, family_id, refresh_hash, kid, revoked, bootstrap";
+    "description, family_id, refresh_hash, kid, revoked, bootstrap, refresh_id";
 
 KeyRecord read_key(sqlite3_stmt* s) {
   KeyRecord k;
@@ -217,18 +252,20 @@ KeyRecord read_key(sqlite3_stmt* s) {
   k.kid = col_text(s, 11);
   k.revoked = sqlite3_column_int(s, 12) != 0;
   k.bootstrap = sqlite3_column_int(s, 13) != 0;
+  k.refresh_id = sqlite3_column_int64(s, 14);
   return k;
 }
 
 RefreshRecord read_refresh(sqlite3_stmt* s) {
   RefreshRecord r;
-  r.token_hash = col_blob(s, 0);
-  r.family_id = col_text(s, 1);
-  r.key_hash = col_blob(s, 2);
-  r.issued_at = sqlite3_column_int64(s, 3);
-  r.consumed_at = sqlite3_column_int64(s, 4);
-  r.successor_hash = col_blob(s, 5);
-  r.sealed_answer = col_blob(s, 6);
+  r.id = sqlite3_column_int64(s, 0);
+  r.token_hash = col_blob(s, 1);
+  r.family_id = col_text(s, 2);
+  r.key_hash = col_blob(s, 3);
+  r.issued_at = sqlite3_column_int64(s, 4);
+  r.consumed_at = sqlite3_column_int64(s, 5);
+  r.successor_id = sqlite3_column_int64(s, 6);
+  r.sealed_answer = col_blob(s, 7);
   return r;
 }
 
@@ -360,7 +397,11 @@ void Store::migrate() {
       }
       db_->exec("DROP INDEX IF EXISTS refresh_sealed; DROP INDEX IF EXISTS keys_family; "
                 "PRAGMA user_version = 1;");
-    } else if (version > 1) {
+      version = 1;
+    }
+    if (version == 1) {
+      db_->exec(kMigrateV2);
+    } else if (version > 2) {
       throw std::runtime_error("the database was written by a newer momento-auth-server (schema " +
                                std::to_string(version) + ")");
     }
@@ -576,13 +617,15 @@ std::optional<KeyRecord> Store::find_key_by_id(std::string_view key_id) {
 void Store::insert_key(const KeyRecord& k) {
   if (!in_transaction()) return transaction([&] { insert_key(k); });
   Sqlite::Stmt s = db_->prepare(std::string("INSERT INTO keys(") + kKeyCols +
-                         ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                         ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   Binder b{s};
   b.blob(k.key_hash).text(key_class_name(k.cls)).blob(k.permissions).int64(k.created_at);
   b.int64(k.valid_until).int64(k.lifetime).text(k.endpoint).text(k.token_id).text(k.description);
   if (k.family_id.empty()) sqlite3_bind_null(s, b.i++);
   else b.text(k.family_id);
   b.blob(k.refresh_hash).text(k.kid).int64(k.revoked).int64(k.bootstrap);
+  if (k.refresh_id == 0) sqlite3_bind_null(s, b.i++);
+  else b.int64(k.refresh_id);
   STEP_DONE(s);
 }
 
@@ -681,39 +724,43 @@ bool Store::revoke_family(std::string_view id, std::string_view reason) {
   return true;
 }
 
-void Store::insert_refresh(const RefreshRecord& r) {
-  if (!in_transaction()) return transaction([&] { insert_refresh(r); });
+int64_t Store::insert_refresh(const RefreshRecord& r) {
+  if (!in_transaction()) {
+    int64_t id = 0;
+    transaction([&] { id = insert_refresh(r); });
+    return id;
+  }
   Sqlite::Stmt s = db_->prepare(
-      "INSERT INTO refresh_tokens(token_hash, family_id, key_hash, issued_at, consumed_at, "
-      "successor_hash, sealed_answer) VALUES(?,?,?,?,?,?,?)");
+      "INSERT INTO refresh_tokens(token_hash, family_id, key_hash, issued_at, consumed_at) "
+      "VALUES(?,?,?,?,?)");
   Binder{s}.blob(r.token_hash).text(r.family_id).blob(r.key_hash).int64(r.issued_at)
-      .int64(r.consumed_at).blob(r.successor_hash).blob(r.sealed_answer);
+      .int64(r.consumed_at);
   STEP_DONE(s);
+  return sqlite3_last_insert_rowid(db_->handle());
 }
 
-std::optional<RefreshRecord> Store::find_refresh(std::string_view token_hash) {
+std::optional<RefreshRecord> Store::find_refresh(int64_t id) {
   Reader r = reader();
   Sqlite::Stmt s = r.db->prepare(
-      "SELECT r.token_hash, r.family_id, r.key_hash, r.issued_at, r.consumed_at, "
-      "r.successor_hash, a.sealed FROM refresh_tokens r "
-      "LEFT JOIN recent_answers a ON a.id = r.answer_id WHERE r.token_hash = ?");
-  Binder{s}.blob(token_hash);
+      "SELECT r.id, r.token_hash, r.family_id, r.key_hash, r.issued_at, r.consumed_at, "
+      "r.successor_id, a.sealed FROM refresh_tokens r "
+      "LEFT JOIN recent_answers a ON a.id = r.answer_id WHERE r.id = ?");
+  Binder{s}.int64(id);
   if (sqlite3_step(s) == SQLITE_ROW) return read_refresh(s);
   return std::nullopt;
 }
 
-void Store::consume_refresh(std::string_view token_hash, int64_t at, std::string_view successor,
+void Store::consume_refresh(int64_t id, int64_t at, int64_t successor_id,
                             std::string_view sealed) {
-  if (!in_transaction()) return transaction([&] { consume_refresh(token_hash, at, successor, sealed); });
+  if (!in_transaction()) return transaction([&] { consume_refresh(id, at, successor_id, sealed); });
   // Appended: consecutive refreshes share the last page of recent_answers.
   Sqlite::Stmt s = db_->prepare("INSERT INTO recent_answers(consumed_at, sealed) VALUES(?,?)");
   Binder{s}.int64(at).blob(sealed);
   STEP_DONE(s);
   const int64_t answer_id = sqlite3_last_insert_rowid(db_->handle());
   s = db_->prepare(
-      "UPDATE refresh_tokens SET consumed_at = ?, successor_hash = ?, answer_id = ? "
-      "WHERE token_hash = ?");
-  Binder{s}.int64(at).blob(successor).int64(answer_id).blob(token_hash);
+      "UPDATE refresh_tokens SET consumed_at = ?, successor_id = ?, answer_id = ? WHERE id = ?");
+  Binder{s}.int64(at).int64(successor_id).int64(answer_id).int64(id);
   STEP_DONE(s);
 }
 

@@ -41,18 +41,20 @@ struct KeyRecord {
   std::string kid;           // signing key; empty for seeded (non-JWT) keys
   bool revoked = false;
   bool bootstrap = false;
+  int64_t refresh_id = 0;    // the refresh token issued with the key (0: none)
 
   // Short public id for admin listings: first 16 hex digits of the hash.
   std::string key_id() const;
 };
 
 struct RefreshRecord {
+  int64_t id = 0;  // assigned in issue order by insert_refresh()
   std::string token_hash;
   std::string family_id;
   std::string key_hash;  // key issued together with this token
   int64_t issued_at = 0;
   int64_t consumed_at = 0;  // 0 while current
-  std::string successor_hash;
+  int64_t successor_id = 0;   // the token that replaced this one (0: none yet)
   std::string sealed_answer;  // successor answer sealed under this token (grace replay)
 };
 
@@ -120,9 +122,10 @@ class Store {
   // Marks the family revoked, and every key and refresh token in it; returns false if unknown.
   bool revoke_family(std::string_view family_id, std::string_view reason);
 
-  void insert_refresh(const RefreshRecord& r);
-  std::optional<RefreshRecord> find_refresh(std::string_view token_hash);
-  void consume_refresh(std::string_view token_hash, int64_t at, std::string_view successor_hash,
+  // Returns the new token's id (store it in the key's refresh_id).
+  int64_t insert_refresh(const RefreshRecord& r);
+  std::optional<RefreshRecord> find_refresh(int64_t id);
+  void consume_refresh(int64_t id, int64_t at, int64_t successor_id,
                        std::string_view sealed_answer);
   // Drops sealed answers older than `before` (they are only needed inside the grace window).
   void forget_sealed_before(int64_t before);

@@ -221,10 +221,22 @@ INSERT INTO caches VALUES('kept', 1);
   }
   {
     Store store(file);
-    auto consumed = store.find_refresh(std::string("\xa1", 1));
+    // Each key reaches the token issued with it, and a consumed token its successor.
+    auto first = store.find_key(std::string("\x01", 1));
+    auto second = store.find_key(std::string("\x02", 1));
+    REQUIRE(first);
+    REQUIRE(second);
+    auto consumed = store.find_refresh(first->refresh_id);
     REQUIRE(consumed);
+    CHECK(consumed->token_hash == std::string("\xa1", 1));
+    CHECK(consumed->consumed_at == 2);
     CHECK(consumed->sealed_answer == std::string("\x5e\xa1\xed", 3));
-    CHECK(consumed->successor_hash == std::string("\xb2", 1));
+    CHECK(consumed->successor_id == second->refresh_id);
+    auto current = store.find_refresh(second->refresh_id);
+    REQUIRE(current);
+    CHECK(current->token_hash == std::string("\xb2", 1));
+    CHECK(current->consumed_at == 0);
+    CHECK(current->successor_id == 0);
     CHECK(store.cache_exists("kept"));
     auto keys = store.list_keys();
     REQUIRE(keys.size() == 2);
@@ -234,7 +246,7 @@ INSERT INTO caches VALUES('kept', 1);
     REQUIRE(store.revoke_family("fam", "test"));
     CHECK(store.find_key(std::string("\x01", 1))->revoked);
     CHECK(store.find_key(std::string("\x02", 1))->revoked);
-    CHECK(store.find_refresh(std::string("\xa1", 1))->sealed_answer.empty());
+    CHECK(store.find_refresh(first->refresh_id)->sealed_answer.empty());
   }
   Store reopened(file);  // already migrated: opens as is
   CHECK(reopened.find_key(std::string("\x02", 1))->revoked);
@@ -243,20 +255,23 @@ INSERT INTO caches VALUES('kept', 1);
 TEST_CASE("sealed answers are forgotten from the oldest on", "[unit][store]") {
   TempDir dir;
   Store store(dir.path / "state.db");
+  std::vector<int64_t> ids;
   store.transaction([&] {
     store.insert_family({"f", 1, false, ""});
     for (int i = 0; i < 5; ++i) {
       std::string h(1, static_cast<char>('a' + i));
-      store.insert_refresh({h, "f", "k" + h, 1, 0, "", ""});
-      store.consume_refresh(h, 10 + i, "s", "sealed" + h);
+      ids.push_back(store.insert_refresh({0, h, "f", "k" + h, 1, 0, 0, ""}));
+      store.consume_refresh(ids.back(), 10 + i, 0, "sealed" + h);
     }
   });
+  // Ids follow issue order.
+  for (size_t i = 1; i < ids.size(); ++i) CHECK(ids[i] > ids[i - 1]);
   store.forget_sealed_before(12);
-  CHECK(store.find_refresh("a")->sealed_answer.empty());
-  CHECK(store.find_refresh("b")->sealed_answer.empty());
-  CHECK(store.find_refresh("c")->sealed_answer == "sealedc");
-  CHECK(store.find_refresh("e")->sealed_answer == "sealede");
+  CHECK(store.find_refresh(ids[0])->sealed_answer.empty());
+  CHECK(store.find_refresh(ids[1])->sealed_answer.empty());
+  CHECK(store.find_refresh(ids[2])->sealed_answer == "sealedc");
+  CHECK(store.find_refresh(ids[4])->sealed_answer == "sealede");
   store.forget_sealed_before(100);
-  CHECK(store.find_refresh("e")->sealed_answer.empty());
-  CHECK(store.find_refresh("e")->consumed_at == 14);
+  CHECK(store.find_refresh(ids[4])->sealed_answer.empty());
+  CHECK(store.find_refresh(ids[4])->consumed_at == 14);
 }
