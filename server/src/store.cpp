@@ -629,13 +629,6 @@ void Store::insert_key(const KeyRecord& k) {
   STEP_DONE(s);
 }
 
-void Store::set_key_refresh_hash(std::string_view key_hash, std::string_view refresh_hash) {
-  if (!in_transaction()) return transaction([&] { set_key_refresh_hash(key_hash, refresh_hash); });
-  Sqlite::Stmt s = db_->prepare("UPDATE keys SET refresh_hash = ? WHERE key_hash = ?");
-  Binder{s}.blob(refresh_hash).blob(key_hash);
-  STEP_DONE(s);
-}
-
 bool Store::revoke_key(std::string_view key_hash) {
   if (!in_transaction()) {
     bool result{};

@@ -112,7 +112,6 @@ class Store {
   std::optional<KeyRecord> find_key(std::string_view key_hash);
   std::optional<KeyRecord> find_key_by_id(std::string_view key_id_prefix);
   void insert_key(const KeyRecord& k);
-  void set_key_refresh_hash(std::string_view key_hash, std::string_view refresh_hash);
   bool revoke_key(std::string_view key_hash);
   std::vector<KeyRecord> list_keys();
   std::optional<KeyRecord> find_bootstrap_key();
