@@ -1,15 +1,17 @@
-/* C side of bench/python/bench.py: times the same operations through the C ABI directly.
+/* C side of bench/python/bench.py, built as a CPython extension module (c_driver) linked to the
+ * very libmomento_auth.so.1 the imported momento_auth package loaded, so the baseline shares the
+ * process, threads and allocator with the Python side.
  *
- *   c_driver parse   ITERATIONS KEY
- *   c_driver refresh ITERATIONS KEY HOST:PORT REFRESH_TOKEN
+ *   parse(n, key) -> (wall_ns, cpu_ns)           a C loop of n parses + frees
+ *   open(key, "host:port") -> client             a plaintext client, kept for the whole run
+ *   refresh(client, n, refresh_token) -> (w, c)  a C loop of n refresh round trips + frees
+ *   refresh_once(client, refresh_token)          one refresh + free: the thinnest possible
+ *                                                Python -> C ABI path, for a Python loop
  *
- * Prints one line: wall-clock and process CPU nanoseconds per call. Exits non-zero on any failure.
- * Built with -DC_DRIVER_LIBRARY it is a shared object instead, whose c_driver_run() the benchmark
- * calls through ctypes once per round: the same C loop, inside the Python process. */
-#define _POSIX_C_SOURCE 199309L
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+ * Times are nanoseconds per call, wall clock and process CPU (all threads). The GIL is released
+ * around every C loop and every call. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
 #include <time.h>
 
 #include "momento/auth.h"
@@ -19,75 +21,114 @@ static double clock_ns(clockid_t id) {
   clock_gettime(id, &ts);
   return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
-static double now_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
-/* CPU time of the whole process (all threads): robust against other load on the machine. */
-static double cpu_ns(void) { return clock_ns(CLOCK_PROCESS_CPUTIME_ID); }
 
-static int fail(const char *what, momento_error_t *err) {
-  fprintf(stderr, "%s failed: %s\n", what, momento_error_message(err));
+static PyObject *fail(const char *what, momento_error_t *err) {
+  PyErr_Format(PyExc_RuntimeError, "%s failed: %s", what, momento_error_message(err));
   momento_error_free(err);
-  return 1;
+  return NULL;
 }
 
-/* address and refresh_token are used by "refresh" only. Writes nanoseconds per call to
- * wall and cpu; returns 0, or non-zero on any failure. */
-int c_driver_run(const char *op, long iterations, const char *key, const char *address,
-                 const char *refresh_token, double *wall, double *cpu) {
+static void client_free(PyObject *capsule) {
+  momento_auth_client_free(PyCapsule_GetPointer(capsule, "momento_auth_client_t"));
+}
+
+static momento_auth_client_t *client_of(PyObject *capsule) {
+  return PyCapsule_GetPointer(capsule, "momento_auth_client_t");
+}
+
+static PyObject *parse(PyObject *self, PyObject *args) {
+  long n;
+  const char *key;
+  if (!PyArg_ParseTuple(args, "ls", &n, &key)) return NULL;
   momento_error_t *err = NULL;
-  if (iterations <= 0) return 2;
-
-  if (strcmp(op, "parse") == 0) {
-    double t0 = now_ns(), c0 = cpu_ns();
-    for (long i = 0; i < iterations; ++i) {
-      momento_credential_t *c = NULL;
-      if (momento_credential_from_string(&c, key, NULL, &err) != MOMENTO_OK)
-        return fail("parse", err);
-      momento_credential_free(c);
-    }
-    *wall = (now_ns() - t0) / (double)iterations;
-    *cpu = (cpu_ns() - c0) / (double)iterations;
-    return 0;
+  int failed = 0;
+  double w0, c0, w, c;
+  Py_BEGIN_ALLOW_THREADS
+  w0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+  for (long i = 0; i < n && !failed; ++i) {
+    momento_credential_t *cred = NULL;
+    failed = momento_credential_from_string(&cred, key, NULL, &err) != MOMENTO_OK;
+    momento_credential_free(cred);
   }
+  w = clock_ns(CLOCK_MONOTONIC) - w0, c = clock_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
+  Py_END_ALLOW_THREADS
+  if (failed) return fail("parse", err);
+  return Py_BuildValue("(dd)", w / n, c / n);
+}
 
-  if (strcmp(op, "refresh") == 0 && address && refresh_token) {
-    momento_endpoint_override_t *o = NULL;
-    momento_credential_t *c = NULL;
-    momento_auth_client_t *client = NULL;
-    if (momento_endpoint_override_single(&o, address, 0, &err) != MOMENTO_OK) return fail("override", err);
-    if (momento_credential_from_string(&c, key, o, &err) != MOMENTO_OK) return fail("credential", err);
-    if (momento_auth_client_new(&client, c, NULL, &err) != MOMENTO_OK) return fail("client", err);
-    /* One call outside the timing to open the connection, as the Python side does. */
-    momento_token_t *t = NULL;
-    if (momento_auth_client_refresh_api_key(&t, client, refresh_token, &err) != MOMENTO_OK)
-      return fail("refresh", err);
-    momento_token_free(t);
-    double t0 = now_ns(), c0 = cpu_ns();
-    for (long i = 0; i < iterations; ++i) {
-      t = NULL;
-      if (momento_auth_client_refresh_api_key(&t, client, refresh_token, &err) != MOMENTO_OK)
-        return fail("refresh", err);
-      momento_token_free(t);
-    }
-    *wall = (now_ns() - t0) / (double)iterations;
-    *cpu = (cpu_ns() - c0) / (double)iterations;
+static PyObject *open_client(PyObject *self, PyObject *args) {
+  const char *key, *address;
+  if (!PyArg_ParseTuple(args, "ss", &key, &address)) return NULL;
+  momento_error_t *err = NULL;
+  momento_endpoint_override_t *o = NULL;
+  momento_credential_t *c = NULL;
+  momento_auth_client_t *client = NULL;
+  PyObject *result = NULL;
+  if (momento_endpoint_override_single(&o, address, 0, &err) != MOMENTO_OK) {
+    fail("override", err);
+  } else if (momento_credential_from_string(&c, key, o, &err) != MOMENTO_OK) {
+    fail("credential", err);
+  } else if (momento_auth_client_new(&client, c, NULL, &err) != MOMENTO_OK) {
+    fail("client", err);
+  } else if (!(result = PyCapsule_New(client, "momento_auth_client_t", client_free))) {
     momento_auth_client_free(client);
-    momento_credential_free(c);
-    momento_endpoint_override_free(o);
-    return 0;
   }
-  return 2;
+  momento_credential_free(c);
+  momento_endpoint_override_free(o);
+  return result;
 }
 
-#ifndef C_DRIVER_LIBRARY
-int main(int argc, char **argv) {
-  if (argc < 4) {
-    fprintf(stderr, "usage: %s parse|refresh ITERATIONS KEY [HOST:PORT REFRESH_TOKEN]\n", argv[0]);
-    return 2;
+/* Returns 0, or 1 with *err set. Called without the GIL. */
+static int refresh_n(momento_auth_client_t *client, long n, const char *rt, momento_error_t **err) {
+  for (long i = 0; i < n; ++i) {
+    momento_token_t *t = NULL;
+    if (momento_auth_client_refresh_api_key(&t, client, rt, err) != MOMENTO_OK) return 1;
+    momento_token_free(t);
   }
-  double wall = 0, cpu = 0;
-  int rc = c_driver_run(argv[1], strtol(argv[2], NULL, 10), argv[3], argc > 4 ? argv[4] : NULL,
-                        argc > 5 ? argv[5] : NULL, &wall, &cpu);
-  if (rc == 0) printf("%.1f %.1f\n", wall, cpu);
-  return rc;
+  return 0;
 }
-#endif
+
+static PyObject *refresh(PyObject *self, PyObject *args) {
+  PyObject *capsule;
+  long n;
+  const char *rt;
+  if (!PyArg_ParseTuple(args, "Ols", &capsule, &n, &rt)) return NULL;
+  momento_auth_client_t *client = client_of(capsule);
+  if (!client) return NULL;
+  momento_error_t *err = NULL;
+  int failed;
+  double w0, c0, w, c;
+  Py_BEGIN_ALLOW_THREADS
+  w0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+  failed = refresh_n(client, n, rt, &err);
+  w = clock_ns(CLOCK_MONOTONIC) - w0, c = clock_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
+  Py_END_ALLOW_THREADS
+  if (failed) return fail("refresh", err);
+  return Py_BuildValue("(dd)", w / n, c / n);
+}
+
+static PyObject *refresh_once(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+  if (nargs != 2) return PyErr_Format(PyExc_TypeError, "refresh_once(client, refresh_token)");
+  momento_auth_client_t *client = client_of(args[0]);
+  const char *rt = client ? PyUnicode_AsUTF8(args[1]) : NULL;
+  if (!rt) return NULL;
+  momento_error_t *err = NULL;
+  int failed;
+  Py_BEGIN_ALLOW_THREADS
+  failed = refresh_n(client, 1, rt, &err);
+  Py_END_ALLOW_THREADS
+  if (failed) return fail("refresh", err);
+  Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"parse", parse, METH_VARARGS, NULL},
+    {"open", open_client, METH_VARARGS, NULL},
+    {"refresh", refresh, METH_VARARGS, NULL},
+    {"refresh_once", (PyCFunction)(void (*)(void))refresh_once, METH_FASTCALL, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "c_driver", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit_c_driver(void) { return PyModule_Create(&module); }
