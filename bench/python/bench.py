@@ -275,8 +275,11 @@ def main() -> int:
             if name not in verdicts:
                 return
             m, lo, hi = verdicts[name]
-            state = ("met" if hi < goal else "NOT met" if lo >= goal
-                     else "met at the median, not beyond doubt" if m < goal else "not met at the median")
+            if args.rounds < 20:  # the interval is not worth its name with fewer rounds
+                state = "too few rounds to judge"
+            else:
+                state = ("met" if hi < goal else "NOT met" if lo >= goal
+                         else "met at the median, not beyond doubt" if m < goal else "not met at the median")
             print(f"{what}: {m:+.2f}{unit} (95% CI {lo:+.2f} to {hi:+.2f}), goal < {goal:g}{unit}: {state}")
 
         print()
