@@ -271,6 +271,30 @@ def test_closed_client_and_bad_arguments():
             pass
 
 
+def test_refresh_api_key_arguments():
+    # refresh_api_key is a native method: it must check its argument like the rest of the API.
+    p = ma.CredentialProvider.from_string(_env("k", "localhost"), endpoint="127.0.0.1:1", secure=False)
+    with ma.AuthClient(p) as c:
+        assert str(inspect.signature(ma.AuthClient.refresh_api_key)) == "(self, /, refresh_token)"
+        assert "refresh token" in ma.AuthClient.refresh_api_key.__doc__
+        for bad, why in ((None, "must be a str, got NoneType"), (b"rt", "must be a str, got bytes"),
+                         ("r\x00t", "NUL"), ("\ud800", "not valid UTF-8")):
+            with pytest.raises(ma.InvalidArgumentError, match=why) as info:
+                c.refresh_api_key(bad)
+            assert info.value.code == "INVALID_ARGUMENT_ERROR" and info.value.grpc_status is None
+            assert "\ud800" not in str(info.value)
+        for args, kwargs in (((), {}), (("a", "b"), {}), ((), {"token": "a"}), (("a",), {"refresh_token": "b"})):
+            with pytest.raises(TypeError):
+                c.refresh_api_key(*args, **kwargs)
+        with pytest.raises(TypeError):
+            ma.AuthClient.refresh_api_key(object(), "rt")
+        # Reaching the (unreachable) server proves both spellings get that far.
+        for call in (lambda: c.refresh_api_key("rt"), lambda: c.refresh_api_key(refresh_token="rt")):
+            with pytest.raises(ma.MomentoError) as info:
+                call()
+            assert not isinstance(info.value, ma.InvalidArgumentError)
+
+
 def _env(key: str, endpoint: str) -> str:
     import base64
 

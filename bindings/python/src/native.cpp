@@ -269,7 +269,8 @@ class Interrupts {
   int wake_r_ = -1, wake_w_ = -1;
 };
 
-// Runs `fn` (which must own everything it touches) without the GIL. On the main thread of a
+// Runs `fn` on the calling thread without the GIL (so it must not touch Python objects; it
+// returns before run_blocking does, so it may borrow from the caller). On the main thread of a
 // client made with interruptible=True, Ctrl-C cancels the call (see Interrupts). Other threads
 // never run Python signal handlers, so they call directly, as do interruptible=False clients
 // (Ctrl-C then waits for the call to end).
@@ -329,9 +330,10 @@ class Client {
     });
   }
 
-  TokenPtr refresh_api_key(const std::string &refresh_token) {
+  // refresh_token: NUL-terminated UTF-8 that outlives the call.
+  TokenPtr refresh_api_key(const char *refresh_token) {
     ClientPtr c = acquire();
-    return run_blocking<TokenPtr>(interruptible_, [c, refresh_token] {
+    return run_blocking<TokenPtr>(interruptible_, [&c, refresh_token] {
       return std::make_shared<momento::Token>(c->refresh_api_key(refresh_token));
     });
   }
@@ -377,6 +379,94 @@ class Client {
   ClientPtr client_;
 };
 
+
+// ---- AuthClient.refresh_api_key ----------------------------------------------------------
+// The one call a fleet makes on a schedule, implemented as a method of the Python AuthClient
+// class itself: no Python frame, no argument-conversion machinery and no __init__ for the result
+// object. Each of those layers costs several microseconds per call, because after every network
+// round trip the code and data they touch have gone cold (bench/python/RESULTS.md).
+
+struct RefreshMethod {
+  PyMethodDef def{};
+  std::string doc;           // def.ml_doc points into it
+  PyObject *result_type{};   // ApiKeyResult
+  PyObject *native_name{};   // "_native"
+  PyObject *token_name{};    // "_token"
+};
+RefreshMethod *g_refresh = nullptr;  // set once at import; deliberately leaked like the factory
+
+PyObject *raise_invalid_argument(const std::string &message) {
+  raise_momento_error(momento::Error(MOMENTO_ERR_INVALID_ARGUMENT, message, -1, false));
+  return nullptr;
+}
+
+PyObject *refresh_api_key_method(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+                                 PyObject *kwnames) {
+  const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+  if (nargs + nkw != 1 ||
+      (nkw == 1 && PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "refresh_token") != 0)) {
+    PyErr_SetString(PyExc_TypeError, "refresh_api_key() takes one argument, refresh_token");
+    return nullptr;
+  }
+  PyObject *rt = args[0];
+  if (!PyUnicode_Check(rt)) {
+    return raise_invalid_argument(std::string("refresh_token must be a str, got ") +
+                                  Py_TYPE(rt)->tp_name);
+  }
+  Py_ssize_t size = 0;
+  const char *utf8 = PyUnicode_AsUTF8AndSize(rt, &size);  // cached in the str: no copy
+  if (utf8 == nullptr) {
+    PyErr_Clear();  // the message would quote the text
+    return raise_invalid_argument("refresh_token is not valid UTF-8 (it holds a lone surrogate)");
+  }
+  if (std::char_traits<char>::length(utf8) != static_cast<size_t>(size)) {
+    return raise_invalid_argument("refresh_token must not contain NUL characters");
+  }
+  try {
+    py::object native = py::reinterpret_steal<py::object>(PyObject_GetAttr(self, g_refresh->native_name));
+    if (!native) return nullptr;
+    // The str stays referenced by the caller (and immutable) while the GIL is released.
+    TokenPtr token = native.cast<Client &>().refresh_api_key(utf8);
+    py::object holder = py::cast(std::move(token));
+    auto *type = reinterpret_cast<PyTypeObject *>(g_refresh->result_type);
+    py::object result = py::reinterpret_steal<py::object>(type->tp_alloc(type, 0));
+    if (!result || PyObject_SetAttr(result.ptr(), g_refresh->token_name, holder.ptr()) != 0) return nullptr;
+    return result.release().ptr();
+  } catch (const momento::Error &e) {
+    raise_momento_error(e);
+  } catch (py::error_already_set &e) {
+    e.restore();
+  } catch (const py::cast_error &) {
+    PyErr_SetString(PyExc_TypeError, "refresh_api_key() needs an AuthClient");
+  } catch (const std::exception &e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+  }
+  return nullptr;
+}
+
+RefreshMethod *make_refresh_method(const std::string &doc) {
+  auto *r = new RefreshMethod;
+  // "--" after the signature line: inspect.signature() and help() show the parameters.
+  r->doc = "refresh_api_key($self, /, refresh_token)\n--\n\n" + doc;
+  r->def = {"refresh_api_key", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(
+                                   refresh_api_key_method)),
+            METH_FASTCALL | METH_KEYWORDS, r->doc.c_str()};
+  r->native_name = PyUnicode_InternFromString("_native");
+  r->token_name = PyUnicode_InternFromString("_token");
+  if (!r->native_name || !r->token_name) throw py::error_already_set();
+  return r;
+}
+
+void install_refresh_api_key(const py::type &client_type, const py::type &result_type,
+                             const std::string &doc) {
+  if (g_refresh == nullptr) g_refresh = make_refresh_method(doc);
+  Py_XSETREF(g_refresh->result_type, result_type.inc_ref().ptr());  // a reload brings new classes
+  py::object descr = py::reinterpret_steal<py::object>(
+      PyDescr_NewMethod(reinterpret_cast<PyTypeObject *>(client_type.ptr()), &g_refresh->def));
+  if (!descr) throw py::error_already_set();
+  client_type.attr("refresh_api_key") = descr;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_native, m) {
@@ -396,6 +486,9 @@ PYBIND11_MODULE(_native, m) {
       },
       "Installs the callable that turns (code, message, grpc_status, retryable) into an "
       "exception.");
+  m.def("install_refresh_api_key", &install_refresh_api_key, py::arg("client_type"),
+        py::arg("result_type"), py::arg("doc"),
+        "Makes a native refresh_api_key method of client_type returning result_type objects.");
   m.def(
       "set_main_thread", [](unsigned long ident) { g_main_thread = ident; },
       "Names the thread whose blocking calls stay interruptible by signals.");
@@ -615,7 +708,6 @@ PYBIND11_MODULE(_native, m) {
            py::arg("credential"), py::arg("deadline_ms") = py::none(),
            py::arg("ca_file") = py::none(), py::arg("interruptible") = true)
       .def("generate_api_key", &Client::generate_api_key, py::arg("scope"), py::arg("expires_in"))
-      .def("refresh_api_key", &Client::refresh_api_key, py::arg("refresh_token"))
       .def("generate_disposable_token", &Client::generate_disposable_token, py::arg("scope"),
            py::arg("expires_in"), py::arg("token_id") = py::none())
       .def("close", &Client::close)

@@ -550,11 +550,12 @@ class AuthClient {
       return momento_auth_client_generate_api_key(t, h_.get(), scope.get(), expires_in.get(), e);
     });
   }
-  Token refresh_api_key(const std::string &refresh_token) {
+  Token refresh_api_key(const char *refresh_token) {
     return rpc([&](momento_token_t **t, momento_error_t **e) {
-      return momento_auth_client_refresh_api_key(t, h_.get(), refresh_token.c_str(), e);
+      return momento_auth_client_refresh_api_key(t, h_.get(), refresh_token, e);
     });
   }
+  Token refresh_api_key(const std::string &refresh_token) { return refresh_api_key(refresh_token.c_str()); }
   Token generate_disposable_token(const Scope &scope, const ExpiresIn &expires_in,
                                   const std::optional<std::string> &token_id = std::nullopt) {
     return rpc([&](momento_token_t **t, momento_error_t **e) {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Optional, Type, Union
+from typing import TYPE_CHECKING, Optional, Type, Union
 
 from . import _native
 from ._credentials import CredentialProvider, PathLike
@@ -209,15 +209,9 @@ class AuthClient:
         """
         return ApiKeyResult(self._native.generate_api_key(_scope(scope), _lifetime(expires_in)))
 
-    def refresh_api_key(self, refresh_token: str) -> ApiKeyResult:
-        """Trades the refresh token of this client's own key for a new key and refresh token.
-
-        Build the client from the key being refreshed. Refresh tokens rotate: each one is
-        meant to be used once. Never retried automatically.
-        """
-        if not isinstance(refresh_token, str):
-            raise invalid_argument(f"refresh_token must be a str, got {type(refresh_token).__name__}")
-        return ApiKeyResult(self._native.refresh_api_key(refresh_token))
+    if TYPE_CHECKING:
+        # Implemented natively (installed below) to keep the per-call cost down.
+        def refresh_api_key(self, refresh_token: str) -> ApiKeyResult: ...
 
     def generate_disposable_token(
         self, scope: AnyScope, expires_in: Lifetime, token_id: Optional[str] = None
@@ -263,3 +257,14 @@ class AuthClient:
             return f"AuthClient({self._native.redacted_credential})"
         except FailedPreconditionError:
             return "AuthClient(closed)"
+
+
+_native.install_refresh_api_key(
+    AuthClient,
+    ApiKeyResult,
+    """Trades the refresh token of this client's own key for a new key and refresh token.
+
+Build the client from the key being refreshed. Refresh tokens rotate: each one is meant to be
+used once. Never retried automatically. Returns an :class:`ApiKeyResult`.
+""",
+)
