@@ -379,7 +379,6 @@ class Client {
   ClientPtr client_;
 };
 
-
 // ---- AuthClient.refresh_api_key ----------------------------------------------------------
 // The one call a fleet makes on a schedule, implemented as a method of the Python AuthClient
 // class itself: no Python frame, no argument-conversion machinery and no __init__ for the result
@@ -403,8 +402,9 @@ PyObject *raise_invalid_argument(const std::string &message) {
 PyObject *refresh_api_key_method(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
                                  PyObject *kwnames) {
   const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
-  if (nargs + nkw != 1 ||
-      (nkw == 1 && PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "refresh_token") != 0)) {
+  const bool keyword_ok =
+      nkw == 0 || PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "refresh_token") == 0;
+  if (nargs + nkw != 1 || !keyword_ok) {
     PyErr_SetString(PyExc_TypeError, "refresh_api_key() takes one argument, refresh_token");
     return nullptr;
   }
@@ -423,14 +423,16 @@ PyObject *refresh_api_key_method(PyObject *self, PyObject *const *args, Py_ssize
     return raise_invalid_argument("refresh_token must not contain NUL characters");
   }
   try {
-    py::object native = py::reinterpret_steal<py::object>(PyObject_GetAttr(self, g_refresh->native_name));
+    auto native = py::reinterpret_steal<py::object>(PyObject_GetAttr(self, g_refresh->native_name));
     if (!native) return nullptr;
     // The str stays referenced by the caller (and immutable) while the GIL is released.
     TokenPtr token = native.cast<Client &>().refresh_api_key(utf8);
     py::object holder = py::cast(std::move(token));
     auto *type = reinterpret_cast<PyTypeObject *>(g_refresh->result_type);
-    py::object result = py::reinterpret_steal<py::object>(type->tp_alloc(type, 0));
-    if (!result || PyObject_SetAttr(result.ptr(), g_refresh->token_name, holder.ptr()) != 0) return nullptr;
+    auto result = py::reinterpret_steal<py::object>(type->tp_alloc(type, 0));
+    if (!result || PyObject_SetAttr(result.ptr(), g_refresh->token_name, holder.ptr()) != 0) {
+      return nullptr;
+    }
     return result.release().ptr();
   } catch (const momento::Error &e) {
     raise_momento_error(e);
