@@ -59,13 +59,16 @@ momento::Error closed_error() {
 // ---- blocking calls --------------------------------------------------------------------------
 
 // Ctrl-C during a call made on the main thread. The call runs right here, GIL released, with
-// the thread tied to a library cancel token (auth.h). For the duration of the call a C-level
+// the thread tied to a library cancel token (auth.h). From the first such call on, a C-level
 // SIGINT handler sits in front of the previous one (CPython's): it writes the current call's
-// number to a pipe (async-signal-safe) and then chains, so Python still sees the signal. A
-// long-lived watcher thread reads the pipe and cancels the token if that call is still running;
-// the call returns CANCELLED at once, and PyErr_CheckSignals afterwards runs the Python handler
-// (KeyboardInterrupt by default). The token stays cancelled until the next call resets it, so a
-// signal that lands before the call has registered its RPC still cancels it.
+// number to a pipe (async-signal-safe) and then chains, so Python still sees the signal, during
+// a call or between calls alike. It stays installed (each call checks with one query that it is
+// still in front, and steps in again if Python code set another handler): installing and
+// restoring it around every call cost two system calls per call. A long-lived watcher thread
+// reads the pipe and cancels the token if that call is still running; the call returns CANCELLED
+// at once, and PyErr_CheckSignals afterwards runs the Python handler (KeyboardInterrupt by
+// default). The token stays cancelled until the call ends, so a signal that lands before the
+// call has registered its RPC still cancels it.
 class Interrupts {
  public:
   static Interrupts &get() {
@@ -94,8 +97,7 @@ class Interrupts {
   // Runs fn() on this (the main) thread without the GIL, interruptible by SIGINT.
   template <class R, class F>
   R run(F &fn) {
-    struct sigaction prev;
-    if (depth_ > 0 || !start() || !install(prev)) {
+    if (depth_ > 0 || !start() || !in_front()) {
       // Nested (a Python signal handler calling in), or no way to watch: call directly.
       py::gil_scoped_release nogil;
       return fn();
@@ -105,14 +107,14 @@ class Interrupts {
       std::lock_guard<std::mutex> lk(mu_);
       g_call.store(++seq_, std::memory_order_relaxed);
       active_ = true;
-      token_.reset();
     }
     auto finish = [&] {
       {
         std::lock_guard<std::mutex> lk(mu_);
         active_ = false;
+        if (cancelled_) token_.reset();  // ready for the next call
+        cancelled_ = false;
       }
-      sigaction(SIGINT, &prev, nullptr);
       --depth_;
     };
     // A signal that came just before the handler was installed is raised now, before the call.
@@ -174,9 +176,10 @@ class Interrupts {
     return true;
   }
 
-  // Puts on_sigint in front of the current SIGINT disposition; false (nothing changed) when that
-  // disposition is SIG_DFL or SIG_IGN, which have no Python handler to run.
-  bool install(struct sigaction &prev) {
+  // Makes sure on_sigint is in front of the SIGINT disposition; false (nothing changed) when
+  // that disposition is SIG_DFL or SIG_IGN, which have no Python handler to run. One query
+  // while it stays in front; Python's signal.signal() replaces it, and then it steps in again.
+  bool in_front() {
     static const struct sigaction ours = [] {
       struct sigaction a {};
       a.sa_sigaction = on_sigint;
@@ -184,38 +187,20 @@ class Interrupts {
       sigemptyset(&a.sa_mask);
       return a;
     }();
-    if (!g_prev_set) {
-      // First call: learn the disposition before on_sigint can need it.
-      if (sigaction(SIGINT, nullptr, &g_prev) != 0) return false;
-      g_prev_set = true;
-    }
-    if (sigaction(SIGINT, &ours, &prev) != 0) return false;
-    if (is_ours(prev)) {
-      // Left installed by a parent that forked during a call: g_prev is still the real one.
-      prev = g_prev;
-      return true;
-    }
-    if (!(prev.sa_flags & SA_SIGINFO) && (prev.sa_handler == SIG_DFL || prev.sa_handler == SIG_IGN)) {
-      sigaction(SIGINT, &prev, nullptr);
+    struct sigaction current;
+    if (sigaction(SIGINT, nullptr, &current) != 0) return false;
+    if (is_ours(current)) return true;  // also when inherited from a parent before fork()
+    if (!(current.sa_flags & SA_SIGINFO) &&
+        (current.sa_handler == SIG_DFL || current.sa_handler == SIG_IGN)) {
       return false;
     }
-    if (!same(prev, g_prev)) {
-      // The disposition changed since the last call (signal.signal): record it, restoring it
-      // meanwhile so that no signal reaches a stale g_prev.
-      sigaction(SIGINT, &prev, nullptr);
-      g_prev = prev;
-      sigaction(SIGINT, &ours, nullptr);
-    }
-    return true;
+    // on_sigint is not installed here, so it cannot be reading g_prev meanwhile.
+    g_prev = current;
+    return sigaction(SIGINT, &ours, nullptr) == 0;
   }
 
   static bool is_ours(const struct sigaction &a) {
     return (a.sa_flags & SA_SIGINFO) && a.sa_sigaction == on_sigint;
-  }
-  static bool same(const struct sigaction &a, const struct sigaction &b) {
-    return (a.sa_flags & SA_SIGINFO) == (b.sa_flags & SA_SIGINFO) &&
-           ((a.sa_flags & SA_SIGINFO) ? a.sa_sigaction == b.sa_sigaction
-                                      : a.sa_handler == b.sa_handler);
   }
 
   // Async-signal-safe: an atomic load, write(2), and the previous handler (CPython's is safe).
@@ -247,6 +232,7 @@ class Interrupts {
       if (active_ && call == seq_) {
         try {
           token_.cancel();
+          cancelled_ = true;
         } catch (...) {
         }
       }
@@ -257,12 +243,12 @@ class Interrupts {
   static inline bool g_forked = false;
   static inline std::atomic<uint64_t> g_call{0};
   static inline struct sigaction g_prev {};  // what on_sigint chains to; set before install
-  static inline bool g_prev_set = false;
 
   momento::CancelToken token_;
-  std::mutex mu_;  // seq_, active_, and reset/cancel of token_ as one step
+  std::mutex mu_;  // seq_, active_, cancelled_, and reset/cancel of token_ as one step
   uint64_t seq_ = 0;
   bool active_ = false;
+  bool cancelled_ = false;  // token_ was cancelled during the active call
   // Main thread only (GIL held):
   bool started_ = false;
   int depth_ = 0;
