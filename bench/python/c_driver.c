@@ -28,13 +28,11 @@ static PyObject *fail(const char *what, momento_error_t *err) {
   return NULL;
 }
 
-static void client_free(PyObject *capsule) {
-  momento_auth_client_free(PyCapsule_GetPointer(capsule, "momento_auth_client_t"));
-}
-
 static momento_auth_client_t *client_of(PyObject *capsule) {
   return PyCapsule_GetPointer(capsule, "momento_auth_client_t");
 }
+
+static void client_free(PyObject *capsule) { momento_auth_client_free(client_of(capsule)); }
 
 static PyObject *parse(PyObject *self, PyObject *args) {
   long n;
