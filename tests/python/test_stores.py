@@ -47,6 +47,25 @@ def test_file_store_round_trip(tmp_path: Path, admin: ma.AuthClient):
     assert got.credential_provider().kind == "v1_envelope"
 
 
+def test_native_token_holder(tmp_path: Path, admin: ma.AuthClient):
+    # Every result keeps its key in a native Token: Python code can neither make one nor slip
+    # another object past the layer that hands it to the library.
+    key = admin.generate_api_key(ma.AllDataReadWrite, ma.ExpiresIn.hours(1))
+    assert type(key._token) is ma._native.Token
+    with pytest.raises(TypeError):
+        ma._native.Token()
+    store = ma.FileTokenStore(tmp_path / "t.json")
+    for bad in (object(), "key", key):
+        with pytest.raises(TypeError, match="expected a Token"):
+            store._native.store(bad)
+    with pytest.raises(ma.InvalidArgumentError, match="NUL"):
+        key._token.write_file("a\x00b")
+    with pytest.raises(ma.InvalidArgumentError, match="path must be a str"):
+        key._token.write_file(b"t.json")
+    assert json.loads(key._token.to_json())["authToken"] == key.api_key
+    assert "momento_auth._native.Token object" in repr(key._token)
+
+
 def test_repr_and_str_are_redacted(tmp_path: Path, admin: ma.AuthClient):
     store = ma.FileTokenStore(str(tmp_path / "t.json"))
     key = mint_into(admin, store, ma.ExpiresIn.hours(1))

@@ -26,11 +26,11 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "momento/auth.hpp"
+#include "native.hpp"
 
-namespace py = pybind11;
 using namespace std::chrono_literals;
 
+namespace momento_python {
 namespace {
 
 // Python callable (code_name, message, grpc_status, retryable) -> exception instance, installed by
@@ -38,6 +38,8 @@ namespace {
 PyObject *g_error_factory = nullptr;
 // Ident of the thread that receives signals; calls made there stay interruptible.
 unsigned long g_main_thread = 0;
+
+}  // namespace
 
 void raise_momento_error(const momento::Error &e) {
   if (g_error_factory == nullptr) {
@@ -51,6 +53,8 @@ void raise_momento_error(const momento::Error &e) {
   PyErr_SetObject(reinterpret_cast<PyObject *>(Py_TYPE(exc)), exc);
   Py_DECREF(exc);
 }
+
+namespace {
 
 momento::Error closed_error() {
   return momento::Error(MOMENTO_ERR_FAILED_PRECONDITION, "the AuthClient is closed", -1, false);
@@ -274,7 +278,6 @@ R run_blocking(bool interruptible, F fn) {
 using CredentialPtr = std::shared_ptr<momento::Credential>;
 using ScopePtr = std::shared_ptr<momento::Scope>;
 using ExpiresInPtr = std::shared_ptr<momento::ExpiresIn>;
-using TokenPtr = std::shared_ptr<momento::Token>;
 using ClientPtr = std::shared_ptr<momento::AuthClient>;
 
 std::optional<momento::EndpointOverride> make_override(const std::optional<std::string> &endpoint,
@@ -309,28 +312,28 @@ class Client {
     client_ = std::make_shared<momento::AuthClient>(*credential, config);
   }
 
-  TokenPtr generate_api_key(const ScopePtr &scope, const ExpiresInPtr &expires_in) {
+  py::object generate_api_key(const ScopePtr &scope, const ExpiresInPtr &expires_in) {
     ClientPtr c = acquire();
-    return run_blocking<TokenPtr>(interruptible_, [c, scope, expires_in] {
-      return std::make_shared<momento::Token>(c->generate_api_key(*scope, *expires_in));
-    });
+    return wrap_token(run_blocking<TokenPtr>(interruptible_, [c, scope, expires_in] {
+      return std::make_shared<const momento::Token>(c->generate_api_key(*scope, *expires_in));
+    }));
   }
 
   // refresh_token: NUL-terminated UTF-8 that outlives the call.
   TokenPtr refresh_api_key(const char *refresh_token) {
     ClientPtr c = acquire();
     return run_blocking<TokenPtr>(interruptible_, [&c, refresh_token] {
-      return std::make_shared<momento::Token>(c->refresh_api_key(refresh_token));
+      return std::make_shared<const momento::Token>(c->refresh_api_key(refresh_token));
     });
   }
 
-  TokenPtr generate_disposable_token(const ScopePtr &scope, const ExpiresInPtr &expires_in,
+  py::object generate_disposable_token(const ScopePtr &scope, const ExpiresInPtr &expires_in,
                                      const std::optional<std::string> &token_id) {
     ClientPtr c = acquire();
-    return run_blocking<TokenPtr>(interruptible_, [c, scope, expires_in, token_id] {
-      return std::make_shared<momento::Token>(
+    return wrap_token(run_blocking<TokenPtr>(interruptible_, [c, scope, expires_in, token_id] {
+      return std::make_shared<const momento::Token>(
           c->generate_disposable_token(*scope, *expires_in, token_id));
-    });
+    }));
   }
 
   void close() {
@@ -412,8 +415,9 @@ PyObject *refresh_api_key_method(PyObject *self, PyObject *const *args, Py_ssize
     auto native = py::reinterpret_steal<py::object>(PyObject_GetAttr(self, g_refresh->native_name));
     if (!native) return nullptr;
     // The str stays referenced by the caller (and immutable) while the GIL is released.
-    TokenPtr token = native.cast<Client &>().refresh_api_key(utf8);
-    py::object holder = py::cast(std::move(token));
+    auto holder = py::reinterpret_steal<py::object>(
+        new_token_object(native.cast<Client &>().refresh_api_key(utf8)));
+    if (!holder) return nullptr;
     auto *type = reinterpret_cast<PyTypeObject *>(g_refresh->result_type);
     auto result = py::reinterpret_steal<py::object>(type->tp_alloc(type, 0));
     if (!result || PyObject_SetAttr(result.ptr(), g_refresh->token_name, holder.ptr()) != 0) {
@@ -456,8 +460,10 @@ void install_refresh_api_key(const py::type &client_type, const py::type &result
 }
 
 }  // namespace
+}  // namespace momento_python
 
 PYBIND11_MODULE(_native, m) {
+  using namespace momento_python;
   m.doc() = "Native layer of momento_auth over libmomento_auth's C ABI (internal).";
 
   m.attr("HEADER_ABI_VERSION") = MOMENTO_AUTH_ABI_VERSION;
@@ -673,21 +679,7 @@ PYBIND11_MODULE(_native, m) {
   m.attr("USE_API_KEY") = static_cast<int>(MOMENTO_SCOPE_USE_API_KEY);
   m.attr("USE_DISPOSABLE_TOKEN") = static_cast<int>(MOMENTO_SCOPE_USE_DISPOSABLE_TOKEN);
 
-  // ---- tokens ----
-  py::class_<momento::Token, std::shared_ptr<momento::Token>>(m, "Token")
-      .def("api_key", [](const momento::Token &t) { return std::string(t.api_key()); })
-      .def("refresh_token", [](const momento::Token &t) { return std::string(t.refresh_token()); })
-      .def_property_readonly("endpoint",
-                             [](const momento::Token &t) { return std::string(t.endpoint()); })
-      .def_property_readonly("valid_until", &momento::Token::valid_until)
-      .def("to_json", &momento::Token::to_json)
-      .def(
-          "write_file",
-          [](const momento::Token &t, const std::string &path) {
-            py::gil_scoped_release nogil;  // file I/O and fsync
-            t.write_file(path);
-          },
-          py::arg("path"));
+  add_token_type(m);
 
   // ---- client ----
   py::class_<Client, std::shared_ptr<Client>>(m, "Client")
@@ -702,5 +694,5 @@ PYBIND11_MODULE(_native, m) {
       .def_property_readonly("closed", &Client::closed)
       .def_property_readonly("redacted_credential", &Client::redacted_credential);
 
-  void momento_python_register_refresh(py::module_ &); momento_python_register_refresh(m);
+  add_refresh_types(m);
 }

@@ -32,10 +32,9 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "momento/auth.hpp"
+#include "native.hpp"
 
-namespace py = pybind11;
-
+namespace momento_python {
 namespace {
 
 // Set at atexit: no more callbacks into Python.
@@ -296,7 +295,6 @@ std::optional<momento::EndpointOverride> make_override(const std::optional<std::
 // ---- stores ------------------------------------------------------------------------------------
 
 using StorePtr = std::shared_ptr<momento::Store>;
-using TokenPtr = std::shared_ptr<momento::Token>;
 using CredentialPtr = std::shared_ptr<momento::Credential>;
 
 StorePtr open_store(const std::string &spec, const std::optional<std::string> &region,
@@ -310,16 +308,17 @@ StorePtr open_store(const std::string &spec, const std::optional<std::string> &r
   return std::make_shared<momento::Store>(spec, &options);
 }
 
-TokenPtr store_load(const StorePtr &store) {
+py::object store_load(const StorePtr &store) {
   StorePtr s = store;
   // A file read or an HTTPS round trip.
-  return blocking<TokenPtr>([s] { return std::make_shared<momento::Token>(s->load()); });
+  return wrap_token(
+      blocking<TokenPtr>([s] { return std::make_shared<const momento::Token>(s->load()); }));
 }
 
-void store_save(const StorePtr &store, const TokenPtr &token) {
-  if (!token) throw invalid("token must not be None");
+void store_save(const StorePtr &store, py::handle token) {
+  if (token.is_none()) throw invalid("token must not be None");
   StorePtr s = store;
-  TokenPtr t = token;
+  TokenPtr t = token_of(token);
   blocking<bool>([s, t] {
     s->store(*t);
     return true;
@@ -593,7 +592,7 @@ void at_exit() {
 }  // namespace
 
 // Called once from native.cpp's module init.
-void momento_python_register_refresh(py::module_ &m) {
+void add_refresh_types(py::module_ &m) {
   // ---- stores ----
   py::class_<momento::Store, StorePtr>(m, "Store")
       .def(py::init(&open_store), py::arg("spec"), py::arg("aws_region") = py::none(),
@@ -690,3 +689,5 @@ void momento_python_register_refresh(py::module_ &m) {
   g_signal_thread = main.attr("ident").cast<unsigned long>();
   py::module_::import("atexit").attr("register")(py::cpp_function(&at_exit));
 }
+
+}  // namespace momento_python
