@@ -3,9 +3,11 @@ Manager store against a moto server (skipped where moto is not installed)."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import stat
+import weakref
 from pathlib import Path
 
 import pytest
@@ -47,23 +49,35 @@ def test_file_store_round_trip(tmp_path: Path, admin: ma.AuthClient):
     assert got.credential_provider().kind == "v1_envelope"
 
 
-def test_native_token_holder(tmp_path: Path, admin: ma.AuthClient):
-    # Every result keeps its key in a native Token: Python code can neither make one nor slip
-    # another object past the layer that hands it to the library.
+def test_results_are_native_tokens(tmp_path: Path, admin: ma.AuthClient):
+    # Every result keeps its key in its native base: Python code can neither make one nor slip
+    # another object past the layer that hands it to the library, and a wrong result type is
+    # refused before a key is minted or read.
     key = admin.generate_api_key(ma.AllDataReadWrite, ma.ExpiresIn.hours(1))
-    assert type(key._token) is ma._native.Token
-    with pytest.raises(TypeError):
-        ma._native.Token()
+    assert isinstance(key, ma._native.Token) and not hasattr(key, "__dict__")
+    for make in (ma._native.Token, ma.ApiKeyResult, ma.StoredToken, ma.DisposableTokenResult):
+        with pytest.raises(TypeError):
+            make()
     store = ma.FileTokenStore(tmp_path / "t.json")
-    for bad in (object(), "key", key):
-        with pytest.raises(TypeError, match="expected a Token"):
+    for bad in (object(), "key", None):
+        with pytest.raises((TypeError, ma.InvalidArgumentError)):
             store._native.store(bad)
+    for bad_type in (str, object(), ma.AuthClient):
+        with pytest.raises(TypeError, match="subclass of it"):
+            store._native.load(bad_type)
+        with pytest.raises(TypeError, match="subclass of it"):
+            admin._native.generate_api_key(ma.AllDataReadWrite._native, ma.ExpiresIn.hours(1)._native, bad_type)
+    store.write(key)
+    assert type(store._native.load(ma._native.Token)) is ma._native.Token
     with pytest.raises(ma.InvalidArgumentError, match="NUL"):
-        key._token.write_file("a\x00b")
+        key._write_file("a\x00b")
     with pytest.raises(ma.InvalidArgumentError, match="path must be a str"):
-        key._token.write_file(b"t.json")
-    assert json.loads(key._token.to_json())["authToken"] == key.api_key
-    assert "momento_auth._native.Token object" in repr(key._token)
+        key._write_file(b"t.json")
+    ref = weakref.ref(key)
+    assert ref() is key
+    del key
+    gc.collect()
+    assert ref() is None
 
 
 def test_repr_and_str_are_redacted(tmp_path: Path, admin: ma.AuthClient):

@@ -312,9 +312,11 @@ class Client {
     client_ = std::make_shared<momento::AuthClient>(*credential, config);
   }
 
-  py::object generate_api_key(const ScopePtr &scope, const ExpiresInPtr &expires_in) {
+  py::object generate_api_key(const ScopePtr &scope, const ExpiresInPtr &expires_in,
+                              py::handle result_type) {
+    token_type(result_type);  // checked before the call: a minted key must not be lost
     ClientPtr c = acquire();
-    return wrap_token(run_blocking<TokenPtr>(interruptible_, [c, scope, expires_in] {
+    return wrap_token(result_type, run_blocking<TokenPtr>(interruptible_, [c, scope, expires_in] {
       return std::make_shared<const momento::Token>(c->generate_api_key(*scope, *expires_in));
     }));
   }
@@ -328,9 +330,11 @@ class Client {
   }
 
   py::object generate_disposable_token(const ScopePtr &scope, const ExpiresInPtr &expires_in,
-                                     const std::optional<std::string> &token_id) {
+                                       const std::optional<std::string> &token_id,
+                                       py::handle result_type) {
+    token_type(result_type);  // checked before the call: a minted key must not be lost
     ClientPtr c = acquire();
-    return wrap_token(run_blocking<TokenPtr>(interruptible_, [c, scope, expires_in, token_id] {
+    return wrap_token(result_type, run_blocking<TokenPtr>(interruptible_, [c, scope, expires_in, token_id] {
       return std::make_shared<const momento::Token>(
           c->generate_disposable_token(*scope, *expires_in, token_id));
     }));
@@ -370,16 +374,15 @@ class Client {
 
 // ---- AuthClient.refresh_api_key ----------------------------------------------------------
 // The one call a fleet makes on a schedule, implemented as a method of the Python AuthClient
-// class itself: no Python frame, no argument-conversion machinery and no __init__ for the result
-// object. Each of those layers costs several microseconds per call, because after every network
+// class itself: no Python frame, no argument-conversion machinery, and the result is a single
+// native object (ApiKeyResult derives from _native.Token). Each of those layers costs several microseconds per call, because after every network
 // round trip the code and data they touch have gone cold (bench/python/RESULTS.md).
 
 struct RefreshMethod {
   PyMethodDef def{};
   std::string doc;           // def.ml_doc points into it
-  PyObject *result_type{};   // ApiKeyResult
-  PyObject *native_name{};   // "_native"
-  PyObject *token_name{};    // "_token"
+  PyTypeObject *result_type{};  // ApiKeyResult
+  PyObject *native_name{};      // "_native"
 };
 RefreshMethod *g_refresh = nullptr;  // set once at import; deliberately leaked like the factory
 
@@ -415,15 +418,8 @@ PyObject *refresh_api_key_method(PyObject *self, PyObject *const *args, Py_ssize
     auto native = py::reinterpret_steal<py::object>(PyObject_GetAttr(self, g_refresh->native_name));
     if (!native) return nullptr;
     // The str stays referenced by the caller (and immutable) while the GIL is released.
-    auto holder = py::reinterpret_steal<py::object>(
-        new_token_object(native.cast<Client &>().refresh_api_key(utf8)));
-    if (!holder) return nullptr;
-    auto *type = reinterpret_cast<PyTypeObject *>(g_refresh->result_type);
-    auto result = py::reinterpret_steal<py::object>(type->tp_alloc(type, 0));
-    if (!result || PyObject_SetAttr(result.ptr(), g_refresh->token_name, holder.ptr()) != 0) {
-      return nullptr;
-    }
-    return result.release().ptr();
+    return new_token_object(g_refresh->result_type,
+                            native.cast<Client &>().refresh_api_key(utf8));
   } catch (const momento::Error &e) {
     raise_momento_error(e);
   } catch (py::error_already_set &e) {
@@ -444,15 +440,16 @@ RefreshMethod *make_refresh_method(const std::string &doc) {
                                    refresh_api_key_method)),
             METH_FASTCALL | METH_KEYWORDS, r->doc.c_str()};
   r->native_name = PyUnicode_InternFromString("_native");
-  r->token_name = PyUnicode_InternFromString("_token");
-  if (!r->native_name || !r->token_name) throw py::error_already_set();
+  if (!r->native_name) throw py::error_already_set();
   return r;
 }
 
 void install_refresh_api_key(const py::type &client_type, const py::type &result_type,
                              const std::string &doc) {
   if (g_refresh == nullptr) g_refresh = make_refresh_method(doc);
-  Py_XSETREF(g_refresh->result_type, result_type.inc_ref().ptr());  // a reload brings new classes
+  PyTypeObject *type = token_type(result_type);
+  Py_INCREF(type);
+  Py_XSETREF(g_refresh->result_type, type);  // a reload brings new classes
   py::object descr = py::reinterpret_steal<py::object>(
       PyDescr_NewMethod(reinterpret_cast<PyTypeObject *>(client_type.ptr()), &g_refresh->def));
   if (!descr) throw py::error_already_set();
@@ -687,9 +684,10 @@ PYBIND11_MODULE(_native, m) {
                     bool>(),
            py::arg("credential"), py::arg("deadline_ms") = py::none(),
            py::arg("ca_file") = py::none(), py::arg("interruptible") = true)
-      .def("generate_api_key", &Client::generate_api_key, py::arg("scope"), py::arg("expires_in"))
+      .def("generate_api_key", &Client::generate_api_key, py::arg("scope"), py::arg("expires_in"),
+           py::arg("result_type"))
       .def("generate_disposable_token", &Client::generate_disposable_token, py::arg("scope"),
-           py::arg("expires_in"), py::arg("token_id") = py::none())
+           py::arg("expires_in"), py::arg("token_id"), py::arg("result_type"))
       .def("close", &Client::close)
       .def_property_readonly("closed", &Client::closed)
       .def_property_readonly("redacted_credential", &Client::redacted_credential);

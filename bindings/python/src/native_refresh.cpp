@@ -308,11 +308,12 @@ StorePtr open_store(const std::string &spec, const std::optional<std::string> &r
   return std::make_shared<momento::Store>(spec, &options);
 }
 
-py::object store_load(const StorePtr &store) {
+py::object store_load(const StorePtr &store, py::handle result_type) {
+  token_type(result_type);  // before the read, not after it
   StorePtr s = store;
   // A file read or an HTTPS round trip.
   return wrap_token(
-      blocking<TokenPtr>([s] { return std::make_shared<const momento::Token>(s->load()); }));
+      result_type, blocking<TokenPtr>([s] { return std::make_shared<const momento::Token>(s->load()); }));
 }
 
 void store_save(const StorePtr &store, py::handle token) {
@@ -600,7 +601,7 @@ void add_refresh_types(py::module_ &m) {
       .def_property_readonly("description",
                              [](const momento::Store &s) { return std::string(s.describe()); })
       .def_property_readonly("writable", &momento::Store::writable)
-      .def("load", &store_load)
+      .def("load", &store_load, py::arg("result_type"))
       .def("store", &store_save, py::arg("token"));
 
   // ---- refresher ----

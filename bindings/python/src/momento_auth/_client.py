@@ -39,25 +39,23 @@ def _scope(scope: object) -> "_native.Scope":
     )
 
 
-class _TokenResult:
-    __slots__ = ("_token", "__weakref__")
-
-    def __init__(self, token: "_native.Token") -> None:
-        self._token = token
+class _TokenResult(_native.Token):
+    # The key lives in the native base; results are made by the native layer only.
+    __slots__ = ()
 
     @property
     def endpoint(self) -> str:
         """The base endpoint the service reported for the new key."""
-        return self._token.endpoint
+        return self._endpoint()
 
     @property
     def expires_at(self) -> ExpiresAt:
         """When the new key expires (``ExpiresAt.never()`` for a never-expiring key)."""
-        return ExpiresAt.from_epoch(self._token.valid_until)
+        return ExpiresAt.from_epoch(self._valid_until())
 
     def to_download_json(self) -> str:
         """The Download-JSON text ``{"authToken","refreshToken","validUntil"}``. Holds secrets."""
-        return self._token.to_json()
+        return self._to_json()
 
     def write_download_json(self, path: PathLike) -> None:
         """Writes the Download-JSON file atomically with mode 0600 (replacing any old file).
@@ -68,13 +66,13 @@ class _TokenResult:
             p = os.fsdecode(os.fspath(path))
         except TypeError:
             raise invalid_argument(f"path must be a str or os.PathLike, got {type(path).__name__}") from None
-        self._token.write_file(p)
+        self._write_file(p)
 
     def credential_provider(
         self, *, endpoint: Optional[str] = None, secure: bool = True
     ) -> CredentialProvider:
         """A CredentialProvider for the new key (same ``endpoint``/``secure`` options)."""
-        return CredentialProvider.from_string(self._token.api_key(), endpoint=endpoint, secure=secure)
+        return CredentialProvider.from_string(self._api_key(), endpoint=endpoint, secure=secure)
 
 
 class ApiKeyResult(_TokenResult):
@@ -88,17 +86,17 @@ class ApiKeyResult(_TokenResult):
     @property
     def api_key(self) -> str:
         """The new key (a v1 envelope). Secret."""
-        return self._token.api_key()
+        return self._api_key()
 
     @property
     def refresh_token(self) -> str:
         """The refresh token ("" for a never-expiring key). Secret."""
-        return self._token.refresh_token()
+        return self._refresh_token()
 
     def __repr__(self) -> str:
-        rt = self._token.refresh_token()
+        rt = self._refresh_token()
         return (
-            f"ApiKeyResult(api_key={redact(self._token.api_key())}, "
+            f"ApiKeyResult(api_key={redact(self._api_key())}, "
             f"refresh_token={redact(rt) if rt else ''!s}, endpoint={self.endpoint!r}, "
             f"expires_at={self.expires_at!r})"
         )
@@ -117,29 +115,29 @@ class DisposableTokenResult(_TokenResult):
     @property
     def auth_token(self) -> str:
         """The disposable token (a v1 envelope). Secret."""
-        return self._token.api_key()
+        return self._api_key()
 
     @property
     def api_key(self) -> str:
         """Same as :attr:`auth_token`."""
-        return self._token.api_key()
+        return self._api_key()
 
     @property
     def refresh_token(self) -> str:
         """Always "" : disposable tokens cannot be refreshed."""
-        return self._token.refresh_token()
+        return self._refresh_token()
 
     def credential_provider(
         self, *, endpoint: Optional[str] = None, secure: bool = True
     ) -> CredentialProvider:
         """A CredentialProvider for the token (same ``endpoint``/``secure`` options)."""
         return CredentialProvider.from_disposable_token(
-            self._token.api_key(), endpoint=endpoint, secure=secure
+            self._api_key(), endpoint=endpoint, secure=secure
         )
 
     def __repr__(self) -> str:
         return (
-            f"DisposableTokenResult(auth_token={redact(self._token.api_key())}, "
+            f"DisposableTokenResult(auth_token={redact(self._api_key())}, "
             f"endpoint={self.endpoint!r}, expires_at={self.expires_at!r})"
         )
 
@@ -207,7 +205,7 @@ class AuthClient:
         ``expires_in`` is an :class:`ExpiresIn`, a timedelta, or a datetime to expire at.
         Requires a super-user key. Never retried automatically.
         """
-        return ApiKeyResult(self._native.generate_api_key(_scope(scope), _lifetime(expires_in)))
+        return self._native.generate_api_key(_scope(scope), _lifetime(expires_in), ApiKeyResult)
 
     if TYPE_CHECKING:
         # Implemented natively (installed below) to keep the per-call cost down.
@@ -223,8 +221,8 @@ class AuthClient:
         """
         if token_id is not None and not isinstance(token_id, str):
             raise invalid_argument(f"token_id must be a str or None, got {type(token_id).__name__}")
-        return DisposableTokenResult(
-            self._native.generate_disposable_token(_scope(scope), _lifetime(expires_in), token_id)
+        return self._native.generate_disposable_token(
+            _scope(scope), _lifetime(expires_in), token_id, DisposableTokenResult
         )
 
     def close(self) -> None:

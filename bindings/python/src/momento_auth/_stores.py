@@ -58,12 +58,12 @@ class StoredToken(_TokenResult):
     @property
     def api_key(self) -> str:
         """The key. Secret."""
-        return self._token.api_key()
+        return self._api_key()
 
     @property
     def refresh_token(self) -> str:
         """The refresh token ("" when the store has none, e.g. a bare key). Secret."""
-        return self._token.refresh_token()
+        return self._refresh_token()
 
     @property
     def valid_until(self) -> ExpiresAt:
@@ -71,9 +71,9 @@ class StoredToken(_TokenResult):
         return self.expires_at
 
     def __repr__(self) -> str:
-        rt = self._token.refresh_token()
+        rt = self._refresh_token()
         return (
-            f"StoredToken(api_key={redact(self._token.api_key())}, "
+            f"StoredToken(api_key={redact(self._api_key())}, "
             f"refresh_token={redact(rt) if rt else ''!s}, expires_at={self.expires_at!r})"
         )
 
@@ -158,7 +158,7 @@ class TokenStore:
 
     def read(self) -> StoredToken:
         """The key in the store. Raises :class:`NotFoundError` when the store holds none yet."""
-        return StoredToken(self._native.load())
+        return self._native.load(StoredToken)
 
     def write(self, token: _TokenResult) -> None:
         """Replaces the stored key atomically (readers see the old or the new one, never a mix).
@@ -171,7 +171,7 @@ class TokenStore:
             raise invalid_argument(
                 f"token must be an ApiKeyResult or a StoredToken, got {type(token).__name__}"
             )
-        self._native.store(token._token)
+        self._native.store(token)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.description!r})"
