@@ -113,6 +113,26 @@ def test_garbage_collection_in_any_order(server: Server):
             assert r() is None, f"{n} was not freed"
 
 
+def test_client_that_was_never_opened_or_is_opened_twice(server: Server):
+    # An AuthClient made without __init__ (copy, pickle protocols) acts closed; __init__ cannot
+    # swap the connection under calls that other threads may be making.
+    bare = ma.AuthClient.__new__(ma.AuthClient)
+    assert bare.closed and repr(bare) == "AuthClient(closed)"
+    for call in (lambda: bare.refresh_api_key("rt"),
+                 lambda: bare.generate_api_key(ma.AllDataReadWrite, ma.ExpiresIn.hours(1))):
+        with pytest.raises(ma.FailedPreconditionError, match="closed"):
+            call()
+    bare.close()
+    with ma.AuthClient(server.provider()) as client:
+        with pytest.raises(ma.FailedPreconditionError, match="already open"):
+            client.__init__(server.provider())
+        assert client.generate_api_key(ma.AllDataReadWrite, ma.ExpiresIn.hours(1)).api_key
+    with pytest.raises(TypeError):
+        ma._native.install_refresh_api_key(object, ma.ApiKeyResult, "")
+    with pytest.raises(TypeError):
+        ma._native.install_refresh_api_key(ma.AuthClient, object, "")
+
+
 def test_objects_held_only_by_a_running_call(server: Server, blackhole):
     # The caller drops every reference while another thread is inside a call that uses them.
     p = ma.CredentialProvider.from_string(server.super_key, endpoint=blackhole.address, secure=False)

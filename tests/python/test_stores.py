@@ -66,7 +66,7 @@ def test_results_are_native_tokens(tmp_path: Path, admin: ma.AuthClient):
         with pytest.raises(TypeError, match="subclass of it"):
             store._native.load(bad_type)
         with pytest.raises(TypeError, match="subclass of it"):
-            admin._native.generate_api_key(ma.AllDataReadWrite._native, ma.ExpiresIn.hours(1)._native, bad_type)
+            admin._generate_api_key(ma.AllDataReadWrite._native, ma.ExpiresIn.hours(1)._native, bad_type)
     store.write(key)
     assert type(store._native.load(ma._native.Token)) is ma._native.Token
     with pytest.raises(ma.InvalidArgumentError, match="NUL"):

@@ -28,6 +28,8 @@
 
 #include "native.hpp"
 
+#include <structmember.h>  // PyMemberDef constants before Python 3.12
+
 using namespace std::chrono_literals;
 
 namespace momento_python {
@@ -372,17 +374,174 @@ class Client {
   ClientPtr client_;
 };
 
+// ---- _native.Client, the base of AuthClient ------------------------------------------------
+// A plain CPython type, like Token: AuthClient derives from it, so a method reaches the C++
+// client straight from `self`, with no attribute lookup and no pybind11 cast. Its methods are
+// underscored: AuthClient's public methods (in Python) check and convert the arguments.
+
+struct ClientObject {
+  PyObject_HEAD
+  std::optional<Client> client;  // engaged once, by _open() (AuthClient.__init__)
+  PyObject *weakrefs;
+};
+
+PyTypeObject *g_client_type = nullptr;  // owned by the module, which outlives every instance
+
+Client &client_of(PyObject *self) {
+  std::optional<Client> &c = reinterpret_cast<ClientObject *>(self)->client;
+  if (!c) throw closed_error();  // never opened: as unusable as a closed one
+  return *c;
+}
+
+// Runs fn (returning a new reference) and turns C++ exceptions into Python ones.
+template <class F>
+PyObject *guarded(F &&fn) noexcept {
+  try {
+    return fn();
+  } catch (const momento::Error &e) {
+    raise_momento_error(e);
+  } catch (py::error_already_set &e) {
+    e.restore();
+  } catch (const py::cast_error &e) {  // an argument of the wrong type
+    PyErr_SetString(PyExc_TypeError, e.what());
+  } catch (py::builtin_exception &e) {
+    e.set_error();
+  } catch (const std::exception &e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+  }
+  return nullptr;
+}
+
+// Positional arguments of a METH_VARARGS method, exactly n of them.
+void expect_args(PyObject *args, Py_ssize_t n, const char *name) {
+  if (PyTuple_GET_SIZE(args) != n) {
+    throw py::type_error(std::string(name) + "() takes " + std::to_string(n) + " arguments");
+  }
+}
+
+template <class T>
+T arg(PyObject *args, Py_ssize_t i) {
+  return py::handle(PyTuple_GET_ITEM(args, i)).cast<T>();
+}
+
+PyObject *client_new(PyTypeObject *type, PyObject *, PyObject *) {
+  PyObject *o = type->tp_alloc(type, 0);
+  if (o != nullptr) new (&reinterpret_cast<ClientObject *>(o)->client) std::optional<Client>();
+  return o;
+}
+
+void client_dealloc(PyObject *self) {
+  PyTypeObject *type = Py_TYPE(self);
+  auto *c = reinterpret_cast<ClientObject *>(self);
+  if (c->weakrefs != nullptr) PyObject_ClearWeakRefs(self);
+  c->client.~optional();  // calls in flight hold their own reference to the C client
+  type->tp_free(self);
+  Py_DECREF(type);  // instances of a heap type hold a reference to it (subclasses leave it here)
+}
+
+// _open(credential, deadline_ms, ca_file, interruptible)
+PyObject *client_open(PyObject *self, PyObject *args) {
+  return guarded([&] {
+    expect_args(args, 4, "_open");
+    std::optional<Client> &c = reinterpret_cast<ClientObject *>(self)->client;
+    if (c) {
+      throw momento::Error(MOMENTO_ERR_FAILED_PRECONDITION, "the AuthClient is already open", -1,
+                           false);
+    }
+    c.emplace(arg<CredentialPtr>(args, 0), arg<std::optional<int64_t>>(args, 1),
+              arg<std::optional<std::string>>(args, 2), arg<bool>(args, 3));
+    Py_RETURN_NONE;
+  });
+}
+
+// _generate_api_key(scope, expires_in, result_type)
+PyObject *client_generate_api_key(PyObject *self, PyObject *args) {
+  return guarded([&] {
+    expect_args(args, 3, "_generate_api_key");
+    return client_of(self)
+        .generate_api_key(arg<ScopePtr>(args, 0), arg<ExpiresInPtr>(args, 1),
+                          PyTuple_GET_ITEM(args, 2))
+        .release()
+        .ptr();
+  });
+}
+
+// _generate_disposable_token(scope, expires_in, token_id, result_type)
+PyObject *client_generate_disposable_token(PyObject *self, PyObject *args) {
+  return guarded([&] {
+    expect_args(args, 4, "_generate_disposable_token");
+    return client_of(self)
+        .generate_disposable_token(arg<ScopePtr>(args, 0), arg<ExpiresInPtr>(args, 1),
+                                   arg<std::optional<std::string>>(args, 2),
+                                   PyTuple_GET_ITEM(args, 3))
+        .release()
+        .ptr();
+  });
+}
+
+PyObject *client_close(PyObject *self, PyObject *) {
+  return guarded([&] {
+    std::optional<Client> &c = reinterpret_cast<ClientObject *>(self)->client;
+    if (c) c->close();
+    Py_RETURN_NONE;
+  });
+}
+
+PyObject *client_closed(PyObject *self, PyObject *) {
+  std::optional<Client> &c = reinterpret_cast<ClientObject *>(self)->client;
+  return PyBool_FromLong(!c || c->closed());
+}
+
+PyObject *client_redacted_credential(PyObject *self, PyObject *) {
+  return guarded([&] { return py::str(client_of(self).redacted_credential()).release().ptr(); });
+}
+
+PyMethodDef g_client_methods[] = {
+    {"_open", client_open, METH_VARARGS, "Connects (lazily): (credential, deadline_ms, ca_file, interruptible)."},
+    {"_generate_api_key", client_generate_api_key, METH_VARARGS, "(scope, expires_in, result_type)"},
+    {"_generate_disposable_token", client_generate_disposable_token, METH_VARARGS,
+     "(scope, expires_in, token_id, result_type)"},
+    {"_close", client_close, METH_NOARGS, "Drops the connection; idempotent."},
+    {"_closed", client_closed, METH_NOARGS, "True once closed (or never opened)."},
+    {"_redacted_credential", client_redacted_credential, METH_NOARGS, "The credential, redacted."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyMemberDef g_client_members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(ClientObject, weakrefs), READONLY, nullptr},
+    {nullptr, 0, 0, 0, nullptr},
+};
+
+PyType_Slot g_client_slots[] = {
+    {Py_tp_new, reinterpret_cast<void *>(client_new)},
+    {Py_tp_dealloc, reinterpret_cast<void *>(client_dealloc)},
+    {Py_tp_methods, g_client_methods},
+    {Py_tp_members, g_client_members},
+    {Py_tp_doc, const_cast<char *>("Base of AuthClient: holds the C client (internal).")},
+    {0, nullptr},
+};
+
+void add_client_type(py::module_ &m) {
+  // Not garbage-collected: it holds no Python references.
+  PyType_Spec spec{"momento_auth._native.Client", sizeof(ClientObject), 0,
+                   Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, g_client_slots};
+  auto type = py::reinterpret_steal<py::object>(PyType_FromSpec(&spec));
+  if (!type) throw py::error_already_set();
+  g_client_type = reinterpret_cast<PyTypeObject *>(type.ptr());
+  m.attr("Client") = type;
+}
+
 // ---- AuthClient.refresh_api_key ----------------------------------------------------------
 // The one call a fleet makes on a schedule, implemented as a method of the Python AuthClient
-// class itself: no Python frame, no argument-conversion machinery, and the result is a single
-// native object (ApiKeyResult derives from _native.Token). Each of those layers costs several microseconds per call, because after every network
-// round trip the code and data they touch have gone cold (bench/python/RESULTS.md).
+// class itself: no Python frame, no argument-conversion machinery, the C++ client found from
+// `self`, and the result a single native object (ApiKeyResult derives from _native.Token). Each
+// layer costs several times its hot-loop price, because after every network round trip the code
+// and data it touches have gone cold (bench/python/RESULTS.md).
 
 struct RefreshMethod {
   PyMethodDef def{};
-  std::string doc;           // def.ml_doc points into it
+  std::string doc;              // def.ml_doc points into it
   PyTypeObject *result_type{};  // ApiKeyResult
-  PyObject *native_name{};      // "_native"
 };
 RefreshMethod *g_refresh = nullptr;  // set once at import; deliberately leaked like the factory
 
@@ -391,6 +550,7 @@ PyObject *raise_invalid_argument(const std::string &message) {
   return nullptr;
 }
 
+// `self` is an AuthClient: the method descriptor checks that before the call.
 PyObject *refresh_api_key_method(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
                                  PyObject *kwnames) {
   const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
@@ -414,44 +574,30 @@ PyObject *refresh_api_key_method(PyObject *self, PyObject *const *args, Py_ssize
   if (std::char_traits<char>::length(utf8) != static_cast<size_t>(size)) {
     return raise_invalid_argument("refresh_token must not contain NUL characters");
   }
-  try {
-    auto native = py::reinterpret_steal<py::object>(PyObject_GetAttr(self, g_refresh->native_name));
-    if (!native) return nullptr;
-    // The str stays referenced by the caller (and immutable) while the GIL is released.
-    return new_token_object(g_refresh->result_type,
-                            native.cast<Client &>().refresh_api_key(utf8));
-  } catch (const momento::Error &e) {
-    raise_momento_error(e);
-  } catch (py::error_already_set &e) {
-    e.restore();
-  } catch (const py::cast_error &) {
-    PyErr_SetString(PyExc_TypeError, "refresh_api_key() needs an AuthClient");
-  } catch (const std::exception &e) {
-    PyErr_SetString(PyExc_RuntimeError, e.what());
-  }
-  return nullptr;
-}
-
-RefreshMethod *make_refresh_method(const std::string &doc) {
-  auto *r = new RefreshMethod;
-  // "--" after the signature line: inspect.signature() and help() show the parameters.
-  r->doc = "refresh_api_key($self, /, refresh_token)\n--\n\n" + doc;
-  r->def = {"refresh_api_key", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(
-                                   refresh_api_key_method)),
-            METH_FASTCALL | METH_KEYWORDS, r->doc.c_str()};
-  r->native_name = PyUnicode_InternFromString("_native");
-  if (!r->native_name) throw py::error_already_set();
-  return r;
+  // The str stays referenced by the caller (and immutable) while the GIL is released.
+  return guarded([&] {
+    return new_token_object(g_refresh->result_type, client_of(self).refresh_api_key(utf8));
+  });
 }
 
 void install_refresh_api_key(const py::type &client_type, const py::type &result_type,
                              const std::string &doc) {
-  if (g_refresh == nullptr) g_refresh = make_refresh_method(doc);
-  PyTypeObject *type = token_type(result_type);
-  Py_INCREF(type);
-  Py_XSETREF(g_refresh->result_type, type);  // a reload brings new classes
-  py::object descr = py::reinterpret_steal<py::object>(
-      PyDescr_NewMethod(reinterpret_cast<PyTypeObject *>(client_type.ptr()), &g_refresh->def));
+  auto *type = reinterpret_cast<PyTypeObject *>(client_type.ptr());
+  if (!PyType_IsSubtype(type, g_client_type)) throw py::type_error("expected a Client subclass");
+  PyTypeObject *result = token_type(result_type);
+  if (g_refresh == nullptr) {
+    g_refresh = new RefreshMethod;
+    // "--" after the signature line: inspect.signature() and help() show the parameters.
+    g_refresh->doc = "refresh_api_key($self, /, refresh_token)\n--\n\n" + doc;
+    g_refresh->def = {"refresh_api_key",
+                      reinterpret_cast<PyCFunction>(
+                          reinterpret_cast<void (*)()>(refresh_api_key_method)),
+                      METH_FASTCALL | METH_KEYWORDS, g_refresh->doc.c_str()};
+  }
+  Py_INCREF(result);
+  Py_XSETREF(g_refresh->result_type, result);  // a reload brings new classes
+  py::object descr =
+      py::reinterpret_steal<py::object>(PyDescr_NewMethod(type, &g_refresh->def));
   if (!descr) throw py::error_already_set();
   client_type.attr("refresh_api_key") = descr;
 }
@@ -679,18 +825,7 @@ PYBIND11_MODULE(_native, m) {
   add_token_type(m);
 
   // ---- client ----
-  py::class_<Client, std::shared_ptr<Client>>(m, "Client")
-      .def(py::init<const CredentialPtr &, std::optional<int64_t>, const std::optional<std::string> &,
-                    bool>(),
-           py::arg("credential"), py::arg("deadline_ms") = py::none(),
-           py::arg("ca_file") = py::none(), py::arg("interruptible") = true)
-      .def("generate_api_key", &Client::generate_api_key, py::arg("scope"), py::arg("expires_in"),
-           py::arg("result_type"))
-      .def("generate_disposable_token", &Client::generate_disposable_token, py::arg("scope"),
-           py::arg("expires_in"), py::arg("token_id"), py::arg("result_type"))
-      .def("close", &Client::close)
-      .def_property_readonly("closed", &Client::closed)
-      .def_property_readonly("redacted_credential", &Client::redacted_credential);
+  add_client_type(m);
 
   add_refresh_types(m);
 }

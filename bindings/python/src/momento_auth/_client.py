@@ -144,7 +144,7 @@ class DisposableTokenResult(_TokenResult):
     __str__ = __repr__
 
 
-class AuthClient:
+class AuthClient(_native.Client):
     """Mints and refreshes Momento API keys and disposable tokens.
 
     One client is meant to be shared: every method is thread-safe and releases the GIL while it
@@ -163,7 +163,8 @@ class AuthClient:
             cancelled by Ctrl-C.
     """
 
-    __slots__ = ("_native", "__weakref__")
+    # The C++ client lives in the native base (weak references included).
+    __slots__ = ()
 
     def __init__(
         self,
@@ -197,7 +198,7 @@ class AuthClient:
                 raise invalid_argument("ca_file must be a str or os.PathLike") from None
         if not isinstance(interruptible, bool):
             raise invalid_argument("interruptible must be a bool")
-        self._native = _native.Client(credential_provider._native, deadline_ms, ca, interruptible)
+        self._open(credential_provider._native, deadline_ms, ca, interruptible)
 
     def generate_api_key(self, scope: AnyScope, expires_in: Lifetime) -> ApiKeyResult:
         """Mints a new API key with ``scope`` that expires per ``expires_in``.
@@ -205,7 +206,7 @@ class AuthClient:
         ``expires_in`` is an :class:`ExpiresIn`, a timedelta, or a datetime to expire at.
         Requires a super-user key. Never retried automatically.
         """
-        return self._native.generate_api_key(_scope(scope), _lifetime(expires_in), ApiKeyResult)
+        return self._generate_api_key(_scope(scope), _lifetime(expires_in), ApiKeyResult)
 
     if TYPE_CHECKING:
         # Implemented natively (installed below) to keep the per-call cost down.
@@ -221,22 +222,22 @@ class AuthClient:
         """
         if token_id is not None and not isinstance(token_id, str):
             raise invalid_argument(f"token_id must be a str or None, got {type(token_id).__name__}")
-        return self._native.generate_disposable_token(
+        return self._generate_disposable_token(
             _scope(scope), _lifetime(expires_in), token_id, DisposableTokenResult
         )
 
     def close(self) -> None:
         """Releases the connection. Idempotent; calls already in progress finish normally and
         later calls raise :class:`FailedPreconditionError`."""
-        self._native.close()
+        self._close()
 
     @property
     def closed(self) -> bool:
         """True once :meth:`close` has been called."""
-        return bool(self._native.closed)
+        return self._closed()
 
     def __enter__(self) -> "AuthClient":
-        if self._native.closed:
+        if self._closed():
             raise FailedPreconditionError("the AuthClient is closed")
         return self
 
@@ -249,10 +250,10 @@ class AuthClient:
         self.close()
 
     def __repr__(self) -> str:
-        if self._native.closed:
+        if self._closed():
             return "AuthClient(closed)"
         try:
-            return f"AuthClient({self._native.redacted_credential})"
+            return f"AuthClient({self._redacted_credential()})"
         except FailedPreconditionError:
             return "AuthClient(closed)"
 
