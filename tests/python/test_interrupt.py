@@ -72,6 +72,44 @@ def test_user_handler_runs_and_its_exception_ends_the_call(server: Server, black
     assert rc == 0, err
 
 
+@pytest.mark.parametrize("change", ["new", "same-again"])
+def test_handler_set_between_calls_still_gets_ctrl_c(server: Server, blackhole, change):
+    # Setting a handler displaces the library's own: a new handler object is noticed by the next
+    # call; putting back the same object (as asyncio.run does on exit) within a second. Either
+    # way Ctrl-C still cancels the call (without the library's handler it would run on until
+    # the peer times out).
+    out, err, rc = _run_child(
+        f"""
+        import time
+        seen = []
+        def handler(signum, frame):
+            seen.append(signum)
+        def other(signum, frame):
+            seen.append(signum)
+        signal.signal(signal.SIGINT, handler)
+        mint(client(real))  # the first call puts the library's handler in front
+        if {change!r} == "new":
+            signal.signal(signal.SIGINT, other)
+        else:
+            signal.signal(signal.SIGINT, handler)
+            time.sleep(1.2)
+        c = client(hole, timeout=120)
+        print("calling", os.getpid(), flush=True)
+        try:
+            mint(c)
+            print("returned", flush=True)
+        except ma.CancelledError:
+            print("cancelled", flush=True)
+        except ma.MomentoError as e:
+            print(type(e).__name__, flush=True)
+        print("handler-ran" if seen == [signal.SIGINT] else "handler-missing", flush=True)
+        """,
+        server, blackhole,
+    )
+    assert out == ["cancelled", "handler-ran"], (out, err)
+    assert rc == 0, err
+
+
 def test_user_handler_that_does_not_raise_leaves_a_cancelled_error(server: Server, blackhole):
     out, err, rc = _run_child(
         """
