@@ -68,8 +68,8 @@ momento::Error closed_error() {
 // the thread tied to a library cancel token (auth.h). From the first such call on, a C-level
 // SIGINT handler sits in front of the previous one (CPython's): it writes the current call's
 // number to a pipe (async-signal-safe) and then chains, so Python still sees the signal, during
-// a call or between calls alike. It stays installed (calls check that it is still in front, and
-// it steps in again if Python code set another handler; see in_front): installing and
+// a call or between calls alike. It stays installed (each call checks with one query that it is
+// still in front, and steps in again if Python code set another handler): installing and
 // restoring it around every call cost two system calls per call. A long-lived watcher thread
 // reads the pipe and cancels the token if that call is still running; the call returns CANCELLED
 // at once, and PyErr_CheckSignals afterwards runs the Python handler (KeyboardInterrupt by
@@ -183,43 +183,9 @@ class Interrupts {
   }
 
   // Makes sure on_sigint is in front of the SIGINT disposition; false (nothing changed) when
-  // that disposition is SIG_DFL or SIG_IGN, which have no Python handler to run. The query is a
-  // system call, a measurable share of a whole refresh (bench/python/RESULTS.md), so it is
-  // skipped while Python's SIGINT handler is the object it was at the last query and that query
-  // is less than a second old. Python code that sets a new handler (which displaces on_sigint)
-  // is thus seen at once; code that puts back the very handler it had replaced, or C code that
-  // calls sigaction, within a second. Until then, Ctrl-C takes effect when the call ends.
+  // that disposition is SIG_DFL or SIG_IGN, which have no Python handler to run. One query
+  // while it stays in front; Python's signal.signal() replaces it, and then it steps in again.
   bool in_front() {
-    const auto now = std::chrono::steady_clock::now();
-    py::object handler = python_handler();
-    if (handler && handler.is(checked_handler_) && now - checked_at_ < 1s) return true;
-    checked_handler_ = py::object();
-    if (!query_and_install()) return false;
-    checked_handler_ = std::move(handler);
-    checked_at_ = now;
-    return true;
-  }
-
-  // signal.getsignal(SIGINT), or null (no error set) if that fails.
-  py::object python_handler() {
-    if (!getsignal_) {
-      PyObject *signal_module = PyImport_ImportModule("signal");
-      getsignal_ = py::reinterpret_steal<py::object>(
-          signal_module ? PyObject_GetAttrString(signal_module, "getsignal") : nullptr);
-      Py_XDECREF(signal_module);
-      sigint_ = py::reinterpret_steal<py::object>(PyLong_FromLong(SIGINT));
-      if (!getsignal_ || !sigint_) {
-        PyErr_Clear();
-        getsignal_ = py::object();
-        return py::object();
-      }
-    }
-    PyObject *h = PyObject_CallOneArg(getsignal_.ptr(), sigint_.ptr());
-    if (h == nullptr) PyErr_Clear();
-    return py::reinterpret_steal<py::object>(h);
-  }
-
-  bool query_and_install() {
     static const struct sigaction ours = [] {
       struct sigaction a {};
       a.sa_sigaction = on_sigint;
@@ -290,9 +256,6 @@ class Interrupts {
   bool active_ = false;
   bool cancelled_ = false;  // token_ was cancelled during the active call
   // Main thread only (GIL held):
-  py::object getsignal_, sigint_;  // signal.getsignal and SIGINT
-  py::object checked_handler_;     // Python's SIGINT handler at the last query that found us
-  std::chrono::steady_clock::time_point checked_at_;
   bool started_ = false;
   int depth_ = 0;
   int wake_r_ = -1, wake_w_ = -1;
