@@ -28,8 +28,6 @@
 
 #include "native.hpp"
 
-#include <structmember.h>  // PyMemberDef constants before Python 3.12
-
 using namespace std::chrono_literals;
 
 namespace momento_python {
@@ -393,25 +391,6 @@ Client &client_of(PyObject *self) {
   return *c;
 }
 
-// Runs fn (returning a new reference) and turns C++ exceptions into Python ones.
-template <class F>
-PyObject *guarded(F &&fn) noexcept {
-  try {
-    return fn();
-  } catch (const momento::Error &e) {
-    raise_momento_error(e);
-  } catch (py::error_already_set &e) {
-    e.restore();
-  } catch (const py::cast_error &e) {  // an argument of the wrong type
-    PyErr_SetString(PyExc_TypeError, e.what());
-  } catch (py::builtin_exception &e) {
-    e.set_error();
-  } catch (const std::exception &e) {
-    PyErr_SetString(PyExc_RuntimeError, e.what());
-  }
-  return nullptr;
-}
-
 // Positional arguments of a METH_VARARGS method, exactly n of them.
 void expect_args(PyObject *args, Py_ssize_t n, const char *name) {
   if (PyTuple_GET_SIZE(args) != n) {
@@ -428,15 +407,6 @@ PyObject *client_new(PyTypeObject *type, PyObject *, PyObject *) {
   PyObject *o = type->tp_alloc(type, 0);
   if (o != nullptr) new (&reinterpret_cast<ClientObject *>(o)->client) std::optional<Client>();
   return o;
-}
-
-void client_dealloc(PyObject *self) {
-  PyTypeObject *type = Py_TYPE(self);
-  auto *c = reinterpret_cast<ClientObject *>(self);
-  if (c->weakrefs != nullptr) PyObject_ClearWeakRefs(self);
-  c->client.~optional();  // calls in flight hold their own reference to the C client
-  type->tp_free(self);
-  Py_DECREF(type);  // instances of a heap type hold a reference to it (subclasses leave it here)
 }
 
 // _open(credential, deadline_ms, ca_file, interruptible)
@@ -507,16 +477,12 @@ PyMethodDef g_client_methods[] = {
     {nullptr, nullptr, 0, nullptr},
 };
 
-PyMemberDef g_client_members[] = {
-    {"__weaklistoffset__", T_PYSSIZET, offsetof(ClientObject, weakrefs), READONLY, nullptr},
-    {nullptr, 0, 0, 0, nullptr},
-};
-
 PyType_Slot g_client_slots[] = {
     {Py_tp_new, reinterpret_cast<void *>(client_new)},
-    {Py_tp_dealloc, reinterpret_cast<void *>(client_dealloc)},
+    // Calls in flight hold their own reference to the C client.
+    {Py_tp_dealloc, reinterpret_cast<void *>(dealloc_native<ClientObject>)},
     {Py_tp_methods, g_client_methods},
-    {Py_tp_members, g_client_members},
+    {Py_tp_members, weakref_member<ClientObject>},
     {Py_tp_doc, const_cast<char *>("Base of AuthClient: holds the C client (internal).")},
     {0, nullptr},
 };

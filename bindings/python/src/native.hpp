@@ -3,6 +3,9 @@
 
 #include <pybind11/pybind11.h>
 
+#include <structmember.h>  // PyMemberDef constants before Python 3.12
+
+#include <cstddef>
 #include <memory>
 
 #include "momento/auth.hpp"
@@ -15,6 +18,43 @@ using TokenPtr = std::shared_ptr<const momento::Token>;
 
 // Sets the Python exception for e: the MomentoError subclass named by its code.
 void raise_momento_error(const momento::Error &e);
+
+// Runs fn (returning a new reference) and turns C++ exceptions into Python ones.
+template <class F>
+PyObject *guarded(F &&fn) noexcept {
+  try {
+    return fn();
+  } catch (const momento::Error &e) {
+    raise_momento_error(e);
+  } catch (py::error_already_set &e) {
+    e.restore();
+  } catch (const py::cast_error &e) {  // an argument of the wrong type
+    PyErr_SetString(PyExc_TypeError, e.what());
+  } catch (py::builtin_exception &e) {
+    e.set_error();
+  } catch (const std::exception &e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+  }
+  return nullptr;
+}
+
+// What the native types (Token, Client) share: a struct starting with PyObject_HEAD, with a
+// `weakrefs` member; the C++ members are constructed in place after tp_alloc.
+template <class T>
+void dealloc_native(PyObject *self) {
+  PyTypeObject *type = Py_TYPE(self);
+  T *o = reinterpret_cast<T *>(self);
+  if (o->weakrefs != nullptr) PyObject_ClearWeakRefs(self);
+  o->~T();
+  type->tp_free(self);
+  Py_DECREF(type);  // instances of a heap type hold a reference to it (subclasses leave it here)
+}
+
+template <class T>
+PyMemberDef weakref_member[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(T, weakrefs), READONLY, nullptr},
+    {nullptr, 0, 0, 0, nullptr},
+};
 
 // _native.Token: a minted key with its refresh token and expiry. A plain CPython type rather
 // than a pybind11 class, and the base of the package's result classes (ApiKeyResult, ...), so a

@@ -1,8 +1,6 @@
 // momento_auth._native.Token (see native.hpp).
 #include "native.hpp"
 
-#include <structmember.h>  // PyMemberDef constants before Python 3.12
-
 #include <string>
 #include <string_view>
 
@@ -23,15 +21,6 @@ PyObject *to_str(std::string_view s) {
   return PyUnicode_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size()));
 }
 
-void token_dealloc(PyObject *self) {
-  PyTypeObject *type = Py_TYPE(self);
-  auto *t = reinterpret_cast<TokenObject *>(self);
-  if (t->weakrefs != nullptr) PyObject_ClearWeakRefs(self);
-  t->token.~TokenPtr();
-  type->tp_free(self);
-  Py_DECREF(type);  // instances of a heap type hold a reference to it (subclasses leave it here)
-}
-
 PyObject *token_api_key(PyObject *self, PyObject *) { return to_str(get(self).api_key()); }
 
 PyObject *token_refresh_token(PyObject *self, PyObject *) {
@@ -45,17 +34,14 @@ PyObject *token_valid_until(PyObject *self, PyObject *) {
 }
 
 PyObject *token_to_json(PyObject *self, PyObject *) {
-  try {
+  return guarded([&] {
     // Straight from the C ABI: momento_free wipes the text (it holds the key and refresh token).
     char *raw = nullptr;
     momento::detail::call(
         [&](momento_error_t **e) { return momento_token_to_json(&raw, get(self).get(), e); });
     momento::detail::Handle<char, momento_free> json(raw);
     return PyUnicode_FromString(json.get());
-  } catch (const momento::Error &e) {
-    raise_momento_error(e);
-    return nullptr;
-  }
+  });
 }
 
 PyObject *token_write_file(PyObject *self, PyObject *path) {
@@ -68,15 +54,14 @@ PyObject *token_write_file(PyObject *self, PyObject *path) {
     return nullptr;
   }
   TokenPtr token = reinterpret_cast<TokenObject *>(self)->token;
-  try {
-    // `path` stays referenced by the caller while the GIL is released (file I/O, fsync).
-    py::gil_scoped_release nogil;
-    token->write_file(p);
-  } catch (const momento::Error &e) {
-    raise_momento_error(e);
-    return nullptr;
-  }
-  Py_RETURN_NONE;
+  return guarded([&] {
+    {
+      // `path` stays referenced by the caller while the GIL is released (file I/O, fsync).
+      py::gil_scoped_release nogil;
+      token->write_file(p);
+    }
+    Py_RETURN_NONE;
+  });
 }
 
 // Underscored: the public names, with their documentation, are the subclasses' (in Python).
@@ -90,15 +75,10 @@ PyMethodDef g_methods[] = {
     {nullptr, nullptr, 0, nullptr},
 };
 
-PyMemberDef g_members[] = {
-    {"__weaklistoffset__", T_PYSSIZET, offsetof(TokenObject, weakrefs), READONLY, nullptr},
-    {nullptr, 0, 0, 0, nullptr},
-};
-
 PyType_Slot g_slots[] = {
-    {Py_tp_dealloc, reinterpret_cast<void *>(token_dealloc)},
+    {Py_tp_dealloc, reinterpret_cast<void *>(dealloc_native<TokenObject>)},
     {Py_tp_methods, g_methods},
-    {Py_tp_members, g_members},
+    {Py_tp_members, weakref_member<TokenObject>},
     {Py_tp_doc, const_cast<char *>("A minted key with its refresh token and expiry (internal).")},
     {0, nullptr},
 };
