@@ -334,10 +334,11 @@ class Client {
                                        py::handle result_type) {
     token_type(result_type);  // checked before the call: a minted key must not be lost
     ClientPtr c = acquire();
-    return wrap_token(result_type, run_blocking<TokenPtr>(interruptible_, [c, scope, expires_in, token_id] {
+    auto mint = [c, scope, expires_in, token_id] {
       return std::make_shared<const momento::Token>(
           c->generate_disposable_token(*scope, *expires_in, token_id));
-    }));
+    };
+    return wrap_token(result_type, run_blocking<TokenPtr>(interruptible_, mint));
   }
 
   void close() {
@@ -467,8 +468,10 @@ PyObject *client_redacted_credential(PyObject *self, PyObject *) {
 }
 
 PyMethodDef g_client_methods[] = {
-    {"_open", client_open, METH_VARARGS, "Connects (lazily): (credential, deadline_ms, ca_file, interruptible)."},
-    {"_generate_api_key", client_generate_api_key, METH_VARARGS, "(scope, expires_in, result_type)"},
+    {"_open", client_open, METH_VARARGS,
+     "Connects (lazily): (credential, deadline_ms, ca_file, interruptible)."},
+    {"_generate_api_key", client_generate_api_key, METH_VARARGS,
+     "(scope, expires_in, result_type)"},
     {"_generate_disposable_token", client_generate_disposable_token, METH_VARARGS,
      "(scope, expires_in, token_id, result_type)"},
     {"_close", client_close, METH_NOARGS, "Drops the connection; idempotent."},
@@ -788,9 +791,8 @@ PYBIND11_MODULE(_native, m) {
   m.attr("USE_API_KEY") = static_cast<int>(MOMENTO_SCOPE_USE_API_KEY);
   m.attr("USE_DISPOSABLE_TOKEN") = static_cast<int>(MOMENTO_SCOPE_USE_DISPOSABLE_TOKEN);
 
+  // ---- results and the client: plain CPython types, bases of the package's classes ----
   add_token_type(m);
-
-  // ---- client ----
   add_client_type(m);
 
   add_refresh_types(m);

@@ -312,8 +312,9 @@ py::object store_load(const StorePtr &store, py::handle result_type) {
   token_type(result_type);  // before the read, not after it
   StorePtr s = store;
   // A file read or an HTTPS round trip.
-  return wrap_token(
-      result_type, blocking<TokenPtr>([s] { return std::make_shared<const momento::Token>(s->load()); }));
+  return wrap_token(result_type, blocking<TokenPtr>([s] {
+                      return std::make_shared<const momento::Token>(s->load());
+                    }));
 }
 
 void store_save(const StorePtr &store, py::handle token) {

@@ -67,7 +67,8 @@ PyObject *token_write_file(PyObject *self, PyObject *path) {
 // Underscored: the public names, with their documentation, are the subclasses' (in Python).
 PyMethodDef g_methods[] = {
     {"_api_key", token_api_key, METH_NOARGS, "The key (secret)."},
-    {"_refresh_token", token_refresh_token, METH_NOARGS, "The refresh token (secret; may be \"\")."},
+    {"_refresh_token", token_refresh_token, METH_NOARGS,
+     "The refresh token (secret; may be \"\")."},
     {"_endpoint", token_endpoint, METH_NOARGS, "The base endpoint the service reported."},
     {"_valid_until", token_valid_until, METH_NOARGS, "Expiry in epoch seconds; 0 for never."},
     {"_to_json", token_to_json, METH_NOARGS, "The Download-JSON text (holds secrets)."},
@@ -123,7 +124,8 @@ py::object wrap_token(py::handle type, TokenPtr token) {
 }
 
 TokenPtr token_of(py::handle obj) {
-  if (!obj || !PyObject_TypeCheck(obj.ptr(), g_token_type)) {
+  if (!obj) throw py::type_error("expected a Token");
+  if (!PyObject_TypeCheck(obj.ptr(), g_token_type)) {
     throw py::type_error(std::string("expected a Token, got ") + Py_TYPE(obj.ptr())->tp_name);
   }
   return reinterpret_cast<TokenObject *>(obj.ptr())->token;
