@@ -312,13 +312,11 @@ class Client {
     client_ = std::make_shared<momento::AuthClient>(*credential, config);
   }
 
-  py::object generate_api_key(const ScopePtr &scope, const ExpiresInPtr &expires_in,
-                              py::handle result_type) {
-    token_type(result_type);  // checked before the call: a minted key must not be lost
+  TokenPtr generate_api_key(const ScopePtr &scope, const ExpiresInPtr &expires_in) {
     ClientPtr c = acquire();
-    return wrap_token(result_type, run_blocking<TokenPtr>(interruptible_, [c, scope, expires_in] {
+    return run_blocking<TokenPtr>(interruptible_, [c, scope, expires_in] {
       return std::make_shared<const momento::Token>(c->generate_api_key(*scope, *expires_in));
-    }));
+    });
   }
 
   // refresh_token: NUL-terminated UTF-8 that outlives the call.
@@ -329,16 +327,13 @@ class Client {
     });
   }
 
-  py::object generate_disposable_token(const ScopePtr &scope, const ExpiresInPtr &expires_in,
-                                       const std::optional<std::string> &token_id,
-                                       py::handle result_type) {
-    token_type(result_type);  // checked before the call: a minted key must not be lost
+  TokenPtr generate_disposable_token(const ScopePtr &scope, const ExpiresInPtr &expires_in,
+                                     const std::optional<std::string> &token_id) {
     ClientPtr c = acquire();
-    auto mint = [c, scope, expires_in, token_id] {
+    return run_blocking<TokenPtr>(interruptible_, [c, scope, expires_in, token_id] {
       return std::make_shared<const momento::Token>(
           c->generate_disposable_token(*scope, *expires_in, token_id));
-    };
-    return wrap_token(result_type, run_blocking<TokenPtr>(interruptible_, mint));
+    });
   }
 
   void close() {
@@ -429,11 +424,9 @@ PyObject *client_open(PyObject *self, PyObject *args) {
 PyObject *client_generate_api_key(PyObject *self, PyObject *args) {
   return guarded([&] {
     expect_args(args, 3, "_generate_api_key");
-    return client_of(self)
-        .generate_api_key(arg<ScopePtr>(args, 0), arg<ExpiresInPtr>(args, 1),
-                          PyTuple_GET_ITEM(args, 2))
-        .release()
-        .ptr();
+    PyTypeObject *type = token_type(PyTuple_GET_ITEM(args, 2));  // before a key is minted
+    return new_token_object(
+        type, client_of(self).generate_api_key(arg<ScopePtr>(args, 0), arg<ExpiresInPtr>(args, 1)));
   });
 }
 
@@ -441,12 +434,10 @@ PyObject *client_generate_api_key(PyObject *self, PyObject *args) {
 PyObject *client_generate_disposable_token(PyObject *self, PyObject *args) {
   return guarded([&] {
     expect_args(args, 4, "_generate_disposable_token");
-    return client_of(self)
-        .generate_disposable_token(arg<ScopePtr>(args, 0), arg<ExpiresInPtr>(args, 1),
-                                   arg<std::optional<std::string>>(args, 2),
-                                   PyTuple_GET_ITEM(args, 3))
-        .release()
-        .ptr();
+    PyTypeObject *type = token_type(PyTuple_GET_ITEM(args, 3));  // before a token is minted
+    return new_token_object(type, client_of(self).generate_disposable_token(
+                                      arg<ScopePtr>(args, 0), arg<ExpiresInPtr>(args, 1),
+                                      arg<std::optional<std::string>>(args, 2)));
   });
 }
 

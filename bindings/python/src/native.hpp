@@ -62,14 +62,15 @@ PyMemberDef weakref_member[] = {
 // wrapper around it cost a measurable share of a whole round trip. Neither it nor its
 // subclasses can be instantiated from Python; the native layer makes them.
 void add_token_type(py::module_ &m);
-// A new instance of `type` (Token or a subclass) owning `token` (not null); nullptr with the
-// Python error set on failure.
+// Throws TypeError unless obj is Token or a subclass of it. Callers check a result type before
+// the call that mints or reads the key, so that a wrong one cannot lose it.
+PyTypeObject *token_type(py::handle obj);
+// A new instance of `type` (from token_type) owning `token` (not null); nullptr with the Python
+// error set on failure. wrap_token: the same for pybind11 code (throws).
 PyObject *new_token_object(PyTypeObject *type, TokenPtr token) noexcept;
-py::object wrap_token(py::handle type, TokenPtr token);  // checks that type is a Token type
+py::object wrap_token(PyTypeObject *type, TokenPtr token);
 // The token held by obj; throws TypeError when obj is not a Token.
 TokenPtr token_of(py::handle obj);
-// Throws TypeError unless obj is Token or a subclass of it.
-PyTypeObject *token_type(py::handle obj);
 
 void add_refresh_types(py::module_ &m);  // stores, refresher, watcher (native_refresh.cpp)
 

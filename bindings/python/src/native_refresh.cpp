@@ -309,10 +309,10 @@ StorePtr open_store(const std::string &spec, const std::optional<std::string> &r
 }
 
 py::object store_load(const StorePtr &store, py::handle result_type) {
-  token_type(result_type);  // before the read, not after it
+  PyTypeObject *type = token_type(result_type);  // before the read, not after it
   StorePtr s = store;
   // A file read or an HTTPS round trip.
-  return wrap_token(result_type, blocking<TokenPtr>([s] {
+  return wrap_token(type, blocking<TokenPtr>([s] {
                       return std::make_shared<const momento::Token>(s->load());
                     }));
 }

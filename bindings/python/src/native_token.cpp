@@ -117,8 +117,8 @@ PyObject *new_token_object(PyTypeObject *type, TokenPtr token) noexcept {
   return o;
 }
 
-py::object wrap_token(py::handle type, TokenPtr token) {
-  auto o = py::reinterpret_steal<py::object>(new_token_object(token_type(type), std::move(token)));
+py::object wrap_token(PyTypeObject *type, TokenPtr token) {
+  auto o = py::reinterpret_steal<py::object>(new_token_object(type, std::move(token)));
   if (!o) throw py::error_already_set();
   return o;
 }
