@@ -1,4 +1,4 @@
-// Request validation (WIRE.md §9.3) and permission evaluation (§9.2, §9.4), on the wire
+// Request validation (docs/wire.md §9.3) and permission evaluation (§9.2, §9.4), on the wire
 // messages themselves so that nothing is lost in translation.
 #pragma once
 

@@ -220,7 +220,7 @@ Minted Registry::mint(KeyClass cls, const permission_messages::Permissions& perm
 }
 
 Minted Registry::generate_api_key(const ::auth::_GenerateApiTokenRequest& req) {
-  // Order: authenticate -> validate -> authorize (WIRE.md §9.3).
+  // Order: authenticate -> validate -> authorize (docs/wire.md §9.3).
   Store::Generation gen;  // read before anything this call commits
   PrincipalRef caller = authenticate(req.auth_token(), &gen);
 

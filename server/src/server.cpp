@@ -155,7 +155,7 @@ class Service : public grpc::Service {
     else rec.key_id = p->key_id;
   }
 
-  // ---- auth.Auth / token.Token: credential from the body only (WIRE.md §3.3) ----
+  // ---- auth.Auth / token.Token: credential from the body only (docs/wire.md §3.3) ----
 
   void generate_api_token(grpc::ServerContext*, const grpc::ByteBuffer& in, grpc::ByteBuffer* out,
                           CallRecord& rec) {
@@ -277,7 +277,7 @@ class Service : public grpc::Service {
     serialize(resp, out);
   }
 
-  // Data calls: authenticate -> validate -> authorize -> existence (WIRE.md §9.4).
+  // Data calls: authenticate -> validate -> authorize -> existence (docs/wire.md §9.4).
   struct DataCall {
     PrincipalRef p;
     std::string cache;

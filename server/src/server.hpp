@@ -1,4 +1,4 @@
-// momento-auth-server: every service on one port (WIRE.md §1.2, §12).
+// momento-auth-server: every service on one port (docs/wire.md §1.2, §12).
 #pragma once
 
 #include <filesystem>

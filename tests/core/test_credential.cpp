@@ -92,7 +92,7 @@ TEST_CASE("url-safe alphabet with padding is accepted", "[credential]") {
   expect_invalid([&] { Credential::from_string(mixed); });
 }
 
-TEST_CASE("strict base64 rules of WIRE.md 4.4", "[credential][base64]") {
+TEST_CASE("strict base64 rules of docs/wire.md 4.4", "[credential][base64]") {
   CHECK(detail::is_strict_base64("QUJD"));
   CHECK(detail::is_strict_base64("QUI="));
   CHECK(detail::is_strict_base64("QQ=="));
@@ -281,7 +281,7 @@ TEST_CASE("endpoint strings", "[credential][endpoint]") {
   }
 }
 
-TEST_CASE("endpoint derivation and overrides (WIRE.md 5.3)", "[credential][endpoint]") {
+TEST_CASE("endpoint derivation and overrides (docs/wire.md 5.3)", "[credential][endpoint]") {
   Endpoints d = derive_endpoints("test.momentohq.com");
   CHECK(d.control == Endpoint{"control.test.momentohq.com", 443, true});
   CHECK(d.cache == Endpoint{"cache.test.momentohq.com", 443, true});

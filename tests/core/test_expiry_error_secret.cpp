@@ -62,7 +62,7 @@ TEST_CASE("ExpiresAt", "[expiry]") {
   CHECK(now_epoch_seconds() > 1600000000);
 }
 
-TEST_CASE("gRPC status mapping (WIRE.md 10.1)", "[error]") {
+TEST_CASE("gRPC status mapping (docs/wire.md 10.1)", "[error]") {
   struct Row { int status; ErrorCode code; const char* name; };
   const Row rows[] = {
       {3, ErrorCode::InvalidArgument, "INVALID_ARGUMENT_ERROR"},

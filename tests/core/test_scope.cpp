@@ -1,4 +1,4 @@
-// Scope model, validation and the Permissions mapping (WIRE.md §7, §9.3).
+// Scope model, validation and the Permissions mapping (docs/wire.md §7, §9.3).
 #include "core_test_util.hpp"
 #include "momento/auth/scope.hpp"
 #include "permissionmessages.pb.h"
@@ -56,7 +56,7 @@ TEST_CASE("AllDataReadWrite: three entries in JS order", "[scope]") {
   CHECK(f.cache_case() == PT::FunctionPermissions::kAllCaches);
   CHECK(f.function_case() == PT::FunctionPermissions::kAllFunctions);
 
-  // Bytes, computed from the field table of WIRE.md §2.3 by hand:
+  // Bytes, computed from the field table of docs/wire.md §2.3 by hand:
   // explicit(2){ permissions(1){cache(1){role=1, all_caches{}}},
   //              permissions{topic(2){role=1, all_caches{}, all_topics{}}},
   //              permissions{function(3){role=1, all_caches{}, all_functions{}}} }
@@ -214,7 +214,7 @@ TEST_CASE("scope validation errors", "[scope][negative]") {
   expect_invalid([] { scope_to_proto(PermissionScope::super_user(), ScopeUse::ApiKey, nullptr); });
 }
 
-TEST_CASE("scope_from_proto structural checks (WIRE.md 9.3 'both')", "[scope][negative]") {
+TEST_CASE("scope_from_proto structural checks (docs/wire.md 9.3 'both')", "[scope][negative]") {
   SECTION("kind unset") {
     pm::Permissions p;
     expect_invalid([&] { scope_from_proto(p); });

@@ -1,4 +1,4 @@
-// Token files (WIRE.md §11): parsing, writing, atomic replacement and from_file.
+// Token files (docs/wire.md §11): parsing, writing, atomic replacement and from_file.
 #include <sys/stat.h>
 #include <unistd.h>
 

@@ -52,7 +52,7 @@ inline unsigned file_mode(const std::string& path) {
   return st.st_mode & 07777;
 }
 
-// A v1 envelope (WIRE.md §4.4): base64 of {"endpoint":...,"api_key":...}.
+// A v1 envelope (docs/wire.md §4.4): base64 of {"endpoint":...,"api_key":...}.
 inline std::string make_envelope(const std::string& endpoint, const std::string& api_key) {
   const std::string text = nlohmann::json{{"endpoint", endpoint}, {"api_key", api_key}}.dump();
   std::string out(4 * ((text.size() + 2) / 3) + 1, '\0');

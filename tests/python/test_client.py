@@ -165,7 +165,7 @@ def test_nobody_listening_is_server_unavailable(server: Server):
     assert e.value.code == "SERVER_UNAVAILABLE" and e.value.grpc_status == 14 and e.value.retryable
 
 
-# Every gRPC status, answered by a real gRPC server (grpcio), maps to its class (WIRE.md 10.1).
+# Every gRPC status, answered by a real gRPC server (grpcio), maps to its class (docs/wire.md 10.1).
 STATUS_TO_CLASS = {
     "CANCELLED": ma.CancelledError,
     "UNKNOWN": ma.UnknownServiceError,

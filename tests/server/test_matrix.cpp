@@ -1,5 +1,5 @@
 // The authorization matrix: every caller scope x every RPC, with the status each must get
-// (WIRE.md §9.2-§9.4). One live server; each row is one (scope, RPC) case.
+// (docs/wire.md §9.2-§9.4). One live server; each row is one (scope, RPC) case.
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>

@@ -43,7 +43,7 @@ extern "C" {
 #endif
 
 /* ------------------------------------------------------------------------------------------ */
-/* Status codes: the canonical error codes of WIRE.md section 10.1, as fixed negative values.  */
+/* Status codes: the canonical error codes of docs/wire.md section 10.1, as fixed negative values.  */
 
 typedef int32_t momento_status_t;
 
@@ -128,7 +128,7 @@ MOMENTO_API momento_status_t momento_log_set_callback(int32_t min_level, momento
                                                       momento_error_t **err);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Endpoint overrides (WIRE.md section 5.2). Immutable once created; safe to share. */
+/* Endpoint overrides (docs/wire.md section 5.2). Immutable once created; safe to share. */
 
 typedef struct momento_endpoint_override momento_endpoint_override_t;
 
@@ -151,7 +151,7 @@ MOMENTO_API momento_status_t momento_endpoint_override_single(momento_endpoint_o
 MOMENTO_API void momento_endpoint_override_free(momento_endpoint_override_t *override_);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Credentials (WIRE.md section 4). Immutable; safe to share between threads. */
+/* Credentials (docs/wire.md section 4). Immutable; safe to share between threads. */
 
 typedef struct momento_credential momento_credential_t;
 
@@ -261,7 +261,7 @@ MOMENTO_API int32_t momento_expires_in_does_expire(const momento_expires_in_t *e
 MOMENTO_API uint32_t momento_expires_in_seconds(const momento_expires_in_t *expires_in);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Permission scopes (WIRE.md section 7). A scope is mutable while being built: one thread may
+/* Permission scopes (docs/wire.md section 7). A scope is mutable while being built: one thread may
  * modify it at a time; any number may read it (pass it to a client) while nobody modifies it. */
 
 typedef struct momento_scope momento_scope_t;

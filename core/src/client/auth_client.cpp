@@ -1,4 +1,4 @@
-// AuthClient over gRPC (WIRE.md §8): GenerateApiToken, RefreshApiToken, GenerateDisposableToken.
+// AuthClient over gRPC (docs/wire.md §8): GenerateApiToken, RefreshApiToken, GenerateDisposableToken.
 #include "momento/auth/client.hpp"
 
 #include "auth.grpc.pb.h"
@@ -10,7 +10,7 @@ namespace momento::auth {
 
 namespace {
 
-// Maximum token_id length in Unicode code points (WIRE.md §6, §13 #5).
+// Maximum token_id length in Unicode code points (docs/wire.md §6, §13 #5).
 constexpr size_t kMaxTokenIdCodePoints = 64;
 
 // Counts code points of a UTF-8 string; throws InvalidArgument on malformed UTF-8.

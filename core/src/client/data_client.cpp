@@ -1,4 +1,4 @@
-// DataClient: ScsControl, Scs and Ping calls with the headers, retries and deadlines of WIRE.md.
+// DataClient: ScsControl, Scs and Ping calls with the headers, retries and deadlines of docs/wire.md.
 #include "momento/auth/data_client.hpp"
 
 #include "cacheclient.grpc.pb.h"
@@ -18,7 +18,7 @@ void check_key(std::string_view key) {
   if (key.empty()) throw_invalid("cache key cannot be empty");
 }
 
-// WIRE.md §10.2: Get/Set/Delete are retried on these statuses only.
+// docs/wire.md §10.2: Get/Set/Delete are retried on these statuses only.
 bool retry_eligible(grpc::StatusCode c) {
   return c == grpc::StatusCode::INTERNAL || c == grpc::StatusCode::UNAVAILABLE;
 }

@@ -41,12 +41,12 @@ class ChannelCache {
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels_;
 };
 
-// `cpp:<client>:<library version>` (WIRE.md §3.1).
+// `cpp:<client>:<library version>` (docs/wire.md §3.1).
 std::string agent_header(std::string_view client);
 // `cpp:<compiler>-<version>`, e.g. `cpp:gcc-12.2.0`.
 std::string runtime_version_header();
 
-// Sends `agent` and `runtime-version` on the first call only (WIRE.md §3.2).
+// Sends `agent` and `runtime-version` on the first call only (docs/wire.md §3.2).
 class FirstCallHeaders {
  public:
   explicit FirstCallHeaders(std::string client) : agent_(agent_header(client)) {}
@@ -66,7 +66,7 @@ class FirstCallHeaders {
 void prepare_context(grpc::ClientContext& ctx, std::chrono::system_clock::time_point deadline,
                      const std::string& raw_key);
 
-// Maps a failed status to Error (WIRE.md §10.1), keeping the server's message.
+// Maps a failed status to Error (docs/wire.md §10.1), keeping the server's message.
 // `what` names the call, e.g. "GenerateApiToken"; it must never contain a secret. `not_sent`
 // marks a call that never had a connection to go out on (see Error::not_sent).
 [[noreturn]] void throw_status(const grpc::Status& status, std::string_view what,

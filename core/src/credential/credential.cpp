@@ -1,4 +1,4 @@
-// Credential parsing (WIRE.md §4): format detection, envelopes, JWT-shaped keys.
+// Credential parsing (docs/wire.md §4): format detection, envelopes, JWT-shaped keys.
 #include "momento/auth/credential.hpp"
 
 #include <cstdlib>
@@ -161,7 +161,7 @@ Credential parse_v1_or_legacy(std::string_view input, const std::optional<Endpoi
   try {
     Endpoint control = parse_endpoint(*cp, true);
     Endpoint cache = parse_endpoint(*c, true);
-    eps = Endpoints{control, cache, cache};  // token host = claim c (WIRE.md §4.7 decision)
+    eps = Endpoints{control, cache, cache};  // token host = claim c (docs/wire.md §4.7 decision)
   } catch (const Error& e) {
     throw_invalid(std::string("legacy token has an invalid endpoint claim: ") + e.what());
   }

@@ -1,4 +1,4 @@
-// Endpoint strings and derivation (WIRE.md §5).
+// Endpoint strings and derivation (docs/wire.md §5).
 #include <string>
 
 #include "../util/encoding.hpp"

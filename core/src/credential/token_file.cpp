@@ -1,4 +1,4 @@
-// Token files in the console's Download-JSON shape (WIRE.md §11).
+// Token files in the console's Download-JSON shape (docs/wire.md §11).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>

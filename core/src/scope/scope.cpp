@@ -1,4 +1,4 @@
-// Permission scopes (WIRE.md §7) and their Permissions encoding.
+// Permission scopes (docs/wire.md §7) and their Permissions encoding.
 #include "momento/auth/scope.hpp"
 
 #include <string>
@@ -13,7 +13,7 @@ namespace pm = permission_messages;
 using PT = pm::PermissionsType;
 
 PermissionScope PermissionScope::all_data_read_write() {
-  // WIRE.md §7.3: cache, topic, function — in this order (JS SDK definition).
+  // docs/wire.md §7.3: cache, topic, function — in this order (JS SDK definition).
   return of({
       CachePermission{CacheRole::ReadWrite, CacheSelector::all_caches(), ItemSelector::unset()},
       TopicPermission{TopicRole::PublishSubscribe, CacheSelector::all_caches(), NameSelector::all()},
@@ -156,7 +156,7 @@ void write_entry(const FunctionPermission& p, PT* out) {
   }
 }
 
-// --- decoding (server side, WIRE.md §9.3 "both" row) ---
+// --- decoding (server side, docs/wire.md §9.3 "both" row) ---
 
 template <typename Msg>
 CacheSelector read_cache_selector(const Msg& m, size_t i) {

@@ -1,4 +1,4 @@
-// Base64 via OpenSSL's EVP block codec; the strictness rules of WIRE.md §4.4 are checked first
+// Base64 via OpenSSL's EVP block codec; the strictness rules of docs/wire.md §4.4 are checked first
 // because EVP_DecodeBlock alone accepts only the standard alphabet and ignores some whitespace.
 #include "encoding.hpp"
 

@@ -7,7 +7,7 @@
 
 namespace momento::auth::detail {
 
-// Leading/trailing space, TAB, CR and LF removed (WIRE.md §4.3 step 1).
+// Leading/trailing space, TAB, CR and LF removed (docs/wire.md §4.3 step 1).
 std::string_view trim_ascii_whitespace(std::string_view s) noexcept;
 
 // True when every character is ASCII whitespace (also true for "").
@@ -16,7 +16,7 @@ bool is_blank(std::string_view s) noexcept;
 // Well-formed UTF-8 (no overlong forms, surrogates or code points above U+10FFFF).
 bool is_valid_utf8(std::string_view s) noexcept;
 
-// WIRE.md §4.4: standard or URL-safe alphabet (not mixed), padded (length % 4 == 0, at most two
+// docs/wire.md §4.4: standard or URL-safe alphabet (not mixed), padded (length % 4 == 0, at most two
 // '=' at the end) or unpadded (length % 4 != 1). Empty input is not base64.
 bool is_strict_base64(std::string_view s) noexcept;
 

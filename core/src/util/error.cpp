@@ -1,4 +1,4 @@
-// Canonical error codes (WIRE.md §10.1).
+// Canonical error codes (docs/wire.md §10.1).
 #include "momento/auth/error.hpp"
 
 namespace momento::auth {
@@ -51,7 +51,7 @@ ErrorCode error_code_from_grpc(int grpc_status) noexcept {
 bool error_code_retryable(ErrorCode code) noexcept {
   switch (code) {
     // Transient conditions: the same call may succeed later. InternalServer is included because
-    // WIRE.md §10.2 treats INTERNAL as retry-eligible for idempotent data calls; whether a given
+    // docs/wire.md §10.2 treats INTERNAL as retry-eligible for idempotent data calls; whether a given
     // RPC is actually retried is decided by the caller (Auth/Token RPCs never are).
     case ErrorCode::Timeout:
     case ErrorCode::ServerUnavailable:

@@ -1,4 +1,4 @@
-// Lifetimes (WIRE.md §6): validation of requested lifetimes.
+// Lifetimes (docs/wire.md §6): validation of requested lifetimes.
 #include "momento/auth/expiry.hpp"
 
 #include <chrono>

@@ -1,4 +1,4 @@
-// Unverified JWT decoding, used only to detect credential formats (WIRE.md §4.5).
+// Unverified JWT decoding, used only to detect credential formats (docs/wire.md §4.5).
 #pragma once
 
 #include <cstdint>

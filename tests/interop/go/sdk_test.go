@@ -413,7 +413,7 @@ func TestGoSDKPingAndListCaches(t *testing.T) {
 }
 
 // With no grace window, reusing a consumed refresh token revokes the family: the reused token and
-// the successor's refresh token both stop working (WIRE.md section 9.2, RefreshApiToken step 4).
+// the successor's refresh token both stop working (docs/wire.md section 9.2, RefreshApiToken step 4).
 func TestGoSDKRefreshTokenReuseRevokesFamily(t *testing.T) {
 	e := setup(t, "--refresh-grace-seconds", "0")
 	k := mustGenerate(t, e.superAuth, momento.AllDataReadWrite, utils.ExpiresInHours(1))

@@ -89,7 +89,7 @@ async function startServer(extraArgs = []) {
   };
 }
 
-// All three endpoints point at the one plaintext port (WIRE.md section 5.4).
+// All three endpoints point at the one plaintext port (docs/wire.md section 5.4).
 function provider(envelope, addr) {
   return sdk.CredentialProvider.fromString({
     apiKey: envelope,

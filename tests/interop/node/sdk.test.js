@@ -320,7 +320,7 @@ test.describe('Node.js SDK against momento-auth-server', () => {
     assertUnauthenticated(last, sdk.CacheGet.Error);
     const refresh = await h.authClient(minted.apiKey, server.addr).refreshApiKey(minted.refreshToken);
     assert.ok(refresh instanceof sdk.RefreshApiKey.Error, refresh.toString());
-    // WIRE.md section 6: UNAUTHENTICATED from our server; INVALID_ARGUMENT is also tolerated by clients.
+    // docs/wire.md section 6: UNAUTHENTICATED from our server; INVALID_ARGUMENT is also tolerated by clients.
     assert.equal(refresh.errorCode(), sdk.MomentoErrorCode.AUTHENTICATION_ERROR, refresh.message());
   });
 });

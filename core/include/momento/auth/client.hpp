@@ -1,4 +1,4 @@
-// AuthClient: GenerateApiToken, RefreshApiToken, GenerateDisposableToken over gRPC (WIRE.md §8).
+// AuthClient: GenerateApiToken, RefreshApiToken, GenerateDisposableToken over gRPC (docs/wire.md §8).
 #pragma once
 
 #include <chrono>

@@ -1,4 +1,4 @@
-// Credentials (WIRE.md §4) and endpoint derivation (§5).
+// Credentials (docs/wire.md §4) and endpoint derivation (§5).
 #pragma once
 
 #include <cstdint>
@@ -58,7 +58,7 @@ const char* credential_kind_name(CredentialKind kind) noexcept;  // "v1_envelope
 // Inputs longer than this are rejected before any parsing.
 inline constexpr size_t kMaxCredentialLength = 16 * 1024;
 
-// Encodes a v1 envelope exactly as WIRE.md §4.4 (compact JSON, endpoint first, padded base64).
+// Encodes a v1 envelope exactly as docs/wire.md §4.4 (compact JSON, endpoint first, padded base64).
 std::string encode_envelope(std::string_view endpoint, std::string_view api_key);
 
 // An immutable, parsed credential. Copies are cheap enough; secrets are wiped on destruction.
@@ -115,7 +115,7 @@ class Credential {
   friend class CredentialBuilder;
 };
 
-// The Download-JSON shape {"authToken","refreshToken","validUntil"} (WIRE.md §11).
+// The Download-JSON shape {"authToken","refreshToken","validUntil"} (docs/wire.md §11).
 struct TokenFile {
   Secret auth_token;     // v1 envelope
   Secret refresh_token;  // "" for never-expiring keys

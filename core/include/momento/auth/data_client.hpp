@@ -1,4 +1,4 @@
-// A small client for the control and data calls of WIRE.md §1.1 (ScsControl, Scs, Ping).
+// A small client for the control and data calls of docs/wire.md §1.1 (ScsControl, Scs, Ping).
 // Meant for tests, demos and key validation, not as a full cache SDK.
 #pragma once
 
@@ -14,7 +14,7 @@
 namespace momento::auth {
 
 struct DataClientConfig {
-  std::chrono::milliseconds control_deadline{60000};  // ScsControl calls (WIRE.md §10.3)
+  std::chrono::milliseconds control_deadline{60000};  // ScsControl calls (docs/wire.md §10.3)
   std::chrono::milliseconds data_deadline{5000};      // Scs Get/Set/Delete and Ping
   // Get/Set/Delete attempts in total when the status is INTERNAL or UNAVAILABLE (§10.2);
   // every attempt shares the call's deadline. 1 disables retries.
@@ -25,7 +25,7 @@ struct DataClientConfig {
 
 // Thread-safe; meant to be shared. Channels per distinct endpoint, created lazily.
 // Every call sends `authorization` = the credential's raw key; data calls add the `cache` header.
-// Failures throw Error with the canonical code of WIRE.md §10.1.
+// Failures throw Error with the canonical code of docs/wire.md §10.1.
 class DataClient {
  public:
   explicit DataClient(Credential credential, DataClientConfig config = {});

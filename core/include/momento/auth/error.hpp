@@ -1,4 +1,4 @@
-// Error model shared by every layer: the canonical codes of WIRE.md §10.1.
+// Error model shared by every layer: the canonical codes of docs/wire.md §10.1.
 #pragma once
 
 #include <stdexcept>
@@ -29,7 +29,7 @@ enum class ErrorCode {
 // The canonical name, e.g. "PERMISSION_ERROR".
 const char* error_code_name(ErrorCode code) noexcept;
 
-// WIRE.md §10.1: gRPC status number -> canonical code.
+// docs/wire.md §10.1: gRPC status number -> canonical code.
 ErrorCode error_code_from_grpc(int grpc_status) noexcept;
 
 // Whether a caller may sensibly try the same call again later (transient failures).

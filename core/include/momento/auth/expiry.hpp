@@ -1,4 +1,4 @@
-// Key lifetimes (WIRE.md §6): relative lifetimes for requests, absolute expiry for results.
+// Key lifetimes (docs/wire.md §6): relative lifetimes for requests, absolute expiry for results.
 #pragma once
 
 #include <cstdint>

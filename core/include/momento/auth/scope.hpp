@@ -1,4 +1,4 @@
-// Permission scopes (WIRE.md §7) and their mapping to permission_messages.Permissions.
+// Permission scopes (docs/wire.md §7) and their mapping to permission_messages.Permissions.
 #pragma once
 
 #include <string>
@@ -96,14 +96,14 @@ class PermissionScope {
   std::vector<Permission> entries_;
 };
 
-// Client-side checks (WIRE.md §7.6): throws Error(InvalidArgument) naming the problem.
+// Client-side checks (docs/wire.md §7.6): throws Error(InvalidArgument) naming the problem.
 void validate_scope(const PermissionScope& scope, ScopeUse use);
 
-// Validates, then writes the Permissions message exactly as WIRE.md §7 describes.
+// Validates, then writes the Permissions message exactly as docs/wire.md §7 describes.
 void scope_to_proto(const PermissionScope& scope, ScopeUse use,
                     permission_messages::Permissions* out);
 
-// Reads a Permissions message, applying the structural checks of WIRE.md §9.3 (kind unset,
+// Reads a Permissions message, applying the structural checks of docs/wire.md §9.3 (kind unset,
 // selector oneofs unset, empty names/keys, undefined roles): throws Error(InvalidArgument).
 // Entry-count limits are left to the caller.
 PermissionScope scope_from_proto(const permission_messages::Permissions& proto);

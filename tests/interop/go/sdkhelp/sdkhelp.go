@@ -33,7 +33,7 @@ type Server struct {
 	exited    chan struct{}
 }
 
-// TokenFile is the Download-JSON shape (WIRE.md section 11).
+// TokenFile is the Download-JSON shape (docs/wire.md section 11).
 type TokenFile struct {
 	AuthToken    string `json:"authToken"`
 	RefreshToken string `json:"refreshToken"`
@@ -148,7 +148,7 @@ func CacheClient(credential, addr string) (momento.CacheClient, error) {
 	return momento.NewCacheClientWithEagerConnectTimeout(config.LaptopLatest(), p, time.Minute, 0)
 }
 
-// Envelope builds the v1 credential string from an endpoint and a raw key (WIRE.md section 4.4).
+// Envelope builds the v1 credential string from an endpoint and a raw key (docs/wire.md section 4.4).
 func Envelope(endpoint, apiKey string) string {
 	raw, _ := json.Marshal(map[string]string{"endpoint": endpoint, "api_key": apiKey})
 	return base64.StdEncoding.EncodeToString(raw)
@@ -188,7 +188,7 @@ type codedError interface {
 	OriginalErr() error
 }
 
-// canonical maps the Go SDK's error codes to the JS names WIRE.md section 10.1 uses.
+// canonical maps the Go SDK's error codes to the JS names docs/wire.md section 10.1 uses.
 var canonical = map[string]string{
 	"PermissionError":         "PERMISSION_ERROR",
 	"AuthenticationError":     "AUTHENTICATION_ERROR",
