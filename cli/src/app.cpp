@@ -1,9 +1,12 @@
 #include "app.hpp"
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <functional>
+#include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "completion.hpp"
 #include "momento/auth.hpp"
 #include "parse.hpp"
 
@@ -15,8 +18,40 @@ const char* kDescription =
     "momento-auth: generate, refresh and inspect Momento API keys, and keep a stored key fresh.\n"
     "The caller's key comes from --key, --key-file or MOMENTO_API_KEY. For a local\n"
     "momento-auth-server add --endpoint 127.0.0.1:PORT --insecure.\n"
+    "Durations: 15 (seconds), 500ms, 90s, 2m, 1h30m, 2d12h.\n"
     "Exit codes: 0 ok, 1 other error, 2 usage, 3 invalid input, 4 authentication or\n"
-    "permission error, 5 server unreachable or timed out.";
+    "permission error, 5 server unreachable or timed out, 6 (inspect --expires-within) the key\n"
+    "expires within that time.";
+
+const char* kPermitHelp =
+    "a permission (repeatable): cache:ROLE[:CACHE] (read-write, read-only, write-only), "
+    "topic:ROLE[:CACHE[:TOPIC]] (publish-subscribe, subscribe-only, publish-only), "
+    "function:invoke[:CACHE[:FUNCTION]]; CACHE/TOPIC/FUNCTION omitted or * mean all, NAME* a "
+    "prefix";
+
+// gRPC's own tracing prints request metadata, which carries keys and refresh tokens.
+void warn_if_grpc_tracing(std::ostream& err, bool json) {
+  const char* trace = std::getenv("GRPC_TRACE");
+  if (trace == nullptr || *trace == '\0') return;
+  const std::string msg =
+      "GRPC_TRACE is set: gRPC's tracing can print keys and refresh tokens to stderr; unset it "
+      "unless you are debugging with throwaway keys";
+  if (json) err << nlohmann::json{{"warning", msg}}.dump() << "\n";
+  else err << "warning: " << msg << "\n";
+}
+
+void print_error(std::ostream& err, bool json, const std::string& code, const std::string& message,
+                 const std::string& hint, int exit_code) {
+  if (json) {
+    nlohmann::json j = {{"code", code}, {"message", message}, {"exit_code", exit_code}};
+    if (!hint.empty()) j["hint"] = hint;
+    err << nlohmann::json{{"error", j}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+        << "\n";
+    return;
+  }
+  err << "error: " << (code.empty() ? "" : code + ": ") << message << "\n";
+  if (!hint.empty()) err << "hint: " << hint << "\n";
+}
 
 }  // namespace
 
@@ -33,22 +68,38 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   auto* key_opt = app.add_option("--key", g.key, "caller's key (prefer --key-file: arguments are visible to other users)");
   auto* key_file_opt = app.add_option("--key-file", g.key_file, "file holding the caller's key (token file JSON or the bare key)");
   key_opt->excludes(key_file_opt);
-  app.add_option("--endpoint", g.endpoint, "HOST:PORT used for control, cache and token calls");
-  app.add_flag("--insecure", g.insecure, "plaintext HTTP/2 instead of TLS (local servers)");
+  auto* endpoint_opt = app.add_option("--endpoint", g.endpoint, "HOST:PORT used for control, cache and token calls");
+  app.add_flag("--insecure", g.insecure, "plaintext HTTP/2 instead of TLS (local servers: loopback addresses only)");
+  app.add_flag("--allow-insecure-remote", g.allow_insecure_remote,
+               "with --insecure: also allow a host that is not a loopback address (the key travels in plaintext)");
   app.add_option("--ca-file", g.ca_file, "PEM file with the roots to trust for TLS (default: system roots)");
   app.add_option("--timeout", timeout, "per-call deadline, e.g. 15s, 500ms (default 15s for key calls)");
-  app.add_flag("--json", g.json, "machine-readable output");
+  app.add_flag("--json", g.json, "machine-readable output, and errors as JSON on stderr");
 
   std::function<int()> action;
   Io io{out, err, out_is_terminal};
 
   GenerateOptions gen;
   auto* generate = app.add_subcommand("generate", "mint a new API key with the caller's (super-user) key");
-  generate->add_option("--scope", gen.scope, "super-user | all-data-read-write | all-data-read-only")->required();
-  generate->add_option("--expires-in", gen.expires_in, "30d | 12h | 90m | 45s | never | 2027-01-31")->required();
+  generate->add_option("--scope", gen.scope, "super-user | all-data-read-write | all-data-read-only");
+  generate->add_option("--permit", gen.permits, kPermitHelp);
+  generate->add_option("--expires-in", gen.expires_in, "a duration (30d, 1h30m), never, or a date 2027-01-31")->required();
   generate->add_option("--out", gen.out_file, "write the token file (JSON, mode 0600) here instead of printing it");
   generate->add_flag("--force", gen.force, "replace an existing --out file");
   generate->callback([&] { action = [&] { return cmd_generate(g, gen, io); }; });
+
+  DisposableOptions dis;
+  auto* disposable = app.add_subcommand(
+      "generate-disposable-token", "mint a short-lived disposable token (at most 1h) with the caller's key");
+  disposable->add_option("--permit", dis.permits,
+                         std::string(kPermitHelp) +
+                             "; also item:ROLE:CACHE:key=KEY or item:ROLE:CACHE:key-prefix=PREFIX")
+      ->required();
+  disposable->add_option("--expires-in", dis.expires_in, "a duration of at most 1h, e.g. 15m")->required();
+  disposable->add_option("--token-id", dis.token_id, "an id recorded with the token (shown by the server)");
+  disposable->add_option("--out", dis.out_file, "write the token file (JSON, mode 0600) here instead of printing it");
+  disposable->add_flag("--force", dis.force, "replace an existing --out file");
+  disposable->callback([&] { action = [&] { return cmd_generate_disposable(g, dis, io); }; });
 
   RefreshOptions ref;
   auto* refresh = app.add_subcommand("refresh", "refresh the key in a token file and rewrite the file");
@@ -58,6 +109,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   InspectOptions ins;
   auto* inspect = app.add_subcommand("inspect", "show a key's kind, endpoints and expiry (secrets redacted)");
   inspect->add_option("target", ins.target, "KEY or FILE (default: the caller's key)");
+  inspect->add_option("--expires-within", ins.expires_within,
+                      "exit 6 when the key expires within this duration (e.g. 14d), for cron and monitoring");
   inspect->callback([&] { action = [&] { return cmd_inspect(g, ins, io); }; });
 
   CacheOptions co;
@@ -65,10 +118,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   cache->require_subcommand(1);
   using Cmd = int (*)(const GlobalOptions&, const CacheOptions&, Io);
   auto bind = [&](CLI::App* sub, Cmd fn) {
-    sub->callback([&, sub, fn] {
-      (void)sub;
-      action = [&, fn] { return fn(g, co, io); };
-    });
+    sub->callback([&, fn] { action = [&, fn] { return fn(g, co, io); }; });
   };
   auto* create = cache->add_subcommand("create-cache", "create a cache");
   create->add_option("name", co.cache, "cache name")->required();
@@ -107,9 +157,13 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
                    "AWS_ENDPOINT_URL, else AWS's)");
   keep->add_flag("--once", kf.once, "one pass: refresh if due, then exit (0 fresh, 4 auth, 5 unreachable, 1 other)");
   keep->add_flag("--force", kf.force, "with --once: refresh even when not due");
-  keep->add_option("--refresh-fraction", kf.refresh_fraction,
-                   "refresh after this fraction of the key's lifetime, without jitter (default 0.75 minus up to 0.05)");
-  keep->callback([&] { action = [&] { return cmd_keep_fresh(g, kf, io); }; });
+  auto* fraction_opt = keep->add_option("--refresh-fraction", kf.refresh_fraction,
+                   "refresh after this fraction of the key's lifetime, in (0, 1), without jitter "
+                   "(default 0.75 minus up to 0.05)");
+  keep->callback([&, fraction_opt] {
+    kf.refresh_fraction_given = fraction_opt->count() > 0;
+    action = [&] { return cmd_keep_fresh(g, kf, io); };
+  });
 
   WatchOptions wo;
   auto* watch = app.add_subcommand("watch", "print the store's key (redacted) and expiry, and each new key as it changes");
@@ -122,29 +176,54 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   watch->add_option("--count", wo.count, "exit after this many changes (default: run until SIGTERM/SIGINT)");
   watch->callback([&] { action = [&] { return cmd_watch(g, wo, io); }; });
 
+  std::string shell;
+  auto* completion = app.add_subcommand(
+      "completion", "print a shell completion script (bash, zsh or fish) for momento-auth");
+  completion->add_option("shell", shell, "bash | zsh | fish")->required();
+  completion->callback([&] {
+    action = [&] {
+      out << completion_script(app, shell);
+      return kExitOk;
+    };
+  });
+
+  // --json may be all that was parsed when parsing fails: look for it in the arguments too.
+  bool json_requested = false;
+  for (int i = 1; i < argc; ++i) json_requested = json_requested || std::string_view(argv[i]) == "--json";
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e, out, err);
-    if (rc == 0) return kExitOk;  // --help, --version
-    err << "Run `momento-auth --help` (or `momento-auth SUBCOMMAND --help`) for usage.\n";
+    if (e.get_exit_code() == 0) {
+      app.exit(e, out, err);  // --help, --version
+      return kExitOk;
+    }
+    print_error(err, json_requested, "USAGE", printable(e.what(), 1000),
+                "run `momento-auth --help` (or `momento-auth SUBCOMMAND --help`) for usage", kExitUsage);
     return kExitUsage;
   }
 
+  warn_if_grpc_tracing(err, g.json);
   try {
+    // An empty --endpoint is a mistake, not "no endpoint" (which would send the key elsewhere).
+    if (endpoint_opt->count() > 0 && trim(g.endpoint).empty()) {
+      print_error(err, g.json, "USAGE", "--endpoint is empty; give HOST:PORT or leave the option out",
+                  "", kExitUsage);
+      return kExitUsage;
+    }
+    if (g.allow_insecure_remote && !g.insecure) throw_invalid("--allow-insecure-remote only applies with --insecure");
     if (!timeout.empty()) g.timeout = parse_duration(timeout);
     if (!action) {
-      err << "error: no command given; run `momento-auth --help`\n";
+      print_error(err, g.json, "USAGE", "no command given; run `momento-auth --help`", "", kExitUsage);
       return kExitUsage;
     }
     return action();
   } catch (const Error& e) {
-    err << "error: " << e.code_name() << ": " << e.what() << "\n";
-    const std::string hint = hint_for(e.code());
-    if (!hint.empty()) err << "hint: " << hint << "\n";
-    return exit_code_for(e.code());
+    const int rc = exit_code_for(e.code());
+    print_error(err, g.json, e.code_name(), printable(e.what(), 2000), hint_for(e.code()), rc);
+    return rc;
   } catch (const std::exception& e) {
-    err << "error: " << e.what() << "\n";
+    print_error(err, g.json, "", printable(e.what(), 2000), "", kExitOther);
     return kExitOther;
   }
 }

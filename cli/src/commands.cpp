@@ -1,8 +1,13 @@
 #include "commands.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <thread>
 #include <cstdlib>
 #include <mutex>
 #include <cstring>
@@ -27,17 +32,42 @@ void wipe(std::string& s) noexcept {
   s.clear();
 }
 
-std::string read_small_file(const std::string& path) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw_invalid("cannot read key file '" + path + "': " + ec.message());
+// Reads a key file. Errors name the option, never the path: a key pasted where a path was
+// expected must not be echoed. Opened without blocking and type-checked before reading, so a
+// FIFO or device is refused instead of hanging.
+std::string read_key_file(const std::string& path, std::string_view option) {
+  const std::string opt(option);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) throw_invalid(opt + ": cannot open the file: " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw_invalid(opt + ": cannot stat the file: " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) throw_invalid(opt + " does not name a regular file");
   // A key file is a few kilobytes at most; refuse to slurp anything large.
-  if (size > 1024 * 1024) throw_invalid("key file '" + path + "' is too large to be a key");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw_invalid("cannot read key file '" + path + "'");
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
+  constexpr size_t kLimit = 64 * 1024;
+  if (static_cast<uint64_t>(st.st_size) > kLimit) throw_invalid(opt + ": the file is too large to hold a key");
+  std::string out;
+  char chunk[4096];
+  for (;;) {  // bounded: EOF or past the limit
+    const ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int e = errno;
+      wipe(out);
+      throw_invalid(opt + ": cannot read the file: " + std::strerror(e));
+    }
+    if (n == 0) break;
+    out.append(chunk, static_cast<size_t>(n));
+    if (out.size() > kLimit) {
+      wipe(out);
+      throw_invalid(opt + ": the file is too large to hold a key");
+    }
+  }
+  explicit_bzero(chunk, sizeof chunk);
+  return out;
 }
 
 // The override that does not depend on the parsed credential (--endpoint).
@@ -74,7 +104,7 @@ json endpoint_json(const Endpoint& e) {
 }
 
 std::string endpoint_text(const Endpoint& e) {
-  return e.address() + (e.secure ? " (TLS)" : " (plaintext)");
+  return printable(e.address(), 300) + (e.secure ? " (TLS)" : " (plaintext)");
 }
 
 // epoch 0 = never.
@@ -114,29 +144,47 @@ std::optional<EndpointOverride> endpoint_override(const GlobalOptions& g,
   return EndpointOverride::base(base_endpoint, std::nullopt, false);
 }
 
-Credential credential_from_text(const GlobalOptions& g, std::string_view text) {
-  const auto o = early_override(g);
-  try {
-    return apply_late_override(g, Credential::from_string(std::string(text), ptr(o)));
-  } catch (const Error& e) {
-    // A v2 key needs its endpoint from MOMENTO_ENDPOINT; otherwise report the first error.
-    const char* v2_endpoint = std::getenv("MOMENTO_ENDPOINT");
-    if (e.code() != MOMENTO_ERR_INVALID_ARGUMENT || v2_endpoint == nullptr || !*v2_endpoint) throw;
-    try {
-      return apply_late_override(g, Credential::from_v2(std::string(trim(text)), v2_endpoint, ptr(o)));
-    } catch (const Error&) {
-      throw e;
-    }
+void check_plaintext(const GlobalOptions& g, const Credential& c) {
+  if (g.allow_insecure_remote) return;
+  for (Service s : {Service::Control, Service::Cache, Service::Token}) {
+    const Endpoint e = c.endpoint(s);
+    if (!e.secure && !e.host.empty() && !is_loopback_host(e.host))
+      throw_invalid("--insecure would send the key in plaintext to " + printable(e.host, 100) +
+                    ", which is not a loopback address; add --allow-insecure-remote if that is "
+                    "really meant");
   }
 }
 
-Credential credential_from_path(const GlobalOptions& g, const std::string& path) {
-  std::string content = read_small_file(path);
+Credential credential_from_text(const GlobalOptions& g, std::string_view text) {
+  const auto o = early_override(g);
+  Credential c = [&] {
+    try {
+      return apply_late_override(g, Credential::from_string(std::string(text), ptr(o)));
+    } catch (const Error& e) {
+      // A v2 key needs its endpoint from MOMENTO_ENDPOINT; otherwise report the first error.
+      const char* v2_endpoint = std::getenv("MOMENTO_ENDPOINT");
+      if (e.code() != MOMENTO_ERR_INVALID_ARGUMENT || v2_endpoint == nullptr || !*v2_endpoint) throw;
+      try {
+        return apply_late_override(g, Credential::from_v2(std::string(trim(text)), v2_endpoint, ptr(o)));
+      } catch (const Error&) {
+        throw e;
+      }
+    }
+  }();
+  check_plaintext(g, c);
+  return c;
+}
+
+Credential credential_from_path(const GlobalOptions& g, const std::string& path,
+                                std::string_view option) {
+  std::string content = read_key_file(path, option);
   const std::string_view t = trim(content);
   if (!t.empty() && t.front() == '{') {
     wipe(content);
     const auto o = early_override(g);
-    return apply_late_override(g, Credential::from_file(path, ptr(o)));
+    Credential c = apply_late_override(g, Credential::from_file(path, ptr(o)));
+    check_plaintext(g, c);
+    return c;
   }
   Credential c = credential_from_text(g, t);
   wipe(content);
@@ -145,56 +193,105 @@ Credential credential_from_path(const GlobalOptions& g, const std::string& path)
 
 Credential global_credential(const GlobalOptions& g) {
   if (!g.key.empty()) return credential_from_text(g, g.key);
-  if (!g.key_file.empty()) return credential_from_path(g, g.key_file);
+  if (!g.key_file.empty()) return credential_from_path(g, g.key_file, "--key-file");
   if (const char* env = std::getenv("MOMENTO_API_KEY"); env != nullptr)
     return credential_from_text(g, env);
   throw_invalid("no key given: pass --key KEY, --key-file FILE or set MOMENTO_API_KEY");
 }
 
-int cmd_generate(const GlobalOptions& g, const GenerateOptions& o, Io io) {
-  const Scope scope = parse_scope(o.scope);
-  const ExpiresIn expires = parse_expires_in(o.expires_in);
-  if (!o.out_file.empty() && !o.force && std::filesystem::exists(o.out_file))
-    throw_invalid("'" + o.out_file + "' already exists; pass --force to replace it");
+namespace {
 
-  AuthClient client(global_credential(g), auth_config(g));
-  const Token r = client.generate_api_key(scope, expires);
+// --scope NAME or one or more --permit entries (not both).
+Scope scope_of(const std::string& name, const std::vector<std::string>& permits, ScopeUse use) {
+  if (!name.empty() && !permits.empty()) throw_invalid("give either --scope or --permit, not both");
+  if (!name.empty()) return parse_scope(name);
+  if (permits.empty())
+    throw_invalid(use == ScopeUse::ApiKey ? "generate needs --scope NAME or at least one --permit"
+                                          : "a disposable token needs at least one --permit");
+  Scope scope;
+  for (const auto& p : permits) add_permission(scope, p);
+  scope.validate(use);
+  return scope;
+}
 
-  if (o.out_file.empty()) {
-    // The secret itself is the requested output.
+std::string scope_text(const std::string& name, const std::vector<std::string>& permits) {
+  if (!name.empty()) return std::string(trim(name));
+  std::string out;
+  for (const auto& p : permits) out += (out.empty() ? "" : " ") + printable(p, 120);
+  return out;
+}
+
+// Refuses to overwrite an existing file without --force (--out is then known to be a path).
+void check_out_file(const std::string& out, bool force) {
+  struct stat st {};
+  if (!out.empty() && !force && ::lstat(out.c_str(), &st) == 0)
+    throw_invalid("--out names a file that already exists; pass --force to replace it");
+}
+
+// Prints a token (a secret, the requested output) or writes it to --out.
+void emit_token(const GlobalOptions& g, const Token& r, const std::string& out_file,
+                const std::string& what, Io io) {
+  if (out_file.empty()) {
     std::string text = r.to_json();
     io.out << text << "\n";
     wipe(text);
     if (io.out_is_terminal)
       io.err << "note: the output above is a secret key; `--out FILE` stores it with mode 0600\n";
-    return kExitOk;
+    return;
   }
-  r.write_file(o.out_file);
+  r.write_file(out_file);
   if (g.json) {
-    json j = {{"file", o.out_file}, {"scope", std::string(trim(o.scope))},
-              {"endpoint", std::string(r.endpoint())}, {"refreshable", !r.refresh_token().empty()},
-              {"key", redacted_key(r.api_key())}};
+    json j = {{"file", out_file}, {"scope", what}, {"endpoint", std::string(r.endpoint())},
+              {"refreshable", !r.refresh_token().empty()}, {"key", redacted_key(r.api_key())}};
     j.update(expiry_json(r.valid_until()));
     io.out << dump(j) << "\n";
-  } else {
-    io.out << "Wrote a new " << trim(o.scope) << " key to " << o.out_file << " (mode 0600)\n"
-           << "  key:     " << redacted_key(r.api_key()) << "\n"
-           << "  expires: " << describe_expiry(r.valid_until()) << "\n"
-           << "  refresh: "
-           << (r.refresh_token().empty() ? "no refresh token (the key never expires)"
-                                         : "refresh token stored; renew with `momento-auth refresh --file " +
-                                               o.out_file + "`")
-           << "\n";
+    return;
   }
+  const std::string file = printable(out_file, 200);
+  io.out << "Wrote a new " << what << " key to " << file << " (mode 0600)\n"
+         << "  key:     " << redacted_key(r.api_key()) << "\n"
+         << "  expires: " << describe_expiry(r.valid_until()) << "\n"
+         << "  refresh: "
+         << (r.refresh_token().empty() ? "no refresh token (it cannot be refreshed)"
+                                       : "refresh token stored; renew with `momento-auth refresh --file " +
+                                             file + "`")
+         << "\n";
+}
+
+}  // namespace
+
+int cmd_generate(const GlobalOptions& g, const GenerateOptions& o, Io io) {
+  const Scope scope = scope_of(o.scope, o.permits, ScopeUse::ApiKey);
+  const ExpiresIn expires = parse_expires_in(o.expires_in);
+  check_out_file(o.out_file, o.force);
+  AuthClient client(global_credential(g), auth_config(g));
+  const Token r = client.generate_api_key(scope, expires);
+  emit_token(g, r, o.out_file, scope_text(o.scope, o.permits), io);
+  return kExitOk;
+}
+
+int cmd_generate_disposable(const GlobalOptions& g, const DisposableOptions& o, Io io) {
+  const Scope scope = scope_of("", o.permits, ScopeUse::DisposableToken);
+  const ExpiresIn expires = parse_expires_in(o.expires_in);
+  check_out_file(o.out_file, o.force);
+  AuthClient client(global_credential(g), auth_config(g));
+  const Token r = client.generate_disposable_token(
+      scope, expires, o.token_id.empty() ? std::nullopt : std::optional<std::string>(o.token_id));
+  emit_token(g, r, o.out_file, "disposable " + scope_text("", o.permits), io);
   return kExitOk;
 }
 
 int cmd_refresh(const GlobalOptions& g, const RefreshOptions& o, Io io) {
   if (o.file.empty()) throw_invalid("refresh needs --file FILE (a token file from `generate --out`)");
+  // Opening the file as a store checks, before the refresh token is spent, that the file can be
+  // replaced afterwards (a symbolic link that would be refused, a FIFO, a directory).
+  Store target("file:" + o.file);
   const auto early = early_override(g);
   const Credential cred = apply_late_override(g, Credential::from_file(o.file, ptr(early)));
+  check_plaintext(g, cred);
   if (cred.refresh_token().empty())
-    throw_invalid("'" + o.file + "' holds no refresh token; never-expiring keys cannot be refreshed");
+    throw_invalid("the token file given with --file holds no refresh token; never-expiring keys "
+                  "cannot be refreshed");
 
   AuthClient client(cred, auth_config(g));
   std::string refresh_token(cred.refresh_token());
@@ -215,7 +312,7 @@ int cmd_refresh(const GlobalOptions& g, const RefreshOptions& o, Io io) {
     j.update(expiry_json(r.valid_until()));
     io.out << dump(j) << "\n";
   } else {
-    io.out << "Refreshed the key in " << o.file << "\n"
+    io.out << "Refreshed the key in " << printable(o.file, 200) << "\n"
            << "  key:     " << redacted_key(r.api_key()) << "\n"
            << "  expires: " << describe_expiry(r.valid_until()) << "\n";
   }
@@ -223,10 +320,14 @@ int cmd_refresh(const GlobalOptions& g, const RefreshOptions& o, Io io) {
 }
 
 int cmd_inspect(const GlobalOptions& g, const InspectOptions& o, Io io) {
+  // Checked before the key is read, so a typo is reported as such.
+  const std::optional<std::chrono::milliseconds> within =
+      o.expires_within.empty() ? std::nullopt
+                               : std::optional(parse_duration(o.expires_within, "--expires-within"));
   Credential cred = [&] {
     if (o.target.empty()) return global_credential(g);
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(o.target, ec)) return credential_from_path(g, o.target);
+    struct stat st {};
+    if (::stat(o.target.c_str(), &st) == 0) return credential_from_path(g, o.target, "the file to inspect");
     return credential_from_text(g, o.target);
   }();
 
@@ -239,6 +340,13 @@ int cmd_inspect(const GlobalOptions& g, const InspectOptions& o, Io io) {
   const std::string base(cred.base_endpoint());
   const std::string refresh =
       cred.refresh_token().empty() ? std::string() : redact(std::string(cred.refresh_token()));
+  // --expires-within: like `openssl x509 -checkend`, for keys nothing refreshes.
+  const bool expiring = within && known && epoch != 0 &&
+                        static_cast<int64_t>(epoch) <=
+                            now_epoch_seconds() + within->count() / 1000;
+  if (within && !known)
+    throw Error(MOMENTO_ERR_INVALID_ARGUMENT,
+                "--expires-within: this key's expiry is unknown (its kind does not say)", -1, false);
   if (g.json) {
     json j = {{"kind", std::string(cred.kind_name())},
               {"key", std::string(cred.redacted_key())},
@@ -251,38 +359,42 @@ int cmd_inspect(const GlobalOptions& g, const InspectOptions& o, Io io) {
               {"refresh_token", refresh.empty() ? json(nullptr) : json(refresh)}};
     if (known) j.update(expiry_json(epoch));
     else j["expires"] = nullptr;  // unknown
+    if (within) j["expires_within"] = {{"seconds", within->count() / 1000}, {"expiring", expiring}};
     io.out << dump(j) << "\n";
-    return kExitOk;
+    return expiring ? kExitExpiring : kExitOk;
   }
   io.out << "kind:          " << cred.kind_name() << "\n"
          << "key:           " << cred.redacted_key() << "\n";
-  if (!base.empty()) io.out << "base endpoint: " << base << "\n";
+  if (!base.empty()) io.out << "base endpoint: " << printable(base) << "\n";
   io.out << "control:       " << endpoint_text(control) << "\n"
          << "cache:         " << endpoint_text(cache) << "\n"
          << "token:         " << endpoint_text(token) << "\n"
          << "expires:       " << (known ? describe_expiry(epoch) : std::string("unknown")) << "\n"
          << "refresh token: " << (refresh.empty() ? std::string("none") : refresh) << "\n";
-  return kExitOk;
+  if (within)
+    io.out << "expires within " << printable(trim(o.expires_within), 40) << ": "
+           << (expiring ? "yes" : "no") << "\n";
+  return expiring ? kExitExpiring : kExitOk;
 }
 
 int cmd_create_cache(const GlobalOptions& g, const CacheOptions& o, Io io) {
   DataClient client(global_credential(g), data_config(g));
   client.create_cache(o.cache);
-  io.out << (g.json ? dump({{"created", o.cache}}) : "Created cache " + o.cache) << "\n";
+  io.out << (g.json ? dump({{"created", o.cache}}) : "Created cache " + printable(o.cache)) << "\n";
   return kExitOk;
 }
 
 int cmd_delete_cache(const GlobalOptions& g, const CacheOptions& o, Io io) {
   DataClient client(global_credential(g), data_config(g));
   client.delete_cache(o.cache);
-  io.out << (g.json ? dump({{"deleted", o.cache}}) : "Deleted cache " + o.cache) << "\n";
+  io.out << (g.json ? dump({{"deleted", o.cache}}) : "Deleted cache " + printable(o.cache)) << "\n";
   return kExitOk;
 }
 
 int cmd_flush_cache(const GlobalOptions& g, const CacheOptions& o, Io io) {
   DataClient client(global_credential(g), data_config(g));
   client.flush_cache(o.cache);
-  io.out << (g.json ? dump({{"flushed", o.cache}}) : "Flushed cache " + o.cache) << "\n";
+  io.out << (g.json ? dump({{"flushed", o.cache}}) : "Flushed cache " + printable(o.cache)) << "\n";
   return kExitOk;
 }
 
@@ -292,7 +404,7 @@ int cmd_list_caches(const GlobalOptions& g, const CacheOptions&, Io io) {
   if (g.json) {
     io.out << dump({{"caches", names}}) << "\n";
   } else {
-    for (const auto& n : names) io.out << n << "\n";
+    for (const auto& n : names) io.out << printable(n) << "\n";
   }
   return kExitOk;
 }
@@ -302,7 +414,7 @@ int cmd_set(const GlobalOptions& g, const CacheOptions& o, Io io) {
   DataClient client(global_credential(g), data_config(g));
   client.set(o.cache, o.key, o.value, ttl);
   io.out << (g.json ? dump({{"stored", true}, {"cache", o.cache}, {"key", o.key}})
-                    : "Stored '" + o.key + "' in cache " + o.cache)
+                    : "Stored '" + printable(o.key) + "' in cache " + printable(o.cache))
          << "\n";
   return kExitOk;
 }
@@ -317,7 +429,7 @@ int cmd_get(const GlobalOptions& g, const CacheOptions& o, Io io) {
   } else if (v) {
     io.out << *v << "\n";
   } else {
-    io.err << "miss: '" << o.key << "' is not in cache " << o.cache << "\n";
+    io.err << "miss: '" << printable(o.key) << "' is not in cache " << printable(o.cache) << "\n";
   }
   return kExitOk;
 }
@@ -326,7 +438,7 @@ int cmd_delete_key(const GlobalOptions& g, const CacheOptions& o, Io io) {
   DataClient client(global_credential(g), data_config(g));
   client.delete_key(o.cache, o.key);
   io.out << (g.json ? dump({{"deleted", true}, {"cache", o.cache}, {"key", o.key}})
-                    : "Deleted '" + o.key + "' from cache " + o.cache)
+                    : "Deleted '" + printable(o.key) + "' from cache " + printable(o.cache))
          << "\n";
   return kExitOk;
 }
@@ -337,7 +449,9 @@ int cmd_ping(const GlobalOptions& g, const CacheOptions&, Io io) {
   Credential cred = [&] {
     if (have_key) return global_credential(g);
     if (g.endpoint.empty()) throw_invalid("ping needs --endpoint HOST:PORT or a key");
-    return Credential::local().with_override(*endpoint_override(g, ""));
+    Credential c = Credential::local().with_override(*endpoint_override(g, ""));
+    check_plaintext(g, c);
+    return c;
   }();
   DataClient client(cred, data_config(g));
   client.ping();
@@ -356,18 +470,26 @@ Store open_store(const StoreSelection& sel) {
 }
 
 // Endpoint override for keys read from a store: --endpoint, or --insecure with the hosts the
-// stored key names.
+// stored key names. Plaintext to a host that is not a loopback address is refused here.
 std::optional<EndpointOverride> store_override(const GlobalOptions& g, Store& store) {
-  if (!g.endpoint.empty() || !g.insecure) return early_override(g);
+  if (!g.endpoint.empty() || !g.insecure) {
+    auto o = early_override(g);
+    if (o) check_plaintext(g, Credential::local().with_override(*o));
+    return o;
+  }
   const Token t = store.load();
   const Credential c = Credential::from_string(std::string(t.api_key()));
-  return endpoint_override(g, std::string(c.base_endpoint()));
+  auto o = endpoint_override(g, std::string(c.base_endpoint()));
+  check_plaintext(g, c.with_override(*o));
+  return o;
 }
 
 std::string now_utc() { return format_epoch_utc(static_cast<uint64_t>(now_epoch_seconds())); }
 
 // SIGTERM and SIGINT are blocked in every thread (library threads inherit the mask of the thread
-// that creates them) and taken with sigtimedwait, so shutdown is an ordinary return.
+// that creates them) and taken by one thread with sigtimedwait, so shutdown is an ordinary return.
+// Once a signal has arrived the command has a second to finish: whatever blocks it then (a slow
+// store, a call in flight) cannot keep the process alive.
 class SignalWait {
  public:
   SignalWait() {
@@ -375,27 +497,59 @@ class SignalWait {
     sigaddset(&set_, SIGTERM);
     sigaddset(&set_, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set_, &old_);
+    thread_ = std::thread([this] { take_signals(); });
   }
   ~SignalWait() {
+    {
+      std::lock_guard lock(mu_);
+      closing_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
     // A signal that arrived after the last wait is consumed, not delivered on unblock.
     timespec zero{0, 0};
     while (sigtimedwait(&set_, nullptr, &zero) > 0) {
     }
     pthread_sigmask(SIG_SETMASK, &old_, nullptr);
   }
-  // Waits until a signal arrives (returns it) or `done` holds; checks `done` every 200 ms.
+  SignalWait(const SignalWait&) = delete;
+  SignalWait& operator=(const SignalWait&) = delete;
+
+  // Waits until a signal arrives (returns it) or `done` holds (returns 0); checks `done` every
+  // 100 ms.
   template <class Done>
   int wait(Done done) {
-    const timespec tick{0, 200 * 1000 * 1000};
-    while (!done()) {
-      const int sig = sigtimedwait(&set_, nullptr, &tick);
-      if (sig > 0) return sig;
-    }
-    return 0;
+    std::unique_lock lock(mu_);
+    while (signal_ == 0 && !done()) cv_.wait_for(lock, std::chrono::milliseconds(100));
+    return signal_;
   }
 
  private:
+  void take_signals() {
+    const timespec tick{0, 100 * 1000 * 1000};
+    int sig = 0;
+    while (sig <= 0) {
+      {
+        std::lock_guard lock(mu_);
+        if (closing_) return;
+      }
+      sig = sigtimedwait(&set_, nullptr, &tick);
+    }
+    std::unique_lock lock(mu_);
+    signal_ = sig;
+    cv_.notify_all();
+    if (cv_.wait_for(lock, std::chrono::milliseconds(900), [this] { return closing_; })) return;
+    static const char msg[] = "momento-auth: still busy a second after the signal; exiting now\n";
+    [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, msg, sizeof msg - 1);
+    std::_Exit(128 + sig);
+  }
+
   sigset_t set_{}, old_{};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int signal_ = 0;
+  bool closing_ = false;
+  std::thread thread_;
 };
 
 std::string expiry_text(uint64_t valid_until) { return describe_expiry(valid_until); }
@@ -417,10 +571,10 @@ json event_json(const RefreshEvent& e, const char* name) {
 }
 
 std::string event_line(const RefreshEvent& e, const char* name) {
-  std::string line = now_utc() + " " + name + " " + e.store;
+  std::string line = now_utc() + " " + name + " " + printable(e.store);
   if (!e.key.empty()) line += " key " + e.key + " expires " + expiry_text(e.valid_until);
   if (e.kind == RefreshEvent::Kind::Failed) {
-    line += ": " + std::string(momento_status_str(e.error_code)) + ": " + e.error_message +
+    line += ": " + std::string(momento_status_str(e.error_code)) + ": " + printable(e.error_message, 1000) +
             " (failure " + std::to_string(e.consecutive_failures);
     if (e.next_attempt_ms > 0)
       line += ", next attempt " + format_epoch_utc(static_cast<uint64_t>(e.next_attempt_ms / 1000));
@@ -433,14 +587,22 @@ std::string event_line(const RefreshEvent& e, const char* name) {
 
 int cmd_keep_fresh(const GlobalOptions& g, const KeepFreshOptions& o, Io io) {
   if (o.force && !o.once) throw_invalid("--force only applies with --once");
+  RefresherOptions ro;
+  if (o.refresh_fraction_given) {
+    const double f = parse_number(o.refresh_fraction, "--refresh-fraction");
+    try {
+      ro.jitter_fraction(0.0).refresh_fraction(f);  // the library owns the range
+    } catch (const Error& e) {
+      throw Error(e.code(), "--refresh-fraction " + printable(trim(o.refresh_fraction), 40) + ": " + e.what(),
+                  -1, false);
+    }
+  }
+
   Store store = open_store(o.store);
   if (!store.writable())
-    throw_invalid("store " + std::string(store.describe()) + " is read-only; keep-fresh needs file: or aws-sm:");
+    throw_invalid("store " + printable(store.describe()) + " is read-only; keep-fresh needs file: or aws-sm:");
   const auto ov = store_override(g, store);
   const ClientConfig cfg = auth_config(g);
-  RefresherOptions ro;
-  if (o.refresh_fraction > 0) ro.jitter_fraction(0.0).refresh_fraction(o.refresh_fraction);
-  else if (o.refresh_fraction < 0) throw_invalid("--refresh-fraction must be in (0, 1)");
 
   std::mutex out_mu;
   auto print = [&](const RefreshEvent& e, const char* name) {
@@ -467,7 +629,7 @@ int cmd_keep_fresh(const GlobalOptions& g, const KeepFreshOptions& o, Io io) {
   Refresher r(store, &cfg, ptr(ov), &ro);
   r.subscribe([&](const RefreshEvent& e) { print(e, e.kind_name()); });
   if (!g.json)
-    io.err << "keep-fresh: keeping " << store.describe()
+    io.err << "keep-fresh: keeping " << printable(store.describe())
            << " fresh; stop with SIGTERM or SIGINT\n";
   r.start();
   const int sig = signals.wait([] { return false; });
@@ -499,7 +661,7 @@ int cmd_watch(const GlobalOptions& g, const WatchOptions& o, Io io) {
       j.update(expiry_json(valid_until));
       io.out << j.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
     } else {
-      io.out << now_utc() << " " << name << " key " << key << " expires "
+      io.out << now_utc() << " " << name << " key " << printable(key) << " expires "
              << describe_expiry(valid_until) << "\n";
     }
     io.out.flush();

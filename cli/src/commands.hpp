@@ -7,6 +7,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "momento/auth.hpp"
 
@@ -17,6 +18,7 @@ struct GlobalOptions {
   std::string key_file;  // --key-file
   std::string endpoint;  // --endpoint HOST:PORT
   bool insecure = false;
+  bool allow_insecure_remote = false;  // --insecure may reach a host that is not loopback
   std::string ca_file;   // --ca-file: PEM roots for TLS instead of the system roots
   std::optional<std::chrono::milliseconds> timeout;
   bool json = false;
@@ -36,18 +38,32 @@ std::optional<EndpointOverride> endpoint_override(const GlobalOptions& g,
 // A key given as text (v1 envelope, legacy JWT, session token; v2 with MOMENTO_ENDPOINT),
 // with the global endpoint options applied.
 Credential credential_from_text(const GlobalOptions& g, std::string_view text);
-// A file holding either the Download-JSON shape or the bare key.
-Credential credential_from_path(const GlobalOptions& g, const std::string& path);
+// A file holding either the Download-JSON shape or the bare key. Errors name `option`, not the path.
+Credential credential_from_path(const GlobalOptions& g, const std::string& path,
+                                std::string_view option);
+// Refuses plaintext (--insecure) to any host that is not a loopback address, unless
+// --allow-insecure-remote was given.
+void check_plaintext(const GlobalOptions& g, const Credential& c);
 // --key, --key-file or MOMENTO_API_KEY, in that order. Throws InvalidArgument when none.
 Credential global_credential(const GlobalOptions& g);
 
 struct GenerateOptions {
-  std::string scope;
+  std::string scope;                 // --scope NAME (predefined)
+  std::vector<std::string> permits;  // --permit SPEC... (fine-grained)
   std::string expires_in;
   std::string out_file;
   bool force = false;
 };
 int cmd_generate(const GlobalOptions& g, const GenerateOptions& o, Io io);
+
+struct DisposableOptions {
+  std::vector<std::string> permits;  // --permit SPEC..., item entries allowed
+  std::string expires_in;
+  std::string token_id;
+  std::string out_file;
+  bool force = false;
+};
+int cmd_generate_disposable(const GlobalOptions& g, const DisposableOptions& o, Io io);
 
 struct RefreshOptions {
   std::string file;
@@ -56,6 +72,7 @@ int cmd_refresh(const GlobalOptions& g, const RefreshOptions& o, Io io);
 
 struct InspectOptions {
   std::string target;  // KEY or FILE; empty = the global key
+  std::string expires_within;  // exit kExitExpiring when the key expires within this duration
 };
 int cmd_inspect(const GlobalOptions& g, const InspectOptions& o, Io io);
 
@@ -84,7 +101,8 @@ struct KeepFreshOptions {
   StoreSelection store;
   bool once = false;   // one pass, then exit (cron)
   bool force = false;  // with --once: refresh even when not due
-  double refresh_fraction = 0.0;  // 0 = the library default (0.75)
+  std::string refresh_fraction;  // --refresh-fraction as given
+  bool refresh_fraction_given = false;  // false: the library default (0.75 minus jitter)
 };
 // Runs the refresher: a status line (or JSON line) per event until SIGTERM/SIGINT, or one pass
 // with --once. Exit codes: 0 the store holds a fresh key; otherwise those of the failure.

@@ -1,6 +1,7 @@
 #include "parse.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <ctime>
 #include <limits>
 
@@ -101,32 +102,27 @@ bool parse_date(std::string_view s, int64_t& epoch) {
 
 }  // namespace
 
-ExpiresIn parse_expires_in(std::string_view text, int64_t now) {
+ExpiresIn parse_expires_in(std::string_view text, int64_t now, std::string_view option) {
   const std::string_view s = trim(text);
-  const std::string shown(s.substr(0, 40));
-  if (s.empty()) throw_invalid("--expires-in is empty; use e.g. 30d, 12h, 90m, 45s, never or 2027-01-31");
+  const std::string opt(option);
+  const std::string shown = "'" + printable(s, 40) + "'";
+  const char* forms = "; use e.g. 30d, 12h, 1h30m, 45s, never or 2027-01-31";
+  if (s.empty()) throw_invalid(opt + " is empty" + forms);
   if (s == "never") return ExpiresIn::never();
   int64_t epoch = 0;
   if (s.size() >= 10 && s[4] == '-') {
     if (!parse_date(s, epoch))
-      throw_invalid("--expires-in '" + shown + "' is not a valid date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)");
-    if (epoch <= now) throw_invalid("--expires-in '" + shown + "' lies in the past");
+      throw_invalid(opt + " " + shown + " is not a valid date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)");
+    if (epoch <= now) throw_invalid(opt + " " + shown + " lies in the past");
     // Relative to the caller's clock (at_epoch in the library would read the clock again).
     return ExpiresIn::seconds(epoch - now);
   }
-  const char unit = s.back();
-  int64_t n = 0;
-  if (!parse_uint(s.substr(0, s.size() - 1), n))
-    throw_invalid("--expires-in '" + shown + "' is not understood; use e.g. 30d, 12h, 90m, 45s, never or 2027-01-31");
-  if (n == 0) throw_invalid("--expires-in must be positive");
-  switch (unit) {
-    case 'd': return ExpiresIn::days(n);
-    case 'h': return ExpiresIn::hours(n);
-    case 'm': return ExpiresIn::minutes(n);
-    case 's': return ExpiresIn::seconds(n);
-    default:
-      throw_invalid("--expires-in '" + shown + "' has an unknown unit; use d, h, m or s (e.g. 30d)");
-  }
+  // A bare number has no obvious unit here: require one.
+  int64_t bare = 0;
+  if (parse_uint(s, bare)) throw_invalid(opt + " " + shown + " needs a unit" + forms);
+  const auto d = parse_duration(s, option);
+  if (d.count() % 1000 != 0) throw_invalid(opt + " " + shown + " must be whole seconds");
+  return ExpiresIn::seconds(d.count() / 1000);
 }
 
 Scope parse_scope(std::string_view text) {
@@ -134,31 +130,208 @@ Scope parse_scope(std::string_view text) {
   if (s == "super-user") return Scope::super_user();
   if (s == "all-data-read-write") return Scope::all_data_read_write();
   if (s == "all-data-read-only") return Scope::all_data_read_only();
-  throw_invalid("--scope '" + std::string(s.substr(0, 40)) +
-                "' is not known; use super-user, all-data-read-write or all-data-read-only");
+  throw_invalid("--scope '" + printable(s, 40) +
+                "' is not known; use super-user, all-data-read-write or all-data-read-only "
+                "(or --permit for a fine-grained scope)");
+}
+
+namespace {
+
+// Splits off the text before the next ':' (all of it when there is none).
+std::string_view next_field(std::string_view& rest) {
+  const size_t colon = rest.find(':');
+  std::string_view f = rest.substr(0, colon);
+  rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+  return f;
+}
+
+CacheName cache_of(std::string_view f) {
+  if (f.empty() || f == "*") return std::nullopt;
+  return std::string(f);
+}
+
+Select select_of(std::string_view f) {
+  if (f.empty() || f == "*") return Select::all();
+  if (f.back() == '*') return Select::prefix(std::string(f.substr(0, f.size() - 1)));
+  return Select::named(std::string(f));
+}
+
+}  // namespace
+
+void add_permission(Scope& scope, std::string_view spec) {
+  const std::string shown = "--permit '" + printable(spec, 80) + "'";
+  std::string_view rest = spec;
+  const std::string_view kind = next_field(rest);
+  const std::string_view role = next_field(rest);
+  auto bad_role = [&](const char* roles) -> void {
+    throw_invalid(shown + ": unknown " + std::string(kind) + " role '" + printable(role, 40) +
+                  "'; use " + roles);
+  };
+  if (kind == "cache" || kind == "item") {
+    CacheRole r{};
+    if (role == "read-write") r = CacheRole::ReadWrite;
+    else if (role == "read-only") r = CacheRole::ReadOnly;
+    else if (role == "write-only") r = CacheRole::WriteOnly;
+    else bad_role("read-write, read-only or write-only");
+    const std::string_view cache = next_field(rest);
+    if (kind == "cache") {
+      if (!rest.empty()) throw_invalid(shown + ": cache entries take ROLE and CACHE only");
+      scope.add_cache(r, cache_of(cache));
+      return;
+    }
+    // item:ROLE:CACHE:key=KEY | key-prefix=PREFIX; the key is the rest (it may contain ':').
+    if (cache.empty() || cache == "*")
+      throw_invalid(shown + ": item entries name one cache (item:ROLE:CACHE:key=KEY)");
+    if (rest.substr(0, 4) == "key=") {
+      scope.add_cache_items(r, std::string(cache), Items::key(std::string(rest.substr(4))));
+    } else if (rest.substr(0, 11) == "key-prefix=") {
+      scope.add_cache_items(r, std::string(cache), Items::key_prefix(std::string(rest.substr(11))));
+    } else {
+      throw_invalid(shown + ": item entries end in key=KEY or key-prefix=PREFIX");
+    }
+    return;
+  }
+  if (kind == "topic") {
+    TopicRole r{};
+    if (role == "publish-subscribe") r = TopicRole::PublishSubscribe;
+    else if (role == "subscribe-only") r = TopicRole::SubscribeOnly;
+    else if (role == "publish-only") r = TopicRole::PublishOnly;
+    else bad_role("publish-subscribe, subscribe-only or publish-only");
+    const std::string_view cache = next_field(rest);
+    const std::string_view topic = next_field(rest);
+    if (!rest.empty()) throw_invalid(shown + ": topic entries take ROLE, CACHE and TOPIC only");
+    scope.add_topic(r, cache_of(cache), select_of(topic));
+    return;
+  }
+  if (kind == "function") {
+    if (role != "invoke") bad_role("invoke");
+    const std::string_view cache = next_field(rest);
+    const std::string_view function = next_field(rest);
+    if (!rest.empty()) throw_invalid(shown + ": function entries take ROLE, CACHE and FUNCTION only");
+    scope.add_function(FunctionRole::Invoke, cache_of(cache), select_of(function));
+    return;
+  }
+  throw_invalid(shown + ": unknown kind '" + printable(kind, 40) +
+                "'; use cache:ROLE[:CACHE], topic:ROLE[:CACHE[:TOPIC]], "
+                "function:invoke[:CACHE[:FUNCTION]] or item:ROLE:CACHE:key=KEY");
 }
 
 std::chrono::milliseconds parse_duration(std::string_view text, std::string_view option) {
   const std::string_view s = trim(text);
-  const std::string shown(s.substr(0, 40));
-  int64_t n = 0;
-  int64_t scale = 1000;
-  std::string_view num = s;
-  if (s.size() > 2 && s.substr(s.size() - 2) == "ms") {
-    num = s.substr(0, s.size() - 2);
-    scale = 1;
-  } else if (!s.empty() && s.back() == 's') {
-    num = s.substr(0, s.size() - 1);
-  } else if (!s.empty() && s.back() == 'm') {
-    num = s.substr(0, s.size() - 1);
-    scale = 60000;
+  const std::string head = std::string(option) + " '" + printable(s, 40) + "'";
+  auto bad = [&]() -> void {
+    throw_invalid(head + " is not a positive duration; use e.g. 15 (seconds), 500ms, 90s, 2m, "
+                         "1h30m or 2d12h");
+  };
+  int64_t plain = 0;
+  if (parse_uint(s, plain)) {
+    if (plain == 0) bad();
+    if (plain > std::numeric_limits<int64_t>::max() / 1000) throw_invalid(head + " is too large");
+    return std::chrono::seconds(plain);
   }
-  if (!parse_uint(num, n) || n == 0)
-    throw_invalid(std::string(option) + " '" + shown +
-                  "' is not a positive duration; use e.g. 15, 15s, 500ms or 2m");
-  if (n > std::numeric_limits<int64_t>::max() / scale)
-    throw_invalid(std::string(option) + " is too large");
-  return std::chrono::milliseconds(n * scale);
+  struct Unit {
+    std::string_view name;
+    int64_t ms;
+  };
+  // In the order they must appear; "ms" before "m" so the longer name wins.
+  static constexpr Unit kUnits[] = {{"d", 86400000}, {"h", 3600000}, {"ms", 1}, {"m", 60000}, {"s", 1000}};
+  auto rank = [](std::string_view u) { return u == "d" ? 0 : u == "h" ? 1 : u == "m" ? 2 : u == "s" ? 3 : 4; };
+  int64_t total = 0;
+  int last_rank = -1;
+  size_t i = 0;
+  if (s.empty()) bad();
+  while (i < s.size()) {
+    size_t j = i;
+    while (j < s.size() && s[j] >= '0' && s[j] <= '9') ++j;
+    int64_t n = 0;
+    if (j == i || !parse_uint(s.substr(i, j - i), n)) bad();
+    const Unit* unit = nullptr;
+    for (const Unit& u : kUnits)
+      if (s.substr(j, u.name.size()) == u.name) {
+        unit = &u;
+        break;
+      }
+    if (unit == nullptr) bad();
+    const int r = rank(unit->name);
+    if (r <= last_rank)
+      throw_invalid(head + " repeats a unit or has them out of order; write larger units first (1h30m)");
+    last_rank = r;
+    if (n > (std::numeric_limits<int64_t>::max() - total) / unit->ms) throw_invalid(head + " is too large");
+    total += n * unit->ms;
+    i = j + unit->name.size();
+  }
+  if (total <= 0) bad();
+  return std::chrono::milliseconds(total);
+}
+
+double parse_number(std::string_view text, std::string_view option) {
+  const std::string s(trim(text));
+  const std::string head = std::string(option) + " '" + printable(s, 40) + "'";
+  double v = 0;
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || p != s.data() + s.size())
+    throw_invalid(head + " is not a number");
+  if (!std::isfinite(v)) throw_invalid(head + " must be a finite number");
+  return v;
+}
+
+std::string printable(std::string_view s, size_t max_bytes) {
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    if (out.size() >= max_bytes) return out + "...";
+    const auto b = static_cast<unsigned char>(s[i]);
+    size_t n = 0;  // length of a printable UTF-8 sequence at i
+    if (b >= 0x20 && b < 0x7F) n = 1;
+    else if (b >= 0xC2 && b <= 0xF4) {
+      n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
+      bool ok = i + n <= s.size();
+      for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+      // Reject overlong and surrogate forms and C1 controls (U+0080..U+009F).
+      const auto c1 = ok ? static_cast<unsigned char>(s[i + 1]) : 0;
+      if (ok && ((b == 0xE0 && c1 < 0xA0) || (b == 0xED && c1 >= 0xA0) || (b == 0xF0 && c1 < 0x90) ||
+                 (b == 0xF4 && c1 >= 0x90) || (b == 0xC2 && c1 < 0xA0)))
+        ok = false;
+      if (!ok) n = 0;
+    }
+    if (n == 1 && b == '\\') {
+      out += "\\\\";
+    } else if (n > 0) {
+      out.append(s.substr(i, n));
+    } else {
+      n = 1;
+      switch (b) {
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case 0x1B: out += "\\e"; break;
+        default: {
+          static const char* hex = "0123456789ABCDEF";
+          out += "\\x";
+          out += hex[b >> 4];
+          out += hex[b & 15];
+        }
+      }
+    }
+    i += n;
+  }
+  return out;
+}
+
+bool is_loopback_host(std::string_view host) noexcept {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host == "localhost" || host == "::1") return true;
+  // 127.0.0.0/8 written as a dotted quad.
+  if (host.substr(0, 4) != "127.") return false;
+  int parts = 0;
+  for (size_t i = 0; i <= host.size();) {
+    size_t j = host.find('.', i);
+    if (j == std::string_view::npos) j = host.size();
+    int64_t v = 0;
+    if (j == i || j - i > 3 || !parse_uint(host.substr(i, j - i), v) || v > 255) return false;
+    ++parts;
+    i = j + 1;
+  }
+  return parts == 4;
 }
 
 std::string format_epoch_utc(uint64_t epoch) {

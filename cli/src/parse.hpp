@@ -19,6 +19,7 @@ enum ExitCode : int {
   kExitInvalidInput = 3,
   kExitAuth = 4,         // authentication or permission error
   kExitUnreachable = 5,  // server unavailable or timeout
+  kExitExpiring = 6,     // inspect --expires-within: the key expires within that time
 };
 
 // Seconds since the Unix epoch (system clock).
@@ -33,17 +34,40 @@ int exit_code_for(momento_status_t code) noexcept;
 // A sentence telling the user what to do about an error of this code ("" when nothing useful).
 std::string hint_for(momento_status_t code);
 
-// "30d", "12h", "90m", "45s", "never", or a date "2027-01-31" / "2027-01-31T12:00:00Z" (UTC).
+// A duration (see parse_duration), "never", or a date "2027-01-31" / "2027-01-31T12:00:00Z" (UTC).
 // Throws Error(INVALID_ARGUMENT) naming the problem.
-ExpiresIn parse_expires_in(std::string_view text, int64_t now = now_epoch_seconds());
+ExpiresIn parse_expires_in(std::string_view text, int64_t now = now_epoch_seconds(),
+                           std::string_view option = "--expires-in");
 
 // "super-user" | "all-data-read-write" | "all-data-read-only".
 Scope parse_scope(std::string_view text);
 
-// "15", "15s", "500ms", "2m": a positive duration (plain numbers are seconds).
-// `option` names the option in error messages.
+// Adds one --permit entry to `scope`:
+//   cache:ROLE[:CACHE]                 ROLE read-write | read-only | write-only
+//   topic:ROLE[:CACHE[:TOPIC]]         ROLE publish-subscribe | subscribe-only | publish-only
+//   function:ROLE[:CACHE[:FUNCTION]]   ROLE invoke
+//   item:ROLE:CACHE:key=KEY | item:ROLE:CACHE:key-prefix=PREFIX   (disposable tokens only)
+// CACHE, TOPIC and FUNCTION omitted or "*" mean all; "NAME*" selects a topic or function prefix.
+// The library checks names and which entries suit an API key or a disposable token.
+void add_permission(Scope& scope, std::string_view spec);
+
+// A positive duration: "15" (seconds), or one or more NUMBER UNIT parts in decreasing units,
+// UNIT one of d, h, m, s, ms: "500ms", "90s", "1h30m", "2d12h". `option` names the option in
+// error messages.
 std::chrono::milliseconds parse_duration(std::string_view text,
                                          std::string_view option = "--timeout");
+
+// A finite decimal number filling the whole text ("0.8"); NaN and infinities are refused.
+// `option` names the option in error messages; ranges are the library's to check.
+double parse_number(std::string_view text, std::string_view option);
+
+// `s` with control characters (C0, DEL, C1), invalid UTF-8 and '\' escaped (\n, \e, \x1B...), cut
+// to `max_bytes`: for text from a key, a server or a file shown on a terminal.
+std::string printable(std::string_view s, size_t max_bytes = 512);
+
+// True for localhost, 127.0.0.0/8 and ::1: hosts that plaintext may reach without
+// --allow-insecure-remote.
+bool is_loopback_host(std::string_view host) noexcept;
 
 // Epoch seconds -> "2027-01-31T00:00:00Z".
 std::string format_epoch_utc(uint64_t epoch);

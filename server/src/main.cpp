@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include <csignal>
+#include <ctime>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -9,6 +10,7 @@
 
 #include "crypto.hpp"
 #include "momento/auth/credential.hpp"
+#include "momento/auth/display.hpp"
 #include "momento/auth/secret.hpp"
 #include "server.hpp"
 
@@ -25,7 +27,16 @@ std::string provider_endpoint(const std::string& provider, const std::string& re
   return "cell-" + region + "-1." + provider + ".momento.localhost";
 }
 
-std::string when(int64_t t) { return t == 0 ? "never" : std::to_string(t); }
+// Epoch seconds as a UTC date for people (JSON keeps the number as well).
+std::string utc(int64_t t) {
+  const time_t tt = static_cast<time_t>(t);
+  std::tm tm{};
+  char buf[32];
+  if (gmtime_r(&tt, &tm) == nullptr || std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    return std::to_string(t);
+  return buf;
+}
+std::string when(int64_t t) { return t == 0 ? "never" : utc(t); }
 
 int run_admin(CLI::App& admin, const std::string& data_dir, const std::string& cmd,
               const std::vector<std::string>& args, bool as_json, const std::string& mint_class,
@@ -43,17 +54,23 @@ int run_admin(CLI::App& admin, const std::string& data_dir, const std::string& c
                                                                                : "active";
       if (as_json) {
         arr.push_back({{"key_id", k.key_id()}, {"class", key_class_name(k.cls)},
-                       {"created_at", k.created_at}, {"valid_until", k.valid_until},
+                       {"created_at", k.created_at}, {"created_at_utc", utc(k.created_at)},
+                       {"valid_until", k.valid_until},
+                       {"valid_until_utc", k.valid_until == 0 ? nlohmann::json(nullptr)
+                                                              : nlohmann::json(utc(k.valid_until))},
                        {"state", state}, {"family_id", k.family_id},
                        {"refreshable", !k.refresh_hash.empty()}, {"token_id", k.token_id},
                        {"description", k.description}, {"bootstrap", k.bootstrap}});
       } else {
-        std::printf("%s  %-10s  %-7s  created=%lld  valid_until=%s  family=%s%s%s\n",
+        // Descriptions and ids come from whoever minted the key: escaped, so they cannot move
+        // the cursor or forge rows on the operator's terminal.
+        std::printf("%s  %-10s  %-7s  created=%s  valid_until=%s  family=%s%s%s%s\n",
                     k.key_id().c_str(), key_class_name(k.cls), state.c_str(),
-                    static_cast<long long>(k.created_at), when(k.valid_until).c_str(),
-                    k.family_id.empty() ? "-" : k.family_id.c_str(),
+                    utc(k.created_at).c_str(), when(k.valid_until).c_str(),
+                    k.family_id.empty() ? "-" : momento::auth::printable(k.family_id).c_str(),
                     k.bootstrap ? "  bootstrap" : "",
-                    k.description.empty() ? "" : ("  \"" + k.description + "\"").c_str());
+                    k.token_id.empty() ? "" : ("  token_id=" + momento::auth::printable(k.token_id)).c_str(),
+                    k.description.empty() ? "" : ("  \"" + momento::auth::printable(k.description) + "\"").c_str());
       }
     }
     if (as_json) std::printf("%s\n", arr.dump(1).c_str());

@@ -1,5 +1,6 @@
 // Credential parsing (docs/wire.md §4): format detection, envelopes, JWT-shaped keys.
 #include "momento/auth/credential.hpp"
+#include "momento/auth/display.hpp"
 
 #include <cstdlib>
 #include <string>
@@ -248,7 +249,7 @@ Credential Credential::from_file(const std::string& path, const std::optional<En
     try {
       return from_string(t.auth_token.reveal(), o);
     } catch (const Error& e) {
-      throw Error(e.code(), "token file '" + path + "': authToken: " + e.what());
+      throw Error(e.code(), "token file " + shown_path(path) + ": authToken: " + e.what());
     }
   }();
   CredentialBuilder::set_file_fields(c, t);

@@ -12,6 +12,9 @@
 #include <openssl/crypto.h>
 
 #include "../util/encoding.hpp"
+#include "../util/files.hpp"
+#include "momento/auth/display.hpp"
+#include "momento/auth/store.hpp"
 #include "momento/auth/credential.hpp"
 #include "momento/auth/error.hpp"
 
@@ -64,17 +67,6 @@ ExpiresAt parse_valid_until(const nlohmann::json& v) {
   throw_invalid("token file validUntil must be a number or a decimal string");
 }
 
-[[noreturn]] void throw_io(const std::string& what, const std::string& path, int err) {
-  throw_invalid(what + " '" + path + "': " + std::strerror(err));
-}
-
-std::string parent_dir(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
 }  // namespace
 
 TokenFile parse_token_file_json(std::string_view json) {
@@ -125,94 +117,37 @@ std::string token_file_json(const TokenFile& t) {
 
 TokenFile read_token_file(const std::string& path) {
   if (path.empty()) throw_invalid("token file path cannot be empty");
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw_io("cannot open token file", path, errno);
-  struct FdCloser {
-    int fd;
-    ~FdCloser() { ::close(fd); }
-  } closer{fd};
-  struct stat st{};
-  if (::fstat(fd, &st) != 0) throw_io("cannot stat token file", path, errno);
-  if (!S_ISREG(st.st_mode)) throw_invalid("token file '" + path + "' is not a regular file");
-  if (static_cast<uint64_t>(st.st_size) > kMaxTokenFileSize) {
-    throw_invalid("token file '" + path + "' is too large (" + std::to_string(st.st_size) +
-                  " bytes; the limit is " + std::to_string(kMaxTokenFileSize) + ")");
-  }
-  Secret content;
-  {
-    std::string buf;
-    buf.reserve(static_cast<size_t>(st.st_size) + 1);
-    char chunk[4096];
-    for (;;) {  // bounded: stops at EOF or once past the size limit
-      ssize_t n = ::read(fd, chunk, sizeof chunk);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        int err = errno;
-        wipe(buf);
-        throw_io("cannot read token file", path, err);
-      }
-      if (n == 0) break;
-      buf.append(chunk, static_cast<size_t>(n));
-      if (buf.size() > kMaxTokenFileSize) {
-        wipe(buf);
-        OPENSSL_cleanse(chunk, sizeof chunk);
-        throw_invalid("token file '" + path + "' is too large");
-      }
+  Secret content = [&] {
+    try {
+      return Secret(detail::read_regular_file(path, kMaxTokenFileSize, "token file"));
+    } catch (const Error& e) {
+      // A token file that is absent is a wrong argument, like any other unusable path.
+      if (e.code() == ErrorCode::NotFound) throw Error(ErrorCode::InvalidArgument, e.what());
+      throw;
     }
-    OPENSSL_cleanse(chunk, sizeof chunk);
-    content = Secret(std::move(buf));
-  }
+  }();
   try {
     return parse_token_file_json(content.reveal());
   } catch (const Error& e) {
-    throw Error(e.code(), "token file '" + path + "': " + e.what());
+    throw Error(e.code(), "token file " + shown_path(path) + ": " + e.what());
   }
 }
 
 void write_token_file(const std::string& path, const TokenFile& t) {
   if (path.empty()) throw_invalid("token file path cannot be empty");
-  Secret text(token_file_json(t));
-  const std::string dir = parent_dir(path);
-  size_t slash = path.rfind('/');
-  std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-  if (base.empty()) throw_invalid("token file path '" + path + "' names a directory");
-  std::string tmp = (dir == "/" ? std::string() : dir) + "/." + base + ".tmpXXXXXX";
-  // mkstemp creates the file with mode 0600 in the target directory, so rename stays atomic.
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0) throw_io("cannot create a temporary file next to token file", path, errno);
-  auto fail = [&](const char* what, int err) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw_io(what, path, err);
-  };
-  if (::fchmod(fd, S_IRUSR | S_IWUSR) != 0) fail("cannot set mode 0600 on token file", errno);
-  const std::string& data = text.reveal();
-  size_t off = 0;
-  while (off < data.size()) {  // bounded: every iteration writes at least one byte or fails
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("cannot write token file", errno);
-    }
-    off += static_cast<size_t>(n);
+  std::string text = token_file_json(t);
+  try {
+    atomic_write_file(path, text, 0600);
+  } catch (const Error& e) {
+    wipe(text);
+    // Every failure to write a token file is about the path the caller gave.
+    if (e.code() == ErrorCode::NotFound) throw Error(ErrorCode::InvalidArgument, e.what());
+    throw;
+  } catch (...) {
+    wipe(text);
+    throw;
   }
-  if (::fsync(fd) != 0) fail("cannot fsync token file", errno);
-  if (::close(fd) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw_io("cannot close token file", path, err);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw_io("cannot replace token file", path, err);
-  }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) throw_io("cannot open the directory of token file", path, errno);
-  int rc = ::fsync(dfd);
-  int err = errno;
-  ::close(dfd);
-  if (rc != 0) throw_io("cannot fsync the directory of token file", path, err);
+  wipe(text);
 }
 
 }  // namespace momento::auth

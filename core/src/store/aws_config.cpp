@@ -1,6 +1,7 @@
 // AWS credentials, region and endpoint lookup from the environment and the shared files.
 #include <cstdlib>
 
+#include "../util/files.hpp"
 #include "internal.hpp"
 #include "momento/auth/aws.hpp"
 #include "momento/auth/error.hpp"
@@ -33,7 +34,7 @@ using Ini = std::map<std::string, std::map<std::string, std::string>>;
 Ini load_ini(const std::string& path) {
   if (path.empty()) return {};
   try {
-    std::string text = detail::read_small_file(path, 1024 * 1024);
+    std::string text = detail::read_regular_file(path, 1024 * 1024, "AWS config file");
     Ini out = parse_shared_file(text);
     wipe(text);
     return out;

@@ -10,8 +10,10 @@
 #include <cstring>
 #include <openssl/rand.h>
 
+#include "../util/files.hpp"
 #include "internal.hpp"
 #include "momento/auth/aws.hpp"
+#include "momento/auth/display.hpp"
 #include "momento/auth/error.hpp"
 #include "momento/auth/store.hpp"
 
@@ -25,9 +27,7 @@ std::pair<std::string, std::string> split_dir_base(const std::string& path) {
   return {path.substr(0, slash), path.substr(slash + 1)};
 }
 
-[[noreturn]] void throw_errno(const std::string& what, int e) {
-  throw Error(ErrorCode::Unknown, what + ": " + std::strerror(e));
-}
+using detail::throw_file_error;
 
 // Temp files are named ".<base>.tmp.<pid>.<random>"; a writer killed mid-write leaves one behind.
 void remove_stale_temps(const std::string& dir, const std::string& base) {
@@ -47,11 +47,11 @@ void remove_stale_temps(const std::string& dir, const std::string& base) {
 
 void write_all(int fd, std::string_view data, const std::string& path) {
   size_t off = 0;
-  while (off < data.size()) {
+  while (off < data.size()) {  // bounded: every iteration writes at least one byte or fails
     ssize_t n = ::write(fd, data.data() + off, data.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw_errno("cannot write " + path, errno);
+      throw_file_error("cannot write", path, errno);
     }
     off += static_cast<size_t>(n);
   }
@@ -71,9 +71,11 @@ std::string content_version(std::string_view text) {
 }  // namespace
 
 void atomic_write_file(const std::string& path, std::string_view content, unsigned mode) {
-  if (path.empty()) throw_invalid("atomic_write_file: path is empty");
-  auto [dir, base] = split_dir_base(path);
-  if (base.empty()) throw_invalid("atomic_write_file: path names a directory: " + path);
+  if (path.empty()) throw_invalid("cannot write a file: the path is empty");
+  // Through a symbolic link, the file it points to is replaced, with the temp file beside it.
+  const std::string target = detail::replacement_target(path, "file");
+  auto [dir, base] = split_dir_base(target);
+  if (base.empty()) throw_invalid("cannot write " + shown_path(path) + ": it names a directory");
   remove_stale_temps(dir, base);
 
   unsigned char rnd[8];
@@ -81,18 +83,18 @@ void atomic_write_file(const std::string& path, std::string_view content, unsign
   std::string tmp = dir + "/." + base + ".tmp." + std::to_string(::getpid()) + "." +
                     detail::hex(std::string_view(reinterpret_cast<char*>(rnd), sizeof rnd));
 
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) throw_errno("cannot create temp file in " + dir, errno);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) throw_file_error("cannot create a temporary file next to", path, errno);
   try {
-    if (::fchmod(fd, mode) != 0) throw_errno("cannot chmod " + tmp, errno);  // umask-proof
-    write_all(fd, content, tmp);
-    if (::fsync(fd) != 0) throw_errno("cannot fsync " + tmp, errno);
+    if (::fchmod(fd, mode) != 0) throw_file_error("cannot set the mode of", path, errno);  // umask-proof
+    write_all(fd, content, path);
+    if (::fsync(fd) != 0) throw_file_error("cannot fsync", path, errno);
     if (::close(fd) != 0) {
       fd = -1;
-      throw_errno("cannot close " + tmp, errno);
+      throw_file_error("cannot close", path, errno);
     }
     fd = -1;
-    if (::rename(tmp.c_str(), path.c_str()) != 0) throw_errno("cannot rename onto " + path, errno);
+    if (::rename(tmp.c_str(), target.c_str()) != 0) throw_file_error("cannot replace", path, errno);
   } catch (...) {
     if (fd >= 0) ::close(fd);
     ::unlink(tmp.c_str());
@@ -100,60 +102,41 @@ void atomic_write_file(const std::string& path, std::string_view content, unsign
   }
   // The rename is durable only once the directory entry is on disk.
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) throw_errno("cannot open directory " + dir, errno);
+  if (dfd < 0) throw_file_error("cannot open the directory of", path, errno);
   int rc = ::fsync(dfd);
   int e = errno;
   ::close(dfd);
-  if (rc != 0) throw_errno("cannot fsync directory " + dir, e);
+  if (rc != 0) throw_file_error("cannot fsync the directory of", path, e);
 }
 
 // ---------------------------------------------------------------- FileStore
 
 FileStore::FileStore(std::string path) : path_(std::move(path)) {
   if (path_.empty()) throw_invalid("file store: path is empty");
-  if (path_.back() == '/') throw_invalid("file store: path names a directory: " + path_);
-  struct stat st {};
-  if (::stat(path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-    throw_invalid("file store: path names a directory: " + path_);
+  if (path_.back() == '/') throw_invalid("file store " + shown_path(path_) + " names a directory");
+  target_ = detail::replacement_target(path_, "file store");
 }
 
 FileStore::~FileStore() = default;
 
+std::string FileStore::describe() const { return "file:" + shown_path(path_, false); }
+
 std::optional<StoredToken> FileStore::load() {
-  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return std::nullopt;
-    throw_errno("cannot open " + path_, errno);
-  }
   struct stat st {};
   std::string text;
   try {
-    if (::fstat(fd, &st) != 0) throw_errno("cannot stat " + path_, errno);
-    if (st.st_size > 64 * 1024) throw_invalid("token file too large: " + path_);
-    char buf[8192];
-    for (;;) {
-      ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        throw_errno("cannot read " + path_, errno);
-      }
-      if (n == 0) break;
-      text.append(buf, static_cast<size_t>(n));
-      if (text.size() > 64 * 1024) throw_invalid("token file too large: " + path_);
-    }
-  } catch (...) {
-    ::close(fd);
-    wipe(text);
+    text = detail::read_regular_file(path_, 64 * 1024, "file store", &st);
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::NotFound) return std::nullopt;  // an empty store
     throw;
   }
-  ::close(fd);
   if (trim(text).empty()) return std::nullopt;
   StoredToken out;
   try {
     out.token = parse_token_file_json(text);
-  } catch (...) {
+  } catch (const Error& e) {
     wipe(text);
-    throw;
+    throw Error(e.code(), "file store " + shown_path(path_) + ": " + e.what());
   }
   out.version = content_version(text);
   out.written_at_ms = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;

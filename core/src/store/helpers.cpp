@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "../util/files.hpp"
 #include "internal.hpp"
 #include "momento/auth/error.hpp"
 
@@ -49,34 +50,6 @@ std::string hmac_sha256_raw(std::string_view key, std::string_view data) {
   return std::string(reinterpret_cast<char*>(md), len);
 }
 
-std::string read_small_file(const std::string& path, size_t limit) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int e = errno;
-    if (e == ENOENT) throw Error(ErrorCode::NotFound, "file not found: " + path);
-    throw Error(ErrorCode::Unknown, "cannot open " + path + ": " + std::strerror(e));
-  }
-  std::string out;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      throw Error(ErrorCode::Unknown, "cannot read " + path + ": " + std::strerror(e));
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > limit) {
-      ::close(fd);
-      throw Error(ErrorCode::InvalidArgument, "file too large: " + path);
-    }
-  }
-  ::close(fd);
-  return out;
-}
-
 OfdLock::OfdLock(const std::string& path) {
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd_ < 0)
@@ -104,7 +77,7 @@ OfdLock::~OfdLock() {
 std::optional<PendingRefresh> read_journal_file(const std::string& path) {
   std::string text;
   try {
-    text = read_small_file(path, 4096);
+    text = read_regular_file(path, 4096, "refresh journal");
   } catch (const Error& e) {
     if (e.code() == ErrorCode::NotFound) return std::nullopt;
     throw;

@@ -10,9 +10,6 @@ std::string sha256_raw(std::string_view data);
 std::string hex(std::string_view bytes);
 std::string hmac_sha256_raw(std::string_view key, std::string_view data);
 
-// Reads a whole file; throws Error(NotFound) if absent, Error(Unknown) on other failures.
-// Rejects files larger than `limit`.
-std::string read_small_file(const std::string& path, size_t limit = 64 * 1024);
 
 // Holds an OFD write lock on a file for its lifetime.
 class OfdLock {

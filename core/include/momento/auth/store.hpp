@@ -80,8 +80,10 @@ class TokenStore {
 //  - journal: "<path>.inflight", written the same atomic way.
 class FileStore final : public TokenStore {
  public:
-  // Throws InvalidArgument for an empty path or one naming a directory.
-  explicit FileStore(std::string path);
+  // Throws InvalidArgument for an empty path, one naming a directory or anything else that is not
+  // a regular file, or a symbolic link atomic_write_file() would refuse to write through: checked
+  // here so a refresh never spends a refresh token it then cannot store. A symbolic link is
+  // resolved now; its target is the file replaced, and the lock and journal live beside it.
   ~FileStore() override;
 
   std::optional<StoredToken> load() override;
@@ -91,14 +93,16 @@ class FileStore final : public TokenStore {
   void store_pending(const PendingRefresh& pending) override;
   void clear_pending() override;
   bool writable() const noexcept override { return true; }
-  std::string describe() const override { return "file:" + path_; }
+  // "file:PATH", the path shown as shown_path() does.
+  std::string describe() const override;
 
   const std::string& path() const noexcept { return path_; }
-  std::string lock_path() const { return path_ + ".lock"; }
-  std::string journal_path() const { return path_ + ".inflight"; }
+  std::string lock_path() const { return target_ + ".lock"; }
+  std::string journal_path() const { return target_ + ".inflight"; }
 
  private:
   std::string path_;
+  std::string target_;  // path_, or the file a symbolic link at path_ points to
 };
 
 // Read-only: an environment variable holding either the Download-JSON object or a bare key
@@ -121,7 +125,9 @@ class EnvStore final : public TokenStore {
 };
 
 // Writes a file atomically (temp in the same directory with `mode`, fsync, rename, fsync of the
-// directory). Shared by the stores and their journals.
+// directory). Shared by token files, the stores and their journals. When `path` is a symbolic
+// link, the file it points to is replaced (temp file beside it), and only when the link and that
+// file belong to this user; anything else that is not a regular file is refused.
 void atomic_write_file(const std::string& path, std::string_view content, unsigned mode = 0600);
 
 // Options for open_store(); the AWS ones are ignored by other kinds.
