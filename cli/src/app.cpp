@@ -81,21 +81,26 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
 
   GenerateOptions gen;
   auto* generate = app.add_subcommand("generate", "mint a new API key with the caller's (super-user) key");
-  generate->add_option("--scope", gen.scope, "super-user | all-data-read-write | all-data-read-only");
-  generate->add_option("--permit", gen.permits, kPermitHelp);
+  auto* scope_opt = generate->add_option("--scope", gen.scope, "super-user | all-data-read-write | all-data-read-only");
+  auto* permit_opt = generate->add_option("--permit", gen.permits, kPermitHelp);
+  scope_opt->excludes(permit_opt);
   generate->add_option("--expires-in", gen.expires_in, "a duration (30d, 1h30m), never, or a date 2027-01-31")->required();
   generate->add_option("--out", gen.out_file, "write the token file (JSON, mode 0600) here instead of printing it");
   generate->add_flag("--force", gen.force, "replace an existing --out file");
-  generate->callback([&] { action = [&] { return cmd_generate(g, gen, io); }; });
+  generate->callback([&, scope_opt, permit_opt] {
+    if (scope_opt->count() == 0 && permit_opt->count() == 0)
+      throw CLI::RequiredError("generate needs --scope NAME or at least one --permit SPEC");
+    action = [&] { return cmd_generate(g, gen, io); };
+  });
 
   DisposableOptions dis;
   auto* disposable = app.add_subcommand(
-      "generate-disposable-token", "mint a short-lived disposable token (at most 1h) with the caller's key");
+      "generate-disposable-token", "mint a short-lived disposable token with the caller's key");
   disposable->add_option("--permit", dis.permits,
                          std::string(kPermitHelp) +
                              "; also item:ROLE:CACHE:key=KEY or item:ROLE:CACHE:key-prefix=PREFIX")
       ->required();
-  disposable->add_option("--expires-in", dis.expires_in, "a duration of at most 1h, e.g. 15m")->required();
+  disposable->add_option("--expires-in", dis.expires_in, "a duration, e.g. 15m")->required();
   disposable->add_option("--token-id", dis.token_id, "an id recorded with the token (shown by the server)");
   disposable->add_option("--out", dis.out_file, "write the token file (JSON, mode 0600) here instead of printing it");
   disposable->add_flag("--force", dis.force, "replace an existing --out file");

@@ -321,9 +321,9 @@ int cmd_refresh(const GlobalOptions& g, const RefreshOptions& o, Io io) {
 
 int cmd_inspect(const GlobalOptions& g, const InspectOptions& o, Io io) {
   // Checked before the key is read, so a typo is reported as such.
-  const std::optional<std::chrono::milliseconds> within =
-      o.expires_within.empty() ? std::nullopt
-                               : std::optional(parse_duration(o.expires_within, "--expires-within"));
+  const bool within = !o.expires_within.empty();
+  const int64_t within_s =
+      within ? parse_duration(o.expires_within, "--expires-within").count() / 1000 : 0;
   Credential cred = [&] {
     if (o.target.empty()) return global_credential(g);
     struct stat st {};
@@ -343,7 +343,7 @@ int cmd_inspect(const GlobalOptions& g, const InspectOptions& o, Io io) {
   // --expires-within: like `openssl x509 -checkend`, for keys nothing refreshes.
   const bool expiring = within && known && epoch != 0 &&
                         static_cast<int64_t>(epoch) <=
-                            now_epoch_seconds() + within->count() / 1000;
+                            now_epoch_seconds() + within_s;
   if (within && !known)
     throw Error(MOMENTO_ERR_INVALID_ARGUMENT,
                 "--expires-within: this key's expiry is unknown (its kind does not say)", -1, false);
@@ -359,7 +359,7 @@ int cmd_inspect(const GlobalOptions& g, const InspectOptions& o, Io io) {
               {"refresh_token", refresh.empty() ? json(nullptr) : json(refresh)}};
     if (known) j.update(expiry_json(epoch));
     else j["expires"] = nullptr;  // unknown
-    if (within) j["expires_within"] = {{"seconds", within->count() / 1000}, {"expiring", expiring}};
+    if (within) j["expires_within"] = {{"seconds", within_s}, {"expiring", expiring}};
     io.out << dump(j) << "\n";
     return expiring ? kExitExpiring : kExitOk;
   }

@@ -84,6 +84,7 @@ class FileStore final : public TokenStore {
   // a regular file, or a symbolic link atomic_write_file() would refuse to write through: checked
   // here so a refresh never spends a refresh token it then cannot store. A symbolic link is
   // resolved now; its target is the file replaced, and the lock and journal live beside it.
+  explicit FileStore(std::string path);
   ~FileStore() override;
 
   std::optional<StoredToken> load() override;
