@@ -61,7 +61,7 @@ describe('loading', () => {
   test('MOMENTO_AUTH_LIBRARY pointing nowhere fails with a clear message', () => {
     const r = spawnSync(process.execPath, ['-e', "require('momento-auth')"], {
       cwd: __dirname,
-      env: { ...process.env, MOMENTO_AUTH_LIBRARY: '/nonexistent/libmomento_auth.so.1', NODE_PATH: path.join(__dirname, '..', '..') },
+      env: { ...process.env, MOMENTO_AUTH_LIBRARY: '/nonexistent/libmomento_auth.so.1' },
       encoding: 'utf8',
     });
     assert.notEqual(r.status, 0);
