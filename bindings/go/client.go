@@ -361,9 +361,6 @@ func (c *AuthClient) Close() error {
 // call runs one blocking call with the client held open, tied to ctx: cancelling ctx (or its
 // deadline passing) cancels the RPC in flight through the library's cancel token.
 func (c *AuthClient) call(ctx context.Context, f func(*C.momento_auth_client_t, **C.momento_error_t) C.momento_status_t) error {
-	if ctx == nil {
-		return invalid("context is nil")
-	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if c.ptr == nil {
@@ -374,6 +371,9 @@ func (c *AuthClient) call(ctx context.Context, f func(*C.momento_auth_client_t, 
 
 // withContext binds a cancel token to this OS thread for the call when ctx can be cancelled.
 func withContext(ctx context.Context, f func(**C.momento_error_t) C.momento_status_t) error {
+	if ctx == nil {
+		return invalid("context is nil")
+	}
 	if err := ctx.Err(); err != nil {
 		return &Error{Code: ErrCancelled.Code, Message: "the context ended before the call", GrpcStatus: -1, cause: err}
 	}

@@ -155,6 +155,37 @@ func (s *subscription[T]) end(unsubscribe func(C.uint64_t)) {
 
 func handleOf(userData unsafe.Pointer) cgo.Handle { return cgo.Handle(*(*C.uintptr_t)(userData)) }
 
+// subscriptionList holds an object's live subscriptions so that Close can end them.
+type subscriptionList[T any] struct {
+	mu   sync.Mutex
+	subs []*subscription[T]
+}
+
+// subscribe makes a subscription; register is the library's subscribe call, unregister its
+// unsubscribe.
+func (l *subscriptionList[T]) subscribe(buffer int, register func(id *C.uint64_t, userData unsafe.Pointer) error, unregister func(C.uint64_t)) (<-chan T, func(), error) {
+	sub := newSubscription[T](buffer)
+	if err := register(&sub.id, sub.userData); err != nil {
+		sub.end(func(C.uint64_t) {})
+		return nil, nil, err
+	}
+	l.mu.Lock()
+	l.subs = append(l.subs, sub)
+	l.mu.Unlock()
+	return sub.ch, func() { sub.end(unregister) }, nil
+}
+
+// endAll ends every subscription (before the object is freed).
+func (l *subscriptionList[T]) endAll(unregister func(C.uint64_t)) {
+	l.mu.Lock()
+	subs := l.subs
+	l.subs = nil
+	l.mu.Unlock()
+	for _, s := range subs {
+		s.end(unregister)
+	}
+}
+
 // ---- refresher -------------------------------------------------------------------------------
 
 // RefreshEvent tells what a refresher did. It carries no secret.
@@ -197,7 +228,7 @@ func goRefreshEvent(ev *C.momento_refresh_event_t, userData unsafe.Pointer) {
 type Refresher struct {
 	mu   sync.RWMutex
 	ptr  *C.momento_refresher_t
-	subs []*subscription[RefreshEvent]
+	subs subscriptionList[RefreshEvent]
 }
 
 // NewRefresher does not start the thread (Start does). Options: WithEndpoint, WithInsecure,
@@ -302,39 +333,24 @@ func (r *Refresher) RefreshNow(ctx context.Context) (RefreshEvent, error) {
 // ends the subscription: once it returns nothing more is sent and the channel is closed.
 // Read the channel: a full channel holds the library's delivery thread.
 func (r *Refresher) Subscribe(buffer int) (<-chan RefreshEvent, func(), error) {
-	sub := newSubscription[RefreshEvent](buffer)
-	err := r.use(func(p *C.momento_refresher_t) error {
-		var e *C.momento_error_t
-		return check(C.momento_refresher_subscribe(&sub.id, p, C.momento_refresh_fn(C.momento_go_refresh_cb), sub.userData, nil, &e), e)
-	})
-	if err != nil {
-		sub.end(func(C.uint64_t) {})
-		return nil, nil, err
-	}
-	r.mu.Lock()
-	r.subs = append(r.subs, sub)
-	r.mu.Unlock()
-	return sub.ch, func() { r.unsubscribe(sub) }, nil
+	return r.subs.subscribe(buffer, func(id *C.uint64_t, ud unsafe.Pointer) error {
+		return r.use(func(p *C.momento_refresher_t) error {
+			var e *C.momento_error_t
+			return check(C.momento_refresher_subscribe(id, p, C.momento_refresh_fn(C.momento_go_refresh_cb), ud, nil, &e), e)
+		})
+	}, r.unsubscribe)
 }
 
-func (r *Refresher) unsubscribe(sub *subscription[RefreshEvent]) {
-	sub.end(func(id C.uint64_t) {
-		_ = r.use(func(p *C.momento_refresher_t) error {
-			C.momento_refresher_unsubscribe(p, id, nil)
-			return nil
-		})
+func (r *Refresher) unsubscribe(id C.uint64_t) {
+	_ = r.use(func(p *C.momento_refresher_t) error {
+		C.momento_refresher_unsubscribe(p, id, nil)
+		return nil
 	})
 }
 
 // Close ends every subscription, stops the thread and frees the refresher. Idempotent.
 func (r *Refresher) Close() {
-	r.mu.Lock()
-	subs := r.subs
-	r.subs = nil
-	r.mu.Unlock()
-	for _, s := range subs {
-		r.unsubscribe(s)
-	}
+	r.subs.endAll(r.unsubscribe)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.ptr != nil {
@@ -365,7 +381,7 @@ func goWatchedKey(k *C.momento_watched_key_t, userData unsafe.Pointer) {
 type Watcher struct {
 	mu   sync.RWMutex
 	ptr  *C.momento_watcher_t
-	subs []*subscription[WatchedKey]
+	subs subscriptionList[WatchedKey]
 }
 
 // NewWatcher reads the store once (it must hold a key) and starts following it.
@@ -431,39 +447,24 @@ func (w *Watcher) NotifyUnauthenticated() error {
 // Subscribe returns a channel of the keys swapped in from now on and a function that ends the
 // subscription (see Refresher.Subscribe).
 func (w *Watcher) Subscribe(buffer int) (<-chan WatchedKey, func(), error) {
-	sub := newSubscription[WatchedKey](buffer)
-	err := w.use(func(p *C.momento_watcher_t) error {
-		var e *C.momento_error_t
-		return check(C.momento_watcher_subscribe(&sub.id, p, C.momento_watch_fn(C.momento_go_watch_cb), sub.userData, nil, &e), e)
-	})
-	if err != nil {
-		sub.end(func(C.uint64_t) {})
-		return nil, nil, err
-	}
-	w.mu.Lock()
-	w.subs = append(w.subs, sub)
-	w.mu.Unlock()
-	return sub.ch, func() { w.unsubscribe(sub) }, nil
+	return w.subs.subscribe(buffer, func(id *C.uint64_t, ud unsafe.Pointer) error {
+		return w.use(func(p *C.momento_watcher_t) error {
+			var e *C.momento_error_t
+			return check(C.momento_watcher_subscribe(id, p, C.momento_watch_fn(C.momento_go_watch_cb), ud, nil, &e), e)
+		})
+	}, w.unsubscribe)
 }
 
-func (w *Watcher) unsubscribe(sub *subscription[WatchedKey]) {
-	sub.end(func(id C.uint64_t) {
-		_ = w.use(func(p *C.momento_watcher_t) error {
-			C.momento_watcher_unsubscribe(p, id, nil)
-			return nil
-		})
+func (w *Watcher) unsubscribe(id C.uint64_t) {
+	_ = w.use(func(p *C.momento_watcher_t) error {
+		C.momento_watcher_unsubscribe(p, id, nil)
+		return nil
 	})
 }
 
 // Close ends every subscription, stops the thread and frees the watcher. Idempotent.
 func (w *Watcher) Close() {
-	w.mu.Lock()
-	subs := w.subs
-	w.subs = nil
-	w.mu.Unlock()
-	for _, s := range subs {
-		w.unsubscribe(s)
-	}
+	w.subs.endAll(w.unsubscribe)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.ptr != nil {

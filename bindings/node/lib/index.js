@@ -45,6 +45,12 @@ function checkAsync(name, ...args) {
   });
 }
 
+// Keeps the owners of native handles reachable until a worker-pool call using them has returned
+// (otherwise the garbage collector's safety net could free a handle mid-call).
+function hold(promise, ...owners) {
+  return promise.finally(() => owners.length);
+}
+
 function runAsync(name, ...args) {
   return new Promise((resolve, reject) => {
     N[name].async(...args, (e, value) => (e ? reject(e) : resolve(value)));
@@ -379,7 +385,7 @@ class ApiKeyResult {
 
   /** Writes the Download-JSON token file atomically with mode 0600. */
   writeFile(path) {
-    return checkAsync('momento_token_write_file', this._ptr, cstr(path, 'path'));
+    return hold(checkAsync('momento_token_write_file', this._ptr, cstr(path, 'path')), this);
   }
 
   /** A credential for this key (its own endpoints, or opts.endpoint). */
@@ -442,7 +448,7 @@ class AuthClient {
     instance(expiresIn, ExpiresIn, 'expiresIn');
     const s = nativeScope(scope);
     try {
-      return new cls(await this._call(name, s, expiresIn._ptr, ...rest));
+      return new cls(await hold(this._call(name, s, expiresIn._ptr, ...rest), expiresIn));
     } finally {
       N.momento_scope_free(s);
     }
@@ -488,13 +494,13 @@ class TokenStore {
 
   async load() {
     const out = [null];
-    await checkAsync('momento_store_load', out, this._ptr);
+    await hold(checkAsync('momento_store_load', out, this._ptr), this);
     return new ApiKeyResult(out[0]);
   }
 
   store(result) {
     instance(result, ApiKeyResult, 'result');
-    return checkAsync('momento_store_store', this._ptr, result._ptr);
+    return hold(checkAsync('momento_store_store', this._ptr, result._ptr), this, result);
   }
 
   close() { release(this, 'momento_store_free'); }
@@ -519,9 +525,20 @@ class Subscriptions {
   async close() {
     if (this.closed) return;
     this.closed = true;
-    await checkAsync(`${this.prefix}_unsubscribe`, this.owner._ptr, this.id);
+    await hold(checkAsync(`${this.prefix}_unsubscribe`, this.owner._ptr, this.id), this.owner);
     koffi.unregister(this.callback);
   }
+}
+
+// Closes a Refresher or Watcher: no listener runs from now on; the library's free (which stops
+// and joins its threads) runs on the worker pool.
+async function closeFollower(target, free) {
+  if (!target._ptr) return;
+  await target._subs.close();
+  const ptr = target._ptr;
+  finalizer.unregister(target);
+  target._ptr = null;
+  await runAsync(free, ptr);
 }
 
 class RefreshEvent {
@@ -594,12 +611,12 @@ class Refresher extends EventEmitter {
   }
 
   start() { check('momento_refresher_start', this._live()); return this; }
-  stop() { return checkAsync('momento_refresher_stop', this._live()); }
+  stop() { return hold(checkAsync('momento_refresher_stop', this._live()), this); }
 
   /** Refreshes now (a key a peer already rotated is adopted instead); resolves with the event. */
   async refreshNow() {
     const out = [null];
-    await checkAsync('momento_refresher_refresh_now', out, this._live());
+    await hold(checkAsync('momento_refresher_refresh_now', out, this._live()), this);
     try {
       return new RefreshEvent(out[0]);
     } finally {
@@ -608,14 +625,7 @@ class Refresher extends EventEmitter {
   }
 
   /** No event is emitted once this is called; resolves when the thread has stopped. */
-  async close() {
-    if (!this._ptr) return;
-    await this._subs.close();
-    const ptr = this._ptr;
-    finalizer.unregister(this);
-    this._ptr = null;
-    await runAsync('momento_refresher_free', ptr);
-  }
+  close() { return closeFollower(this, 'momento_refresher_free'); }
 }
 
 class WatchedKey {
@@ -636,7 +646,7 @@ class Watcher extends EventEmitter {
     const periodMs = integer(opts.periodMs, 'periodMs');
     const ptr = await withOverride(opts, async override => {
       const out = [null];
-      await checkAsync('momento_watcher_new', out, store._ptr, periodMs, override);
+      await hold(checkAsync('momento_watcher_new', out, store._ptr, periodMs, override), store);
       return out[0];
     });
     return new Watcher(ptr, store);
@@ -666,21 +676,14 @@ class Watcher extends EventEmitter {
   /** Re-reads the store now; resolves true when a new key was swapped in. */
   async poll() {
     const changed = [0];
-    await checkAsync('momento_watcher_poll', changed, this._live());
+    await hold(checkAsync('momento_watcher_poll', changed, this._live()), this);
     return changed[0] === 1;
   }
 
   /** A call came back with AuthenticationError: the watcher re-reads soon. */
   notifyUnauthenticated() { check('momento_watcher_notify_unauthenticated', this._live()); }
 
-  async close() {
-    if (!this._ptr) return;
-    await this._subs.close();
-    const ptr = this._ptr;
-    finalizer.unregister(this);
-    this._ptr = null;
-    await runAsync('momento_watcher_free', ptr);
-  }
+  close() { return closeFollower(this, 'momento_watcher_free'); }
 }
 
 module.exports = {
