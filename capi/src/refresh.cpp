@@ -159,10 +159,10 @@ momento_status_t momento_store_options_set_aws_profile(momento_store_options_t *
   });
 }
 
-momento_status_t momento_store_open(momento_store_t **out, const char *spec,
+momento_status_t momento_store_new(momento_store_t **out, const char *spec,
                                     const momento_store_options_t *options,
                                     momento_error_t **err) {
-  return guard(err, "momento_store_open", [&] {
+  return guard(err, "momento_store_new", [&] {
     need_out(out, "out");
     std::string_view s = need_str(spec, "spec", true);
     std::shared_ptr<ma::TokenStore> store =
@@ -193,9 +193,9 @@ momento_status_t momento_store_load(momento_token_t **out, momento_store_t *stor
   });
 }
 
-momento_status_t momento_store_store(momento_store_t *store, const momento_token_t *token,
+momento_status_t momento_store_save(momento_store_t *store, const momento_token_t *token,
                                      momento_error_t **err) {
-  return guard(err, "momento_store_store", [&] {
+  return guard(err, "momento_store_save", [&] {
     need_handle(store, "store");
     need_handle(token, "token");
     if (!store->store->writable())
@@ -366,7 +366,7 @@ int32_t momento_refresh_event_kind(const momento_refresh_event_t *event) {
   return event ? event->kind : 0;
 }
 
-const char *momento_refresh_event_kind_name(int32_t kind) {
+const char *momento_refresh_event_kind_str(int32_t kind) {
   switch (kind) {
     case MOMENTO_REFRESH_REFRESHED: return "refreshed";
     case MOMENTO_REFRESH_ADOPTED: return "adopted";
@@ -445,9 +445,9 @@ momento_status_t momento_watcher_new(momento_watcher_t **out, momento_store_t *s
 
 void momento_watcher_free(momento_watcher_t *watcher) { delete watcher; }
 
-momento_status_t momento_watcher_current(momento_credential_t **out,
+momento_status_t momento_watcher_current_credential(momento_credential_t **out,
                                          const momento_watcher_t *watcher, momento_error_t **err) {
-  return guard(err, "momento_watcher_current", [&] {
+  return guard(err, "momento_watcher_current_credential", [&] {
     need_out(out, "out");
     need_handle(watcher, "watcher");
     std::shared_ptr<const ma::WatchedKey> k = watcher->watcher->current();

@@ -187,7 +187,7 @@ inline Client client_from_file(const std::string &file, const std::string &addre
                                int64_t deadline_ms = 10000) {
   Err err;
   Override ov;
-  REQUIRE_OK(err, momento_endpoint_override_single(ov.out(), address.c_str(), 0, err.out()));
+  REQUIRE_OK(err, momento_endpoint_override_new_single(ov.out(), address.c_str(), 0, err.out()));
   Credential cred;
   REQUIRE_OK(err, momento_credential_from_file(cred.out(), file.c_str(), ov.get(), err.out()));
   Config cfg;
@@ -203,7 +203,7 @@ inline Client client_from_string(const std::string &key, const std::string &addr
                                  int64_t deadline_ms = 10000) {
   Err err;
   Override ov;
-  REQUIRE_OK(err, momento_endpoint_override_single(ov.out(), address.c_str(), 0, err.out()));
+  REQUIRE_OK(err, momento_endpoint_override_new_single(ov.out(), address.c_str(), 0, err.out()));
   Credential cred;
   REQUIRE_OK(err, momento_credential_from_string(cred.out(), key.c_str(), ov.get(), err.out()));
   Config cfg;

@@ -33,9 +33,15 @@
 #define MOMENTO_API
 #elif defined(__GNUC__) && __GNUC__ >= 4
 #define MOMENTO_API __attribute__((visibility("default")))
+#define MOMENTO_DEPRECATED __attribute__((deprecated))
 #else
 #define MOMENTO_API
 #endif
+#endif
+/* Marks the old names kept for compatibility (end of this file). Left empty when the includer
+ * defines MOMENTO_API itself, as FFI generators do to read the declarations. */
+#ifndef MOMENTO_DEPRECATED
+#define MOMENTO_DEPRECATED
 #endif
 
 #ifdef __cplusplus
@@ -133,21 +139,17 @@ MOMENTO_API momento_status_t momento_log_set_callback(int32_t min_level, momento
 typedef struct momento_endpoint_override momento_endpoint_override_t;
 
 /* control.<base>, cache.<base>, token.<base>, each with the optional prefix (NULL = none). */
-MOMENTO_API momento_status_t momento_endpoint_override_base(momento_endpoint_override_t **out,
-                                                            const char *base_endpoint,
-                                                            const char *endpoint_prefix,
-                                                            int32_t secure, momento_error_t **err);
+MOMENTO_API momento_status_t momento_endpoint_override_new_base(
+    momento_endpoint_override_t **out, const char *base_endpoint, const char *endpoint_prefix,
+    int32_t secure, momento_error_t **err);
 /* Three explicit "host[:port]" endpoints. */
-MOMENTO_API momento_status_t momento_endpoint_override_explicit(momento_endpoint_override_t **out,
-                                                                const char *control,
-                                                                const char *cache,
-                                                                const char *token, int32_t secure,
-                                                                momento_error_t **err);
+MOMENTO_API momento_status_t momento_endpoint_override_new_explicit(
+    momento_endpoint_override_t **out, const char *control, const char *cache, const char *token,
+    int32_t secure, momento_error_t **err);
 /* One "host:port" for all three services (a local server). */
-MOMENTO_API momento_status_t momento_endpoint_override_single(momento_endpoint_override_t **out,
-                                                              const char *host_port,
-                                                              int32_t secure,
-                                                              momento_error_t **err);
+MOMENTO_API momento_status_t momento_endpoint_override_new_single(
+    momento_endpoint_override_t **out, const char *host_port, int32_t secure,
+    momento_error_t **err);
 MOMENTO_API void momento_endpoint_override_free(momento_endpoint_override_t *override_);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -203,14 +205,15 @@ MOMENTO_API momento_status_t momento_credential_from_file(momento_credential_t *
                                                           const momento_endpoint_override_t *override_,
                                                           momento_error_t **err);
 /* No key; all endpoints host:port, plaintext. host NULL = "127.0.0.1"; port 0 = 8080. */
-MOMENTO_API momento_status_t momento_credential_local(momento_credential_t **out, const char *host,
-                                                      uint16_t port, momento_error_t **err);
+MOMENTO_API momento_status_t momento_credential_new_local(momento_credential_t **out,
+                                                          const char *host, uint16_t port,
+                                                          momento_error_t **err);
 MOMENTO_API void momento_credential_free(momento_credential_t *credential);
 
 /* A MOMENTO_CREDENTIAL_* value; 0 for NULL. */
 MOMENTO_API int32_t momento_credential_kind(const momento_credential_t *credential);
 /* "v1_envelope", "v2_api_key", "legacy_jwt", "session_token", "local"; NULL if out of range. */
-MOMENTO_API const char *momento_credential_kind_name(int32_t kind);
+MOMENTO_API const char *momento_credential_kind_str(int32_t kind);
 /* Host (borrowed), port and TLS flag of one service endpoint. */
 MOMENTO_API momento_status_t momento_credential_endpoint(const char **host, uint16_t *port,
                                                          int32_t *secure,
@@ -230,7 +233,7 @@ MOMENTO_API const char *momento_credential_redacted(const momento_credential_t *
  * "<empty>" for a credential without a key). Safe for logs. */
 MOMENTO_API const char *momento_credential_redacted_key(const momento_credential_t *credential);
 /* A copy of the credential with its endpoints replaced by the override (e.g. plaintext to the
- * hosts the key names: momento_endpoint_override_base(base_endpoint, NULL, 0)). */
+ * hosts the key names: momento_endpoint_override_new_base(base_endpoint, NULL, 0)). */
 MOMENTO_API momento_status_t momento_credential_with_override(
     momento_credential_t **out, const momento_credential_t *credential,
     const momento_endpoint_override_t *override_, momento_error_t **err);
@@ -520,7 +523,7 @@ MOMENTO_API momento_status_t momento_cancel_token_bind_thread(momento_cancel_tok
 typedef struct momento_store_options momento_store_options_t;
 typedef struct momento_store momento_store_t;
 
-/* Options for momento_store_open(); a builder (one writer at a time), copied by open. */
+/* Options for momento_store_new(); a builder (one writer at a time), copied by the store. */
 MOMENTO_API momento_status_t momento_store_options_new(momento_store_options_t **out,
                                                        momento_error_t **err);
 MOMENTO_API void momento_store_options_free(momento_store_options_t *options);
@@ -540,9 +543,9 @@ MOMENTO_API momento_status_t momento_store_options_set_aws_profile(momento_store
 
 /* spec: "file:PATH" (read-write), "aws-sm:SECRET-ID" (read-write) or "env:VARIABLE" (read-only;
  * the Download-JSON object or a bare key). options NULL = defaults. Nothing is read yet. */
-MOMENTO_API momento_status_t momento_store_open(momento_store_t **out, const char *spec,
-                                                const momento_store_options_t *options,
-                                                momento_error_t **err);
+MOMENTO_API momento_status_t momento_store_new(momento_store_t **out, const char *spec,
+                                               const momento_store_options_t *options,
+                                               momento_error_t **err);
 MOMENTO_API void momento_store_free(momento_store_t *store);
 /* e.g. "file:/etc/momento/token.json"; never a secret (borrowed; "" for NULL). */
 MOMENTO_API const char *momento_store_describe(const momento_store_t *store);
@@ -554,9 +557,9 @@ MOMENTO_API momento_status_t momento_store_load(momento_token_t **out, momento_s
                                                 momento_error_t **err);
 /* Replaces the content atomically (readers see the old or the new key, never a mix).
  * MOMENTO_ERR_FAILED_PRECONDITION on read-only stores. */
-MOMENTO_API momento_status_t momento_store_store(momento_store_t *store,
-                                                 const momento_token_t *token,
-                                                 momento_error_t **err);
+MOMENTO_API momento_status_t momento_store_save(momento_store_t *store,
+                                                const momento_token_t *token,
+                                                momento_error_t **err);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Refresher: keeps one store's key fresh (DESIGN.md "Refresh"). Thread-safe.
@@ -638,7 +641,7 @@ MOMENTO_API momento_status_t momento_refresher_unsubscribe(momento_refresher_t *
  * None of them returns a secret. */
 MOMENTO_API int32_t momento_refresh_event_kind(const momento_refresh_event_t *event); /* 0 NULL */
 /* "refreshed", "adopted", "failed"; NULL if out of range. */
-MOMENTO_API const char *momento_refresh_event_kind_name(int32_t kind);
+MOMENTO_API const char *momento_refresh_event_kind_str(int32_t kind);
 /* For MOMENTO_REFRESH_FAILED the failure's MOMENTO_ERR_* code, else MOMENTO_OK. */
 MOMENTO_API momento_status_t momento_refresh_event_error_code(const momento_refresh_event_t *event);
 /* For failures the message (never a secret), else "" (borrowed). */
@@ -684,9 +687,9 @@ MOMENTO_API momento_status_t momento_watcher_new(momento_watcher_t **out, moment
 MOMENTO_API void momento_watcher_free(momento_watcher_t *watcher);
 /* The credential in service now: an owned handle (momento_credential_free) that stays valid and
  * unchanged when the watcher swaps in a newer key. */
-MOMENTO_API momento_status_t momento_watcher_current(momento_credential_t **out,
-                                                     const momento_watcher_t *watcher,
-                                                     momento_error_t **err);
+MOMENTO_API momento_status_t momento_watcher_current_credential(momento_credential_t **out,
+                                                                const momento_watcher_t *watcher,
+                                                                momento_error_t **err);
 /* The key in service now with its store metadata (owned; momento_watched_key_free). */
 MOMENTO_API momento_status_t momento_watcher_current_key(momento_watched_key_t **out,
                                                          const momento_watcher_t *watcher,
@@ -713,6 +716,41 @@ MOMENTO_API uint64_t momento_watched_key_valid_until(const momento_watched_key_t
 /* Hex SHA-256 of the key (borrowed; not secret). */
 MOMENTO_API const char *momento_watched_key_fingerprint(const momento_watched_key_t *key);
 MOMENTO_API void momento_watched_key_free(momento_watched_key_t *key);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Deprecated names. The ABI only grows: these earlier names stay exported from
+ * libmomento_auth.so.1 and behave exactly like the function named in each comment. New code
+ * uses the new names; the old ones are removed only with a new ABI version (docs/c-api.md). */
+
+/* = momento_endpoint_override_new_base() */
+MOMENTO_API MOMENTO_DEPRECATED momento_status_t momento_endpoint_override_base(
+    momento_endpoint_override_t **out, const char *base_endpoint, const char *endpoint_prefix,
+    int32_t secure, momento_error_t **err);
+/* = momento_endpoint_override_new_explicit() */
+MOMENTO_API MOMENTO_DEPRECATED momento_status_t momento_endpoint_override_explicit(
+    momento_endpoint_override_t **out, const char *control, const char *cache, const char *token,
+    int32_t secure, momento_error_t **err);
+/* = momento_endpoint_override_new_single() */
+MOMENTO_API MOMENTO_DEPRECATED momento_status_t momento_endpoint_override_single(
+    momento_endpoint_override_t **out, const char *host_port, int32_t secure,
+    momento_error_t **err);
+/* = momento_credential_new_local() */
+MOMENTO_API MOMENTO_DEPRECATED momento_status_t momento_credential_local(
+    momento_credential_t **out, const char *host, uint16_t port, momento_error_t **err);
+/* = momento_credential_kind_str() */
+MOMENTO_API MOMENTO_DEPRECATED const char *momento_credential_kind_name(int32_t kind);
+/* = momento_store_new() */
+MOMENTO_API MOMENTO_DEPRECATED momento_status_t momento_store_open(
+    momento_store_t **out, const char *spec, const momento_store_options_t *options,
+    momento_error_t **err);
+/* = momento_store_save() */
+MOMENTO_API MOMENTO_DEPRECATED momento_status_t momento_store_store(
+    momento_store_t *store, const momento_token_t *token, momento_error_t **err);
+/* = momento_refresh_event_kind_str() */
+MOMENTO_API MOMENTO_DEPRECATED const char *momento_refresh_event_kind_name(int32_t kind);
+/* = momento_watcher_current_credential() */
+MOMENTO_API MOMENTO_DEPRECATED momento_status_t momento_watcher_current(
+    momento_credential_t **out, const momento_watcher_t *watcher, momento_error_t **err);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -139,20 +139,20 @@ class EndpointOverride {
                                const std::optional<std::string> &prefix = std::nullopt,
                                bool secure = true) {
     return make([&](momento_endpoint_override_t **o, momento_error_t **e) {
-      return momento_endpoint_override_base(o, base_endpoint.c_str(), detail::c_str_or_null(prefix),
+      return momento_endpoint_override_new_base(o, base_endpoint.c_str(), detail::c_str_or_null(prefix),
                                             secure ? 1 : 0, e);
     });
   }
   static EndpointOverride explicit_endpoints(const std::string &control, const std::string &cache,
                                              const std::string &token, bool secure = true) {
     return make([&](momento_endpoint_override_t **o, momento_error_t **e) {
-      return momento_endpoint_override_explicit(o, control.c_str(), cache.c_str(), token.c_str(),
+      return momento_endpoint_override_new_explicit(o, control.c_str(), cache.c_str(), token.c_str(),
                                                 secure ? 1 : 0, e);
     });
   }
   static EndpointOverride single(const std::string &host_port, bool secure = false) {
     return make([&](momento_endpoint_override_t **o, momento_error_t **e) {
-      return momento_endpoint_override_single(o, host_port.c_str(), secure ? 1 : 0, e);
+      return momento_endpoint_override_new_single(o, host_port.c_str(), secure ? 1 : 0, e);
     });
   }
 
@@ -213,7 +213,7 @@ class CredentialAccess {
     return static_cast<CredentialKind>(momento_credential_kind(self()));
   }
   std::string_view kind_name() const {
-    return view(momento_credential_kind_name(momento_credential_kind(self())));
+    return view(momento_credential_kind_str(momento_credential_kind(self())));
   }
   Endpoint endpoint(Service service) const {
     const char *host = nullptr;
@@ -292,7 +292,7 @@ class Credential : public detail::CredentialAccess<Credential> {
   }
   static Credential local(const std::string &host = "127.0.0.1", uint16_t port = 8080) {
     return make([&](momento_credential_t **c, momento_error_t **e) {
-      return momento_credential_local(c, host.c_str(), port, e);
+      return momento_credential_new_local(c, host.c_str(), port, e);
     });
   }
 
@@ -749,7 +749,7 @@ class Store {
   explicit Store(const std::string &spec, const StoreOptions *options = nullptr) {
     momento_store_t *raw = nullptr;
     detail::call([&](momento_error_t **e) {
-      return momento_store_open(&raw, spec.c_str(), options ? options->get() : nullptr, e);
+      return momento_store_new(&raw, spec.c_str(), options ? options->get() : nullptr, e);
     });
     h_.reset(raw);
   }
@@ -763,7 +763,7 @@ class Store {
   }
   void store(const Token &token) {
     detail::call([&](momento_error_t **e) {
-      return momento_store_store(h_.get(), token.get(), e);
+      return momento_store_save(h_.get(), token.get(), e);
     });
   }
   momento_store_t *get() const noexcept { return h_.get(); }
@@ -792,7 +792,7 @@ struct RefreshEvent {
   bool retryable = false;       // failures: a later attempt may succeed
 
   const char *kind_name() const noexcept {
-    return momento_refresh_event_kind_name(static_cast<int32_t>(kind));
+    return momento_refresh_event_kind_str(static_cast<int32_t>(kind));
   }
   static RefreshEvent from(const momento_refresh_event_t *e) {
     RefreshEvent r;
@@ -952,7 +952,7 @@ class Watcher {
   }
   Credential current() const {
     momento_credential_t *raw = nullptr;
-    detail::call([&](momento_error_t **e) { return momento_watcher_current(&raw, h_.get(), e); });
+    detail::call([&](momento_error_t **e) { return momento_watcher_current_credential(&raw, h_.get(), e); });
     return Credential::adopt(raw);
   }
   WatchedKey current_key() const {
