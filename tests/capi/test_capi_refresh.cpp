@@ -24,13 +24,6 @@ using namespace capi_test;
 
 namespace {
 
-using Store = Owned<momento_store_t, momento_store_free>;
-using StoreOptions = Owned<momento_store_options_t, momento_store_options_free>;
-using RefOptions = Owned<momento_refresher_options_t, momento_refresher_options_free>;
-using Refresher = Owned<momento_refresher_t, momento_refresher_free>;
-using Event = Owned<momento_refresh_event_t, momento_refresh_event_free>;
-using Watcher = Owned<momento_watcher_t, momento_watcher_free>;
-using WatchedKey = Owned<momento_watched_key_t, momento_watched_key_free>;
 using DataClient = Owned<momento_data_client_t, momento_data_client_free>;
 
 std::string slurp(const std::string &path) {

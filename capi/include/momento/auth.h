@@ -549,7 +549,23 @@ MOMENTO_API momento_status_t momento_store_new(momento_store_t **out, const char
 MOMENTO_API void momento_store_free(momento_store_t *store);
 /* e.g. "file:/etc/momento/token.json"; never a secret (borrowed; "" for NULL). */
 MOMENTO_API const char *momento_store_describe(const momento_store_t *store);
-/* 1 when store() is allowed, else 0 (also for NULL). */
+enum momento_store_kind {
+  MOMENTO_STORE_FILE = 1,                /* "file:PATH" (or a bare path) */
+  MOMENTO_STORE_AWS_SECRETS_MANAGER = 2, /* "aws-sm:SECRET-ID" */
+  MOMENTO_STORE_ENV = 3                  /* "env:VARIABLE" */
+};
+/* Parses a store specification without opening anything: *kind = MOMENTO_STORE_*, *location =
+ * the path, secret id or variable it names (owned; momento_free). The same rules as
+ * momento_store_new(), which bindings use instead of parsing specifications themselves. */
+MOMENTO_API momento_status_t momento_store_spec_parse(int32_t *kind, char **location,
+                                                      const char *spec, momento_error_t **err);
+/* "file", "aws-sm", "env"; NULL if out of range. */
+MOMENTO_API const char *momento_store_kind_str(int32_t kind);
+/* The store's MOMENTO_STORE_* kind; 0 for NULL. */
+MOMENTO_API int32_t momento_store_kind(const momento_store_t *store);
+/* What the specification names: path, secret id or variable (borrowed; "" for NULL). */
+MOMENTO_API const char *momento_store_location(const momento_store_t *store);
+/* 1 when momento_store_save() is allowed, else 0 (also for NULL). */
 MOMENTO_API int32_t momento_store_writable(const momento_store_t *store);
 /* The stored key as a token (api key, refresh token, valid-until; endpoint from the key).
  * MOMENTO_ERR_NOT_FOUND when the store holds nothing yet. */
@@ -564,11 +580,13 @@ MOMENTO_API momento_status_t momento_store_save(momento_store_t *store,
 /* ------------------------------------------------------------------------------------------ */
 /* Refresher: keeps one store's key fresh (DESIGN.md "Refresh"). Thread-safe.
  * Subscriber callbacks run on a thread owned by the refresher, one at a time, in event order;
- * never inside momento_refresher_subscribe(). When momento_refresher_unsubscribe() or
- * momento_refresher_free() returns, the callback is not running and will not be called again,
- * and its destroy notifier has run (from inside the callback itself, unsubscribe returns at once
- * and destroy runs right after the callback returns). Calling momento_refresher_free() or
- * momento_refresher_stop() from a callback is undefined. */
+ * never inside momento_refresher_subscribe() nor on the thread that produced the event. When
+ * momento_refresher_unsubscribe() or momento_refresher_free() returns, the callback is not
+ * running and will not be called again, and its destroy notifier has run. From inside a callback:
+ * unsubscribing that callback returns at once (its destroy runs right after the callback
+ * returns); momento_refresher_stop() stops the background thread as from anywhere else;
+ * momento_refresher_free() returns at once and the refresher ends once the callback returns
+ * (the remaining destroy notifiers run then, on the callback's thread). */
 
 typedef struct momento_refresher_options momento_refresher_options_t;
 typedef struct momento_refresher momento_refresher_t;
@@ -582,32 +600,60 @@ enum momento_refresh_event_kind {
 
 typedef void (*momento_refresh_fn)(const momento_refresh_event_t *event, void *user_data);
 
+/* Refresh policy. The setters record values; each refuses a value only when it breaks a rule
+ * on its own or together with values set explicitly before (never against a default), so the
+ * order of the calls does not matter. momento_refresher_options_validate() and
+ * momento_refresher_new() check the whole policy and name the first rule it breaks. Defaults and
+ * rules are the library's: read the values in effect with the getters below. */
 MOMENTO_API momento_status_t momento_refresher_options_new(momento_refresher_options_t **out,
                                                            momento_error_t **err);
 MOMENTO_API void momento_refresher_options_free(momento_refresher_options_t *options);
-/* Refresh when this fraction of the lifetime has elapsed (0 < f < 1; default 0.75). */
+/* Refresh when this fraction of the lifetime has elapsed (0 < f < 1). */
 MOMENTO_API momento_status_t momento_refresher_options_set_refresh_fraction(
     momento_refresher_options_t *options, double fraction, momento_error_t **err);
-/* Up to this fraction of the lifetime earlier, at random (0 <= j < refresh fraction; 0.05). */
+/* Up to this fraction of the lifetime earlier, at random (0 <= j < refresh fraction). */
 MOMENTO_API momento_status_t momento_refresher_options_set_jitter_fraction(
     momento_refresher_options_t *options, double fraction, momento_error_t **err);
-/* Retry delays after failures: initial_ms doubling up to max_ms (1000 and 300000). */
+/* Retry delays after failures: initial_ms doubling up to max_ms (max_ms at most one day). */
 MOMENTO_API momento_status_t momento_refresher_options_set_backoff_ms(
     momento_refresher_options_t *options, int64_t initial_ms, int64_t max_ms,
     momento_error_t **err);
-/* Longest sleep between looks at the store (> 0; default 60000). */
+/* The first retry delay alone (> 0). */
+MOMENTO_API momento_status_t momento_refresher_options_set_backoff_initial_ms(
+    momento_refresher_options_t *options, int64_t initial_ms, momento_error_t **err);
+/* The longest retry delay alone (>= the initial delay, at most one day). */
+MOMENTO_API momento_status_t momento_refresher_options_set_backoff_max_ms(
+    momento_refresher_options_t *options, int64_t max_ms, momento_error_t **err);
+/* Longest sleep between looks at the store (> 0, at most one day). */
 MOMENTO_API momento_status_t momento_refresher_options_set_recheck_interval_ms(
     momento_refresher_options_t *options, int64_t interval_ms, momento_error_t **err);
+/* Checks the whole policy: MOMENTO_ERR_INVALID_ARGUMENT naming the first rule it breaks. */
+MOMENTO_API momento_status_t momento_refresher_options_validate(
+    const momento_refresher_options_t *options, momento_error_t **err);
+/* The values in effect: the ones set, the library's defaults elsewhere; options NULL gives the
+ * defaults (0.75, 0.05, 1000 ms, 300000 ms, 60000 ms). */
+MOMENTO_API double momento_refresher_options_refresh_fraction(
+    const momento_refresher_options_t *options);
+MOMENTO_API double momento_refresher_options_jitter_fraction(
+    const momento_refresher_options_t *options);
+MOMENTO_API int64_t momento_refresher_options_backoff_initial_ms(
+    const momento_refresher_options_t *options);
+MOMENTO_API int64_t momento_refresher_options_backoff_max_ms(
+    const momento_refresher_options_t *options);
+MOMENTO_API int64_t momento_refresher_options_recheck_interval_ms(
+    const momento_refresher_options_t *options);
 
 /* Refreshes through AuthClient with `config` (NULL = defaults) and `override_` applied to each
- * stored key (NULL = the key's own endpoints). options NULL = defaults. Does not start a thread. */
+ * stored key (NULL = the key's own endpoints). options NULL = defaults; otherwise the whole
+ * policy is checked as by momento_refresher_options_validate(). Does not start a thread. */
 MOMENTO_API momento_status_t momento_refresher_new(momento_refresher_t **out,
                                                    momento_store_t *store,
                                                    const momento_client_config_t *config,
                                                    const momento_endpoint_override_t *override_,
                                                    const momento_refresher_options_t *options,
                                                    momento_error_t **err);
-/* Stops the thread, waits for it, then ends every subscription (destroy notifiers run). */
+/* Stops the thread, waits for it, then ends every subscription (destroy notifiers run).
+ * From a callback of this refresher see the rules above. */
 MOMENTO_API void momento_refresher_free(momento_refresher_t *refresher);
 /* Starts the background thread (idempotent). */
 MOMENTO_API momento_status_t momento_refresher_start(momento_refresher_t *refresher,
@@ -678,7 +724,7 @@ typedef struct momento_watched_key momento_watched_key_t;
 typedef void (*momento_watch_fn)(const momento_watched_key_t *key, void *user_data);
 
 /* Reads the store once (fails if it is empty or unreadable), then starts re-reading every
- * period_ms (> 0) on a library thread. override_ NULL = each key's own endpoints. */
+ * period_ms (> 0, at most one day) on a library thread. override_ NULL = each key's own endpoints. */
 MOMENTO_API momento_status_t momento_watcher_new(momento_watcher_t **out, momento_store_t *store,
                                                  int64_t period_ms,
                                                  const momento_endpoint_override_t *override_,

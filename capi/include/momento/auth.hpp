@@ -556,6 +556,19 @@ class AuthClient {
     });
   }
   Token refresh_api_key(const std::string &refresh_token) { return refresh_api_key(refresh_token.c_str()); }
+  // Takes what Token::refresh_token() and Credential::refresh_token() return. A view that is not
+  // NUL-terminated is copied first; the copy is wiped afterwards.
+  Token refresh_api_key(std::string_view refresh_token) {
+    std::string copy(refresh_token);
+    struct Wipe {
+      std::string &s;
+      ~Wipe() {
+        volatile char *p = s.data();
+        for (size_t i = 0; i < s.size(); ++i) p[i] = 0;
+      }
+    } wipe{copy};
+    return refresh_api_key(copy.c_str());
+  }
   Token generate_disposable_token(const Scope &scope, const ExpiresIn &expires_in,
                                   const std::optional<std::string> &token_id = std::nullopt) {
     return rpc([&](momento_token_t **t, momento_error_t **e) {
@@ -743,6 +756,22 @@ class StoreOptions {
   detail::Handle<momento_store_options_t, momento_store_options_free> h_;
 };
 
+// A store specification as the library reads it: a MOMENTO_STORE_* kind and a location.
+struct StoreSpec {
+  int32_t kind = 0;
+  std::string location;
+  static StoreSpec parse(const std::string &spec) {
+    int32_t kind = 0;
+    char *loc = nullptr;
+    detail::call([&](momento_error_t **e) {
+      return momento_store_spec_parse(&kind, &loc, spec.c_str(), e);
+    });
+    StoreSpec out{kind, loc};
+    momento_free(loc);
+    return out;
+  }
+};
+
 // "file:PATH", "aws-sm:SECRET-ID" or "env:VARIABLE".
 class Store {
  public:
@@ -755,6 +784,9 @@ class Store {
   }
   std::string_view describe() const { return detail::view(momento_store_describe(h_.get())); }
   bool writable() const { return momento_store_writable(h_.get()) != 0; }
+  // MOMENTO_STORE_FILE, _AWS_SECRETS_MANAGER or _ENV, and what the specification names.
+  int32_t kind() const noexcept { return momento_store_kind(h_.get()); }
+  std::string_view location() const { return detail::view(momento_store_location(h_.get())); }
   // Throws Error(MOMENTO_ERR_NOT_FOUND) when the store is empty.
   Token load() {
     momento_token_t *raw = nullptr;
@@ -841,6 +873,34 @@ class RefresherOptions {
       return momento_refresher_options_set_recheck_interval_ms(h_.get(), d.count(), e);
     });
     return *this;
+  }
+  RefresherOptions &backoff_initial(std::chrono::milliseconds d) {
+    detail::call([&](momento_error_t **e) {
+      return momento_refresher_options_set_backoff_initial_ms(h_.get(), d.count(), e);
+    });
+    return *this;
+  }
+  RefresherOptions &backoff_max(std::chrono::milliseconds d) {
+    detail::call([&](momento_error_t **e) {
+      return momento_refresher_options_set_backoff_max_ms(h_.get(), d.count(), e);
+    });
+    return *this;
+  }
+  // Throws Error naming the first rule the whole policy breaks.
+  void validate() const {
+    detail::call([&](momento_error_t **e) { return momento_refresher_options_validate(h_.get(), e); });
+  }
+  // The values in effect (set or the library's defaults).
+  double refresh_fraction() const { return momento_refresher_options_refresh_fraction(h_.get()); }
+  double jitter_fraction() const { return momento_refresher_options_jitter_fraction(h_.get()); }
+  std::chrono::milliseconds backoff_initial() const {
+    return std::chrono::milliseconds(momento_refresher_options_backoff_initial_ms(h_.get()));
+  }
+  std::chrono::milliseconds backoff_max() const {
+    return std::chrono::milliseconds(momento_refresher_options_backoff_max_ms(h_.get()));
+  }
+  std::chrono::milliseconds recheck_interval() const {
+    return std::chrono::milliseconds(momento_refresher_options_recheck_interval_ms(h_.get()));
   }
   const momento_refresher_options_t *get() const noexcept { return h_.get(); }
 
