@@ -724,7 +724,8 @@ typedef struct momento_watched_key momento_watched_key_t;
 typedef void (*momento_watch_fn)(const momento_watched_key_t *key, void *user_data);
 
 /* Reads the store once (fails if it is empty or unreadable), then starts re-reading every
- * period_ms (> 0, at most one day) on a library thread. override_ NULL = each key's own endpoints. */
+ * period_ms (> 0, at most one day) on a library thread. override_ NULL = each key's own
+ * endpoints. */
 MOMENTO_API momento_status_t momento_watcher_new(momento_watcher_t **out, momento_store_t *store,
                                                  int64_t period_ms,
                                                  const momento_endpoint_override_t *override_,
