@@ -281,7 +281,7 @@ TEST_CASE("refresher stop and free from its own callback: no deadlock, no call a
   CHECK(self.calls == 1);
 }
 
-TEST_CASE("a stored key passes through load and save as it is; its endpoint is read on demand",
+TEST_CASE("a stored key passes through load and save as it is, its endpoint read on demand",
           "[capi][token]") {
   Err err;
   TempDir dir;

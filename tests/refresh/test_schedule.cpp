@@ -152,7 +152,7 @@ TEST_CASE("a policy built value by value does not depend on the order of the set
   CHECK(permutations == 120);
 }
 
-TEST_CASE("a policy builder refuses only what explicit values rule out; build() checks the rest",
+TEST_CASE("a policy builder refuses only what explicit values rule out, build() checks the rest",
           "[schedule][policy]") {
   auto message = [](auto&& f) -> std::string {
     try {
