@@ -225,6 +225,10 @@ def check_c_names(files):
         if f.endswith("CMakeLists.txt"):
             text = open(os.path.join(ROOT, f), encoding="utf-8").read()
             known |= set(re.findall(r"(?:add_(?:executable|library|custom_target)|pybind11_add_module)\(\s*(momento_\w+)", text))
+    # Deprecated aliases: declared after MOMENTO_DEPRECATED; only the ABI policy and the
+    # changelog may name them, every other page teaches the new names.
+    deprecated = set(re.findall(r"MOMENTO_DEPRECATED[^;(]*?\b(momento_\w+)\s*\(", headers))
+    history = ("docs/abi-policy.md", "CHANGELOG.md")
     used = re.compile(r"`(momento_\w+)(?:\(\))?`|\b(momento_\w+)\(")
     for f in files:
         # The guides and project files; benchmark diaries may name binaries of their time.
@@ -235,6 +239,8 @@ def check_c_names(files):
             name = m.group(1) or m.group(2)
             if name not in known and not name.endswith("_"):
                 fail(f, f"shows {name}, which auth.h does not declare")
+            elif name in deprecated and f not in history:
+                fail(f, f"teaches {name}, a deprecated name (docs/abi-policy.md)")
 
 
 def main():
