@@ -137,7 +137,7 @@ def check_go(funcs, callbacks, consts, deprecated) -> list[str]:
     return problems
 
 
-def check_rust() -> list[str]:
+def check_rust(header: Path) -> list[str]:
     sys_dir = ROOT / "bindings" / "rust" / "momento-auth-sys"
     committed = sys_dir / "src" / "bindings.rs"
     gen = sys_dir / "generate.sh"
@@ -146,7 +146,7 @@ def check_rust() -> list[str]:
         return ["rust: bindgen not found (scripts/setup installs bindgen-cli)"]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "bindings.rs"
-        r = subprocess.run([str(gen), str(HEADER), str(out)], env={**os.environ, "BINDGEN": bindgen},
+        r = subprocess.run([str(gen), str(header), str(out)], env={**os.environ, "BINDGEN": bindgen},
                            capture_output=True, text=True)
         if r.returncode != 0:
             return [f"rust: generate.sh failed: {r.stderr.strip()}"]
@@ -170,7 +170,7 @@ def main() -> int:
         elif w == "go":
             problems += check_go(funcs, callbacks, consts, deprecated)
         elif w == "rust":
-            problems += check_rust()
+            problems += check_rust(args.header)
         else:
             ap.error(f"unknown binding {w}")
     for p in problems:

@@ -230,7 +230,7 @@ func withOverride(s settings, body func(*C.momento_endpoint_override_t) error) e
 	}
 	var o *C.momento_endpoint_override_t
 	var e *C.momento_error_t
-	if err := check(C.momento_endpoint_override_single(&o, ep, secure, &e), e); err != nil {
+	if err := check(C.momento_endpoint_override_new_single(&o, ep, secure, &e), e); err != nil {
 		return err
 	}
 	defer C.momento_endpoint_override_free(o)
@@ -367,7 +367,7 @@ func LocalCredential(host string, port uint16) (*Credential, error) {
 		return nil, err
 	}
 	return makeCredential(nil, func(out **C.momento_credential_t, _ *C.momento_endpoint_override_t, e **C.momento_error_t) C.momento_status_t {
-		return C.momento_credential_local(out, h, C.uint16_t(port), e)
+		return C.momento_credential_new_local(out, h, C.uint16_t(port), e)
 	})
 }
 
@@ -383,7 +383,7 @@ func (c *Credential) read(f func(*C.momento_credential_t) string) string {
 // Kind is "v1_envelope", "v2_api_key", "legacy_jwt", "session_token" or "local".
 func (c *Credential) Kind() string {
 	return c.read(func(p *C.momento_credential_t) string {
-		return C.GoString(C.momento_credential_kind_name(C.momento_credential_kind(p)))
+		return C.GoString(C.momento_credential_kind_str(C.momento_credential_kind(p)))
 	})
 }
 

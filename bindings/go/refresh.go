@@ -39,7 +39,7 @@ func OpenStore(spec string) (*Store, error) {
 	defer C.free(unsafe.Pointer(s))
 	var out *C.momento_store_t
 	var e *C.momento_error_t
-	if err := check(C.momento_store_open(&out, s, nil, &e), e); err != nil {
+	if err := check(C.momento_store_new(&out, s, nil, &e), e); err != nil {
 		return nil, err
 	}
 	st := &Store{ptr: out}
@@ -90,7 +90,7 @@ func (s *Store) Save(ctx context.Context, r *ApiKeyResult) error {
 		return invalid("result is nil")
 	}
 	err := s.use(func(p *C.momento_store_t) error {
-		return withContext(ctx, func(e **C.momento_error_t) C.momento_status_t { return C.momento_store_store(p, r.token.ptr, e) })
+		return withContext(ctx, func(e **C.momento_error_t) C.momento_status_t { return C.momento_store_save(p, r.token.ptr, e) })
 	})
 	runtime.KeepAlive(r.token)
 	return err
@@ -201,7 +201,7 @@ type RefreshEvent struct {
 
 func newRefreshEvent(ev *C.momento_refresh_event_t) RefreshEvent {
 	r := RefreshEvent{
-		Kind:           C.GoString(C.momento_refresh_event_kind_name(C.momento_refresh_event_kind(ev))),
+		Kind:           C.GoString(C.momento_refresh_event_kind_str(C.momento_refresh_event_kind(ev))),
 		Store:          C.GoString(C.momento_refresh_event_store(ev)),
 		ExpiresAt:      epochTime(C.momento_refresh_event_valid_until(ev)),
 		RedactedKey:    C.GoString(C.momento_refresh_event_redacted_key(ev)),
@@ -419,7 +419,7 @@ func (w *Watcher) Current() (*Credential, error) {
 	var out *C.momento_credential_t
 	err := w.use(func(p *C.momento_watcher_t) error {
 		var e *C.momento_error_t
-		return check(C.momento_watcher_current(&out, p, &e), e)
+		return check(C.momento_watcher_current_credential(&out, p, &e), e)
 	})
 	if err != nil {
 		return nil, err

@@ -131,7 +131,7 @@ function withOverride(opts, body) {
   const secure = o.secure === undefined ? true : o.secure;
   if (typeof secure !== 'boolean') throw invalidArgument(`secure must be a boolean, got ${typeName(secure)}`);
   const out = [null];
-  check('momento_endpoint_override_single', out, endpoint, secure ? 1 : 0);
+  check('momento_endpoint_override_new_single', out, endpoint, secure ? 1 : 0);
   let result;
   try {
     result = body(out[0]);
@@ -193,7 +193,7 @@ class CredentialProvider {
     const p = port === undefined ? 0 : integer(port, 'port');
     if (p < 0 || p > 65535) throw invalidArgument('port must be between 0 and 65535');
     const out = [null];
-    check('momento_credential_local', out, cstr(host, 'host', { optional: true }), p);
+    check('momento_credential_new_local', out, cstr(host, 'host', { optional: true }), p);
     return new CredentialProvider(out[0]);
   }
 
@@ -202,7 +202,7 @@ class CredentialProvider {
     return this._ptr;
   }
 
-  get kind() { return N.momento_credential_kind_name(N.momento_credential_kind(this._live())); }
+  get kind() { return N.momento_credential_kind_str(N.momento_credential_kind(this._live())); }
   get baseEndpoint() { return N.momento_credential_base_endpoint(this._live()); }
   /** The refresh token that came with a token file ('' when none): a secret. */
   get refreshToken() { return N.momento_credential_refresh_token(this._live()); }
@@ -485,7 +485,7 @@ class TokenStore {
   /** spec: "file:PATH", "aws-sm:SECRET-ID" or "env:VARIABLE" (parsed by the library). */
   static open(spec) {
     const out = [null];
-    check('momento_store_open', out, cstr(spec, 'spec'), null);
+    check('momento_store_new', out, cstr(spec, 'spec'), null);
     return new TokenStore(out[0]);
   }
 
@@ -500,7 +500,7 @@ class TokenStore {
 
   store(result) {
     instance(result, ApiKeyResult, 'result');
-    return hold(checkAsync('momento_store_store', this._ptr, result._ptr), this, result);
+    return hold(checkAsync('momento_store_save', this._ptr, result._ptr), this, result);
   }
 
   close() { release(this, 'momento_store_free'); }
@@ -543,7 +543,7 @@ async function closeFollower(target, free) {
 
 class RefreshEvent {
   constructor(ev) {
-    this.kind = N.momento_refresh_event_kind_name(N.momento_refresh_event_kind(ev));
+    this.kind = N.momento_refresh_event_kind_str(N.momento_refresh_event_kind(ev));
     this.store = N.momento_refresh_event_store(ev);
     this.expiresAt = date(N.momento_refresh_event_valid_until(ev));
     this.redactedKey = N.momento_refresh_event_redacted_key(ev);
@@ -669,7 +669,7 @@ class Watcher extends EventEmitter {
   /** The credential in service now (a snapshot that a later swap leaves unchanged). */
   get credentialProvider() {
     const out = [null];
-    check('momento_watcher_current', out, this._live());
+    check('momento_watcher_current_credential', out, this._live());
     return new CredentialProvider(out[0]);
   }
 

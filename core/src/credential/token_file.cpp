@@ -150,4 +150,12 @@ void write_token_file(const std::string& path, const TokenFile& t) {
   wipe(text);
 }
 
+std::string base_endpoint_of_key(std::string_view auth_token) {
+  try {
+    return Credential::from_string(auth_token).base_endpoint();
+  } catch (const Error&) {
+    return "";  // not a key that names its endpoint
+  }
+}
+
 }  // namespace momento::auth
