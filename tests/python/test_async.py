@@ -59,7 +59,7 @@ async def test_cancelling_the_task_cancels_the_rpc(server: Server, blackhole: Bl
     provider = ma.CredentialProvider.from_string(server.super_key, endpoint=blackhole.address, secure=False)
     client = ma.AuthClientAsync(provider, timeout=120)
     # The native call behind the coroutine, to see how it ended.
-    call = client._sync._start_generate_api_key(ma.AllDataReadWrite, ma.ExpiresIn.hours(1))
+    call = client._sync._call_generate_api_key(ma.AllDataReadWrite, ma.ExpiresIn.hours(1))
     task = asyncio.ensure_future(ma._async.wait_for_call(call))
     # The loop keeps running while the call waits for a peer that never answers.
     assert await asyncio.to_thread(blackhole.connected.wait, 20), "the call never reached the peer"

@@ -109,20 +109,19 @@ void call_python(PyObject *fn) {
 bool python_exiting() { return g_exiting.load(); }
 void set_python_exiting() { g_exiting.store(true); }
 
-std::shared_ptr<Call> Call::start(Work work) {
-  auto call = std::make_shared<Call>(std::move(work));
+void Call::start() {
+  if (std::exchange(started_, true)) return;
   {
     std::lock_guard<std::mutex> lk(running().mu);
-    running().calls.insert(call.get());
+    running().calls.insert(this);
   }
   try {
-    Workers::get().submit(call);
+    Workers::get().submit(shared_from_this());
   } catch (...) {
     std::lock_guard<std::mutex> lk(running().mu);
-    running().calls.erase(call.get());
+    running().calls.erase(this);
     throw;
   }
-  return call;
 }
 
 void Call::run() {
@@ -168,6 +167,7 @@ bool Call::done() {
 void Call::cancel() { token_.cancel(); }
 
 py::object Call::join(bool interruptible) {
+  start();
   if (!interruptible) {
     wait_for(std::nullopt);  // signal handlers run once the call is over
     return result();
@@ -223,6 +223,7 @@ void end_calls() {
 
 void add_call(py::module_ &m) {
   py::class_<Call, std::shared_ptr<Call>>(m, "Call", "A library call under way (internal).")
+      .def("start", &Call::start)
       .def("join", &Call::join, py::arg("interruptible") = true)
       .def("on_done", &Call::on_done, py::arg("fn"))
       .def("cancel", &Call::cancel)

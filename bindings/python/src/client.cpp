@@ -43,7 +43,7 @@ class Client {
   // Starts fn(client) as a call whose result is a Token.
   template <class F>
   std::shared_ptr<Call> start(F fn) {
-    return start_call([c = acquire(), fn = std::move(fn)]() -> Call::Result {
+    return make_call([c = acquire(), fn = std::move(fn)]() -> Call::Result {
       auto token = std::make_shared<momento::Token>(fn(*c));
       return [token] { return py::cast(token); };
     });

@@ -25,13 +25,13 @@ namespace py = pybind11;
 // that makes the Python result, run later with the GIL held. Python either joins the call
 // (the synchronous API: Ctrl-C cancels it through the token) or awaits it (asyncio: cancelling
 // the task cancels the token).
-class Call {
+class Call : public std::enable_shared_from_this<Call> {
  public:
   using Result = std::function<py::object()>;
   using Work = std::function<Result()>;
 
-  static std::shared_ptr<Call> start(Work work);
-  py::object join(bool interruptible);  // waits without the GIL; KeyboardInterrupt cancels
+  void start();                         // hands the call to a worker (once)
+  py::object join(bool interruptible);  // starts it if needed; waits without the GIL
   void on_done(py::object fn);          // fn() once done: from the worker, with the GIL
   void cancel();
   bool done();
@@ -47,16 +47,25 @@ class Call {
   momento::CancelToken token_;
   std::mutex mu_;
   std::condition_variable cv_;
+  bool started_ = false;  // GIL held
   bool done_ = false;
   Result result_;
   std::exception_ptr error_;
   PyObject *on_done_ = nullptr;  // owned; released with the GIL
 };
 
-// A blocking call as a Python Call object: `work` as above.
+// A call for Python to start: joined from the thread that asked for it (nothing runs in Python
+// between starting the call and waiting for it, so a Ctrl-C meanwhile cancels it), or awaited.
+template <class F>
+std::shared_ptr<Call> make_call(F work) {
+  return std::make_shared<Call>(Call::Work(std::move(work)));
+}
+// The same, started at once (for work the extension itself hands off).
 template <class F>
 std::shared_ptr<Call> start_call(F work) {
-  return Call::start(Call::Work(std::move(work)));
+  auto call = make_call(std::move(work));
+  call->start();
+  return call;
 }
 
 // Runs fn without the GIL when this thread holds it (library threads may not).

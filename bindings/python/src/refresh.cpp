@@ -165,8 +165,8 @@ class Box : public Closable {
 
 // Starts fn() -> R as a call; the worker drops what fn captured.
 template <class F>
-std::shared_ptr<Call> start_value(F fn) {
-  return start_call([fn = std::move(fn)]() -> Call::Result {
+std::shared_ptr<Call> value_call(F fn) {
+  return make_call([fn = std::move(fn)]() -> Call::Result {
     auto value = std::make_shared<decltype(fn())>(fn());
     return [value] { return py::cast(std::move(*value)); };
   });
@@ -225,7 +225,7 @@ class RefresherBox : public Box<momento::Refresher> {
   // Store I/O and the refresh RPC. The call owns a reference: if close() runs meanwhile, the
   // refresher is freed when the call ends, on the worker.
   std::shared_ptr<Call> run_once(bool force) {
-    return start_value([r = acquire(), force] { return r->run_once(force); });
+    return value_call([r = acquire(), force] { return r->run_once(force); });
   }
 
   uint64_t subscribe(py::object fn, py::object context) {
@@ -257,7 +257,7 @@ class WatcherBox : public Box<momento::Watcher> {
   static std::shared_ptr<Call> open(const StorePtr &store, int64_t period_ms,
                                     const std::optional<std::string> &endpoint, bool secure) {
     auto o = std::make_shared<std::optional<momento::EndpointOverride>>(make_override(endpoint, secure));
-    return start_call([store, o, period_ms]() -> Call::Result {
+    return make_call([store, o, period_ms]() -> Call::Result {
       auto box = std::shared_ptr<WatcherBox>(new WatcherBox());
       box->p_ = std::make_shared<momento::Watcher>(*store, std::chrono::milliseconds(period_ms),
                                                    *o ? &**o : nullptr);
@@ -277,7 +277,7 @@ class WatcherBox : public Box<momento::Watcher> {
   }
 
   std::shared_ptr<Call> poll() {
-    return start_value([w = acquire()] { return w->poll(); });
+    return value_call([w = acquire()] { return w->poll(); });
   }
 
   void notify_unauthenticated() { acquire()->notify_unauthenticated(); }  // never blocks
@@ -328,13 +328,13 @@ void add_refresh(py::module_ &m) {
       .def_property_readonly("writable", &momento::Store::writable)
       .def("load",  // a file read or an HTTPS round trip
            [](const StorePtr &s) {
-             return start_value([s] { return std::make_shared<momento::Token>(s->load()); });
+             return value_call([s] { return std::make_shared<momento::Token>(s->load()); });
            })
       .def(
           "store",
           [](const StorePtr &s, const TokenPtr &t) {
             if (!t) throw invalid("token must not be None");
-            return start_call([s, t]() -> Call::Result {
+            return make_call([s, t]() -> Call::Result {
               s->store(*t);
               return [] { return py::none(); };
             });

@@ -37,6 +37,7 @@ async def wait_for_call(call: "_native.Call") -> Any:
             pass
 
     call.on_done(on_done)
+    call.start()
     try:
         await done
     except asyncio.CancelledError:
@@ -66,17 +67,17 @@ class AuthClientAsync:
 
     async def generate_api_key(self, scope: AnyScope, expires_in: Lifetime) -> ApiKeyResult:
         """Mints a new API key; see :meth:`AuthClient.generate_api_key`."""
-        return ApiKeyResult(await wait_for_call(self._sync._start_generate_api_key(scope, expires_in)))
+        return ApiKeyResult(await wait_for_call(self._sync._call_generate_api_key(scope, expires_in)))
 
     async def refresh_api_key(self, refresh_token: str) -> ApiKeyResult:
         """Trades this client's refresh token for a new key; see :meth:`AuthClient.refresh_api_key`."""
-        return ApiKeyResult(await wait_for_call(self._sync._start_refresh_api_key(refresh_token)))
+        return ApiKeyResult(await wait_for_call(self._sync._call_refresh_api_key(refresh_token)))
 
     async def generate_disposable_token(
         self, scope: AnyScope, expires_in: Lifetime, token_id: Optional[str] = None
     ) -> DisposableTokenResult:
         """Mints a disposable token; see :meth:`AuthClient.generate_disposable_token`."""
-        call = self._sync._start_generate_disposable_token(scope, expires_in, token_id)
+        call = self._sync._call_generate_disposable_token(scope, expires_in, token_id)
         return DisposableTokenResult(await wait_for_call(call))
 
     def close(self) -> None:

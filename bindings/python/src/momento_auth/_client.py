@@ -161,16 +161,16 @@ class AuthClient:
             raise FailedPreconditionError("the AuthClient is closed")
         return native
 
-    # Each call starts on a worker (the argument checks here, before anything is sent), then is
-    # joined here or awaited by AuthClientAsync.
-    def _start_generate_api_key(self, scope: object, expires_in: object) -> "_native.Call":
+    # The native calls, after the argument checks (nothing is sent yet): joined here, or
+    # awaited by AuthClientAsync.
+    def _call_generate_api_key(self, scope: object, expires_in: object) -> "_native.Call":
         return self._client().generate_api_key(_scope(scope), _lifetime(expires_in))
 
-    def _start_refresh_api_key(self, refresh_token: object) -> "_native.Call":
+    def _call_refresh_api_key(self, refresh_token: object) -> "_native.Call":
         check_type(refresh_token, str, "refresh_token", "a str")
         return self._client().refresh_api_key(refresh_token)
 
-    def _start_generate_disposable_token(self, scope: object, expires_in: object, token_id: object) -> "_native.Call":
+    def _call_generate_disposable_token(self, scope: object, expires_in: object, token_id: object) -> "_native.Call":
         if token_id is not None:
             check_type(token_id, str, "token_id", "a str or None")
         return self._client().generate_disposable_token(_scope(scope), _lifetime(expires_in), token_id)
@@ -181,7 +181,7 @@ class AuthClient:
         ``expires_in`` is an :class:`ExpiresIn`, a timedelta, or a datetime to expire at.
         Requires a super-user key. Never retried automatically.
         """
-        return ApiKeyResult(self._start_generate_api_key(scope, expires_in).join(self._interruptible))
+        return ApiKeyResult(self._call_generate_api_key(scope, expires_in).join(self._interruptible))
 
     if TYPE_CHECKING:
         def refresh_api_key(self, refresh_token: str) -> ApiKeyResult: ...
@@ -193,7 +193,7 @@ class AuthClient:
             meant to be used once. Never retried automatically. Returns an :class:`ApiKeyResult`.
             """
             check_type(self, AuthClient, "self", "an AuthClient")
-            return ApiKeyResult(self._start_refresh_api_key(refresh_token).join(self._interruptible))
+            return ApiKeyResult(self._call_refresh_api_key(refresh_token).join(self._interruptible))
 
     def generate_disposable_token(
         self, scope: AnyScope, expires_in: Lifetime, token_id: Optional[str] = None
@@ -203,7 +203,7 @@ class AuthClient:
         ``expires_in`` must expire. ``token_id`` (at most 64 characters) is recorded with the
         token. Requires a super-user key. Never retried automatically.
         """
-        call = self._start_generate_disposable_token(scope, expires_in, token_id)
+        call = self._call_generate_disposable_token(scope, expires_in, token_id)
         return DisposableTokenResult(call.join(self._interruptible))
 
     def close(self) -> None:
