@@ -184,17 +184,12 @@ class RefresherBox : public Box<momento::Refresher> {
     if (deadline_ms) config.deadline(std::chrono::milliseconds(*deadline_ms));
     if (ca_file) config.ca_file(*ca_file);
     auto o = make_override(endpoint, secure);
+    // Only what the caller gave: the library keeps the defaults and checks the whole policy.
     momento::RefresherOptions options;
-    // Each setter checks the pair (jitter < fraction) against the current other value, so
-    // with both given the jitter is cleared first and the order does not matter.
-    if (refresh_fraction && jitter_fraction) options.jitter_fraction(0.0);
     if (refresh_fraction) options.refresh_fraction(*refresh_fraction);
     if (jitter_fraction) options.jitter_fraction(*jitter_fraction);
-    if (backoff_initial_ms || backoff_max_ms) {
-      const int64_t initial = backoff_initial_ms.value_or(1000);
-      const int64_t max = backoff_max_ms.value_or(std::max<int64_t>(initial, 300000));
-      options.backoff(std::chrono::milliseconds(initial), std::chrono::milliseconds(max));
-    }
+    if (backoff_initial_ms) options.backoff_initial(std::chrono::milliseconds(*backoff_initial_ms));
+    if (backoff_max_ms) options.backoff_max(std::chrono::milliseconds(*backoff_max_ms));
     if (recheck_interval_ms) options.recheck_interval(std::chrono::milliseconds(*recheck_interval_ms));
     auto box = std::shared_ptr<RefresherBox>(new RefresherBox());
     box->p_ = std::make_shared<momento::Refresher>(*store, &config, o ? &*o : nullptr, &options);
@@ -326,6 +321,7 @@ void add_refresh(py::module_ &m) {
       .def_property_readonly("description",
                              [](const momento::Store &s) { return std::string(s.describe()); })
       .def_property_readonly("writable", &momento::Store::writable)
+      .def_property_readonly("kind", &momento::Store::kind)
       .def("load",  // a file read or an HTTPS round trip
            [](const StorePtr &s) {
              return value_call([s] { return std::make_shared<momento::Token>(s->load()); });
@@ -357,6 +353,9 @@ void add_refresh(py::module_ &m) {
       .def_readonly("next_attempt_ms", &momento::RefreshEvent::next_attempt_ms)
       .def_readonly("replay", &momento::RefreshEvent::replay)
       .def_readonly("retryable", &momento::RefreshEvent::retryable);
+  m.attr("STORE_FILE") = static_cast<int>(MOMENTO_STORE_FILE);
+  m.attr("STORE_AWS_SECRETS_MANAGER") = static_cast<int>(MOMENTO_STORE_AWS_SECRETS_MANAGER);
+  m.attr("STORE_ENV") = static_cast<int>(MOMENTO_STORE_ENV);
   m.attr("REFRESH_REFRESHED") = static_cast<int>(MOMENTO_REFRESH_REFRESHED);
   m.attr("REFRESH_ADOPTED") = static_cast<int>(MOMENTO_REFRESH_ADOPTED);
   m.attr("REFRESH_FAILED") = static_cast<int>(MOMENTO_REFRESH_FAILED);

@@ -34,14 +34,15 @@ def _epoch_of(when: Union[int, float, datetime], what: str) -> int:
     return _whole(when, what)
 
 
-def duration_ms(value: object, what: str) -> int:
-    """A timedelta or a number of seconds as whole milliseconds, checked to be positive."""
+def duration_ms(value: object, what: str, *, positive: bool = True) -> int:
+    """A timedelta or a number of seconds as whole milliseconds (checked to be positive, unless
+    the library checks the value itself)."""
     check_type(value, (timedelta, int, float), what, "a timedelta or a number of seconds")
     seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)  # type: ignore[arg-type]
     if not math.isfinite(seconds):
         raise invalid_argument(f"{what} must be finite")
     ms = int(round(seconds * 1000))
-    if ms <= 0:
+    if positive and ms <= 0:
         raise invalid_argument(f"{what} must be positive, got {seconds!r} seconds")
     return ms
 

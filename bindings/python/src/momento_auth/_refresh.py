@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Callable, Optional, Type, Union
 
 from . import _native
 from ._credentials import PathLike, fspath
-from ._errors import FailedPreconditionError, MomentoError, check_type, invalid_argument, make_error, wrong_type
+from ._errors import FailedPreconditionError, MomentoError, check_type, make_error, wrong_type
 from ._expiry import ExpiresAt, duration_ms
 from ._stores import TokenStore
 
@@ -204,13 +204,15 @@ class Refresher:
             (a local momento-auth-server); ``secure=False`` uses plaintext there.
         timeout: deadline of each refresh call (timedelta or seconds; 15 s by default).
         ca_file: PEM file of trusted roots for TLS instead of the system's.
-        refresh_fraction: refresh once this fraction of the key's lifetime has elapsed
-            (0 < f < 1; 0.75 by default).
+        refresh_fraction: refresh once this fraction of the key's lifetime has elapsed.
         jitter_fraction: refresh up to this fraction of the lifetime earlier, at random, so a
-            fleet does not refresh all at once (0 <= j < refresh_fraction; 0.05 by default).
+            fleet does not refresh all at once.
         backoff_initial, backoff_max: retry delays after failures, doubling from the first to
-            the second (1 s and 5 min by default).
-        recheck_interval: longest time between two looks at the store (60 s by default).
+            the second.
+        recheck_interval: longest time between two looks at the store.
+
+    Options left unset take the library's defaults (docs/refresh.md); the library checks the
+    policy as a whole and names the first rule a combination breaks.
     """
 
     __slots__ = ("_native", "_store", "__weakref__")
@@ -235,28 +237,10 @@ class Refresher:
             check_type(endpoint, str, "endpoint", "a str")
         check_type(secure, bool, "secure", "a bool")
         ca = None if ca_file is None else fspath(ca_file, "ca_file")
-        refresh = _fraction(refresh_fraction, "refresh_fraction")
-        jitter = _fraction(jitter_fraction, "jitter_fraction")
-        if refresh is not None and not 0.0 < refresh < 1.0:
-            raise invalid_argument(f"refresh_fraction must be between 0 and 1 (exclusive), got {refresh!r}")
-        effective_refresh = 0.75 if refresh is None else refresh
-        if jitter is not None and not 0.0 <= jitter < effective_refresh:
-            raise invalid_argument(
-                f"jitter_fraction must be at least 0 and below refresh_fraction "
-                f"({effective_refresh!r}), got {jitter!r}"
-            )
-        if jitter is None and refresh is not None and refresh <= 0.05:
-            raise invalid_argument(
-                f"refresh_fraction ({refresh!r}) must exceed jitter_fraction (0.05 by default): "
-                "pass a smaller jitter_fraction too"
-            )
-        initial_ms = None if backoff_initial is None else duration_ms(backoff_initial, "backoff_initial")
-        max_ms = None if backoff_max is None else duration_ms(backoff_max, "backoff_max")
-        if max_ms is not None and max_ms < (initial_ms or 1000):
-            raise invalid_argument(
-                "backoff_max must be at least backoff_initial"
-                + ("" if initial_ms is not None else " (1 second by default)")
-            )
+        # The library checks the whole policy and keeps its defaults; here only the types.
+        def ms(value: object, what: str) -> Optional[int]:
+            return None if value is None else duration_ms(value, what, positive=False)
+
         self._store = store
         self._native = _native.Refresher(
             store._native,
@@ -264,11 +248,11 @@ class Refresher:
             ca,
             endpoint,
             secure,
-            refresh,
-            jitter,
-            initial_ms,
-            max_ms,
-            None if recheck_interval is None else duration_ms(recheck_interval, "recheck_interval"),
+            _fraction(refresh_fraction, "refresh_fraction"),
+            _fraction(jitter_fraction, "jitter_fraction"),
+            ms(backoff_initial, "backoff_initial"),
+            ms(backoff_max, "backoff_max"),
+            ms(recheck_interval, "recheck_interval"),
         )
 
     @property

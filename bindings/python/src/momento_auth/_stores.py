@@ -85,8 +85,7 @@ class TokenStore:
         ``"aws-sm:SECRET-ID"`` or ``"env:VARIABLE"``. The AWS options apply to ``aws-sm:``."""
         store = TokenStore.__new__(TokenStore)
         store._open(_nonempty(spec, "spec"), region, endpoint_url, profile)  # the library reads the spec
-        # The class named by the kind of store the library opened ("file:...", "aws-sm:...").
-        kind = _KINDS[store.description.split(":", 1)[0]]
+        kind = _KINDS[store._native.kind]  # the class for the kind of store the library opened
         obj = kind.__new__(kind)
         obj._native = store._native
         return obj
@@ -195,4 +194,8 @@ class EnvironmentTokenStore(TokenStore):
         self._open("env:" + _nonempty(var, "var"))
 
 
-_KINDS = {"file": FileTokenStore, "aws-sm": AwsSecretsManagerTokenStore, "env": EnvironmentTokenStore}
+_KINDS = {
+    _native.STORE_FILE: FileTokenStore,
+    _native.STORE_AWS_SECRETS_MANAGER: AwsSecretsManagerTokenStore,
+    _native.STORE_ENV: EnvironmentTokenStore,
+}
