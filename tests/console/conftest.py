@@ -55,15 +55,18 @@ class ConsoleServer:
             capture_output=True, text=True, timeout=timeout, cwd=self.workdir)
 
     def stop(self) -> None:
+        """SIGTERM stops the server and its console cleanly, in bounded time."""
         if self.proc.poll() is None:
             self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
+        try:
+            code = self.proc.wait(timeout=10)
+        finally:
+            if self.proc.poll() is None:
                 self.proc.kill()
-                self.proc.wait(timeout=10)
-        if self.proc.stdout:
-            self.proc.stdout.close()
+            self.proc.wait()
+            if self.proc.stdout:
+                self.proc.stdout.close()
+        assert code == 0, f"the server exited with {code} on SIGTERM"
 
 
 def start_console(workdir: Path, extra: Optional[List[str]] = None) -> ConsoleServer:
@@ -144,9 +147,14 @@ def browser(workdir: Path, server: ConsoleServer):
 
 
 def wait_for(predicate, what: str, timeout: float = WAIT):
+    """Polls until predicate() is truthy; an element the page re-rendered meanwhile is retried."""
+    from selenium.common.exceptions import StaleElementReferenceException
     end = time.monotonic() + timeout
     while True:
-        value = predicate()
+        try:
+            value = predicate()
+        except StaleElementReferenceException:
+            value = None
         if value:
             return value
         if time.monotonic() > end:
