@@ -159,3 +159,29 @@ def test_console_stays_on_loopback_unless_told(tmp_path, args, words):
                         str(tmp_path / "d"), *args], capture_output=True, text=True, timeout=30)
     assert r.returncode != 0 and words in r.stderr, r.stderr
     assert "listening on" not in r.stdout
+
+
+def test_console_over_tls_uses_the_servers_certificate(tmp_path):
+    import ssl
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "-days", "1"], check=True, capture_output=True, timeout=30)
+    s = start_console(tmp_path, ["--tls-cert", str(cert), "--tls-key", str(key)])
+    try:
+        assert s.link.startswith("https://127.0.0.1:")
+        u = urlsplit(s.base)
+        ctx = ssl.create_default_context(cafile=str(cert))
+        conn = http.client.HTTPSConnection(u.hostname, u.port, timeout=10, context=ctx)
+        boot = json.loads(s.bootstrap.read_text())["authToken"]
+        conn.request("POST", "/api/signin", body=json.dumps({"key": boot}),
+                     headers={"Host": u.netloc, "Origin": s.origin, "Content-Type": "application/json"})
+        r = conn.getresponse()
+        r.read()
+        assert r.status == 200
+        cookie = r.getheader("Set-Cookie")
+        assert "; Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        conn.close()
+    finally:
+        s.stop()
