@@ -82,8 +82,10 @@ TokenFile parse_token_file_json(std::string_view json) {
   if (!j.is_object()) throw_invalid("token file JSON is not an object");
 
   TokenFile t;
+  // "authToken" is what the console writes; the SDKs now call the same member "apiKey".
   auto at = j.find("authToken");
-  if (at == j.end() || at->is_null()) throw_invalid("token file has no authToken");
+  if (at == j.end() || at->is_null()) at = j.find("apiKey");
+  if (at == j.end() || at->is_null()) throw_invalid("token file has no authToken (or apiKey)");
   if (!at->is_string()) throw_invalid("token file authToken is not a string");
   if (at->get_ref<const std::string&>().empty()) throw_invalid("token file authToken is empty");
   t.auth_token = Secret(at->get<std::string>());
@@ -122,7 +124,8 @@ TokenFile read_token_file(const std::string& path) {
       return Secret(detail::read_regular_file(path, kMaxTokenFileSize, "token file"));
     } catch (const Error& e) {
       // A token file that is absent is a wrong argument, like any other unusable path.
-      if (e.code() == ErrorCode::NotFound) throw Error(ErrorCode::InvalidArgument, e.what());
+      if (e.code() == ErrorCode::NotFound)
+        throw_invalid("token file " + shown_path(path) + " is missing (no such file)");
       throw;
     }
   }();
