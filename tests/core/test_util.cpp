@@ -15,6 +15,9 @@ TEST_CASE("sha256, hmac_sha256 and hex match published vectors", "[util]") {
   // RFC 4231 test case 2.
   CHECK(hex(hmac_sha256("Jefe", "what do ya want for nothing?")) ==
         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  // Several calls on one thread reuse the per-thread template without carrying a key over.
+  CHECK(hmac_sha256("a", "x") == hmac_sha256("a", "x"));
+  CHECK(hmac_sha256("a", "x") != hmac_sha256("b", "x"));
   CHECK(hex(std::string("\x00\xff\x10", 3)) == "00ff10");
 }
 
@@ -22,7 +25,9 @@ TEST_CASE("utf8_code_points counts well-formed UTF-8 only", "[util]") {
   CHECK(utf8_code_points("") == 0u);
   CHECK(utf8_code_points("abcdefghijklmnopq") == 17u);  // the 8-byte ASCII path and the tail
   CHECK(utf8_code_points("abcdefgh\xc3\xa9") == 9u);
+  CHECK(utf8_code_points("\xc3\xa9t\xc3\xa9") == 3u);
   CHECK(utf8_code_points("\xf0\x9f\x98\x80") == 1u);
+  CHECK_FALSE(utf8_code_points("\xff"));
   CHECK_FALSE(utf8_code_points("\xc0\xaf"));          // overlong: the old token_id counter took it
   CHECK_FALSE(utf8_code_points("\xed\xa0\x80"));      // surrogate
   CHECK_FALSE(utf8_code_points("\xf4\x90\x80\x80"));  // above U+10FFFF
