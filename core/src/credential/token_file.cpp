@@ -215,4 +215,12 @@ void write_token_file(const std::string& path, const TokenFile& t) {
   if (rc != 0) throw_io("cannot fsync the directory of token file", path, err);
 }
 
+std::string base_endpoint_of_key(std::string_view auth_token) {
+  try {
+    return Credential::from_string(auth_token).base_endpoint();
+  } catch (const Error&) {
+    return "";  // not a key that names its endpoint
+  }
+}
+
 }  // namespace momento::auth
