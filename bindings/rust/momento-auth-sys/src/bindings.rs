@@ -106,7 +106,7 @@ pub struct momento_endpoint_override {
 }
 pub type momento_endpoint_override_t = momento_endpoint_override;
 extern "C" {
-    pub fn momento_endpoint_override_base(
+    pub fn momento_endpoint_override_new_base(
         out: *mut *mut momento_endpoint_override_t,
         base_endpoint: *const ::std::os::raw::c_char,
         endpoint_prefix: *const ::std::os::raw::c_char,
@@ -115,7 +115,7 @@ extern "C" {
     ) -> momento_status_t;
 }
 extern "C" {
-    pub fn momento_endpoint_override_explicit(
+    pub fn momento_endpoint_override_new_explicit(
         out: *mut *mut momento_endpoint_override_t,
         control: *const ::std::os::raw::c_char,
         cache: *const ::std::os::raw::c_char,
@@ -125,7 +125,7 @@ extern "C" {
     ) -> momento_status_t;
 }
 extern "C" {
-    pub fn momento_endpoint_override_single(
+    pub fn momento_endpoint_override_new_single(
         out: *mut *mut momento_endpoint_override_t,
         host_port: *const ::std::os::raw::c_char,
         secure: i32,
@@ -210,7 +210,7 @@ extern "C" {
     ) -> momento_status_t;
 }
 extern "C" {
-    pub fn momento_credential_local(
+    pub fn momento_credential_new_local(
         out: *mut *mut momento_credential_t,
         host: *const ::std::os::raw::c_char,
         port: u16,
@@ -224,7 +224,7 @@ extern "C" {
     pub fn momento_credential_kind(credential: *const momento_credential_t) -> i32;
 }
 extern "C" {
-    pub fn momento_credential_kind_name(kind: i32) -> *const ::std::os::raw::c_char;
+    pub fn momento_credential_kind_str(kind: i32) -> *const ::std::os::raw::c_char;
 }
 extern "C" {
     pub fn momento_credential_endpoint(
@@ -745,7 +745,7 @@ extern "C" {
     ) -> momento_status_t;
 }
 extern "C" {
-    pub fn momento_store_open(
+    pub fn momento_store_new(
         out: *mut *mut momento_store_t,
         spec: *const ::std::os::raw::c_char,
         options: *const momento_store_options_t,
@@ -758,6 +758,31 @@ extern "C" {
 extern "C" {
     pub fn momento_store_describe(store: *const momento_store_t) -> *const ::std::os::raw::c_char;
 }
+pub mod momento_store_kind {
+    #[allow(unused_imports)]
+    use super::*;
+    pub type Type = ::std::os::raw::c_uint;
+    pub const MOMENTO_STORE_FILE: Type = 1;
+    pub const MOMENTO_STORE_AWS_SECRETS_MANAGER: Type = 2;
+    pub const MOMENTO_STORE_ENV: Type = 3;
+}
+extern "C" {
+    pub fn momento_store_spec_parse(
+        kind: *mut i32,
+        location: *mut *mut ::std::os::raw::c_char,
+        spec: *const ::std::os::raw::c_char,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_store_kind_str(kind: i32) -> *const ::std::os::raw::c_char;
+}
+extern "C" {
+    pub fn momento_store_kind(store: *const momento_store_t) -> i32;
+}
+extern "C" {
+    pub fn momento_store_location(store: *const momento_store_t) -> *const ::std::os::raw::c_char;
+}
 extern "C" {
     pub fn momento_store_writable(store: *const momento_store_t) -> i32;
 }
@@ -769,7 +794,7 @@ extern "C" {
     ) -> momento_status_t;
 }
 extern "C" {
-    pub fn momento_store_store(
+    pub fn momento_store_save(
         store: *mut momento_store_t,
         token: *const momento_token_t,
         err: *mut *mut momento_error_t,
@@ -839,11 +864,56 @@ extern "C" {
     ) -> momento_status_t;
 }
 extern "C" {
+    pub fn momento_refresher_options_set_backoff_initial_ms(
+        options: *mut momento_refresher_options_t,
+        initial_ms: i64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_refresher_options_set_backoff_max_ms(
+        options: *mut momento_refresher_options_t,
+        max_ms: i64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
     pub fn momento_refresher_options_set_recheck_interval_ms(
         options: *mut momento_refresher_options_t,
         interval_ms: i64,
         err: *mut *mut momento_error_t,
     ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_refresher_options_validate(
+        options: *const momento_refresher_options_t,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_refresher_options_refresh_fraction(
+        options: *const momento_refresher_options_t,
+    ) -> f64;
+}
+extern "C" {
+    pub fn momento_refresher_options_jitter_fraction(
+        options: *const momento_refresher_options_t,
+    ) -> f64;
+}
+extern "C" {
+    pub fn momento_refresher_options_backoff_initial_ms(
+        options: *const momento_refresher_options_t,
+    ) -> i64;
+}
+extern "C" {
+    pub fn momento_refresher_options_backoff_max_ms(
+        options: *const momento_refresher_options_t,
+    ) -> i64;
+}
+extern "C" {
+    pub fn momento_refresher_options_recheck_interval_ms(
+        options: *const momento_refresher_options_t,
+    ) -> i64;
 }
 extern "C" {
     pub fn momento_refresher_new(
@@ -906,7 +976,7 @@ extern "C" {
     pub fn momento_refresh_event_kind(event: *const momento_refresh_event_t) -> i32;
 }
 extern "C" {
-    pub fn momento_refresh_event_kind_name(kind: i32) -> *const ::std::os::raw::c_char;
+    pub fn momento_refresh_event_kind_str(kind: i32) -> *const ::std::os::raw::c_char;
 }
 extern "C" {
     pub fn momento_refresh_event_error_code(
@@ -980,7 +1050,7 @@ extern "C" {
     pub fn momento_watcher_free(watcher: *mut momento_watcher_t);
 }
 extern "C" {
-    pub fn momento_watcher_current(
+    pub fn momento_watcher_current_credential(
         out: *mut *mut momento_credential_t,
         watcher: *const momento_watcher_t,
         err: *mut *mut momento_error_t,
@@ -1038,4 +1108,67 @@ extern "C" {
 }
 extern "C" {
     pub fn momento_watched_key_free(key: *mut momento_watched_key_t);
+}
+extern "C" {
+    pub fn momento_endpoint_override_base(
+        out: *mut *mut momento_endpoint_override_t,
+        base_endpoint: *const ::std::os::raw::c_char,
+        endpoint_prefix: *const ::std::os::raw::c_char,
+        secure: i32,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_endpoint_override_explicit(
+        out: *mut *mut momento_endpoint_override_t,
+        control: *const ::std::os::raw::c_char,
+        cache: *const ::std::os::raw::c_char,
+        token: *const ::std::os::raw::c_char,
+        secure: i32,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_endpoint_override_single(
+        out: *mut *mut momento_endpoint_override_t,
+        host_port: *const ::std::os::raw::c_char,
+        secure: i32,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_credential_local(
+        out: *mut *mut momento_credential_t,
+        host: *const ::std::os::raw::c_char,
+        port: u16,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_credential_kind_name(kind: i32) -> *const ::std::os::raw::c_char;
+}
+extern "C" {
+    pub fn momento_store_open(
+        out: *mut *mut momento_store_t,
+        spec: *const ::std::os::raw::c_char,
+        options: *const momento_store_options_t,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_store_store(
+        store: *mut momento_store_t,
+        token: *const momento_token_t,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_refresh_event_kind_name(kind: i32) -> *const ::std::os::raw::c_char;
+}
+extern "C" {
+    pub fn momento_watcher_current(
+        out: *mut *mut momento_credential_t,
+        watcher: *const momento_watcher_t,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
 }

@@ -258,7 +258,7 @@ impl Override {
     fn single(host_port: &str, secure: bool) -> Result<Override> {
         let hp = c_string(host_port, "endpoint")?;
         let mut out = ptr::null_mut();
-        check(|e| unsafe { sys::momento_endpoint_override_single(&mut out, hp.as_ptr(), secure as i32, e) })?;
+        check(|e| unsafe { sys::momento_endpoint_override_new_single(&mut out, hp.as_ptr(), secure as i32, e) })?;
         Ok(Override(out))
     }
 
@@ -330,7 +330,7 @@ impl CredentialProvider {
     /// No key: every endpoint host:port, plaintext (None and 0: the library's defaults).
     pub fn local(host: Option<&str>, port: u16) -> Result<Self> {
         let h = c_opt(host, "host")?;
-        Self::make(|out, e| unsafe { sys::momento_credential_local(out, opt_ptr(&h), port, e) })
+        Self::make(|out, e| unsafe { sys::momento_credential_new_local(out, opt_ptr(&h), port, e) })
     }
 
     /// The same key with every service at one "host:port" (`secure` false: plaintext).
@@ -341,7 +341,7 @@ impl CredentialProvider {
 
     /// "v1_envelope", "v2_api_key", "legacy_jwt", "session_token" or "local".
     pub fn kind(&self) -> String {
-        unsafe { borrowed(sys::momento_credential_kind_name(sys::momento_credential_kind(self.ptr))) }
+        unsafe { borrowed(sys::momento_credential_kind_str(sys::momento_credential_kind(self.ptr))) }
     }
 
     pub fn base_endpoint(&self) -> String {
@@ -775,7 +775,7 @@ impl TokenStore {
         loaded()?;
         let s = c_string(spec, "spec")?;
         let mut out = ptr::null_mut();
-        check(|e| unsafe { sys::momento_store_open(&mut out, s.as_ptr(), ptr::null(), e) })?;
+        check(|e| unsafe { sys::momento_store_new(&mut out, s.as_ptr(), ptr::null(), e) })?;
         Ok(TokenStore { ptr: out })
     }
     pub fn description(&self) -> String {
@@ -792,7 +792,7 @@ impl TokenStore {
     }
     /// Replaces the stored key atomically.
     pub fn save(&self, key: &ApiKeyResult) -> Result<()> {
-        check(|e| unsafe { sys::momento_store_store(self.ptr, key.ptr, e) })
+        check(|e| unsafe { sys::momento_store_save(self.ptr, key.ptr, e) })
     }
 }
 
@@ -1056,7 +1056,7 @@ impl Watcher {
     /// The credential in service now: a snapshot a later swap leaves unchanged.
     pub fn current(&self) -> Result<CredentialProvider> {
         let mut out = ptr::null_mut();
-        check(|e| unsafe { sys::momento_watcher_current(&mut out, self.ptr, e) })?;
+        check(|e| unsafe { sys::momento_watcher_current_credential(&mut out, self.ptr, e) })?;
         Ok(CredentialProvider { ptr: out })
     }
 
