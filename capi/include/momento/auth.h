@@ -559,7 +559,7 @@ MOMENTO_API momento_status_t momento_store_store(momento_store_t *store,
                                                  momento_error_t **err);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Refresher: keeps one store's key fresh (DESIGN.md "Refresh"). Thread-safe.
+/* Refresher: keeps one store's key fresh (docs/refresh.md). Thread-safe.
  * Subscriber callbacks run on a thread owned by the refresher, one at a time, in event order;
  * never inside momento_refresher_subscribe(). When momento_refresher_unsubscribe() or
  * momento_refresher_free() returns, the callback is not running and will not be called again,

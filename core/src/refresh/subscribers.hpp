@@ -1,4 +1,4 @@
-// A subscriber list with the guarantee DESIGN.md asks of callbacks: once unsubscribe() returns,
+// A subscriber list with the guarantee the C API documents for callbacks (docs/c-api.md): once unsubscribe() returns,
 // the callback is not running and will not run again (unless unsubscribe is called from inside
 // that very callback).
 #pragma once

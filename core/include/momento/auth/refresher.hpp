@@ -1,4 +1,4 @@
-// Background refresher: keeps the key in a TokenStore fresh (DESIGN.md "Refresh").
+// Background refresher: keeps the key in a TokenStore fresh (docs/refresh.md).
 #pragma once
 
 #include <chrono>

@@ -1,4 +1,4 @@
-// Token stores: where a fleet keeps its current key (DESIGN.md "Refresh"; docs/wire.md §11).
+// Token stores: where a fleet keeps its current key (docs/refresh.md; docs/wire.md §11).
 //
 // Every store holds one TokenFile in the Download-JSON shape {"authToken","refreshToken",
 // "validUntil"}, so secrets written by Momento's own refresh tooling work unchanged.
