@@ -62,7 +62,7 @@ static PyObject *open_client(PyObject *self, PyObject *args) {
   momento_credential_t *c = NULL;
   momento_auth_client_t *client = NULL;
   PyObject *result = NULL;
-  if (momento_endpoint_override_single(&o, address, 0, &err) != MOMENTO_OK) {
+  if (momento_endpoint_override_new_single(&o, address, 0, &err) != MOMENTO_OK) {
     fail("override", err);
   } else if (momento_credential_from_string(&c, key, o, &err) != MOMENTO_OK) {
     fail("credential", err);

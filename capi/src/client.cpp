@@ -19,11 +19,11 @@ momento_status_t call(momento_token_t **out, momento_auth_client_t *client, mome
   momento_status_t st = guard(err, what, [&] {
     need_out(out, "out");
     need_handle(client, "client");
-    auto token = std::make_unique<momento_token>(momento_token{rpc()});
+    auto token = std::make_unique<momento_token>(rpc());
     if (log_enabled(MOMENTO_LOG_DEBUG))
       log(MOMENTO_LOG_DEBUG, std::string(what) + ": ok, key " +
-                                 ma::redact(token->value.api_key.reveal()) + ", valid until " +
-                                 std::to_string(token->value.expires_at.epoch()));
+                                 ma::redact(token->value.auth_token.reveal()) + ", valid until " +
+                                 std::to_string(token->value.valid_until.epoch()));
     *out = token.release();
   });
   if (st != MOMENTO_OK && log_enabled(MOMENTO_LOG_WARN))
@@ -137,7 +137,7 @@ momento_status_t momento_auth_client_generate_disposable_token(
 }
 
 const char *momento_token_api_key(const momento_token_t *token) {
-  return token ? token->value.api_key.reveal().c_str() : "";
+  return token ? token->value.auth_token.reveal().c_str() : "";
 }
 
 const char *momento_token_refresh_token(const momento_token_t *token) {
@@ -145,11 +145,11 @@ const char *momento_token_refresh_token(const momento_token_t *token) {
 }
 
 const char *momento_token_endpoint(const momento_token_t *token) {
-  return token ? token->value.endpoint.c_str() : "";
+  return token ? token->endpoint().c_str() : "";
 }
 
 uint64_t momento_token_valid_until(const momento_token_t *token) {
-  return token ? token->value.expires_at.epoch() : 0;
+  return token ? token->value.valid_until.epoch() : 0;
 }
 
 momento_status_t momento_token_to_json(char **out, const momento_token_t *token,
@@ -157,7 +157,7 @@ momento_status_t momento_token_to_json(char **out, const momento_token_t *token,
   return guard(err, "momento_token_to_json", [&] {
     need_out(out, "out");
     need_handle(token, "token");
-    ma::Secret json(ma::token_file_json(token->value.to_token_file()));  // wiped on scope exit
+    ma::Secret json(ma::token_file_json(token->value));  // wiped on scope exit
     *out = owned_copy(json.reveal());
   });
 }
@@ -166,7 +166,7 @@ momento_status_t momento_token_write_file(const momento_token_t *token, const ch
                                           momento_error_t **err) {
   return guard(err, "momento_token_write_file", [&] {
     need_handle(token, "token");
-    ma::write_token_file(std::string(need_str(path, "path", true)), token->value.to_token_file());
+    ma::write_token_file(std::string(need_str(path, "path", true)), token->value);
   });
 }
 

@@ -37,11 +37,11 @@ momento_status_t make_override(momento_endpoint_override_t **out, momento_error_
 
 extern "C" {
 
-momento_status_t momento_endpoint_override_base(momento_endpoint_override_t **out,
+momento_status_t momento_endpoint_override_new_base(momento_endpoint_override_t **out,
                                                 const char *base_endpoint,
                                                 const char *endpoint_prefix, int32_t secure,
                                                 momento_error_t **err) {
-  return make_override(out, err, "momento_endpoint_override_base", [&] {
+  return make_override(out, err, "momento_endpoint_override_new_base", [&] {
     ma::BaseEndpointOverride o;
     o.base_endpoint = std::string(need_str(base_endpoint, "base_endpoint", true));
     if (auto p = opt_str(endpoint_prefix, "endpoint_prefix")) o.endpoint_prefix = std::string(*p);
@@ -50,11 +50,11 @@ momento_status_t momento_endpoint_override_base(momento_endpoint_override_t **ou
   });
 }
 
-momento_status_t momento_endpoint_override_explicit(momento_endpoint_override_t **out,
+momento_status_t momento_endpoint_override_new_explicit(momento_endpoint_override_t **out,
                                                     const char *control, const char *cache,
                                                     const char *token, int32_t secure,
                                                     momento_error_t **err) {
-  return make_override(out, err, "momento_endpoint_override_explicit", [&] {
+  return make_override(out, err, "momento_endpoint_override_new_explicit", [&] {
     ma::ExplicitEndpointsOverride o;
     o.control = std::string(need_str(control, "control", true));
     o.cache = std::string(need_str(cache, "cache", true));
@@ -64,10 +64,10 @@ momento_status_t momento_endpoint_override_explicit(momento_endpoint_override_t 
   });
 }
 
-momento_status_t momento_endpoint_override_single(momento_endpoint_override_t **out,
+momento_status_t momento_endpoint_override_new_single(momento_endpoint_override_t **out,
                                                   const char *host_port, int32_t secure,
                                                   momento_error_t **err) {
-  return make_override(out, err, "momento_endpoint_override_single", [&] {
+  return make_override(out, err, "momento_endpoint_override_new_single", [&] {
     ma::SingleEndpointOverride o;
     o.address = std::string(need_str(host_port, "host_port", true));
     o.secure = need_bool(secure, "secure");
@@ -124,9 +124,9 @@ momento_status_t momento_credential_from_file(momento_credential_t **out, const 
   });
 }
 
-momento_status_t momento_credential_local(momento_credential_t **out, const char *host,
+momento_status_t momento_credential_new_local(momento_credential_t **out, const char *host,
                                           uint16_t port, momento_error_t **err) {
-  return make_credential(out, err, "momento_credential_local", [&] {
+  return make_credential(out, err, "momento_credential_new_local", [&] {
     std::string_view h = opt_str(host, "host").value_or("127.0.0.1");
     return ma::Credential::local(h, port == 0 ? 8080 : port);
   });
@@ -139,7 +139,7 @@ int32_t momento_credential_kind(const momento_credential_t *credential) {
   return static_cast<int32_t>(credential->value.kind()) + 1;  // CredentialKind order + 1
 }
 
-const char *momento_credential_kind_name(int32_t kind) {
+const char *momento_credential_kind_str(int32_t kind) {
   if (kind < MOMENTO_CREDENTIAL_V1_ENVELOPE || kind > MOMENTO_CREDENTIAL_LOCAL) return nullptr;
   return ma::credential_kind_name(static_cast<ma::CredentialKind>(kind - 1));
 }

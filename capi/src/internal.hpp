@@ -77,8 +77,26 @@ struct momento_client_config {
   bool deadline_set = false;
 };
 
+// One handle for "a key with its refresh token and expiry", whether the service returned it or
+// a store held it: core's TokenFile, kept as is (a store read or write converts nothing).
 struct momento_token {
-  ma::TokenResult value;
+  ma::TokenFile value;
+  explicit momento_token(ma::TokenFile f) : value(std::move(f)) {}
+  explicit momento_token(ma::TokenResult r)
+      : value(r.to_token_file()), endpoint_(std::move(r.endpoint)), endpoint_known_(true) {}
+  // The base endpoint the service reported; for a key read from a store (which does not keep
+  // it), read from the key on first use, so loading a key does not parse it.
+  const std::string &endpoint() const {
+    std::call_once(endpoint_once_, [&] {
+      if (!endpoint_known_) endpoint_ = ma::base_endpoint_of_key(value.auth_token.reveal());
+    });
+    return endpoint_;
+  }
+
+ private:
+  mutable std::once_flag endpoint_once_;
+  mutable std::string endpoint_;
+  bool endpoint_known_ = false;
 };
 
 struct momento_auth_client {

@@ -1,8 +1,7 @@
 // Token stores, the refresher and the watcher, with callbacks delivered on library threads.
-#include <cmath>
+#include <functional>
 #include <memory>
 
-#include "dispatch.hpp"
 #include "internal.hpp"
 #include "momento/auth/refresher.hpp"
 #include "momento/auth/store.hpp"
@@ -17,10 +16,11 @@ struct momento_store_options {
 struct momento_store {
   std::shared_ptr<ma::TokenStore> store;
   std::string description;
+  ma::StoreSpec spec;
 };
 
 struct momento_refresher_options {
-  ma::RefreshPolicy value;
+  ma::RefreshPolicyBuilder value;
 };
 
 struct momento_refresh_event {
@@ -35,7 +35,6 @@ struct momento_refresh_event {
   int64_t next_attempt_ms = 0;
   int32_t replay = 0;
   int32_t retryable = 0;
-  const momento_refresh_event *c_handle() const { return this; }
 };
 
 struct momento_watched_key {
@@ -43,16 +42,9 @@ struct momento_watched_key {
   momento_credential credential;
   explicit momento_watched_key(std::shared_ptr<const ma::WatchedKey> k)
       : key(std::move(k)), credential(key->credential) {}
-  const momento_watched_key *c_handle() const { return this; }
 };
 
-using RefreshDispatcher = Dispatcher<momento_refresh_event, momento_refresh_fn>;
-using WatchDispatcher = Dispatcher<momento_watched_key, momento_watch_fn>;
-
 namespace {
-
-// Events produced on this thread by run_once/refresh_now, collected for the caller.
-thread_local std::vector<ma::RefreshEvent> *captured = nullptr;
 
 std::unique_ptr<momento_refresh_event> convert(const ma::RefreshEvent &e) {
   auto out = std::make_unique<momento_refresh_event>();
@@ -79,43 +71,26 @@ std::unique_ptr<momento_refresh_event> convert(const ma::RefreshEvent &e) {
   return out;
 }
 
-ma::TokenResult token_of(const ma::TokenFile &t) {
-  ma::TokenResult r;
-  r.api_key = t.auth_token;
-  r.refresh_token = t.refresh_token;
-  r.expires_at = t.valid_until;
-  try {
-    r.endpoint = ma::Credential::from_string(t.auth_token.reveal()).base_endpoint();
-  } catch (const ma::Error &) {
-    // A bare key (env store) names no endpoint.
-  }
-  return r;
+// The C destroy notifier as core's `removed` callback.
+std::function<void()> removed_fn(momento_destroy_fn destroy, void *user_data) {
+  if (!destroy) return nullptr;
+  return [destroy, user_data] { destroy(user_data); };
 }
 
-void need_fraction(double v, const char *name) {
-  if (!std::isfinite(v)) invalid(std::string(name) + " must be a finite number");
+// Options in effect: the ones set, defaults for NULL.
+const ma::RefreshPolicy &policy_of(const momento_refresher_options_t *options) {
+  static const ma::RefreshPolicy defaults{};
+  return options ? options->value.values() : defaults;
 }
 
 }  // namespace
 
 struct momento_refresher {
-  std::unique_ptr<RefreshDispatcher> dispatch;  // declared first: outlives the refresher
   std::unique_ptr<ma::Refresher> refresher;
-  ~momento_refresher() {
-    if (refresher) refresher->stop();
-    if (dispatch) dispatch->shutdown();
-    refresher.reset();
-  }
 };
 
 struct momento_watcher {
-  std::unique_ptr<WatchDispatcher> dispatch;
   std::unique_ptr<ma::Watcher> watcher;
-  ~momento_watcher() {
-    if (watcher) watcher->stop();
-    if (dispatch) dispatch->shutdown();
-    watcher.reset();
-  }
 };
 
 extern "C" {
@@ -159,16 +134,17 @@ momento_status_t momento_store_options_set_aws_profile(momento_store_options_t *
   });
 }
 
-momento_status_t momento_store_open(momento_store_t **out, const char *spec,
+momento_status_t momento_store_new(momento_store_t **out, const char *spec,
                                     const momento_store_options_t *options,
                                     momento_error_t **err) {
-  return guard(err, "momento_store_open", [&] {
+  return guard(err, "momento_store_new", [&] {
     need_out(out, "out");
     std::string_view s = need_str(spec, "spec", true);
+    ma::StoreSpec parsed = ma::parse_store_spec(s);
     std::shared_ptr<ma::TokenStore> store =
         ma::open_store(s, options ? options->value : ma::StoreOptions{});
     std::string d = store->describe();
-    *out = new momento_store{std::move(store), std::move(d)};
+    *out = new momento_store{std::move(store), std::move(d), std::move(parsed)};
   });
 }
 
@@ -176,6 +152,31 @@ void momento_store_free(momento_store_t *store) { delete store; }
 
 const char *momento_store_describe(const momento_store_t *store) {
   return store ? store->description.c_str() : "";
+}
+
+int32_t momento_store_kind(const momento_store_t *store) {
+  return store ? static_cast<int32_t>(store->spec.kind) : 0;
+}
+
+const char *momento_store_location(const momento_store_t *store) {
+  return store ? store->spec.location.c_str() : "";
+}
+
+const char *momento_store_kind_str(int32_t kind) {
+  if (kind < MOMENTO_STORE_FILE || kind > MOMENTO_STORE_ENV) return nullptr;
+  return ma::store_kind_name(static_cast<ma::StoreKind>(kind));
+}
+
+momento_status_t momento_store_spec_parse(int32_t *kind, char **location, const char *spec,
+                                          momento_error_t **err) {
+  return guard(err, "momento_store_spec_parse", [&] {
+    need_out(kind, "kind");
+    need_out(location, "location");
+    ma::StoreSpec parsed = ma::parse_store_spec(need_str(spec, "spec", true));
+    char *loc = owned_copy(parsed.location);
+    *kind = static_cast<int32_t>(parsed.kind);
+    *location = loc;
+  });
 }
 
 int32_t momento_store_writable(const momento_store_t *store) {
@@ -189,19 +190,19 @@ momento_status_t momento_store_load(momento_token_t **out, momento_store_t *stor
     need_handle(store, "store");
     std::optional<ma::StoredToken> t = store->store->load();
     if (!t) throw ma::Error(ma::ErrorCode::NotFound, "store " + store->description + " holds no key");
-    *out = new momento_token{token_of(t->token)};
+    *out = new momento_token(std::move(t->token));
   });
 }
 
-momento_status_t momento_store_store(momento_store_t *store, const momento_token_t *token,
+momento_status_t momento_store_save(momento_store_t *store, const momento_token_t *token,
                                      momento_error_t **err) {
-  return guard(err, "momento_store_store", [&] {
+  return guard(err, "momento_store_save", [&] {
     need_handle(store, "store");
     need_handle(token, "token");
     if (!store->store->writable())
       throw ma::Error(ma::ErrorCode::FailedPrecondition,
                       "store " + store->description + " is read-only");
-    store->store->store(token->value.to_token_file());
+    store->store->store(token->value);
   });
 }
 
@@ -222,11 +223,7 @@ momento_status_t momento_refresher_options_set_refresh_fraction(momento_refreshe
                                                                 momento_error_t **err) {
   return guard(err, "momento_refresher_options_set_refresh_fraction", [&] {
     need_handle(options, "options");
-    need_fraction(fraction, "fraction");
-    if (!(fraction > 0.0 && fraction < 1.0)) invalid("refresh fraction must be in (0, 1)");
-    if (options->value.jitter_fraction >= fraction)
-      invalid("refresh fraction must exceed the jitter fraction");
-    options->value.refresh_fraction = fraction;
+    options->value.set_refresh_fraction(fraction);
   });
 }
 
@@ -235,10 +232,7 @@ momento_status_t momento_refresher_options_set_jitter_fraction(momento_refresher
                                                                momento_error_t **err) {
   return guard(err, "momento_refresher_options_set_jitter_fraction", [&] {
     need_handle(options, "options");
-    need_fraction(fraction, "fraction");
-    if (!(fraction >= 0.0 && fraction < options->value.refresh_fraction))
-      invalid("jitter fraction must be in [0, refresh fraction)");
-    options->value.jitter_fraction = fraction;
+    options->value.set_jitter_fraction(fraction);
   });
 }
 
@@ -247,11 +241,24 @@ momento_status_t momento_refresher_options_set_backoff_ms(momento_refresher_opti
                                                           momento_error_t **err) {
   return guard(err, "momento_refresher_options_set_backoff_ms", [&] {
     need_handle(options, "options");
-    if (initial_ms <= 0) invalid("initial_ms must be positive");
-    if (max_ms < initial_ms) invalid("max_ms must be at least initial_ms");
-    if (max_ms > 86400000) invalid("max_ms must be at most 86400000 (one day)");
-    options->value.backoff_initial = ma::Millis(initial_ms);
-    options->value.backoff_max = ma::Millis(max_ms);
+    options->value.set_backoff(ma::Millis(initial_ms), ma::Millis(max_ms));
+  });
+}
+
+momento_status_t momento_refresher_options_set_backoff_initial_ms(
+    momento_refresher_options_t *options, int64_t initial_ms, momento_error_t **err) {
+  return guard(err, "momento_refresher_options_set_backoff_initial_ms", [&] {
+    need_handle(options, "options");
+    options->value.set_backoff_initial(ma::Millis(initial_ms));
+  });
+}
+
+momento_status_t momento_refresher_options_set_backoff_max_ms(momento_refresher_options_t *options,
+                                                              int64_t max_ms,
+                                                              momento_error_t **err) {
+  return guard(err, "momento_refresher_options_set_backoff_max_ms", [&] {
+    need_handle(options, "options");
+    options->value.set_backoff_max(ma::Millis(max_ms));
   });
 }
 
@@ -259,10 +266,36 @@ momento_status_t momento_refresher_options_set_recheck_interval_ms(
     momento_refresher_options_t *options, int64_t interval_ms, momento_error_t **err) {
   return guard(err, "momento_refresher_options_set_recheck_interval_ms", [&] {
     need_handle(options, "options");
-    if (interval_ms <= 0) invalid("interval_ms must be positive");
-    if (interval_ms > 86400000) invalid("interval_ms must be at most 86400000 (one day)");
-    options->value.recheck_interval = ma::Millis(interval_ms);
+    options->value.set_recheck_interval(ma::Millis(interval_ms));
   });
+}
+
+momento_status_t momento_refresher_options_validate(const momento_refresher_options_t *options,
+                                                    momento_error_t **err) {
+  return guard(err, "momento_refresher_options_validate", [&] {
+    need_handle(options, "options");
+    options->value.build();
+  });
+}
+
+double momento_refresher_options_refresh_fraction(const momento_refresher_options_t *options) {
+  return policy_of(options).refresh_fraction;
+}
+
+double momento_refresher_options_jitter_fraction(const momento_refresher_options_t *options) {
+  return policy_of(options).jitter_fraction;
+}
+
+int64_t momento_refresher_options_backoff_initial_ms(const momento_refresher_options_t *options) {
+  return policy_of(options).backoff_initial.count();
+}
+
+int64_t momento_refresher_options_backoff_max_ms(const momento_refresher_options_t *options) {
+  return policy_of(options).backoff_max.count();
+}
+
+int64_t momento_refresher_options_recheck_interval_ms(const momento_refresher_options_t *options) {
+  return policy_of(options).recheck_interval.count();
 }
 
 momento_status_t momento_refresher_new(momento_refresher_t **out, momento_store_t *store,
@@ -274,20 +307,13 @@ momento_status_t momento_refresher_new(momento_refresher_t **out, momento_store_
     need_out(out, "out");
     need_handle(store, "store");
     route_grpc_logs();
-    ma::RefreshPolicy policy = options ? options->value : ma::RefreshPolicy{};
-    policy.validate();
+    ma::RefreshPolicy policy = options ? options->value.build() : ma::RefreshPolicy{};
     std::optional<ma::EndpointOverride> o;
     if (override_) o = override_->value;
     auto r = std::make_unique<momento_refresher>();
-    r->dispatch = std::make_unique<RefreshDispatcher>();
     r->refresher = std::make_unique<ma::Refresher>(
         store->store,
         ma::auth_client_refresh_function(config ? config->value : ma::ClientConfig{}, o), policy);
-    RefreshDispatcher *d = r->dispatch.get();
-    r->refresher->subscribe([d](const ma::RefreshEvent &e) {
-      if (captured) captured->push_back(e);
-      d->post(std::shared_ptr<const momento_refresh_event>(convert(e)));
-    });
     *out = r.release();
   });
 }
@@ -315,24 +341,8 @@ momento_status_t momento_refresher_run_once(momento_refresh_event_t **out,
     need_out(out, "out");
     need_handle(refresher, "refresher");
     const bool f = need_bool(force, "force");
-    std::vector<ma::RefreshEvent> events;
-    captured = &events;
-    try {
-      if (f) events.push_back(refresher->refresher->refresh_now());
-      else refresher->refresher->tick();
-    } catch (...) {
-      captured = nullptr;
-      throw;
-    }
-    captured = nullptr;
-    // The most telling event: a failure or a refresh over an adoption.
-    const ma::RefreshEvent *best = nullptr;
-    auto rank = [](ma::RefreshEventKind k) {
-      return k == ma::RefreshEventKind::Adopted ? 0 : 1;
-    };
-    for (const auto &e : events)
-      if (!best || rank(e.kind) >= rank(best->kind)) best = &e;
-    *out = best ? convert(*best).release() : nullptr;
+    std::optional<ma::RefreshEvent> e = refresher->refresher->run_once(f);
+    *out = e ? convert(*e).release() : nullptr;
   });
 }
 
@@ -349,7 +359,9 @@ momento_status_t momento_refresher_subscribe(uint64_t *id, momento_refresher_t *
     need_out(id, "id");
     need_handle(refresher, "refresher");
     if (fn == nullptr) invalid("fn must not be NULL");
-    *id = refresher->dispatch->subscribe(fn, user_data, destroy);
+    *id = refresher->refresher->subscribe(
+        [fn, user_data](const ma::RefreshEvent &e) { fn(convert(e).get(), user_data); },
+        removed_fn(destroy, user_data));
   });
 }
 
@@ -357,7 +369,7 @@ momento_status_t momento_refresher_unsubscribe(momento_refresher_t *refresher, u
                                                momento_error_t **err) {
   return guard(err, "momento_refresher_unsubscribe", [&] {
     need_handle(refresher, "refresher");
-    if (!refresher->dispatch->unsubscribe(id))
+    if (!refresher->refresher->unsubscribe(id))
       throw ma::Error(ma::ErrorCode::NotFound, "no subscription " + std::to_string(id));
   });
 }
@@ -366,7 +378,7 @@ int32_t momento_refresh_event_kind(const momento_refresh_event_t *event) {
   return event ? event->kind : 0;
 }
 
-const char *momento_refresh_event_kind_name(int32_t kind) {
+const char *momento_refresh_event_kind_str(int32_t kind) {
   switch (kind) {
     case MOMENTO_REFRESH_REFRESHED: return "refreshed";
     case MOMENTO_REFRESH_ADOPTED: return "adopted";
@@ -426,18 +438,11 @@ momento_status_t momento_watcher_new(momento_watcher_t **out, momento_store_t *s
   return guard(err, "momento_watcher_new", [&] {
     need_out(out, "out");
     need_handle(store, "store");
-    if (period_ms <= 0) invalid("period_ms must be positive");
-    if (period_ms > 86400000) invalid("period_ms must be at most 86400000 (one day)");
     ma::WatcherOptions o;
     o.period = std::chrono::milliseconds(period_ms);
     if (override_) o.endpoint = override_->value;
     auto w = std::make_unique<momento_watcher>();
-    w->dispatch = std::make_unique<WatchDispatcher>();
     w->watcher = std::make_unique<ma::Watcher>(store->store, std::move(o));
-    WatchDispatcher *d = w->dispatch.get();
-    w->watcher->subscribe([d](const std::shared_ptr<const ma::WatchedKey> &k) {
-      d->post(std::make_shared<const momento_watched_key>(k));
-    });
     w->watcher->start();
     *out = w.release();
   });
@@ -445,9 +450,9 @@ momento_status_t momento_watcher_new(momento_watcher_t **out, momento_store_t *s
 
 void momento_watcher_free(momento_watcher_t *watcher) { delete watcher; }
 
-momento_status_t momento_watcher_current(momento_credential_t **out,
+momento_status_t momento_watcher_current_credential(momento_credential_t **out,
                                          const momento_watcher_t *watcher, momento_error_t **err) {
-  return guard(err, "momento_watcher_current", [&] {
+  return guard(err, "momento_watcher_current_credential", [&] {
     need_out(out, "out");
     need_handle(watcher, "watcher");
     std::shared_ptr<const ma::WatchedKey> k = watcher->watcher->current();
@@ -490,7 +495,12 @@ momento_status_t momento_watcher_subscribe(uint64_t *id, momento_watcher_t *watc
     need_out(id, "id");
     need_handle(watcher, "watcher");
     if (fn == nullptr) invalid("fn must not be NULL");
-    *id = watcher->dispatch->subscribe(fn, user_data, destroy);
+    *id = watcher->watcher->subscribe(
+        [fn, user_data](const std::shared_ptr<const ma::WatchedKey> &k) {
+          const momento_watched_key key(k);
+          fn(&key, user_data);
+        },
+        removed_fn(destroy, user_data));
   });
 }
 
@@ -498,7 +508,7 @@ momento_status_t momento_watcher_unsubscribe(momento_watcher_t *watcher, uint64_
                                              momento_error_t **err) {
   return guard(err, "momento_watcher_unsubscribe", [&] {
     need_handle(watcher, "watcher");
-    if (!watcher->dispatch->unsubscribe(id))
+    if (!watcher->watcher->unsubscribe(id))
       throw ma::Error(ma::ErrorCode::NotFound, "no subscription " + std::to_string(id));
   });
 }

@@ -176,6 +176,7 @@ bool allowed(const Caller& c, Operation op, std::string_view cache, std::string_
       return session;
     case Operation::GenerateExplicit:
     case Operation::GenerateDisposable:
+    case Operation::ManageKeys:
       return session || su;
     case Operation::CreateCache:
     case Operation::DeleteCache:

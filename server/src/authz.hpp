@@ -38,6 +38,7 @@ enum class Operation {
   ListCaches,
   Read,   // Get
   Write,  // Set, Delete
+  ManageKeys,  // list and revoke the server's keys (the web console's keys page)
 };
 
 // Who is calling: the class of the caller's key and its permissions (serialized).

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "console.hpp"
 #include "crypto.hpp"
 #include "momento/auth/credential.hpp"
 #include "momento/auth/secret.hpp"
@@ -38,9 +39,7 @@ int run_admin(CLI::App& admin, const std::string& data_dir, const std::string& c
     auto keys = reg.store().list_keys();
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& k : keys) {
-      std::string state = k.revoked ? "revoked"
-                          : (k.valid_until != 0 && reg.now() >= k.valid_until) ? "expired"
-                                                                               : "active";
+      std::string state = key_state(k, reg.now());
       if (as_json) {
         arr.push_back({{"key_id", k.key_id()}, {"class", key_class_name(k.cls)},
                        {"created_at", k.created_at}, {"valid_until", k.valid_until},
@@ -170,6 +169,12 @@ int main(int argc, char** argv) {
   app.add_option("--list-page-size", opts.list_page_size, "ListCaches page size (0 = no paging)")
       ->capture_default_str();
   app.add_flag("--sync-full", sync_full, "fsync every commit (power-loss safety; slower)");
+  std::string console_listen;
+  bool console_remote = false;
+  app.add_option("--console", console_listen,
+                 "serve the web console on HOST:PORT (loopback; port 0 picks a free port)");
+  app.add_flag("--console-allow-remote", console_remote,
+               "let --console use a non-loopback address (needs --tls-cert/--tls-key)");
 
   auto* admin = app.add_subcommand("admin", "manage the data directory (works while serving)");
   admin->fallthrough();
@@ -232,14 +237,23 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
     AuthServer server(opts);
+    std::unique_ptr<Console> console;
+    if (!console_listen.empty()) {
+      ConsoleOptions co{console_listen, console_remote, tls_cert, tls_key,
+                        {{provider.empty() ? "local" : provider,
+                          provider.empty() ? "local" : region, endpoint}}};
+      console = std::make_unique<Console>(server.registry(), server.logger(), std::move(co));
+    }
     std::string addr = server.start();
     // The start-up contract: this exact first line, flushed, once the port accepts calls.
     std::printf("listening on %s\n", addr.c_str());
+    if (console) std::printf("console: %s\n", console->start().c_str());
     std::fflush(stdout);
 
     int sig = 0;
     sigwait(&set, &sig);
     server.logger().event(std::string("signal ") + std::to_string(sig) + ", shutting down");
+    if (console) console->stop();
     server.shutdown();
     return 0;
   } catch (const std::exception& e) {

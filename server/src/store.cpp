@@ -32,6 +32,11 @@ std::optional<KeyClass> key_class_from_name(std::string_view s) noexcept {
 
 std::string KeyRecord::key_id() const { return to_hex(key_hash).substr(0, 16); }
 
+const char* key_state(const KeyRecord& k, int64_t now) noexcept {
+  if (k.revoked) return "revoked";
+  return k.valid_until != 0 && now >= k.valid_until ? "expired" : "active";
+}
+
 // Thin RAII layer over sqlite3 with a statement cache.
 class Sqlite {
  public:

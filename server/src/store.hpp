@@ -47,6 +47,9 @@ struct KeyRecord {
   std::string key_id() const;
 };
 
+// "revoked", "expired" or "active", as admin listings and the web console show a key.
+const char* key_state(const KeyRecord& k, int64_t now) noexcept;
+
 struct RefreshRecord {
   int64_t id = 0;  // assigned in issue order by insert_refresh()
   std::string token_hash;

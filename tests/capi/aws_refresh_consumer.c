@@ -98,8 +98,8 @@ int main(int argc, char **argv) {
   if (momento_store_options_new(&so, &err) != MOMENTO_OK ||
       momento_store_options_set_aws_region(so, "us-east-1", &err) != MOMENTO_OK ||
       momento_store_options_set_aws_endpoint(so, argv[3], &err) != MOMENTO_OK ||
-      momento_store_open(&refresh_store, argv[1], so, &err) != MOMENTO_OK ||
-      momento_store_open(&watch_store, argv[1], so, &err) != MOMENTO_OK) {
+      momento_store_new(&refresh_store, argv[1], so, &err) != MOMENTO_OK ||
+      momento_store_new(&watch_store, argv[1], so, &err) != MOMENTO_OK) {
     rc = failed("open the store", err);
     goto done;
   }
@@ -117,7 +117,7 @@ int main(int argc, char **argv) {
     goto done;
   }
 
-  if (momento_endpoint_override_single(&ov, argv[2], 0, &err) != MOMENTO_OK ||
+  if (momento_endpoint_override_new_single(&ov, argv[2], 0, &err) != MOMENTO_OK ||
       momento_client_config_new(&cfg, &err) != MOMENTO_OK ||
       momento_client_config_set_deadline_ms(cfg, 10000, &err) != MOMENTO_OK) {
     rc = failed("client settings", err);
@@ -163,7 +163,7 @@ int main(int argc, char **argv) {
   }
   if (!event || momento_refresh_event_kind(event) != MOMENTO_REFRESH_REFRESHED) {
     fprintf(stderr, "no refresh: %s %s\n",
-            event ? momento_refresh_event_kind_name(momento_refresh_event_kind(event)) : "(not due)",
+            event ? momento_refresh_event_kind_str(momento_refresh_event_kind(event)) : "(not due)",
             momento_refresh_event_error_message(event));
     rc = 4;
     goto done;
@@ -193,7 +193,7 @@ int main(int argc, char **argv) {
   }
 
   /* The watched credential works. */
-  if (momento_watcher_current(&cred, watcher, &err) != MOMENTO_OK ||
+  if (momento_watcher_current_credential(&cred, watcher, &err) != MOMENTO_OK ||
       momento_data_client_new(&data, cred, cfg, &err) != MOMENTO_OK ||
       momento_data_client_list_caches(&caches, data, &err) != MOMENTO_OK) {
     rc = failed("list caches with the watched key", err);

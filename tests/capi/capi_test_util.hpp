@@ -181,13 +181,20 @@ using Expires = Owned<momento_expires_in_t, momento_expires_in_free>;
 using Config = Owned<momento_client_config_t, momento_client_config_free>;
 using Client = Owned<momento_auth_client_t, momento_auth_client_free>;
 using Token = Owned<momento_token_t, momento_token_free>;
+using Store = Owned<momento_store_t, momento_store_free>;
+using StoreOptions = Owned<momento_store_options_t, momento_store_options_free>;
+using RefOptions = Owned<momento_refresher_options_t, momento_refresher_options_free>;
+using Refresher = Owned<momento_refresher_t, momento_refresher_free>;
+using Event = Owned<momento_refresh_event_t, momento_refresh_event_free>;
+using Watcher = Owned<momento_watcher_t, momento_watcher_free>;
+using WatchedKey = Owned<momento_watched_key_t, momento_watched_key_free>;
 
 // A client for the given address using the credential in a token file (plaintext override).
 inline Client client_from_file(const std::string &file, const std::string &address,
                                int64_t deadline_ms = 10000) {
   Err err;
   Override ov;
-  REQUIRE_OK(err, momento_endpoint_override_single(ov.out(), address.c_str(), 0, err.out()));
+  REQUIRE_OK(err, momento_endpoint_override_new_single(ov.out(), address.c_str(), 0, err.out()));
   Credential cred;
   REQUIRE_OK(err, momento_credential_from_file(cred.out(), file.c_str(), ov.get(), err.out()));
   Config cfg;
@@ -203,7 +210,7 @@ inline Client client_from_string(const std::string &key, const std::string &addr
                                  int64_t deadline_ms = 10000) {
   Err err;
   Override ov;
-  REQUIRE_OK(err, momento_endpoint_override_single(ov.out(), address.c_str(), 0, err.out()));
+  REQUIRE_OK(err, momento_endpoint_override_new_single(ov.out(), address.c_str(), 0, err.out()));
   Credential cred;
   REQUIRE_OK(err, momento_credential_from_string(cred.out(), key.c_str(), ov.get(), err.out()));
   Config cfg;

@@ -169,7 +169,7 @@ TEST_CASE("data client calls are cancelled too", "[capi][cancel]") {
   SilentSocket silent;
   Err err;
   Credential cred;
-  REQUIRE_OK(err, momento_credential_local(cred.out(), "127.0.0.1", silent.port, err.out()));
+  REQUIRE_OK(err, momento_credential_new_local(cred.out(), "127.0.0.1", silent.port, err.out()));
   Config cfg;
   REQUIRE_OK(err, momento_client_config_new(cfg.out(), err.out()));
   REQUIRE_OK(err, momento_client_config_set_deadline_ms(cfg.get(), 60000, err.out()));

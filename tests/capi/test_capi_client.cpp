@@ -256,7 +256,7 @@ TEST_CASE("client and config argument validation", "[capi][client][validation]")
                        momento_auth_client_refresh_api_key(&out, c.get(), bad, err.out()));
     // A local credential is not refreshable: refused before any RPC.
     Credential local;
-    REQUIRE_OK(err, momento_credential_local(local.out(), nullptr, 1, err.out()));
+    REQUIRE_OK(err, momento_credential_new_local(local.out(), nullptr, 1, err.out()));
     Client lc;
     REQUIRE_OK(err, momento_auth_client_new(lc.out(), local.get(), nullptr, err.out()));
     CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
@@ -309,7 +309,7 @@ TEST_CASE("TLS: the CA file of the client config is what makes the server truste
   std::string port = srv.address().substr(srv.address().rfind(':') + 1);
   Err err;
   Override ov;
-  REQUIRE_OK(err, momento_endpoint_override_single(ov.out(), ("localhost:" + port).c_str(), 1,
+  REQUIRE_OK(err, momento_endpoint_override_new_single(ov.out(), ("localhost:" + port).c_str(), 1,
                                                    err.out()));
   Credential cred;
   REQUIRE_OK(err, momento_credential_from_file(cred.out(), srv.bootstrap_file().c_str(), ov.get(),

@@ -52,7 +52,7 @@ TEST_CASE("wrapper: generate, refresh, inspect against the local server", "[capi
   auto user_cred = momento::Credential::from_string(std::string(t.api_key()), &ov);
   momento::AuthClient user(user_cred);
   momento::AuthClient moved = std::move(user);
-  momento::Token r = moved.refresh_api_key(std::string(t.refresh_token()));
+  momento::Token r = moved.refresh_api_key(t.refresh_token());  // the view, as returned
   CHECK(r.api_key() != t.api_key());
   CHECK(r.to_json().find("\"refreshToken\"") != std::string::npos);
 

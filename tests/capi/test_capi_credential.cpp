@@ -55,7 +55,7 @@ TEST_CASE("v1 envelope from the wire vectors parses with its endpoints", "[capi]
   Credential c;
   REQUIRE_OK(err, momento_credential_from_string(c.out(), input.c_str(), nullptr, err.out()));
   CHECK(momento_credential_kind(c.get()) == MOMENTO_CREDENTIAL_V1_ENVELOPE);
-  CHECK(std::string(momento_credential_kind_name(momento_credential_kind(c.get()))) ==
+  CHECK(std::string(momento_credential_kind_str(momento_credential_kind(c.get()))) ==
         "v1_envelope");
   CHECK(std::string(momento_credential_base_endpoint(c.get())) ==
         v["expected"]["endpoint"].get<std::string>());
@@ -92,7 +92,7 @@ TEST_CASE("legacy JWT endpoints and every override form", "[capi][credential]") 
     Override ov;
     std::string base = o["base_endpoint"];
     std::string prefix = o.value("endpoint_prefix", "");
-    REQUIRE_OK(err, momento_endpoint_override_base(ov.out(), base.c_str(),
+    REQUIRE_OK(err, momento_endpoint_override_new_base(ov.out(), base.c_str(),
                                                    prefix.empty() ? nullptr : prefix.c_str(), 1,
                                                    err.out()));
     Credential oc;
@@ -103,7 +103,7 @@ TEST_CASE("legacy JWT endpoints and every override form", "[capi][credential]") 
 
   SECTION("three explicit endpoints, plaintext") {
     Override ov;
-    REQUIRE_OK(err, momento_endpoint_override_explicit(ov.out(), "ctl.example:1001",
+    REQUIRE_OK(err, momento_endpoint_override_new_explicit(ov.out(), "ctl.example:1001",
                                                        "cache.example:1002", "tok.example", 0,
                                                        err.out()));
     Credential oc;
@@ -120,7 +120,7 @@ TEST_CASE("legacy JWT endpoints and every override form", "[capi][credential]") 
   }
   SECTION("one host:port for everything") {
     Override ov;
-    REQUIRE_OK(err, momento_endpoint_override_single(ov.out(), "127.0.0.1:9099", 0, err.out()));
+    REQUIRE_OK(err, momento_endpoint_override_new_single(ov.out(), "127.0.0.1:9099", 0, err.out()));
     Credential oc;
     REQUIRE_OK(err, momento_credential_from_string(oc.out(), input.c_str(), ov.get(), err.out()));
     for (int32_t s = MOMENTO_SERVICE_CONTROL; s <= MOMENTO_SERVICE_TOKEN; ++s) {
@@ -235,13 +235,13 @@ TEST_CASE("environment and token-file credentials", "[capi][credential]") {
 TEST_CASE("local credential defaults", "[capi][credential]") {
   Err err;
   Credential c;
-  REQUIRE_OK(err, momento_credential_local(c.out(), nullptr, 0, err.out()));
+  REQUIRE_OK(err, momento_credential_new_local(c.out(), nullptr, 0, err.out()));
   CHECK(momento_credential_kind(c.get()) == MOMENTO_CREDENTIAL_LOCAL);
   Ep e = endpoint(c.get(), MOMENTO_SERVICE_CACHE);
   CHECK(e.host == "127.0.0.1");
   CHECK(e.port == 8080);
   CHECK(e.secure == 0);
-  REQUIRE_OK(err, momento_credential_local(c.out(), "localhost", 9000, err.out()));
+  REQUIRE_OK(err, momento_credential_new_local(c.out(), "localhost", 9000, err.out()));
   CHECK(endpoint(c.get(), MOMENTO_SERVICE_TOKEN).port == 9000);
 }
 
@@ -264,13 +264,13 @@ TEST_CASE("credential argument validation", "[capi][credential][validation]") {
     CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
                      momento_credential_from_file(nullptr, "/x", nullptr, err.out()));
     CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
-                     momento_credential_local(nullptr, nullptr, 0, err.out()));
+                     momento_credential_new_local(nullptr, nullptr, 0, err.out()));
     CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
-                     momento_endpoint_override_base(nullptr, "b", nullptr, 1, err.out()));
+                     momento_endpoint_override_new_base(nullptr, "b", nullptr, 1, err.out()));
     CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
-                     momento_endpoint_override_explicit(nullptr, "a", "b", "c", 1, err.out()));
+                     momento_endpoint_override_new_explicit(nullptr, "a", "b", "c", 1, err.out()));
     CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
-                     momento_endpoint_override_single(nullptr, "a:1", 0, err.out()));
+                     momento_endpoint_override_new_single(nullptr, "a:1", 0, err.out()));
   }
   SECTION("NULL, empty and non-UTF-8 strings leave the out-parameter untouched") {
     for (const char *bad : {static_cast<const char *>(nullptr), "", kBadUtf8}) {
@@ -290,43 +290,43 @@ TEST_CASE("credential argument validation", "[capi][credential][validation]") {
         CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
                          momento_credential_from_env(&out, "K", bad, nullptr, err.out()));
         CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
-                         momento_credential_local(&out, bad, 1, err.out()));
+                         momento_credential_new_local(&out, bad, 1, err.out()));
       }
       CHECK(out == sentinel);
       momento_endpoint_override_t *ov = reinterpret_cast<momento_endpoint_override_t *>(0x1);
       CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
-                       momento_endpoint_override_base(&ov, bad, nullptr, 1, err.out()));
+                       momento_endpoint_override_new_base(&ov, bad, nullptr, 1, err.out()));
       if (bad != nullptr)
         CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
-                         momento_endpoint_override_base(&ov, "b.example", bad, 1, err.out()));
+                         momento_endpoint_override_new_base(&ov, "b.example", bad, 1, err.out()));
       CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
-                       momento_endpoint_override_explicit(&ov, bad, "b", "c", 1, err.out()));
+                       momento_endpoint_override_new_explicit(&ov, bad, "b", "c", 1, err.out()));
       CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
-                       momento_endpoint_override_explicit(&ov, "a", bad, "c", 1, err.out()));
+                       momento_endpoint_override_new_explicit(&ov, "a", bad, "c", 1, err.out()));
       CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
-                       momento_endpoint_override_explicit(&ov, "a", "b", bad, 1, err.out()));
+                       momento_endpoint_override_new_explicit(&ov, "a", "b", bad, 1, err.out()));
       CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
-                       momento_endpoint_override_single(&ov, bad, 0, err.out()));
+                       momento_endpoint_override_new_single(&ov, bad, 0, err.out()));
       CHECK(ov == reinterpret_cast<momento_endpoint_override_t *>(0x1));
     }
   }
   SECTION("bad ports and secure flags are rejected when the override is made") {
     momento_endpoint_override_t *ov = nullptr;
     CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
-                     momento_endpoint_override_single(&ov, "127.0.0.1:99999", 0, err.out()));
+                     momento_endpoint_override_new_single(&ov, "127.0.0.1:99999", 0, err.out()));
     CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
-                     momento_endpoint_override_single(&ov, "127.0.0.1:1", 2, err.out()));
+                     momento_endpoint_override_new_single(&ov, "127.0.0.1:1", 2, err.out()));
     CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
-                     momento_endpoint_override_base(&ov, "b.example", nullptr, -1, err.out()));
+                     momento_endpoint_override_new_base(&ov, "b.example", nullptr, -1, err.out()));
     CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
-                     momento_endpoint_override_explicit(&ov, "a", "b", "c", 7, err.out()));
+                     momento_endpoint_override_new_explicit(&ov, "a", "b", "c", 7, err.out()));
     CHECK(ov == nullptr);
   }
   SECTION("accessors on NULL and unknown enum values") {
     CHECK(momento_credential_kind(nullptr) == 0);
-    CHECK(momento_credential_kind_name(0) == nullptr);
-    CHECK(momento_credential_kind_name(6) == nullptr);
-    CHECK(momento_credential_kind_name(-1) == nullptr);
+    CHECK(momento_credential_kind_str(0) == nullptr);
+    CHECK(momento_credential_kind_str(6) == nullptr);
+    CHECK(momento_credential_kind_str(-1) == nullptr);
     CHECK(std::string(momento_credential_base_endpoint(nullptr)).empty());
     CHECK(momento_credential_endpoints_overridden(nullptr) == 0);
     CHECK(std::string(momento_credential_redacted(nullptr)).empty());
@@ -402,7 +402,7 @@ TEST_CASE("redacted key, redact and with_override", "[capi][credential]") {
   CHECK(std::string(momento_credential_redacted(c.get())).find(red) != std::string::npos);
   CHECK(std::string(momento_credential_redacted_key(nullptr)).empty());
   Credential local;
-  REQUIRE_OK(err, momento_credential_local(local.out(), nullptr, 0, err.out()));
+  REQUIRE_OK(err, momento_credential_new_local(local.out(), nullptr, 0, err.out()));
   CHECK(std::string(momento_credential_redacted_key(local.get())) == "<empty>");
 
   // momento_redact: different secrets give different forms; arguments validated.
@@ -422,7 +422,7 @@ TEST_CASE("redacted key, redact and with_override", "[capi][credential]") {
 
   // with_override: same key, new endpoints; the original is unchanged.
   Override plain;
-  REQUIRE_OK(err, momento_endpoint_override_base(
+  REQUIRE_OK(err, momento_endpoint_override_new_base(
                       plain.out(), momento_credential_base_endpoint(c.get()), nullptr, 0,
                       err.out()));
   Credential p;
@@ -435,7 +435,7 @@ TEST_CASE("redacted key, redact and with_override", "[capi][credential]") {
   CHECK(endpoint(c.get(), MOMENTO_SERVICE_CONTROL).secure == 1);
   CHECK(std::string(momento_credential_redacted_key(p.get())) == red);
   Override single;
-  REQUIRE_OK(err, momento_endpoint_override_single(single.out(), "127.0.0.1:7777", 0, err.out()));
+  REQUIRE_OK(err, momento_endpoint_override_new_single(single.out(), "127.0.0.1:7777", 0, err.out()));
   Credential s;
   REQUIRE_OK(err, momento_credential_with_override(s.out(), c.get(), single.get(), err.out()));
   CHECK(endpoint(s.get(), MOMENTO_SERVICE_CACHE).port == 7777);

@@ -26,7 +26,7 @@ DataClient data_client(const momento_credential_t *cred, int64_t deadline_ms = 1
 Credential file_credential(const std::string &file, const std::string &address) {
   Err err;
   Override ov;
-  REQUIRE_OK(err, momento_endpoint_override_single(ov.out(), address.c_str(), 0, err.out()));
+  REQUIRE_OK(err, momento_endpoint_override_new_single(ov.out(), address.c_str(), 0, err.out()));
   Credential cred;
   REQUIRE_OK(err, momento_credential_from_file(cred.out(), file.c_str(), ov.get(), err.out()));
   return cred;
@@ -35,7 +35,7 @@ Credential file_credential(const std::string &file, const std::string &address) 
 Credential string_credential(const std::string &key, const std::string &address) {
   Err err;
   Override ov;
-  REQUIRE_OK(err, momento_endpoint_override_single(ov.out(), address.c_str(), 0, err.out()));
+  REQUIRE_OK(err, momento_endpoint_override_new_single(ov.out(), address.c_str(), 0, err.out()));
   Credential cred;
   REQUIRE_OK(err, momento_credential_from_string(cred.out(), key.c_str(), ov.get(), err.out()));
   return cred;
@@ -53,7 +53,7 @@ std::vector<std::string> names_of(const momento_string_list_t *list) {
 TEST_CASE("data client: argument validation", "[capi][data]") {
   Err err;
   Credential cred;
-  REQUIRE_OK(err, momento_credential_local(cred.out(), "127.0.0.1", 9, err.out()));
+  REQUIRE_OK(err, momento_credential_new_local(cred.out(), "127.0.0.1", 9, err.out()));
   DataClient c;
 
   // new
@@ -159,7 +159,7 @@ TEST_CASE("data client: an unreachable server is reported, not hung on", "[capi]
   Err err;
   const std::string addr = closed_port_address();
   Credential cred;
-  REQUIRE_OK(err, momento_credential_local(cred.out(), "127.0.0.1",
+  REQUIRE_OK(err, momento_credential_new_local(cred.out(), "127.0.0.1",
                                            static_cast<uint16_t>(std::stoi(addr.substr(10))),
                                            err.out()));
   DataClient c = data_client(cred.get(), 3000);
@@ -285,7 +285,7 @@ TEST_CASE("data client: scope enforcement and key validation with ListCaches",
                       "eyJlbmRwb2ludCI6ImxvY2FsaG9zdCIsImFwaV9rZXkiOiJub3QtYS1rZXkifQ==",
                       nullptr, err.out()));
   Override ov;
-  REQUIRE_OK(err, momento_endpoint_override_single(ov.out(), srv.address().c_str(), 0, err.out()));
+  REQUIRE_OK(err, momento_endpoint_override_new_single(ov.out(), srv.address().c_str(), 0, err.out()));
   Credential unknown_local;
   REQUIRE_OK(err, momento_credential_from_string(
                       unknown_local.out(),

@@ -121,7 +121,7 @@ TEST_CASE("log callback: levels, replacement, destroy notifier, no secrets",
     const std::string secret_key = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzb21lb25lIn0.c2VjcmV0LXNpZ25hdHVyZS12YWx1ZQ";
     momento_credential_t *c = nullptr;
     Override ov;
-    REQUIRE_OK(err, momento_endpoint_override_single(ov.out(), "127.0.0.1:1", 0, err.out()));
+    REQUIRE_OK(err, momento_endpoint_override_new_single(ov.out(), "127.0.0.1:1", 0, err.out()));
     REQUIRE_OK(err, momento_credential_from_string(&c, secret_key.c_str(), ov.get(), err.out()));
     momento_credential_free(c);
     // A failing parse logs at debug level too.

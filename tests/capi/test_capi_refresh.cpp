@@ -24,13 +24,6 @@ using namespace capi_test;
 
 namespace {
 
-using Store = Owned<momento_store_t, momento_store_free>;
-using StoreOptions = Owned<momento_store_options_t, momento_store_options_free>;
-using RefOptions = Owned<momento_refresher_options_t, momento_refresher_options_free>;
-using Refresher = Owned<momento_refresher_t, momento_refresher_free>;
-using Event = Owned<momento_refresh_event_t, momento_refresh_event_free>;
-using Watcher = Owned<momento_watcher_t, momento_watcher_free>;
-using WatchedKey = Owned<momento_watched_key_t, momento_watched_key_free>;
 using DataClient = Owned<momento_data_client_t, momento_data_client_free>;
 
 std::string slurp(const std::string &path) {
@@ -111,7 +104,7 @@ struct Recorder {
 Override local_override(const Server &srv) {
   Err err;
   Override ov;
-  REQUIRE_OK(err, momento_endpoint_override_single(ov.out(), srv.address().c_str(), 0, err.out()));
+  REQUIRE_OK(err, momento_endpoint_override_new_single(ov.out(), srv.address().c_str(), 0, err.out()));
   return ov;
 }
 
@@ -144,15 +137,15 @@ TEST_CASE("stores: argument validation and a file round trip", "[capi][refresh]"
 
   Store st;
   CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
-                   momento_store_open(nullptr, "file:/tmp/x", nullptr, err.out()));
+                   momento_store_new(nullptr, "file:/tmp/x", nullptr, err.out()));
   CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
-                   momento_store_open(st.out(), nullptr, nullptr, err.out()));
+                   momento_store_new(st.out(), nullptr, nullptr, err.out()));
   CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
-                   momento_store_open(st.out(), "", nullptr, err.out()));
+                   momento_store_new(st.out(), "", nullptr, err.out()));
   CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
-                   momento_store_open(st.out(), kBadUtf8, nullptr, err.out()));
+                   momento_store_new(st.out(), kBadUtf8, nullptr, err.out()));
   CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
-                   momento_store_open(st.out(), "ftp:thing", nullptr, err.out()));
+                   momento_store_new(st.out(), "ftp:thing", nullptr, err.out()));
   CHECK(st.get() == nullptr);
   CHECK(std::string(momento_store_describe(nullptr)).empty());
   CHECK(momento_store_writable(nullptr) == 0);
@@ -160,15 +153,15 @@ TEST_CASE("stores: argument validation and a file round trip", "[capi][refresh]"
 
   const std::string path = dir.file("token.json");
   const std::string spec = "file:" + path;
-  REQUIRE_OK(err, momento_store_open(st.out(), spec.c_str(), so.get(), err.out()));
+  REQUIRE_OK(err, momento_store_new(st.out(), spec.c_str(), so.get(), err.out()));
   CHECK(std::string(momento_store_describe(st.get())) == spec);
   CHECK(momento_store_writable(st.get()) == 1);
   Token t;
   CHECK_FAILS_WITH(MOMENTO_ERR_NOT_FOUND, err, momento_store_load(t.out(), st.get(), err.out()));
   CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_store_load(nullptr, st.get(), err.out()));
   CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_store_load(t.out(), nullptr, err.out()));
-  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_store_store(nullptr, nullptr, err.out()));
-  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_store_store(st.get(), nullptr, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_store_save(nullptr, nullptr, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_store_save(st.get(), nullptr, err.out()));
 
   // A token file written elsewhere loads back with its fields; store() writes it atomically.
   const std::string env = "eyJlbmRwb2ludCI6ImxvY2FsaG9zdCIsImFwaV9rZXkiOiJub3QtYS1rZXkifQ==";
@@ -180,20 +173,20 @@ TEST_CASE("stores: argument validation and a file round trip", "[capi][refresh]"
   CHECK(std::string(momento_token_endpoint(t.get())) == "localhost");
   Store other;
   const std::string other_spec = "file:" + dir.file("copy.json");
-  REQUIRE_OK(err, momento_store_open(other.out(), other_spec.c_str(), nullptr, err.out()));
-  REQUIRE_OK(err, momento_store_store(other.get(), t.get(), err.out()));
+  REQUIRE_OK(err, momento_store_new(other.out(), other_spec.c_str(), nullptr, err.out()));
+  REQUIRE_OK(err, momento_store_save(other.get(), t.get(), err.out()));
   CHECK(nlohmann::json::parse(slurp(dir.file("copy.json"))).at("refreshToken") == "rt-1");
 
   // env: stores are read-only.
   ::setenv("MOMENTO_CAPI_TEST_KEY", env.c_str(), 1);
   Store envs;
-  REQUIRE_OK(err, momento_store_open(envs.out(), "env:MOMENTO_CAPI_TEST_KEY", nullptr, err.out()));
+  REQUIRE_OK(err, momento_store_new(envs.out(), "env:MOMENTO_CAPI_TEST_KEY", nullptr, err.out()));
   CHECK(momento_store_writable(envs.get()) == 0);
   Token e;
   REQUIRE_OK(err, momento_store_load(e.out(), envs.get(), err.out()));
   CHECK(std::string(momento_token_api_key(e.get())) == env);
   CHECK_FAILS_WITH(MOMENTO_ERR_FAILED_PRECONDITION, err,
-                   momento_store_store(envs.get(), t.get(), err.out()));
+                   momento_store_save(envs.get(), t.get(), err.out()));
   ::unsetenv("MOMENTO_CAPI_TEST_KEY");
 
   // aws-sm: opening resolves the region and AWS credentials (placeholders here: nothing is sent).
@@ -201,7 +194,7 @@ TEST_CASE("stores: argument validation and a file round trip", "[capi][refresh]"
   REQUIRE_OK(err, momento_store_options_set_aws_region(so.get(), "eu-west-1", err.out()));
   ::setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
   ::setenv("AWS_SECRET_ACCESS_KEY", "placeholder-not-a-secret", 1);
-  momento_status_t st_aws = momento_store_open(aws.out(), "aws-sm:team/momento", so.get(), err.out());
+  momento_status_t st_aws = momento_store_new(aws.out(), "aws-sm:team/momento", so.get(), err.out());
   ::unsetenv("AWS_ACCESS_KEY_ID");
   ::unsetenv("AWS_SECRET_ACCESS_KEY");
   REQUIRE(st_aws == MOMENTO_OK);
@@ -246,7 +239,7 @@ TEST_CASE("refresher and watcher: argument validation", "[capi][refresh]") {
 
   const std::string spec = "file:" + dir.file("t.json");
   Store st;
-  REQUIRE_OK(err, momento_store_open(st.out(), spec.c_str(), nullptr, err.out()));
+  REQUIRE_OK(err, momento_store_new(st.out(), spec.c_str(), nullptr, err.out()));
   Refresher r;
   CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
                    momento_refresher_new(nullptr, st.get(), nullptr, nullptr, nullptr, err.out()));
@@ -288,8 +281,8 @@ TEST_CASE("refresher and watcher: argument validation", "[capi][refresh]") {
 
   // Event accessors are NULL-safe.
   CHECK(momento_refresh_event_kind(nullptr) == 0);
-  CHECK(momento_refresh_event_kind_name(0) == nullptr);
-  CHECK(std::string(momento_refresh_event_kind_name(MOMENTO_REFRESH_FAILED)) == "failed");
+  CHECK(momento_refresh_event_kind_str(0) == nullptr);
+  CHECK(std::string(momento_refresh_event_kind_str(MOMENTO_REFRESH_FAILED)) == "failed");
   CHECK(momento_refresh_event_error_code(nullptr) == MOMENTO_OK);
   CHECK(std::string(momento_refresh_event_error_message(nullptr)).empty());
   CHECK(momento_refresh_event_valid_until(nullptr) == 0);
@@ -313,9 +306,9 @@ TEST_CASE("refresher and watcher: argument validation", "[capi][refresh]") {
                    momento_watcher_new(w.out(), st.get(), 0, nullptr, err.out()));
   CHECK(momento_watcher_new(w.out(), st.get(), 100, nullptr, err.out()) != MOMENTO_OK);
   CHECK(w.get() == nullptr);
-  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_watcher_current(nullptr, nullptr, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_watcher_current_credential(nullptr, nullptr, err.out()));
   Credential c;
-  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_watcher_current(c.out(), nullptr, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_watcher_current_credential(c.out(), nullptr, err.out()));
   WatchedKey k;
   CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_watcher_current_key(k.out(), nullptr, err.out()));
   int32_t changed = 0;
@@ -352,7 +345,7 @@ TEST_CASE("refresher callbacks: library thread, never inside subscribe, none aft
   TempDir dir;
   const std::string spec = "file:" + dir.file("t.json");
   Store st;
-  REQUIRE_OK(err, momento_store_open(st.out(), spec.c_str(), nullptr, err.out()));
+  REQUIRE_OK(err, momento_store_new(st.out(), spec.c_str(), nullptr, err.out()));
   Recorder a, b;  // before the refresher: they must outlive the subscriptions
   Refresher r;
   REQUIRE_OK(err, momento_refresher_new(r.out(), st.get(), nullptr, nullptr, nullptr, err.out()));
@@ -399,7 +392,7 @@ TEST_CASE("refresher: unsubscribe from inside the callback", "[capi][refresh]") 
   TempDir dir;
   const std::string spec = "file:" + dir.file("t.json");
   Store st;
-  REQUIRE_OK(err, momento_store_open(st.out(), spec.c_str(), nullptr, err.out()));
+  REQUIRE_OK(err, momento_store_new(st.out(), spec.c_str(), nullptr, err.out()));
   Refresher r;
   REQUIRE_OK(err, momento_refresher_new(r.out(), st.get(), nullptr, nullptr, nullptr, err.out()));
   struct Self {
@@ -444,7 +437,7 @@ TEST_CASE("refresher: a short-lived key is refreshed before it expires and the n
 
   const std::string spec = "file:" + path;
   Store st;
-  REQUIRE_OK(err, momento_store_open(st.out(), spec.c_str(), nullptr, err.out()));
+  REQUIRE_OK(err, momento_store_new(st.out(), spec.c_str(), nullptr, err.out()));
   RefOptions o;
   REQUIRE_OK(err, momento_refresher_options_new(o.out(), err.out()));
   REQUIRE_OK(err, momento_refresher_options_set_jitter_fraction(o.get(), 0.0, err.out()));
@@ -510,13 +503,13 @@ TEST_CASE("watcher: sees a key rotated by another process", "[capi][refresh][ser
 
   const std::string spec = "file:" + path;
   Store st;
-  REQUIRE_OK(err, momento_store_open(st.out(), spec.c_str(), nullptr, err.out()));
+  REQUIRE_OK(err, momento_store_new(st.out(), spec.c_str(), nullptr, err.out()));
   Override ov = local_override(srv);
   Recorder rec;  // before the watcher: it must outlive the subscription
   Watcher w;
   REQUIRE_OK(err, momento_watcher_new(w.out(), st.get(), 100, ov.get(), err.out()));
   Credential before;
-  REQUIRE_OK(err, momento_watcher_current(before.out(), w.get(), err.out()));
+  REQUIRE_OK(err, momento_watcher_current_credential(before.out(), w.get(), err.out()));
   WatchedKey k0;
   REQUIRE_OK(err, momento_watcher_current_key(k0.out(), w.get(), err.out()));
   const std::string fp0 = momento_watched_key_fingerprint(k0.get());
@@ -539,7 +532,7 @@ TEST_CASE("watcher: sees a key rotated by another process", "[capi][refresh][ser
     CHECK(rec.threads.count(std::this_thread::get_id()) == 0);
   }
   Credential after;
-  REQUIRE_OK(err, momento_watcher_current(after.out(), w.get(), err.out()));
+  REQUIRE_OK(err, momento_watcher_current_credential(after.out(), w.get(), err.out()));
   CHECK(std::string(momento_credential_redacted_key(after.get())) != red0);
   // The handle taken before the swap is unchanged and still usable.
   CHECK(std::string(momento_credential_redacted_key(before.get())) == red0);
@@ -618,7 +611,7 @@ struct AwsSecret {
     REQUIRE_OK(err, momento_store_options_set_aws_region(so.get(), "us-east-1", err.out()));
     REQUIRE_OK(err, momento_store_options_set_aws_endpoint(so.get(), moto.endpoint().c_str(), err.out()));
     Store st;
-    REQUIRE_OK(err, momento_store_open(st.out(), spec_.c_str(), so.get(), err.out()));
+    REQUIRE_OK(err, momento_store_new(st.out(), spec_.c_str(), so.get(), err.out()));
     return st;
   }
 };
@@ -695,7 +688,7 @@ TEST_CASE("aws-sm store: refresher and watcher through the C ABI against moto",
     CHECK(watched.threads.count(std::this_thread::get_id()) == 0);
   }
   Credential cred;
-  REQUIRE_OK(err, momento_watcher_current(cred.out(), w.get(), err.out()));
+  REQUIRE_OK(err, momento_watcher_current_credential(cred.out(), w.get(), err.out()));
   CHECK(std::string(momento_credential_redacted_key(cred.get())) == momento_refresh_event_redacted_key(ev.get()));
   DataClient dc;
   REQUIRE_OK(err, momento_data_client_new(dc.out(), cred.get(), cfg.get(), err.out()));
@@ -718,7 +711,7 @@ TEST_CASE("aws-sm store: refresher and watcher through the C ABI against moto",
   REQUIRE_OK(err, momento_store_load(now.out(), st.get(), err.out()));
   CHECK(std::string(momento_token_api_key(now.get())) == new_key);
   Store copy = s.open("aws-sm:team/momento-copy");
-  REQUIRE_OK(err, momento_store_store(copy.get(), now.get(), err.out()));
+  REQUIRE_OK(err, momento_store_save(copy.get(), now.get(), err.out()));
   const nlohmann::json copied = s.secret("team/momento-copy");
   CHECK(copied.at("authToken") == new_key);
   CHECK(copied.at("refreshToken") == second.at("refreshToken"));
@@ -793,7 +786,7 @@ TEST_CASE("refresher and watcher: one of each shared by several threads at once"
   mint_file(srv, 3600, path);
   const std::string spec = "file:" + path;
   Store st;
-  REQUIRE_OK(err, momento_store_open(st.out(), spec.c_str(), nullptr, err.out()));
+  REQUIRE_OK(err, momento_store_new(st.out(), spec.c_str(), nullptr, err.out()));
   Override ov = local_override(srv);
   Config cfg;
   REQUIRE_OK(err, momento_client_config_new(cfg.out(), err.out()));
@@ -833,7 +826,7 @@ TEST_CASE("refresher and watcher: one of each shared by several threads at once"
         if (ev && momento_refresh_event_kind(ev) == MOMENTO_REFRESH_FAILED) ++failed;
         momento_refresh_event_free(ev);
         momento_credential_t *c = nullptr;
-        ok(momento_watcher_current(&c, w.get(), &e));
+        ok(momento_watcher_current_credential(&c, w.get(), &e));
         if (c && std::string(momento_credential_redacted_key(c)).empty()) ++bad_status;
         momento_credential_free(c);
         int32_t changed = 0;
@@ -860,7 +853,7 @@ TEST_CASE("refresher and watcher: one of each shared by several threads at once"
   Token now;
   REQUIRE_OK(err, momento_store_load(now.out(), st.get(), err.out()));
   Credential cred;
-  REQUIRE_OK(err, momento_watcher_current(cred.out(), w.get(), err.out()));
+  REQUIRE_OK(err, momento_watcher_current_credential(cred.out(), w.get(), err.out()));
   Credential stored;
   REQUIRE_OK(err, momento_credential_from_string(stored.out(), momento_token_api_key(now.get()),
                                                  ov.get(), err.out()));

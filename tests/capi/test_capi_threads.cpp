@@ -19,7 +19,7 @@ TEST_CASE("16 threads share one client", "[capi][threads][server]") {
   Override ov;
   {
     Err err;
-    REQUIRE_OK(err, momento_endpoint_override_single(ov.out(), srv.address().c_str(), 0, err.out()));
+    REQUIRE_OK(err, momento_endpoint_override_new_single(ov.out(), srv.address().c_str(), 0, err.out()));
   }
   constexpr int kThreads = 16;
   constexpr int kRounds = 4;

@@ -41,7 +41,7 @@ TEST_CASE("tokens as Download-JSON text and file", "[capi][token][server]") {
 
   // Round trip: the file is a credential with its refresh token and expiry.
   Override ov;
-  REQUIRE_OK(err, momento_endpoint_override_single(ov.out(), srv.address().c_str(), 0, err.out()));
+  REQUIRE_OK(err, momento_endpoint_override_new_single(ov.out(), srv.address().c_str(), 0, err.out()));
   Credential c;
   REQUIRE_OK(err, momento_credential_from_file(c.out(), path.c_str(), ov.get(), err.out()));
   CHECK(std::string(momento_credential_refresh_token(c.get())) == momento_token_refresh_token(t.get()));

@@ -32,7 +32,7 @@ static momento_auth_client_t *client_for(const char *key, const char *addr,
   momento_credential_t *cred = NULL;
   momento_client_config_t *cfg = NULL;
   momento_auth_client_t *client = NULL;
-  if (ok(momento_endpoint_override_single(&ov, addr, 0, &err), &err, "override") &&
+  if (ok(momento_endpoint_override_new_single(&ov, addr, 0, &err), &err, "override") &&
       ok(momento_credential_from_string(&cred, key, ov, &err), &err, "credential") &&
       ok(momento_client_config_new(&cfg, &err), &err, "config") &&
       ok(momento_client_config_set_deadline_ms(cfg, 10000, &err), &err, "deadline"))
@@ -67,7 +67,7 @@ int main(int argc, char **argv) {
   expect(strcmp(momento_version_string(), MOMENTO_AUTH_VERSION_STRING) == 0, "version string");
 
   /* The super-user key from the server's bootstrap file. */
-  if (ok(momento_endpoint_override_single(&ov, argv[2], 0, &err), &err, "override") &&
+  if (ok(momento_endpoint_override_new_single(&ov, argv[2], 0, &err), &err, "override") &&
       ok(momento_credential_from_file(&admin_cred, argv[1], ov, &err), &err, "bootstrap file")) {
     ok(momento_auth_client_new(&admin, admin_cred, NULL, &err), &err, "admin client");
   }

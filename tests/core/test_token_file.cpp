@@ -58,6 +58,13 @@ TEST_CASE("token file JSON: accepted validUntil forms", "[tokenfile]") {
                                       "\", \"extra\": {\"a\": [1, 2]}, \"refreshToken\": null }\n");
   CHECK(u.refresh_token.empty());
   CHECK(parse_token_file_json(R"({"authToken":"x"})").refresh_token.empty());
+
+  // The SDKs' name for the key; authToken wins when both are present.
+  TokenFile k = parse_token_file_json(R"({"apiKey":")" + env + R"(","refreshToken":"r"})");
+  CHECK(k.auth_token.reveal() == env);
+  CHECK(k.refresh_token.reveal() == "r");
+  CHECK(parse_token_file_json(R"({"authToken":"a","apiKey":"b"})").auth_token.reveal() == "a");
+  CHECK(parse_token_file_json(R"({"authToken":null,"apiKey":"b"})").auth_token.reveal() == "b");
 }
 
 TEST_CASE("token file JSON: errors never contain the secrets", "[tokenfile][negative]") {
@@ -160,6 +167,7 @@ TEST_CASE("token file read errors name the path, not the contents", "[tokenfile]
   const std::string secret = "very-secret-auth-token";
   const fs::path missing = dir.path / "missing.json";
   CHECK(contains(expect_invalid([&] { read_token_file(missing.string()); }), missing.string()));
+  CHECK(contains(expect_invalid([&] { read_token_file(missing.string()); }), "is missing"));
   CHECK(contains(expect_invalid([&] { Credential::from_file(missing.string()); }), missing.string()));
   expect_invalid([] { read_token_file(""); });
   CHECK(contains(expect_invalid([&] { read_token_file(dir.path.string()); }), "regular file"));

@@ -6,8 +6,12 @@ Checks, each failure printed with its file:
      core/proto/*.proto declares, every declared field is in the tables, and so is every enum value;
   2. every `docs/wire.md §N` (or "section N") cited anywhere names a heading of docs/wire.md;
   3. no file cites a contract or design document that is not in the repository;
-  4. relative Markdown links in the repository's .md files lead to something that exists.
+  4. every C API name (`momento_...`) the Markdown files show is declared in auth.h or auth.hpp
+     (or is a CMake target);
+  5. relative Markdown links in the repository's .md files lead to something that exists, and so
+     do repository paths they name in backticks (`core/src/scope/`, `bench/server/run.sh`).
 """
+import glob
 import os
 import re
 import subprocess
@@ -186,8 +190,13 @@ def check_citations(files):
             fail(f"{f}:{line}", f"cites {m.group(1)}, which is not in the repository")
 
 
+TOP = ("core", "capi", "server", "cli", "bindings", "tests", "bench", "docs", "scripts", "spec",
+       "packaging", ".ci")
+
+
 def check_links(files):
     link = re.compile(r"\[[^\]]+\]\(([^)#\s]+)")
+    named = re.compile(r"`((?:%s)/[\w./-]*)`" % "|".join(re.escape(t) for t in TOP))
     for f in files:
         if not f.endswith(".md"):
             continue
@@ -198,6 +207,40 @@ def check_links(files):
                 continue
             if not os.path.exists(os.path.join(ROOT, os.path.dirname(f), target)):
                 fail(f, f"link to {target} leads nowhere")
+        for m in named.finditer(text):
+            path = m.group(1)
+            if "*" in path or not os.path.exists(os.path.join(ROOT, path)):
+                if not glob.glob(os.path.join(ROOT, path)):
+                    fail(f, f"names {path}, which does not exist")
+
+
+def check_c_names(files):
+    headers = ""
+    for h in ("auth.h", "auth.hpp"):
+        path = os.path.join(ROOT, "capi", "include", "momento", h)
+        if os.path.exists(path):
+            headers += open(path, encoding="utf-8").read()
+    known = set(re.findall(r"\bmomento_\w+", headers))
+    for f in files:
+        if f.endswith("CMakeLists.txt"):
+            text = open(os.path.join(ROOT, f), encoding="utf-8").read()
+            known |= set(re.findall(r"(?:add_(?:executable|library|custom_target)|pybind11_add_module)\(\s*(momento_\w+)", text))
+    # Deprecated aliases: declared after MOMENTO_DEPRECATED; only the ABI policy and the
+    # changelog may name them, every other page teaches the new names.
+    deprecated = set(re.findall(r"MOMENTO_DEPRECATED[^;(]*?\b(momento_\w+)\s*\(", headers))
+    history = ("docs/abi-policy.md", "CHANGELOG.md")
+    used = re.compile(r"`(momento_\w+)(?:\(\))?`|\b(momento_\w+)\(")
+    for f in files:
+        # The guides and project files; benchmark diaries may name binaries of their time.
+        if not f.endswith(".md") or ("/" in f and not f.startswith("docs/")):
+            continue
+        text = open(os.path.join(ROOT, f), encoding="utf-8").read()
+        for m in used.finditer(text):
+            name = m.group(1) or m.group(2)
+            if name not in known and not name.endswith("_"):
+                fail(f, f"shows {name}, which auth.h does not declare")
+            elif name in deprecated and f not in history:
+                fail(f, f"teaches {name}, a deprecated name (docs/abi-policy.md)")
 
 
 def main():
@@ -207,6 +250,7 @@ def main():
     check_wire_tables(messages, enums)
     files = repo_files()
     check_citations(files)
+    check_c_names(files)
     check_links(files)
     for e in errors:
         print(e)

@@ -299,3 +299,69 @@ def _env(key: str, endpoint: str) -> str:
     import base64
 
     return base64.b64encode(json.dumps({"endpoint": endpoint, "api_key": key}).encode()).decode()
+
+
+# ---- additions: v2 keys from the environment, apiKey files, messages, types -----------------
+
+_V2 = ("eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9.eyJ0IjoiZyIsImp0aSI6InNvbWUtaWQifQ.GMr9nA6HE0ttB6llXct_2Sg5-"
+       "fOKGFbJCdACZFgNbN1fhT6OPg_hVc8ThGzBrWC_RlsBpLA1nzqK3SOJDXYxAw")
+
+
+def test_from_environment_variables_v2(monkeypatch):
+    monkeypatch.setenv("MOMENTO_API_KEY", _V2)
+    monkeypatch.setenv("MOMENTO_ENDPOINT", "testEndpoint")
+    p = ma.CredentialProvider.from_environment_variables_v2()
+    assert p.kind == "v2_api_key" and p.base_endpoint == "testEndpoint"
+    assert p.control_endpoint == "control.testEndpoint:443" and _V2 not in repr(p)
+    monkeypatch.setenv("OTHER_KEY", _V2)
+    monkeypatch.setenv("OTHER_ENDPOINT", "e2")
+    assert ma.CredentialProvider.from_environment_variables_v2("OTHER_KEY", "OTHER_ENDPOINT").base_endpoint == "e2"
+    monkeypatch.delenv("MOMENTO_ENDPOINT")
+    with pytest.raises(ma.InvalidArgumentError, match="MOMENTO_ENDPOINT"):
+        ma.CredentialProvider.from_environment_variables_v2()
+    with pytest.raises(TypeError):
+        ma.CredentialProvider.from_environment_variables_v2(3)  # type: ignore[arg-type]
+
+
+def test_token_file_with_api_key_member(tmp_path):
+    f = tmp_path / "sdk.json"
+    f.write_text(json.dumps({"apiKey": _env("k", "f.example.com"), "refreshToken": "rt", "validUntil": 1900000000}))
+    p = ma.CredentialProvider.from_file(f)
+    assert p.kind == "v1_envelope" and p.refresh_token == "rt"
+    # Written files keep the console's shape.
+    store = ma.FileTokenStore(f)
+    copy = ma.FileTokenStore(tmp_path / "copy.json")
+    copy.write(store.read())
+    assert set(json.loads((tmp_path / "copy.json").read_text())) == {"authToken", "refreshToken", "validUntil"}
+
+
+def test_missing_file_says_so(tmp_path):
+    with pytest.raises(ma.InvalidArgumentError, match="missing") as e:
+        ma.CredentialProvider.from_file(tmp_path / "nope.json")
+    assert str(tmp_path / "nope.json") in str(e.value)
+
+
+def test_expires_at_repr_shows_a_date():
+    assert repr(ma.ExpiresAt.from_epoch(1_700_000_000)) == "ExpiresAt(2023-11-14T22:13:20Z epoch=1700000000)"
+    assert repr(ma.ExpiresAt.never()) == "ExpiresAt.never()"
+    assert "epoch=18446744073709551615" in repr(ma.ExpiresAt.from_epoch(18446744073709551615))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: ma.CredentialProvider.from_string(42),
+        lambda: ma.CredentialProvider.from_file(3.5),
+        lambda: ma.ExpiresIn.seconds("10"),
+        lambda: ma.ExpiresAt.from_datetime(5),
+        lambda: ma.PermissionScopes.cache_read_write(7),
+        lambda: ma.FileTokenStore(None),
+        lambda: ma.AuthClient("key"),
+        lambda: ma.AuthClientAsync(ma.CredentialProvider.for_momento_local(), timeout="5"),
+        lambda: ma.Refresher("file:x"),
+    ],
+)
+def test_wrong_argument_types_raise_type_error(call):
+    with pytest.raises(TypeError) as e:
+        call()
+    assert isinstance(e.value, ma.InvalidArgumentError)  # as before, for code that catches it

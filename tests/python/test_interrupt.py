@@ -1,4 +1,4 @@
-"""Ctrl-C on the main thread: the call runs on the calling thread and is cancelled through the
+"""Ctrl-C on the main thread: the call runs on a worker thread and is cancelled through the
 library's cancel token. These check the cases around it: a Python SIGINT handler of the user's,
 an ignored SIGINT, other threads sharing the client, and a forked child."""
 

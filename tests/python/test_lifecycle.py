@@ -127,10 +127,6 @@ def test_client_that_was_never_opened_or_is_opened_twice(server: Server):
         with pytest.raises(ma.FailedPreconditionError, match="already open"):
             client.__init__(server.provider())
         assert client.generate_api_key(ma.AllDataReadWrite, ma.ExpiresIn.hours(1)).api_key
-    with pytest.raises(TypeError):
-        ma._native.install_refresh_api_key(object, ma.ApiKeyResult, "")
-    with pytest.raises(TypeError):
-        ma._native.install_refresh_api_key(ma.AuthClient, object, "")
 
 
 def test_objects_held_only_by_a_running_call(server: Server, blackhole):

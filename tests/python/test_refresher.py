@@ -259,7 +259,7 @@ def test_garbage_collected_while_running(tmp_path: Path, server: Server, admin: 
         ({"refresh_fraction": True}, "refresh_fraction must be a number"),
         ({"refresh_fraction": 1.5}, "refresh_fraction must be between 0 and 1 (exclusive), got 1.5"),
         ({"refresh_fraction": 0.0}, "refresh_fraction must be between 0 and 1"),
-        ({"jitter_fraction": -0.1}, "jitter_fraction must be at least 0 and below refresh_fraction (0.75)"),
+        ({"jitter_fraction": -0.1}, "jitter_fraction must be at least 0 and below refresh_fraction (0.75"),
         ({"refresh_fraction": 0.2, "jitter_fraction": 0.3}, "below refresh_fraction (0.2), got 0.3"),
         ({"refresh_fraction": 0.04}, "must exceed jitter_fraction (0.05 by default)"),
         ({"timeout": 0}, "timeout must be positive"),

@@ -22,7 +22,7 @@ from importlib import metadata
 from pathlib import Path
 
 # Test-time packages for the fresh venv, pinned to what the build venv has.
-TEST_PACKAGES = ("pytest", "grpcio", "protobuf")
+TEST_PACKAGES = ("pytest", "pytest-asyncio", "grpcio", "protobuf")
 
 
 def run(cmd, **kw):
@@ -117,7 +117,7 @@ def main() -> int:
         print(f"import time: {statistics.median(samples) * 1e3:.1f} ms (median of 5)")
 
         # 6. The suite, against the installed wheel.
-        r = subprocess.run([str(vpy), "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmpdir)],
+        r = subprocess.run([str(vpy), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function", str(tmpdir)],
                            env=env, cwd=tmpdir)
         return r.returncode
 

@@ -245,7 +245,7 @@ int main(int argc, char** argv) {
           Refresher& r = *rs[t % rs.size()];
           while (std::chrono::steady_clock::now() < deadline &&
                  (until_refreshed == 0 || refreshed.load() < until_refreshed)) {
-            TimePoint wake = r.tick();
+            TimePoint wake = r.tick().next;
             auto d = std::min<std::chrono::system_clock::duration>(wake - std::chrono::system_clock::now(),
                                                                    std::chrono::milliseconds(20));
             if (d > std::chrono::system_clock::duration::zero()) std::this_thread::sleep_for(d);

@@ -18,6 +18,13 @@ namespace {
 
 constexpr int64_t T0 = 1'700'000'000;
 
+// tick(), then wait until the subscribers have seen its events (they run on the delivery thread).
+TimePoint tick(Refresher& r) {
+  TimePoint next = r.tick().next;
+  r.drain();
+  return next;
+}
+
 struct Rig {
   std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(at(T0));
   std::shared_ptr<MemoryStore> store = std::make_shared<MemoryStore>();
@@ -50,7 +57,7 @@ struct Rig {
 
 TEST_CASE("the refresher refreshes at the planned time and not before", "[refresher]") {
   Rig rig(0.0);  // no jitter: exactly 75% of the 1000 s lifetime
-  rig.refresher->tick();
+  tick(*rig.refresher);
   REQUIRE(rig.events.size() == 1);
   CHECK(rig.events[0].kind == RefreshEventKind::Adopted);
   REQUIRE(rig.refresher->next_refresh());
@@ -58,13 +65,13 @@ TEST_CASE("the refresher refreshes at the planned time and not before", "[refres
   const std::string first = rig.stored_key();
 
   rig.clock->set(at(T0 + 749));
-  TimePoint wake = rig.refresher->tick();
+  TimePoint wake = tick(*rig.refresher);
   CHECK(rig.server.calls == 0);
   CHECK(wake == at(T0 + 750));
   CHECK(rig.stored_key() == first);
 
   rig.clock->set(at(T0 + 750));
-  rig.refresher->tick();
+  tick(*rig.refresher);
   CHECK(rig.server.calls == 1);
   CHECK(rig.stored_key() != first);
   REQUIRE(rig.events.back().kind == RefreshEventKind::Refreshed);
@@ -77,7 +84,7 @@ TEST_CASE("the refresher refreshes at the planned time and not before", "[refres
 
 TEST_CASE("jitter moves the refresh earlier by at most 5% of the lifetime", "[refresher]") {
   Rig rig(0.999);
-  rig.refresher->tick();
+  tick(*rig.refresher);
   auto planned = *rig.refresher->next_refresh();
   CHECK(planned >= at(T0 + 700));
   CHECK(planned < at(T0 + 702));
@@ -86,7 +93,7 @@ TEST_CASE("jitter moves the refresh earlier by at most 5% of the lifetime", "[re
 TEST_CASE("the lifetime is estimated from when the store says the key was written", "[refresher]") {
   Rig rig(0.0);
   rig.store->put(rig.server.token(), (T0 - 400) * 1000);  // written 400 s ago, expires in 1000 s
-  rig.refresher->tick();
+  tick(*rig.refresher);
   // issued T0-400, expires T0+1000: lifetime 1400 s, due at 75% = T0-400+1050.
   CHECK(*rig.refresher->next_refresh() == at(T0 + 650));
 }
@@ -95,7 +102,7 @@ TEST_CASE("never-expiring keys are never refreshed", "[refresher]") {
   Rig rig;
   rig.store->put(make_token("forever", "", 0), T0 * 1000);
   for (int i = 0; i < 50; ++i) {
-    TimePoint wake = rig.refresher->tick();
+    TimePoint wake = tick(*rig.refresher);
     CHECK(wake == rig.clock->now() + rig.refresher->policy().recheck_interval);
     rig.clock->advance(std::chrono::hours(24 * 30));
   }
@@ -111,7 +118,7 @@ TEST_CASE("never-expiring keys are never refreshed", "[refresher]") {
 
 TEST_CASE("failures keep the current key and back off exponentially", "[refresher]") {
   Rig rig(0.5);  // jitter unit 0.5: backoff without jitter, refresh at 72.5%
-  rig.refresher->tick();
+  tick(*rig.refresher);
   const std::string original = rig.stored_key();
   auto refuse = [&](const TokenFile&) -> TokenFile { throw Error(ErrorCode::Permission, "denied"); };
   rig.use(refuse);
@@ -120,7 +127,7 @@ TEST_CASE("failures keep the current key and back off exponentially", "[refreshe
   std::vector<int64_t> delays_ms;
   for (int i = 0; i < 12; ++i) {
     TimePoint before = rig.clock->now();
-    rig.refresher->tick();
+    tick(*rig.refresher);
     REQUIRE(rig.events.back().kind == RefreshEventKind::Failed);
     REQUIRE(rig.events.back().next_attempt);
     CHECK(rig.events.back().consecutive_failures == i + 1);
@@ -130,7 +137,7 @@ TEST_CASE("failures keep the current key and back off exponentially", "[refreshe
     // Nothing happens before the retry time.
     size_t n = rig.events.size();
     rig.clock->set(*rig.events.back().next_attempt - 1ms);
-    rig.refresher->tick();
+    tick(*rig.refresher);
     CHECK(rig.events.size() == n);
     rig.clock->set(*rig.events.back().next_attempt);
   }
@@ -150,7 +157,7 @@ TEST_CASE("backoff jitter stays within 20%", "[refresher]") {
     clock->set(at(T0 + 900));
     for (int f = 1; f <= 6; ++f) {
       TimePoint before = clock->now();
-      r.tick();
+      tick(r);
       REQUIRE(next);
       double d = static_cast<double>(std::chrono::duration_cast<Millis>(*next - before).count());
       double base = 1000.0 * (1 << (f - 1));
@@ -163,10 +170,10 @@ TEST_CASE("backoff jitter stays within 20%", "[refresher]") {
 
 TEST_CASE("after a lost answer the same refresh token is replayed within the grace window", "[refresher]") {
   Rig rig(0.5);
-  rig.refresher->tick();
+  tick(*rig.refresher);
   rig.server.drop_next_answers = 1;  // the server commits, the answer never arrives
   rig.clock->set(at(T0 + 725));
-  rig.refresher->tick();
+  tick(*rig.refresher);
   REQUIRE(rig.events.back().kind == RefreshEventKind::Failed);
   CHECK(rig.events.back().error_code == ErrorCode::Timeout);
   CHECK(rig.server.commits == 1);
@@ -177,7 +184,7 @@ TEST_CASE("after a lost answer the same refresh token is replayed within the gra
   CHECK(pending->started_at_ms == (T0 + 725) * 1000);
 
   rig.clock->set(*rig.events.back().next_attempt);
-  rig.refresher->tick();
+  tick(*rig.refresher);
   REQUIRE(rig.events.back().kind == RefreshEventKind::Refreshed);
   CHECK(rig.events.back().replay);
   CHECK(rig.server.replays == 1);
@@ -186,7 +193,7 @@ TEST_CASE("after a lost answer the same refresh token is replayed within the gra
   CHECK_FALSE(rig.store->load_pending());
   // The family is alive: the next rotation works.
   rig.clock->set(*rig.refresher->next_refresh());
-  rig.refresher->tick();
+  tick(*rig.refresher);
   CHECK(rig.events.back().kind == RefreshEventKind::Refreshed);
   CHECK(rig.server.commits == 2);
   CHECK_FALSE(rig.server.revoked);
@@ -194,20 +201,20 @@ TEST_CASE("after a lost answer the same refresh token is replayed within the gra
 
 TEST_CASE("repeated lost answers are retried fast enough to stay inside the grace window", "[refresher]") {
   Rig rig(0.5);
-  rig.refresher->tick();
+  tick(*rig.refresher);
   // Backoff 1, 2, 4, 8 s, then shortened to land at started + 25 s (window 30 s, margin 5 s).
   rig.server.drop_next_answers = 5;
   rig.clock->set(at(T0 + 725));
   const TimePoint started = rig.clock->now();
   for (int i = 0; i < 5; ++i) {
-    rig.refresher->tick();
+    tick(*rig.refresher);
     REQUIRE(rig.events.back().kind == RefreshEventKind::Failed);
     REQUIRE(rig.events.back().next_attempt);
     CHECK(*rig.events.back().next_attempt <= started + 25s);
     rig.clock->set(*rig.events.back().next_attempt);
   }
   CHECK(rig.clock->now() == started + 25s);
-  rig.refresher->tick();
+  tick(*rig.refresher);
   CHECK(rig.events.back().kind == RefreshEventKind::Refreshed);
   CHECK(rig.events.back().replay);
   CHECK(rig.server.commits == 1);
@@ -218,12 +225,12 @@ TEST_CASE("repeated lost answers are retried fast enough to stay inside the grac
 TEST_CASE("past the grace window the key is kept and one last attempt waits until 95% of its life",
           "[refresher]") {
   Rig rig(0.5);  // key issued at T0, lifetime 1000 s: planned at +725, last resort at +950
-  rig.refresher->tick();
+  tick(*rig.refresher);
   const std::string original = rig.stored_key();
   rig.server.drop_next_answers = 6;
   rig.clock->set(at(T0 + 725));
   for (int i = 0; i < 6; ++i) {
-    rig.refresher->tick();
+    tick(*rig.refresher);
     REQUIRE(rig.events.back().kind == RefreshEventKind::Failed);
     CHECK(rig.events.back().error_code == ErrorCode::Timeout);
     rig.clock->set(*rig.events.back().next_attempt);
@@ -232,7 +239,7 @@ TEST_CASE("past the grace window the key is kept and one last attempt waits unti
   // brings the next one past it, so that one is not sent.
   CHECK(rig.clock->now() == at(T0 + 725 + 25 + 32));
   const int calls = rig.server.calls;
-  rig.refresher->tick();
+  tick(*rig.refresher);
   REQUIRE(rig.events.back().kind == RefreshEventKind::Failed);
   CHECK(rig.events.back().error_code == ErrorCode::FailedPrecondition);
   CHECK(rig.events.back().replay);
@@ -245,12 +252,12 @@ TEST_CASE("past the grace window the key is kept and one last attempt waits unti
 
   // Nothing is sent before the last resort, however often the loop looks.
   rig.clock->set(at(T0 + 949));
-  rig.refresher->tick();
+  tick(*rig.refresher);
   CHECK(rig.server.calls == calls);
   // The last resort is sent. This server did commit the lost request, so it revokes the family
   // now, 5% of the lifetime before expiry instead of 27% (and never while it could replay).
   rig.clock->set(at(T0 + 950));
-  rig.refresher->tick();
+  tick(*rig.refresher);
   CHECK(rig.server.calls == calls + 1);
   CHECK(rig.server.revoked);
   CHECK(rig.events.back().error_code == ErrorCode::Authentication);
@@ -265,7 +272,7 @@ TEST_CASE("a stale journal found at start waits for the last resort too", "[refr
   REQUIRE_THROWS_AS(rig.server.refresh(old), Error);
   rig.store->store_pending({token_fingerprint(old.auth_token.reveal()), (T0 + 100) * 1000});
   rig.clock->set(at(T0 + 160));
-  rig.refresher->tick();
+  tick(*rig.refresher);
   REQUIRE(rig.events.back().kind == RefreshEventKind::Failed);
   CHECK(rig.events.back().error_code == ErrorCode::FailedPrecondition);
   CHECK(rig.events.back().next_attempt == at(T0 + 950));
@@ -277,7 +284,7 @@ TEST_CASE("a first attempt that never reached the server leaves no journal behin
   // The server is down through the whole grace window: every attempt fails to connect. The
   // journal is dropped each time, so the attempt after the outage is an ordinary refresh.
   Rig rig(0.5);
-  rig.refresher->tick();
+  tick(*rig.refresher);
   int down = 8;
   auto outage = [&](const TokenFile& t) -> TokenFile {
     if (down > 0) {
@@ -289,7 +296,7 @@ TEST_CASE("a first attempt that never reached the server leaves no journal behin
   rig.use(outage);
   rig.clock->set(at(T0 + 725));
   for (int i = 0; i < 8; ++i) {
-    rig.refresher->tick();
+    tick(*rig.refresher);
     REQUIRE(rig.events.back().kind == RefreshEventKind::Failed);
     CHECK(rig.events.back().error_code == ErrorCode::ServerUnavailable);
     CHECK_FALSE(rig.events.back().replay);
@@ -297,7 +304,7 @@ TEST_CASE("a first attempt that never reached the server leaves no journal behin
     rig.clock->set(*rig.events.back().next_attempt);
   }
   CHECK(rig.clock->now() > at(T0 + 725 + 30));  // well past any grace window
-  rig.refresher->tick();
+  tick(*rig.refresher);
   REQUIRE(rig.events.back().kind == RefreshEventKind::Refreshed);
   CHECK_FALSE(rig.events.back().replay);
   CHECK(rig.server.commits == 1);
@@ -306,7 +313,7 @@ TEST_CASE("a first attempt that never reached the server leaves no journal behin
 
 TEST_CASE("a replay that never reached the server keeps the journal and its window", "[refresher]") {
   Rig rig(0.5);
-  rig.refresher->tick();
+  tick(*rig.refresher);
   bool unreachable = false;
   auto flaky = [&](const TokenFile& t) -> TokenFile {
     if (unreachable) throw Error(ErrorCode::ServerUnavailable, "unavailable (could not connect)", 14, true);
@@ -315,11 +322,11 @@ TEST_CASE("a replay that never reached the server keeps the journal and its wind
   rig.use(flaky);
   rig.server.drop_next_answers = 1;  // committed, answer lost
   rig.clock->set(at(T0 + 725));
-  rig.refresher->tick();
+  tick(*rig.refresher);
   REQUIRE(rig.events.back().kind == RefreshEventKind::Failed);
   unreachable = true;  // then the server cannot be reached for the replay
   rig.clock->set(*rig.events.back().next_attempt);
-  rig.refresher->tick();
+  tick(*rig.refresher);
   REQUIRE(rig.events.back().kind == RefreshEventKind::Failed);
   CHECK(rig.events.back().replay);
   auto pending = rig.store->load_pending();
@@ -328,7 +335,7 @@ TEST_CASE("a replay that never reached the server keeps the journal and its wind
   CHECK(*rig.events.back().next_attempt <= at(T0 + 725 + 25));
   unreachable = false;
   rig.clock->set(*rig.events.back().next_attempt);
-  rig.refresher->tick();
+  tick(*rig.refresher);
   REQUIRE(rig.events.back().kind == RefreshEventKind::Refreshed);
   CHECK(rig.events.back().replay);
   CHECK_FALSE(rig.server.revoked);
@@ -345,7 +352,7 @@ TEST_CASE("a journal left by a crashed writer triggers an immediate replay", "[r
                     Error);
   rig.store->store_pending({token_fingerprint(old.auth_token.reveal()), T0 * 1000});
   rig.clock->set(at(T0 + 3));  // long before the planned refresh at T0+750
-  rig.refresher->tick();
+  tick(*rig.refresher);
   REQUIRE(rig.events.back().kind == RefreshEventKind::Refreshed);
   CHECK(rig.events.back().replay);
   CHECK(rig.server.commits == 1);
@@ -355,13 +362,13 @@ TEST_CASE("a journal left by a crashed writer triggers an immediate replay", "[r
 
 TEST_CASE("a key a peer rotated inside the lock is adopted, not refreshed again", "[refresher]") {
   Rig rig(0.0);
-  rig.refresher->tick();
+  tick(*rig.refresher);
   auto peer = std::make_unique<Refresher>(rig.store, rig.server.function(), RefreshPolicy{}, rig.clock,
                                           [] { return 0.0; });
   rig.clock->set(at(T0 + 750));
   // Just before this refresher gets the lock, the peer refreshes.
   rig.store->on_lock = [&] { peer->refresh_now(); };
-  rig.refresher->tick();
+  tick(*rig.refresher);
   CHECK(rig.server.calls == 1);
   CHECK(rig.events.back().kind == RefreshEventKind::Adopted);
   CHECK(rig.events.back().key_fingerprint == token_fingerprint(rig.stored_key()));
@@ -370,7 +377,7 @@ TEST_CASE("a key a peer rotated inside the lock is adopted, not refreshed again"
 
 TEST_CASE("many threads ticking one refresher make one call per rotation", "[refresher]") {
   Rig rig(0.3);
-  rig.refresher->tick();
+  tick(*rig.refresher);
   for (int rotation = 1; rotation <= 5; ++rotation) {
     rig.clock->set(*rig.refresher->next_refresh());
     std::vector<std::thread> threads;
@@ -378,7 +385,7 @@ TEST_CASE("many threads ticking one refresher make one call per rotation", "[ref
     for (int t = 0; t < 8; ++t)
       threads.emplace_back([&] {
         while (!go.load()) std::this_thread::yield();
-        for (int i = 0; i < 20; ++i) rig.refresher->tick();
+        for (int i = 0; i < 20; ++i) tick(*rig.refresher);
       });
     go = true;
     for (auto& t : threads) t.join();
@@ -389,7 +396,7 @@ TEST_CASE("many threads ticking one refresher make one call per rotation", "[ref
 
 TEST_CASE("refresh_now callers that wait share the outcome", "[refresher]") {
   Rig rig;
-  rig.refresher->tick();
+  tick(*rig.refresher);
   std::atomic<int> inside{0};
   std::atomic<bool> release{false};
   auto slow = [&](const TokenFile& t) {
@@ -424,7 +431,7 @@ TEST_CASE("an empty store is reported and retried with backoff", "[refresher]") 
   Refresher r(store, [&](const TokenFile& t) { ++calls; return t; }, {}, clock, [] { return 0.5; });
   std::vector<RefreshEvent> ev;
   r.subscribe([&](const RefreshEvent& e) { ev.push_back(e); });
-  r.tick();
+  tick(r);
   REQUIRE(ev.size() == 1);
   CHECK(ev[0].kind == RefreshEventKind::Failed);
   CHECK(ev[0].error_code == ErrorCode::NotFound);
@@ -442,19 +449,19 @@ TEST_CASE("a store that cannot be read for a while does not disturb the schedule
               [] { return 0.5; });
   std::vector<RefreshEvent> ev;
   r.subscribe([&](const RefreshEvent& e) { ev.push_back(e); });
-  r.tick();
+  tick(r);
   REQUIRE(r.next_refresh());
   const TimePoint planned = *r.next_refresh();
   CHECK(planned > at(T0 + 500));
   { std::ofstream(store->path(), std::ios::trunc) << "{torn"; }
   clock->set(at(T0 + 10));
-  TimePoint wake = r.tick();
+  TimePoint wake = tick(r);
   REQUIRE(ev.back().kind == RefreshEventKind::Failed);
   CHECK(ev.back().consecutive_failures == 1);
   CHECK(wake == at(T0 + 11));  // read again after the backoff
   store->store(make_token("key-0", "rt-0", T0 + 1000));
   clock->set(at(T0 + 11));
-  r.tick();
+  tick(r);
   CHECK(calls == 0);  // not refreshed early because of the read failure
   CHECK(*r.next_refresh() == planned);
   CHECK(r.consecutive_failures() == 0);
@@ -465,12 +472,12 @@ TEST_CASE("subscribers: unsubscribe stops delivery and a throwing subscriber is 
   int a = 0, b = 0;
   auto ida = rig.refresher->subscribe([&](const RefreshEvent&) { ++a; throw std::runtime_error("boom"); });
   rig.refresher->subscribe([&](const RefreshEvent&) { ++b; });
-  rig.refresher->tick();
+  tick(*rig.refresher);
   CHECK(a == 1);
   CHECK(b == 1);
   rig.refresher->unsubscribe(ida);
   rig.clock->set(at(T0 + 750));
-  rig.refresher->tick();
+  tick(*rig.refresher);
   CHECK(a == 1);
   CHECK(b == 2);
   CHECK_THROWS_AS(rig.refresher->subscribe(nullptr), Error);
@@ -524,7 +531,7 @@ TEST_CASE("start() and stop() from several threads at once, and stop() from a su
   Rig rig(0.5);
   // The first load adopts the key here: a loop that start() begins may be stopped before its
   // first tick, so the racing loops below need not load the store at all.
-  rig.refresher->tick();
+  tick(*rig.refresher);
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&, t] {
@@ -538,7 +545,7 @@ TEST_CASE("start() and stop() from several threads at once, and stop() from a su
   CHECK(rig.count(RefreshEventKind::Adopted) == 1);  // no loop saw a new key
   CHECK(rig.server.calls == 0);                      // nothing was due
 
-  // A subscriber stops the loop it runs on; the loop ends after the callback, a later stop()
+  // A subscriber stops the loop (from the delivery thread); a later stop()
   // from outside returns, and start() runs a new loop.
   std::mutex m;
   std::condition_variable cv;

@@ -1,6 +1,10 @@
 // Pure scheduling rules: refresh time, jitter bounds, backoff growth, replay window.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <functional>
+#include <vector>
+
 #include "momento/auth/refresher.hpp"
 
 using namespace momento::auth;
@@ -120,4 +124,75 @@ TEST_CASE("refresh policy validation names the bad member", "[schedule]") {
   bad([](RefreshPolicy& p) { p.last_resort_fraction = 1.0; }, "last_resort_fraction");
   RefreshPolicy ok;
   CHECK_NOTHROW(ok.validate());
+}
+
+TEST_CASE("a policy built value by value does not depend on the order of the setters",
+          "[schedule][policy]") {
+  using Step = std::function<void(RefreshPolicyBuilder&)>;
+  const std::vector<Step> steps = {
+      [](RefreshPolicyBuilder& b) { b.set_jitter_fraction(0.8); },
+      [](RefreshPolicyBuilder& b) { b.set_refresh_fraction(0.9); },
+      [](RefreshPolicyBuilder& b) { b.set_backoff_max(500'000ms); },
+      [](RefreshPolicyBuilder& b) { b.set_backoff_initial(400'000ms); },
+      [](RefreshPolicyBuilder& b) { b.set_recheck_interval(5ms); },
+  };
+  std::vector<size_t> order = {0, 1, 2, 3, 4};
+  int permutations = 0;
+  do {
+    RefreshPolicyBuilder b;
+    for (size_t i : order) CHECK_NOTHROW(steps[i](b));
+    RefreshPolicy p = b.build();
+    CHECK(p.refresh_fraction == 0.9);
+    CHECK(p.jitter_fraction == 0.8);
+    CHECK(p.backoff_initial == 400'000ms);
+    CHECK(p.backoff_max == 500'000ms);
+    CHECK(p.recheck_interval == 5ms);
+    ++permutations;
+  } while (std::next_permutation(order.begin(), order.end()));
+  CHECK(permutations == 120);
+}
+
+TEST_CASE("a policy builder refuses only what explicit values rule out, build() checks the rest",
+          "[schedule][policy]") {
+  auto message = [](auto&& f) -> std::string {
+    try {
+      f();
+    } catch (const Error& e) {
+      CHECK(e.code() == ErrorCode::InvalidArgument);
+      return e.what();
+    }
+    return "";
+  };
+  RefreshPolicyBuilder b;
+  b.set_jitter_fraction(0.8);  // fine until the refresh fraction is known
+  CHECK(b.values().refresh_fraction == 0.75);  // the default, declared once in RefreshPolicy
+  CHECK_THAT(message([&] { b.build(); }),
+             Catch::Contains("jitter_fraction must be at least 0 and below refresh_fraction "
+                             "(0.75 by default), got 0.8"));
+  CHECK_THAT(message([&] { b.set_refresh_fraction(0.5); }),
+             Catch::Contains("below refresh_fraction (0.5), got 0.8"));
+  CHECK(b.values().refresh_fraction == 0.75);  // the refused value is not kept
+  CHECK_THAT(message([&] { b.set_refresh_fraction(1.5); }),
+             Catch::Contains("refresh_fraction must be between 0 and 1 (exclusive), got 1.5"));
+
+  RefreshPolicyBuilder c;
+  c.set_refresh_fraction(0.04);
+  CHECK_THAT(message([&] { c.build(); }),
+             Catch::Contains("refresh_fraction must exceed jitter_fraction (0.05 by default), got 0.04"));
+  RefreshPolicyBuilder d;
+  d.set_backoff_max(500ms);
+  CHECK_THAT(message([&] { d.build(); }),
+             Catch::Contains("backoff_max must be at least backoff_initial (1 second by default), "
+                             "got 500 ms"));
+  CHECK_THAT(message([&] { d.set_backoff_initial(-500ms); }),
+             Catch::Contains("backoff_initial must be positive"));
+  CHECK_THAT(message([&] { d.set_backoff(2000ms, 1000ms); }),
+             Catch::Contains("backoff_max must be at least backoff_initial (2 seconds), got 1 second"));
+  CHECK_THAT(message([&] { d.set_recheck_interval(std::chrono::hours(25)); }),
+             Catch::Contains("recheck_interval must be at most one day"));
+  // Several rules broken: the first in the fixed order is reported, whatever was set last.
+  RefreshPolicy p;
+  p.last_resort_fraction = 2.0;
+  p.refresh_fraction = 0.0;
+  CHECK_THAT(message([&] { p.validate(); }), Catch::Contains("refresh_fraction"));
 }

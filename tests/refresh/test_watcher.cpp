@@ -30,6 +30,7 @@ TEST_CASE("watcher: serves the stored key and picks up a new one on poll", "[wat
   });
   store->store(make_token("key-2", "rt-2", 1'900'000'100));
   CHECK(w.poll());
+  w.drain();  // subscribers run on the delivery thread
   CHECK(w.current()->credential.raw_key() == "key-2");
   CHECK(notified == 1);
   CHECK(seen == "key-2");
@@ -159,7 +160,7 @@ TEST_CASE("watcher: start() and stop() from several threads at once, and stop() 
   std::condition_variable cv;
   int stops = 0;
   w.subscribe([&](const std::shared_ptr<const WatchedKey>&) {
-    w.stop();  // from the watcher's own thread: it ends after this callback
+    w.stop();  // from a callback: the watcher's thread ends, delivery goes on
     std::lock_guard<std::mutex> g(m);
     ++stops;
     cv.notify_all();

@@ -1,12 +1,16 @@
-// What the translation units of momento_auth._native share.
+// What the translation units of momento_auth._native share. Each unit registers its own classes;
+// none includes another's .cpp, and this header includes only pybind11 and momento/auth.hpp.
 #pragma once
 
 #include <pybind11/pybind11.h>
 
-#include <structmember.h>  // PyMemberDef constants before Python 3.12
-
-#include <cstddef>
+#include <condition_variable>
+#include <exception>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
 
 #include "momento/auth.hpp"
 
@@ -14,64 +18,82 @@ namespace momento_python {
 
 namespace py = pybind11;
 
-using TokenPtr = std::shared_ptr<const momento::Token>;
+// ---- blocking calls (call.cpp) ----------------------------------------------------------------
 
-// Sets the Python exception for e: the MomentoError subclass named by its code.
-void raise_momento_error(const momento::Error &e);
+// One library call running on a worker thread, tied to its own cancel token. The work runs
+// without the GIL and must own (capture by value) everything it uses; it returns a function
+// that makes the Python result, run later with the GIL held. Python either joins the call
+// (the synchronous API: Ctrl-C cancels it through the token) or awaits it (asyncio: cancelling
+// the task cancels the token).
+class Call : public std::enable_shared_from_this<Call> {
+ public:
+  using Result = std::function<py::object()>;
+  using Work = std::function<Result()>;
 
-// Runs fn (returning a new reference) and turns C++ exceptions into Python ones.
-template <class F>
-PyObject *guarded(F &&fn) noexcept {
-  try {
-    return fn();
-  } catch (const momento::Error &e) {
-    raise_momento_error(e);
-  } catch (py::error_already_set &e) {
-    e.restore();
-  } catch (const py::cast_error &e) {  // an argument of the wrong type
-    PyErr_SetString(PyExc_TypeError, e.what());
-  } catch (py::builtin_exception &e) {
-    e.set_error();
-  } catch (const std::exception &e) {
-    PyErr_SetString(PyExc_RuntimeError, e.what());
-  }
-  return nullptr;
-}
+  void start();                         // hands the call to a worker (once)
+  py::object join(bool interruptible);  // starts it if needed; waits without the GIL
+  void on_done(py::object fn);          // fn() once done: from the worker, with the GIL
+  void cancel();
+  bool done();
+  py::object result();  // the call's result or its exception; only once done
 
-// What the native types (Token, Client) share: a struct starting with PyObject_HEAD, with a
-// `weakrefs` member; the C++ members are constructed in place after tp_alloc.
-template <class T>
-void dealloc_native(PyObject *self) {
-  PyTypeObject *type = Py_TYPE(self);
-  T *o = reinterpret_cast<T *>(self);
-  if (o->weakrefs != nullptr) PyObject_ClearWeakRefs(self);
-  o->~T();
-  type->tp_free(self);
-  Py_DECREF(type);  // instances of a heap type hold a reference to it (subclasses leave it here)
-}
+  Call(Work work) : work_(std::move(work)) {}
+  void run();  // on a worker
 
-template <class T>
-PyMemberDef weakref_member[] = {
-    {"__weaklistoffset__", T_PYSSIZET, offsetof(T, weakrefs), READONLY, nullptr},
-    {nullptr, 0, 0, 0, nullptr},
+ private:
+  bool wait_for(std::optional<double> seconds);  // without the GIL
+
+  Work work_;
+  momento::CancelToken token_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool started_ = false;  // GIL held
+  bool done_ = false;
+  Result result_;
+  std::exception_ptr error_;
+  PyObject *on_done_ = nullptr;  // owned; released with the GIL
 };
 
-// _native.Token: a minted key with its refresh token and expiry. A plain CPython type rather
-// than a pybind11 class, and the base of the package's result classes (ApiKeyResult, ...), so a
-// refresh returns one small object: a pybind11 instance (holder, registry entry) plus a Python
-// wrapper around it cost a measurable share of a whole round trip. Neither it nor its
-// subclasses can be instantiated from Python; the native layer makes them.
-void add_token_type(py::module_ &m);
-// Throws TypeError unless obj is Token or a subclass of it. Callers check a result type before
-// the call that mints or reads the key, so that a wrong one cannot lose it.
-PyTypeObject *token_type(py::handle obj);
-// A new instance of `type` (from token_type) owning `token` (not null); nullptr with the Python
-// error set on failure. wrap_token: the same for pybind11 code (throws).
-PyObject *new_token_object(PyTypeObject *type, TokenPtr token) noexcept;
-py::object wrap_token(PyTypeObject *type, TokenPtr token);
-// The token held by obj; throws TypeError when obj is not a Token.
-TokenPtr token_of(py::handle obj);
+// A call for Python to start: joined from the thread that asked for it (nothing runs in Python
+// between starting the call and waiting for it, so a Ctrl-C meanwhile cancels it), or awaited.
+template <class F>
+std::shared_ptr<Call> make_call(F work) {
+  return std::make_shared<Call>(Call::Work(std::move(work)));
+}
+// The same, started at once (for work the extension itself hands off).
+template <class F>
+std::shared_ptr<Call> start_call(F work) {
+  auto call = make_call(std::move(work));
+  call->start();
+  return call;
+}
 
-void add_refresh_types(py::module_ &m);  // stores, refresher, watcher (native_refresh.cpp)
+// Runs fn without the GIL when this thread holds it (library threads may not).
+template <class F>
+void without_gil(F &&fn) {
+  if (PyGILState_Check()) {
+    py::gil_scoped_release nogil;
+    fn();
+  } else {
+    fn();
+  }
+}
+
+// Set at interpreter exit (atexit, first): no more calls into Python from library threads.
+bool python_exiting();
+void set_python_exiting();
+
+momento::Error invalid(const std::string &message);
+momento::Error closed_error(const char *what);
+std::optional<momento::EndpointOverride> make_override(const std::optional<std::string> &endpoint,
+                                                       bool secure);
+// The UTF-8 text of s, which may be a secret: errors never quote it.
+std::string text(const py::str &s, const char *what);
+
+void add_call(py::module_ &m);     // call.cpp: Call
+void end_calls();                  // call.cpp, at exit: cancels calls under way, waits for them
+void end_refresh();                // refresh.cpp, at exit: closes refreshers and watchers
+void add_client(py::module_ &m);   // client.cpp: Credential, ExpiresIn, Scope, Token, Client
+void add_refresh(py::module_ &m);  // refresh.cpp: Store, Refresher, Watcher
 
 }  // namespace momento_python

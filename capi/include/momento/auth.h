@@ -33,9 +33,15 @@
 #define MOMENTO_API
 #elif defined(__GNUC__) && __GNUC__ >= 4
 #define MOMENTO_API __attribute__((visibility("default")))
+#define MOMENTO_DEPRECATED __attribute__((deprecated))
 #else
 #define MOMENTO_API
 #endif
+#endif
+/* Marks the old names kept for compatibility (end of this file). Left empty when the includer
+ * defines MOMENTO_API itself, as FFI generators do to read the declarations. */
+#ifndef MOMENTO_DEPRECATED
+#define MOMENTO_DEPRECATED
 #endif
 
 #ifdef __cplusplus
@@ -133,21 +139,17 @@ MOMENTO_API momento_status_t momento_log_set_callback(int32_t min_level, momento
 typedef struct momento_endpoint_override momento_endpoint_override_t;
 
 /* control.<base>, cache.<base>, token.<base>, each with the optional prefix (NULL = none). */
-MOMENTO_API momento_status_t momento_endpoint_override_base(momento_endpoint_override_t **out,
-                                                            const char *base_endpoint,
-                                                            const char *endpoint_prefix,
-                                                            int32_t secure, momento_error_t **err);
+MOMENTO_API momento_status_t momento_endpoint_override_new_base(
+    momento_endpoint_override_t **out, const char *base_endpoint, const char *endpoint_prefix,
+    int32_t secure, momento_error_t **err);
 /* Three explicit "host[:port]" endpoints. */
-MOMENTO_API momento_status_t momento_endpoint_override_explicit(momento_endpoint_override_t **out,
-                                                                const char *control,
-                                                                const char *cache,
-                                                                const char *token, int32_t secure,
-                                                                momento_error_t **err);
+MOMENTO_API momento_status_t momento_endpoint_override_new_explicit(
+    momento_endpoint_override_t **out, const char *control, const char *cache, const char *token,
+    int32_t secure, momento_error_t **err);
 /* One "host:port" for all three services (a local server). */
-MOMENTO_API momento_status_t momento_endpoint_override_single(momento_endpoint_override_t **out,
-                                                              const char *host_port,
-                                                              int32_t secure,
-                                                              momento_error_t **err);
+MOMENTO_API momento_status_t momento_endpoint_override_new_single(
+    momento_endpoint_override_t **out, const char *host_port, int32_t secure,
+    momento_error_t **err);
 MOMENTO_API void momento_endpoint_override_free(momento_endpoint_override_t *override_);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -203,14 +205,15 @@ MOMENTO_API momento_status_t momento_credential_from_file(momento_credential_t *
                                                           const momento_endpoint_override_t *override_,
                                                           momento_error_t **err);
 /* No key; all endpoints host:port, plaintext. host NULL = "127.0.0.1"; port 0 = 8080. */
-MOMENTO_API momento_status_t momento_credential_local(momento_credential_t **out, const char *host,
-                                                      uint16_t port, momento_error_t **err);
+MOMENTO_API momento_status_t momento_credential_new_local(momento_credential_t **out,
+                                                          const char *host, uint16_t port,
+                                                          momento_error_t **err);
 MOMENTO_API void momento_credential_free(momento_credential_t *credential);
 
 /* A MOMENTO_CREDENTIAL_* value; 0 for NULL. */
 MOMENTO_API int32_t momento_credential_kind(const momento_credential_t *credential);
 /* "v1_envelope", "v2_api_key", "legacy_jwt", "session_token", "local"; NULL if out of range. */
-MOMENTO_API const char *momento_credential_kind_name(int32_t kind);
+MOMENTO_API const char *momento_credential_kind_str(int32_t kind);
 /* Host (borrowed), port and TLS flag of one service endpoint. */
 MOMENTO_API momento_status_t momento_credential_endpoint(const char **host, uint16_t *port,
                                                          int32_t *secure,
@@ -230,7 +233,7 @@ MOMENTO_API const char *momento_credential_redacted(const momento_credential_t *
  * "<empty>" for a credential without a key). Safe for logs. */
 MOMENTO_API const char *momento_credential_redacted_key(const momento_credential_t *credential);
 /* A copy of the credential with its endpoints replaced by the override (e.g. plaintext to the
- * hosts the key names: momento_endpoint_override_base(base_endpoint, NULL, 0)). */
+ * hosts the key names: momento_endpoint_override_new_base(base_endpoint, NULL, 0)). */
 MOMENTO_API momento_status_t momento_credential_with_override(
     momento_credential_t **out, const momento_credential_t *credential,
     const momento_endpoint_override_t *override_, momento_error_t **err);
@@ -520,7 +523,7 @@ MOMENTO_API momento_status_t momento_cancel_token_bind_thread(momento_cancel_tok
 typedef struct momento_store_options momento_store_options_t;
 typedef struct momento_store momento_store_t;
 
-/* Options for momento_store_open(); a builder (one writer at a time), copied by open. */
+/* Options for momento_store_new(); a builder (one writer at a time), copied by the store. */
 MOMENTO_API momento_status_t momento_store_options_new(momento_store_options_t **out,
                                                        momento_error_t **err);
 MOMENTO_API void momento_store_options_free(momento_store_options_t *options);
@@ -540,13 +543,29 @@ MOMENTO_API momento_status_t momento_store_options_set_aws_profile(momento_store
 
 /* spec: "file:PATH" (read-write), "aws-sm:SECRET-ID" (read-write) or "env:VARIABLE" (read-only;
  * the Download-JSON object or a bare key). options NULL = defaults. Nothing is read yet. */
-MOMENTO_API momento_status_t momento_store_open(momento_store_t **out, const char *spec,
-                                                const momento_store_options_t *options,
-                                                momento_error_t **err);
+MOMENTO_API momento_status_t momento_store_new(momento_store_t **out, const char *spec,
+                                               const momento_store_options_t *options,
+                                               momento_error_t **err);
 MOMENTO_API void momento_store_free(momento_store_t *store);
 /* e.g. "file:/etc/momento/token.json"; never a secret (borrowed; "" for NULL). */
 MOMENTO_API const char *momento_store_describe(const momento_store_t *store);
-/* 1 when store() is allowed, else 0 (also for NULL). */
+enum momento_store_kind {
+  MOMENTO_STORE_FILE = 1,                /* "file:PATH" (or a bare path) */
+  MOMENTO_STORE_AWS_SECRETS_MANAGER = 2, /* "aws-sm:SECRET-ID" */
+  MOMENTO_STORE_ENV = 3                  /* "env:VARIABLE" */
+};
+/* Parses a store specification without opening anything: *kind = MOMENTO_STORE_*, *location =
+ * the path, secret id or variable it names (owned; momento_free). The same rules as
+ * momento_store_new(), which bindings use instead of parsing specifications themselves. */
+MOMENTO_API momento_status_t momento_store_spec_parse(int32_t *kind, char **location,
+                                                      const char *spec, momento_error_t **err);
+/* "file", "aws-sm", "env"; NULL if out of range. */
+MOMENTO_API const char *momento_store_kind_str(int32_t kind);
+/* The store's MOMENTO_STORE_* kind; 0 for NULL. */
+MOMENTO_API int32_t momento_store_kind(const momento_store_t *store);
+/* What the specification names: path, secret id or variable (borrowed; "" for NULL). */
+MOMENTO_API const char *momento_store_location(const momento_store_t *store);
+/* 1 when momento_store_save() is allowed, else 0 (also for NULL). */
 MOMENTO_API int32_t momento_store_writable(const momento_store_t *store);
 /* The stored key as a token (api key, refresh token, valid-until; endpoint from the key).
  * MOMENTO_ERR_NOT_FOUND when the store holds nothing yet. */
@@ -554,18 +573,20 @@ MOMENTO_API momento_status_t momento_store_load(momento_token_t **out, momento_s
                                                 momento_error_t **err);
 /* Replaces the content atomically (readers see the old or the new key, never a mix).
  * MOMENTO_ERR_FAILED_PRECONDITION on read-only stores. */
-MOMENTO_API momento_status_t momento_store_store(momento_store_t *store,
-                                                 const momento_token_t *token,
-                                                 momento_error_t **err);
+MOMENTO_API momento_status_t momento_store_save(momento_store_t *store,
+                                                const momento_token_t *token,
+                                                momento_error_t **err);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Refresher: keeps one store's key fresh (docs/refresh.md). Thread-safe.
  * Subscriber callbacks run on a thread owned by the refresher, one at a time, in event order;
- * never inside momento_refresher_subscribe(). When momento_refresher_unsubscribe() or
- * momento_refresher_free() returns, the callback is not running and will not be called again,
- * and its destroy notifier has run (from inside the callback itself, unsubscribe returns at once
- * and destroy runs right after the callback returns). Calling momento_refresher_free() or
- * momento_refresher_stop() from a callback is undefined. */
+ * never inside momento_refresher_subscribe() nor on the thread that produced the event. When
+ * momento_refresher_unsubscribe() or momento_refresher_free() returns, the callback is not
+ * running and will not be called again, and its destroy notifier has run. From inside a callback:
+ * unsubscribing that callback returns at once (its destroy runs right after the callback
+ * returns); momento_refresher_stop() stops the background thread as from anywhere else;
+ * momento_refresher_free() returns at once and the refresher ends once the callback returns
+ * (the remaining destroy notifiers run then, on the callback's thread). */
 
 typedef struct momento_refresher_options momento_refresher_options_t;
 typedef struct momento_refresher momento_refresher_t;
@@ -579,32 +600,60 @@ enum momento_refresh_event_kind {
 
 typedef void (*momento_refresh_fn)(const momento_refresh_event_t *event, void *user_data);
 
+/* Refresh policy. The setters record values; each refuses a value only when it breaks a rule
+ * on its own or together with values set explicitly before (never against a default), so the
+ * order of the calls does not matter. momento_refresher_options_validate() and
+ * momento_refresher_new() check the whole policy and name the first rule it breaks. Defaults and
+ * rules are the library's: read the values in effect with the getters below. */
 MOMENTO_API momento_status_t momento_refresher_options_new(momento_refresher_options_t **out,
                                                            momento_error_t **err);
 MOMENTO_API void momento_refresher_options_free(momento_refresher_options_t *options);
-/* Refresh when this fraction of the lifetime has elapsed (0 < f < 1; default 0.75). */
+/* Refresh when this fraction of the lifetime has elapsed (0 < f < 1). */
 MOMENTO_API momento_status_t momento_refresher_options_set_refresh_fraction(
     momento_refresher_options_t *options, double fraction, momento_error_t **err);
-/* Up to this fraction of the lifetime earlier, at random (0 <= j < refresh fraction; 0.05). */
+/* Up to this fraction of the lifetime earlier, at random (0 <= j < refresh fraction). */
 MOMENTO_API momento_status_t momento_refresher_options_set_jitter_fraction(
     momento_refresher_options_t *options, double fraction, momento_error_t **err);
-/* Retry delays after failures: initial_ms doubling up to max_ms (1000 and 300000). */
+/* Retry delays after failures: initial_ms doubling up to max_ms (max_ms at most one day). */
 MOMENTO_API momento_status_t momento_refresher_options_set_backoff_ms(
     momento_refresher_options_t *options, int64_t initial_ms, int64_t max_ms,
     momento_error_t **err);
-/* Longest sleep between looks at the store (> 0; default 60000). */
+/* The first retry delay alone (> 0). */
+MOMENTO_API momento_status_t momento_refresher_options_set_backoff_initial_ms(
+    momento_refresher_options_t *options, int64_t initial_ms, momento_error_t **err);
+/* The longest retry delay alone (>= the initial delay, at most one day). */
+MOMENTO_API momento_status_t momento_refresher_options_set_backoff_max_ms(
+    momento_refresher_options_t *options, int64_t max_ms, momento_error_t **err);
+/* Longest sleep between looks at the store (> 0, at most one day). */
 MOMENTO_API momento_status_t momento_refresher_options_set_recheck_interval_ms(
     momento_refresher_options_t *options, int64_t interval_ms, momento_error_t **err);
+/* Checks the whole policy: MOMENTO_ERR_INVALID_ARGUMENT naming the first rule it breaks. */
+MOMENTO_API momento_status_t momento_refresher_options_validate(
+    const momento_refresher_options_t *options, momento_error_t **err);
+/* The values in effect: the ones set, the library's defaults elsewhere; options NULL gives the
+ * defaults (0.75, 0.05, 1000 ms, 300000 ms, 60000 ms). */
+MOMENTO_API double momento_refresher_options_refresh_fraction(
+    const momento_refresher_options_t *options);
+MOMENTO_API double momento_refresher_options_jitter_fraction(
+    const momento_refresher_options_t *options);
+MOMENTO_API int64_t momento_refresher_options_backoff_initial_ms(
+    const momento_refresher_options_t *options);
+MOMENTO_API int64_t momento_refresher_options_backoff_max_ms(
+    const momento_refresher_options_t *options);
+MOMENTO_API int64_t momento_refresher_options_recheck_interval_ms(
+    const momento_refresher_options_t *options);
 
 /* Refreshes through AuthClient with `config` (NULL = defaults) and `override_` applied to each
- * stored key (NULL = the key's own endpoints). options NULL = defaults. Does not start a thread. */
+ * stored key (NULL = the key's own endpoints). options NULL = defaults; otherwise the whole
+ * policy is checked as by momento_refresher_options_validate(). Does not start a thread. */
 MOMENTO_API momento_status_t momento_refresher_new(momento_refresher_t **out,
                                                    momento_store_t *store,
                                                    const momento_client_config_t *config,
                                                    const momento_endpoint_override_t *override_,
                                                    const momento_refresher_options_t *options,
                                                    momento_error_t **err);
-/* Stops the thread, waits for it, then ends every subscription (destroy notifiers run). */
+/* Stops the thread, waits for it, then ends every subscription (destroy notifiers run).
+ * From a callback of this refresher see the rules above. */
 MOMENTO_API void momento_refresher_free(momento_refresher_t *refresher);
 /* Starts the background thread (idempotent). */
 MOMENTO_API momento_status_t momento_refresher_start(momento_refresher_t *refresher,
@@ -638,7 +687,7 @@ MOMENTO_API momento_status_t momento_refresher_unsubscribe(momento_refresher_t *
  * None of them returns a secret. */
 MOMENTO_API int32_t momento_refresh_event_kind(const momento_refresh_event_t *event); /* 0 NULL */
 /* "refreshed", "adopted", "failed"; NULL if out of range. */
-MOMENTO_API const char *momento_refresh_event_kind_name(int32_t kind);
+MOMENTO_API const char *momento_refresh_event_kind_str(int32_t kind);
 /* For MOMENTO_REFRESH_FAILED the failure's MOMENTO_ERR_* code, else MOMENTO_OK. */
 MOMENTO_API momento_status_t momento_refresh_event_error_code(const momento_refresh_event_t *event);
 /* For failures the message (never a secret), else "" (borrowed). */
@@ -675,7 +724,8 @@ typedef struct momento_watched_key momento_watched_key_t;
 typedef void (*momento_watch_fn)(const momento_watched_key_t *key, void *user_data);
 
 /* Reads the store once (fails if it is empty or unreadable), then starts re-reading every
- * period_ms (> 0) on a library thread. override_ NULL = each key's own endpoints. */
+ * period_ms (> 0, at most one day) on a library thread. override_ NULL = each key's own
+ * endpoints. */
 MOMENTO_API momento_status_t momento_watcher_new(momento_watcher_t **out, momento_store_t *store,
                                                  int64_t period_ms,
                                                  const momento_endpoint_override_t *override_,
@@ -684,9 +734,9 @@ MOMENTO_API momento_status_t momento_watcher_new(momento_watcher_t **out, moment
 MOMENTO_API void momento_watcher_free(momento_watcher_t *watcher);
 /* The credential in service now: an owned handle (momento_credential_free) that stays valid and
  * unchanged when the watcher swaps in a newer key. */
-MOMENTO_API momento_status_t momento_watcher_current(momento_credential_t **out,
-                                                     const momento_watcher_t *watcher,
-                                                     momento_error_t **err);
+MOMENTO_API momento_status_t momento_watcher_current_credential(momento_credential_t **out,
+                                                                const momento_watcher_t *watcher,
+                                                                momento_error_t **err);
 /* The key in service now with its store metadata (owned; momento_watched_key_free). */
 MOMENTO_API momento_status_t momento_watcher_current_key(momento_watched_key_t **out,
                                                          const momento_watcher_t *watcher,
@@ -713,6 +763,41 @@ MOMENTO_API uint64_t momento_watched_key_valid_until(const momento_watched_key_t
 /* Hex SHA-256 of the key (borrowed; not secret). */
 MOMENTO_API const char *momento_watched_key_fingerprint(const momento_watched_key_t *key);
 MOMENTO_API void momento_watched_key_free(momento_watched_key_t *key);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Deprecated names. The ABI only grows: these earlier names stay exported from
+ * libmomento_auth.so.1 and behave exactly like the function named in each comment. New code
+ * uses the new names; the old ones are removed only with a new ABI version (docs/c-api.md). */
+
+/* = momento_endpoint_override_new_base() */
+MOMENTO_API MOMENTO_DEPRECATED momento_status_t momento_endpoint_override_base(
+    momento_endpoint_override_t **out, const char *base_endpoint, const char *endpoint_prefix,
+    int32_t secure, momento_error_t **err);
+/* = momento_endpoint_override_new_explicit() */
+MOMENTO_API MOMENTO_DEPRECATED momento_status_t momento_endpoint_override_explicit(
+    momento_endpoint_override_t **out, const char *control, const char *cache, const char *token,
+    int32_t secure, momento_error_t **err);
+/* = momento_endpoint_override_new_single() */
+MOMENTO_API MOMENTO_DEPRECATED momento_status_t momento_endpoint_override_single(
+    momento_endpoint_override_t **out, const char *host_port, int32_t secure,
+    momento_error_t **err);
+/* = momento_credential_new_local() */
+MOMENTO_API MOMENTO_DEPRECATED momento_status_t momento_credential_local(
+    momento_credential_t **out, const char *host, uint16_t port, momento_error_t **err);
+/* = momento_credential_kind_str() */
+MOMENTO_API MOMENTO_DEPRECATED const char *momento_credential_kind_name(int32_t kind);
+/* = momento_store_new() */
+MOMENTO_API MOMENTO_DEPRECATED momento_status_t momento_store_open(
+    momento_store_t **out, const char *spec, const momento_store_options_t *options,
+    momento_error_t **err);
+/* = momento_store_save() */
+MOMENTO_API MOMENTO_DEPRECATED momento_status_t momento_store_store(
+    momento_store_t *store, const momento_token_t *token, momento_error_t **err);
+/* = momento_refresh_event_kind_str() */
+MOMENTO_API MOMENTO_DEPRECATED const char *momento_refresh_event_kind_name(int32_t kind);
+/* = momento_watcher_current_credential() */
+MOMENTO_API MOMENTO_DEPRECATED momento_status_t momento_watcher_current(
+    momento_credential_t **out, const momento_watcher_t *watcher, momento_error_t **err);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -139,20 +139,20 @@ class EndpointOverride {
                                const std::optional<std::string> &prefix = std::nullopt,
                                bool secure = true) {
     return make([&](momento_endpoint_override_t **o, momento_error_t **e) {
-      return momento_endpoint_override_base(o, base_endpoint.c_str(), detail::c_str_or_null(prefix),
+      return momento_endpoint_override_new_base(o, base_endpoint.c_str(), detail::c_str_or_null(prefix),
                                             secure ? 1 : 0, e);
     });
   }
   static EndpointOverride explicit_endpoints(const std::string &control, const std::string &cache,
                                              const std::string &token, bool secure = true) {
     return make([&](momento_endpoint_override_t **o, momento_error_t **e) {
-      return momento_endpoint_override_explicit(o, control.c_str(), cache.c_str(), token.c_str(),
+      return momento_endpoint_override_new_explicit(o, control.c_str(), cache.c_str(), token.c_str(),
                                                 secure ? 1 : 0, e);
     });
   }
   static EndpointOverride single(const std::string &host_port, bool secure = false) {
     return make([&](momento_endpoint_override_t **o, momento_error_t **e) {
-      return momento_endpoint_override_single(o, host_port.c_str(), secure ? 1 : 0, e);
+      return momento_endpoint_override_new_single(o, host_port.c_str(), secure ? 1 : 0, e);
     });
   }
 
@@ -213,7 +213,7 @@ class CredentialAccess {
     return static_cast<CredentialKind>(momento_credential_kind(self()));
   }
   std::string_view kind_name() const {
-    return view(momento_credential_kind_name(momento_credential_kind(self())));
+    return view(momento_credential_kind_str(momento_credential_kind(self())));
   }
   Endpoint endpoint(Service service) const {
     const char *host = nullptr;
@@ -292,7 +292,7 @@ class Credential : public detail::CredentialAccess<Credential> {
   }
   static Credential local(const std::string &host = "127.0.0.1", uint16_t port = 8080) {
     return make([&](momento_credential_t **c, momento_error_t **e) {
-      return momento_credential_local(c, host.c_str(), port, e);
+      return momento_credential_new_local(c, host.c_str(), port, e);
     });
   }
 
@@ -556,6 +556,19 @@ class AuthClient {
     });
   }
   Token refresh_api_key(const std::string &refresh_token) { return refresh_api_key(refresh_token.c_str()); }
+  // Takes what Token::refresh_token() and Credential::refresh_token() return. A view that is not
+  // NUL-terminated is copied first; the copy is wiped afterwards.
+  Token refresh_api_key(std::string_view refresh_token) {
+    std::string copy(refresh_token);
+    struct Wipe {
+      std::string &s;
+      ~Wipe() {
+        volatile char *p = s.data();
+        for (size_t i = 0; i < s.size(); ++i) p[i] = 0;
+      }
+    } wipe{copy};
+    return refresh_api_key(copy.c_str());
+  }
   Token generate_disposable_token(const Scope &scope, const ExpiresIn &expires_in,
                                   const std::optional<std::string> &token_id = std::nullopt) {
     return rpc([&](momento_token_t **t, momento_error_t **e) {
@@ -743,18 +756,37 @@ class StoreOptions {
   detail::Handle<momento_store_options_t, momento_store_options_free> h_;
 };
 
+// A store specification as the library reads it: a MOMENTO_STORE_* kind and a location.
+struct StoreSpec {
+  int32_t kind = 0;
+  std::string location;
+  static StoreSpec parse(const std::string &spec) {
+    int32_t kind = 0;
+    char *loc = nullptr;
+    detail::call([&](momento_error_t **e) {
+      return momento_store_spec_parse(&kind, &loc, spec.c_str(), e);
+    });
+    StoreSpec out{kind, loc};
+    momento_free(loc);
+    return out;
+  }
+};
+
 // "file:PATH", "aws-sm:SECRET-ID" or "env:VARIABLE".
 class Store {
  public:
   explicit Store(const std::string &spec, const StoreOptions *options = nullptr) {
     momento_store_t *raw = nullptr;
     detail::call([&](momento_error_t **e) {
-      return momento_store_open(&raw, spec.c_str(), options ? options->get() : nullptr, e);
+      return momento_store_new(&raw, spec.c_str(), options ? options->get() : nullptr, e);
     });
     h_.reset(raw);
   }
   std::string_view describe() const { return detail::view(momento_store_describe(h_.get())); }
   bool writable() const { return momento_store_writable(h_.get()) != 0; }
+  // MOMENTO_STORE_FILE, _AWS_SECRETS_MANAGER or _ENV, and what the specification names.
+  int32_t kind() const noexcept { return momento_store_kind(h_.get()); }
+  std::string_view location() const { return detail::view(momento_store_location(h_.get())); }
   // Throws Error(MOMENTO_ERR_NOT_FOUND) when the store is empty.
   Token load() {
     momento_token_t *raw = nullptr;
@@ -763,7 +795,7 @@ class Store {
   }
   void store(const Token &token) {
     detail::call([&](momento_error_t **e) {
-      return momento_store_store(h_.get(), token.get(), e);
+      return momento_store_save(h_.get(), token.get(), e);
     });
   }
   momento_store_t *get() const noexcept { return h_.get(); }
@@ -792,7 +824,7 @@ struct RefreshEvent {
   bool retryable = false;       // failures: a later attempt may succeed
 
   const char *kind_name() const noexcept {
-    return momento_refresh_event_kind_name(static_cast<int32_t>(kind));
+    return momento_refresh_event_kind_str(static_cast<int32_t>(kind));
   }
   static RefreshEvent from(const momento_refresh_event_t *e) {
     RefreshEvent r;
@@ -841,6 +873,34 @@ class RefresherOptions {
       return momento_refresher_options_set_recheck_interval_ms(h_.get(), d.count(), e);
     });
     return *this;
+  }
+  RefresherOptions &backoff_initial(std::chrono::milliseconds d) {
+    detail::call([&](momento_error_t **e) {
+      return momento_refresher_options_set_backoff_initial_ms(h_.get(), d.count(), e);
+    });
+    return *this;
+  }
+  RefresherOptions &backoff_max(std::chrono::milliseconds d) {
+    detail::call([&](momento_error_t **e) {
+      return momento_refresher_options_set_backoff_max_ms(h_.get(), d.count(), e);
+    });
+    return *this;
+  }
+  // Throws Error naming the first rule the whole policy breaks.
+  void validate() const {
+    detail::call([&](momento_error_t **e) { return momento_refresher_options_validate(h_.get(), e); });
+  }
+  // The values in effect (set or the library's defaults).
+  double refresh_fraction() const { return momento_refresher_options_refresh_fraction(h_.get()); }
+  double jitter_fraction() const { return momento_refresher_options_jitter_fraction(h_.get()); }
+  std::chrono::milliseconds backoff_initial() const {
+    return std::chrono::milliseconds(momento_refresher_options_backoff_initial_ms(h_.get()));
+  }
+  std::chrono::milliseconds backoff_max() const {
+    return std::chrono::milliseconds(momento_refresher_options_backoff_max_ms(h_.get()));
+  }
+  std::chrono::milliseconds recheck_interval() const {
+    return std::chrono::milliseconds(momento_refresher_options_recheck_interval_ms(h_.get()));
   }
   const momento_refresher_options_t *get() const noexcept { return h_.get(); }
 
@@ -952,7 +1012,7 @@ class Watcher {
   }
   Credential current() const {
     momento_credential_t *raw = nullptr;
-    detail::call([&](momento_error_t **e) { return momento_watcher_current(&raw, h_.get(), e); });
+    detail::call([&](momento_error_t **e) { return momento_watcher_current_credential(&raw, h_.get(), e); });
     return Credential::adopt(raw);
   }
   WatchedKey current_key() const {

@@ -90,8 +90,10 @@ TokenFile parse_token_file_json(std::string_view json) {
   if (!j.is_object()) throw_invalid("token file JSON is not an object");
 
   TokenFile t;
+  // "authToken" is what the console writes; the SDKs now call the same member "apiKey".
   auto at = j.find("authToken");
-  if (at == j.end() || at->is_null()) throw_invalid("token file has no authToken");
+  if (at == j.end() || at->is_null()) at = j.find("apiKey");
+  if (at == j.end() || at->is_null()) throw_invalid("token file has no authToken (or apiKey)");
   if (!at->is_string()) throw_invalid("token file authToken is not a string");
   if (at->get_ref<const std::string&>().empty()) throw_invalid("token file authToken is empty");
   t.auth_token = Secret(at->get<std::string>());
@@ -126,6 +128,7 @@ std::string token_file_json(const TokenFile& t) {
 TokenFile read_token_file(const std::string& path) {
   if (path.empty()) throw_invalid("token file path cannot be empty");
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) throw_invalid("token file '" + path + "' is missing (no such file)");
   if (fd < 0) throw_io("cannot open token file", path, errno);
   struct FdCloser {
     int fd;
@@ -213,6 +216,14 @@ void write_token_file(const std::string& path, const TokenFile& t) {
   int err = errno;
   ::close(dfd);
   if (rc != 0) throw_io("cannot fsync the directory of token file", path, err);
+}
+
+std::string base_endpoint_of_key(std::string_view auth_token) {
+  try {
+    return Credential::from_string(auth_token).base_endpoint();
+  } catch (const Error&) {
+    return "";  // not a key that names its endpoint
+  }
 }
 
 }  // namespace momento::auth

@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "loop_thread.hpp"
-#include "subscribers.hpp"
 
 namespace momento::auth {
 namespace {
@@ -49,10 +48,11 @@ struct Refresher::State {
   uint64_t generation = 0;            // bumped on every event
   RefreshEvent last_event;
 
-  detail::SubscriberList<const RefreshEvent&> subscribers;
-
   detail::LoopThread loop;  // loop.m also guards `woken`
   bool woken = false;
+
+  // Last member: destroyed first, so no callback runs while the rest of the state goes away.
+  EventDelivery<RefreshEvent> delivery;
 };
 
 Refresher::Refresher(std::shared_ptr<TokenStore> store, RefreshFunction refresh, RefreshPolicy policy,
@@ -70,10 +70,27 @@ Refresher::Refresher(std::shared_ptr<TokenStore> store, RefreshFunction refresh,
 
 Refresher::~Refresher() { stop(); }
 
-uint64_t Refresher::subscribe(RefreshSubscriber s) { return state_->subscribers.add(std::move(s)); }
-void Refresher::unsubscribe(uint64_t id) { state_->subscribers.remove(id); }
+uint64_t Refresher::subscribe(RefreshSubscriber s, std::function<void()> removed) {
+  return state_->delivery.subscribe(std::move(s), std::move(removed));
+}
+bool Refresher::unsubscribe(uint64_t id) { return state_->delivery.unsubscribe(id); }
+void Refresher::drain() { state_->delivery.drain(); }
+bool Refresher::in_callback() const { return state_->delivery.on_delivery_thread(); }
 
-void Refresher::emit(const RefreshEvent& e) { state_->subscribers.call(e); }
+const RefreshEvent* most_telling(const std::vector<RefreshEvent>& events) noexcept {
+  auto rank = [](RefreshEventKind k) { return k == RefreshEventKind::Adopted ? 0 : 1; };
+  const RefreshEvent* best = nullptr;
+  for (const auto& e : events)
+    if (!best || rank(e.kind) >= rank(best->kind)) best = &e;
+  return best;
+}
+
+std::optional<RefreshEvent> Refresher::run_once(bool force) {
+  if (force) return refresh_now();
+  TickResult r = tick();
+  if (const RefreshEvent* e = most_telling(r.events)) return *e;
+  return std::nullopt;
+}
 
 std::optional<TimePoint> Refresher::next_refresh() const {
   std::lock_guard<std::mutex> g(state_->m);
@@ -294,7 +311,7 @@ RefreshEvent Refresher::attempt(bool force) {
   return e;
 }
 
-TimePoint Refresher::tick() {
+TickResult Refresher::tick() {
   State& st = *state_;
   std::vector<RefreshEvent> events;
   TimePoint wake;
@@ -366,9 +383,10 @@ TimePoint Refresher::tick() {
     if (st.next && *st.next < wake) wake = std::max(*st.next, now);
     st.generation += events.size();
     if (!events.empty()) st.last_event = events.back();
+    // Posted under the flight lock, so subscribers see the events of concurrent passes in order.
+    for (const auto& e : events) st.delivery.post(e);
   }
-  for (const auto& e : events) emit(e);
-  return wake;
+  return TickResult{wake, std::move(events)};
 }
 
 RefreshEvent Refresher::refresh_now() {
@@ -387,11 +405,13 @@ RefreshEvent Refresher::refresh_now() {
       if (st.generation != gen) return st.last_event;
     }
     ev = attempt(true);
-    std::lock_guard<std::mutex> g(st.m);
-    st.generation += 1;
-    st.last_event = ev;
+    {
+      std::lock_guard<std::mutex> g(st.m);
+      st.generation += 1;
+      st.last_event = ev;
+    }
+    st.delivery.post(ev);
   }
-  emit(ev);
   return ev;
 }
 
@@ -414,7 +434,7 @@ void Refresher::run() {
       if (state_->loop.stopping) return;
       state_->woken = false;
     }
-    TimePoint next = tick();
+    TimePoint next = tick().next;
     auto delay = next - clock_->now();
     if (delay < Millis(0)) delay = Millis(0);
     std::unique_lock<std::mutex> g(state_->loop.m);

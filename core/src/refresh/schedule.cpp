@@ -1,6 +1,8 @@
 // Pure scheduling rules of the refresher.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <string>
 #include <mutex>
 #include <random>
 
@@ -8,21 +10,175 @@
 
 namespace momento::auth {
 
-void RefreshPolicy::validate() const {
-  if (!(refresh_fraction > 0.0 && refresh_fraction < 1.0))
-    throw_invalid("refresh policy: refresh_fraction must be in (0, 1)");
-  if (!(jitter_fraction >= 0.0 && jitter_fraction < refresh_fraction))
-    throw_invalid("refresh policy: jitter_fraction must be in [0, refresh_fraction)");
-  if (backoff_initial.count() <= 0) throw_invalid("refresh policy: backoff_initial must be positive");
-  if (backoff_max < backoff_initial) throw_invalid("refresh policy: backoff_max must be >= backoff_initial");
-  if (!(backoff_jitter >= 0.0 && backoff_jitter < 1.0))
-    throw_invalid("refresh policy: backoff_jitter must be in [0, 1)");
-  if (replay_window.count() < 0) throw_invalid("refresh policy: replay_window must not be negative");
-  if (replay_margin.count() < 0 || replay_margin > replay_window)
-    throw_invalid("refresh policy: replay_margin must be in [0, replay_window]");
-  if (recheck_interval.count() <= 0) throw_invalid("refresh policy: recheck_interval must be positive");
-  if (!(last_resort_fraction > 0.0 && last_resort_fraction < 1.0))
-    throw_invalid("refresh policy: last_resort_fraction must be in (0, 1)");
+namespace {
+
+// Members of RefreshPolicy, as bits: which ones a rule reads, which ones a caller set.
+enum : unsigned {
+  kRefresh = 1u << 0,
+  kJitter = 1u << 1,
+  kBackoffInitial = 1u << 2,
+  kBackoffMax = 1u << 3,
+  kRecheck = 1u << 4,
+  kBackoffJitter = 1u << 5,
+  kReplayWindow = 1u << 6,
+  kReplayMargin = 1u << 7,
+  kLastResort = 1u << 8,
+  kAllFields = (1u << 9) - 1,
+};
+
+constexpr Millis kOneDay{86'400'000};
+
+std::string fraction(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+std::string duration(Millis d) {
+  const int64_t ms = d.count();
+  if (ms % 1000 != 0) return std::to_string(ms) + " ms";
+  return std::to_string(ms / 1000) + (ms == 1000 ? " second" : " seconds");
+}
+
+// "(0.75)" for a value the caller gave, "(0.75 by default)" for one they did not.
+std::string other(const std::string& v, unsigned field, unsigned given) {
+  return "(" + v + ((given & field) ? ")" : " by default)");
+}
+
+// The rules of a refresh policy, in the order they are checked. Each reads `fields` and returns
+// the message for a policy that breaks it ("" when it holds). `given` says which members the
+// caller set, so a message can say which value was a default.
+struct Rule {
+  unsigned fields;
+  std::string (*broken)(const RefreshPolicy& p, unsigned given);
+};
+
+const Rule kRules[] = {
+    {kRefresh,
+     [](const RefreshPolicy& p, unsigned) -> std::string {
+       if (p.refresh_fraction > 0.0 && p.refresh_fraction < 1.0) return "";
+       return "refresh_fraction must be between 0 and 1 (exclusive), got " +
+              fraction(p.refresh_fraction);
+     }},
+    {kJitter,
+     [](const RefreshPolicy& p, unsigned given) -> std::string {
+       if (p.jitter_fraction >= 0.0 && p.jitter_fraction < 1.0) return "";
+       return "jitter_fraction must be at least 0 and below refresh_fraction " +
+              other(fraction(p.refresh_fraction), kRefresh, given) + ", got " +
+              fraction(p.jitter_fraction);
+     }},
+    {kRefresh | kJitter,
+     [](const RefreshPolicy& p, unsigned given) -> std::string {
+       if (p.jitter_fraction < p.refresh_fraction) return "";
+       if ((given & kRefresh) && !(given & kJitter))
+         return "refresh_fraction must exceed jitter_fraction " +
+                other(fraction(p.jitter_fraction), kJitter, given) + ", got " +
+                fraction(p.refresh_fraction);
+       return "jitter_fraction must be at least 0 and below refresh_fraction " +
+              other(fraction(p.refresh_fraction), kRefresh, given) + ", got " +
+              fraction(p.jitter_fraction);
+     }},
+    {kBackoffInitial,
+     [](const RefreshPolicy& p, unsigned) -> std::string {
+       if (p.backoff_initial.count() > 0) return "";
+       return "backoff_initial must be positive, got " + duration(p.backoff_initial);
+     }},
+    {kBackoffInitial | kBackoffMax,
+     [](const RefreshPolicy& p, unsigned given) -> std::string {
+       if (p.backoff_max >= p.backoff_initial) return "";
+       return "backoff_max must be at least backoff_initial " +
+              other(duration(p.backoff_initial), kBackoffInitial, given) + ", got " +
+              duration(p.backoff_max);
+     }},
+    {kBackoffMax,
+     [](const RefreshPolicy& p, unsigned) -> std::string {
+       if (p.backoff_max <= kOneDay) return "";
+       return "backoff_max must be at most one day (86400 seconds), got " + duration(p.backoff_max);
+     }},
+    {kBackoffJitter,
+     [](const RefreshPolicy& p, unsigned) -> std::string {
+       if (p.backoff_jitter >= 0.0 && p.backoff_jitter < 1.0) return "";
+       return "backoff_jitter must be at least 0 and below 1, got " + fraction(p.backoff_jitter);
+     }},
+    {kReplayWindow,
+     [](const RefreshPolicy& p, unsigned) -> std::string {
+       if (p.replay_window.count() >= 0) return "";
+       return "replay_window must not be negative, got " + duration(p.replay_window);
+     }},
+    {kReplayWindow | kReplayMargin,
+     [](const RefreshPolicy& p, unsigned given) -> std::string {
+       if (p.replay_margin.count() >= 0 && p.replay_margin <= p.replay_window) return "";
+       return "replay_margin must be at least 0 and at most replay_window " +
+              other(duration(p.replay_window), kReplayWindow, given) + ", got " +
+              duration(p.replay_margin);
+     }},
+    {kRecheck,
+     [](const RefreshPolicy& p, unsigned) -> std::string {
+       if (p.recheck_interval.count() > 0) return "";
+       return "recheck_interval must be positive, got " + duration(p.recheck_interval);
+     }},
+    {kRecheck,
+     [](const RefreshPolicy& p, unsigned) -> std::string {
+       if (p.recheck_interval <= kOneDay) return "";
+       return "recheck_interval must be at most one day (86400 seconds), got " +
+              duration(p.recheck_interval);
+     }},
+    {kLastResort,
+     [](const RefreshPolicy& p, unsigned) -> std::string {
+       if (p.last_resort_fraction > 0.0 && p.last_resort_fraction < 1.0) return "";
+       return "last_resort_fraction must be between 0 and 1 (exclusive), got " +
+              fraction(p.last_resort_fraction);
+     }},
+};
+
+// Throws for the first rule, among those reading only members in `scope`, that `p` breaks.
+void check(const RefreshPolicy& p, unsigned scope, unsigned given) {
+  for (const Rule& r : kRules) {
+    if ((r.fields & ~scope) != 0) continue;
+    std::string why = r.broken(p, given);
+    if (!why.empty()) throw_invalid("refresh policy: " + why);
+  }
+}
+
+}  // namespace
+
+void RefreshPolicy::validate() const { check(*this, kAllFields, kAllFields); }
+
+template <class Set>
+void RefreshPolicyBuilder::set(unsigned fields, Set&& assign) {
+  RefreshPolicy next = policy_;
+  assign(next);
+  const unsigned given = explicit_ | fields;
+  check(next, given, given);  // against explicit values only: the order of the calls is free
+  policy_ = next;
+  explicit_ = given;
+}
+
+void RefreshPolicyBuilder::set_refresh_fraction(double f) {
+  set(kRefresh, [&](RefreshPolicy& p) { p.refresh_fraction = f; });
+}
+void RefreshPolicyBuilder::set_jitter_fraction(double f) {
+  set(kJitter, [&](RefreshPolicy& p) { p.jitter_fraction = f; });
+}
+void RefreshPolicyBuilder::set_backoff(Millis initial, Millis max) {
+  set(kBackoffInitial | kBackoffMax, [&](RefreshPolicy& p) {
+    p.backoff_initial = initial;
+    p.backoff_max = max;
+  });
+}
+void RefreshPolicyBuilder::set_backoff_initial(Millis initial) {
+  set(kBackoffInitial, [&](RefreshPolicy& p) { p.backoff_initial = initial; });
+}
+void RefreshPolicyBuilder::set_backoff_max(Millis max) {
+  set(kBackoffMax, [&](RefreshPolicy& p) { p.backoff_max = max; });
+}
+void RefreshPolicyBuilder::set_recheck_interval(Millis interval) {
+  set(kRecheck, [&](RefreshPolicy& p) { p.recheck_interval = interval; });
+}
+
+RefreshPolicy RefreshPolicyBuilder::build() const {
+  check(policy_, kAllFields, explicit_);
+  return policy_;
 }
 
 static double clamp_unit(double u) {

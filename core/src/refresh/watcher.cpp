@@ -6,7 +6,6 @@
 #include <thread>
 
 #include "loop_thread.hpp"
-#include "subscribers.hpp"
 
 namespace momento::auth {
 
@@ -18,11 +17,13 @@ struct Watcher::Impl {
   std::shared_ptr<const WatchedKey> current;
 
   std::mutex poll_m;  // one store read at a time
-  detail::SubscriberList<const std::shared_ptr<const WatchedKey>&> subscribers;
 
   detail::LoopThread loop;  // loop.m also guards `notified` and `last_read`
   bool notified = false;
   std::chrono::steady_clock::time_point last_read{};
+
+  // Last member: destroyed first, so no callback runs while the rest goes away.
+  EventDelivery<std::shared_ptr<const WatchedKey>> delivery;
 
   std::shared_ptr<const WatchedKey> build(const StoredToken& s) const {
     return std::make_shared<const WatchedKey>(WatchedKey{
@@ -52,6 +53,7 @@ struct Watcher::Impl {
       }
       current = key;
     }
+    delivery.post(key);  // under poll_m: subscribers see new keys in the order they were read
     return key;
   }
 };
@@ -59,6 +61,8 @@ struct Watcher::Impl {
 Watcher::Watcher(std::shared_ptr<TokenStore> store, WatcherOptions options) : impl_(std::make_unique<Impl>()) {
   if (!store) throw_invalid("watcher: store is null");
   if (options.period.count() <= 0) throw_invalid("watcher: period must be positive");
+  if (options.period > std::chrono::hours(24))
+    throw_invalid("watcher: period must be at most one day (86400 seconds)");
   if (options.min_notify_interval.count() < 0) throw_invalid("watcher: min_notify_interval must not be negative");
   impl_->store = std::move(store);
   impl_->opt = std::move(options);
@@ -76,10 +80,7 @@ std::shared_ptr<const WatchedKey> Watcher::current() const {
 }
 
 bool Watcher::poll() {
-  auto key = impl_->read();
-  if (!key) return false;
-  impl_->subscribers.call(key);
-  return true;
+  return impl_->read() != nullptr;
 }
 
 void Watcher::notify_unauthenticated() {
@@ -90,8 +91,11 @@ void Watcher::notify_unauthenticated() {
   impl_->loop.cv.notify_all();
 }
 
-uint64_t Watcher::subscribe(WatchSubscriber s) { return impl_->subscribers.add(std::move(s)); }
-void Watcher::unsubscribe(uint64_t id) { impl_->subscribers.remove(id); }
+uint64_t Watcher::subscribe(WatchSubscriber s, std::function<void()> removed) {
+  return impl_->delivery.subscribe(std::move(s), std::move(removed));
+}
+bool Watcher::unsubscribe(uint64_t id) { return impl_->delivery.unsubscribe(id); }
+void Watcher::drain() { impl_->delivery.drain(); }
 
 std::string Watcher::describe() const { return impl_->store->describe(); }
 

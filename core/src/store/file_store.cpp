@@ -226,27 +226,50 @@ std::unique_ptr<StoreLock> EnvStore::lock() { return std::make_unique<StoreLock>
 
 // ---------------------------------------------------------------- open_store
 
-std::unique_ptr<TokenStore> open_store(std::string_view spec, const StoreOptions& options) {
-  if (spec.empty()) throw_invalid("store: empty store specification");
-  auto starts = [&](std::string_view p) { return spec.substr(0, p.size()) == p; };
-  if (starts("file:")) return std::make_unique<FileStore>(std::string(spec.substr(5)));
-  if (starts("env:")) return std::make_unique<EnvStore>(std::string(spec.substr(4)));
-  if (starts("aws-sm:")) {
-    aws::SecretsManagerOptions o;
-    o.secret_id = std::string(spec.substr(7));
-    o.region = options.aws_region;
-    o.profile = options.aws_profile;
-    o.endpoint = options.aws_endpoint;
-    o.lock_path = options.aws_lock_path;
-    o.journal_path = options.aws_journal_path;
-    return std::make_unique<aws::SecretsManagerStore>(std::move(o));
+const char* store_kind_name(StoreKind kind) noexcept {
+  switch (kind) {
+    case StoreKind::File: return "file";
+    case StoreKind::AwsSecretsManager: return "aws-sm";
+    case StoreKind::Env: return "env";
   }
+  return "";
+}
+
+StoreSpec parse_store_spec(std::string_view spec) {
+  if (spec.empty()) throw_invalid("store: empty store specification");
+  StoreSpec out;
   auto colon = spec.find(':');
   auto slash = spec.find('/');
-  if (colon != std::string_view::npos && (slash == std::string_view::npos || colon < slash))
-    throw_invalid("store: unknown kind in '" + std::string(spec.substr(0, colon)) +
+  if (colon == std::string_view::npos || (slash != std::string_view::npos && slash < colon)) {
+    out.location = std::string(spec);  // a bare path
+    return out;
+  }
+  const std::string_view kind = spec.substr(0, colon);
+  if (kind == "file") out.kind = StoreKind::File;
+  else if (kind == "aws-sm") out.kind = StoreKind::AwsSecretsManager;
+  else if (kind == "env") out.kind = StoreKind::Env;
+  else
+    throw_invalid("store: unknown kind in '" + std::string(kind) +
                   ":' (expected file:, aws-sm: or env:)");
-  return std::make_unique<FileStore>(std::string(spec));
+  out.location = std::string(spec.substr(colon + 1));
+  return out;
+}
+
+std::unique_ptr<TokenStore> open_store(std::string_view spec, const StoreOptions& options) {
+  StoreSpec s = parse_store_spec(spec);
+  switch (s.kind) {
+    case StoreKind::File: return std::make_unique<FileStore>(std::move(s.location));
+    case StoreKind::Env: return std::make_unique<EnvStore>(std::move(s.location));
+    case StoreKind::AwsSecretsManager: break;
+  }
+  aws::SecretsManagerOptions o;
+  o.secret_id = std::move(s.location);
+  o.region = options.aws_region;
+  o.profile = options.aws_profile;
+  o.endpoint = options.aws_endpoint;
+  o.lock_path = options.aws_lock_path;
+  o.journal_path = options.aws_journal_path;
+  return std::make_unique<aws::SecretsManagerStore>(std::move(o));
 }
 
 }  // namespace momento::auth

@@ -4,8 +4,8 @@ A thin, typed layer over libmomento_auth's C ABI::
 
     from momento_auth import AuthClient, CredentialProvider, ExpiresIn, AllDataReadWrite
 
-    provider = CredentialProvider.from_environment_variable("MOMENTO_API_KEY")
-    with AuthClient(provider) as client:
+    provider = CredentialProvider.from_environment_variables_v2()  # MOMENTO_API_KEY (+ _ENDPOINT)
+    with AuthClient(provider) as client:  # or: async with AuthClientAsync(provider)
         key = client.generate_api_key(AllDataReadWrite, ExpiresIn.days(30))
         key.write_download_json("momento_token.json")
 
@@ -24,6 +24,7 @@ from ._abi import load as _load
 _load()
 from . import _native  # noqa: E402  (loaded and checked just above)
 
+from ._async import AuthClientAsync, EventStream  # noqa: E402
 from ._client import ApiKeyResult, AuthClient, DisposableTokenResult  # noqa: E402
 from ._credentials import CredentialProvider  # noqa: E402
 from ._errors import (  # noqa: E402
@@ -35,6 +36,7 @@ from ._errors import (  # noqa: E402
     FailedPreconditionError,
     InternalServerError,
     InvalidArgumentError,
+    InvalidArgumentTypeError,
     LimitExceededError,
     MomentoConnectionError,
     MomentoError,
@@ -93,6 +95,8 @@ __all__ = [
     "__version__",
     "library_version",
     "AuthClient",
+    "AuthClientAsync",
+    "EventStream",
     "ApiKeyResult",
     "DisposableTokenResult",
     "CredentialProvider",
@@ -137,6 +141,7 @@ __all__ = [
     "WatchedKey",
     "MomentoError",
     "InvalidArgumentError",
+    "InvalidArgumentTypeError",
     "AuthenticationError",
     "PermissionDeniedError",
     "NotFoundError",

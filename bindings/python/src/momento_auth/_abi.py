@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from types import ModuleType
 
 
@@ -17,7 +16,7 @@ def check(loaded_abi: int, expected_abi: int, library_version: str) -> None:
 
 
 def load() -> ModuleType:
-    """Imports momento_auth._native, checks the ABI and wires errors and signals."""
+    """Imports momento_auth._native, checks the ABI and wires the errors."""
     try:
         from . import _native
     except ImportError as e:
@@ -29,8 +28,4 @@ def load() -> ModuleType:
     from ._errors import make_error
 
     _native.set_error_factory(make_error)
-    # Signals are delivered to the main thread only; its calls stay interruptible.
-    ident = threading.main_thread().ident
-    if ident is not None:
-        _native.set_main_thread(ident)
     return _native

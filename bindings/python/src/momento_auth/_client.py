@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Optional, Type, Union
 
 from . import _native
-from ._credentials import CredentialProvider, PathLike
-from ._errors import FailedPreconditionError, invalid_argument
-from ._expiry import ExpiresAt, ExpiresIn
-from ._redact import redact
+from ._credentials import CredentialProvider, PathLike, fspath
+from ._errors import FailedPreconditionError, check_type, wrong_type
+from ._expiry import ExpiresAt, ExpiresIn, duration_ms
 from ._scopes import AnyScope, PermissionScope, PredefinedScope
 
 __all__ = ["AuthClient", "ApiKeyResult", "DisposableTokenResult"]
 
 Lifetime = Union[ExpiresIn, timedelta, datetime]
+redact = _native.redact
 
 
 def _lifetime(expires_in: object) -> "_native.ExpiresIn":
@@ -26,53 +25,66 @@ def _lifetime(expires_in: object) -> "_native.ExpiresIn":
         return ExpiresIn.from_timedelta(expires_in)._native
     if isinstance(expires_in, datetime):
         return ExpiresIn.until(expires_in)._native
-    raise invalid_argument(
-        f"expires_in must be ExpiresIn, timedelta or datetime, got {type(expires_in).__name__}"
-    )
+    raise wrong_type("expires_in", "ExpiresIn, timedelta or datetime", expires_in)
 
 
 def _scope(scope: object) -> "_native.Scope":
-    if isinstance(scope, (PermissionScope, PredefinedScope)):
-        return scope._native
-    raise invalid_argument(
-        f"scope must be a PermissionScope or a predefined scope, got {type(scope).__name__}"
-    )
+    check_type(scope, (PermissionScope, PredefinedScope), "scope", "a PermissionScope or a predefined scope")
+    return scope._native  # type: ignore[union-attr]
 
 
-class _TokenResult(_native.Token):
-    # The key lives in the native base; results are made by the native layer only.
-    __slots__ = ()
+class _TokenResult:
+    # The key lives in the native token; results are made by this package only.
+    __slots__ = ("_token", "__weakref__")
+
+    def __init__(self, token: "_native.Token") -> None:
+        """Internal: results come from the client and the stores."""
+        check_type(token, _native.Token, "token", "a native token (results come from the library)")
+        self._token = token
 
     @property
     def endpoint(self) -> str:
         """The base endpoint the service reported for the new key."""
-        return self._endpoint()
+        return self._token.endpoint
 
     @property
     def expires_at(self) -> ExpiresAt:
         """When the new key expires (``ExpiresAt.never()`` for a never-expiring key)."""
-        return ExpiresAt.from_epoch(self._valid_until())
+        return ExpiresAt.from_epoch(self._token.valid_until)
+
+    @property
+    def api_key(self) -> str:
+        """The key (a v1 envelope). Secret."""
+        return self._token.api_key
+
+    @property
+    def refresh_token(self) -> str:
+        """The refresh token ("" when there is none). Secret."""
+        return self._token.refresh_token
 
     def to_download_json(self) -> str:
         """The Download-JSON text ``{"authToken","refreshToken","validUntil"}``. Holds secrets."""
-        return self._to_json()
+        return self._token.to_json()
 
     def write_download_json(self, path: PathLike) -> None:
         """Writes the Download-JSON file atomically with mode 0600 (replacing any old file).
 
         :meth:`CredentialProvider.from_file` reads it back.
         """
-        try:
-            p = os.fsdecode(os.fspath(path))
-        except TypeError:
-            raise invalid_argument(f"path must be a str or os.PathLike, got {type(path).__name__}") from None
-        self._write_file(p)
+        self._token.write_file(fspath(path, "path"))
 
-    def credential_provider(
-        self, *, endpoint: Optional[str] = None, secure: bool = True
-    ) -> CredentialProvider:
+    def credential_provider(self, *, endpoint: Optional[str] = None, secure: bool = True) -> CredentialProvider:
         """A CredentialProvider for the new key (same ``endpoint``/``secure`` options)."""
-        return CredentialProvider.from_string(self._api_key(), endpoint=endpoint, secure=secure)
+        return CredentialProvider.from_string(self.api_key, endpoint=endpoint, secure=secure)
+
+    def _fields(self) -> str:
+        rt = self.refresh_token
+        return f"api_key={redact(self.api_key)}, refresh_token={redact(rt) if rt else ''!s}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._fields()}, endpoint={self.endpoint!r}, expires_at={self.expires_at!r})"
+
+    __str__ = __repr__
 
 
 class ApiKeyResult(_TokenResult):
@@ -82,26 +94,6 @@ class ApiKeyResult(_TokenResult):
     """
 
     __slots__ = ()
-
-    @property
-    def api_key(self) -> str:
-        """The new key (a v1 envelope). Secret."""
-        return self._api_key()
-
-    @property
-    def refresh_token(self) -> str:
-        """The refresh token ("" for a never-expiring key). Secret."""
-        return self._refresh_token()
-
-    def __repr__(self) -> str:
-        rt = self._refresh_token()
-        return (
-            f"ApiKeyResult(api_key={redact(self._api_key())}, "
-            f"refresh_token={redact(rt) if rt else ''!s}, endpoint={self.endpoint!r}, "
-            f"expires_at={self.expires_at!r})"
-        )
-
-    __str__ = __repr__
 
 
 class DisposableTokenResult(_TokenResult):
@@ -115,41 +107,22 @@ class DisposableTokenResult(_TokenResult):
     @property
     def auth_token(self) -> str:
         """The disposable token (a v1 envelope). Secret."""
-        return self._api_key()
+        return self._token.api_key
 
-    @property
-    def api_key(self) -> str:
-        """Same as :attr:`auth_token`."""
-        return self._api_key()
-
-    @property
-    def refresh_token(self) -> str:
-        """Always "" : disposable tokens cannot be refreshed."""
-        return self._refresh_token()
-
-    def credential_provider(
-        self, *, endpoint: Optional[str] = None, secure: bool = True
-    ) -> CredentialProvider:
+    def credential_provider(self, *, endpoint: Optional[str] = None, secure: bool = True) -> CredentialProvider:
         """A CredentialProvider for the token (same ``endpoint``/``secure`` options)."""
-        return CredentialProvider.from_disposable_token(
-            self._api_key(), endpoint=endpoint, secure=secure
-        )
+        return CredentialProvider.from_disposable_token(self.api_key, endpoint=endpoint, secure=secure)
 
-    def __repr__(self) -> str:
-        return (
-            f"DisposableTokenResult(auth_token={redact(self._api_key())}, "
-            f"endpoint={self.endpoint!r}, expires_at={self.expires_at!r})"
-        )
-
-    __str__ = __repr__
+    def _fields(self) -> str:
+        return f"auth_token={redact(self.api_key)}"
 
 
-class AuthClient(_native.Client):
+class AuthClient:
     """Mints and refreshes Momento API keys and disposable tokens.
 
     One client is meant to be shared: every method is thread-safe and releases the GIL while it
     waits for the service. Use it as a context manager or call :meth:`close`. Failures raise
-    subclasses of :class:`MomentoError`.
+    subclasses of :class:`MomentoError`. :class:`AuthClientAsync` is the asyncio version.
 
     Args:
         credential_provider: the caller's credential. Minting needs a super-user key;
@@ -158,13 +131,11 @@ class AuthClient(_native.Client):
         ca_file: PEM file of trusted roots for TLS instead of the system's.
         interruptible: when True (the default), Ctrl-C cancels a call made on the main
             thread at once (only that call: other threads' calls go on) and the SIGINT handler
-            then runs (``KeyboardInterrupt``). False leaves SIGINT alone: Ctrl-C takes effect
-            when the call ends (at most ``timeout``). Calls from other threads are never
-            cancelled by Ctrl-C.
+            then runs (``KeyboardInterrupt``). False leaves the call alone: Ctrl-C takes effect
+            when the call ends (at most ``timeout``).
     """
 
-    # The C++ client lives in the native base (weak references included).
-    __slots__ = ()
+    __slots__ = ("_native", "_interruptible", "__weakref__")
 
     def __init__(
         self,
@@ -175,30 +146,34 @@ class AuthClient(_native.Client):
         interruptible: bool = True,
     ) -> None:
         """Connects lazily: no request is sent until the first call."""
-        if not isinstance(credential_provider, CredentialProvider):
-            raise invalid_argument(
-                f"credential_provider must be a CredentialProvider, got {type(credential_provider).__name__}"
-            )
-        deadline_ms: Optional[int] = None
-        if timeout is not None:
-            if isinstance(timeout, timedelta):
-                seconds = timeout.total_seconds()
-            elif isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
-                seconds = float(timeout)
-            else:
-                raise invalid_argument(f"timeout must be a timedelta or seconds, got {type(timeout).__name__}")
-            deadline_ms = int(round(seconds * 1000))
-            if not deadline_ms > 0:
-                raise invalid_argument("timeout must be positive")
-        ca: Optional[str] = None
-        if ca_file is not None:
-            try:
-                ca = os.fsdecode(os.fspath(ca_file))
-            except TypeError:
-                raise invalid_argument("ca_file must be a str or os.PathLike") from None
-        if not isinstance(interruptible, bool):
-            raise invalid_argument("interruptible must be a bool")
-        self._open(credential_provider._native, deadline_ms, ca, interruptible)
+        if getattr(self, "_native", None) is not None:
+            raise FailedPreconditionError("the AuthClient is already open")
+        check_type(credential_provider, CredentialProvider, "credential_provider", "a CredentialProvider")
+        deadline_ms = None if timeout is None else duration_ms(timeout, "timeout")
+        ca = None if ca_file is None else fspath(ca_file, "ca_file")
+        check_type(interruptible, bool, "interruptible", "a bool")
+        self._interruptible = interruptible
+        self._native = _native.Client(credential_provider._native, deadline_ms, ca)
+
+    def _client(self) -> "_native.Client":
+        native = getattr(self, "_native", None)
+        if native is None:  # made without __init__: as unusable as a closed client
+            raise FailedPreconditionError("the AuthClient is closed")
+        return native
+
+    # The native calls, after the argument checks (nothing is sent yet): joined here, or
+    # awaited by AuthClientAsync.
+    def _call_generate_api_key(self, scope: object, expires_in: object) -> "_native.Call":
+        return self._client().generate_api_key(_scope(scope), _lifetime(expires_in))
+
+    def _call_refresh_api_key(self, refresh_token: object) -> "_native.Call":
+        check_type(refresh_token, str, "refresh_token", "a str")
+        return self._client().refresh_api_key(refresh_token)
+
+    def _call_generate_disposable_token(self, scope: object, expires_in: object, token_id: object) -> "_native.Call":
+        if token_id is not None:
+            check_type(token_id, str, "token_id", "a str or None")
+        return self._client().generate_disposable_token(_scope(scope), _lifetime(expires_in), token_id)
 
     def generate_api_key(self, scope: AnyScope, expires_in: Lifetime) -> ApiKeyResult:
         """Mints a new API key with ``scope`` that expires per ``expires_in``.
@@ -206,11 +181,19 @@ class AuthClient(_native.Client):
         ``expires_in`` is an :class:`ExpiresIn`, a timedelta, or a datetime to expire at.
         Requires a super-user key. Never retried automatically.
         """
-        return self._generate_api_key(_scope(scope), _lifetime(expires_in), ApiKeyResult)
+        return ApiKeyResult(self._call_generate_api_key(scope, expires_in).join(self._interruptible))
 
     if TYPE_CHECKING:
-        # Implemented natively (installed below) to keep the per-call cost down.
         def refresh_api_key(self, refresh_token: str) -> ApiKeyResult: ...
+    else:
+        def refresh_api_key(self, /, refresh_token):  # signature: (self, /, refresh_token)
+            """Trades the refresh token of this client's own key for a new key and refresh token.
+
+            Build the client from the key being refreshed. Refresh tokens rotate: each one is
+            meant to be used once. Never retried automatically. Returns an :class:`ApiKeyResult`.
+            """
+            check_type(self, AuthClient, "self", "an AuthClient")
+            return ApiKeyResult(self._call_refresh_api_key(refresh_token).join(self._interruptible))
 
     def generate_disposable_token(
         self, scope: AnyScope, expires_in: Lifetime, token_id: Optional[str] = None
@@ -220,50 +203,34 @@ class AuthClient(_native.Client):
         ``expires_in`` must expire. ``token_id`` (at most 64 characters) is recorded with the
         token. Requires a super-user key. Never retried automatically.
         """
-        if token_id is not None and not isinstance(token_id, str):
-            raise invalid_argument(f"token_id must be a str or None, got {type(token_id).__name__}")
-        return self._generate_disposable_token(
-            _scope(scope), _lifetime(expires_in), token_id, DisposableTokenResult
-        )
+        call = self._call_generate_disposable_token(scope, expires_in, token_id)
+        return DisposableTokenResult(call.join(self._interruptible))
 
     def close(self) -> None:
         """Releases the connection. Idempotent; calls already in progress finish normally and
         later calls raise :class:`FailedPreconditionError`."""
-        self._close()
+        native = getattr(self, "_native", None)
+        if native is not None:
+            native.close()
 
     @property
     def closed(self) -> bool:
         """True once :meth:`close` has been called."""
-        return self._closed()
+        native = getattr(self, "_native", None)
+        return native is None or native.closed
 
     def __enter__(self) -> "AuthClient":
-        if self._closed():
+        if self.closed:
             raise FailedPreconditionError("the AuthClient is closed")
         return self
 
     def __exit__(
-        self,
-        exc_type: Optional[Type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
+        self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType]
     ) -> None:
         self.close()
 
     def __repr__(self) -> str:
-        if self._closed():
-            return "AuthClient(closed)"
         try:
-            return f"AuthClient({self._redacted_credential()})"
+            return f"AuthClient({self._client().redacted_credential()})"
         except FailedPreconditionError:
             return "AuthClient(closed)"
-
-
-_native.install_refresh_api_key(
-    AuthClient,
-    ApiKeyResult,
-    """Trades the refresh token of this client's own key for a new key and refresh token.
-
-Build the client from the key being refreshed. Refresh tokens rotate: each one is meant to be
-used once. Never retried automatically. Returns an :class:`ApiKeyResult`.
-""",
-)

@@ -6,9 +6,8 @@ import os
 from typing import Optional, Tuple, Union
 
 from . import _native
-from ._errors import invalid_argument
+from ._errors import check_type, invalid_argument, wrong_type
 from ._expiry import ExpiresAt
-from ._redact import redact
 
 __all__ = ["CredentialProvider"]
 
@@ -19,17 +18,21 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 
 def _check_str(value: object, what: str) -> str:
-    if not isinstance(value, str):
-        raise invalid_argument(f"{what} must be a str, got {type(value).__name__}")
-    return value
+    check_type(value, str, what, "a str")
+    return value  # type: ignore[return-value]
 
 
 def _check_endpoint(endpoint: Optional[str], secure: object) -> Optional[str]:
-    if not isinstance(secure, bool):
-        raise invalid_argument(f"secure must be a bool, got {type(secure).__name__}")
-    if endpoint is None:
-        return None
-    return _check_str(endpoint, "endpoint")
+    check_type(secure, bool, "secure", "a bool")
+    return None if endpoint is None else _check_str(endpoint, "endpoint")
+
+
+def fspath(path: object, what: str) -> str:
+    """A str or os.PathLike (bytes decoded as the file system does) as a str."""
+    try:
+        return os.fsdecode(os.fspath(path))  # type: ignore[arg-type]
+    except TypeError:
+        raise wrong_type(what, "a str or os.PathLike", path) from None
 
 
 class CredentialProvider:
@@ -85,13 +88,24 @@ class CredentialProvider:
         The file holds ``{"authToken", "refreshToken", "validUntil"}``; the refresh token is
         kept and available as :attr:`refresh_token`.
         """
-        try:
-            path = os.fspath(path)
-        except TypeError:
-            raise invalid_argument(f"path must be a str or os.PathLike, got {type(path).__name__}") from None
-        if isinstance(path, bytes):
-            path = os.fsdecode(path)
+        path = fspath(path, "path")
         return cls(_native.Credential.from_file(path, _check_endpoint(endpoint, secure), secure))
+
+    @classmethod
+    def from_environment_variables_v2(
+        cls,
+        api_key_env_var: str = "MOMENTO_API_KEY",
+        endpoint_env_var: str = "MOMENTO_ENDPOINT",
+        *,
+        endpoint: Optional[str] = None,
+        secure: bool = True,
+    ) -> "CredentialProvider":
+        """A v2 API key and its base endpoint from two environment variables
+        (``MOMENTO_API_KEY`` and ``MOMENTO_ENDPOINT`` by default), as the Momento SDKs read them.
+        A v1 key in the first variable works too: it names its own endpoint."""
+        key_var = _check_str(api_key_env_var, "api_key_env_var")
+        endpoint_var = _check_str(endpoint_env_var, "endpoint_env_var")
+        return cls(_native.Credential.from_env(key_var, endpoint_var, _check_endpoint(endpoint, secure), secure))
 
     @classmethod
     def from_api_key_v2(
@@ -123,7 +137,8 @@ class CredentialProvider:
     def for_momento_local(cls, host: str = "127.0.0.1", port: int = 8080) -> "CredentialProvider":
         """No key at all; every request goes to ``host:port`` in plaintext (a local emulator)."""
         host = _check_str(host, "host")
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        check_type(port, int, "port", "an int")
+        if not 0 < port < 65536:
             raise invalid_argument("port must be an int between 1 and 65535")
         return cls(_native.Credential.local(host, port))
 
@@ -186,7 +201,7 @@ class CredentialProvider:
 
     def __repr__(self) -> str:
         rt = self._native.refresh_token()
-        extra = f", refresh_token={redact(rt)}" if rt else ""
+        extra = f", refresh_token={_native.redact(rt)}" if rt else ""
         return f"CredentialProvider({self._native.redacted}{extra})"
 
     __str__ = __repr__

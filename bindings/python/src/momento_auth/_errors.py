@@ -13,6 +13,7 @@ from typing import Dict, Optional, Type
 __all__ = [
     "MomentoError",
     "InvalidArgumentError",
+    "InvalidArgumentTypeError",
     "AuthenticationError",
     "PermissionDeniedError",
     "NotFoundError",
@@ -72,6 +73,10 @@ class InvalidArgumentError(MomentoError, ValueError):
     """An argument was rejected, by this library before sending anything or by the service."""
 
     CODE = "INVALID_ARGUMENT_ERROR"
+
+
+class InvalidArgumentTypeError(InvalidArgumentError, TypeError):
+    """An argument of the wrong type: a TypeError, and an InvalidArgumentError as before."""
 
 
 class AuthenticationError(MomentoError, builtins.PermissionError):
@@ -204,3 +209,14 @@ def make_error(code: str, message: str, grpc_status: int, retryable: bool) -> Mo
 def invalid_argument(message: str) -> InvalidArgumentError:
     """An InvalidArgumentError raised by the Python layer's own checks."""
     return InvalidArgumentError(message)
+
+
+def wrong_type(what: str, expected: str, value: object) -> InvalidArgumentTypeError:
+    """The error for an argument of the wrong type (it never shows the value itself)."""
+    return InvalidArgumentTypeError(f"{what} must be {expected}, got {type(value).__name__}")
+
+
+def check_type(value: object, types: object, what: str, expected: str) -> None:
+    """Raises wrong_type unless value is an instance of types (a bool counts only as a bool)."""
+    if not isinstance(value, types) or (isinstance(value, bool) and types is not bool):  # type: ignore[arg-type]
+        raise wrong_type(what, expected, value)

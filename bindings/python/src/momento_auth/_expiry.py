@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Optional, Union
 
 from . import _native
-from ._errors import invalid_argument
+from ._errors import check_type, invalid_argument
 
-__all__ = ["ExpiresIn", "ExpiresAt"]
+__all__ = ["ExpiresIn", "ExpiresAt"]  # and duration_ms, for the package
 
 _UNIT_NAMES = {
     _native.EXPIRES_NEVER: "never",
@@ -22,10 +22,8 @@ _UNIT_NAMES = {
 
 
 def _whole(value: object, what: str) -> int:
-    # bool is an int subclass, but True is never a meaningful lifetime.
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise invalid_argument(f"{what} must be an int, got {type(value).__name__}")
-    return value
+    check_type(value, int, what, "an int")  # bool is an int, but True is never a lifetime
+    return value  # type: ignore[return-value]
 
 
 def _epoch_of(when: Union[int, float, datetime], what: str) -> int:
@@ -34,6 +32,19 @@ def _epoch_of(when: Union[int, float, datetime], what: str) -> int:
     if isinstance(when, float) and math.isfinite(when):
         return int(math.floor(when))
     return _whole(when, what)
+
+
+def duration_ms(value: object, what: str, *, positive: bool = True) -> int:
+    """A timedelta or a number of seconds as whole milliseconds (checked to be positive, unless
+    the library checks the value itself)."""
+    check_type(value, (timedelta, int, float), what, "a timedelta or a number of seconds")
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)  # type: ignore[arg-type]
+    if not math.isfinite(seconds):
+        raise invalid_argument(f"{what} must be finite")
+    ms = int(round(seconds * 1000))
+    if positive and ms <= 0:
+        raise invalid_argument(f"{what} must be positive, got {seconds!r} seconds")
+    return ms
 
 
 class ExpiresIn:
@@ -111,15 +122,13 @@ class ExpiresIn:
     @classmethod
     def until(cls, when: datetime) -> "ExpiresIn":
         """Valid until the given datetime (same as :meth:`epoch`)."""
-        if not isinstance(when, datetime):
-            raise invalid_argument(f"when must be a datetime, got {type(when).__name__}")
+        check_type(when, datetime, "when", "a datetime")
         return cls.epoch(when)
 
     @classmethod
     def from_timedelta(cls, valid_for: timedelta) -> "ExpiresIn":
         """Valid for the given timedelta (whole seconds)."""
-        if not isinstance(valid_for, timedelta):
-            raise invalid_argument(f"valid_for must be a timedelta, got {type(valid_for).__name__}")
+        check_type(valid_for, timedelta, "valid_for", "a timedelta")
         return cls._make(_native.EXPIRES_SECONDS, cls._timedelta_seconds(valid_for))
 
     def does_expire(self) -> bool:
@@ -178,8 +187,7 @@ class ExpiresAt:
         """An expiry at the given datetime (None never expires)."""
         if when is None:
             return cls(None)
-        if not isinstance(when, datetime):
-            raise invalid_argument(f"when must be a datetime, got {type(when).__name__}")
+        check_type(when, datetime, "when", "a datetime")
         return cls(_epoch_of(when, "when"))
 
     @classmethod
@@ -219,4 +227,8 @@ class ExpiresAt:
     def __repr__(self) -> str:
         if not self._epoch:
             return "ExpiresAt.never()"
-        return f"ExpiresAt.from_epoch({self._epoch})"
+        try:
+            when = datetime.fromtimestamp(self._epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ ")
+        except (OverflowError, ValueError, OSError):  # past the year 9999
+            when = ""
+        return f"ExpiresAt({when}epoch={self._epoch})"

@@ -3,51 +3,35 @@
 from __future__ import annotations
 
 import enum
-import math
-import os
 import weakref
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
-from typing import Callable, Optional, Type, Union
+from typing import TYPE_CHECKING, Callable, Optional, Type, Union
 
 from . import _native
-from ._credentials import PathLike
-from ._errors import FailedPreconditionError, MomentoError, invalid_argument, make_error
-from ._expiry import ExpiresAt
+from ._credentials import PathLike, fspath
+from ._errors import FailedPreconditionError, MomentoError, check_type, make_error, wrong_type
+from ._expiry import ExpiresAt, duration_ms
 from ._stores import TokenStore
+
+if TYPE_CHECKING:
+    from ._async import EventStream
 
 __all__ = ["Refresher", "RefreshEvent", "RefreshEventKind", "Subscription"]
 
 Seconds = Union[timedelta, float, int]
 
 
-def duration_ms(value: object, what: str, *, allow_zero: bool = False) -> int:
-    """A timedelta or a number of seconds as whole milliseconds, checked to be positive."""
-    if isinstance(value, timedelta):
-        seconds = value.total_seconds()
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = float(value)
-    else:
-        raise invalid_argument(f"{what} must be a timedelta or a number of seconds, got {type(value).__name__}")
-    if not math.isfinite(seconds):
-        raise invalid_argument(f"{what} must be finite")
-    ms = int(round(seconds * 1000))
-    if ms < 0 or (ms == 0 and not allow_zero):
-        raise invalid_argument(f"{what} must be positive, got {seconds!r} seconds")
-    return ms
-
-
 def _fraction(value: object, what: str) -> Optional[float]:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise invalid_argument(f"{what} must be a number, got {type(value).__name__}")
-    return float(value)
+    check_type(value, (int, float), what, "a number")
+    return float(value)  # type: ignore[arg-type]
 
 
 def check_callback(fn: object) -> None:
     if not callable(fn):
-        raise invalid_argument(f"callback must be callable, got {type(fn).__name__}")
+        raise wrong_type("callback", "callable", fn)
 
 
 class RefreshEventKind(enum.Enum):
@@ -115,8 +99,7 @@ class RefreshEvent:
 
     def __init__(self, native: "_native.RefreshEvent") -> None:
         """Internal: events come from :class:`Refresher`."""
-        if not isinstance(native, _native.RefreshEvent):
-            raise invalid_argument("RefreshEvent objects come from a Refresher")
+        check_type(native, _native.RefreshEvent, "native", "a native event (events come from a Refresher)")
         self.kind = _KINDS[native.kind]
         self.store = native.store
         self.redacted_key = native.redacted_key
@@ -221,13 +204,15 @@ class Refresher:
             (a local momento-auth-server); ``secure=False`` uses plaintext there.
         timeout: deadline of each refresh call (timedelta or seconds; 15 s by default).
         ca_file: PEM file of trusted roots for TLS instead of the system's.
-        refresh_fraction: refresh once this fraction of the key's lifetime has elapsed
-            (0 < f < 1; 0.75 by default).
+        refresh_fraction: refresh once this fraction of the key's lifetime has elapsed.
         jitter_fraction: refresh up to this fraction of the lifetime earlier, at random, so a
-            fleet does not refresh all at once (0 <= j < refresh_fraction; 0.05 by default).
+            fleet does not refresh all at once.
         backoff_initial, backoff_max: retry delays after failures, doubling from the first to
-            the second (1 s and 5 min by default).
-        recheck_interval: longest time between two looks at the store (60 s by default).
+            the second.
+        recheck_interval: longest time between two looks at the store.
+
+    Options left unset take the library's defaults (docs/refresh.md); the library checks the
+    policy as a whole and names the first rule a combination breaks.
     """
 
     __slots__ = ("_native", "_store", "__weakref__")
@@ -247,40 +232,15 @@ class Refresher:
         recheck_interval: Optional[Seconds] = None,
     ) -> None:
         """Nothing runs until :meth:`start`, :meth:`run_once` or :meth:`refresh_now`."""
-        if not isinstance(store, TokenStore):
-            raise invalid_argument(f"store must be a TokenStore, got {type(store).__name__}")
-        if endpoint is not None and not isinstance(endpoint, str):
-            raise invalid_argument(f"endpoint must be a str, got {type(endpoint).__name__}")
-        if not isinstance(secure, bool):
-            raise invalid_argument(f"secure must be a bool, got {type(secure).__name__}")
-        ca: Optional[str] = None
-        if ca_file is not None:
-            try:
-                ca = os.fsdecode(os.fspath(ca_file))
-            except TypeError:
-                raise invalid_argument("ca_file must be a str or os.PathLike") from None
-        refresh = _fraction(refresh_fraction, "refresh_fraction")
-        jitter = _fraction(jitter_fraction, "jitter_fraction")
-        if refresh is not None and not 0.0 < refresh < 1.0:
-            raise invalid_argument(f"refresh_fraction must be between 0 and 1 (exclusive), got {refresh!r}")
-        effective_refresh = 0.75 if refresh is None else refresh
-        if jitter is not None and not 0.0 <= jitter < effective_refresh:
-            raise invalid_argument(
-                f"jitter_fraction must be at least 0 and below refresh_fraction "
-                f"({effective_refresh!r}), got {jitter!r}"
-            )
-        if jitter is None and refresh is not None and refresh <= 0.05:
-            raise invalid_argument(
-                f"refresh_fraction ({refresh!r}) must exceed jitter_fraction (0.05 by default): "
-                "pass a smaller jitter_fraction too"
-            )
-        initial_ms = None if backoff_initial is None else duration_ms(backoff_initial, "backoff_initial")
-        max_ms = None if backoff_max is None else duration_ms(backoff_max, "backoff_max")
-        if max_ms is not None and max_ms < (initial_ms or 1000):
-            raise invalid_argument(
-                "backoff_max must be at least backoff_initial"
-                + ("" if initial_ms is not None else " (1 second by default)")
-            )
+        check_type(store, TokenStore, "store", "a TokenStore")
+        if endpoint is not None:
+            check_type(endpoint, str, "endpoint", "a str")
+        check_type(secure, bool, "secure", "a bool")
+        ca = None if ca_file is None else fspath(ca_file, "ca_file")
+        # The library checks the whole policy and keeps its defaults; here only the types.
+        def ms(value: object, what: str) -> Optional[int]:
+            return None if value is None else duration_ms(value, what, positive=False)
+
         self._store = store
         self._native = _native.Refresher(
             store._native,
@@ -288,11 +248,11 @@ class Refresher:
             ca,
             endpoint,
             secure,
-            refresh,
-            jitter,
-            initial_ms,
-            max_ms,
-            None if recheck_interval is None else duration_ms(recheck_interval, "recheck_interval"),
+            _fraction(refresh_fraction, "refresh_fraction"),
+            _fraction(jitter_fraction, "jitter_fraction"),
+            ms(backoff_initial, "backoff_initial"),
+            ms(backoff_max, "backoff_max"),
+            ms(recheck_interval, "recheck_interval"),
         )
 
     @property
@@ -320,12 +280,12 @@ class Refresher:
         Returns the most telling event of the pass (a failure or a refresh over an adoption), or
         None when nothing was due. A failed refresh is an event, not an exception.
         """
-        ev = self._native.run_once(False)
+        ev = self._native.run_once(False).join()
         return None if ev is None else RefreshEvent(ev)
 
     def refresh_now(self) -> RefreshEvent:
         """Refreshes at once, whatever the schedule (a key a peer already rotated is adopted)."""
-        return RefreshEvent(self._native.run_once(True))
+        return RefreshEvent(self._native.run_once(True).join())
 
     def subscribe(self, callback: Callable[[RefreshEvent], object]) -> Subscription:
         """Calls ``callback(event)`` for every event, from the library's delivery thread.
@@ -339,6 +299,13 @@ class Refresher:
             callback(RefreshEvent(native))
 
         return Subscription(self._native, self._native.subscribe(deliver, callback))
+
+    def events(self) -> "EventStream[RefreshEvent]":
+        """The events as an async iterator (``async for event in refresher.events():``), made
+        inside the running event loop; ``async with`` ends the subscription."""
+        from ._async import EventStream
+
+        return EventStream(self.subscribe)
 
     def close(self) -> None:
         """Stops the background thread and ends every subscription; events not yet delivered

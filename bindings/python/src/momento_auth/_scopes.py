@@ -12,7 +12,7 @@ from enum import Enum
 from typing import Dict, Iterable, Optional, Tuple, Type, TypeVar, Union
 
 from . import _native
-from ._errors import invalid_argument
+from ._errors import InvalidArgumentTypeError, invalid_argument
 
 __all__ = [
     "AllCaches",
@@ -216,7 +216,7 @@ def _cache_name(sel: object) -> Optional[str]:
         if not sel:
             raise invalid_argument("a cache name must not be empty")
         return sel
-    raise invalid_argument(f"a cache must be AllCaches, CacheName or str, got {type(sel).__name__}")
+    raise InvalidArgumentTypeError(f"a cache must be AllCaches, CacheName or str, got {type(sel).__name__}")
 
 
 def _named(
@@ -231,7 +231,7 @@ def _named(
     elif isinstance(sel, str):
         value, kind = sel, _native.SELECT_NAME
     else:
-        raise invalid_argument(
+        raise InvalidArgumentTypeError(
             f"a {what} must be {all_cls.__name__}, {name_cls.__name__}, {prefix_cls.__name__} "
             f"or str, got {type(sel).__name__}"
         )
@@ -248,7 +248,7 @@ def _item(sel: object) -> Tuple[int, Union[str, bytes, None]]:
     elif isinstance(sel, CacheItemKeyPrefix):
         kind, value = _native.ITEMS_KEY_PREFIX, sel.key_prefix
     else:
-        raise invalid_argument(
+        raise InvalidArgumentTypeError(
             "an item must be AllCacheItems, CacheItemKey or CacheItemKeyPrefix, "
             f"got {type(sel).__name__}"
         )
@@ -280,7 +280,7 @@ def _add(native: "_native.Scope", p: object) -> None:
         kind, item = _item(p.item)
         native.add_cache_items(_role(_CACHE_ROLE, p.role, "a cache role"), _cache_name(p.cache), kind, item)
     else:
-        raise invalid_argument(f"not a permission: {type(p).__name__}")
+        raise InvalidArgumentTypeError(f"not a permission: {type(p).__name__}")
 
 
 # ---- scopes --------------------------------------------------------------------------------
@@ -299,7 +299,7 @@ class PermissionScope:
     def __init__(self, permissions: Iterable[Permission]) -> None:
         """A scope granting every permission in ``permissions``."""
         if isinstance(permissions, (str, bytes)) or not hasattr(permissions, "__iter__"):
-            raise invalid_argument("permissions must be an iterable of permission objects")
+            raise InvalidArgumentTypeError("permissions must be an iterable of permission objects")
         perms = tuple(permissions)
         native = _native.Scope()
         for p in perms:

@@ -3,15 +3,13 @@ secret, or, read-only, an environment variable), in the console's Download-JSON 
 
 from __future__ import annotations
 
-import os
 from typing import Optional
 
 from . import _native
 from ._client import ApiKeyResult, _TokenResult
-from ._credentials import PathLike
-from ._errors import invalid_argument
+from ._credentials import PathLike, fspath
+from ._errors import check_type, invalid_argument
 from ._expiry import ExpiresAt
-from ._redact import redact
 
 __all__ = [
     "TokenStore",
@@ -22,28 +20,15 @@ __all__ = [
 ]
 
 
-def _nonempty_str(value: object, what: str) -> str:
-    if not isinstance(value, str):
-        raise invalid_argument(f"{what} must be a str, got {type(value).__name__}")
+def _nonempty(value: object, what: str) -> str:
+    check_type(value, str, what, "a str")
     if not value:
         raise invalid_argument(f"{what} must not be empty")
-    return value
+    return value  # type: ignore[return-value]
 
 
-def _optional_str(value: object, what: str) -> Optional[str]:
-    if value is None:
-        return None
-    return _nonempty_str(value, what)
-
-
-def _path(path: object, what: str = "path") -> str:
-    try:
-        p = os.fsdecode(os.fspath(path))  # type: ignore[arg-type]
-    except TypeError:
-        raise invalid_argument(f"{what} must be a str or os.PathLike, got {type(path).__name__}") from None
-    if not p:
-        raise invalid_argument(f"{what} must not be empty")
-    return p
+def _optional(value: object, what: str) -> Optional[str]:
+    return None if value is None else _nonempty(value, what)
 
 
 class StoredToken(_TokenResult):
@@ -56,26 +41,12 @@ class StoredToken(_TokenResult):
     __slots__ = ()
 
     @property
-    def api_key(self) -> str:
-        """The key. Secret."""
-        return self._api_key()
-
-    @property
-    def refresh_token(self) -> str:
-        """The refresh token ("" when the store has none, e.g. a bare key). Secret."""
-        return self._refresh_token()
-
-    @property
     def valid_until(self) -> ExpiresAt:
         """Same as :attr:`expires_at` (``validUntil`` in the stored JSON; 0 = never)."""
         return self.expires_at
 
     def __repr__(self) -> str:
-        rt = self._refresh_token()
-        return (
-            f"StoredToken(api_key={redact(self._api_key())}, "
-            f"refresh_token={redact(rt) if rt else ''!s}, expires_at={self.expires_at!r})"
-        )
+        return f"StoredToken({self._fields()}, expires_at={self.expires_at!r})"
 
     __str__ = __repr__
 
@@ -97,10 +68,10 @@ class TokenStore:
             "EnvironmentTokenStore or TokenStore.from_spec()"
         )
 
-    def _open(self, spec: str, **aws: Optional[str]) -> None:
-        self._native = _native.Store(
-            spec, aws.get("region"), aws.get("endpoint_url"), aws.get("profile")
-        )
+    def _open(self, spec: str, region: Optional[str] = None, endpoint_url: Optional[str] = None,
+              profile: Optional[str] = None) -> None:
+        self._native = _native.Store(spec, _optional(region, "region"), _optional(endpoint_url, "endpoint_url"),
+                                     _optional(profile, "profile"))
 
     @staticmethod
     def from_spec(
@@ -112,14 +83,12 @@ class TokenStore:
     ) -> "TokenStore":
         """A store from its specification: ``"file:PATH"`` (or a bare path),
         ``"aws-sm:SECRET-ID"`` or ``"env:VARIABLE"``. The AWS options apply to ``aws-sm:``."""
-        spec = _nonempty_str(spec, "spec")
-        if spec.startswith("aws-sm:"):
-            return AwsSecretsManagerTokenStore(
-                spec[len("aws-sm:"):], region=region, endpoint_url=endpoint_url, profile=profile
-            )
-        if spec.startswith("env:"):
-            return EnvironmentTokenStore(spec[len("env:"):])
-        return FileTokenStore(spec[len("file:"):] if spec.startswith("file:") else spec)
+        store = TokenStore.__new__(TokenStore)
+        store._open(_nonempty(spec, "spec"), region, endpoint_url, profile)  # the library reads the spec
+        kind = _KINDS[store._native.kind]  # the class for the kind of store the library opened
+        obj = kind.__new__(kind)
+        obj._native = store._native
+        return obj
 
     # Convenience constructors, for those who prefer a factory to the subclasses.
 
@@ -158,7 +127,7 @@ class TokenStore:
 
     def read(self) -> StoredToken:
         """The key in the store. Raises :class:`NotFoundError` when the store holds none yet."""
-        return self._native.load(StoredToken)
+        return StoredToken(self._native.load().join())
 
     def write(self, token: _TokenResult) -> None:
         """Replaces the stored key atomically (readers see the old or the new one, never a mix).
@@ -167,11 +136,8 @@ class TokenStore:
         a :class:`StoredToken` read from another store. Read-only stores raise
         :class:`FailedPreconditionError`.
         """
-        if not isinstance(token, (ApiKeyResult, StoredToken)):
-            raise invalid_argument(
-                f"token must be an ApiKeyResult or a StoredToken, got {type(token).__name__}"
-            )
-        self._native.store(token)
+        check_type(token, (ApiKeyResult, StoredToken), "token", "an ApiKeyResult or a StoredToken")
+        self._native.store(token._token).join()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.description!r})"
@@ -189,7 +155,10 @@ class FileTokenStore(TokenStore):
 
     def __init__(self, path: PathLike) -> None:
         """The file at ``path`` (it need not exist until the first :meth:`write`)."""
-        self._open("file:" + _path(path))
+        path = fspath(path, "path")
+        if not path:
+            raise invalid_argument("path must not be empty")
+        self._open("file:" + path)
 
 
 class AwsSecretsManagerTokenStore(TokenStore):
@@ -212,13 +181,7 @@ class AwsSecretsManagerTokenStore(TokenStore):
         profile: Optional[str] = None,
     ) -> None:
         """The secret with this name or ARN."""
-        secret_id = _nonempty_str(secret_id, "secret_id")
-        self._open(
-            "aws-sm:" + secret_id,
-            region=_optional_str(region, "region"),
-            endpoint_url=_optional_str(endpoint_url, "endpoint_url"),
-            profile=_optional_str(profile, "profile"),
-        )
+        self._open("aws-sm:" + _nonempty(secret_id, "secret_id"), region, endpoint_url, profile)
 
 
 class EnvironmentTokenStore(TokenStore):
@@ -228,4 +191,11 @@ class EnvironmentTokenStore(TokenStore):
 
     def __init__(self, var: str = "MOMENTO_API_KEY") -> None:
         """The variable named ``var`` (read at every :meth:`read`)."""
-        self._open("env:" + _nonempty_str(var, "var"))
+        self._open("env:" + _nonempty(var, "var"))
+
+
+_KINDS = {
+    _native.STORE_FILE: FileTokenStore,
+    _native.STORE_AWS_SECRETS_MANAGER: AwsSecretsManagerTokenStore,
+    _native.STORE_ENV: EnvironmentTokenStore,
+}

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 from types import TracebackType
-from typing import Callable, Optional, Type, Union
+from typing import TYPE_CHECKING, Callable, Optional, Type, Union
 
 from . import _native
 from ._credentials import CredentialProvider
-from ._errors import FailedPreconditionError, invalid_argument
-from ._expiry import ExpiresAt
-from ._refresh import Subscription, check_callback, duration_ms
+from ._errors import FailedPreconditionError, check_type
+from ._expiry import ExpiresAt, duration_ms
+from ._refresh import Subscription, check_callback
 from ._stores import TokenStore
+
+if TYPE_CHECKING:
+    from ._async import EventStream
 
 __all__ = ["Watcher", "WatchedKey"]
 
@@ -34,8 +37,7 @@ class WatchedKey:
 
     def __init__(self, native: "_native.WatchedKey") -> None:
         """Internal: from :attr:`Watcher.current_key` and :meth:`Watcher.on_change`."""
-        if not isinstance(native, _native.WatchedKey):
-            raise invalid_argument("WatchedKey objects come from a Watcher")
+        check_type(native, _native.WatchedKey, "native", "a native key (keys come from a Watcher)")
         self.redacted_key = native.redacted_key
         self.fingerprint = native.fingerprint
         self.expires_at = ExpiresAt.from_epoch(native.valid_until)
@@ -82,17 +84,13 @@ class Watcher:
         secure: bool = True,
     ) -> None:
         """Reads the store once (without the GIL) and starts following it."""
-        if not isinstance(store, TokenStore):
-            raise invalid_argument(f"store must be a TokenStore, got {type(store).__name__}")
-        period_ms = duration_ms(interval, "interval")
-        if period_ms > 86_400_000:
-            raise invalid_argument("interval must be at most one day")
-        if endpoint is not None and not isinstance(endpoint, str):
-            raise invalid_argument(f"endpoint must be a str, got {type(endpoint).__name__}")
-        if not isinstance(secure, bool):
-            raise invalid_argument(f"secure must be a bool, got {type(secure).__name__}")
+        check_type(store, TokenStore, "store", "a TokenStore")
+        period_ms = duration_ms(interval, "interval")  # the library checks its range
+        if endpoint is not None:
+            check_type(endpoint, str, "endpoint", "a str")
+        check_type(secure, bool, "secure", "a bool")
         self._store = store
-        self._native = _native.Watcher(store._native, period_ms, endpoint, secure)
+        self._native = _native.Watcher.open(store._native, period_ms, endpoint, secure).join()
 
     @property
     def store(self) -> TokenStore:
@@ -116,7 +114,7 @@ class Watcher:
 
     def poll(self) -> bool:
         """Re-reads the store on the calling thread; True when a new key was swapped in."""
-        return bool(self._native.poll())
+        return bool(self._native.poll().join())
 
     def notify_unauthenticated(self) -> None:
         """Reports that a call was refused as unauthenticated: the store is re-read soon
@@ -133,6 +131,13 @@ class Watcher:
             callback(WatchedKey(native))
 
         return Subscription(self._native, self._native.subscribe(deliver, callback))
+
+    def changes(self) -> "EventStream[WatchedKey]":
+        """New keys as an async iterator (``async for key in watcher.changes():``), made inside
+        the running event loop; ``async with`` ends the subscription."""
+        from ._async import EventStream
+
+        return EventStream(self.on_change)
 
     def close(self) -> None:
         """Stops following the store and ends every subscription. Idempotent; afterwards

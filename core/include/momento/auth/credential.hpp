@@ -124,6 +124,10 @@ struct TokenFile {
   ExpiresAt valid_until = ExpiresAt::never();
 };
 
+// The base endpoint a stored key names (a v1 envelope's endpoint), for a TokenFile that did not
+// come with one; "" when the text is not such a key (a bare key from an env store, say).
+std::string base_endpoint_of_key(std::string_view auth_token);
+
 // Parses the JSON text (validUntil as number or string; 0/"0"/absent/null = never).
 TokenFile parse_token_file_json(std::string_view json);
 // Compact JSON with exactly the three members, validUntil as a decimal string.

@@ -9,9 +9,11 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "momento/auth/client.hpp"
 #include "momento/auth/credential.hpp"
+#include "momento/auth/delivery.hpp"
 #include "momento/auth/error.hpp"
 #include "momento/auth/store.hpp"
 
@@ -78,8 +80,35 @@ struct RefreshPolicy {
   // Longest sleep between looks at the store (peers may rotate or replace the key).
   Millis recheck_interval{60000};
 
-  // Throws InvalidArgument naming the bad member.
+  // Checks the whole policy against every rule, in one fixed order, and throws InvalidArgument
+  // naming the first rule broken ("refresh policy: jitter_fraction (0.8) must be below
+  // refresh_fraction (0.75)"), so the answer never depends on how the values were set.
   void validate() const;
+};
+
+// Builds a RefreshPolicy from values given one at a time (the C ABI's setters, a binding's
+// keyword arguments). A setter records its value and refuses it only when it breaks a rule on
+// its own or together with values set explicitly, never against a default: the result of a
+// series of setter calls does not depend on their order. build() checks the whole policy.
+class RefreshPolicyBuilder {
+ public:
+  void set_refresh_fraction(double fraction);
+  void set_jitter_fraction(double fraction);
+  void set_backoff(Millis initial, Millis max);  // both at once
+  void set_backoff_initial(Millis initial);
+  void set_backoff_max(Millis max);
+  void set_recheck_interval(Millis interval);
+
+  // The values in effect: the ones set, defaults (RefreshPolicy{}) elsewhere. Not validated.
+  const RefreshPolicy& values() const noexcept { return policy_; }
+  // values(), validated (RefreshPolicy::validate()).
+  RefreshPolicy build() const;
+
+ private:
+  template <class Set>
+  void set(unsigned fields, Set&& assign);
+  RefreshPolicy policy_;
+  unsigned explicit_ = 0;  // which members were set (bits of the rule table in schedule.cpp)
 };
 
 // ---- Pure scheduling rules (unit-testable without a store or a network) ----
@@ -146,6 +175,16 @@ struct RefreshEvent {
 
 using RefreshSubscriber = std::function<void(const RefreshEvent&)>;
 
+// What one tick() did.
+struct TickResult {
+  TimePoint next;                    // when to look again
+  std::vector<RefreshEvent> events;  // in the order they happened; subscribers get the same
+};
+
+// The most telling of a pass's events: a failure or a refresh over an adoption, the later one
+// among equals. nullptr for none.
+const RefreshEvent* most_telling(const std::vector<RefreshEvent>& events) noexcept;
+
 // ---- Refresher ----
 
 // Keeps one store's key fresh. Thread-safe. Either drive it yourself with tick() (tests, cron
@@ -165,17 +204,27 @@ class Refresher {
   Refresher(const Refresher&) = delete;
   Refresher& operator=(const Refresher&) = delete;
 
-  // Returns an id for unsubscribe(). Callbacks run on the thread doing the work, outside the
-  // refresher's locks; exceptions thrown by a callback are swallowed.
-  uint64_t subscribe(RefreshSubscriber subscriber);
-  // After it returns, the subscriber is not called again (unless called from that callback).
-  void unsubscribe(uint64_t id);
+  // Returns an id for unsubscribe(). Callbacks run on the refresher's delivery thread
+  // (EventDelivery: one at a time, in event order, never on the thread doing the work);
+  // `removed` runs once the subscription has ended.
+  uint64_t subscribe(RefreshSubscriber subscriber, std::function<void()> removed = nullptr);
+  // False for an unknown id. When it returns the callback is not running and will not run again
+  // (from inside that very callback it returns at once; `removed` runs after the callback).
+  bool unsubscribe(uint64_t id);
+  // Blocks until every event produced so far has reached the subscribers.
+  void drain();
+  // True on the delivery thread, i.e. inside a subscriber's callback.
+  bool in_callback() const;
 
-  // Looks at the store and refreshes if due (or a retry is due). Returns when to look again.
-  TimePoint tick();
+  // Looks at the store and refreshes if due (or a retry is due). Returns when to look again
+  // and the events it produced.
+  TickResult tick();
   // Refreshes now regardless of the schedule (still adopts a peer's newer key instead). Returns
   // the event it produced. Does not throw for refresh failures: they are the event.
   RefreshEvent refresh_now();
+  // One look on the calling thread: refresh_now() when `force`, else tick(). Returns the most
+  // telling event of the pass (most_telling()), or none when nothing happened.
+  std::optional<RefreshEvent> run_once(bool force);
 
   // Background thread: tick(), sleep until the returned time (or wake()/stop()). Real time.
   void start();
@@ -190,7 +239,6 @@ class Refresher {
  private:
   struct State;
   RefreshEvent attempt(bool force);
-  void emit(const RefreshEvent& e);
   void run();
 
   std::shared_ptr<TokenStore> store_;

@@ -133,7 +133,21 @@ struct StoreOptions {
   std::string aws_journal_path;  // local refresh journal file (default: in memory)
 };
 
-// "file:PATH", "aws-sm:SECRET-ID" or "env:VARIABLE" (a bare path means file:PATH).
+enum class StoreKind { File = 1, AwsSecretsManager = 2, Env = 3 };
+const char* store_kind_name(StoreKind kind) noexcept;  // "file", "aws-sm", "env"
+
+// A store specification, parsed: the kind and what it names (path, secret id or variable).
+struct StoreSpec {
+  StoreKind kind = StoreKind::File;
+  std::string location;
+};
+
+// "file:PATH", "aws-sm:SECRET-ID" or "env:VARIABLE"; a bare path means file:PATH. InvalidArgument
+// for an empty specification or an unknown kind before the first ':' (not after a '/'). The
+// location is checked by the store that opens it.
+StoreSpec parse_store_spec(std::string_view spec);
+
+// The store parse_store_spec(spec) names. Nothing is read yet.
 std::unique_ptr<TokenStore> open_store(std::string_view spec, const StoreOptions& options = {});
 
 }  // namespace momento::auth

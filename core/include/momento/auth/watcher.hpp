@@ -9,6 +9,7 @@
 #include <string>
 
 #include "momento/auth/credential.hpp"
+#include "momento/auth/delivery.hpp"
 #include "momento/auth/store.hpp"
 
 namespace momento::auth {
@@ -49,9 +50,14 @@ class Watcher {
   // A call came back UNAUTHENTICATED: the background thread re-reads at once (rate-limited).
   void notify_unauthenticated();
 
-  // Called with each new key after it is published (not for the initial one).
-  uint64_t subscribe(WatchSubscriber subscriber);
-  void unsubscribe(uint64_t id);
+  // Called with each new key after it is published (not for the initial one), on the
+  // watcher's delivery thread (EventDelivery: in order, one at a time); `removed` runs once the
+  // subscription has ended.
+  uint64_t subscribe(WatchSubscriber subscriber, std::function<void()> removed = nullptr);
+  // False for an unknown id; waits for a running callback (see EventDelivery).
+  bool unsubscribe(uint64_t id);
+  // Blocks until every new key published so far has reached the subscribers.
+  void drain();
 
   void start();
   void stop();

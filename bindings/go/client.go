@@ -1,0 +1,477 @@
+package momentoauth
+
+/*
+#include <stdlib.h>
+#include <momento/auth.h>
+*/
+import "C"
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// ---- lifetimes -------------------------------------------------------------------------------
+
+// ExpiresIn is a key's lifetime; the library checks it when a call uses it.
+type ExpiresIn struct {
+	unit   C.int32_t
+	amount int64
+}
+
+func ExpiresNever() ExpiresIn             { return ExpiresIn{C.MOMENTO_EXPIRES_NEVER, 0} }
+func ExpiresInSeconds(n int64) ExpiresIn  { return ExpiresIn{C.MOMENTO_EXPIRES_SECONDS, n} }
+func ExpiresInMinutes(n int64) ExpiresIn  { return ExpiresIn{C.MOMENTO_EXPIRES_MINUTES, n} }
+func ExpiresInHours(n int64) ExpiresIn    { return ExpiresIn{C.MOMENTO_EXPIRES_HOURS, n} }
+func ExpiresInDays(n int64) ExpiresIn     { return ExpiresIn{C.MOMENTO_EXPIRES_DAYS, n} }
+func ExpiresAtTime(t time.Time) ExpiresIn { return ExpiresIn{C.MOMENTO_EXPIRES_AT_EPOCH, t.Unix()} }
+
+func (x ExpiresIn) native() (*C.momento_expires_in_t, error) {
+	var out *C.momento_expires_in_t
+	var e *C.momento_error_t
+	if err := check(C.momento_expires_in_new(&out, x.unit, C.int64_t(x.amount), &e), e); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ---- scopes ----------------------------------------------------------------------------------
+
+// Scope is what a key or disposable token may do: AllDataReadWrite, AllDataReadOnly, SuperUser
+// or Permissions. The library checks it before anything is sent.
+type Scope interface {
+	native() (*C.momento_scope_t, error)
+}
+
+type predefined C.int32_t
+
+func (p predefined) native() (*C.momento_scope_t, error) {
+	var out *C.momento_scope_t
+	var e *C.momento_error_t
+	if err := check(C.momento_scope_new_predefined(&out, C.int32_t(p), &e), e); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var (
+	AllDataReadWrite Scope = predefined(C.MOMENTO_SCOPE_ALL_DATA_READ_WRITE)
+	AllDataReadOnly  Scope = predefined(C.MOMENTO_SCOPE_ALL_DATA_READ_ONLY)
+	SuperUser        Scope = predefined(C.MOMENTO_SCOPE_SUPER_USER)
+)
+
+type CacheRole int32
+type TopicRole int32
+type FunctionRole int32
+
+const (
+	CachePermitNone CacheRole = C.MOMENTO_CACHE_PERMIT_NONE
+	CacheReadWrite  CacheRole = C.MOMENTO_CACHE_READ_WRITE
+	CacheReadOnly   CacheRole = C.MOMENTO_CACHE_READ_ONLY
+	CacheWriteOnly  CacheRole = C.MOMENTO_CACHE_WRITE_ONLY
+
+	TopicPermitNone       TopicRole = C.MOMENTO_TOPIC_PERMIT_NONE
+	TopicPublishSubscribe TopicRole = C.MOMENTO_TOPIC_PUBLISH_SUBSCRIBE
+	TopicSubscribeOnly    TopicRole = C.MOMENTO_TOPIC_SUBSCRIBE_ONLY
+	TopicPublishOnly      TopicRole = C.MOMENTO_TOPIC_PUBLISH_ONLY
+
+	FunctionPermitNone FunctionRole = C.MOMENTO_FUNCTION_PERMIT_NONE
+	FunctionInvoke     FunctionRole = C.MOMENTO_FUNCTION_INVOKE
+)
+
+// CacheSelector picks a cache; the zero value (AllCaches) means every cache.
+type CacheSelector struct{ name *string }
+
+var AllCaches = CacheSelector{}
+
+func CacheName(name string) CacheSelector { return CacheSelector{&name} }
+
+// NameSelector picks a topic or function: all (the zero value), a name or a name prefix.
+type NameSelector struct {
+	sel  C.int32_t
+	name string
+}
+
+var (
+	AllTopics    = NameSelector{}
+	AllFunctions = NameSelector{}
+)
+
+func TopicName(n string) NameSelector          { return NameSelector{C.MOMENTO_SELECT_NAME, n} }
+func TopicNamePrefix(p string) NameSelector    { return NameSelector{C.MOMENTO_SELECT_PREFIX, p} }
+func FunctionName(n string) NameSelector       { return NameSelector{C.MOMENTO_SELECT_NAME, n} }
+func FunctionNamePrefix(p string) NameSelector { return NameSelector{C.MOMENTO_SELECT_PREFIX, p} }
+
+// ItemSelector restricts a cache permission to items (disposable tokens only).
+type ItemSelector struct {
+	sel C.int32_t
+	key []byte
+}
+
+var AllItems = ItemSelector{sel: C.MOMENTO_ITEMS_ALL}
+
+func ItemKey(key []byte) ItemSelector     { return ItemSelector{C.MOMENTO_ITEMS_KEY, key} }
+func ItemKeyPrefix(p []byte) ItemSelector { return ItemSelector{C.MOMENTO_ITEMS_KEY_PREFIX, p} }
+
+// Permission is one entry of Permissions.
+type Permission interface {
+	add(s *C.momento_scope_t, cs *cStrings) error
+}
+
+type CachePermission struct {
+	Role  CacheRole
+	Cache CacheSelector
+}
+
+type TopicPermission struct {
+	Role  TopicRole
+	Cache CacheSelector
+	Topic NameSelector
+}
+
+type FunctionPermission struct {
+	Role     FunctionRole
+	Cache    CacheSelector
+	Function NameSelector
+}
+
+type CacheItemPermission struct {
+	Role  CacheRole
+	Cache CacheSelector
+	Item  ItemSelector
+}
+
+func (c CacheSelector) native(cs *cStrings) (*C.char, error) {
+	if c.name == nil {
+		return nil, nil
+	}
+	return cs.add(*c.name, "cache name")
+}
+
+func (n NameSelector) native(cs *cStrings, what string) (*C.char, error) {
+	if n.sel == C.MOMENTO_SELECT_ALL {
+		return nil, nil
+	}
+	return cs.add(n.name, what)
+}
+
+func (p CachePermission) add(s *C.momento_scope_t, cs *cStrings) error {
+	cache, err := p.Cache.native(cs)
+	if err != nil {
+		return err
+	}
+	var e *C.momento_error_t
+	return check(C.momento_scope_add_cache(s, C.int32_t(p.Role), cache, &e), e)
+}
+
+func (p TopicPermission) add(s *C.momento_scope_t, cs *cStrings) error {
+	cache, err := p.Cache.native(cs)
+	if err != nil {
+		return err
+	}
+	topic, err := p.Topic.native(cs, "topic")
+	if err != nil {
+		return err
+	}
+	var e *C.momento_error_t
+	return check(C.momento_scope_add_topic(s, C.int32_t(p.Role), cache, p.Topic.sel, topic, &e), e)
+}
+
+func (p FunctionPermission) add(s *C.momento_scope_t, cs *cStrings) error {
+	cache, err := p.Cache.native(cs)
+	if err != nil {
+		return err
+	}
+	fn, err := p.Function.native(cs, "function")
+	if err != nil {
+		return err
+	}
+	var e *C.momento_error_t
+	return check(C.momento_scope_add_function(s, C.int32_t(p.Role), cache, p.Function.sel, fn, &e), e)
+}
+
+func (p CacheItemPermission) add(s *C.momento_scope_t, cs *cStrings) error {
+	cache, err := p.Cache.native(cs)
+	if err != nil {
+		return err
+	}
+	var key unsafe.Pointer
+	if len(p.Item.key) > 0 {
+		key = C.CBytes(p.Item.key)
+		defer C.free(key)
+	}
+	var e *C.momento_error_t
+	return check(C.momento_scope_add_cache_items(s, C.int32_t(p.Role), cache, p.Item.sel, key,
+		C.size_t(len(p.Item.key)), &e), e)
+}
+
+// Permissions is a fine-grained scope.
+type Permissions []Permission
+
+func (ps Permissions) native() (*C.momento_scope_t, error) {
+	var out *C.momento_scope_t
+	var e *C.momento_error_t
+	if err := check(C.momento_scope_new(&out, &e), e); err != nil {
+		return nil, err
+	}
+	var cs cStrings
+	defer cs.free()
+	for i, p := range ps {
+		if p == nil {
+			C.momento_scope_free(out)
+			return nil, invalid("permission %d is nil", i)
+		}
+		if err := p.add(out, &cs); err != nil {
+			C.momento_scope_free(out)
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// ---- tokens ----------------------------------------------------------------------------------
+
+// ApiKeyResult is a minted or refreshed key (or a disposable token). ApiKey and RefreshToken are
+// secrets; every fmt verb prints the result redacted.
+type ApiKeyResult struct {
+	ApiKey       string
+	RefreshToken string // "" for never-expiring keys and disposable tokens
+	Endpoint     string
+	ExpiresAt    time.Time // zero: never expires
+	token        *tokenHandle
+}
+
+type tokenHandle struct{ ptr *C.momento_token_t }
+
+func newResult(p *C.momento_token_t) *ApiKeyResult {
+	h := &tokenHandle{p}
+	runtime.SetFinalizer(h, func(h *tokenHandle) { C.momento_token_free(h.ptr) })
+	return &ApiKeyResult{
+		ApiKey:       C.GoString(C.momento_token_api_key(p)),
+		RefreshToken: C.GoString(C.momento_token_refresh_token(p)),
+		Endpoint:     C.GoString(C.momento_token_endpoint(p)),
+		ExpiresAt:    epochTime(C.momento_token_valid_until(p)),
+		token:        h,
+	}
+}
+
+// Redact is the library's display form of a secret: a few characters and a short hash.
+func Redact(secret string) string {
+	s, err := cString(secret, "secret")
+	if err != nil {
+		return "<invalid>"
+	}
+	defer C.free(unsafe.Pointer(s))
+	var out *C.char
+	var e *C.momento_error_t
+	if check(C.momento_redact(&out, s, &e), e) != nil {
+		return "<invalid>"
+	}
+	defer C.momento_free(out)
+	return C.GoString(out)
+}
+
+func (r *ApiKeyResult) String() string {
+	exp := "never"
+	if !r.ExpiresAt.IsZero() {
+		exp = r.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("ApiKeyResult(%s, expiresAt=%s)", Redact(r.ApiKey), exp)
+}
+
+// Format prints String() for every verb (%v, %+v, %#v, %s, %q), so no verb prints a secret.
+func (r *ApiKeyResult) Format(f fmt.State, verb rune) { fmt.Fprint(f, r.String()) }
+
+// DownloadJSON is the token file's text {"authToken","refreshToken","validUntil"} (secrets).
+func (r *ApiKeyResult) DownloadJSON() (string, error) {
+	var out *C.char
+	var e *C.momento_error_t
+	if err := check(C.momento_token_to_json(&out, r.token.ptr, &e), e); err != nil {
+		return "", err
+	}
+	defer C.momento_free(out)
+	runtime.KeepAlive(r.token)
+	return C.GoString(out), nil
+}
+
+// WriteFile writes the token file atomically with mode 0600.
+func (r *ApiKeyResult) WriteFile(path string) error {
+	p, err := cString(path, "path")
+	if err != nil {
+		return err
+	}
+	defer C.free(unsafe.Pointer(p))
+	var e *C.momento_error_t
+	err = check(C.momento_token_write_file(r.token.ptr, p, &e), e)
+	runtime.KeepAlive(r.token)
+	return err
+}
+
+// ---- auth client -----------------------------------------------------------------------------
+
+// AuthClient mints and refreshes keys. Safe for concurrent use; Close waits for the calls in
+// flight, and calls after Close fail with ErrFailedPrecondition.
+type AuthClient struct {
+	mu  sync.RWMutex
+	ptr *C.momento_auth_client_t
+}
+
+// NewAuthClient copies the credential. Options: WithDeadline.
+func NewAuthClient(cred *Credential, opts ...Option) (*AuthClient, error) {
+	if abiErr != nil {
+		return nil, abiErr
+	}
+	if cred == nil {
+		return nil, invalid("credential is nil")
+	}
+	cred.mu.RLock()
+	defer cred.mu.RUnlock()
+	if cred.ptr == nil {
+		return nil, closedError("Credential")
+	}
+	var out *C.momento_auth_client_t
+	err := withConfig(collect(opts), func(cfg *C.momento_client_config_t) error {
+		var e *C.momento_error_t
+		return check(C.momento_auth_client_new(&out, cred.ptr, cfg, &e), e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	c := &AuthClient{ptr: out}
+	runtime.SetFinalizer(c, (*AuthClient).Close)
+	return c, nil
+}
+
+// Close frees the client once the calls in flight have returned. Idempotent.
+func (c *AuthClient) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ptr != nil {
+		C.momento_auth_client_free(c.ptr)
+		c.ptr = nil
+		runtime.SetFinalizer(c, nil)
+	}
+	return nil
+}
+
+// call runs one blocking call with the client held open, tied to ctx: cancelling ctx (or its
+// deadline passing) cancels the RPC in flight through the library's cancel token.
+func (c *AuthClient) call(ctx context.Context, f func(*C.momento_auth_client_t, **C.momento_error_t) C.momento_status_t) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.ptr == nil {
+		return closedError("AuthClient")
+	}
+	return withContext(ctx, func(e **C.momento_error_t) C.momento_status_t { return f(c.ptr, e) })
+}
+
+// withContext binds a cancel token to this OS thread for the call when ctx can be cancelled.
+func withContext(ctx context.Context, f func(**C.momento_error_t) C.momento_status_t) error {
+	if ctx == nil {
+		return invalid("context is nil")
+	}
+	if err := ctx.Err(); err != nil {
+		return &Error{Code: ErrCancelled.Code, Message: "the context ended before the call", GrpcStatus: -1, cause: err}
+	}
+	var e *C.momento_error_t
+	if ctx.Done() == nil {
+		return check(f(&e), e)
+	}
+	var token *C.momento_cancel_token_t
+	if err := check(C.momento_cancel_token_new(&token, &e), e); err != nil {
+		return err
+	}
+	defer C.momento_cancel_token_free(token)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var prev *C.momento_cancel_token_t
+	if err := check(C.momento_cancel_token_bind_thread(&prev, token, &e), e); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		select {
+		case <-ctx.Done():
+			C.momento_cancel_token_cancel(token, nil)
+		case <-done:
+		}
+	}()
+	status := f(&e)
+	close(done)
+	<-stopped // the token is freed only after cancel has returned
+	C.momento_cancel_token_bind_thread(nil, prev, nil)
+	err := check(status, e)
+	if me, ok := err.(*Error); ok && me.Code == ErrCancelled.Code {
+		me.cause = ctx.Err()
+	}
+	return err
+}
+
+type mintFn func(**C.momento_token_t, *C.momento_auth_client_t, *C.momento_scope_t, *C.momento_expires_in_t, **C.momento_error_t) C.momento_status_t
+
+func (c *AuthClient) mint(ctx context.Context, scope Scope, exp ExpiresIn, f mintFn) (*ApiKeyResult, error) {
+	if scope == nil {
+		return nil, invalid("scope is nil")
+	}
+	s, err := scope.native()
+	if err != nil {
+		return nil, err
+	}
+	defer C.momento_scope_free(s)
+	x, err := exp.native()
+	if err != nil {
+		return nil, err
+	}
+	defer C.momento_expires_in_free(x)
+	var out *C.momento_token_t
+	err = c.call(ctx, func(p *C.momento_auth_client_t, e **C.momento_error_t) C.momento_status_t {
+		return f(&out, p, s, x, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return newResult(out), nil
+}
+
+// GenerateApiKey mints a key with scope and lifetime.
+func (c *AuthClient) GenerateApiKey(ctx context.Context, scope Scope, exp ExpiresIn) (*ApiKeyResult, error) {
+	return c.mint(ctx, scope, exp, func(out **C.momento_token_t, p *C.momento_auth_client_t, s *C.momento_scope_t, x *C.momento_expires_in_t, e **C.momento_error_t) C.momento_status_t {
+		return C.momento_auth_client_generate_api_key(out, p, s, x, e)
+	})
+}
+
+// GenerateDisposableToken mints a disposable token (tokenID "" = none).
+func (c *AuthClient) GenerateDisposableToken(ctx context.Context, scope Scope, exp ExpiresIn, tokenID string) (*ApiKeyResult, error) {
+	var cs cStrings
+	defer cs.free()
+	id, err := cs.optional(tokenID, "tokenID")
+	if err != nil {
+		return nil, err
+	}
+	return c.mint(ctx, scope, exp, func(out **C.momento_token_t, p *C.momento_auth_client_t, s *C.momento_scope_t, x *C.momento_expires_in_t, e **C.momento_error_t) C.momento_status_t {
+		return C.momento_auth_client_generate_disposable_token(out, p, s, x, id, e)
+	})
+}
+
+// RefreshApiKey exchanges the client's own key and its refresh token for a new key.
+func (c *AuthClient) RefreshApiKey(ctx context.Context, refreshToken string) (*ApiKeyResult, error) {
+	rt, err := cString(refreshToken, "refreshToken")
+	if err != nil {
+		return nil, err
+	}
+	defer C.free(unsafe.Pointer(rt))
+	var out *C.momento_token_t
+	err = c.call(ctx, func(p *C.momento_auth_client_t, e **C.momento_error_t) C.momento_status_t {
+		return C.momento_auth_client_refresh_api_key(&out, p, rt, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return newResult(out), nil
+}

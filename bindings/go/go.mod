@@ -1,0 +1,3 @@
+module momento-auth/momentoauth
+
+go 1.22

@@ -1,0 +1,94 @@
+package momentoauth_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// testServer is a momento-auth-server (MOMENTO_SERVER_BIN) on a free loopback port with its own
+// data directory; every wait is bounded and the process is always reaped.
+type testServer struct {
+	Addr     string
+	Dir      string
+	SuperKey string
+	cmd      *exec.Cmd
+	exited   chan struct{}
+}
+
+var listening = regexp.MustCompile(`^listening on (\S+)\s*$`)
+
+func startServer(t testing.TB) *testServer {
+	t.Helper()
+	bin := os.Getenv("MOMENTO_SERVER_BIN")
+	if bin == "" {
+		t.Skip("MOMENTO_SERVER_BIN is not set (ctest sets it)")
+	}
+	dir := t.TempDir()
+	boot := filepath.Join(dir, "bootstrap.json")
+	cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--bootstrap", boot, "--log-format", "off")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &testServer{Dir: dir, cmd: cmd, exited: make(chan struct{})}
+	first := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		if sc.Scan() {
+			first <- sc.Text()
+		}
+		close(first)
+		for sc.Scan() {
+		}
+	}()
+	go func() { _ = cmd.Wait(); close(s.exited) }()
+	t.Cleanup(s.stop)
+	select {
+	case line := <-first:
+		m := listening.FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("unexpected first line %q", line)
+		}
+		s.Addr = m[1]
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not report its address in time")
+	}
+	for i := 0; i < 100 && s.SuperKey == ""; i++ {
+		var f struct {
+			AuthToken string `json:"authToken"`
+		}
+		if b, err := os.ReadFile(boot); err == nil && json.Unmarshal(b, &f) == nil {
+			s.SuperKey = f.AuthToken
+		} else {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if s.SuperKey == "" {
+		t.Fatal("no bootstrap key")
+	}
+	return s
+}
+
+func (s *testServer) stop() {
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.exited:
+	case <-time.After(10 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+	}
+}
+
+func (s *testServer) String() string { return fmt.Sprintf("server(%s)", s.Addr) }

@@ -1,0 +1,204 @@
+'use strict';
+// The C declarations this package uses, written as in momento/auth.h (the drift check,
+// bindings/check_drift.py, holds every prototype and constant here to the header). koffi parses
+// them; `_Out_` marks out-parameters and `momento_owned_str *` stands for an owned `char **`
+// that koffi copies into a JS string and releases with momento_free().
+const fs = require('node:fs');
+const path = require('node:path');
+const koffi = require('koffi');
+
+// ABI version this package was written against (MOMENTO_AUTH_ABI_VERSION in auth.h).
+const ABI_VERSION = 1;
+
+// Enumerations of auth.h used by this package (same names and values).
+const C = Object.freeze({
+  MOMENTO_OK: 0,
+  MOMENTO_ERR_INVALID_ARGUMENT: -1,
+  MOMENTO_ERR_AUTHENTICATION: -2,
+  MOMENTO_ERR_PERMISSION: -3,
+  MOMENTO_ERR_NOT_FOUND: -4,
+  MOMENTO_ERR_ALREADY_EXISTS: -5,
+  MOMENTO_ERR_LIMIT_EXCEEDED: -6,
+  MOMENTO_ERR_FAILED_PRECONDITION: -7,
+  MOMENTO_ERR_CANCELLED: -8,
+  MOMENTO_ERR_TIMEOUT: -9,
+  MOMENTO_ERR_SERVER_UNAVAILABLE: -10,
+  MOMENTO_ERR_INTERNAL_SERVER: -11,
+  MOMENTO_ERR_UNKNOWN_SERVICE: -12,
+  MOMENTO_ERR_BAD_REQUEST: -13,
+  MOMENTO_ERR_CONNECTION: -14,
+  MOMENTO_ERR_CLIENT_RESOURCE_EXHAUSTED: -15,
+  MOMENTO_ERR_UNKNOWN: -16,
+  MOMENTO_EXPIRY_UNKNOWN: 0,
+  MOMENTO_EXPIRY_NEVER: 1,
+  MOMENTO_EXPIRY_AT: 2,
+  MOMENTO_EXPIRES_NEVER: 0,
+  MOMENTO_EXPIRES_SECONDS: 1,
+  MOMENTO_EXPIRES_MINUTES: 2,
+  MOMENTO_EXPIRES_HOURS: 3,
+  MOMENTO_EXPIRES_DAYS: 4,
+  MOMENTO_EXPIRES_AT_EPOCH: 5,
+  MOMENTO_SCOPE_SUPER_USER: 1,
+  MOMENTO_SCOPE_ALL_DATA_READ_WRITE: 2,
+  MOMENTO_SCOPE_ALL_DATA_READ_ONLY: 3,
+  MOMENTO_CACHE_PERMIT_NONE: 0,
+  MOMENTO_CACHE_READ_WRITE: 1,
+  MOMENTO_CACHE_READ_ONLY: 2,
+  MOMENTO_CACHE_WRITE_ONLY: 3,
+  MOMENTO_TOPIC_PERMIT_NONE: 0,
+  MOMENTO_TOPIC_PUBLISH_SUBSCRIBE: 1,
+  MOMENTO_TOPIC_SUBSCRIBE_ONLY: 2,
+  MOMENTO_TOPIC_PUBLISH_ONLY: 3,
+  MOMENTO_FUNCTION_PERMIT_NONE: 0,
+  MOMENTO_FUNCTION_INVOKE: 1,
+  MOMENTO_SELECT_ALL: 0,
+  MOMENTO_SELECT_NAME: 1,
+  MOMENTO_SELECT_PREFIX: 2,
+  MOMENTO_ITEMS_ALL: 1,
+  MOMENTO_ITEMS_KEY: 2,
+  MOMENTO_ITEMS_KEY_PREFIX: 3,
+  MOMENTO_REFRESH_REFRESHED: 1,
+  MOMENTO_REFRESH_ADOPTED: 2,
+  MOMENTO_REFRESH_FAILED: 3,
+});
+
+const PROTOTYPES = [
+  'const char *momento_status_str(momento_status_t status)',
+  'momento_status_t momento_error_code(const momento_error_t *error)',
+  'const char *momento_error_message(const momento_error_t *error)',
+  'int32_t momento_error_grpc_status(const momento_error_t *error)',
+  'int32_t momento_error_retryable(const momento_error_t *error)',
+  'void momento_error_free(momento_error_t *error)',
+  'momento_status_t momento_redact(_Out_ momento_owned_str *out, const char *secret, _Out_ momento_error_t **err)',
+  'const char *momento_version_string(void)',
+  'uint32_t momento_abi_version(void)',
+  'momento_status_t momento_endpoint_override_new_single(_Out_ momento_endpoint_override_t **out, const char *host_port, int32_t secure, _Out_ momento_error_t **err)',
+  'void momento_endpoint_override_free(momento_endpoint_override_t *override_)',
+  'momento_status_t momento_credential_from_string(_Out_ momento_credential_t **out, const char *credential, const momento_endpoint_override_t *override_, _Out_ momento_error_t **err)',
+  'momento_status_t momento_credential_from_disposable_token(_Out_ momento_credential_t **out, const char *token, const momento_endpoint_override_t *override_, _Out_ momento_error_t **err)',
+  'momento_status_t momento_credential_from_v2(_Out_ momento_credential_t **out, const char *api_key, const char *endpoint, const momento_endpoint_override_t *override_, _Out_ momento_error_t **err)',
+  'momento_status_t momento_credential_from_env(_Out_ momento_credential_t **out, const char *key_var, const char *endpoint_var, const momento_endpoint_override_t *override_, _Out_ momento_error_t **err)',
+  'momento_status_t momento_credential_from_file(_Out_ momento_credential_t **out, const char *path, const momento_endpoint_override_t *override_, _Out_ momento_error_t **err)',
+  'momento_status_t momento_credential_new_local(_Out_ momento_credential_t **out, const char *host, uint16_t port, _Out_ momento_error_t **err)',
+  'void momento_credential_free(momento_credential_t *credential)',
+  'int32_t momento_credential_kind(const momento_credential_t *credential)',
+  'const char *momento_credential_kind_str(int32_t kind)',
+  'const char *momento_credential_base_endpoint(const momento_credential_t *credential)',
+  'momento_status_t momento_credential_expiry(_Out_ int32_t *state, _Out_ uint64_t *epoch_seconds, const momento_credential_t *credential, _Out_ momento_error_t **err)',
+  'const char *momento_credential_redacted(const momento_credential_t *credential)',
+  'const char *momento_credential_refresh_token(const momento_credential_t *credential)',
+  'momento_status_t momento_expires_in_new(_Out_ momento_expires_in_t **out, int32_t unit, int64_t amount, _Out_ momento_error_t **err)',
+  'void momento_expires_in_free(momento_expires_in_t *expires_in)',
+  'momento_status_t momento_scope_new(_Out_ momento_scope_t **out, _Out_ momento_error_t **err)',
+  'momento_status_t momento_scope_new_predefined(_Out_ momento_scope_t **out, int32_t which, _Out_ momento_error_t **err)',
+  'void momento_scope_free(momento_scope_t *scope)',
+  'momento_status_t momento_scope_add_cache(momento_scope_t *scope, int32_t role, const char *cache_name, _Out_ momento_error_t **err)',
+  'momento_status_t momento_scope_add_topic(momento_scope_t *scope, int32_t role, const char *cache_name, int32_t topic_select, const char *topic, _Out_ momento_error_t **err)',
+  'momento_status_t momento_scope_add_function(momento_scope_t *scope, int32_t role, const char *cache_name, int32_t function_select, const char *function, _Out_ momento_error_t **err)',
+  'momento_status_t momento_scope_add_cache_items(momento_scope_t *scope, int32_t role, const char *cache_name, int32_t item_select, const void *item, size_t item_len, _Out_ momento_error_t **err)',
+  'momento_status_t momento_client_config_new(_Out_ momento_client_config_t **out, _Out_ momento_error_t **err)',
+  'void momento_client_config_free(momento_client_config_t *config)',
+  'momento_status_t momento_client_config_set_deadline_ms(momento_client_config_t *config, int64_t deadline_ms, _Out_ momento_error_t **err)',
+  'const char *momento_token_api_key(const momento_token_t *token)',
+  'const char *momento_token_refresh_token(const momento_token_t *token)',
+  'const char *momento_token_endpoint(const momento_token_t *token)',
+  'uint64_t momento_token_valid_until(const momento_token_t *token)',
+  'momento_status_t momento_token_to_json(_Out_ momento_owned_str *out, const momento_token_t *token, _Out_ momento_error_t **err)',
+  'momento_status_t momento_token_write_file(const momento_token_t *token, const char *path, _Out_ momento_error_t **err)',
+  'void momento_token_free(momento_token_t *token)',
+  'momento_status_t momento_auth_client_new(_Out_ momento_auth_client_t **out, const momento_credential_t *credential, const momento_client_config_t *config, _Out_ momento_error_t **err)',
+  'void momento_auth_client_free(momento_auth_client_t *client)',
+  'momento_status_t momento_auth_client_generate_api_key(_Out_ momento_token_t **out, momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, _Out_ momento_error_t **err)',
+  'momento_status_t momento_auth_client_refresh_api_key(_Out_ momento_token_t **out, momento_auth_client_t *client, const char *refresh_token, _Out_ momento_error_t **err)',
+  'momento_status_t momento_auth_client_generate_disposable_token(_Out_ momento_token_t **out, momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, const char *token_id, _Out_ momento_error_t **err)',
+  'momento_status_t momento_store_new(_Out_ momento_store_t **out, const char *spec, const momento_store_options_t *options, _Out_ momento_error_t **err)',
+  'void momento_store_free(momento_store_t *store)',
+  'const char *momento_store_describe(const momento_store_t *store)',
+  'int32_t momento_store_writable(const momento_store_t *store)',
+  'momento_status_t momento_store_load(_Out_ momento_token_t **out, momento_store_t *store, _Out_ momento_error_t **err)',
+  'momento_status_t momento_store_save(momento_store_t *store, const momento_token_t *token, _Out_ momento_error_t **err)',
+  'momento_status_t momento_refresher_options_new(_Out_ momento_refresher_options_t **out, _Out_ momento_error_t **err)',
+  'void momento_refresher_options_free(momento_refresher_options_t *options)',
+  'momento_status_t momento_refresher_options_set_refresh_fraction(momento_refresher_options_t *options, double fraction, _Out_ momento_error_t **err)',
+  'momento_status_t momento_refresher_options_set_jitter_fraction(momento_refresher_options_t *options, double fraction, _Out_ momento_error_t **err)',
+  'momento_status_t momento_refresher_options_set_backoff_ms(momento_refresher_options_t *options, int64_t initial_ms, int64_t max_ms, _Out_ momento_error_t **err)',
+  'momento_status_t momento_refresher_options_set_recheck_interval_ms(momento_refresher_options_t *options, int64_t interval_ms, _Out_ momento_error_t **err)',
+  'momento_status_t momento_refresher_new(_Out_ momento_refresher_t **out, momento_store_t *store, const momento_client_config_t *config, const momento_endpoint_override_t *override_, const momento_refresher_options_t *options, _Out_ momento_error_t **err)',
+  'void momento_refresher_free(momento_refresher_t *refresher)',
+  'momento_status_t momento_refresher_start(momento_refresher_t *refresher, _Out_ momento_error_t **err)',
+  'momento_status_t momento_refresher_stop(momento_refresher_t *refresher, _Out_ momento_error_t **err)',
+  'momento_status_t momento_refresher_refresh_now(_Out_ momento_refresh_event_t **out, momento_refresher_t *refresher, _Out_ momento_error_t **err)',
+  'momento_status_t momento_refresher_subscribe(_Out_ uint64_t *id, momento_refresher_t *refresher, momento_refresh_fn fn, void *user_data, momento_destroy_fn destroy, _Out_ momento_error_t **err)',
+  'momento_status_t momento_refresher_unsubscribe(momento_refresher_t *refresher, uint64_t id, _Out_ momento_error_t **err)',
+  'int32_t momento_refresh_event_kind(const momento_refresh_event_t *event)',
+  'const char *momento_refresh_event_kind_str(int32_t kind)',
+  'momento_status_t momento_refresh_event_error_code(const momento_refresh_event_t *event)',
+  'const char *momento_refresh_event_error_message(const momento_refresh_event_t *event)',
+  'uint64_t momento_refresh_event_valid_until(const momento_refresh_event_t *event)',
+  'const char *momento_refresh_event_redacted_key(const momento_refresh_event_t *event)',
+  'const char *momento_refresh_event_key_fingerprint(const momento_refresh_event_t *event)',
+  'const char *momento_refresh_event_store(const momento_refresh_event_t *event)',
+  'int32_t momento_refresh_event_consecutive_failures(const momento_refresh_event_t *event)',
+  'int32_t momento_refresh_event_retryable(const momento_refresh_event_t *event)',
+  'void momento_refresh_event_free(momento_refresh_event_t *event)',
+  'momento_status_t momento_watcher_new(_Out_ momento_watcher_t **out, momento_store_t *store, int64_t period_ms, const momento_endpoint_override_t *override_, _Out_ momento_error_t **err)',
+  'void momento_watcher_free(momento_watcher_t *watcher)',
+  'momento_status_t momento_watcher_current_credential(_Out_ momento_credential_t **out, const momento_watcher_t *watcher, _Out_ momento_error_t **err)',
+  'momento_status_t momento_watcher_poll(_Out_ int32_t *changed, momento_watcher_t *watcher, _Out_ momento_error_t **err)',
+  'momento_status_t momento_watcher_notify_unauthenticated(momento_watcher_t *watcher, _Out_ momento_error_t **err)',
+  'momento_status_t momento_watcher_subscribe(_Out_ uint64_t *id, momento_watcher_t *watcher, momento_watch_fn fn, void *user_data, momento_destroy_fn destroy, _Out_ momento_error_t **err)',
+  'momento_status_t momento_watcher_unsubscribe(momento_watcher_t *watcher, uint64_t id, _Out_ momento_error_t **err)',
+  'const momento_credential_t *momento_watched_key_credential(const momento_watched_key_t *key)',
+  'uint64_t momento_watched_key_valid_until(const momento_watched_key_t *key)',
+  'const char *momento_watched_key_fingerprint(const momento_watched_key_t *key)',
+];
+
+const OPAQUE = [
+  'momento_error_t', 'momento_endpoint_override_t', 'momento_credential_t', 'momento_expires_in_t',
+  'momento_scope_t', 'momento_client_config_t', 'momento_token_t', 'momento_auth_client_t',
+  'momento_store_options_t', 'momento_store_t', 'momento_refresher_options_t',
+  'momento_refresher_t', 'momento_refresh_event_t', 'momento_watcher_t', 'momento_watched_key_t',
+];
+
+// The library carried by the package for this platform, unless MOMENTO_AUTH_LIBRARY names one;
+// without either, the system's loader search path.
+function libraryPath() {
+  const override = process.env.MOMENTO_AUTH_LIBRARY;
+  if (override) return override;
+  const carried = path.join(__dirname, '..', 'prebuilds', `${process.platform}-${process.arch}`,
+    'libmomento_auth.so.1');
+  return fs.existsSync(carried) ? carried : 'libmomento_auth.so.1';
+}
+
+function load() {
+  const file = libraryPath();
+  let lib;
+  try {
+    lib = koffi.load(file);
+  } catch (e) {
+    throw new Error(`momento-auth: cannot load libmomento_auth (${file}): ${e.message}. ` +
+      'Install the package for linux-x64, or set MOMENTO_AUTH_LIBRARY to the library path.');
+  }
+  koffi.alias('momento_status_t', 'int32_t');
+  for (const name of OPAQUE) koffi.opaque(name);
+  const fns = {};
+  fns.momento_free = lib.func('void momento_free(char *str)');
+  koffi.disposable('momento_owned_str', 'str', fns.momento_free);
+  koffi.pointer('momento_refresh_fn', koffi.proto(
+    'void momento_refresh_cb(const momento_refresh_event_t *event, void *user_data)'));
+  koffi.pointer('momento_watch_fn', koffi.proto(
+    'void momento_watch_cb(const momento_watched_key_t *key, void *user_data)'));
+  koffi.pointer('momento_destroy_fn', koffi.proto('void momento_destroy_cb(void *user_data)'));
+  for (const proto of PROTOTYPES) {
+    const name = /([a-z0-9_]+)\(/.exec(proto)[1];
+    fns[name] = lib.func(proto);
+  }
+  const abi = fns.momento_abi_version();
+  if (abi !== ABI_VERSION) {
+    throw new Error(`momento-auth was written for libmomento_auth ABI ${ABI_VERSION}, but ${file} ` +
+      `(version ${fns.momento_version_string()}) has ABI ${abi}. Install a matching momento-auth.`);
+  }
+  return { fns, file };
+}
+
+module.exports = { koffi, C, ABI_VERSION, PROTOTYPES, load };

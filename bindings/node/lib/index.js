@@ -1,0 +1,699 @@
+'use strict';
+// momento-auth for Node.js: Momento API keys over libmomento_auth.so.1 (koffi, no compiler).
+// Every rule (parsing, ranges, defaults, redaction, refresh policy) lives in the library; this
+// file adapts types, errors, lifetimes and threads: calls that may block (RPCs, store reads,
+// stopping threads) run on libuv's worker pool and return promises.
+const { EventEmitter } = require('node:events');
+const util = require('node:util');
+const ffi = require('./ffi');
+const errors = require('./errors');
+
+const { C, koffi } = ffi;
+const { fns: N, file: libraryFile } = ffi.load();
+const { invalidArgument } = errors;
+
+// ---- errors -------------------------------------------------------------------------------
+
+function takeError(ptr) {
+  try {
+    return errors.errorFor(N.momento_status_str(N.momento_error_code(ptr)),
+      N.momento_error_message(ptr), {
+        retryable: N.momento_error_retryable(ptr) === 1,
+        grpcStatus: N.momento_error_grpc_status(ptr),
+      });
+  } finally {
+    N.momento_error_free(ptr);
+  }
+}
+
+// Runs a fallible C call on this thread: the last argument is the error out-parameter.
+function check(name, ...args) {
+  const err = [null];
+  const status = N[name](...args, err);
+  if (status !== C.MOMENTO_OK) throw takeError(err[0]);
+}
+
+// The same on the worker pool; resolves once the call returns.
+function checkAsync(name, ...args) {
+  return new Promise((resolve, reject) => {
+    const err = [null];
+    N[name].async(...args, err, (e, status) => {
+      if (e) reject(e);
+      else if (status !== C.MOMENTO_OK) reject(takeError(err[0]));
+      else resolve();
+    });
+  });
+}
+
+// Keeps the owners of native handles reachable until a worker-pool call using them has returned
+// (otherwise the garbage collector's safety net could free a handle mid-call).
+function hold(promise, ...owners) {
+  return promise.finally(() => owners.length);
+}
+
+function runAsync(name, ...args) {
+  return new Promise((resolve, reject) => {
+    N[name].async(...args, (e, value) => (e ? reject(e) : resolve(value)));
+  });
+}
+
+// ---- argument adaptation (a C string cannot carry NUL or lone surrogates) ------------------
+
+function cstr(value, what, { optional = false } = {}) {
+  if (value === undefined || value === null) {
+    if (optional) return null;
+    throw invalidArgument(`${what} is required`);
+  }
+  if (typeof value !== 'string') throw invalidArgument(`${what} must be a string, got ${typeName(value)}`);
+  if (value.includes('\0')) throw invalidArgument(`${what} must not contain a NUL character`);
+  if (!value.isWellFormed()) throw invalidArgument(`${what} is not valid Unicode (lone surrogate)`);
+  return value;
+}
+
+function bytes(value, what) {
+  if (typeof value === 'string') return Buffer.from(cstr(value, what), 'utf8');
+  if (value instanceof Uint8Array) return value;
+  throw invalidArgument(`${what} must be a string or a Uint8Array, got ${typeName(value)}`);
+}
+
+function integer(value, what, { optional = false } = {}) {
+  if (value === undefined && optional) return undefined;
+  if (typeof value === 'bigint') return value;
+  if (!Number.isSafeInteger(value)) throw invalidArgument(`${what} must be an integer, got ${typeName(value)}`);
+  return value;
+}
+
+function number(value, what) {
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw invalidArgument(`${what} must be a number, got ${typeName(value)}`);
+  }
+  return value;
+}
+
+function typeName(value) {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return value.constructor ? value.constructor.name : 'object';
+  return typeof value;
+}
+
+function instance(value, cls, what) {
+  if (!(value instanceof cls)) throw invalidArgument(`${what} must be a ${cls.name}, got ${typeName(value)}`);
+  return value;
+}
+
+function date(epochSeconds) {
+  const s = Number(epochSeconds);
+  return s === 0 ? null : new Date(s * 1000);
+}
+
+// ---- native handles: freed by close()/dispose, or by the garbage collector as a safety net ---
+
+const finalizer = new FinalizationRegistry(({ ptr, free }) => N[free](ptr));
+
+function own(target, ptr, free) {
+  target._ptr = ptr;
+  finalizer.register(target, { ptr, free }, target);
+}
+
+function release(target, free) {
+  if (!target._ptr) return;
+  finalizer.unregister(target);
+  const ptr = target._ptr;
+  target._ptr = null;
+  N[free](ptr);
+}
+
+// An endpoint override for one call (copied by the library), or null.
+function withOverride(opts, body) {
+  const o = opts || {};
+  const endpoint = cstr(o.endpoint, 'endpoint', { optional: true });
+  if (endpoint === null) return body(null);
+  const secure = o.secure === undefined ? true : o.secure;
+  if (typeof secure !== 'boolean') throw invalidArgument(`secure must be a boolean, got ${typeName(secure)}`);
+  const out = [null];
+  check('momento_endpoint_override_new_single', out, endpoint, secure ? 1 : 0);
+  let result;
+  try {
+    result = body(out[0]);
+  } catch (e) {
+    N.momento_endpoint_override_free(out[0]);
+    throw e;
+  }
+  // An async body keeps the override until its call has returned.
+  if (result instanceof Promise) return result.finally(() => N.momento_endpoint_override_free(out[0]));
+  N.momento_endpoint_override_free(out[0]);
+  return result;
+}
+
+// ---- credentials ----------------------------------------------------------------------------
+
+class CredentialProvider {
+  constructor(ptr) {
+    if (!ptr) throw invalidArgument('use CredentialProvider.fromString() and the other factories');
+    own(this, ptr, 'momento_credential_free');
+  }
+
+  static _make(name, opts, ...args) {
+    return withOverride(opts, override => {
+      const out = [null];
+      check(name, out, ...args, override);
+      return new CredentialProvider(out[0]);
+    });
+  }
+
+  /** A v1 envelope, legacy JWT or session token. opts: { endpoint: 'host:port', secure }. */
+  static fromString(key, opts) {
+    return CredentialProvider._make('momento_credential_from_string', opts, cstr(key, 'key'));
+  }
+
+  static fromDisposableToken(token, opts) {
+    return CredentialProvider._make('momento_credential_from_disposable_token', opts, cstr(token, 'token'));
+  }
+
+  /** A v2 API key with its base endpoint. */
+  static fromApiKeyV2(apiKey, endpoint, opts) {
+    return CredentialProvider._make('momento_credential_from_v2', opts, cstr(apiKey, 'apiKey'),
+      cstr(endpoint, 'endpoint'));
+  }
+
+  /** From environment variables (the library's defaults when the names are omitted). */
+  static fromEnvironmentVariable(keyVariable, opts = {}) {
+    return CredentialProvider._make('momento_credential_from_env', opts,
+      cstr(keyVariable, 'keyVariable', { optional: true }),
+      cstr(opts.endpointVariable, 'endpointVariable', { optional: true }));
+  }
+
+  /** A token file in the Download-JSON shape. */
+  static fromFile(path, opts) {
+    return CredentialProvider._make('momento_credential_from_file', opts, cstr(path, 'path'));
+  }
+
+  /** No key: every endpoint at host:port, plaintext (the library's defaults when omitted). */
+  static local({ host, port } = {}) {
+    const p = port === undefined ? 0 : integer(port, 'port');
+    if (p < 0 || p > 65535) throw invalidArgument('port must be between 0 and 65535');
+    const out = [null];
+    check('momento_credential_new_local', out, cstr(host, 'host', { optional: true }), p);
+    return new CredentialProvider(out[0]);
+  }
+
+  _live() {
+    if (!this._ptr) throw errors.errorFor('FAILED_PRECONDITION_ERROR', 'the credential provider was released');
+    return this._ptr;
+  }
+
+  get kind() { return N.momento_credential_kind_str(N.momento_credential_kind(this._live())); }
+  get baseEndpoint() { return N.momento_credential_base_endpoint(this._live()); }
+  /** The refresh token that came with a token file ('' when none): a secret. */
+  get refreshToken() { return N.momento_credential_refresh_token(this._live()); }
+  /** Date of expiry, null when the key never expires, undefined when unknown. */
+  get expiresAt() {
+    const state = [0];
+    const at = [0];
+    check('momento_credential_expiry', state, at, this._live());
+    if (state[0] === C.MOMENTO_EXPIRY_AT) return date(at[0]);
+    return state[0] === C.MOMENTO_EXPIRY_NEVER ? null : undefined;
+  }
+
+  toString() { return this._ptr ? N.momento_credential_redacted(this._ptr) : 'CredentialProvider(released)'; }
+  toJSON() { return this.toString(); }
+  [util.inspect.custom]() { return `CredentialProvider(${this.toString()})`; }
+}
+
+// ---- lifetimes and scopes -------------------------------------------------------------------
+
+class ExpiresIn {
+  constructor(unit, amount) {
+    const out = [null];
+    check('momento_expires_in_new', out, unit, integer(amount, 'amount'));
+    own(this, out[0], 'momento_expires_in_free');
+    this.unit = unit;
+    this.amount = amount;
+  }
+
+  static never() { return new ExpiresIn(C.MOMENTO_EXPIRES_NEVER, 0); }
+  static seconds(n) { return new ExpiresIn(C.MOMENTO_EXPIRES_SECONDS, n); }
+  static minutes(n) { return new ExpiresIn(C.MOMENTO_EXPIRES_MINUTES, n); }
+  static hours(n) { return new ExpiresIn(C.MOMENTO_EXPIRES_HOURS, n); }
+  static days(n) { return new ExpiresIn(C.MOMENTO_EXPIRES_DAYS, n); }
+  /** An absolute expiry: a Date or epoch seconds. */
+  static atEpoch(when) {
+    const s = when instanceof Date ? Math.floor(when.getTime() / 1000) : when;
+    return new ExpiresIn(C.MOMENTO_EXPIRES_AT_EPOCH, s);
+  }
+
+  [util.inspect.custom]() { return `ExpiresIn(unit=${this.unit}, amount=${this.amount})`; }
+}
+
+class PredefinedScope {
+  constructor(which, name) {
+    this._which = which;
+    this.name = name;
+    Object.freeze(this);
+  }
+
+  [util.inspect.custom]() { return this.name; }
+}
+
+const AllDataReadWrite = new PredefinedScope(C.MOMENTO_SCOPE_ALL_DATA_READ_WRITE, 'AllDataReadWrite');
+const AllDataReadOnly = new PredefinedScope(C.MOMENTO_SCOPE_ALL_DATA_READ_ONLY, 'AllDataReadOnly');
+const SuperUser = new PredefinedScope(C.MOMENTO_SCOPE_SUPER_USER, 'SuperUser');
+
+// Selectors of "everything" in fine-grained permissions.
+const AllCaches = Object.freeze({ all: 'caches' });
+const AllTopics = Object.freeze({ all: 'topics' });
+const AllFunctions = Object.freeze({ all: 'functions' });
+const AllItems = Object.freeze({ all: 'items' });
+
+const CacheRole = Object.freeze({ ReadWrite: 'readwrite', ReadOnly: 'readonly', WriteOnly: 'writeonly', PermitNone: 'permitnone' });
+const TopicRole = Object.freeze({ PublishSubscribe: 'publishsubscribe', SubscribeOnly: 'subscribeonly', PublishOnly: 'publishonly', PermitNone: 'permitnone' });
+const FunctionRole = Object.freeze({ Invoke: 'invoke', PermitNone: 'permitnone' });
+
+const CACHE_ROLES = { readwrite: C.MOMENTO_CACHE_READ_WRITE, readonly: C.MOMENTO_CACHE_READ_ONLY, writeonly: C.MOMENTO_CACHE_WRITE_ONLY, permitnone: C.MOMENTO_CACHE_PERMIT_NONE };
+const TOPIC_ROLES = { publishsubscribe: C.MOMENTO_TOPIC_PUBLISH_SUBSCRIBE, subscribeonly: C.MOMENTO_TOPIC_SUBSCRIBE_ONLY, publishonly: C.MOMENTO_TOPIC_PUBLISH_ONLY, permitnone: C.MOMENTO_TOPIC_PERMIT_NONE };
+const FUNCTION_ROLES = { invoke: C.MOMENTO_FUNCTION_INVOKE, permitnone: C.MOMENTO_FUNCTION_PERMIT_NONE };
+
+function role(table, value, what) {
+  if (!Object.prototype.hasOwnProperty.call(table, value)) {
+    throw invalidArgument(`${what} must be one of ${Object.keys(table).join(', ')}`);
+  }
+  return table[value];
+}
+
+function cacheName(p, i) {
+  if (p.cache === AllCaches || p.cache === undefined) return null;
+  return cstr(p.cache, `permissions[${i}].cache`);
+}
+
+// (select, name) of a topic or function selector: AllX, 'name' or { namePrefix }.
+function nameSelect(value, all, what) {
+  if (value === all || value === undefined) return [C.MOMENTO_SELECT_ALL, null];
+  if (typeof value === 'string') return [C.MOMENTO_SELECT_NAME, cstr(value, what)];
+  if (value && typeof value === 'object' && 'namePrefix' in value) {
+    return [C.MOMENTO_SELECT_PREFIX, cstr(value.namePrefix, `${what}.namePrefix`)];
+  }
+  throw invalidArgument(`${what} must be a name, { namePrefix } or the "all" selector`);
+}
+
+function addPermission(scope, p, i) {
+  const at = `permissions[${i}]`;
+  if (!p || typeof p !== 'object') throw invalidArgument(`${at} must be an object`);
+  if ('topic' in p) {
+    const [sel, name] = nameSelect(p.topic, AllTopics, `${at}.topic`);
+    check('momento_scope_add_topic', scope, role(TOPIC_ROLES, p.role, `${at}.role`), cacheName(p, i), sel, name);
+  } else if ('func' in p) {
+    const [sel, name] = nameSelect(p.func, AllFunctions, `${at}.func`);
+    check('momento_scope_add_function', scope, role(FUNCTION_ROLES, p.role, `${at}.role`), cacheName(p, i), sel, name);
+  } else if ('item' in p) {
+    let sel = C.MOMENTO_ITEMS_ALL;
+    let key = null;
+    if (p.item !== AllItems) {
+      if (p.item && typeof p.item === 'object' && 'key' in p.item) {
+        sel = C.MOMENTO_ITEMS_KEY;
+        key = bytes(p.item.key, `${at}.item.key`);
+      } else if (p.item && typeof p.item === 'object' && 'keyPrefix' in p.item) {
+        sel = C.MOMENTO_ITEMS_KEY_PREFIX;
+        key = bytes(p.item.keyPrefix, `${at}.item.keyPrefix`);
+      } else {
+        throw invalidArgument(`${at}.item must be { key }, { keyPrefix } or AllItems`);
+      }
+    }
+    check('momento_scope_add_cache_items', scope, role(CACHE_ROLES, p.role, `${at}.role`), cacheName(p, i),
+      sel, key, key ? key.length : 0);
+  } else {
+    check('momento_scope_add_cache', scope, role(CACHE_ROLES, p.role, `${at}.role`), cacheName(p, i));
+  }
+}
+
+// A native scope for one call; the caller frees it.
+function nativeScope(scope) {
+  const out = [null];
+  if (scope instanceof PredefinedScope) {
+    check('momento_scope_new_predefined', out, scope._which);
+    return out[0];
+  }
+  if (!scope || typeof scope !== 'object' || !Array.isArray(scope.permissions)) {
+    throw invalidArgument(`scope must be a predefined scope or { permissions: [...] }, got ${typeName(scope)}`);
+  }
+  check('momento_scope_new', out);
+  try {
+    scope.permissions.forEach((p, i) => addPermission(out[0], p, i));
+  } catch (e) {
+    N.momento_scope_free(out[0]);
+    throw e;
+  }
+  return out[0];
+}
+
+const PermissionScopes = Object.freeze({
+  cacheReadWrite: cache => ({ permissions: [{ role: CacheRole.ReadWrite, cache }] }),
+  cacheReadOnly: cache => ({ permissions: [{ role: CacheRole.ReadOnly, cache }] }),
+  cacheWriteOnly: cache => ({ permissions: [{ role: CacheRole.WriteOnly, cache }] }),
+  topicPublishSubscribe: (cache, topic) => ({ permissions: [{ role: TopicRole.PublishSubscribe, cache, topic }] }),
+  topicSubscribeOnly: (cache, topic) => ({ permissions: [{ role: TopicRole.SubscribeOnly, cache, topic }] }),
+  topicPublishOnly: (cache, topic) => ({ permissions: [{ role: TopicRole.PublishOnly, cache, topic }] }),
+});
+
+const DisposableTokenScopes = Object.freeze({
+  cacheKeyReadWrite: (cache, key) => ({ permissions: [{ role: CacheRole.ReadWrite, cache, item: { key } }] }),
+  cacheKeyReadOnly: (cache, key) => ({ permissions: [{ role: CacheRole.ReadOnly, cache, item: { key } }] }),
+  cacheKeyWriteOnly: (cache, key) => ({ permissions: [{ role: CacheRole.WriteOnly, cache, item: { key } }] }),
+  cacheKeyPrefixReadWrite: (cache, keyPrefix) => ({ permissions: [{ role: CacheRole.ReadWrite, cache, item: { keyPrefix } }] }),
+  cacheKeyPrefixReadOnly: (cache, keyPrefix) => ({ permissions: [{ role: CacheRole.ReadOnly, cache, item: { keyPrefix } }] }),
+  cacheKeyPrefixWriteOnly: (cache, keyPrefix) => ({ permissions: [{ role: CacheRole.WriteOnly, cache, item: { keyPrefix } }] }),
+});
+
+// ---- tokens ---------------------------------------------------------------------------------
+
+/** A minted or refreshed key (secrets are getters: JSON.stringify and inspect show them redacted). */
+class ApiKeyResult {
+  constructor(ptr) {
+    own(this, ptr, 'momento_token_free');
+    this.endpoint = N.momento_token_endpoint(ptr);
+    this.expiresAt = date(N.momento_token_valid_until(ptr));
+  }
+
+  get apiKey() { return N.momento_token_api_key(this._ptr); }
+  get refreshToken() { return N.momento_token_refresh_token(this._ptr); }
+
+  /** The Download-JSON text {"authToken","refreshToken","validUntil"} (contains secrets). */
+  toDownloadJson() {
+    const out = [null];
+    check('momento_token_to_json', out, this._ptr);
+    return out[0];
+  }
+
+  /** Writes the Download-JSON token file atomically with mode 0600. */
+  writeFile(path) {
+    return hold(checkAsync('momento_token_write_file', this._ptr, cstr(path, 'path')), this);
+  }
+
+  /** A credential for this key (its own endpoints, or opts.endpoint). */
+  credentialProvider(opts) {
+    return CredentialProvider.fromString(this.apiKey, opts);
+  }
+
+  toJSON() { return { apiKey: redact(this.apiKey), endpoint: this.endpoint, expiresAt: this.expiresAt }; }
+  toString() { return `${this.constructor.name}(${redact(this.apiKey)}, expiresAt=${this.expiresAt ? this.expiresAt.toISOString() : 'never'})`; }
+  [util.inspect.custom]() { return this.toString(); }
+}
+
+class DisposableTokenResult extends ApiKeyResult {
+  get authToken() { return this.apiKey; }
+}
+
+/** The library's display form of a secret: a few characters and a short hash. */
+function redact(secret) {
+  const out = [null];
+  check('momento_redact', out, cstr(secret, 'secret'));
+  return out[0];
+}
+
+// ---- auth client ----------------------------------------------------------------------------
+
+class AuthClient {
+  /** opts: { credentialProvider, deadlineMs } */
+  constructor({ credentialProvider, deadlineMs } = {}) {
+    instance(credentialProvider, CredentialProvider, 'credentialProvider');
+    const config = [null];
+    check('momento_client_config_new', config);
+    try {
+      if (deadlineMs !== undefined) {
+        check('momento_client_config_set_deadline_ms', config[0], integer(deadlineMs, 'deadlineMs'));
+      }
+      const out = [null];
+      check('momento_auth_client_new', out, credentialProvider._live(), config[0]);
+      own(this, out[0], 'momento_auth_client_free');
+    } finally {
+      N.momento_client_config_free(config[0]);
+    }
+    this._inflight = 0;
+    this._closing = false;
+  }
+
+  // Runs one blocking call on the worker pool; the client is freed only after its last call.
+  async _call(name, ...args) {
+    if (this._closing) throw errors.errorFor('FAILED_PRECONDITION_ERROR', 'the AuthClient is closed');
+    const out = [null];
+    this._inflight++;
+    try {
+      await checkAsync(name, out, this._ptr, ...args);
+      return out[0];
+    } finally {
+      if (--this._inflight === 0 && this._closing) release(this, 'momento_auth_client_free');
+    }
+  }
+
+  async _mint(name, cls, scope, expiresIn, ...rest) {
+    instance(expiresIn, ExpiresIn, 'expiresIn');
+    const s = nativeScope(scope);
+    try {
+      return new cls(await hold(this._call(name, s, expiresIn._ptr, ...rest), expiresIn));
+    } finally {
+      N.momento_scope_free(s);
+    }
+  }
+
+  generateApiKey(scope, expiresIn) {
+    return this._mint('momento_auth_client_generate_api_key', ApiKeyResult, scope, expiresIn);
+  }
+
+  /** opts: { tokenId } */
+  generateDisposableToken(scope, expiresIn, { tokenId } = {}) {
+    return this._mint('momento_auth_client_generate_disposable_token', DisposableTokenResult, scope,
+      expiresIn, cstr(tokenId, 'tokenId', { optional: true }));
+  }
+
+  async refreshApiKey(refreshToken) {
+    return new ApiKeyResult(await this._call('momento_auth_client_refresh_api_key', cstr(refreshToken, 'refreshToken')));
+  }
+
+  /** Frees the client once the calls in flight have returned; later calls fail. Idempotent. */
+  close() {
+    this._closing = true;
+    if (this._inflight === 0) release(this, 'momento_auth_client_free');
+  }
+
+  [util.inspect.custom]() { return `AuthClient(${this._closing ? 'closed' : 'open'})`; }
+}
+
+// ---- stores, refresher, watcher -------------------------------------------------------------
+
+class TokenStore {
+  constructor(ptr) { own(this, ptr, 'momento_store_free'); }
+
+  /** spec: "file:PATH", "aws-sm:SECRET-ID" or "env:VARIABLE" (parsed by the library). */
+  static open(spec) {
+    const out = [null];
+    check('momento_store_new', out, cstr(spec, 'spec'), null);
+    return new TokenStore(out[0]);
+  }
+
+  get description() { return N.momento_store_describe(this._ptr); }
+  get writable() { return N.momento_store_writable(this._ptr) === 1; }
+
+  async load() {
+    const out = [null];
+    await hold(checkAsync('momento_store_load', out, this._ptr), this);
+    return new ApiKeyResult(out[0]);
+  }
+
+  store(result) {
+    instance(result, ApiKeyResult, 'result');
+    return hold(checkAsync('momento_store_save', this._ptr, result._ptr), this, result);
+  }
+
+  close() { release(this, 'momento_store_free'); }
+  toString() { return `TokenStore(${this.description})`; }
+  [util.inspect.custom]() { return this.toString(); }
+}
+
+// Callbacks from library threads: koffi hands them to the event loop; `closed` guarantees that
+// no listener runs once close() was called, while the library's unsubscribe (waiting for a
+// running callback) runs on the worker pool so the loop stays free to finish that callback.
+class Subscriptions {
+  constructor(owner, prefix, fnType, onEvent) {
+    this.owner = owner;
+    this.prefix = prefix;
+    this.closed = false;
+    this.callback = koffi.register((ev) => { if (!this.closed) onEvent(ev); }, fnType);
+    const id = [0];
+    check(`${prefix}_subscribe`, id, owner._ptr, this.callback, null, null);
+    this.id = id[0];
+  }
+
+  async close() {
+    if (this.closed) return;
+    this.closed = true;
+    await hold(checkAsync(`${this.prefix}_unsubscribe`, this.owner._ptr, this.id), this.owner);
+    koffi.unregister(this.callback);
+  }
+}
+
+// Closes a Refresher or Watcher: no listener runs from now on; the library's free (which stops
+// and joins its threads) runs on the worker pool.
+async function closeFollower(target, free) {
+  if (!target._ptr) return;
+  await target._subs.close();
+  const ptr = target._ptr;
+  finalizer.unregister(target);
+  target._ptr = null;
+  await runAsync(free, ptr);
+}
+
+class RefreshEvent {
+  constructor(ev) {
+    this.kind = N.momento_refresh_event_kind_str(N.momento_refresh_event_kind(ev));
+    this.store = N.momento_refresh_event_store(ev);
+    this.expiresAt = date(N.momento_refresh_event_valid_until(ev));
+    this.redactedKey = N.momento_refresh_event_redacted_key(ev);
+    this.keyFingerprint = N.momento_refresh_event_key_fingerprint(ev);
+    this.error = null;
+    if (N.momento_refresh_event_kind(ev) === C.MOMENTO_REFRESH_FAILED) {
+      this.error = errors.errorFor(N.momento_status_str(N.momento_refresh_event_error_code(ev)),
+        N.momento_refresh_event_error_message(ev), { retryable: N.momento_refresh_event_retryable(ev) === 1 });
+      this.consecutiveFailures = N.momento_refresh_event_consecutive_failures(ev);
+    }
+  }
+}
+
+const POLICY_SETTERS = {
+  refreshFraction: (o, v) => check('momento_refresher_options_set_refresh_fraction', o, number(v, 'refreshFraction')),
+  jitterFraction: (o, v) => check('momento_refresher_options_set_jitter_fraction', o, number(v, 'jitterFraction')),
+  recheckIntervalMs: (o, v) => check('momento_refresher_options_set_recheck_interval_ms', o, integer(v, 'recheckIntervalMs')),
+};
+
+/**
+ * Keeps one store's key fresh on a library thread. Emits 'refreshed', 'adopted' and 'failed'
+ * (each with a RefreshEvent) and 'event' for all three.
+ * opts: { endpoint, secure, deadlineMs, refreshFraction, jitterFraction, backoff: { initialMs,
+ * maxMs }, recheckIntervalMs } — omitted values take the library's defaults.
+ */
+class Refresher extends EventEmitter {
+  constructor(store, opts = {}) {
+    super();
+    instance(store, TokenStore, 'store');
+    const options = [null];
+    const config = [null];
+    check('momento_refresher_options_new', options);
+    try {
+      for (const [key, set] of Object.entries(POLICY_SETTERS)) {
+        if (opts[key] !== undefined) set(options[0], opts[key]);
+      }
+      if (opts.backoff !== undefined) {
+        check('momento_refresher_options_set_backoff_ms', options[0],
+          integer(opts.backoff.initialMs, 'backoff.initialMs'), integer(opts.backoff.maxMs, 'backoff.maxMs'));
+      }
+      check('momento_client_config_new', config);
+      if (opts.deadlineMs !== undefined) {
+        check('momento_client_config_set_deadline_ms', config[0], integer(opts.deadlineMs, 'deadlineMs'));
+      }
+      withOverride(opts, override => {
+        const out = [null];
+        check('momento_refresher_new', out, store._ptr, config[0], override, options[0]);
+        own(this, out[0], 'momento_refresher_free');
+      });
+    } finally {
+      N.momento_refresher_options_free(options[0]);
+      N.momento_client_config_free(config[0]);
+    }
+    this.store = store;
+    this._subs = new Subscriptions(this, 'momento_refresher', 'momento_refresh_fn', ev => {
+      const event = new RefreshEvent(ev);
+      this.emit(event.kind, event);
+      this.emit('event', event);
+    });
+  }
+
+  _live() {
+    if (!this._ptr || this._subs.closed) throw errors.errorFor('FAILED_PRECONDITION_ERROR', 'the Refresher is closed');
+    return this._ptr;
+  }
+
+  start() { check('momento_refresher_start', this._live()); return this; }
+  stop() { return hold(checkAsync('momento_refresher_stop', this._live()), this); }
+
+  /** Refreshes now (a key a peer already rotated is adopted instead); resolves with the event. */
+  async refreshNow() {
+    const out = [null];
+    await hold(checkAsync('momento_refresher_refresh_now', out, this._live()), this);
+    try {
+      return new RefreshEvent(out[0]);
+    } finally {
+      N.momento_refresh_event_free(out[0]);
+    }
+  }
+
+  /** No event is emitted once this is called; resolves when the thread has stopped. */
+  close() { return closeFollower(this, 'momento_refresher_free'); }
+}
+
+class WatchedKey {
+  constructor(key) {
+    this.expiresAt = date(N.momento_watched_key_valid_until(key));
+    this.fingerprint = N.momento_watched_key_fingerprint(key);
+  }
+}
+
+/**
+ * An application's view of a store: re-reads it every periodMs on a library thread and swaps a
+ * new key in. Emits 'key' (a WatchedKey) for each new one. Create with Watcher.open().
+ */
+class Watcher extends EventEmitter {
+  /** opts: { periodMs, endpoint, secure } */
+  static async open(store, opts = {}) {
+    instance(store, TokenStore, 'store');
+    const periodMs = integer(opts.periodMs, 'periodMs');
+    const ptr = await withOverride(opts, async override => {
+      const out = [null];
+      await hold(checkAsync('momento_watcher_new', out, store._ptr, periodMs, override), store);
+      return out[0];
+    });
+    return new Watcher(ptr, store);
+  }
+
+  constructor(ptr, store) {
+    super();
+    if (!ptr) throw invalidArgument('use Watcher.open()');
+    own(this, ptr, 'momento_watcher_free');
+    this.store = store;
+    this._subs = new Subscriptions(this, 'momento_watcher', 'momento_watch_fn',
+      key => this.emit('key', new WatchedKey(key)));
+  }
+
+  _live() {
+    if (!this._ptr || this._subs.closed) throw errors.errorFor('FAILED_PRECONDITION_ERROR', 'the Watcher is closed');
+    return this._ptr;
+  }
+
+  /** The credential in service now (a snapshot that a later swap leaves unchanged). */
+  get credentialProvider() {
+    const out = [null];
+    check('momento_watcher_current_credential', out, this._live());
+    return new CredentialProvider(out[0]);
+  }
+
+  /** Re-reads the store now; resolves true when a new key was swapped in. */
+  async poll() {
+    const changed = [0];
+    await hold(checkAsync('momento_watcher_poll', changed, this._live()), this);
+    return changed[0] === 1;
+  }
+
+  /** A call came back with AuthenticationError: the watcher re-reads soon. */
+  notifyUnauthenticated() { check('momento_watcher_notify_unauthenticated', this._live()); }
+
+  close() { return closeFollower(this, 'momento_watcher_free'); }
+}
+
+module.exports = {
+  AuthClient, CredentialProvider, ExpiresIn, ApiKeyResult, DisposableTokenResult,
+  AllDataReadWrite, AllDataReadOnly, SuperUser, PredefinedScope,
+  AllCaches, AllTopics, AllFunctions, AllItems, CacheRole, TopicRole, FunctionRole,
+  PermissionScopes, DisposableTokenScopes,
+  TokenStore, Refresher, RefreshEvent, Watcher, WatchedKey, redact,
+  libraryVersion: N.momento_version_string(),
+  libraryPath: libraryFile,
+  ...Object.fromEntries(Object.entries(errors).filter(([k]) => /Error$/.test(k))),
+};
+module.exports.default = module.exports; // `import m from` in TypeScript with CommonJS output

@@ -1,0 +1,415 @@
+'use strict';
+// momento-auth for Node.js against a local momento-auth-server (ctest label `bindings`; run with
+// MOMENTO_SERVER_BIN and MOMENTO_AUTH_LIBRARY set, and --expose-gc for the leak test).
+const { test, describe, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const util = require('node:util');
+const { startServer, sleep } = require('../../../tests/support/server.js');
+const m = require('..');
+
+let server;
+let tmp;
+let admin; // an AuthClient with the server's SuperUser key
+
+function cred(key, extra = {}) {
+  return m.CredentialProvider.fromString(key, { endpoint: server.addr, secure: false, ...extra });
+}
+
+function client(key) {
+  return new m.AuthClient({ credentialProvider: cred(key) });
+}
+
+async function rejectsWith(promise, cls, code) {
+  await assert.rejects(promise, e => {
+    assert.ok(e instanceof cls, `${e.name}: ${e.message}`);
+    assert.ok(e instanceof m.MomentoError);
+    if (code) assert.equal(e.code, code);
+    return true;
+  });
+}
+
+function throwsWith(fn, cls, pattern) {
+  assert.throws(fn, e => {
+    assert.ok(e instanceof cls, `${e.name}: ${e.message}`);
+    if (pattern) assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+before(async () => {
+  server = await startServer();
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'momento-node-binding-'));
+  admin = client(server.superUserKey);
+});
+
+after(async () => {
+  admin.close();
+  if (server) await server.stop();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('loading', () => {
+  test('the library reports its version and the ABI matched', () => {
+    assert.match(m.libraryVersion, /^\d+\.\d+\.\d+$/);
+    assert.ok(fs.existsSync(m.libraryPath));
+  });
+
+  test('MOMENTO_AUTH_LIBRARY pointing nowhere fails with a clear message', () => {
+    const r = spawnSync(process.execPath, ['-e', "require('momento-auth')"], {
+      cwd: __dirname,
+      env: { ...process.env, MOMENTO_AUTH_LIBRARY: '/nonexistent/libmomento_auth.so.1' },
+      encoding: 'utf8',
+    });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /cannot load libmomento_auth \(\/nonexistent\/libmomento_auth\.so\.1\)/);
+  });
+
+  test('ESM import gives the same classes', async () => {
+    const esm = await import('momento-auth');
+    assert.equal(esm.AuthClient, m.AuthClient);
+    assert.equal(esm.default.MomentoError, m.MomentoError);
+  });
+});
+
+describe('round trips', () => {
+  test('generateApiKey then refreshApiKey from another client', async () => {
+    const r = await admin.generateApiKey(m.AllDataReadWrite, m.ExpiresIn.minutes(30));
+    assert.ok(r instanceof m.ApiKeyResult);
+    assert.ok(r.apiKey.length > 20);
+    assert.ok(r.refreshToken.length > 0);
+    assert.ok(r.expiresAt instanceof Date);
+    const minutes = (r.expiresAt.getTime() - Date.now()) / 60000;
+    assert.ok(minutes > 28 && minutes <= 30.1, `expires in ${minutes} minutes`);
+    const other = client(r.apiKey);
+    try {
+      const r2 = await other.refreshApiKey(r.refreshToken);
+      assert.notEqual(r2.apiKey, r.apiKey);
+      assert.ok(r2.expiresAt instanceof Date);
+    } finally {
+      other.close();
+    }
+  });
+
+  test('a never-expiring key has no refresh token and expiresAt null', async () => {
+    const r = await admin.generateApiKey(m.AllDataReadOnly, m.ExpiresIn.never());
+    assert.equal(r.refreshToken, '');
+    assert.equal(r.expiresAt, null);
+  });
+
+  test('fine-grained scopes: caches, topics, functions', async () => {
+    const scope = {
+      permissions: [
+        { role: m.CacheRole.ReadOnly, cache: 'c1' },
+        { role: m.CacheRole.ReadWrite, cache: m.AllCaches },
+        { role: m.TopicRole.PublishSubscribe, cache: 'c1', topic: 't1' },
+        { role: m.TopicRole.SubscribeOnly, cache: 'c1', topic: { namePrefix: 'news-' } },
+        { role: m.FunctionRole.Invoke, cache: 'c1', func: m.AllFunctions },
+      ],
+    };
+    const r = await admin.generateApiKey(scope, m.ExpiresIn.hours(1));
+    assert.ok(r.apiKey.length > 0);
+    const r2 = await admin.generateApiKey(m.PermissionScopes.topicPublishOnly('c2', m.AllTopics), m.ExpiresIn.days(1));
+    assert.ok(r2.apiKey.length > 0);
+  });
+
+  test('disposable tokens with item scopes', async () => {
+    const t = await admin.generateDisposableToken(m.DisposableTokenScopes.cacheKeyReadWrite('c1', 'k1'),
+      m.ExpiresIn.minutes(5), { tokenId: 'node-test' });
+    assert.ok(t instanceof m.DisposableTokenResult);
+    assert.equal(t.authToken, t.apiKey);
+    assert.equal(t.refreshToken, '');
+    const scope = { permissions: [
+      { role: m.CacheRole.ReadOnly, cache: 'c1', item: { keyPrefix: Buffer.from([0, 1, 2]) } },
+      { role: m.CacheRole.WriteOnly, cache: 'c2', item: m.AllItems },
+    ] };
+    const t2 = await admin.generateDisposableToken(scope, m.ExpiresIn.seconds(60));
+    const c = m.CredentialProvider.fromDisposableToken(t2.authToken, { endpoint: server.addr, secure: false });
+    assert.equal(c.kind, 'v1_envelope');
+    // A disposable token must expire: the library says so.
+    await rejectsWith(admin.generateDisposableToken(scope, m.ExpiresIn.never()), m.InvalidArgumentError);
+  });
+
+  test('token file: write, read back as credential and through a store', async () => {
+    const r = await admin.generateApiKey(m.AllDataReadWrite, m.ExpiresIn.minutes(30));
+    const file = path.join(tmp, 'token.json');
+    await r.writeFile(file);
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+    assert.equal(json.authToken, r.apiKey);
+    assert.equal(json.refreshToken, r.refreshToken);
+    assert.deepEqual(JSON.parse(r.toDownloadJson()), json);
+    const c = m.CredentialProvider.fromFile(file, { endpoint: server.addr, secure: false });
+    assert.equal(c.refreshToken, r.refreshToken);
+    assert.equal(c.expiresAt.getTime(), r.expiresAt.getTime());
+    const store = m.TokenStore.open(`file:${file}`);
+    assert.equal(store.writable, true);
+    const loaded = await store.load();
+    assert.equal(loaded.apiKey, r.apiKey);
+    store.close();
+  });
+
+  test('every credential constructor', () => {
+    const key = server.superUserKey;
+    assert.equal(cred(key).kind, 'v1_envelope');
+    process.env.NODE_BINDING_TEST_KEY = key;
+    try {
+      const e = m.CredentialProvider.fromEnvironmentVariable('NODE_BINDING_TEST_KEY', { endpoint: server.addr, secure: false });
+      assert.equal(e.kind, 'v1_envelope');
+    } finally {
+      delete process.env.NODE_BINDING_TEST_KEY;
+    }
+    throwsWith(() => m.CredentialProvider.fromEnvironmentVariable('NODE_BINDING_UNSET_VARIABLE'), m.MomentoError, /NODE_BINDING_UNSET_VARIABLE/);
+    throwsWith(() => m.CredentialProvider.fromApiKeyV2('not-a-v2-key', 'example.com'), m.InvalidArgumentError);
+    const local = m.CredentialProvider.local({ host: '127.0.0.1', port: 9 });
+    assert.equal(local.kind, 'local');
+    throwsWith(() => m.CredentialProvider.fromFile(path.join(tmp, 'missing.json')), m.MomentoError);
+  });
+});
+
+describe('redaction', () => {
+  test('inspect, String and JSON never show a secret', async () => {
+    const r = await admin.generateApiKey(m.AllDataReadWrite, m.ExpiresIn.minutes(30));
+    const c = cred(r.apiKey);
+    for (const shown of [util.inspect(r), String(r), JSON.stringify(r), util.inspect(c), String(c),
+      JSON.stringify({ c }), util.inspect(r, { showHidden: true, depth: 5 })]) {
+      assert.ok(!shown.includes(r.apiKey), shown);
+      assert.ok(!shown.includes(r.refreshToken), shown);
+    }
+    assert.ok(util.inspect(r).includes(m.redact(r.apiKey)));
+  });
+
+  test('an error about a bad key does not echo it', () => {
+    const secret = 'this-is-a-secret-value-that-must-not-leak';
+    try {
+      m.CredentialProvider.fromString(secret);
+      assert.fail('parsed');
+    } catch (e) {
+      assert.ok(e instanceof m.InvalidArgumentError);
+      assert.ok(!e.message.includes(secret) && !String(e.stack).includes(secret));
+    }
+  });
+});
+
+describe('errors', () => {
+  test('every library status maps to its own MomentoError subclass', () => {
+    const names = Object.keys(m).filter(k => k.endsWith('Error') && k !== 'MomentoError');
+    assert.equal(names.length, 16);
+    const codes = new Set(names.map(n => new m[n]('x').constructor.name));
+    assert.equal(codes.size, 16);
+  });
+
+  test('PERMISSION_ERROR: a read-only key cannot mint', async () => {
+    const ro = await admin.generateApiKey(m.AllDataReadOnly, m.ExpiresIn.minutes(5));
+    const c = client(ro.apiKey);
+    try {
+      await rejectsWith(c.generateApiKey(m.AllDataReadWrite, m.ExpiresIn.minutes(5)), m.PermissionError, 'PERMISSION_ERROR');
+    } finally {
+      c.close();
+    }
+  });
+
+  test('AUTHENTICATION_ERROR: a wrong refresh token', async () => {
+    const r = await admin.generateApiKey(m.AllDataReadWrite, m.ExpiresIn.minutes(5));
+    const c = client(r.apiKey);
+    try {
+      await assert.rejects(c.refreshApiKey('not-the-refresh-token'), e => e instanceof m.MomentoError && e.code !== 'UNKNOWN_ERROR');
+    } finally {
+      c.close();
+    }
+  });
+
+  test('a server that is not there: retryable connection-class error', async () => {
+    const c = new m.AuthClient({
+      credentialProvider: m.CredentialProvider.fromString(server.superUserKey, { endpoint: '127.0.0.1:1', secure: false }),
+      deadlineMs: 2000,
+    });
+    try {
+      await assert.rejects(c.generateApiKey(m.AllDataReadWrite, m.ExpiresIn.minutes(5)), e => {
+        assert.ok(['SERVER_UNAVAILABLE', 'CONNECTION_ERROR', 'TIMEOUT_ERROR'].includes(e.code), e.code);
+        assert.equal(e.retryable, true);
+        return true;
+      });
+    } finally {
+      c.close();
+    }
+  });
+});
+
+describe('bad input', () => {
+  test('NUL characters, lone surrogates and wrong types are InvalidArgumentError naming the argument', () => {
+    throwsWith(() => m.CredentialProvider.fromString('abc\0def'), m.InvalidArgumentError, /key must not contain a NUL/);
+    throwsWith(() => m.CredentialProvider.fromString('abc\uD800'), m.InvalidArgumentError, /key is not valid Unicode/);
+    throwsWith(() => m.CredentialProvider.fromString(42), m.InvalidArgumentError, /key must be a string, got number/);
+    throwsWith(() => m.CredentialProvider.fromString(undefined), m.InvalidArgumentError, /key is required/);
+    throwsWith(() => new m.AuthClient({ credentialProvider: 'key' }), m.InvalidArgumentError, /credentialProvider must be a CredentialProvider/);
+    throwsWith(() => m.ExpiresIn.minutes('30'), m.InvalidArgumentError, /amount must be an integer/);
+    throwsWith(() => m.ExpiresIn.minutes(1.5), m.InvalidArgumentError);
+    throwsWith(() => cred(server.superUserKey, { secure: 'no' }), m.InvalidArgumentError, /secure must be a boolean/);
+  });
+
+  test('bad scopes are rejected before sending', async () => {
+    await rejectsWith(admin.generateApiKey({ permissions: [{ role: 'owner', cache: 'c' }] }, m.ExpiresIn.minutes(1)), m.InvalidArgumentError);
+    await assert.rejects(admin.generateApiKey('AllDataReadWrite', m.ExpiresIn.minutes(1)), m.InvalidArgumentError);
+    await assert.rejects(admin.generateApiKey(m.AllDataReadWrite, 30), m.InvalidArgumentError);
+    await assert.rejects(admin.generateApiKey({ permissions: [{ role: m.CacheRole.ReadWrite, cache: '' }] }, m.ExpiresIn.minutes(1)), m.InvalidArgumentError);
+    const eleven = Array.from({ length: 11 }, (_, i) => ({ role: m.CacheRole.ReadOnly, cache: `c${i}` }));
+    await assert.rejects(admin.generateApiKey({ permissions: eleven }, m.ExpiresIn.minutes(1)), m.InvalidArgumentError);
+  });
+
+  test('huge strings are refused cleanly', async () => {
+    const huge = 'A'.repeat(8 * 1024 * 1024);
+    throwsWith(() => m.CredentialProvider.fromString(huge), m.InvalidArgumentError);
+    await assert.rejects(admin.refreshApiKey(huge), m.MomentoError);
+  });
+
+  test('a closed client refuses calls; close is idempotent', async () => {
+    const c = client(server.superUserKey);
+    c.close();
+    c.close();
+    await rejectsWith(c.generateApiKey(m.AllDataReadWrite, m.ExpiresIn.minutes(1)), m.FailedPreconditionError);
+  });
+
+  test('close while calls are in flight: they finish, the client is freed after', async () => {
+    const c = client(server.superUserKey);
+    const calls = Array.from({ length: 4 }, () => c.generateApiKey(m.AllDataReadOnly, m.ExpiresIn.minutes(1)));
+    c.close();
+    const results = await Promise.all(calls);
+    assert.equal(results.length, 4);
+    assert.equal(c._ptr, null);
+  });
+});
+
+describe('concurrency', () => {
+  test('many calls in flight on one client', async () => {
+    const results = await Promise.all(Array.from({ length: 24 }, (_, i) =>
+      admin.generateApiKey(i % 2 ? m.AllDataReadOnly : m.AllDataReadWrite, m.ExpiresIn.minutes(10))));
+    assert.equal(new Set(results.map(r => r.apiKey)).size, 24);
+  });
+
+  test('worker threads each load the library and mint', async () => {
+    const { Worker } = require('node:worker_threads');
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const m = require(workerData.pkg);
+      const c = new m.AuthClient({ credentialProvider: m.CredentialProvider.fromString(workerData.key, { endpoint: workerData.addr, secure: false }) });
+      c.generateApiKey(m.AllDataReadOnly, m.ExpiresIn.minutes(1)).then(r => { c.close(); parentPort.postMessage(r.apiKey.length); },
+        e => { c.close(); parentPort.postMessage(e.message); });`;
+    const lengths = await Promise.all([0, 1, 2].map(() => new Promise((resolve, reject) => {
+      const w = new Worker(code, { eval: true, workerData: { pkg: path.join(__dirname, '..'), key: server.superUserKey, addr: server.addr } });
+      w.once('message', resolve);
+      w.once('error', reject);
+    })));
+    for (const n of lengths) assert.ok(typeof n === 'number' && n > 20, String(n));
+  });
+});
+
+describe('refresher and watcher', () => {
+  async function tokenFile(name) {
+    const r = await admin.generateApiKey(m.AllDataReadWrite, m.ExpiresIn.minutes(30));
+    const file = path.join(tmp, name);
+    await r.writeFile(file);
+    return { r, store: m.TokenStore.open(`file:${file}`) };
+  }
+
+  test('a watcher picks up the key a refresher wrote, as an event', async () => {
+    const { r, store } = await tokenFile('watched.json');
+    const watcher = await m.Watcher.open(store, { periodMs: 3600000, endpoint: server.addr, secure: false });
+    const refresher = new m.Refresher(store, { endpoint: server.addr, secure: false });
+    try {
+      const before = String(watcher.credentialProvider);
+      const seen = [];
+      refresher.on('event', e => seen.push(e));
+      const keys = [];
+      const gotKey = new Promise(resolve => watcher.once('key', k => { keys.push(k); resolve(); }));
+      const ev = await refresher.refreshNow();
+      assert.equal(ev.kind, 'refreshed', ev.error && ev.error.message);
+      assert.ok(ev.expiresAt instanceof Date);
+      assert.ok(!ev.redactedKey.includes(r.apiKey));
+      assert.equal(await watcher.poll(), true);
+      await gotKey;
+      assert.equal(keys[0].fingerprint, ev.keyFingerprint);
+      assert.notEqual(String(watcher.credentialProvider), before);
+      // The new key works against the server.
+      const c = new m.AuthClient({ credentialProvider: watcher.credentialProvider });
+      const stored = m.CredentialProvider.fromFile(store.description.slice('file:'.length));
+      await c.refreshApiKey(stored.refreshToken);
+      c.close();
+      for (let i = 0; i < 50 && seen.length === 0; i++) await sleep(20);
+      assert.equal(seen[0].kind, 'refreshed');
+    } finally {
+      await refresher.close();
+      await watcher.close();
+      store.close();
+    }
+  });
+
+  test('a failed refresh is an event with a MomentoError, not a rejection', async () => {
+    const { store } = await tokenFile('failing.json');
+    const refresher = new m.Refresher(store, { endpoint: '127.0.0.1:1', secure: false, deadlineMs: 1000 });
+    try {
+      const ev = await refresher.refreshNow();
+      assert.equal(ev.kind, 'failed');
+      assert.ok(ev.error instanceof m.MomentoError);
+      assert.equal(ev.error.retryable, true);
+      assert.equal(ev.consecutiveFailures, 1);
+    } finally {
+      await refresher.close();
+    }
+  });
+
+  test('refresh policy values are checked by the library', () => {
+    const store = m.TokenStore.open(`file:${path.join(tmp, 'policy.json')}`);
+    throwsWith(() => new m.Refresher(store, { refreshFraction: 1.5 }), m.InvalidArgumentError);
+    throwsWith(() => new m.Refresher(store, { refreshFraction: 'x' }), m.InvalidArgumentError);
+    store.close();
+  });
+
+  test('after close no listener is called', async () => {
+    const { store } = await tokenFile('closing.json');
+    const watcher = await m.Watcher.open(store, { periodMs: 50, endpoint: server.addr, secure: false });
+    const refresher = new m.Refresher(store, { endpoint: server.addr, secure: false });
+    let count = 0;
+    watcher.on('key', () => count++);
+    try {
+      await refresher.refreshNow();
+      for (let i = 0; i < 100 && count === 0; i++) await sleep(20);
+      assert.equal(count, 1, 'the periodic re-read delivered the new key');
+      await watcher.close();
+      await assert.rejects(watcher.poll(), m.FailedPreconditionError);
+      await refresher.refreshNow();
+      await sleep(400);
+      assert.equal(count, 1);
+    } finally {
+      await refresher.close();
+      await watcher.close();
+      store.close();
+    }
+  });
+});
+
+describe('resources', () => {
+  test('RSS stays flat over a bounded loop of parses, mints and closes', { skip: typeof global.gc !== 'function' && 'needs --expose-gc' }, async () => {
+    const round = async n => {
+      for (let i = 0; i < n; i++) {
+        const c = client(server.superUserKey);
+        const r = await c.generateApiKey(m.AllDataReadOnly, m.ExpiresIn.minutes(1));
+        util.inspect(r);
+        try { m.CredentialProvider.fromString('bad\0'); } catch { /* expected */ }
+        c.close();
+      }
+      global.gc();
+      await sleep(50);
+      global.gc();
+      return process.memoryUsage().rss;
+    };
+    await round(300);
+    const base = await round(300);
+    const end = await round(900);
+    const growthMb = (end - base) / (1 << 20);
+    assert.ok(growthMb < 12, `RSS grew ${growthMb.toFixed(1)} MiB over 900 rounds`);
+  });
+});

@@ -1,0 +1,318 @@
+// momento_auth._native, part one: credentials, lifetimes, scopes, tokens and the auth client.
+#include <pybind11/stl.h>
+
+#include <chrono>
+
+#include "native.hpp"
+
+namespace momento_python {
+namespace {
+
+using CredentialPtr = std::shared_ptr<momento::Credential>;
+using ScopePtr = std::shared_ptr<momento::Scope>;
+using ExpiresInPtr = std::shared_ptr<momento::ExpiresIn>;
+using TokenPtr = std::shared_ptr<momento::Token>;
+
+const momento::EndpointOverride *ptr(const std::optional<momento::EndpointOverride> &o) {
+  return o ? &*o : nullptr;
+}
+
+py::tuple endpoint_tuple(const momento::Credential &c, momento::Service s) {
+  momento::Endpoint e = c.endpoint(s);
+  return py::make_tuple(e.host, e.port, e.secure);
+}
+
+std::string as_bytes_string(const py::object &o) {
+  if (py::isinstance<py::bytes>(o)) return std::string(o.cast<py::bytes>());
+  return o.cast<std::string>();  // str: UTF-8
+}
+
+std::string view_str(std::string_view s) { return std::string(s); }
+
+// The auth client; close() drops this reference, calls under way keep their own.
+class Client {
+ public:
+  Client(const CredentialPtr &credential, std::optional<int64_t> deadline_ms,
+         const std::optional<std::string> &ca_file) {
+    momento::ClientConfig config;
+    if (deadline_ms) config.deadline(std::chrono::milliseconds(*deadline_ms));
+    if (ca_file) config.ca_file(*ca_file);
+    client_ = std::make_shared<momento::AuthClient>(*credential, config);
+  }
+
+  // Starts fn(client) as a call whose result is a Token.
+  template <class F>
+  std::shared_ptr<Call> start(F fn) {
+    return make_call([c = acquire(), fn = std::move(fn)]() -> Call::Result {
+      auto token = std::make_shared<momento::Token>(fn(*c));
+      return [token] { return py::cast(token); };
+    });
+  }
+
+  void close() {
+    std::shared_ptr<momento::AuthClient> old;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      old.swap(client_);
+    }
+    py::gil_scoped_release nogil;  // tearing channels down can take a moment
+    old.reset();
+  }
+
+  bool closed() {
+    std::lock_guard<std::mutex> lk(mu_);
+    return client_ == nullptr;
+  }
+
+  std::string redacted_credential() { return std::string(acquire()->credential().redacted()); }
+
+ private:
+  std::shared_ptr<momento::AuthClient> acquire() {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (!client_) throw closed_error("AuthClient");
+    return client_;
+  }
+
+  std::mutex mu_;
+  std::shared_ptr<momento::AuthClient> client_;
+};
+
+}  // namespace
+
+void add_client(py::module_ &m) {
+  // ---- credentials ----
+  py::class_<momento::Credential, std::shared_ptr<momento::Credential>>(m, "Credential")
+      .def_static(
+          "from_string",
+          [](const py::str &s, std::optional<std::string> endpoint, bool secure) {
+            auto o = make_override(endpoint, secure);
+            return std::make_shared<momento::Credential>(
+                momento::Credential::from_string(text(s, "api_key"), ptr(o)));
+          },
+          py::arg("credential"), py::arg("endpoint") = py::none(), py::arg("secure") = true)
+      .def_static(
+          "from_disposable_token",
+          [](const py::str &s, std::optional<std::string> endpoint, bool secure) {
+            auto o = make_override(endpoint, secure);
+            return std::make_shared<momento::Credential>(
+                momento::Credential::from_disposable_token(text(s, "auth_token"), ptr(o)));
+          },
+          py::arg("token"), py::arg("endpoint") = py::none(), py::arg("secure") = true)
+      .def_static(
+          "from_v2",
+          [](const py::str &key, const std::string &base, std::optional<std::string> endpoint,
+             bool secure) {
+            auto o = make_override(endpoint, secure);
+            return std::make_shared<momento::Credential>(
+                momento::Credential::from_v2(text(key, "api_key"), base, ptr(o)));
+          },
+          py::arg("api_key"), py::arg("base_endpoint"), py::arg("endpoint") = py::none(),
+          py::arg("secure") = true)
+      .def_static(
+          "from_env",
+          [](std::optional<std::string> key_var, std::optional<std::string> endpoint_var,
+             std::optional<std::string> endpoint, bool secure) {
+            auto o = make_override(endpoint, secure);
+            return std::make_shared<momento::Credential>(
+                momento::Credential::from_env(key_var, endpoint_var, ptr(o)));
+          },
+          py::arg("key_var") = py::none(), py::arg("endpoint_var") = py::none(),
+          py::arg("endpoint") = py::none(), py::arg("secure") = true)
+      .def_static(
+          "from_file",
+          [](const std::string &path, std::optional<std::string> endpoint, bool secure) {
+            auto o = make_override(endpoint, secure);
+            py::gil_scoped_release nogil;  // file I/O
+            return std::make_shared<momento::Credential>(
+                momento::Credential::from_file(path, ptr(o)));
+          },
+          py::arg("path"), py::arg("endpoint") = py::none(), py::arg("secure") = true)
+      .def_static(
+          "local",
+          [](const std::string &host, uint16_t port) {
+            return std::make_shared<momento::Credential>(momento::Credential::local(host, port));
+          },
+          py::arg("host"), py::arg("port"))
+      .def_property_readonly("kind",
+                             [](const momento::Credential &c) { return std::string(c.kind_name()); })
+      .def_property_readonly(
+          "control", [](const momento::Credential &c) {
+            return endpoint_tuple(c, momento::Service::Control);
+          })
+      .def_property_readonly(
+          "cache",
+          [](const momento::Credential &c) { return endpoint_tuple(c, momento::Service::Cache); })
+      .def_property_readonly(
+          "token",
+          [](const momento::Credential &c) { return endpoint_tuple(c, momento::Service::Token); })
+      .def_property_readonly(
+          "base_endpoint", [](const momento::Credential &c) { return std::string(c.base_endpoint()); })
+      .def_property_readonly("endpoints_overridden", &momento::Credential::endpoints_overridden)
+      .def("expiry",
+           [](const momento::Credential &c) {
+             momento::Expiry e = c.expiry();
+             return py::make_tuple(static_cast<int>(e.state), e.epoch_seconds);
+           })
+      .def_property_readonly("redacted",
+                             [](const momento::Credential &c) { return std::string(c.redacted()); })
+      .def("refresh_token",
+           [](const momento::Credential &c) { return std::string(c.refresh_token()); })
+      .def("__repr__", [](const momento::Credential &c) {
+        return "<Credential " + std::string(c.redacted()) + ">";
+      });
+
+  // ---- lifetimes ----
+  py::class_<momento::ExpiresIn, std::shared_ptr<momento::ExpiresIn>>(m, "ExpiresIn")
+      .def(py::init([](int unit, int64_t amount) {
+             momento::ExpiresIn e = [&] {
+               switch (unit) {
+                 case MOMENTO_EXPIRES_NEVER:
+                   return momento::ExpiresIn::never();
+                 case MOMENTO_EXPIRES_SECONDS:
+                   return momento::ExpiresIn::seconds(amount);
+                 case MOMENTO_EXPIRES_MINUTES:
+                   return momento::ExpiresIn::minutes(amount);
+                 case MOMENTO_EXPIRES_HOURS:
+                   return momento::ExpiresIn::hours(amount);
+                 case MOMENTO_EXPIRES_DAYS:
+                   return momento::ExpiresIn::days(amount);
+                 case MOMENTO_EXPIRES_AT_EPOCH:
+                   return momento::ExpiresIn::at_epoch(amount);
+                 default:
+                   throw momento::Error(MOMENTO_ERR_INVALID_ARGUMENT,
+                                        "unknown lifetime unit " + std::to_string(unit), -1, false);
+               }
+             }();
+             return std::make_shared<momento::ExpiresIn>(std::move(e));
+           }),
+           py::arg("unit"), py::arg("amount"))
+      .def("does_expire", &momento::ExpiresIn::does_expire)
+      .def("seconds", &momento::ExpiresIn::valid_for_seconds);
+  m.attr("EXPIRES_NEVER") = static_cast<int>(MOMENTO_EXPIRES_NEVER);
+  m.attr("EXPIRES_SECONDS") = static_cast<int>(MOMENTO_EXPIRES_SECONDS);
+  m.attr("EXPIRES_MINUTES") = static_cast<int>(MOMENTO_EXPIRES_MINUTES);
+  m.attr("EXPIRES_HOURS") = static_cast<int>(MOMENTO_EXPIRES_HOURS);
+  m.attr("EXPIRES_DAYS") = static_cast<int>(MOMENTO_EXPIRES_DAYS);
+  m.attr("EXPIRES_AT_EPOCH") = static_cast<int>(MOMENTO_EXPIRES_AT_EPOCH);
+
+  // ---- scopes ----
+  // Role and selector values are the C enumerations; the Python layer maps its enums onto them.
+  py::class_<momento::Scope, std::shared_ptr<momento::Scope>>(m, "Scope")
+      .def(py::init([] { return std::make_shared<momento::Scope>(); }))
+      .def_static("predefined",
+                  [](int which) {
+                    switch (which) {
+                      case MOMENTO_SCOPE_SUPER_USER:
+                        return std::make_shared<momento::Scope>(momento::Scope::super_user());
+                      case MOMENTO_SCOPE_ALL_DATA_READ_WRITE:
+                        return std::make_shared<momento::Scope>(
+                            momento::Scope::all_data_read_write());
+                      case MOMENTO_SCOPE_ALL_DATA_READ_ONLY:
+                        return std::make_shared<momento::Scope>(
+                            momento::Scope::all_data_read_only());
+                      default:
+                        throw momento::Error(MOMENTO_ERR_INVALID_ARGUMENT,
+                                             "unknown predefined scope " + std::to_string(which),
+                                             -1, false);
+                    }
+                  })
+      .def(
+          "add_cache",
+          [](momento::Scope &s, int role, std::optional<std::string> cache) {
+            s.add_cache(static_cast<momento::CacheRole>(role), cache);
+          },
+          py::arg("role"), py::arg("cache"))
+      .def(
+          "add_topic",
+          [](momento::Scope &s, int role, std::optional<std::string> cache, int select,
+             std::optional<std::string> topic) {
+            s.add_topic(static_cast<momento::TopicRole>(role), cache,
+                        momento::Select{select, std::move(topic)});
+          },
+          py::arg("role"), py::arg("cache"), py::arg("select"), py::arg("topic"))
+      .def(
+          "add_function",
+          [](momento::Scope &s, int role, std::optional<std::string> cache, int select,
+             std::optional<std::string> function) {
+            s.add_function(static_cast<momento::FunctionRole>(role), cache,
+                           momento::Select{select, std::move(function)});
+          },
+          py::arg("role"), py::arg("cache"), py::arg("select"), py::arg("function"))
+      .def(
+          "add_cache_items",
+          [](momento::Scope &s, int role, std::optional<std::string> cache, int select,
+             py::object item) {
+            std::string bytes = item.is_none() ? std::string() : as_bytes_string(item);
+            s.add_cache_items(static_cast<momento::CacheRole>(role), cache,
+                              momento::Items{select, std::move(bytes)});
+          },
+          py::arg("role"), py::arg("cache"), py::arg("select"), py::arg("item"))
+      .def("entry_count", &momento::Scope::entry_count)
+      .def("validate", [](const momento::Scope &s, int use) {
+        s.validate(static_cast<momento::ScopeUse>(use));
+      });
+  m.attr("SCOPE_SUPER_USER") = static_cast<int>(MOMENTO_SCOPE_SUPER_USER);
+  m.attr("SCOPE_ALL_DATA_READ_WRITE") = static_cast<int>(MOMENTO_SCOPE_ALL_DATA_READ_WRITE);
+  m.attr("SCOPE_ALL_DATA_READ_ONLY") = static_cast<int>(MOMENTO_SCOPE_ALL_DATA_READ_ONLY);
+  m.attr("SELECT_ALL") = static_cast<int>(MOMENTO_SELECT_ALL);
+  m.attr("SELECT_NAME") = static_cast<int>(MOMENTO_SELECT_NAME);
+  m.attr("SELECT_PREFIX") = static_cast<int>(MOMENTO_SELECT_PREFIX);
+  m.attr("ITEMS_ALL") = static_cast<int>(MOMENTO_ITEMS_ALL);
+  m.attr("ITEMS_KEY") = static_cast<int>(MOMENTO_ITEMS_KEY);
+  m.attr("ITEMS_KEY_PREFIX") = static_cast<int>(MOMENTO_ITEMS_KEY_PREFIX);
+  m.attr("USE_API_KEY") = static_cast<int>(MOMENTO_SCOPE_USE_API_KEY);
+  m.attr("USE_DISPOSABLE_TOKEN") = static_cast<int>(MOMENTO_SCOPE_USE_DISPOSABLE_TOKEN);
+
+  // ---- results and the client ----
+  py::class_<momento::Token, TokenPtr>(m, "Token", "A key with its refresh token and expiry.")
+      .def_property_readonly("api_key", [](const momento::Token &t) { return view_str(t.api_key()); })
+      .def_property_readonly("refresh_token",
+                             [](const momento::Token &t) { return view_str(t.refresh_token()); })
+      .def_property_readonly("endpoint", [](const momento::Token &t) { return view_str(t.endpoint()); })
+      .def_property_readonly("valid_until", &momento::Token::valid_until)
+      .def("to_json",
+           [](const momento::Token &t) {
+             // Straight from the C ABI: momento_free wipes the text (it holds the secrets).
+             char *raw = nullptr;
+             momento::detail::call(
+                 [&](momento_error_t **e) { return momento_token_to_json(&raw, t.get(), e); });
+             momento::detail::Handle<char, momento_free> json(raw);
+             return py::str(json.get());
+           })
+      .def(
+          "write_file",
+          [](const TokenPtr &t, const py::str &path) {
+            std::string p = text(path, "path");
+            py::gil_scoped_release nogil;  // file I/O and fsync
+            t->write_file(p);
+          },
+          py::arg("path"));
+
+  py::class_<Client>(m, "Client")
+      .def(py::init<const CredentialPtr &, std::optional<int64_t>, const std::optional<std::string> &>(),
+           py::arg("credential"), py::arg("deadline_ms"), py::arg("ca_file"))
+      .def("generate_api_key",
+           [](Client &c, const ScopePtr &scope, const ExpiresInPtr &expires_in) {
+             return c.start([scope, expires_in](momento::AuthClient &a) {
+               return a.generate_api_key(*scope, *expires_in);
+             });
+           })
+      .def("refresh_api_key",
+           [](Client &c, const py::str &refresh_token) {
+             return c.start([rt = text(refresh_token, "refresh_token")](momento::AuthClient &a) {
+               return a.refresh_api_key(rt);
+             });
+           })
+      .def("generate_disposable_token",
+           [](Client &c, const ScopePtr &scope, const ExpiresInPtr &expires_in,
+              std::optional<std::string> token_id) {
+             return c.start([scope, expires_in, token_id](momento::AuthClient &a) {
+               return a.generate_disposable_token(*scope, *expires_in, token_id);
+             });
+           })
+      .def("close", &Client::close)
+      .def_property_readonly("closed", &Client::closed)
+      .def("redacted_credential", &Client::redacted_credential);
+}
+
+}  // namespace momento_python
