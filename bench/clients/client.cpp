@@ -40,7 +40,7 @@ nlohmann::json run_c(const nlohmann::json& req) {
     });
   }
   momento_endpoint_override_t* o = nullptr;
-  CHECK([&](momento_error_t** e) { return momento_endpoint_override_single(&o, addr.c_str(), 0, e); },
+  CHECK([&](momento_error_t** e) { return momento_endpoint_override_new_single(&o, addr.c_str(), 0, e); },
         "override");
   const std::string key = call == "refresh" ? req.at("refresh_envelope") : req.at("super_envelope");
   momento_credential_t* cred = nullptr;
