@@ -1,5 +1,7 @@
 #include "parse.hpp"
 
+#include "util/encoding.hpp"
+
 #include <charconv>
 #include <ctime>
 #include <limits>
@@ -51,11 +53,7 @@ std::string hint_for(momento_status_t code) {
 }
 
 std::string_view trim(std::string_view s) noexcept {
-  const char* ws = " \t\r\n";
-  size_t b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  size_t e = s.find_last_not_of(ws);
-  return s.substr(b, e - b + 1);
+  return momento::auth::detail::trim_ascii_whitespace(s);
 }
 
 namespace {

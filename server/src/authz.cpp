@@ -1,35 +1,27 @@
 #include "authz.hpp"
 
 #include "permissionmessages.pb.h"
+#include "momento/auth/scope.hpp"
 
 namespace momento::server {
 
 namespace pm = permission_messages;
+using momento::auth::kMaxItemKeyBytes;
+using momento::auth::name_problem;
 
-std::optional<size_t> utf8_length(std::string_view s) {
-  size_t count = 0;
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return std::nullopt;
-    for (size_t j = 1; j < len; ++j)
-      if ((static_cast<unsigned char>(s[i + j]) & 0xC0) != 0x80) return std::nullopt;
-    i += len;
-    ++count;
-  }
-  return count;
-}
+namespace {
 
-std::optional<std::string> validate_cache_name(std::string_view name) {
-  if (name.empty()) return "cache name must not be empty";
-  if (name.size() > 255) return "cache name must be at most 255 bytes";
-  for (unsigned char c : name)
-    if (c < 0x20 || c == 0x7F) return "cache name must not contain control characters";
-  if (!utf8_length(name)) return "cache name must be valid UTF-8";
+// The name rule of core's scope model (momento/auth/scope.hpp), applied to a wire name.
+std::optional<std::string> named(std::string_view name, const std::string& where, const char* what) {
+  if (auto problem = name_problem(name, what)) return where + ": " + *problem;
   return std::nullopt;
 }
 
-namespace {
+std::optional<std::string> item_key(std::string_view key, const std::string& where, const char* what) {
+  if (key.empty()) return where + ": " + what + " is empty";
+  if (key.size() > kMaxItemKeyBytes) return where + ": " + what + " must be at most 64 KiB";
+  return std::nullopt;
+}
 
 std::optional<std::string> check_cache_selector_oneof(bool all, bool has_selector,
                                                       const pm::PermissionsType::CacheSelector& sel,
@@ -39,7 +31,7 @@ std::optional<std::string> check_cache_selector_oneof(bool all, bool has_selecto
   if (sel.kind_case() != pm::PermissionsType::CacheSelector::kCacheName)
     return where + ": cache selector has no cache name";
   if (sel.cache_name().empty()) return where + ": cache name is empty";
-  return std::nullopt;
+  return named(sel.cache_name(), where, "cache name");
 }
 
 std::optional<std::string> check_entry(const pm::PermissionsType& e, size_t i, ScopeUse use) {
@@ -55,10 +47,10 @@ std::optional<std::string> check_entry(const pm::PermissionsType& e, size_t i, S
         const auto& it = c.item_selector();
         switch (it.kind_case()) {
           case pm::PermissionsType::CacheItemSelector::kKey:
-            if (it.key().empty()) return where + ": item key is empty";
+            if (auto err = item_key(it.key(), where, "item key")) return err;
             break;
           case pm::PermissionsType::CacheItemSelector::kKeyPrefix:
-            if (it.key_prefix().empty()) return where + ": item key prefix is empty";
+            if (auto err = item_key(it.key_prefix(), where, "item key prefix")) return err;
             break;
           default:
             return where + ": item selector has neither key nor key prefix";
@@ -77,10 +69,9 @@ std::optional<std::string> check_entry(const pm::PermissionsType& e, size_t i, S
       if (!t.has_topic_selector()) return where + ": topic selector is not set";
       const auto& s = t.topic_selector();
       if (s.kind_case() == pm::PermissionsType::TopicSelector::kTopicName)
-        return s.topic_name().empty() ? std::optional(where + ": topic name is empty") : std::nullopt;
+        return named(s.topic_name(), where, "topic name");
       if (s.kind_case() == pm::PermissionsType::TopicSelector::kTopicNamePrefix)
-        return s.topic_name_prefix().empty() ? std::optional(where + ": topic name prefix is empty")
-                                             : std::nullopt;
+        return named(s.topic_name_prefix(), where, "topic name prefix");
       return where + ": topic selector has neither name nor prefix";
     }
     case pm::PermissionsType::kFunctionPermissions: {
@@ -93,12 +84,9 @@ std::optional<std::string> check_entry(const pm::PermissionsType& e, size_t i, S
       if (!f.has_function_selector()) return where + ": function selector is not set";
       const auto& s = f.function_selector();
       if (s.kind_case() == pm::PermissionsType::FunctionSelector::kFunctionName)
-        return s.function_name().empty() ? std::optional(where + ": function name is empty")
-                                         : std::nullopt;
+        return named(s.function_name(), where, "function name");
       if (s.kind_case() == pm::PermissionsType::FunctionSelector::kFunctionNamePrefix)
-        return s.function_name_prefix().empty()
-                   ? std::optional(where + ": function name prefix is empty")
-                   : std::nullopt;
+        return named(s.function_name_prefix(), where, "function name prefix");
       return where + ": function selector has neither name nor prefix";
     }
     default:

@@ -22,12 +22,6 @@ enum class ScopeUse { ApiKey, DisposableToken };
 std::optional<std::string> validate_permissions(const permission_messages::Permissions& p,
                                                 ScopeUse use);
 
-// Number of Unicode code points in a UTF-8 string; nullopt if it is not valid UTF-8.
-std::optional<size_t> utf8_length(std::string_view s);
-
-// Cache names: non-empty, at most 255 bytes, printable ASCII without spaces... (see .cpp).
-std::optional<std::string> validate_cache_name(std::string_view name);
-
 enum class Operation {
   GenerateSuperUser,  // GenerateApiToken with super_user permissions
   GenerateExplicit,   // GenerateApiToken with explicit permissions

@@ -96,6 +96,10 @@ std::string FaultPlan::describe() const {
   return out;
 }
 
+bool Faults::requested(const std::multimap<grpc::string_ref, grpc::string_ref>& md) {
+  return md.count("return-error") || md.count("commit-then-error") || md.count("delay-ms");
+}
+
 FaultPlan Faults::plan(const std::multimap<grpc::string_ref, grpc::string_ref>& md,
                        std::string_view method_path) {
   auto get = [&](const char* name) -> std::optional<std::string_view> {

@@ -1,4 +1,5 @@
-// Fault injection through request metadata, for testing clients against failures.
+// Fault injection through request metadata, for testing clients against failures. Only when the
+// server runs with --enable-faults, and only for callers it authenticates (server.cpp).
 //
 // Headers (names as Momento's local emulator uses them, plus one of ours):
 //   request-id        groups calls for the counters below (absent: one shared group)
@@ -42,6 +43,9 @@ struct FaultPlan {
 
 class Faults {
  public:
+  // True when the metadata asks for a fault (return-error, commit-then-error or delay-ms).
+  static bool requested(const std::multimap<grpc::string_ref, grpc::string_ref>& md);
+
   // `method_path` like "/cache_client.Scs/Get". Bad header values are ignored (a fault
   // header can never break a call by itself).
   FaultPlan plan(const std::multimap<grpc::string_ref, grpc::string_ref>& md,

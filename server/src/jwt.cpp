@@ -21,7 +21,7 @@ namespace {
 
 SigningKey fresh_key() {
   SigningKey k;
-  k.kid = to_hex(random_bytes(8));
+  k.kid = hex(random_bytes(8));
   k.secret = momento::auth::Secret(random_bytes(32));
   k.created = momento::auth::now_epoch_seconds();
   return k;
@@ -88,7 +88,7 @@ void KeyRing::load_locked() {
   for (auto& e : j["keys"]) {
     SigningKey k;
     k.kid = e.at("kid").get<std::string>();
-    auto secret = base64url_decode(e.at("secret").get<std::string>());
+    auto secret = base64url_decode_canonical(e.at("secret").get<std::string>());
     if (!secret || secret->size() < 32)
       throw std::runtime_error("signing key file has a bad key: " + file_.string());
     k.secret = momento::auth::Secret(std::move(*secret));
@@ -176,38 +176,15 @@ bool KeyRing::verify(std::string_view kid, std::string_view input, std::string_v
   return false;
 }
 
-namespace {
-// True if s can be put between JSON quotes as is (base64url ids and tokens always can).
-bool json_plain(std::string_view s) {
-  for (unsigned char ch : s)
-    if (ch < 0x20 || ch == '"' || ch == '\\' || ch >= 0x80) return false;
-  return true;
-}
-}  // namespace
-
 std::string sign_jwt(KeyRing& ring, const Claims& c, std::string* kid_out) {
-  // Built by hand on the hot path (same bytes nlohmann::json would produce: keys sorted,
-  // no spaces); the general encoder is kept for values that would need escaping.
-  std::string payload_json;
-  if (json_plain(c.jti)) {
-    payload_json = "{";
-    if (c.exp != 0) payload_json += "\"exp\":" + std::to_string(c.exp) + ",";
-    payload_json += "\"iat\":" + std::to_string(c.iat) + ",\"jti\":\"" + c.jti + "\",\"ver\":1}";
-  } else {
-    json payload;
-    payload["jti"] = c.jti;
-    payload["iat"] = c.iat;
-    if (c.exp != 0) payload["exp"] = c.exp;
-    payload["ver"] = 1;
-    payload_json = payload.dump();
-  }
-  const std::string payload_b64 = base64url_encode(payload_json);
+  // nlohmann::json objects keep their keys sorted: {"exp","iat","jti","ver"}, {"alg","kid","typ"}.
+  json payload = {{"jti", c.jti}, {"iat", c.iat}, {"ver", 1}};
+  if (c.exp != 0) payload["exp"] = c.exp;
+  const std::string payload_b64 = base64url_encode(payload.dump());
   // The header names the key, so sign with a kid fixed before building it.
   std::string kid = ring.current_kid();
   for (int attempt = 0; attempt < 3; ++attempt) {
-    std::string header_json =
-        json_plain(kid) ? "{\"alg\":\"HS256\",\"kid\":\"" + kid + "\",\"typ\":\"JWT\"}"
-                        : json{{"alg", "HS256"}, {"typ", "JWT"}, {"kid", kid}}.dump();
+    std::string header_json = json{{"alg", "HS256"}, {"typ", "JWT"}, {"kid", kid}}.dump();
     std::string input = base64url_encode(header_json) + "." + payload_b64;
     std::string used;
     std::string mac = ring.sign(input, &used);
@@ -239,9 +216,9 @@ JwtCheck verify_jwt(KeyRing& ring, std::string_view token, int64_t now, Claims* 
   size_t d2 = token.find('.', d1 + 1);
   if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos)
     return JwtCheck::Malformed;
-  auto header_raw = base64url_decode(token.substr(0, d1));
-  auto payload_raw = base64url_decode(token.substr(d1 + 1, d2 - d1 - 1));
-  auto mac = base64url_decode(token.substr(d2 + 1));
+  auto header_raw = base64url_decode_canonical(token.substr(0, d1));
+  auto payload_raw = base64url_decode_canonical(token.substr(d1 + 1, d2 - d1 - 1));
+  auto mac = base64url_decode_canonical(token.substr(d2 + 1));
   if (!header_raw || !payload_raw || !mac) return JwtCheck::Malformed;
   json header = json::parse(*header_raw, nullptr, false);
   json payload = json::parse(*payload_raw, nullptr, false);

@@ -12,6 +12,7 @@
 #include "momento/auth/credential.hpp"
 #include "momento/auth/secret.hpp"
 #include "server.hpp"
+#include "util/tracing.hpp"
 
 using namespace momento::server;
 
@@ -26,15 +27,23 @@ std::string provider_endpoint(const std::string& provider, const std::string& re
   return "cell-" + region + "-1." + provider + ".momento.localhost";
 }
 
+void print_warnings(const Registry& reg) {
+  for (const auto& w : reg.startup_warnings())
+    std::fprintf(stderr, "momento-auth-server: WARNING: %s\n", w.c_str());
+}
+
 std::string when(int64_t t) { return t == 0 ? "never" : std::to_string(t); }
 
 int run_admin(CLI::App& admin, const std::string& data_dir, const std::string& cmd,
               const std::vector<std::string>& args, bool as_json, const std::string& mint_class,
-              uint32_t mint_lifetime, const std::string& out_file, const std::string& endpoint) {
+              uint32_t mint_lifetime, const std::string& out_file, const std::string& endpoint,
+              bool allow_readable_keys) {
   (void)admin;
   RegistryOptions ro;
   ro.endpoint = endpoint;
+  ro.allow_readable_keys = allow_readable_keys;
   Registry reg(data_dir, ro);
+  print_warnings(reg);
   if (cmd == "list-keys") {
     auto keys = reg.store().list_keys();
     nlohmann::json arr = nlohmann::json::array();
@@ -169,6 +178,11 @@ int main(int argc, char** argv) {
   app.add_option("--list-page-size", opts.list_page_size, "ListCaches page size (0 = no paging)")
       ->capture_default_str();
   app.add_flag("--sync-full", sync_full, "fsync every commit (power-loss safety; slower)");
+  app.add_flag("--allow-readable-keys", opts.registry.allow_readable_keys,
+               "use a signing-keys file that group or others may read (refused by default)");
+  app.add_flag("--enable-faults", opts.enable_faults,
+               "honour fault-injection metadata (delay-ms, return-error, ...) from authenticated "
+               "callers; for testing clients, never in production");
   std::string console_listen;
   bool console_remote = false;
   app.add_option("--console", console_listen,
@@ -212,7 +226,7 @@ int main(int argc, char** argv) {
     if (admin->parsed()) {
       for (auto* s : admin->get_subcommands()) admin_cmd = s->get_name();
       return run_admin(*admin, data_dir, admin_cmd, ids, as_json, mint_class, lifetime, out_file,
-                       endpoint);
+                       endpoint, opts.registry.allow_readable_keys);
     }
 
     opts.data_dir = data_dir;
@@ -236,7 +250,10 @@ int main(int argc, char** argv) {
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
+    if (auto warning = momento::auth::detail::grpc_tracing_warning())
+      std::fprintf(stderr, "momento-auth-server: %s\n", warning->c_str());
     AuthServer server(opts);
+    print_warnings(server.registry());
     std::unique_ptr<Console> console;
     if (!console_listen.empty()) {
       ConsoleOptions co{console_listen, console_remote, tls_cert, tls_key,

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cstdio>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -34,9 +35,12 @@ constexpr size_t kRefreshTokenBytes = 32;    // 256 bits in every refresh token
 [[noreturn]] void denied() { throw ServiceError(StatusCode::PERMISSION_DENIED, kInsufficient); }
 
 void check_token_id(const std::string& token_id) {
-  auto n = utf8_length(token_id);
+  auto n = momento::auth::detail::utf8_code_points(token_id);
   if (!n) invalid("token_id must be valid UTF-8");
   if (*n > kMaxTokenIdCodePoints) invalid("token_id must be at most 64 characters");
+  // Shown by `admin list-keys`: no escape sequences or line breaks on an operator's terminal.
+  if (momento::auth::detail::has_control_characters(token_id))
+    invalid("token_id must not contain control characters");
 }
 
 bool refreshable(KeyClass c, int64_t lifetime) {
@@ -51,19 +55,41 @@ int64_t Registry::default_now() {
       .count();
 }
 
-static fs::path prepare_dir(const fs::path& dir) {
+// Creates a missing data directory (0700). In an existing one, a missing state.db or signing-keys
+// file means every key issued before stops working: say so. Signing keys readable by group or
+// others are refused unless the operator allows them.
+static fs::path prepare_dir(const fs::path& dir, const RegistryOptions& opts,
+                            std::vector<std::string>& warnings) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) {
     fs::create_directories(dir, ec);
     fs::permissions(dir, fs::perms::owner_all, ec);  // secrets live here
   }
   if (!fs::is_directory(dir)) throw std::runtime_error("data directory cannot be created: " + dir.string());
+  const fs::path keys = dir / "signing-keys.json", db = dir / "state.db";
+  const bool have_keys = fs::exists(keys, ec), have_db = fs::exists(db, ec);
+  if (have_db && !have_keys)
+    warnings.push_back("signing-keys.json is missing from " + dir.string() +
+                       ", which holds a state.db: a new signing key is made and no key issued "
+                       "before will verify");
+  if (have_keys && !have_db)
+    warnings.push_back("state.db is missing from " + dir.string() +
+                       ", which holds signing keys: starting with no keys, refresh tokens or "
+                       "caches; every key issued before is unknown");
+  struct stat st {};
+  if (have_keys && ::stat(keys.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) &&
+      !opts.allow_readable_keys) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    throw std::runtime_error(keys.string() + " is open to group or others (mode " + mode +
+                             "): chmod 600 it, or pass --allow-readable-keys");
+  }
   return dir;
 }
 
 Registry::Registry(const fs::path& data_dir, RegistryOptions opts)
     : opts_(std::move(opts)),
-      ring_(KeyRing::open(prepare_dir(data_dir) / "signing-keys.json")),
+      ring_(KeyRing::open(prepare_dir(data_dir, opts_, warnings_) / "signing-keys.json")),
       store_(data_dir / "state.db", StoreOptions{opts_.synchronous_full}) {
   if (opts_.endpoint.empty()) throw std::invalid_argument("advertised endpoint must not be empty");
 }
@@ -183,7 +209,7 @@ Registry::PreparedMint Registry::prepare_mint(KeyClass cls, const std::string& p
   if (refreshable(cls, lifetime)) {
     k.family_id = family_id;
     if (k.family_id.empty()) {
-      k.family_id = to_hex(random_bytes(12));
+      k.family_id = hex(random_bytes(12));
       p.new_family = FamilyRecord{k.family_id, t, false, ""};
     }
     m.refresh_token = random_token(kRefreshTokenBytes);
@@ -237,6 +263,8 @@ Minted Registry::generate_api_key(const ::auth::_GenerateApiTokenRequest& req) {
   if (auto err = validate_permissions(req.permissions(), ScopeUse::ApiKey)) invalid(*err);
   check_token_id(req.token_id());
   if (req.description().size() > 1024) invalid("description must be at most 1024 bytes");
+  if (momento::auth::detail::has_control_characters(req.description()))
+    invalid("description must not contain control characters");
 
   const bool su = req.permissions().has_super_user();
   if (!allowed(caller->caller(), su ? Operation::GenerateSuperUser : Operation::GenerateExplicit))
@@ -347,6 +375,14 @@ Minted Registry::refresh_api_key(std::string_view api_key, std::string_view refr
           auto m = answer_from_json(*plain);
           momento::auth::wipe(*plain);
           if (m) {
+            // The successor may have been revoked since (admin revoke-key): never hand out a
+            // dead key as a successful refresh.
+            auto succ = store_.find_key(sha256(m->api_key));
+            if (!succ || succ->revoked) {
+              momento::auth::wipe(m->api_key);
+              momento::auth::wipe(m->refresh_token);
+              unauthenticated("The key this refresh token was exchanged for has been revoked");
+            }
             result = std::move(*m);
             return;
           }

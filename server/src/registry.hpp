@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "authz.hpp"
 #include "jwt.hpp"
@@ -44,6 +45,7 @@ struct RegistryOptions {
   uint32_t max_disposable_seconds = 90000;
   bool anonymous = false;                 // empty `authorization` = super-user caller
   bool synchronous_full = false;          // SQLite synchronous=FULL
+  bool allow_readable_keys = false;       // accept a signing-keys file readable by group/others
   std::function<int64_t()> clock;         // epoch seconds; defaults to the system clock
 };
 
@@ -73,6 +75,9 @@ class Registry {
   const RegistryOptions& options() const { return opts_; }
   Store& store() { return store_; }
   KeyRing& ring() { return ring_; }
+  // Surprises found in the data directory at start (a file of an existing directory missing),
+  // for the caller to print; each names what happened and what it means.
+  const std::vector<std::string>& startup_warnings() const { return warnings_; }
 
   // Body credential of Auth/Token RPCs: empty, unknown, revoked or expired -> UNAUTHENTICATED.
   // Results are cached by SHA-256 of the key until the store's generation changes (any
@@ -135,6 +140,7 @@ class Registry {
   void remember(const PreparedMint& p, const Store::Generation& gen);
 
   RegistryOptions opts_;
+  std::vector<std::string> warnings_;  // before ring_: filled while the directory is checked
   KeyRing ring_;
   Store store_;
   // Two halves: new entries go to cache_; when it is full it becomes old_cache_ and the

@@ -1,27 +1,24 @@
 #include "server.hpp"
 
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/impl/rpc_service_method.h>
 #include <grpcpp/resource_quota.h>
-#include <grpcpp/support/method_handler.h>
-#include <grpcpp/impl/codegen/proto_utils.h>
-#include <grpcpp/support/proto_buffer_reader.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
-#include <list>
 #include <sstream>
 #include <thread>
 
-#include "auth.pb.h"
+#include "auth.grpc.pb.h"
 #include "authz.hpp"
-#include "cacheclient.pb.h"
-#include "cacheping.pb.h"
-#include "controlclient.pb.h"
+#include "cacheclient.grpc.pb.h"
+#include "cacheping.grpc.pb.h"
+#include "controlclient.grpc.pb.h"
 #include "dataplane.hpp"
 #include "faults.hpp"
+#include "momento/auth/scope.hpp"
 #include "momento/auth/secret.hpp"
-#include "token.pb.h"
+#include "token.grpc.pb.h"
 
 namespace momento::server {
 
@@ -43,96 +40,214 @@ std::string metadata(const grpc::ServerContext* ctx, const char* name) {
   return std::string(it->second.data(), it->second.size());
 }
 
-bool parse(const grpc::ByteBuffer& in, google::protobuf::MessageLite* msg) {
-  grpc::ByteBuffer copy(in);
-  grpc::ProtoBufferReader reader(&copy);
-  if (!reader.status().ok()) return false;
-  return msg->ParseFromZeroCopyStream(&reader);
-}
-
-template <class M>
-void serialize(const M& msg, grpc::ByteBuffer* out) {
-  bool own = false;
-  auto st = grpc::SerializationTraits<M>::Serialize(msg, out, &own);
-  if (!st.ok()) throw ServiceError(StatusCode::INTERNAL, "failed to serialize the answer");
-}
-
 [[noreturn]] void invalid(const std::string& m) { throw ServiceError(StatusCode::INVALID_ARGUMENT, m); }
 [[noreturn]] void denied() { throw ServiceError(StatusCode::PERMISSION_DENIED, kInsufficient); }
 
 constexpr size_t kMaxCacheKeyBytes = 64 * 1024;
 constexpr uint64_t kMaxTtlMs = uint64_t{365} * 24 * 3600 * 1000;  // one year
 
+// Responses carrying a key or a refresh token are wiped once gRPC has serialized them.
+template <class R>
+void wipe_response(R& r) {
+  if constexpr (requires { r.mutable_api_key(); }) momento::auth::wipe(*r.mutable_api_key());
+  if constexpr (requires { r.mutable_refresh_token(); }) momento::auth::wipe(*r.mutable_refresh_token());
+}
+
 }  // namespace
 
-// One grpc::Service carrying every RPC of every package, registered with raw byte buffers
-// so that undecodable requests get INVALID_ARGUMENT (generated handlers would say INTERNAL).
-class Service : public grpc::Service {
+// Every RPC of every package, behind the generated services below. They are registered as
+// "streamed unary" methods so that this class reads the request itself: an undecodable request
+// gets INVALID_ARGUMENT (a plain generated handler would answer INTERNAL).
+class Handlers {
  public:
-  using Handler = void (Service::*)(grpc::ServerContext*, const grpc::ByteBuffer&,
-                                    grpc::ByteBuffer*, CallRecord&);
-
-  Service(Registry& reg, Logger& log, const ServerOptions& opts)
-      : reg_(reg), log_(log), opts_(opts) {
-    add("/auth.Auth/GenerateApiToken", &Service::generate_api_token);
-    add("/auth.Auth/RefreshApiToken", &Service::refresh_api_token);
-    add("/token.Token/GenerateDisposableToken", &Service::generate_disposable_token);
-    add("/control_client.ScsControl/CreateCache", &Service::create_cache);
-    add("/control_client.ScsControl/DeleteCache", &Service::delete_cache);
-    add("/control_client.ScsControl/ListCaches", &Service::list_caches);
-    add("/control_client.ScsControl/FlushCache", &Service::flush_cache);
-    add("/cache_client.Scs/Get", &Service::get);
-    add("/cache_client.Scs/Set", &Service::set);
-    add("/cache_client.Scs/Delete", &Service::del);
-    add("/cache_client.Ping/Ping", &Service::ping);
+  Handlers(Registry& reg, Logger& log, const ServerOptions& opts)
+      : reg_(reg), log_(log), opts_(opts), max_delayed_(std::max(1, opts.threads / 4)) {
     for (const auto& c : reg_.store().list_caches()) data_.add_cache(c.name);
   }
 
- private:
-  void add(const char* path, Handler h) {
-    paths_.push_back(path);
-    const char* name = paths_.back().c_str();
-    AddMethod(new grpc::internal::RpcServiceMethod(
-        name, grpc::internal::RpcMethod::NORMAL_RPC,
-        new grpc::internal::RpcMethodHandler<Service, grpc::ByteBuffer, grpc::ByteBuffer>(
-            [h, name](Service* self, grpc::ServerContext* ctx, const grpc::ByteBuffer* req,
-                      grpc::ByteBuffer* resp) { return self->dispatch(name, h, ctx, req, resp); },
-            this)));
-  }
+  template <class Req, class Resp>
+  using Handler = void (Handlers::*)(grpc::ServerContext*, Req&, Resp&, CallRecord&);
 
-  Status dispatch(const char* path, Handler h, grpc::ServerContext* ctx,
-                  const grpc::ByteBuffer* req, grpc::ByteBuffer* resp) {
+  template <class Req, class Resp>
+  Status run(const char* path, Handler<Req, Resp> h, grpc::ServerContext* ctx,
+             grpc::ServerUnaryStreamer<Req, Resp>* stream) {
     const auto start = std::chrono::steady_clock::now();
     CallRecord rec;
     rec.method = path;
     rec.wanted = log_.enabled();
     if (rec.wanted) rec.peer = ctx->peer();
     rec.caller = "-";
-    FaultPlan plan = faults_.plan(ctx->client_metadata(), path);
-    rec.fault = plan.describe();
-    if (plan.delay.count() > 0) sleep_unless_cancelled(ctx, plan.delay);
+    Req req;
+    Resp resp;
     Status st;
-    if (plan.error) {
-      st = Status(*plan.error, "injected fault");
-    } else {
-      try {
-        (this->*h)(ctx, *req, resp, rec);
-        st = Status::OK;
-      } catch (const ServiceError& e) {
-        st = e.status();
-      } catch (const std::exception&) {
-        st = Status(StatusCode::INTERNAL, "internal error");
-      }
-      if (st.ok() && plan.after_commit) {
-        *resp = grpc::ByteBuffer();
-        st = Status(*plan.after_commit, "injected fault after commit");
-      }
+    try {
+      if (!stream->Read(&req))
+        invalid("malformed request: not a valid " + req.GetTypeName() + " message");
+      FaultPlan plan = faults(ctx, req, path);
+      rec.fault = plan.describe();
+      if (plan.error) throw ServiceError(*plan.error, "injected fault");
+      (this->*h)(ctx, req, resp, rec);
+      if (plan.after_commit) throw ServiceError(*plan.after_commit, "injected fault after commit");
+      st = stream->Write(resp) ? Status::OK : Status(StatusCode::CANCELLED, "the caller went away");
+    } catch (const ServiceError& e) {
+      st = e.status();
+    } catch (...) {
+      // Anything else escaping a handler is our fault: INTERNAL, never gRPC's UNKNOWN.
+      st = Status(StatusCode::INTERNAL, "internal error");
     }
+    wipe_response(req);
+    wipe_response(resp);
     rec.status = status_code_name(st.error_code());
     rec.message = st.error_message();
     rec.millis = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     log_.call(rec);
     return st;
+  }
+
+  // ---- auth.Auth / token.Token: credential from the body only (docs/wire.md §3.3) ----
+
+  void generate_api_token(grpc::ServerContext*, ::auth::_GenerateApiTokenRequest& req,
+                          ::auth::_GenerateApiTokenResponse& resp, CallRecord& rec) {
+    note_caller(rec, req.auth_token(), nullptr);
+    Minted m = reg_.generate_api_key(req);
+    rec.detail = "minted=" + m.key_id;
+    resp.set_api_key(std::move(m.api_key));
+    resp.set_refresh_token(std::move(m.refresh_token));
+    resp.set_endpoint(m.endpoint);
+    resp.set_valid_until(m.valid_until);
+  }
+
+  void refresh_api_token(grpc::ServerContext* ctx, ::auth::_RefreshApiTokenRequest& req,
+                         ::auth::_RefreshApiTokenResponse& resp, CallRecord& rec) {
+    note_caller(rec, req.api_key(), nullptr);
+    Minted m = reg_.refresh_api_key(req.api_key(), req.refresh_token(), [ctx] {
+      return ctx->IsCancelled() || std::chrono::system_clock::now() > ctx->deadline();
+    });
+    rec.detail = "minted=" + m.key_id;
+    resp.set_api_key(std::move(m.api_key));
+    resp.set_refresh_token(std::move(m.refresh_token));
+    resp.set_endpoint(m.endpoint);
+    resp.set_valid_until(m.valid_until);
+  }
+
+  void generate_disposable_token(grpc::ServerContext*, ::token::_GenerateDisposableTokenRequest& req,
+                                 ::token::_GenerateDisposableTokenResponse& resp, CallRecord& rec) {
+    note_caller(rec, req.auth_token(), nullptr);
+    Minted m = reg_.generate_disposable_token(req);
+    rec.detail = "minted=" + m.key_id;
+    resp.set_api_key(std::move(m.api_key));
+    resp.set_endpoint(m.endpoint);
+    resp.set_valid_until(m.valid_until);
+  }
+
+  // ---- control and data plane: credential from `authorization` ----
+
+  void create_cache(grpc::ServerContext* ctx, control_client::_CreateCacheRequest& req,
+                    control_client::_CreateCacheResponse&, CallRecord& rec) {
+    control(ctx, req.cache_name(), Operation::CreateCache, rec);
+    if (!reg_.store().insert_cache({req.cache_name(), reg_.now()}))
+      throw ServiceError(StatusCode::ALREADY_EXISTS, "cache already exists: " + req.cache_name());
+    data_.add_cache(req.cache_name());
+  }
+
+  void delete_cache(grpc::ServerContext* ctx, control_client::_DeleteCacheRequest& req,
+                    control_client::_DeleteCacheResponse&, CallRecord& rec) {
+    control(ctx, req.cache_name(), Operation::DeleteCache, rec);
+    if (!reg_.store().delete_cache(req.cache_name()))
+      throw ServiceError(StatusCode::NOT_FOUND, "cache not found: " + req.cache_name());
+    data_.remove_cache(req.cache_name());
+  }
+
+  void flush_cache(grpc::ServerContext* ctx, control_client::_FlushCacheRequest& req,
+                   control_client::_FlushCacheResponse&, CallRecord& rec) {
+    control(ctx, req.cache_name(), Operation::FlushCache, rec);
+    if (!reg_.store().cache_exists(req.cache_name()) || !data_.flush(req.cache_name()))
+      throw ServiceError(StatusCode::NOT_FOUND, "cache not found: " + req.cache_name());
+  }
+
+  void list_caches(grpc::ServerContext* ctx, control_client::_ListCachesRequest& req,
+                   control_client::_ListCachesResponse& resp, CallRecord& rec) {
+    PrincipalRef p = authenticate(ctx, rec);
+    if (!allowed(p->caller(), Operation::ListCaches)) denied();
+    auto caches = reg_.store().list_caches();  // sorted by name
+    // Paging: next_token is the last name of the previous page (names are unique, sorted).
+    size_t n = 0;
+    for (const auto& c : caches) {
+      if (!req.next_token().empty() && c.name <= req.next_token()) continue;
+      if (opts_.list_page_size > 0 && n == opts_.list_page_size) {
+        resp.set_next_token(resp.cache(resp.cache_size() - 1).cache_name());
+        break;
+      }
+      resp.add_cache()->set_cache_name(c.name);
+      ++n;
+    }
+  }
+
+  void get(grpc::ServerContext* ctx, cache_client::_GetRequest& req, cache_client::_GetResponse& resp,
+           CallRecord& rec) {
+    auto d = data_call(ctx, req.cache_key(), rec);
+    if (!allowed(d.p->caller(), Operation::Read, d.cache, req.cache_key())) denied();
+    auto r = data_.get(d.cache, req.cache_key(), steady_ms());
+    if (!r) throw ServiceError(StatusCode::NOT_FOUND, "cache not found: " + d.cache);
+    if (*r) {
+      resp.set_result(cache_client::Hit);
+      resp.set_cache_body(std::move(**r));
+    } else {
+      resp.set_result(cache_client::Miss);
+    }
+  }
+
+  void set(grpc::ServerContext* ctx, cache_client::_SetRequest& req, cache_client::_SetResponse& resp,
+           CallRecord& rec) {
+    auto d = data_call(ctx, req.cache_key(), rec);
+    if (req.ttl_milliseconds() == 0) invalid("ttl_milliseconds must be positive");
+    if (!allowed(d.p->caller(), Operation::Write, d.cache, req.cache_key())) denied();
+    uint64_t ttl = std::min<uint64_t>(req.ttl_milliseconds(), kMaxTtlMs);
+    if (!data_.set(d.cache, req.cache_key(), std::move(*req.mutable_cache_body()), steady_ms(),
+                   static_cast<int64_t>(ttl)))
+      throw ServiceError(StatusCode::NOT_FOUND, "cache not found: " + d.cache);
+    resp.set_result(cache_client::Ok);
+  }
+
+  void del(grpc::ServerContext* ctx, cache_client::_DeleteRequest& req, cache_client::_DeleteResponse&,
+           CallRecord& rec) {
+    auto d = data_call(ctx, req.cache_key(), rec);
+    if (!allowed(d.p->caller(), Operation::Write, d.cache, req.cache_key())) denied();
+    if (!data_.erase(d.cache, req.cache_key()))
+      throw ServiceError(StatusCode::NOT_FOUND, "cache not found: " + d.cache);
+  }
+
+  void ping(grpc::ServerContext*, cache_client::_PingRequest&, cache_client::_PingResponse&, CallRecord&) {}
+
+ private:
+  // Fault injection (--enable-faults only): honoured for a caller whose key the server accepts
+  // (the body key of auth.Auth and token.Token calls, `authorization` otherwise), checked before
+  // anything else; at most max_delayed_ delayed calls at a time, so real callers keep threads.
+  template <class Req>
+  FaultPlan faults(grpc::ServerContext* ctx, const Req& req, const char* path) {
+    if (!opts_.enable_faults || !Faults::requested(ctx->client_metadata())) return {};
+    try {
+      if constexpr (requires { req.auth_token(); }) reg_.authenticate(req.auth_token());
+      else if constexpr (requires { req.api_key(); }) reg_.authenticate(req.api_key());
+      else {
+        std::string raw = metadata(ctx, "authorization");
+        reg_.authenticate_header(raw);
+        momento::auth::wipe(raw);
+      }
+    } catch (const ServiceError&) {
+      return {};  // not authenticated: the call runs, and fails, as it would without headers
+    }
+    FaultPlan plan = faults_.plan(ctx->client_metadata(), path);
+    if (plan.delay.count() > 0) {
+      if (delayed_.fetch_add(1) >= max_delayed_) {
+        delayed_.fetch_sub(1);
+        throw ServiceError(StatusCode::RESOURCE_EXHAUSTED,
+                           "too many delayed calls in flight (fault injection)");
+      }
+      sleep_unless_cancelled(ctx, plan.delay);
+      delayed_.fetch_sub(1);
+    }
+    return plan;
   }
 
   static void sleep_unless_cancelled(grpc::ServerContext* ctx, std::chrono::milliseconds d) {
@@ -142,74 +257,11 @@ class Service : public grpc::Service {
           std::chrono::milliseconds(20), until - std::chrono::steady_clock::now()));
   }
 
-  template <class M>
-  static M parse_or_throw(const grpc::ByteBuffer& in) {
-    M msg;
-    if (!parse(in, &msg)) invalid("malformed request: not a valid " + msg.GetTypeName() + " message");
-    return msg;
-  }
-
   static void note_caller(CallRecord& rec, std::string_view raw, const Principal* p) {
     if (!rec.wanted) return;
     if (!p) rec.caller = raw.empty() ? "<empty>" : momento::auth::redact(raw);
     else rec.key_id = p->key_id;
   }
-
-  // ---- auth.Auth / token.Token: credential from the body only (docs/wire.md §3.3) ----
-
-  void generate_api_token(grpc::ServerContext*, const grpc::ByteBuffer& in, grpc::ByteBuffer* out,
-                          CallRecord& rec) {
-    auto req = parse_or_throw<::auth::_GenerateApiTokenRequest>(in);
-    note_caller(rec, req.auth_token(), nullptr);
-    Minted m = reg_.generate_api_key(req);
-    rec.detail = "minted=" + m.key_id;
-    ::auth::_GenerateApiTokenResponse resp;
-    resp.set_api_key(std::move(m.api_key));
-    resp.set_refresh_token(std::move(m.refresh_token));
-    resp.set_endpoint(m.endpoint);
-    resp.set_valid_until(m.valid_until);
-    serialize(resp, out);
-    wipe_response(resp);
-  }
-
-  void refresh_api_token(grpc::ServerContext* ctx, const grpc::ByteBuffer& in, grpc::ByteBuffer* out,
-                         CallRecord& rec) {
-    auto req = parse_or_throw<::auth::_RefreshApiTokenRequest>(in);
-    note_caller(rec, req.api_key(), nullptr);
-    Minted m = reg_.refresh_api_key(req.api_key(), req.refresh_token(), [ctx] {
-      return ctx->IsCancelled() || std::chrono::system_clock::now() > ctx->deadline();
-    });
-    rec.detail = "minted=" + m.key_id;
-    ::auth::_RefreshApiTokenResponse resp;
-    resp.set_api_key(std::move(m.api_key));
-    resp.set_refresh_token(std::move(m.refresh_token));
-    resp.set_endpoint(m.endpoint);
-    resp.set_valid_until(m.valid_until);
-    serialize(resp, out);
-    wipe_response(resp);
-  }
-
-  void generate_disposable_token(grpc::ServerContext*, const grpc::ByteBuffer& in,
-                                 grpc::ByteBuffer* out, CallRecord& rec) {
-    auto req = parse_or_throw<::token::_GenerateDisposableTokenRequest>(in);
-    note_caller(rec, req.auth_token(), nullptr);
-    Minted m = reg_.generate_disposable_token(req);
-    rec.detail = "minted=" + m.key_id;
-    ::token::_GenerateDisposableTokenResponse resp;
-    resp.set_api_key(std::move(m.api_key));
-    resp.set_endpoint(m.endpoint);
-    resp.set_valid_until(m.valid_until);
-    serialize(resp, out);
-    momento::auth::wipe(*resp.mutable_api_key());
-  }
-
-  template <class R>
-  static void wipe_response(R& r) {
-    momento::auth::wipe(*r.mutable_api_key());
-    momento::auth::wipe(*r.mutable_refresh_token());
-  }
-
-  // ---- control and data plane: credential from `authorization` ----
 
   PrincipalRef authenticate(grpc::ServerContext* ctx, CallRecord& rec) {
     std::string raw = metadata(ctx, "authorization");
@@ -222,59 +274,9 @@ class Service : public grpc::Service {
 
   void control(grpc::ServerContext* ctx, const std::string& name, Operation op, CallRecord& rec) {
     PrincipalRef p = authenticate(ctx, rec);
-    if (auto err = validate_cache_name(name)) invalid(*err);
+    if (auto err = momento::auth::name_problem(name, "cache name")) invalid(*err);
     if (!allowed(p->caller(), op)) denied();
     rec.detail = "cache=" + name;
-  }
-
-  void create_cache(grpc::ServerContext* ctx, const grpc::ByteBuffer& in, grpc::ByteBuffer* out,
-                    CallRecord& rec) {
-    auto req = parse_or_throw<control_client::_CreateCacheRequest>(in);
-    control(ctx, req.cache_name(), Operation::CreateCache, rec);
-    if (!reg_.store().insert_cache({req.cache_name(), reg_.now()}))
-      throw ServiceError(StatusCode::ALREADY_EXISTS, "cache already exists: " + req.cache_name());
-    data_.add_cache(req.cache_name());
-    serialize(control_client::_CreateCacheResponse(), out);
-  }
-
-  void delete_cache(grpc::ServerContext* ctx, const grpc::ByteBuffer& in, grpc::ByteBuffer* out,
-                    CallRecord& rec) {
-    auto req = parse_or_throw<control_client::_DeleteCacheRequest>(in);
-    control(ctx, req.cache_name(), Operation::DeleteCache, rec);
-    if (!reg_.store().delete_cache(req.cache_name()))
-      throw ServiceError(StatusCode::NOT_FOUND, "cache not found: " + req.cache_name());
-    data_.remove_cache(req.cache_name());
-    serialize(control_client::_DeleteCacheResponse(), out);
-  }
-
-  void flush_cache(grpc::ServerContext* ctx, const grpc::ByteBuffer& in, grpc::ByteBuffer* out,
-                   CallRecord& rec) {
-    auto req = parse_or_throw<control_client::_FlushCacheRequest>(in);
-    control(ctx, req.cache_name(), Operation::FlushCache, rec);
-    if (!reg_.store().cache_exists(req.cache_name()) || !data_.flush(req.cache_name()))
-      throw ServiceError(StatusCode::NOT_FOUND, "cache not found: " + req.cache_name());
-    serialize(control_client::_FlushCacheResponse(), out);
-  }
-
-  void list_caches(grpc::ServerContext* ctx, const grpc::ByteBuffer& in, grpc::ByteBuffer* out,
-                   CallRecord& rec) {
-    auto req = parse_or_throw<control_client::_ListCachesRequest>(in);
-    PrincipalRef p = authenticate(ctx, rec);
-    if (!allowed(p->caller(), Operation::ListCaches)) denied();
-    auto caches = reg_.store().list_caches();  // sorted by name
-    control_client::_ListCachesResponse resp;
-    // Paging: next_token is the last name of the previous page (names are unique, sorted).
-    size_t n = 0;
-    for (const auto& c : caches) {
-      if (!req.next_token().empty() && c.name <= req.next_token()) continue;
-      if (opts_.list_page_size > 0 && n == opts_.list_page_size) {
-        resp.set_next_token(resp.cache(resp.cache_size() - 1).cache_name());
-        break;
-      }
-      resp.add_cache()->set_cache_name(c.name);
-      ++n;
-    }
-    serialize(resp, out);
   }
 
   // Data calls: authenticate -> validate -> authorize -> existence (docs/wire.md §9.4).
@@ -290,65 +292,74 @@ class Service : public grpc::Service {
     rec.detail = "cache=" + d.cache;
     return d;
   }
-  void check_cache_exists(const std::string& cache) {
-    if (!data_.has_cache(cache))
-      throw ServiceError(StatusCode::NOT_FOUND, "cache not found: " + cache);
-  }
-
-  void get(grpc::ServerContext* ctx, const grpc::ByteBuffer& in, grpc::ByteBuffer* out,
-           CallRecord& rec) {
-    auto req = parse_or_throw<cache_client::_GetRequest>(in);
-    auto d = data_call(ctx, req.cache_key(), rec);
-    if (!allowed(d.p->caller(), Operation::Read, d.cache, req.cache_key())) denied();
-    auto r = data_.get(d.cache, req.cache_key(), steady_ms());
-    if (!r) throw ServiceError(StatusCode::NOT_FOUND, "cache not found: " + d.cache);
-    cache_client::_GetResponse resp;
-    if (*r) {
-      resp.set_result(cache_client::Hit);
-      resp.set_cache_body(std::move(**r));
-    } else {
-      resp.set_result(cache_client::Miss);
-    }
-    serialize(resp, out);
-  }
-
-  void set(grpc::ServerContext* ctx, const grpc::ByteBuffer& in, grpc::ByteBuffer* out,
-           CallRecord& rec) {
-    auto req = parse_or_throw<cache_client::_SetRequest>(in);
-    auto d = data_call(ctx, req.cache_key(), rec);
-    if (req.ttl_milliseconds() == 0) invalid("ttl_milliseconds must be positive");
-    if (!allowed(d.p->caller(), Operation::Write, d.cache, req.cache_key())) denied();
-    uint64_t ttl = std::min<uint64_t>(req.ttl_milliseconds(), kMaxTtlMs);
-    if (!data_.set(d.cache, req.cache_key(), std::move(*req.mutable_cache_body()), steady_ms(),
-                   static_cast<int64_t>(ttl)))
-      throw ServiceError(StatusCode::NOT_FOUND, "cache not found: " + d.cache);
-    cache_client::_SetResponse resp;
-    resp.set_result(cache_client::Ok);
-    serialize(resp, out);
-  }
-
-  void del(grpc::ServerContext* ctx, const grpc::ByteBuffer& in, grpc::ByteBuffer* out,
-           CallRecord& rec) {
-    auto req = parse_or_throw<cache_client::_DeleteRequest>(in);
-    auto d = data_call(ctx, req.cache_key(), rec);
-    if (!allowed(d.p->caller(), Operation::Write, d.cache, req.cache_key())) denied();
-    if (!data_.erase(d.cache, req.cache_key()))
-      throw ServiceError(StatusCode::NOT_FOUND, "cache not found: " + d.cache);
-    serialize(cache_client::_DeleteResponse(), out);
-  }
-
-  void ping(grpc::ServerContext*, const grpc::ByteBuffer& in, grpc::ByteBuffer* out, CallRecord&) {
-    parse_or_throw<cache_client::_PingRequest>(in);
-    serialize(cache_client::_PingResponse(), out);
-  }
 
   Registry& reg_;
   Logger& log_;
   const ServerOptions& opts_;
   Faults faults_;
   DataPlane data_;
-  std::list<std::string> paths_;  // stable storage for method names
+  const int max_delayed_;
+  std::atomic<int> delayed_{0};
 };
+
+namespace {
+
+// The generated services, each method handed to Handlers::run with its handler.
+#define MOMENTO_RPC(PKG, SVC, NAME, HANDLER)                                                  \
+  Status Streamed##NAME(grpc::ServerContext* ctx, grpc::ServerUnaryStreamer<::PKG::_##NAME##Request, \
+                                                    ::PKG::_##NAME##Response>* s) override {  \
+    return svc_.run("/" #PKG "." #SVC "/" #NAME, &Handlers::HANDLER, ctx, s);                \
+  }
+
+class AuthRpcs final : public ::auth::Auth::StreamedUnaryService {
+ public:
+  explicit AuthRpcs(Handlers& h) : svc_(h) {}
+  MOMENTO_RPC(auth, Auth, GenerateApiToken, generate_api_token)
+  MOMENTO_RPC(auth, Auth, RefreshApiToken, refresh_api_token)
+ private:
+  Handlers& svc_;
+};
+
+class TokenRpcs final : public ::token::Token::StreamedUnaryService {
+ public:
+  explicit TokenRpcs(Handlers& h) : svc_(h) {}
+  MOMENTO_RPC(token, Token, GenerateDisposableToken, generate_disposable_token)
+ private:
+  Handlers& svc_;
+};
+
+class ControlRpcs final : public ::control_client::ScsControl::StreamedUnaryService {
+ public:
+  explicit ControlRpcs(Handlers& h) : svc_(h) {}
+  MOMENTO_RPC(control_client, ScsControl, CreateCache, create_cache)
+  MOMENTO_RPC(control_client, ScsControl, DeleteCache, delete_cache)
+  MOMENTO_RPC(control_client, ScsControl, ListCaches, list_caches)
+  MOMENTO_RPC(control_client, ScsControl, FlushCache, flush_cache)
+ private:
+  Handlers& svc_;
+};
+
+class CacheRpcs final : public ::cache_client::Scs::StreamedUnaryService {
+ public:
+  explicit CacheRpcs(Handlers& h) : svc_(h) {}
+  MOMENTO_RPC(cache_client, Scs, Get, get)
+  MOMENTO_RPC(cache_client, Scs, Set, set)
+  MOMENTO_RPC(cache_client, Scs, Delete, del)
+ private:
+  Handlers& svc_;
+};
+
+class PingRpcs final : public ::cache_client::Ping::StreamedUnaryService {
+ public:
+  explicit PingRpcs(Handlers& h) : svc_(h) {}
+  MOMENTO_RPC(cache_client, Ping, Ping, ping)
+ private:
+  Handlers& svc_;
+};
+
+#undef MOMENTO_RPC
+
+}  // namespace
 
 AuthServer::AuthServer(ServerOptions opts) : opts_(std::move(opts)) {
   if (opts_.data_dir.empty()) throw std::invalid_argument("--data-dir is required");
@@ -358,7 +369,12 @@ AuthServer::AuthServer(ServerOptions opts) : opts_(std::move(opts)) {
   logger_ = std::make_unique<Logger>(opts_.log_format);
   registry_ = std::make_unique<Registry>(opts_.data_dir, opts_.registry);
   if (opts_.bootstrap) bootstrap_key_id_ = registry_->ensure_bootstrap(*opts_.bootstrap);
-  service_ = std::make_unique<Service>(*registry_, *logger_, opts_);
+  service_ = std::make_unique<Handlers>(*registry_, *logger_, opts_);
+  rpcs_.push_back(std::make_unique<AuthRpcs>(*service_));
+  rpcs_.push_back(std::make_unique<TokenRpcs>(*service_));
+  rpcs_.push_back(std::make_unique<ControlRpcs>(*service_));
+  rpcs_.push_back(std::make_unique<CacheRpcs>(*service_));
+  rpcs_.push_back(std::make_unique<PingRpcs>(*service_));
 }
 
 AuthServer::~AuthServer() {
@@ -397,7 +413,7 @@ std::string AuthServer::start() {
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(opts_.listen, creds, &port);
-  builder.RegisterService(service_.get());
+  for (auto& r : rpcs_) builder.RegisterService(r.get());
   builder.SetMaxReceiveMessageSize(opts_.max_message_bytes);
   // Bounded pool: gRPC's sync server never runs more handler threads than the quota allows.
   grpc::ResourceQuota quota("momento-auth-server");

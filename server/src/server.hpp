@@ -5,11 +5,15 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "log.hpp"
 #include "registry.hpp"
 
-namespace grpc { class Server; }
+namespace grpc {
+class Server;
+class Service;
+}  // namespace grpc
 
 namespace momento::server {
 
@@ -24,9 +28,10 @@ struct ServerOptions {
   LogFormat log_format = LogFormat::Text;
   size_t list_page_size = 0;        // ListCaches page size; 0 = everything in one page
   int max_message_bytes = 8 * 1024 * 1024;
+  bool enable_faults = false;       // honour fault-injection metadata (faults.hpp); tests only
 };
 
-class Service;
+class Handlers;
 
 class AuthServer {
  public:
@@ -48,7 +53,8 @@ class AuthServer {
   ServerOptions opts_;
   std::unique_ptr<Logger> logger_;
   std::unique_ptr<Registry> registry_;
-  std::unique_ptr<Service> service_;
+  std::unique_ptr<Handlers> service_;
+  std::vector<std::unique_ptr<grpc::Service>> rpcs_;  // the generated services over service_
   std::unique_ptr<grpc::Server> server_;
   std::string bootstrap_key_id_;
 };

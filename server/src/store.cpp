@@ -30,7 +30,7 @@ std::optional<KeyClass> key_class_from_name(std::string_view s) noexcept {
   return std::nullopt;
 }
 
-std::string KeyRecord::key_id() const { return to_hex(key_hash).substr(0, 16); }
+std::string KeyRecord::key_id() const { return hex(key_hash).substr(0, 16); }
 
 const char* key_state(const KeyRecord& k, int64_t now) noexcept {
   if (k.revoked) return "revoked";
@@ -611,7 +611,7 @@ std::optional<KeyRecord> Store::find_key_by_id(std::string_view key_id) {
   std::optional<KeyRecord> found;
   while (sqlite3_step(s) == SQLITE_ROW) {
     KeyRecord k = read_key(s);
-    if (to_hex(k.key_hash).rfind(key_id, 0) == 0) {
+    if (hex(k.key_hash).rfind(key_id, 0) == 0) {
       if (found) return std::nullopt;  // ambiguous prefix
       found = std::move(k);
     }

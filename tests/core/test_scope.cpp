@@ -319,3 +319,66 @@ TEST_CASE("scope_from_proto structural checks (docs/wire.md 9.3 'both')", "[scop
     CHECK(scope_from_proto(p).permissions().size() == 12);
   }
 }
+
+TEST_CASE("names inside scopes are 1-255 bytes of UTF-8 without control characters", "[scope][negative]") {
+  auto cache = [](std::string name) {
+    return PermissionScope::of({cache_perm(CacheRole::ReadOnly, CacheSelector::named(std::move(name)))});
+  };
+  auto topic = [](NameSelector s) {
+    return PermissionScope::of({TopicPermission{TopicRole::PublishOnly, CacheSelector::all_caches(), std::move(s)}});
+  };
+  auto function = [](NameSelector s) {
+    return PermissionScope::of({FunctionPermission{FunctionRole::Invoke, CacheSelector::all_caches(), std::move(s)}});
+  };
+  const std::string max(255, 'n'), over(256, 'n');
+  CHECK_NOTHROW(validate_scope(cache(max), ScopeUse::ApiKey));
+  CHECK_NOTHROW(validate_scope(topic(NameSelector::named(max)), ScopeUse::ApiKey));
+  CHECK_NOTHROW(validate_scope(cache("caf\xc3\xa9"), ScopeUse::ApiKey));
+  const std::vector<std::pair<PermissionScope, const char*>> bad = {
+      {cache(over), "cache name must be at most 255 bytes"},
+      {cache(std::string(1 << 20, 'c')), "cache name must be at most 255 bytes"},
+      {cache("a\x1b[2Jb"), "cache name must not contain control characters"},
+      {cache("a\xc2\x9b" "b"), "cache name must not contain control characters"},
+      {cache("a\xff"), "cache name must be valid UTF-8"},
+      {topic(NameSelector::named(over)), "topic name must be at most 255 bytes"},
+      {topic(NameSelector::prefix("t\n")), "topic name prefix must not contain control characters"},
+      {function(NameSelector::named(over)), "function name must be at most 255 bytes"},
+      {function(NameSelector::prefix(over)), "function name prefix must be at most 255 bytes"},
+  };
+  for (const auto& [scope, message] : bad) {
+    INFO(message);
+    CHECK(contains(expect_invalid([&] { validate_scope(scope, ScopeUse::ApiKey); }), message));
+    // The decoder (the server's side) applies the same rule to the wire message.
+    pm::Permissions p;
+    auto entry = scope.permissions()[0];
+    // Write the entry unchecked by encoding a valid twin and patching the name in.
+    scope_to_proto(cache("x"), ScopeUse::ApiKey, &p);
+    std::visit([&](const auto& e) {
+      using E = std::decay_t<decltype(e)>;
+      auto* t = p.mutable_explicit_()->mutable_permissions(0);
+      if constexpr (std::is_same_v<E, CachePermission>) {
+        t->mutable_cache_permissions()->mutable_cache_selector()->set_cache_name(e.cache.name);
+      } else if constexpr (std::is_same_v<E, TopicPermission>) {
+        auto* m = t->mutable_topic_permissions();
+        m->set_role(pm::TopicReadWrite);
+        m->mutable_all_caches();
+        if (e.topic.kind == NameSelector::Kind::Name) m->mutable_topic_selector()->set_topic_name(e.topic.value);
+        else m->mutable_topic_selector()->set_topic_name_prefix(e.topic.value);
+      } else {
+        auto* m = t->mutable_function_permissions();
+        m->set_role(pm::FunctionInvoke);
+        m->mutable_all_caches();
+        if (e.function.kind == NameSelector::Kind::Name) m->mutable_function_selector()->set_function_name(e.function.value);
+        else m->mutable_function_selector()->set_function_name_prefix(e.function.value);
+      }
+    }, entry);
+    CHECK(contains(expect_invalid([&] { scope_from_proto(p); }), message));
+  }
+  // Item keys in disposable-token scopes: at most 64 KiB.
+  auto item = [](std::string key) {
+    return PermissionScope::of({cache_perm(CacheRole::ReadOnly, CacheSelector::named("c"), ItemSelector::key(std::move(key)))});
+  };
+  CHECK_NOTHROW(validate_scope(item(std::string(64 * 1024, 'k')), ScopeUse::DisposableToken));
+  CHECK(contains(expect_invalid([&] { validate_scope(item(std::string(64 * 1024 + 1, 'k')), ScopeUse::DisposableToken); }),
+                 "item key must be at most 64 KiB"));
+}

@@ -237,6 +237,76 @@ TEST_CASE("GenerateApiToken validation", "[live][validation]") {
   CHECK(code(r) == StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_CASE("control characters in token_id or description are refused at mint", "[live][validation]") {
+  ServerProcess server;
+  Stubs s(server.address());
+  const std::string su = server.bootstrap_raw_key();
+  for (const std::string bad : {"a\x1b[2Jb", "two\nlines", "cr\rhere", "c1\xc2\x9b" "csi", "del\x7f"}) {
+    INFO(bad);
+    auto by_id = s.generate(su, all_data_read_write(), 600, bad);
+    CHECK(by_id.status.error_code() == StatusCode::INVALID_ARGUMENT);
+    CHECK(by_id.status.error_message() == "token_id must not contain control characters");
+    ::auth::_GenerateApiTokenRequest req;
+    req.set_auth_token(su);
+    *req.mutable_permissions() = all_data_read_write();
+    req.mutable_expires()->set_valid_for_seconds(600);
+    req.set_description(bad);
+    auto by_description = s.generate_raw(req);
+    CHECK(by_description.status.error_code() == StatusCode::INVALID_ARGUMENT);
+    CHECK(by_description.status.error_message() == "description must not contain control characters");
+    CHECK(s.disposable(su, explicit_perms({cache_entry(pm::CacheReadOnly, "c")}), 60, bad).status.error_code() ==
+          StatusCode::INVALID_ARGUMENT);
+  }
+  std::string out;
+  REQUIRE(server.admin({"list-keys", "--json"}, &out) == 0);
+  CHECK(nlohmann::json::parse(out).size() == 1);  // only the bootstrap key
+  CHECK(s.generate(su, all_data_read_write(), 600, "plain id \xc3\xa9t\xc3\xa9").ok());
+}
+
+TEST_CASE("names inside scopes are bounded", "[live][validation]") {
+  ServerProcess server;
+  Stubs s(server.address());
+  const std::string su = server.bootstrap_raw_key();
+  auto topic = [](const std::string& name) {
+    pm::PermissionsType e;
+    auto* t = e.mutable_topic_permissions();
+    t->set_role(pm::TopicReadWrite);
+    t->mutable_all_caches();
+    t->mutable_topic_selector()->set_topic_name(name);
+    return e;
+  };
+  auto function_prefix = [](const std::string& prefix) {
+    pm::PermissionsType e;
+    auto* f = e.mutable_function_permissions();
+    f->set_role(pm::FunctionInvoke);
+    f->mutable_all_caches();
+    f->mutable_function_selector()->set_function_name_prefix(prefix);
+    return e;
+  };
+  CHECK(s.generate(su, explicit_perms({cache_entry(pm::CacheReadWrite, std::string(255, 'c'))}), 600).ok());
+  CHECK(s.generate(su, explicit_perms({topic(std::string(255, 't'))}), 600).ok());
+  const std::vector<std::pair<pm::PermissionsType, std::string>> bad = {
+      {cache_entry(pm::CacheReadWrite, std::string(256, 'c')), "cache name must be at most 255 bytes"},
+      {cache_entry(pm::CacheReadWrite, std::string(1 << 20, 'c')), "cache name must be at most 255 bytes"},
+      {cache_entry(pm::CacheReadWrite, "bell\x07"), "cache name must not contain control characters"},
+      {topic(std::string(256, 't')), "topic name must be at most 255 bytes"},
+      {function_prefix(std::string(300, 'f')), "function name prefix must be at most 255 bytes"},
+  };
+  for (const auto& [entry, message] : bad) {
+    INFO(message);
+    auto key = s.generate(su, explicit_perms({entry}), 600);
+    CHECK(key.status.error_code() == StatusCode::INVALID_ARGUMENT);
+    CHECK(key.status.error_message() == "permission 1: " + message);
+    CHECK(s.disposable(su, explicit_perms({entry}), 60).status.error_code() == StatusCode::INVALID_ARGUMENT);
+  }
+  // Item keys in disposable-token scopes: at most 64 KiB, like cache keys.
+  pm::PermissionsType big_key = cache_entry(pm::CacheReadOnly, "c");
+  big_key.mutable_cache_permissions()->mutable_item_selector()->set_key(std::string(64 * 1024 + 1, 'k'));
+  CHECK(s.disposable(su, explicit_perms({big_key}), 60).status.error_code() == StatusCode::INVALID_ARGUMENT);
+  // Cache names in control calls follow the same rule.
+  CHECK(s.create_cache(su, std::string(256, 'c')).error_code() == StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_CASE("RefreshApiToken errors", "[live][refresh]") {
   ServerProcess server;
   Stubs s(server.address());

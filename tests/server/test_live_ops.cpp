@@ -235,7 +235,7 @@ TEST_CASE("the whole flow over TLS", "[live][tls]") {
 }
 
 TEST_CASE("fault injection through request metadata", "[live][faults]") {
-  ServerProcess server;
+  ServerProcess server(std::vector<std::string>{"--enable-faults"});
   Stubs s(server.address());
   const std::string su = server.bootstrap_raw_key();
   REQUIRE(s.create_cache(su, "c").ok());
@@ -264,6 +264,7 @@ TEST_CASE("fault injection through request metadata", "[live][faults]") {
     auto call = [&](int deadline_ms) {
       grpc::ClientContext ctx;
       ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(deadline_ms));
+      ctx.AddMetadata("authorization", su);  // faults are honoured for authenticated callers only
       ctx.AddMetadata("request-id", "d1");
       ctx.AddMetadata("delay-ms", "5000");
       ctx.AddMetadata("delay-rpcs", "ping");
@@ -277,6 +278,62 @@ TEST_CASE("fault injection through request metadata", "[live][faults]") {
   }
   SECTION("unparseable fault headers are ignored") {
     CHECK(s.get(su, "c", "k", nullptr, {{"return-error", "no-such-code"}, {"delay-ms", "abc"}}).ok());
+  }
+}
+
+TEST_CASE("fault headers need --enable-faults and an authenticated caller", "[live][faults]") {
+  const std::multimap<std::string, std::string> fail = {{"return-error", "unavailable"}};
+  SECTION("without the flag they are ignored") {
+    ServerProcess server;
+    Stubs s(server.address());
+    const std::string su = server.bootstrap_raw_key();
+    REQUIRE(s.create_cache(su, "c").ok());
+    CHECK(s.get(su, "c", "k", nullptr, fail).ok());
+    CHECK(s.ping(fail).ok());
+    auto k = s.generate(su, all_data_read_write(), 600);
+    REQUIRE(k.ok());
+    CHECK(s.refresh(k.api_key, k.refresh_token, {{"commit-then-error", "unavailable"}}).ok());
+    CHECK(server.log().find("injected") == std::string::npos);
+  }
+  SECTION("with the flag, callers without a valid key get no faults") {
+    ServerProcess server(std::vector<std::string>{"--enable-faults"});
+    Stubs s(server.address());
+    const std::string su = server.bootstrap_raw_key();
+    REQUIRE(s.create_cache(su, "c").ok());
+    CHECK(s.ping(fail).ok());  // no credential at all
+    CHECK(s.ping({{"delay-ms", "600000"}}).ok());
+    CHECK(s.get("not-a-key", "c", "k", nullptr, fail).error_code() == StatusCode::UNAUTHENTICATED);
+    ::auth::_GenerateApiTokenRequest req;
+    req.set_auth_token("not-a-key");
+    *req.mutable_permissions() = all_data_read_write();
+    req.mutable_never();
+    CHECK(s.generate_raw(req, fail).status.error_code() == StatusCode::UNAUTHENTICATED);
+    // The same headers from an authenticated caller are honoured.
+    CHECK(s.ping({{"authorization", su}, {"return-error", "unavailable"}}).error_code() ==
+          StatusCode::UNAVAILABLE);
+  }
+  SECTION("delayed calls are capped, so real callers are always served") {
+    // --threads 4: at most one delayed call at a time.
+    ServerProcess server(std::vector<std::string>{"--enable-faults", "--threads", "4"});
+    Stubs s(server.address());
+    const std::string su = server.bootstrap_raw_key();
+    REQUIRE(s.create_cache(su, "c").ok());
+    std::vector<std::future<grpc::Status>> delayed;
+    for (int i = 0; i < 8; ++i)
+      delayed.push_back(std::async(std::launch::async, [&] {
+        return s.ping({{"authorization", su}, {"delay-ms", "3000"}});
+      }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // let them arrive
+    for (int i = 0; i < 4; ++i) CHECK(s.get(su, "c", "k").ok());
+    int refused = 0, served = 0;
+    for (auto& f : delayed) {
+      auto st = f.get();
+      if (st.error_code() == StatusCode::RESOURCE_EXHAUSTED) ++refused;
+      else if (st.ok()) ++served;
+    }
+    CHECK(served >= 1);
+    CHECK(refused >= 1);
+    CHECK(served + refused == 8);
   }
 }
 
@@ -348,4 +405,55 @@ TEST_CASE("malformed requests get INVALID_ARGUMENT and the server keeps serving"
         StatusCode::UNAUTHENTICATED);
   CHECK(s.ping().ok());
   CHECK(server.running());
+}
+
+TEST_CASE("data-directory surprises are reported at start", "[live][datadir]") {
+  namespace fs = std::filesystem;
+  SECTION("a missing signing-keys file") {
+    ServerProcess server;
+    server.stop();
+    REQUIRE(fs::remove(server.data_dir() + "/signing-keys.json"));
+    server.restart();
+    CHECK(server.log().find("WARNING: signing-keys.json is missing") != std::string::npos);
+  }
+  SECTION("a missing state.db") {
+    ServerProcess server;
+    server.stop();
+    for (const char* f : {"/state.db", "/state.db-wal", "/state.db-shm"}) fs::remove(server.data_dir() + f);
+    server.restart();
+    CHECK(server.log().find("WARNING: state.db is missing") != std::string::npos);
+  }
+  SECTION("a fresh directory is not a surprise") {
+    ServerProcess server;
+    CHECK(server.log().find("WARNING") == std::string::npos);
+  }
+  SECTION("signing keys open to others are refused unless allowed") {
+    ServerProcess server;
+    server.stop();
+    const std::string keys = server.data_dir() + "/signing-keys.json";
+    REQUIRE(::chmod(keys.c_str(), 0644) == 0);
+    const std::string err = server.data_dir() + "/refused.log";
+    std::string out;
+    int rc = ServerProcess::run_capture({kServerBinary, "--listen", "127.0.0.1:0", "--data-dir", server.data_dir()},
+                                        &out, std::chrono::seconds(20), err);
+    CHECK(rc == 1);
+    std::ifstream in(err);
+    std::stringstream text;
+    text << in.rdbuf();
+    CHECK(text.str().find("signing-keys.json is open to group or others (mode 0644)") != std::string::npos);
+    CHECK(ServerProcess::run_capture({kServerBinary, "admin", "list-keys", "--data-dir", server.data_dir()},
+                                     &out, std::chrono::seconds(20), err) == 1);
+    server.restart_with({"--allow-readable-keys"});
+    Stubs s(server.address());
+    CHECK(s.list_caches(server.bootstrap_raw_key()).ok());
+  }
+}
+
+TEST_CASE("the server warns at start when gRPC tracing is on", "[live][logs]") {
+  ::setenv("GRPC_TRACE", "http_keepalive", 1);  // inherited by the child; a quiet tracer
+  ServerProcess server;
+  ::unsetenv("GRPC_TRACE");
+  CHECK(server.log().find("warning: gRPC tracing is on (GRPC_TRACE)") != std::string::npos);
+  ServerProcess quiet;
+  CHECK(quiet.log().find("gRPC tracing") == std::string::npos);
 }

@@ -34,6 +34,22 @@ TEST_CASE("replaying the previous refresh token inside the grace window returns 
   CHECK(authenticates(s, k3.api_key));
 }
 
+TEST_CASE("a grace replay whose successor was revoked since is UNAUTHENTICATED", "[live][rotation]") {
+  ServerProcess server;
+  Stubs s(server.address());
+  auto k1 = s.generate(server.bootstrap_raw_key(), all_data_read_write(), 600);
+  REQUIRE(k1.ok());
+  auto k2 = s.refresh(k1.api_key, k1.refresh_token);
+  REQUIRE(k2.ok());
+  std::string out;
+  REQUIRE(server.admin({"revoke-key", key_id(k2.api_key)}, &out) == 0);
+  // Inside the grace window, but the answer would be a dead key: the client must not store it.
+  auto replay = s.refresh(k1.api_key, k1.refresh_token);
+  CHECK(replay.status.error_code() == StatusCode::UNAUTHENTICATED);
+  CHECK(replay.api_key.empty());
+  CHECK_FALSE(authenticates(s, k2.api_key));
+}
+
 TEST_CASE("reusing an older refresh token revokes the whole family", "[live][rotation]") {
   ServerProcess server;
   Stubs s(server.address());
@@ -72,7 +88,7 @@ TEST_CASE("a replay after the grace window revokes the family", "[live][rotation
 }
 
 TEST_CASE("a lost refresh answer is recovered by replaying the same request", "[live][rotation][faults]") {
-  ServerProcess server;
+  ServerProcess server(std::vector<std::string>{"--enable-faults"});
   Stubs s(server.address());
   auto k1 = s.generate(server.bootstrap_raw_key(), all_data_read_write(), 600);
   REQUIRE(k1.ok());
@@ -93,7 +109,7 @@ TEST_CASE("a lost refresh answer is recovered by replaying the same request", "[
 TEST_CASE("a refresh whose caller gave up is not run late", "[live][rotation][faults]") {
   // No grace window: if the abandoned request committed, the caller's retry with the same token
   // would be reuse and revoke the family.
-  ServerProcess server(std::vector<std::string>{"--refresh-grace-seconds", "0"});
+  ServerProcess server(std::vector<std::string>{"--refresh-grace-seconds", "0", "--enable-faults"});
   Stubs s(server.address());
   auto k1 = s.generate(server.bootstrap_raw_key(), all_data_read_write(), 600);
   REQUIRE(k1.ok());

@@ -5,6 +5,7 @@
 #include "permissionmessages.pb.h"
 #include "rpc.hpp"
 #include "token.grpc.pb.h"
+#include "../util/encoding.hpp"
 
 namespace momento::auth {
 
@@ -12,22 +13,6 @@ namespace {
 
 // Maximum token_id length in Unicode code points (docs/wire.md §6, §13 #5).
 constexpr size_t kMaxTokenIdCodePoints = 64;
-
-// Counts code points of a UTF-8 string; throws InvalidArgument on malformed UTF-8.
-size_t utf8_code_points(std::string_view s) {
-  size_t count = 0;
-  for (size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (len == 0 || i + len > s.size()) throw_invalid("token_id is not valid UTF-8");
-    for (size_t k = 1; k < len; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80)
-        throw_invalid("token_id is not valid UTF-8");
-    i += len;
-    ++count;
-  }
-  return count;
-}
 
 // Builds the caller's result from the response fields; the raw key is wrapped as a v1 envelope.
 TokenResult make_result(const std::string& api_key, const std::string& refresh_token,
@@ -156,7 +141,9 @@ TokenResult AuthClient::generate_disposable_token(const PermissionScope& scope,
                                                   std::string_view token_id) {
   if (!expires_in.does_expire()) throw_invalid("disposable tokens must have an expiry");
   if (expires_in.valid_for_seconds() == 0) throw_invalid("expires_in must be positive");
-  if (utf8_code_points(token_id) > kMaxTokenIdCodePoints)
+  auto code_points = detail::utf8_code_points(token_id);
+  if (!code_points) throw_invalid("token_id is not valid UTF-8");
+  if (*code_points > kMaxTokenIdCodePoints)
     throw_invalid("TokenID must be less than or equal to 64 characters.");
 
   ::token::_GenerateDisposableTokenRequest req;

@@ -28,14 +28,34 @@ PermissionScope PermissionScope::all_data_read_only() {
   });
 }
 
+std::optional<std::string> name_problem(std::string_view name, std::string_view what) {
+  std::string w(what);
+  if (name.empty()) return w + " must not be empty";
+  if (name.size() > kMaxNameBytes) return w + " must be at most 255 bytes";
+  if (!detail::is_valid_utf8(name)) return w + " must be valid UTF-8";
+  if (detail::has_control_characters(name)) return w + " must not contain control characters";
+  return std::nullopt;
+}
+
 namespace {
 
 std::string entry_label(size_t i) { return "permission entry " + std::to_string(i + 1); }
+
+void check_name(std::string_view name, size_t i, std::string_view what) {
+  if (auto problem = name_problem(name, what)) throw_invalid(entry_label(i) + ": " + *problem);
+}
+
+void check_item_key(std::string_view key, size_t i, const char* what) {
+  if (key.size() > kMaxItemKeyBytes) {
+    throw_invalid(entry_label(i) + ": " + what + " must be at most 64 KiB");
+  }
+}
 
 void check_cache_selector(const CacheSelector& c, size_t i) {
   if (!c.all && detail::is_blank(c.name)) {
     throw_invalid(entry_label(i) + ": cache name cannot be empty or whitespace");
   }
+  if (!c.all) check_name(c.name, i, "cache name");
 }
 
 void check_name_selector(const NameSelector& s, size_t i, const char* what) {
@@ -46,11 +66,13 @@ void check_name_selector(const NameSelector& s, size_t i, const char* what) {
       if (detail::is_blank(s.value)) {
         throw_invalid(entry_label(i) + ": " + what + " name cannot be empty or whitespace");
       }
+      check_name(s.value, i, std::string(what) + " name");
       return;
     case NameSelector::Kind::Prefix:
       if (detail::is_blank(s.value)) {
         throw_invalid(entry_label(i) + ": " + what + " name prefix cannot be empty or whitespace");
       }
+      check_name(s.value, i, std::string(what) + " name prefix");
       return;
   }
   throw_invalid(entry_label(i) + ": unknown " + what + " selector kind");
@@ -81,6 +103,7 @@ void check_entry(const CachePermission& p, size_t i, ScopeUse use) {
   if (p.item.kind == ItemSelector::Kind::KeyPrefix && detail::is_blank(p.item.bytes)) {
     throw_invalid(entry_label(i) + ": item key prefix cannot be empty or whitespace");
   }
+  check_item_key(p.item.bytes, i, "item key");
 }
 
 void check_entry(const TopicPermission& p, size_t i, ScopeUse) {
@@ -170,6 +193,7 @@ CacheSelector read_cache_selector(const Msg& m, size_t i) {
       if (m.cache_selector().cache_name().empty()) {
         throw_invalid(entry_label(i) + ": cache name cannot be empty");
       }
+      check_name(m.cache_selector().cache_name(), i, "cache name");
       return CacheSelector::named(m.cache_selector().cache_name());
     default:
       throw_invalid(entry_label(i) + ": cache selector is not set");
@@ -194,9 +218,11 @@ CachePermission read_entry(const PT::CachePermissions& m, size_t i) {
       const auto& s = m.item_selector();
       if (s.kind_case() == PT::CacheItemSelector::kKey) {
         if (s.key().empty()) throw_invalid(entry_label(i) + ": item key cannot be empty");
+        check_item_key(s.key(), i, "item key");
         p.item = ItemSelector::key(s.key());
       } else if (s.kind_case() == PT::CacheItemSelector::kKeyPrefix) {
         if (s.key_prefix().empty()) throw_invalid(entry_label(i) + ": item key prefix cannot be empty");
+        check_item_key(s.key_prefix(), i, "item key prefix");
         p.item = ItemSelector::key_prefix(s.key_prefix());
       } else {
         throw_invalid(entry_label(i) + ": item selector is empty");
@@ -222,11 +248,13 @@ TopicPermission read_entry(const PT::TopicPermissions& m, size_t i) {
       const auto& s = m.topic_selector();
       if (s.kind_case() == PT::TopicSelector::kTopicName) {
         if (s.topic_name().empty()) throw_invalid(entry_label(i) + ": topic name cannot be empty");
+        check_name(s.topic_name(), i, "topic name");
         p.topic = NameSelector::named(s.topic_name());
       } else if (s.kind_case() == PT::TopicSelector::kTopicNamePrefix) {
         if (s.topic_name_prefix().empty()) {
           throw_invalid(entry_label(i) + ": topic name prefix cannot be empty");
         }
+        check_name(s.topic_name_prefix(), i, "topic name prefix");
         p.topic = NameSelector::prefix(s.topic_name_prefix());
       } else {
         throw_invalid(entry_label(i) + ": topic selector is empty");
@@ -256,11 +284,13 @@ FunctionPermission read_entry(const PT::FunctionPermissions& m, size_t i) {
         if (s.function_name().empty()) {
           throw_invalid(entry_label(i) + ": function name cannot be empty");
         }
+        check_name(s.function_name(), i, "function name");
         p.function = NameSelector::named(s.function_name());
       } else if (s.kind_case() == PT::FunctionSelector::kFunctionNamePrefix) {
         if (s.function_name_prefix().empty()) {
           throw_invalid(entry_label(i) + ": function name prefix cannot be empty");
         }
+        check_name(s.function_name_prefix(), i, "function name prefix");
         p.function = NameSelector::prefix(s.function_name_prefix());
       } else {
         throw_invalid(entry_label(i) + ": function selector is empty");

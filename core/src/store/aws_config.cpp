@@ -1,6 +1,7 @@
 // AWS credentials, region and endpoint lookup from the environment and the shared files.
 #include <cstdlib>
 
+#include "../util/encoding.hpp"
 #include "internal.hpp"
 #include "momento/auth/aws.hpp"
 #include "momento/auth/error.hpp"
@@ -11,13 +12,6 @@ namespace {
 std::string env(const char* name) {
   const char* v = std::getenv(name);
   return v ? std::string(v) : std::string();
-}
-
-std::string trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r')) --e;
-  return std::string(s.substr(b, e - b));
 }
 
 std::string home_file(const char* override_var, const char* rel) {
@@ -72,7 +66,7 @@ Ini parse_shared_file(std::string_view text) {
   while (pos <= text.size()) {
     size_t nl = text.find('\n', pos);
     if (nl == std::string_view::npos) nl = text.size();
-    std::string line = trim(text.substr(pos, nl - pos));
+    std::string line(detail::trim_ascii_whitespace(text.substr(pos, nl - pos)));
     pos = nl + 1;
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     if (line.front() == '[') {
@@ -81,7 +75,7 @@ Ini parse_shared_file(std::string_view text) {
         in_section = false;
         continue;
       }
-      section = trim(std::string_view(line).substr(1, close - 1));
+      section = detail::trim_ascii_whitespace(std::string_view(line).substr(1, close - 1));
       in_section = true;
       out[section];
       continue;
@@ -89,8 +83,8 @@ Ini parse_shared_file(std::string_view text) {
     if (!in_section) continue;
     auto eq = line.find('=');
     if (eq == std::string::npos) continue;  // nested values (s3 = ...) are not needed here
-    std::string key = trim(std::string_view(line).substr(0, eq));
-    std::string value = trim(std::string_view(line).substr(eq + 1));
+    std::string key(detail::trim_ascii_whitespace(std::string_view(line).substr(0, eq)));
+    std::string value(detail::trim_ascii_whitespace(std::string_view(line).substr(eq + 1)));
     if (!key.empty()) out[section][key] = value;
   }
   return out;

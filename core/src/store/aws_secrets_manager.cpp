@@ -86,7 +86,7 @@ ErrorCode code_for_aws_error(const std::string& type, long status) {
 
 // A UUID-shaped request token (Secrets Manager wants 32-64 characters) derived from `seed`.
 std::string request_token(std::string_view seed) {
-  std::string h = detail::hex(detail::sha256_raw(seed)).substr(0, 32);
+  std::string h = detail::hex(detail::sha256(seed)).substr(0, 32);
   return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
          "-" + h.substr(20, 12);
 }

@@ -162,23 +162,23 @@ void sign_v4(HttpRequest& request, const Credentials& credentials, std::string_v
     if (!signed_headers.empty()) signed_headers += ';';
     signed_headers += n;
   }
-  std::string payload_hash = detail::hex(detail::sha256_raw(request.body));
+  std::string payload_hash = detail::hex(detail::sha256(request.body));
   std::string canonical_request = request.method + "\n" + uri_encode(url.path, true) + "\n" +
                                   canonical_query(url.query) + "\n" + canonical_headers + "\n" +
                                   signed_headers + "\n" + payload_hash;
   std::string day(date.substr(0, 8));
   std::string scope = day + "/" + std::string(region) + "/" + std::string(service) + "/aws4_request";
   std::string string_to_sign = "AWS4-HMAC-SHA256\n" + std::string(date) + "\n" + scope + "\n" +
-                               detail::hex(detail::sha256_raw(canonical_request));
+                               detail::hex(detail::sha256(canonical_request));
 
-  std::string k = detail::hmac_sha256_raw("AWS4" + credentials.secret_access_key.reveal(), day);
-  std::string k_region = detail::hmac_sha256_raw(k, region);
+  std::string k = detail::hmac_sha256("AWS4" + credentials.secret_access_key.reveal(), day);
+  std::string k_region = detail::hmac_sha256(k, region);
   wipe(k);
-  std::string k_service = detail::hmac_sha256_raw(k_region, service);
+  std::string k_service = detail::hmac_sha256(k_region, service);
   wipe(k_region);
-  std::string k_signing = detail::hmac_sha256_raw(k_service, "aws4_request");
+  std::string k_signing = detail::hmac_sha256(k_service, "aws4_request");
   wipe(k_service);
-  std::string signature = detail::hex(detail::hmac_sha256_raw(k_signing, string_to_sign));
+  std::string signature = detail::hex(detail::hmac_sha256(k_signing, string_to_sign));
   wipe(k_signing);
 
   request.headers.emplace_back(

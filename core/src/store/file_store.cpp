@@ -10,6 +10,7 @@
 #include <cstring>
 #include <openssl/rand.h>
 
+#include "../util/encoding.hpp"
 #include "internal.hpp"
 #include "momento/auth/aws.hpp"
 #include "momento/auth/error.hpp"
@@ -57,15 +58,8 @@ void write_all(int fd, std::string_view data, const std::string& path) {
   }
 }
 
-std::string trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r' || s[b] == '\n')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r' || s[e - 1] == '\n')) --e;
-  return std::string(s.substr(b, e - b));
-}
-
 std::string content_version(std::string_view text) {
-  return detail::hex(detail::sha256_raw(text)).substr(0, 32);
+  return detail::hex(detail::sha256(text)).substr(0, 32);
 }
 
 }  // namespace
@@ -147,7 +141,7 @@ std::optional<StoredToken> FileStore::load() {
     throw;
   }
   ::close(fd);
-  if (trim(text).empty()) return std::nullopt;
+  if (detail::trim_ascii_whitespace(text).empty()) return std::nullopt;
   StoredToken out;
   try {
     out.token = parse_token_file_json(text);
@@ -204,7 +198,7 @@ EnvStore::EnvStore(std::string variable) : variable_(std::move(variable)) {
 std::optional<StoredToken> EnvStore::load() {
   const char* v = std::getenv(variable_.c_str());
   if (!v) return std::nullopt;
-  std::string value = trim(v);
+  std::string value(detail::trim_ascii_whitespace(v));
   if (value.empty()) return std::nullopt;
   StoredToken out;
   if (value.front() == '{') {

@@ -1,4 +1,4 @@
-// Hashing, small-file reads, OFD locks and the journal file format.
+// Key fingerprints, small-file reads, OFD locks and the journal file format.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -6,8 +6,6 @@
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "internal.hpp"
 #include "momento/auth/error.hpp"
@@ -16,38 +14,10 @@ namespace momento::auth {
 
 std::string token_fingerprint(std::string_view auth_token) {
   if (auth_token.empty()) return {};
-  return detail::hex(detail::sha256_raw(auth_token));
+  return detail::hex(detail::sha256(auth_token));
 }
 
 namespace detail {
-
-std::string sha256_raw(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1)
-    throw Error(ErrorCode::Unknown, "SHA-256 failed");
-  return std::string(reinterpret_cast<char*>(md), len);
-}
-
-std::string hex(std::string_view bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(digits[c >> 4]);
-    out.push_back(digits[c & 0xf]);
-  }
-  return out;
-}
-
-std::string hmac_sha256_raw(std::string_view key, std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-            reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len))
-    throw Error(ErrorCode::Unknown, "HMAC-SHA256 failed");
-  return std::string(reinterpret_cast<char*>(md), len);
-}
 
 std::string read_small_file(const std::string& path, size_t limit) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -4,11 +4,9 @@
 #include <string>
 #include <string_view>
 
-namespace momento::auth::detail {
+#include "../util/crypto.hpp"
 
-std::string sha256_raw(std::string_view data);
-std::string hex(std::string_view bytes);
-std::string hmac_sha256_raw(std::string_view key, std::string_view data);
+namespace momento::auth::detail {
 
 // Reads a whole file; throws Error(NotFound) if absent, Error(Unknown) on other failures.
 // Rejects files larger than `limit`.

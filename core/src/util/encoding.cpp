@@ -134,22 +134,15 @@ std::optional<size_t> base64url_decode_into(std::string_view s, char* out) noexc
   return decode_into(s, Alphabet::UrlSafe, out);
 }
 
-std::string_view trim_ascii_whitespace(std::string_view s) noexcept {
-  size_t b = 0, e = s.size();
-  while (b < e && is_ascii_space(s[b])) ++b;
-  while (e > b && is_ascii_space(s[e - 1])) --e;
-  return s.substr(b, e - b);
-}
-
 bool is_blank(std::string_view s) noexcept {
   return std::all_of(s.begin(), s.end(), [](char c) {
     return is_ascii_space(c) || c == '\f' || c == '\v';
   });
 }
 
-bool is_valid_utf8(std::string_view s) noexcept {
+std::optional<size_t> utf8_code_points(std::string_view s) noexcept {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  size_t n = s.size(), i = 0;
+  size_t n = s.size(), i = 0, count = 0;
   while (i < n) {
     // Keys, tokens and endpoints are ASCII: skip 32, then 8 bytes at a time while no high bit
     // is set.
@@ -158,33 +151,49 @@ bool is_valid_utf8(std::string_view s) noexcept {
       std::memcpy(w, p + i, 32);
       if ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL) break;
       i += 32;
+      count += 32;
     }
     while (i + 8 <= n) {
       uint64_t w;
       std::memcpy(&w, p + i, 8);
       if (w & 0x8080808080808080ULL) break;
       i += 8;
+      count += 8;
     }
     if (i >= n) break;
     unsigned char c = p[i];
+    ++count;
     if (c < 0x80) { ++i; continue; }
     size_t len;
     uint32_t cp;
     if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
     else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
     else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
-    else return false;  // continuation byte, overlong lead (C0/C1) or beyond F4
-    if (i + len > n) return false;
+    else return std::nullopt;  // continuation byte, overlong lead (C0/C1) or beyond F4
+    if (i + len > n) return std::nullopt;
     for (size_t k = 1; k < len; ++k) {
-      if ((p[i + k] & 0xC0) != 0x80) return false;
+      if ((p[i + k] & 0xC0) != 0x80) return std::nullopt;
       cp = (cp << 6) | (p[i + k] & 0x3F);
     }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return false;  // overlong
-    if (cp >= 0xD800 && cp <= 0xDFFF) return false;                            // surrogate
-    if (cp > 0x10FFFF) return false;
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return std::nullopt;  // overlong
+    if (cp >= 0xD800 && cp <= 0xDFFF) return std::nullopt;                            // surrogate
+    if (cp > 0x10FFFF) return std::nullopt;
     i += len;
   }
-  return true;
+  return count;
+}
+
+bool is_valid_utf8(std::string_view s) noexcept { return utf8_code_points(s).has_value(); }
+
+bool has_control_characters(std::string_view s) noexcept {
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7F) return true;
+    if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9F &&
+        static_cast<unsigned char>(s[i + 1]) >= 0x80)
+      return true;
+  }
+  return false;
 }
 
 bool is_strict_base64(std::string_view s) noexcept { return check_base64(s, Alphabet::Either); }
@@ -196,6 +205,16 @@ std::optional<std::string> base64_decode(std::string_view s) { return decode(s, 
 std::optional<std::string> base64url_decode(std::string_view s) {
   if (s.empty()) return std::string();
   return decode(s, Alphabet::UrlSafe);
+}
+
+std::optional<std::string> base64url_decode_canonical(std::string_view s) {
+  auto out = base64url_decode(s);
+  // Unused low bits in the last character must be zero: re-encoding gives the text back.
+  if (out && base64url_encode(*out) != s.substr(0, s.find('='))) {
+    OPENSSL_cleanse(out->data(), out->size());
+    return std::nullopt;
+  }
+  return out;
 }
 
 std::string base64_encode(std::string_view bytes) {

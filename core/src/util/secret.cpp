@@ -2,10 +2,8 @@
 #include "momento/auth/secret.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
-#include <cstdio>
-#include <memory>
+#include "crypto.hpp"
 
 namespace momento::auth {
 
@@ -24,14 +22,11 @@ namespace {
 
 // First 8 hex digits of SHA-256(data); "????????" if the digest is unavailable.
 std::string short_fingerprint(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr) != 1 || len < 4) {
+  try {
+    return detail::hex(detail::sha256(data)).substr(0, 8);
+  } catch (const std::exception&) {
     return "????????";
   }
-  char hex[9];
-  std::snprintf(hex, sizeof hex, "%02x%02x%02x%02x", digest[0], digest[1], digest[2], digest[3]);
-  return std::string(hex, 8);
 }
 
 }  // namespace

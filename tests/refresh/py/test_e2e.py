@@ -61,6 +61,8 @@ def test_outage_keeps_the_old_key_and_refreshes_after_the_server_returns(tool, s
 
 
 def test_lost_answer_is_replayed_and_the_family_survives(tool, server, tmp_dir):
+    server.extra.append("--enable-faults")  # fault headers are ignored without it
+    server.restart_same_port()
     store = store_file(tmp_dir)
     first = mint(tool, server, store, 8)
     # The first RefreshApiToken commits on the server, then its answer is replaced by UNAVAILABLE.

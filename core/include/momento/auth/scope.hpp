@@ -1,7 +1,9 @@
 // Permission scopes (docs/wire.md §7) and their mapping to permission_messages.Permissions.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -70,6 +72,15 @@ using Permission = std::variant<CachePermission, TopicPermission, FunctionPermis
 
 // Maximum number of entries in an explicit scope (the service documents "up to ten").
 inline constexpr size_t kMaxPermissionEntries = 10;
+
+// Cache, topic and function names and name prefixes (in scopes, and cache names everywhere):
+// 1 to kMaxNameBytes bytes of UTF-8 without control characters. Item keys and key prefixes in
+// scopes: at most kMaxItemKeyBytes, the largest cache key.
+inline constexpr size_t kMaxNameBytes = 255;
+inline constexpr size_t kMaxItemKeyBytes = 64 * 1024;
+
+// What is wrong with a name, starting with `what` ("cache name"); nullopt when it is valid.
+std::optional<std::string> name_problem(std::string_view name, std::string_view what);
 
 // What a scope is used for: API keys never carry item restrictions; disposable tokens may,
 // and can never be super-user.

@@ -1,0 +1,72 @@
+#include "crypto.hpp"
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include <memory>
+
+#include "momento/auth/error.hpp"
+
+namespace momento::auth::detail {
+
+std::string sha256(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1)
+    throw Error(ErrorCode::Unknown, "SHA-256 failed");
+  return std::string(reinterpret_cast<char*>(md), len);
+}
+
+namespace {
+struct MacFree {
+  void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
+};
+// A keyless HMAC-SHA256 context per thread, duplicated for each MAC: saves fetching the MAC and
+// the digest from the provider on every call (the one-shot HMAC() does both; the server signs
+// and verifies a key on every call), and no key stays behind in it.
+EVP_MAC_CTX* hmac_template() {
+  thread_local std::unique_ptr<EVP_MAC_CTX, MacFree> tmpl = [] {
+    std::unique_ptr<EVP_MAC_CTX, MacFree> c;
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    if (!mac) return c;
+    c.reset(EVP_MAC_CTX_new(mac));
+    EVP_MAC_free(mac);
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                           OSSL_PARAM_construct_end()};
+    if (c && EVP_MAC_CTX_set_params(c.get(), params) != 1) c.reset();
+    return c;
+  }();
+  return tmpl.get();
+}
+}  // namespace
+
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+  EVP_MAC_CTX* tmpl = hmac_template();
+  std::unique_ptr<EVP_MAC_CTX, MacFree> ctx(tmpl ? EVP_MAC_CTX_dup(tmpl) : nullptr);
+  std::string out(EVP_MAX_MD_SIZE, '\0');
+  size_t len = 0;
+  if (!ctx ||
+      EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                   nullptr) != 1 ||
+      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size()) != 1 ||
+      EVP_MAC_final(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len, out.size()) != 1)
+    throw Error(ErrorCode::Unknown, "HMAC-SHA256 failed");
+  out.resize(len);
+  return out;
+}
+
+std::string hex(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 0xf]);
+  }
+  return out;
+}
+
+}  // namespace momento::auth::detail

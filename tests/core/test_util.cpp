@@ -1,0 +1,91 @@
+// The shared helpers of core/src/util: hashing, MACs, hex, UTF-8 counting, canonical base64url,
+// trimming and the gRPC tracing check.
+#include <catch2/catch.hpp>
+#include <cstdlib>
+
+#include "util/crypto.hpp"
+#include "util/encoding.hpp"
+#include "util/tracing.hpp"
+
+using namespace momento::auth::detail;
+
+TEST_CASE("sha256, hmac_sha256 and hex match published vectors", "[util]") {
+  CHECK(hex(sha256("abc")) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(hex(sha256("")) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  // RFC 4231 test case 2.
+  CHECK(hex(hmac_sha256("Jefe", "what do ya want for nothing?")) ==
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  // Several calls on one thread reuse the per-thread template without carrying a key over.
+  CHECK(hmac_sha256("a", "x") == hmac_sha256("a", "x"));
+  CHECK(hmac_sha256("a", "x") != hmac_sha256("b", "x"));
+  CHECK(hex(std::string("\x00\xff\x10", 3)) == "00ff10");
+}
+
+TEST_CASE("utf8_code_points counts well-formed UTF-8 only", "[util]") {
+  CHECK(utf8_code_points("") == 0u);
+  CHECK(utf8_code_points("abcdefghijklmnopq") == 17u);  // the 8-byte ASCII path and the tail
+  CHECK(utf8_code_points("abcdefgh\xc3\xa9") == 9u);
+  CHECK(utf8_code_points("\xc3\xa9t\xc3\xa9") == 3u);
+  CHECK(utf8_code_points("\xf0\x9f\x98\x80") == 1u);
+  CHECK_FALSE(utf8_code_points("\xff"));
+  CHECK_FALSE(utf8_code_points("\xc0\xaf"));          // overlong: the old token_id counter took it
+  CHECK_FALSE(utf8_code_points("\xed\xa0\x80"));      // surrogate
+  CHECK_FALSE(utf8_code_points("\xf4\x90\x80\x80"));  // above U+10FFFF
+  CHECK_FALSE(utf8_code_points("\xc3"));
+}
+
+TEST_CASE("base64url_decode_canonical refuses stray bits", "[util]") {
+  CHECK(base64url_decode_canonical("Zg").value() == "f");
+  CHECK(base64url_decode_canonical("Zg==").value() == "f");
+  CHECK_FALSE(base64url_decode_canonical("Zh"));
+  CHECK(base64url_decode("Zh").value() == "f");  // the lenient decoder keeps its behaviour
+  CHECK_FALSE(base64url_decode_canonical("a+b/"));
+}
+
+TEST_CASE("trim_ascii_whitespace", "[util]") {
+  CHECK(trim_ascii_whitespace(" \t\r\nab c\n ") == "ab c");
+  CHECK(trim_ascii_whitespace(" \n").empty());
+  CHECK(trim_ascii_whitespace("\fx\v") == "\fx\v");  // form feed and vertical tab are kept
+  static_assert(trim_ascii_whitespace("  x ") == "x");
+}
+
+namespace {
+struct Env {
+  const char* name;
+  std::string old;
+  bool had;
+  Env(const char* n, const char* v) : name(n), had(std::getenv(n) != nullptr) {
+    if (had) old = std::getenv(n);
+    if (v) ::setenv(n, v, 1);
+    else ::unsetenv(n);
+  }
+  ~Env() {
+    if (had) ::setenv(name, old.c_str(), 1);
+    else ::unsetenv(name);
+  }
+};
+}  // namespace
+
+TEST_CASE("grpc_tracing_warning names what turns tracing on", "[util]") {
+  {
+    Env t("GRPC_TRACE", nullptr), v("GRPC_VERBOSITY", nullptr);
+    CHECK_FALSE(grpc_tracing_warning());
+  }
+  {
+    Env t("GRPC_TRACE", "-all, none"), v("GRPC_VERBOSITY", "error");
+    CHECK_FALSE(grpc_tracing_warning());
+  }
+  {
+    Env t("GRPC_TRACE", "http,api"), v("GRPC_VERBOSITY", nullptr);
+    auto w = grpc_tracing_warning();
+    REQUIRE(w);
+    CHECK(w->find("GRPC_TRACE") != std::string::npos);
+    CHECK(w->find("API keys") != std::string::npos);
+  }
+  {
+    Env t("GRPC_TRACE", ""), v("GRPC_VERBOSITY", "DEBUG");
+    auto w = grpc_tracing_warning();
+    REQUIRE(w);
+    CHECK(w->find("GRPC_VERBOSITY=debug") != std::string::npos);
+  }
+}
