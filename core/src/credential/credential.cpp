@@ -17,15 +17,13 @@ namespace momento::auth {
 class CredentialBuilder {
  public:
   static Credential make(CredentialKind kind, std::string_view raw, std::string_view original,
-                         std::string base, Endpoints endpoints,
-                         std::optional<ExpiresAt> expires) {
+                         std::string base, Endpoints endpoints) {
     Credential c;
     c.kind_ = kind;
     c.raw_key_ = Secret(std::string(raw));
     c.original_ = Secret(std::string(original));
     c.base_endpoint_ = std::move(base);
     c.endpoints_ = std::move(endpoints);
-    c.expires_at_ = expires;
     return c;
   }
   static void set_override(Credential& c, const std::optional<EndpointOverride>& o) {
@@ -40,8 +38,8 @@ class CredentialBuilder {
     // back to what the key itself carries, and finally to "never".
     if (t.valid_until.does_expire()) {
       c.expires_at_ = t.valid_until;
-    } else if (!c.expires_at_) {
-      c.expires_at_ = ExpiresAt::never();
+    } else {
+      c.never_without_exp_ = true;
     }
   }
 };
@@ -60,61 +58,37 @@ std::string_view precheck(std::string_view s, const char* what) {
   return detail::trim_ascii_whitespace(s);
 }
 
-std::optional<ExpiresAt> expiry_of_jwt(std::string_view s) {
-  auto jwt = detail::decode_jwt_unverified(s);
-  if (!jwt) return std::nullopt;
-  auto exp = detail::exp_claim(jwt->payload);
-  if (!exp) return std::nullopt;
-  return ExpiresAt::from_epoch(*exp);
-}
-
-bool is_v2_payload(const nlohmann::json& payload) {
-  auto t = detail::string_claim(payload, "t");
+bool is_v2_payload(const detail::JsonObject& payload) {
+  const std::string_view* t = payload.string("t");
   return t && *t == "g";
 }
 
-// Wipes the string members of a parsed JSON document that held secrets.
-void wipe_json_strings(nlohmann::json& j) {
-  if (j.is_string()) {
-    wipe(j.get_ref<std::string&>());
-  } else if (j.is_structured()) {
-    for (auto& v : j) wipe_json_strings(v);
-  }
-}
-
 struct EnvelopeFields {
-  Secret api_key;
-  std::string endpoint;
+  std::string_view api_key, endpoint;  // views into the decoded envelope
 };
 
-EnvelopeFields decode_envelope(std::string_view text) {
-  auto bytes = detail::base64_decode(text);
-  if (!bytes) throw_invalid(std::string(kEnvelopeError) + "invalid base64");
-  Secret decoded(std::move(*bytes));
-  if (!detail::is_valid_utf8(decoded.reveal())) {
+// Reads the members of a decoded envelope, which the fields point into.
+EnvelopeFields read_envelope(std::string_view decoded, detail::JsonObject& j) {
+  if (!detail::is_valid_utf8(decoded)) {
     throw_invalid(std::string(kEnvelopeError) + "decoded envelope is not UTF-8 text");
   }
-  // Exceptions off: parser messages may quote the (secret) input.
-  nlohmann::json j = nlohmann::json::parse(decoded.reveal(), nullptr, false);
-  if (j.is_discarded()) throw_invalid(std::string(kEnvelopeError) + "decoded envelope is not JSON");
-  struct Wiper {
-    nlohmann::json& j;
-    ~Wiper() { wipe_json_strings(j); }
-  } wiper{j};
-  if (!j.is_object()) throw_invalid(std::string(kEnvelopeError) + "envelope JSON is not an object");
-  auto ep = j.find("endpoint");
-  if (ep == j.end()) throw_invalid(std::string(kEnvelopeError) + "envelope has no \"endpoint\" member");
-  if (!ep->is_string()) throw_invalid(std::string(kEnvelopeError) + "envelope \"endpoint\" is not a string");
-  if (ep->get_ref<const std::string&>().empty()) {
-    throw_invalid(std::string(kEnvelopeError) + "envelope \"endpoint\" is empty");
+  if (!j.parse(decoded)) {
+    // Tell "not JSON" from "JSON, but not an object", as the general parser can.
+    bool is_json = nlohmann::json::accept(decoded);
+    throw_invalid(std::string(kEnvelopeError) +
+                  (is_json ? "envelope JSON is not an object" : "decoded envelope is not JSON"));
   }
-  auto key = j.find("api_key");
-  if (key == j.end()) throw_invalid(std::string(kEnvelopeError) + "envelope has no \"api_key\" member");
-  if (!key->is_string()) throw_invalid(std::string(kEnvelopeError) + "envelope \"api_key\" is not a string");
-  if (key->get_ref<const std::string&>().empty()) {
-    throw_invalid(std::string(kEnvelopeError) + "envelope \"api_key\" is empty");
-  }
-  return EnvelopeFields{Secret(key->get<std::string>()), ep->get<std::string>()};
+  auto member = [&](const char* name) {
+    const detail::JsonMember* m = j.find(name);
+    if (!m) throw_invalid(std::string(kEnvelopeError) + "envelope has no \"" + name + "\" member");
+    if (m->type != detail::JsonMember::Type::String) {
+      throw_invalid(std::string(kEnvelopeError) + "envelope \"" + name + "\" is not a string");
+    }
+    if (m->str.empty()) throw_invalid(std::string(kEnvelopeError) + "envelope \"" + name + "\" is empty");
+    return m->str;
+  };
+  std::string_view endpoint = member("endpoint");
+  return EnvelopeFields{member("api_key"), endpoint};
 }
 
 Credential parse_v1_or_legacy(std::string_view input, const std::optional<EndpointOverride>& o,
@@ -122,31 +96,33 @@ Credential parse_v1_or_legacy(std::string_view input, const std::optional<Endpoi
   std::string_view s = precheck(input, "credential string");
   if (s.empty()) throw_invalid("credential string cannot be empty");
 
-  if (detail::is_strict_base64(s)) {
-    EnvelopeFields f = decode_envelope(s);
+  // Strict base64 (docs/wire.md §4.4) is a v1 envelope; anything else must be JWT-shaped.
+  detail::WipedBuffer buf;
+  char* decoded = buf.reserve(detail::base64_decoded_bound(s.size()));
+  if (auto n = detail::base64_decode_into(s, decoded)) {
+    detail::JsonObject j;
+    EnvelopeFields f = read_envelope(std::string_view(decoded, *n), j);
     Endpoints eps;
     try {
       eps = derive_endpoints(f.endpoint);
     } catch (const Error& e) {
       throw_invalid(std::string(kEnvelopeError) + "envelope endpoint is invalid: " + e.what());
     }
-    Credential c = CredentialBuilder::make(CredentialKind::V1Envelope, f.api_key.reveal(), s,
-                                           f.endpoint, std::move(eps),
-                                           expiry_of_jwt(f.api_key.reveal()));
+    // The inner key's expiry is read when asked for (expires_at()), not here.
+    Credential c = CredentialBuilder::make(CredentialKind::V1Envelope, f.api_key, s,
+                                           std::string(f.endpoint), std::move(eps));
     CredentialBuilder::set_override(c, o);
     return c;
   }
 
-  auto jwt = detail::decode_jwt_unverified(s);
-  if (!jwt) {
+  detail::JwtClaims jwt;
+  if (!jwt.decode(s)) {
     throw_invalid("could not parse token: it is neither a base64 v1 envelope nor a JWT");
   }
-  if (is_v2_payload(jwt->payload)) throw_invalid(v2_message);
+  if (is_v2_payload(jwt.payload())) throw_invalid(v2_message);
 
-  std::optional<ExpiresAt> exp;
-  if (auto e = detail::exp_claim(jwt->payload)) exp = ExpiresAt::from_epoch(*e);
-  auto cp = detail::string_claim(jwt->payload, "cp");
-  auto c = detail::string_claim(jwt->payload, "c");
+  const std::string_view* cp = jwt.payload().string("cp");
+  const std::string_view* c = jwt.payload().string("c");
   bool legacy = cp && !cp->empty() && c && !c->empty();
   if (!legacy) {
     if (!o) {
@@ -154,7 +130,7 @@ Credential parse_v1_or_legacy(std::string_view input, const std::optional<Endpoi
           "Malformed token; unable to determine control endpoint (a session token needs "
           "endpoint overrides)");
     }
-    Credential cred = CredentialBuilder::make(CredentialKind::SessionToken, s, s, "", {}, exp);
+    Credential cred = CredentialBuilder::make(CredentialKind::SessionToken, s, s, "", {});
     CredentialBuilder::set_override(cred, o);
     return cred;
   }
@@ -166,7 +142,7 @@ Credential parse_v1_or_legacy(std::string_view input, const std::optional<Endpoi
   } catch (const Error& e) {
     throw_invalid(std::string("legacy token has an invalid endpoint claim: ") + e.what());
   }
-  Credential cred = CredentialBuilder::make(CredentialKind::LegacyJwt, s, s, "", std::move(eps), exp);
+  Credential cred = CredentialBuilder::make(CredentialKind::LegacyJwt, s, s, "", std::move(eps));
   CredentialBuilder::set_override(cred, o);
   return cred;
 }
@@ -208,14 +184,12 @@ Credential Credential::from_v2(std::string_view key, std::string_view endpoint,
   if (k.empty()) throw_invalid("API key cannot be an empty string");
   std::string_view e = precheck(endpoint, "endpoint");
   if (e.empty()) throw_invalid("Endpoint cannot be an empty string");
-  auto jwt = detail::decode_jwt_unverified(k);
-  if (!jwt || !is_v2_payload(jwt->payload)) {
+  detail::JwtClaims jwt;
+  if (!jwt.decode(k) || !is_v2_payload(jwt.payload())) {
     throw_invalid("invalid v2 API key: expected a JWT with claim t == \"g\"");
   }
-  std::optional<ExpiresAt> exp;
-  if (auto x = detail::exp_claim(jwt->payload)) exp = ExpiresAt::from_epoch(*x);
   Credential c = CredentialBuilder::make(CredentialKind::V2ApiKey, k, k, std::string(e),
-                                         derive_endpoints(e), exp);
+                                         derive_endpoints(e));
   CredentialBuilder::set_override(c, o);
   return c;
 }
@@ -229,8 +203,8 @@ Credential Credential::from_environment(const std::optional<EndpointOverride>& o
   const char* endpoint = (endpoint_var && *endpoint_var) ? std::getenv(endpoint_var) : nullptr;
   bool v2 = false;
   if (k.size() <= kMaxCredentialLength && detail::is_valid_utf8(k)) {
-    auto jwt = detail::decode_jwt_unverified(detail::trim_ascii_whitespace(k));
-    v2 = jwt && is_v2_payload(jwt->payload);
+    detail::JwtClaims jwt;
+    v2 = jwt.decode(detail::trim_ascii_whitespace(k)) && is_v2_payload(jwt.payload());
   }
   if (v2) {
     if (endpoint == nullptr) {
@@ -261,10 +235,16 @@ Credential Credential::local(std::string_view host, uint16_t port) {
   if (port == 0) throw_invalid("local endpoint port cannot be 0");
   Endpoint e = parse_endpoint(std::string(host) + ":" + std::to_string(port), false);
   if (e.port != port) throw_invalid("local endpoint host must not contain a port");
-  Credential c = CredentialBuilder::make(CredentialKind::Local, "", "", "", Endpoints{e, e, e},
-                                         std::nullopt);
+  Credential c = CredentialBuilder::make(CredentialKind::Local, "", "", "", Endpoints{e, e, e});
   CredentialBuilder::set_overridden(c, true);  // routing is explicit, like an override
   return c;
+}
+
+std::optional<ExpiresAt> Credential::expires_at() const {
+  if (expires_at_) return expires_at_;
+  if (auto e = detail::jwt_exp(raw_key_.reveal())) return ExpiresAt::from_epoch(*e);
+  if (never_without_exp_) return ExpiresAt::never();
+  return std::nullopt;
 }
 
 std::string Credential::redacted() const {

@@ -80,7 +80,21 @@ Endpoints derive_endpoints(std::string_view base, std::string_view prefix, bool 
     throw_invalid("endpoint prefix '" + std::string(prefix) + "' is not a valid host name label");
   }
   // Validate the base on its own first so errors name what the caller gave.
-  parse_endpoint(base, secure);
+  Endpoint b = parse_endpoint(base, secure);
+  if (prefix.empty() && b.host.front() != '[' && base.size() + 8 <= 1024) {
+    // "<service>.<base>" parses to the base's port and "<service>." + its host whenever the
+    // base is a valid, unbracketed host (parse_endpoint's checks hold for both): build the three
+    // directly instead of parsing them again.
+    auto make = [&](std::string_view service) {
+      Endpoint e;
+      e.host.reserve(service.size() + b.host.size());
+      e.host.append(service).append(b.host);
+      e.port = b.port;
+      e.secure = b.secure;
+      return e;
+    };
+    return Endpoints{make("control."), make("cache."), make("token.")};
+  }
   std::string lead = prefix.empty() ? std::string() : std::string(prefix) + ".";
   auto make = [&](const char* service) {
     return parse_endpoint(lead + service + "." + std::string(base), secure);

@@ -1,11 +1,13 @@
-// Base64 via OpenSSL's EVP block codec; the strictness rules of docs/wire.md §4.4 are checked first
-// because EVP_DecodeBlock alone accepts only the standard alphabet and ignores some whitespace.
+// Base64 decoding by table (the strictness rules of docs/wire.md §4.4 checked in the same table
+// walk, which parsing a credential runs on every call); encoding via OpenSSL's EVP block codec.
 #include "encoding.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <climits>
 #include <cstdint>
 #include <cstring>
@@ -16,69 +18,121 @@ namespace {
 
 bool is_ascii_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-bool is_alnum(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
 enum class Alphabet { Standard, UrlSafe, Either };
 
-// Checks characters and padding; on success reports the alphabet used and the padding count.
-bool check_base64(std::string_view s, Alphabet allowed, bool require_padding_rules,
-                  size_t* pad_out) noexcept {
+// One byte per character: its 6-bit value, plus kStd for '+' '/' and kUrl for '-' '_'. Invalid
+// characters have both flags, so OR-ing the entries of a text shows both flags exactly when it
+// holds an invalid character or mixes the two alphabets.
+constexpr unsigned char kStd = 0x40, kUrl = 0x80, kBad = kStd | kUrl;
+constexpr auto kBase64 = [] {
+  std::array<unsigned char, 256> t{};
+  t.fill(kBad);
+  for (int i = 0; i < 26; ++i) {
+    t['A' + i] = static_cast<unsigned char>(i);
+    t['a' + i] = static_cast<unsigned char>(26 + i);
+  }
+  for (int i = 0; i < 10; ++i) t['0' + i] = static_cast<unsigned char>(52 + i);
+  t['+'] = 62 | kStd;
+  t['/'] = 63 | kStd;
+  t['-'] = 62 | kUrl;
+  t['_'] = 63 | kUrl;
+  return t;
+}();
+
+unsigned char b64(char c) noexcept { return kBase64[static_cast<unsigned char>(c)]; }
+
+// Length and padding rules; on success reports the padding count.
+bool shape_ok(std::string_view s, size_t* pad_out) noexcept {
   if (s.empty() || s.size() > INT_MAX / 2) return false;
   size_t pad = 0;
   while (pad < s.size() && s[s.size() - 1 - pad] == '=') ++pad;
   if (pad > 2) return false;
-  std::string_view body = s.substr(0, s.size() - pad);
-  bool saw_std = false, saw_url = false;
-  for (char c : body) {
-    if (is_alnum(c)) continue;
-    if (c == '+' || c == '/') {
-      saw_std = true;
-    } else if (c == '-' || c == '_') {
-      saw_url = true;
-    } else {
-      return false;  // includes '=' in the middle, '.', spaces
-    }
-  }
-  if (saw_std && saw_url) return false;
-  if (allowed == Alphabet::Standard && saw_url) return false;
-  if (allowed == Alphabet::UrlSafe && saw_std) return false;
-  if (pad > 0) {
-    if (s.size() % 4 != 0) return false;
-  } else if (require_padding_rules && body.size() % 4 == 1) {
-    return false;
-  }
-  if (body.size() % 4 == 1) return false;  // never a whole number of bytes
-  if (pad_out) *pad_out = pad;
+  if (pad > 0 && s.size() % 4 != 0) return false;
+  if ((s.size() - pad) % 4 == 1) return false;  // never a whole number of bytes
+  *pad_out = pad;
   return true;
 }
 
-std::optional<std::string> decode_checked(std::string_view s, size_t pad) {
-  std::string body(s.substr(0, s.size() - pad));
-  for (char& c : body) {
-    if (c == '-') c = '+';
-    else if (c == '_') c = '/';
+// `seen` is the OR of the table entries of the text without its padding.
+bool alphabet_ok(unsigned char seen, Alphabet allowed) noexcept {
+  if ((seen & kBad) == kBad) return false;  // '=' in the middle, '.', spaces, or mixed alphabets
+  if (allowed == Alphabet::Standard && (seen & kUrl)) return false;
+  if (allowed == Alphabet::UrlSafe && (seen & kStd)) return false;
+  return true;
+}
+
+bool check_base64(std::string_view s, Alphabet allowed) noexcept {
+  size_t pad = 0;
+  if (!shape_ok(s, &pad)) return false;
+  unsigned char seen = 0;
+  for (char c : s.substr(0, s.size() - pad)) seen |= b64(c);
+  return alphabet_ok(seen, allowed);
+}
+
+// The same table with each value already in place for its position in a quad (the first
+// character gives the top 6 of 24 bits), and its flags above the 24 bits.
+constexpr auto kQuad = [] {
+  std::array<std::array<uint32_t, 256>, 4> t{};
+  for (int c = 0; c < 256; ++c) {
+    uint32_t v = kBase64[c] & 0x3F, flags = uint32_t(kBase64[c] & kBad) << 24;
+    for (int k = 0; k < 4; ++k) t[k][c] = v << (18 - 6 * k) | flags;
   }
-  // Padding was stripped above; restore exactly what a whole number of quads needs.
-  size_t total_pad = (4 - body.size() % 4) % 4;
-  body.append(total_pad, '=');
-  if (body.empty()) return std::string();
-  std::string out(body.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(body.data()),
-                          static_cast<int>(body.size()));
-  OPENSSL_cleanse(body.data(), body.size());
-  if (n < 0 || static_cast<size_t>(n) != out.size() || total_pad > 2) {
+  return t;
+}();
+
+// Checks and decodes in one pass, into out (room for base64_decoded_bound(s.size()) bytes: whole
+// quads are stored 4 bytes at a time; it holds garbage when the text is rejected). Like
+// EVP_DecodeBlock, unused low bits of a final partial quad are ignored.
+std::optional<size_t> decode_into(std::string_view s, Alphabet allowed, char* out) noexcept {
+  size_t pad = 0;
+  if (!shape_ok(s, &pad)) return std::nullopt;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size() - pad;
+  uint32_t seen = 0;
+  char* o = out;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    uint32_t q = kQuad[0][p[i]] | kQuad[1][p[i + 1]] | kQuad[2][p[i + 2]] | kQuad[3][p[i + 3]];
+    seen |= q;
+    if constexpr (std::endian::native == std::endian::little) {
+      uint32_t w = __builtin_bswap32(q << 8);  // the 3 bytes in order, then one spare
+      std::memcpy(o, &w, 4);
+    } else {
+      o[0] = static_cast<char>(q >> 16), o[1] = static_cast<char>(q >> 8), o[2] = static_cast<char>(q);
+    }
+    o += 3;
+  }
+  if (n - i >= 2) {
+    uint32_t q = kQuad[0][p[i]] | kQuad[1][p[i + 1]] | (n - i == 3 ? kQuad[2][p[i + 2]] : 0);
+    seen |= q;
+    *o++ = static_cast<char>(q >> 16);
+    if (n - i == 3) *o++ = static_cast<char>(q >> 8);
+  }
+  if (!alphabet_ok(static_cast<unsigned char>(seen >> 24), allowed)) return std::nullopt;
+  return static_cast<size_t>(o - out);
+}
+
+std::optional<std::string> decode(std::string_view s, Alphabet allowed) {
+  std::string out(base64_decoded_bound(s.size()), '\0');
+  auto n = decode_into(s, allowed, out.data());
+  if (!n) {
     OPENSSL_cleanse(out.data(), out.size());
     return std::nullopt;
   }
-  // EVP_DecodeBlock counts the padding positions as zero bytes.
-  out.resize(out.size() - total_pad);
+  out.resize(*n);
   return out;
 }
 
 }  // namespace
+
+std::optional<size_t> base64_decode_into(std::string_view s, char* out) noexcept {
+  return decode_into(s, Alphabet::Either, out);
+}
+
+std::optional<size_t> base64url_decode_into(std::string_view s, char* out) noexcept {
+  if (s.empty()) return 0;
+  return decode_into(s, Alphabet::UrlSafe, out);
+}
 
 bool is_blank(std::string_view s) noexcept {
   return std::all_of(s.begin(), s.end(), [](char c) {
@@ -90,7 +144,15 @@ std::optional<size_t> utf8_code_points(std::string_view s) noexcept {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   size_t n = s.size(), i = 0, count = 0;
   while (i < n) {
-    // Keys, tokens and endpoints are ASCII: skip 8 bytes at a time while no high bit is set.
+    // Keys, tokens and endpoints are ASCII: skip 32, then 8 bytes at a time while no high bit
+    // is set.
+    while (i + 32 <= n) {
+      uint64_t w[4];
+      std::memcpy(w, p + i, 32);
+      if ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL) break;
+      i += 32;
+      count += 32;
+    }
     while (i + 8 <= n) {
       uint64_t w;
       std::memcpy(&w, p + i, 8);
@@ -134,21 +196,15 @@ bool has_control_characters(std::string_view s) noexcept {
   return false;
 }
 
-bool is_strict_base64(std::string_view s) noexcept {
-  return check_base64(s, Alphabet::Either, true, nullptr);
-}
+bool is_strict_base64(std::string_view s) noexcept { return check_base64(s, Alphabet::Either); }
 
-std::optional<std::string> base64_decode(std::string_view s) {
-  size_t pad = 0;
-  if (!check_base64(s, Alphabet::Either, true, &pad)) return std::nullopt;
-  return decode_checked(s, pad);
-}
+bool is_base64url(std::string_view s) noexcept { return check_base64(s, Alphabet::UrlSafe); }
+
+std::optional<std::string> base64_decode(std::string_view s) { return decode(s, Alphabet::Either); }
 
 std::optional<std::string> base64url_decode(std::string_view s) {
   if (s.empty()) return std::string();
-  size_t pad = 0;
-  if (!check_base64(s, Alphabet::UrlSafe, true, &pad)) return std::nullopt;
-  return decode_checked(s, pad);
+  return decode(s, Alphabet::UrlSafe);
 }
 
 std::optional<std::string> base64url_decode_canonical(std::string_view s) {

@@ -33,12 +33,21 @@ std::optional<size_t> utf8_code_points(std::string_view s) noexcept;
 // '=' at the end) or unpadded (length % 4 != 1). Empty input is not base64.
 bool is_strict_base64(std::string_view s) noexcept;
 
+// base64url (padding optional), as JWT segments use it.
+bool is_base64url(std::string_view s) noexcept;
+
 // Decodes text accepted by is_strict_base64; nullopt otherwise.
 std::optional<std::string> base64_decode(std::string_view s);
 
 // Decodes base64url (padding optional), as used by JWT segments; nullopt otherwise.
 // An empty segment decodes to "".
 std::optional<std::string> base64url_decode(std::string_view s);
+
+// Decode into a caller's buffer (room for base64_decoded_bound(s.size()) bytes): no allocation.
+// The number of bytes written, or nullopt for text the functions above reject.
+constexpr size_t base64_decoded_bound(size_t n) { return n / 4 * 3 + 3; }
+std::optional<size_t> base64_decode_into(std::string_view s, char* out) noexcept;
+std::optional<size_t> base64url_decode_into(std::string_view s, char* out) noexcept;
 
 // As base64url_decode, and the text is the one canonical encoding of its bytes (unused bits in
 // the last character are zero), so that a signed token has exactly one textual form.

@@ -1,7 +1,5 @@
 #include "jwt.hpp"
 
-#include <cmath>
-
 #include "encoding.hpp"
 #include "momento/auth/secret.hpp"
 
@@ -9,62 +7,74 @@ namespace momento::auth::detail {
 
 namespace {
 
-std::optional<nlohmann::json> decode_object_segment(std::string_view segment) {
-  auto bytes = base64url_decode(segment);
-  if (!bytes || bytes->empty()) return std::nullopt;
-  std::optional<nlohmann::json> result;
-  if (is_valid_utf8(*bytes)) {
-    // No exceptions: parser messages can quote input bytes.
-    nlohmann::json j = nlohmann::json::parse(*bytes, nullptr, false);
-    if (j.is_object()) result = std::move(j);
-  }
-  wipe(*bytes);
-  return result;
-}
+struct Segments {
+  std::string_view header, payload;
+};
 
-}  // namespace
-
-std::optional<UnverifiedJwt> decode_jwt_unverified(std::string_view token) {
+// Splits a token into its three segments and checks the signature's alphabet.
+std::optional<Segments> split(std::string_view token) noexcept {
   size_t first = token.find('.');
   if (first == std::string_view::npos) return std::nullopt;
   size_t second = token.find('.', first + 1);
   if (second == std::string_view::npos) return std::nullopt;
   if (token.find('.', second + 1) != std::string_view::npos) return std::nullopt;
-  std::string_view header = token.substr(0, first);
-  std::string_view payload = token.substr(first + 1, second - first - 1);
+  Segments s{token.substr(0, first), token.substr(first + 1, second - first - 1)};
   std::string_view signature = token.substr(second + 1);
-  if (header.empty() || payload.empty()) return std::nullopt;
+  if (s.header.empty() || s.payload.empty()) return std::nullopt;
   // The signature is not verified, but it must still look like base64url.
-  if (!signature.empty() && !base64url_decode(signature)) return std::nullopt;
-  auto h = decode_object_segment(header);
+  if (!signature.empty() && !is_base64url(signature)) return std::nullopt;
+  return s;
+}
+
+// Decodes one segment into out; the text when it is non-empty UTF-8.
+std::optional<std::string_view> decode_segment(std::string_view segment, char* out) noexcept {
+  auto n = base64url_decode_into(segment, out);
+  if (!n || *n == 0) return std::nullopt;
+  std::string_view text(out, *n);
+  if (!is_valid_utf8(text)) return std::nullopt;
+  return text;
+}
+
+}  // namespace
+
+bool JwtClaims::decode(std::string_view token) {
+  auto s = split(token);
+  if (!s) return false;
+  size_t h_room = base64_decoded_bound(s->header.size());
+  char* out = buf_.reserve(h_room + base64_decoded_bound(s->payload.size()));
+  auto h = decode_segment(s->header, out);
+  if (!h || !header_.parse(*h)) return false;
+  auto p = decode_segment(s->payload, out + h_room);
+  return p && payload_.parse(*p);
+}
+
+std::optional<uint64_t> jwt_exp(std::string_view token) {
+  JwtClaims claims;
+  if (!claims.decode(token)) return std::nullopt;
+  const JsonMember* exp = claims.payload().find("exp");
+  if (!exp || exp->type != JsonMember::Type::Number || exp->positive == 0) return std::nullopt;
+  return exp->positive;
+}
+
+std::optional<UnverifiedJwt> decode_jwt_unverified(std::string_view token) {
+  auto s = split(token);
+  if (!s) return std::nullopt;
+  auto object = [](std::string_view segment) -> std::optional<nlohmann::json> {
+    auto bytes = base64url_decode(segment);
+    if (!bytes || bytes->empty()) return std::nullopt;
+    std::optional<nlohmann::json> result;
+    if (is_valid_utf8(*bytes)) {
+      nlohmann::json j = nlohmann::json::parse(*bytes, nullptr, false);
+      if (j.is_object()) result = std::move(j);
+    }
+    wipe(*bytes);
+    return result;
+  };
+  auto h = object(s->header);
   if (!h) return std::nullopt;
-  auto p = decode_object_segment(payload);
+  auto p = object(s->payload);
   if (!p) return std::nullopt;
   return UnverifiedJwt{std::move(*h), std::move(*p)};
-}
-
-std::optional<std::string> string_claim(const nlohmann::json& payload, const char* name) {
-  auto it = payload.find(name);
-  if (it == payload.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
-}
-
-std::optional<uint64_t> exp_claim(const nlohmann::json& payload) {
-  auto it = payload.find("exp");
-  if (it == payload.end()) return std::nullopt;
-  if (it->is_number_unsigned()) {
-    uint64_t v = it->get<uint64_t>();
-    return v > 0 ? std::optional<uint64_t>(v) : std::nullopt;
-  }
-  if (it->is_number_integer()) {
-    int64_t v = it->get<int64_t>();
-    return v > 0 ? std::optional<uint64_t>(static_cast<uint64_t>(v)) : std::nullopt;
-  }
-  if (it->is_number_float()) {
-    double v = it->get<double>();
-    if (std::isfinite(v) && v >= 1.0 && v < 1.8e19) return static_cast<uint64_t>(v);
-  }
-  return std::nullopt;
 }
 
 }  // namespace momento::auth::detail

@@ -92,8 +92,9 @@ class Credential {
   const std::string& base_endpoint() const noexcept { return base_endpoint_; }
   const Endpoints& endpoints() const noexcept { return endpoints_; }
   bool endpoints_overridden() const noexcept { return overridden_; }
-  // Expiry where known (token file validUntil, or an `exp` claim of a JWT-shaped key).
-  std::optional<ExpiresAt> expires_at() const noexcept { return expires_at_; }
+  // Expiry where known (token file validUntil, or an `exp` claim of a JWT-shaped key, read from
+  // the key on each call: parsing does not decode an envelope's inner key).
+  std::optional<ExpiresAt> expires_at() const;
   // Refresh token that came with the credential (token files), may be empty.
   const std::string& refresh_token() const noexcept { return refresh_token_.reveal(); }
   // A display safe for logs: kind, control endpoint and redacted key.
@@ -111,7 +112,8 @@ class Credential {
   std::string base_endpoint_;
   Endpoints endpoints_;
   bool overridden_ = false;
-  std::optional<ExpiresAt> expires_at_;
+  std::optional<ExpiresAt> expires_at_;  // from a token file; else read from the key
+  bool never_without_exp_ = false;       // a token file said "never" and the key has no exp
   friend class CredentialBuilder;
 };
 

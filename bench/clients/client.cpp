@@ -1,0 +1,131 @@
+// bench/run's driver for our C ABI (`c_abi`) and the C++ wrapper over it (`cpp`): one client,
+// the call asked for, results as one JSON line (driver.hpp).
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "driver.hpp"
+#include "momento/auth.h"
+#include "momento/auth.hpp"
+
+namespace {
+
+[[noreturn]] void fail(const char* what, momento_error_t* err) {
+  std::fprintf(stderr, "%s: %s\n", what, err ? momento_error_message(err) : "?");
+  std::exit(1);
+}
+
+#define CHECK(call, what) \
+  do {                                                \
+    momento_error_t* err_ = nullptr;                  \
+    if ((call(&err_)) != MOMENTO_OK) fail(what, err_); \
+  } while (0)
+
+nlohmann::json run_c(const nlohmann::json& req) {
+  const std::string call = req.at("call");
+  const std::string addr = req.at("address");
+  const std::string v1 = req.at("v1"), v2 = req.at("v2_key"), v2_ep = req.at("v2_endpoint");
+  const std::string disposable = req.at("disposable");
+  if (call == "parse_v1" || call == "parse_v2" || call == "parse_disposable") {
+    return bench::measure(req, [&] {
+      momento_credential_t* c = nullptr;
+      momento_error_t* err = nullptr;
+      momento_status_t st =
+          call == "parse_v1" ? momento_credential_from_string(&c, v1.c_str(), nullptr, &err)
+          : call == "parse_v2"
+              ? momento_credential_from_v2(&c, v2.c_str(), v2_ep.c_str(), nullptr, &err)
+              : momento_credential_from_disposable_token(&c, disposable.c_str(), nullptr, &err);
+      if (st != MOMENTO_OK) fail("parse", err);
+      momento_credential_free(c);
+    });
+  }
+  momento_endpoint_override_t* o = nullptr;
+  CHECK([&](momento_error_t** e) { return momento_endpoint_override_new_single(&o, addr.c_str(), 0, e); },
+        "override");
+  const std::string key = call == "refresh" ? req.at("refresh_envelope") : req.at("super_envelope");
+  momento_credential_t* cred = nullptr;
+  CHECK([&](momento_error_t** e) { return momento_credential_from_string(&cred, key.c_str(), o, e); },
+        "credential");
+  momento_auth_client_t* client = nullptr;
+  CHECK([&](momento_error_t** e) { return momento_auth_client_new(&client, cred, nullptr, e); },
+        "client");
+  momento_scope_t* scope = nullptr;
+  momento_expires_in_t* exp = nullptr;
+  if (call == "generate") {
+    CHECK([&](momento_error_t** e) {
+      return momento_scope_new_predefined(&scope, MOMENTO_SCOPE_ALL_DATA_READ_WRITE, e);
+    }, "scope");
+    CHECK([&](momento_error_t** e) { return momento_expires_in_new(&exp, MOMENTO_EXPIRES_HOURS, 1, e); },
+          "expires");
+  } else if (call == "disposable") {
+    const std::string cache = req.at("cache");
+    CHECK([&](momento_error_t** e) { return momento_scope_new(&scope, e); }, "scope");
+    CHECK([&](momento_error_t** e) {
+      return momento_scope_add_cache_items(scope, MOMENTO_CACHE_READ_WRITE, cache.c_str(),
+                                           MOMENTO_ITEMS_KEY, "k", 1, e);
+    }, "scope item");
+    CHECK([&](momento_error_t** e) { return momento_expires_in_new(&exp, MOMENTO_EXPIRES_MINUTES, 5, e); },
+          "expires");
+  }
+  const std::string rt = req.value("refresh_token", "");
+  auto out = bench::measure(req, [&] {
+    momento_token_t* t = nullptr;
+    momento_error_t* err = nullptr;
+    momento_status_t st =
+        call == "refresh" ? momento_auth_client_refresh_api_key(&t, client, rt.c_str(), &err)
+        : call == "generate"
+            ? momento_auth_client_generate_api_key(&t, client, scope, exp, &err)
+            : momento_auth_client_generate_disposable_token(&t, client, scope, exp, nullptr, &err);
+    if (st != MOMENTO_OK) fail(call.c_str(), err);
+    momento_token_free(t);
+  });
+  momento_scope_free(scope);
+  momento_expires_in_free(exp);
+  momento_auth_client_free(client);
+  momento_credential_free(cred);
+  momento_endpoint_override_free(o);
+  return out;
+}
+
+nlohmann::json run_cpp(const nlohmann::json& req) {
+  const std::string call = req.at("call");
+  const std::string v1 = req.at("v1"), v2 = req.at("v2_key"), v2_ep = req.at("v2_endpoint");
+  const std::string disposable = req.at("disposable");
+  if (call == "parse_v1") return bench::measure(req, [&] { momento::Credential::from_string(v1); });
+  if (call == "parse_v2") return bench::measure(req, [&] { momento::Credential::from_v2(v2, v2_ep); });
+  if (call == "parse_disposable") {
+    return bench::measure(req, [&] { momento::Credential::from_disposable_token(disposable); });
+  }
+  auto o = momento::EndpointOverride::single(req.at("address").get<std::string>());
+  const std::string key = call == "refresh" ? req.at("refresh_envelope") : req.at("super_envelope");
+  momento::AuthClient client(momento::Credential::from_string(key, &o));
+  if (call == "refresh") {
+    const std::string rt = req.at("refresh_token");
+    return bench::measure(req, [&] { client.refresh_api_key(rt); });
+  }
+  if (call == "generate") {
+    auto scope = momento::Scope::all_data_read_write();
+    auto exp = momento::ExpiresIn::hours(1);
+    return bench::measure(req, [&] { client.generate_api_key(scope, exp); });
+  }
+  momento::Scope scope;
+  scope.add_cache_items(momento::CacheRole::ReadWrite, req.at("cache").get<std::string>(),
+                        momento::Items::key("k"));
+  auto exp = momento::ExpiresIn::minutes(5);
+  return bench::measure(req, [&] { client.generate_disposable_token(scope, exp); });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s c_abi|cpp < request.json\n", argv[0]);
+    return 2;
+  }
+  nlohmann::json req = bench::read_request();
+  std::string which = argv[1];
+  nlohmann::json out = which == "cpp" ? run_cpp(req) : run_c(req);
+  out["version"] = momento_version_string();
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
+}

@@ -1,0 +1,250 @@
+"""Plots (PNG) and the results section of docs/benchmarks.md, from one bench/run."""
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+BEGIN, END = "<!-- results:begin (written by bench/run) -->", "<!-- results:end -->"
+LABELS = {"grpc_stub": "bare grpc++ stub", "c_abi": "C ABI", "cpp": "C++ wrapper", "python": "Python",
+          "node_binding": "Node binding", "node_sdk": "Momento Node SDK", "go_sdk": "Momento Go SDK",
+          "python_sdk": "Momento Python SDK", "echo": "bare gRPC echo server",
+          "server_refresh": "refresh", "server_refresh_durable": "refresh, --sync-full"}
+
+
+def label(name: str) -> str:
+    return LABELS.get(name, name)
+
+
+def rows(b, figure: str, call: str | None = None, metric: str | None = None) -> list[dict]:
+    return [s for s in b.summary if s["figure"] == figure and (call is None or s["call"] == call)
+            and (metric is None or s["metric"] == metric)]
+
+
+def errbar(r: dict) -> tuple[float, float]:
+    return r["median"] - r["min"], r["max"] - r["median"]
+
+
+def bars(ax, rs: list[dict], title: str, unit: str) -> None:
+    names = [label(r["contender"]) for r in rs]
+    med = [r["median"] for r in rs]
+    err = list(zip(*[errbar(r) for r in rs])) if rs else [[], []]
+    ax.barh(names, med, xerr=err, color="#4c72b0", capsize=3)
+    for i, r in enumerate(rs):
+        if "ratio" in r:
+            ax.text(r["median"], i, f"  x{r['ratio']:.2f}", va="center", fontsize=8)
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(unit)
+    ax.invert_yaxis()
+
+
+def plot_latency(b, out: Path) -> list[str]:
+    files = []
+    from run import CALLS
+
+    for call in CALLS:
+        data = [(n, lat) for (n, c), lat in b.latencies.items() if c == call]
+        if not data:
+            continue
+        fig, ax = plt.subplots(figsize=(8, 0.55 * len(data) + 1.5))
+        ax.violinplot([[v / 1e3 for v in lat] for _, lat in data], vert=False, showmedians=True,
+                      quantiles=[[0.99]] * len(data))
+        ax.set_yticks(range(1, len(data) + 1), [label(n) for n, _ in data])
+        ax.set_xscale("log")
+        ax.set_xlabel("latency per call, µs (log scale; bar = median, tick = p99)")
+        ax.set_title(f"{call}: latency distribution, all rounds")
+        fig.tight_layout()
+        name = f"latency_{call}.png"
+        fig.savefig(out / name, dpi=110)
+        plt.close(fig)
+        files.append(name)
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    for ax, call in zip(axes, CALLS):
+        bars(ax, rows(b, "calls", call, "p50"), f"{call}: p50 latency (ratio to the stub)", "µs")
+    fig.tight_layout()
+    fig.savefig(out / "latency_p50.png", dpi=110)
+    plt.close(fig)
+    return ["latency_p50.png"] + files
+
+
+def plot_metric(b, out: Path, figure: str, metric: str, calls, title: str, unit: str, name: str) -> str | None:
+    calls = [c for c in calls if rows(b, figure, c, metric)]
+    if not calls:
+        return None
+    fig, axes = plt.subplots(1, len(calls), figsize=(4.7 * len(calls), 0.45 * 9 + 1), squeeze=False)
+    for ax, call in zip(axes[0], calls):
+        bars(ax, rows(b, figure, call, metric), f"{call}: {title}", unit)
+    fig.tight_layout()
+    fig.savefig(out / name, dpi=110)
+    plt.close(fig)
+    return name
+
+
+def plot_scaling(b, out: Path) -> str | None:
+    rs = rows(b, "scaling")
+    if not rs:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name in dict.fromkeys(r["contender"] for r in rs):
+        pts = [(int(r["call"].split("_t")[1]), r) for r in rs if r["contender"] == name]
+        xs = [t for t, _ in pts]
+        ax.errorbar(xs, [r["median"] for _, r in pts], yerr=list(zip(*[errbar(r) for _, r in pts])),
+                    marker="o", capsize=3, label=label(name))
+    ax.set_xscale("log", base=2)
+    ax.set_xticks([1, 2, 4, 8, 16], ["1", "2", "4", "8", "16"])
+    ax.set_xlabel("threads sharing one client")
+    ax.set_ylabel("refreshes per second")
+    ax.set_title("refresh throughput vs threads (one client, one server)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "scaling.png", dpi=110)
+    plt.close(fig)
+    return "scaling.png"
+
+
+def plot_server(b, out: Path) -> str | None:
+    rs = rows(b, "server")
+    if not rs:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name in dict.fromkeys(r["contender"] for r in rs):
+        pts = sorted((int(r["call"].split("_")[1]), r) for r in rs if r["contender"] == name)
+        if name == "echo":
+            # One echo series per pairing: keep the median over them per point.
+            by = {}
+            for k, r in pts:
+                by.setdefault(k, []).append(r["median"])
+            ax.plot(list(by), [statistics.median(v) for v in by.values()], "k--", label=label(name))
+            continue
+        ax.errorbar([k for k, _ in pts], [r["median"] for _, r in pts],
+                    yerr=list(zip(*[errbar(r) for _, r in pts])), marker="o", capsize=3, label=label(name))
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("calls in flight")
+    ax.set_ylabel("requests per second")
+    ax.set_title("momento-auth-server throughput vs concurrency")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "server.png", dpi=110)
+    plt.close(fig)
+    return "server.png"
+
+
+def fmt_ratio(r: dict) -> str:
+    if "ratio" not in r:
+        return ""
+    return f"x{r['ratio']:.3f} ({r['ratio_min']:.3f}–{r['ratio_max']:.3f})"
+
+
+def table(b, figure: str, calls, metric: str, unit: str, digits: int = 1) -> list[str]:
+    people = list(dict.fromkeys(r["contender"] for r in rows(b, figure, metric=metric)))
+    calls = [c for c in calls if rows(b, figure, c, metric)]
+    lines = ["| contender | " + " | ".join(f"{c} {unit}, ratio (spread)" for c in calls) + " |",
+             "|---|" + "---:|" * len(calls)]
+    for p in people:
+        cells = []
+        for c in calls:
+            r = next((x for x in rows(b, figure, c, metric) if x["contender"] == p), None)
+            cells.append("—" if r is None else f"{r['median']:,.{digits}f} {fmt_ratio(r)}")
+        lines.append(f"| {label(p)} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def write(out: Path, doc: Path, b, meta: dict, people) -> None:
+    from run import CALLS, PARSES
+
+    out.mkdir(parents=True, exist_ok=True)
+    imgs = plot_latency(b, out)
+    for args in (("calls", "cpu_us", CALLS, "client CPU per call", "µs", "cpu_per_call.png"),
+                 ("calls", "throughput", CALLS, "calls/s, one thread", "calls/s", "throughput.png"),
+                 ("calls", "rss_kib", ["refresh"], "resident memory", "KiB", "rss.png"),
+                 ("parse", "per_core_per_s", PARSES, "parses/s per core", "parses/s", "parse.png")):
+        name = plot_metric(b, out, *args)
+        if name:
+            imgs.append(name)
+    for f in (plot_scaling(b, out), plot_server(b, out)):
+        if f:
+            imgs.append(f)
+
+    md = [BEGIN, "", f"Run: **{meta['started']}**, {meta['minutes']:.1f} minutes, command `{meta['command']}` "
+          f"({meta['rounds']} rounds; {meta['calls']} calls, {meta['parses']} parses, {meta['scale_calls']} "
+          "calls per thread count, per contender and round).", "",
+          f"Machine: {meta['machine']}. Other engineers' builds and tests ran on it at the same time, so "
+          "absolute figures move from run to run; the ratios (each against its baseline in the same round) "
+          "carry the conclusions, and the spread shows the smallest and largest per-round ratio.", "",
+          "Versions: " + ", ".join(f"{label(k)} {v}" for k, v in meta["versions"].items()) + ".", ""]
+    for n in meta["notes"]:
+        md.append(f"- {n}")
+    for name, calls in meta["skipped"].items():
+        for call, why in calls.items():
+            md.append(f"- {label(name)}: no `{call}` ({why})")
+    md += ["", "### Refresh, generate and disposable-token latency (one client, sequential calls)", "",
+           "Ratio: to the bare grpc++ stub making the same RPC.", ""]
+    md += table(b, "calls", CALLS, "p50", "p50 µs")
+    md += ["", "p99:", ""] + table(b, "calls", CALLS, "p99", "p99 µs")
+    def img(name: str) -> str:
+        return f"![{name[:-4]}](benchmarks/{name})" if name in imgs else ""
+
+    md += ["", img("latency_p50.png"), ""]
+    md += [f"![{i}](benchmarks/{i})" for i in imgs if i.startswith("latency_") and i != "latency_p50.png"]
+    md += ["", "### Throughput (one thread, sequential calls)", ""] + table(b, "calls", CALLS, "throughput", "calls/s", 0)
+    md += ["", img("throughput.png"), "",
+           "### Client CPU per call", "", "CPU time of the whole client process (all threads) per call.", ""]
+    md += table(b, "calls", CALLS, "cpu_us", "µs") + ["", img("cpu_per_call.png"), ""]
+    md += ["### Resident memory of a process holding one client", "",
+           "VmRSS after the refresh calls (KiB); the ratio is to the bare grpc++ stub process.", ""]
+    md += table(b, "calls", ["refresh"], "rss_kib", "KiB", 0)
+    stub = next((r for r in rows(b, "calls", "refresh", "rss_kib") if r["contender"] == "grpc_stub"), None)
+    if stub:
+        md.append("")
+        for r in rows(b, "calls", "refresh", "rss_kib"):
+            if r["contender"] in ("c_abi", "cpp"):
+                md.append(f"- {label(r['contender'])}: {(r['median'] - stub['median']) / 1024:+.2f} MiB over the stub")
+    md += ["", img("rss.png"), "", "### Credential parsing", "",
+           "Parses per second per core (parses / CPU seconds of the process); ratio to our C ABI.", ""]
+    md += table(b, "parse", PARSES, "per_core_per_s", "parses/s", 0)
+    md += ["", "Wall time per parse (ns):", ""] + table(b, "parse", PARSES, "ns_per_parse", "ns", 0)
+    md += ["", img("parse.png"), "", "### Scaling: threads sharing one client (refresh)", "",
+           "Calls per second; ratio to the bare stub with the same number of threads on one channel.", ""]
+    sc = rows(b, "scaling")
+    if sc:
+        ts = list(dict.fromkeys(r["call"] for r in sc))
+        md += ["| contender | " + " | ".join(t.replace("refresh_t", "") + " threads" for t in ts) + " |",
+               "|---|" + "---:|" * len(ts)]
+        for p in dict.fromkeys(r["contender"] for r in sc):
+            cells = []
+            for t in ts:
+                r = next((x for x in sc if x["contender"] == p and x["call"] == t), None)
+                cells.append("—" if r is None else f"{r['median']:,.0f} {fmt_ratio(r)}")
+            md.append(f"| {label(p)} | " + " | ".join(cells) + " |")
+        md += ["", img("scaling.png"), ""]
+    imp = rows(b, "import")
+    if imp:
+        md += ["### Python import time", "", "Median wall time of `python -c 'import X'` minus `python -c pass` "
+               "(the median of 5 fresh interpreters per round).", ""]
+        md += [f"- `{'import momento_auth' if r['contender'] == 'python' else 'import momento'}`: "
+               f"{r['median']:.1f} ms (rounds {r['min']:.1f}–{r['max']:.1f})" for r in imp]
+        md.append("")
+    wh = rows(b, "wheel")
+    if wh:
+        md += ["### Wheel size", "", f"- `{wh[0]['call']}`: {wh[0]['median'] / 2**20:.2f} MiB", ""]
+    srv = rows(b, "server")
+    if srv:
+        md += ["### Server throughput vs concurrency", "",
+               "`momento_bench_server` (bench/server): RefreshApiToken with real rotations, paired with a bare "
+               "gRPC echo server phase in each round; ratio to that echo phase.", ""]
+        md += table(b, "server", sorted({r["call"] for r in srv}, key=lambda c: int(c.split("_")[1])), "req_per_s",
+                    "req/s", 0)
+        md += ["", img("server.png"), ""]
+    md += ["Raw data: [results.csv](benchmarks/results.csv) (every round), "
+           "[summary.csv](benchmarks/summary.csv), [latency.csv](benchmarks/latency.csv), "
+           "[meta.json](benchmarks/meta.json).", "", END]
+    text = doc.read_text() if doc.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    if BEGIN not in text:
+        text += f"\n## Results\n\n{BEGIN}\n{END}\n"
+    head, rest = text.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    doc.write_text(head + "\n".join(md) + tail)
