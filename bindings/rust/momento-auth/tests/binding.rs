@@ -298,7 +298,7 @@ fn no_leak_over_bounded_loop() {
     }
 }
 
-/// The README's example (examples/mint.rs, built by `cargo test --all-targets`) runs as written.
+/// The README's example (examples/mint.rs, which the ctest command builds first) runs as written.
 #[test]
 fn readme_example() {
     let Ok(target) = std::env::var("CARGO_TARGET_DIR") else { return };
