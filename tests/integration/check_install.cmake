@@ -15,6 +15,7 @@ foreach(f bin/momento-auth bin/momento-auth-server share/man/man1/momento-auth.1
   endif()
 endforeach()
 file(READ ${PREFIX}/share/man/man1/momento-auth-generate.1 man)
+string(REPLACE "\\-" "-" man "${man}")   # roff writes a hyphen in an option as \-
 if(NOT man MATCHES "permit" OR NOT man MATCHES "expires-in")
   message(FATAL_ERROR "momento-auth-generate.1 does not describe generate's options")
 endif()
