@@ -384,6 +384,11 @@ type Watcher struct {
 	subs subscriptionList[WatchedKey]
 }
 
+// DefaultWatcherPeriod is the library's default re-read period for NewWatcher.
+func DefaultWatcherPeriod() time.Duration {
+	return time.Duration(C.momento_watcher_default_period_ms()) * time.Millisecond
+}
+
 // NewWatcher reads the store once (it must hold a key) and starts following it.
 // Options: WithEndpoint, WithInsecure.
 func NewWatcher(store *Store, period time.Duration, opts ...Option) (*Watcher, error) {

@@ -448,6 +448,8 @@ momento_status_t momento_watcher_new(momento_watcher_t **out, momento_store_t *s
   });
 }
 
+int64_t momento_watcher_default_period_ms(void) { return ma::WatcherOptions{}.period.count(); }
+
 void momento_watcher_free(momento_watcher_t *watcher) { delete watcher; }
 
 momento_status_t momento_watcher_current_credential(momento_credential_t **out,

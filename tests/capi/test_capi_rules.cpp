@@ -1,10 +1,11 @@
 // C ABI over rules that core decides: the refresh policy (defaults, order-independent setters,
 // the first broken rule by name), store specifications, and the event delivery contract
-// (order, unsubscribe from a callback, stop and free from a callback).
+// (order, unsubscribe from a callback, stop refused and free allowed from a callback).
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -73,6 +74,35 @@ TEST_CASE("refresh policy: the library's defaults are readable, with or without 
                    momento_refresher_options_validate(nullptr, err.out()));
 }
 
+TEST_CASE("watcher: the default period is the library's, and its range is checked there",
+          "[capi][policy]") {
+  CHECK(momento_watcher_default_period_ms() == 30000);
+  Err err;
+  TempDir dir;
+  const std::string path = dir.file("t.json");
+  {
+    std::FILE *f = std::fopen(path.c_str(), "w");
+    REQUIRE(f != nullptr);
+    std::fputs("{\"authToken\":\"eyJlbmRwb2ludCI6ImxvY2FsaG9zdCIsImFwaV9rZXkiOiJub3QtYS1rZXkifQ==\","
+               "\"refreshToken\":\"rt\",\"validUntil\":\"0\"}", f);
+    std::fclose(f);
+  }
+  Store st;
+  REQUIRE_OK(err, momento_store_new(st.out(), ("file:" + path).c_str(), nullptr, err.out()));
+  for (int64_t bad : {int64_t{0}, int64_t{-1}, int64_t{86400001}}) {
+    INFO(bad);
+    momento_watcher_t *w = nullptr;
+    CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                     momento_watcher_new(&w, st.get(), bad, nullptr, err.out()));
+    CHECK_THAT(err.message(), Catch::Contains("watcher: period must be"));
+    CHECK(w == nullptr);
+  }
+  momento_watcher_t *w = nullptr;
+  REQUIRE_OK(err, momento_watcher_new(&w, st.get(), momento_watcher_default_period_ms(), nullptr,
+                                      err.out()));
+  momento_watcher_free(w);
+}
+
 TEST_CASE("refresh policy: the result does not depend on the order of the setters",
           "[capi][policy]") {
   // jitter 0.8 and refresh 0.9 are valid together, whichever comes first (0.8 alone is not:
@@ -93,7 +123,7 @@ TEST_CASE("refresh policy: the result does not depend on the order of the setter
   check_both_orders(backoff_max, backoff_initial);
 }
 
-TEST_CASE("refresh policy: validation names the first rule broken, and a refused value is not kept",
+TEST_CASE("refresh policy: setters only record values, validation names the first rule broken",
           "[capi][policy]") {
   Err err;
   RefOptions o;
@@ -111,13 +141,15 @@ TEST_CASE("refresh policy: validation names the first rule broken, and a refused
   CHECK_THAT(err.message(), Catch::Contains("jitter_fraction"));
   CHECK(r.get() == nullptr);
 
-  // A refused value leaves the options as they were.
+  // A setter keeps what it is given, whatever rule it breaks; the getters show it.
+  REQUIRE_OK(err, momento_refresher_options_set_refresh_fraction(o.get(), 0.5, err.out()));
+  CHECK(momento_refresher_options_refresh_fraction(o.get()) == 0.5);
   CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
-                   momento_refresher_options_set_refresh_fraction(o.get(), 0.5, err.out()));
+                   momento_refresher_options_validate(o.get(), err.out()));
   CHECK_THAT(err.message(), Catch::Contains("below refresh_fraction (0.5), got 0.8"));
-  CHECK(momento_refresher_options_refresh_fraction(o.get()) == 0.75);
+  REQUIRE_OK(err, momento_refresher_options_set_refresh_fraction(o.get(), std::nan(""), err.out()));
   CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
-                   momento_refresher_options_set_refresh_fraction(o.get(), std::nan(""), err.out()));
+                   momento_refresher_options_validate(o.get(), err.out()));
   CHECK_THAT(err.message(), Catch::Contains("refresh_fraction must be between 0 and 1"));
   REQUIRE_OK(err, momento_refresher_options_set_refresh_fraction(o.get(), 0.9, err.out()));
   REQUIRE_OK(err, momento_refresher_options_validate(o.get(), err.out()));
@@ -132,8 +164,11 @@ TEST_CASE("refresh policy: validation names the first rule broken, and a refused
   CHECK_THAT(err.message(), Catch::Contains("refresh_fraction must exceed jitter_fraction "
                                             "(0.05 by default), got 0.01"));
   // Limits that used to live in the C layer are the library's rules too.
+  RefOptions q;
+  REQUIRE_OK(err, momento_refresher_options_new(q.out(), err.out()));
+  REQUIRE_OK(err, momento_refresher_options_set_recheck_interval_ms(q.get(), 86400001, err.out()));
   CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
-                   momento_refresher_options_set_recheck_interval_ms(p.get(), 86400001, err.out()));
+                   momento_refresher_options_validate(q.get(), err.out()));
   CHECK_THAT(err.message(), Catch::Contains("recheck_interval must be at most one day"));
   CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
                    momento_refresher_options_set_backoff_initial_ms(nullptr, 1, err.out()));
@@ -242,7 +277,7 @@ TEST_CASE("refresher events reach every subscriber in the order they happened",
   CHECK(a.order == b.order);
 }
 
-TEST_CASE("refresher stop and free from its own callback: no deadlock, no call afterwards",
+TEST_CASE("refresher stop from its own callback is an error; free from there ends it after the callback",
           "[capi][events]") {
   Err err;
   EmptyFileStore st;
@@ -250,6 +285,7 @@ TEST_CASE("refresher stop and free from its own callback: no deadlock, no call a
     momento_refresher_t *r = nullptr;
     std::atomic<int> calls{0};
     std::atomic<int32_t> stop_status{1};
+    std::string stop_message;
     std::atomic<bool> freed{false};
     std::atomic<int> destroyed{0};
     std::atomic<bool> destroyed_after_free{false};
@@ -260,7 +296,10 @@ TEST_CASE("refresher stop and free from its own callback: no deadlock, no call a
   auto fn = [](const momento_refresh_event_t *, void *ud) {
     auto *s = static_cast<Self *>(ud);
     if (s->calls++ > 0) return;
-    s->stop_status = momento_refresher_stop(s->r, nullptr);  // stops the loop from here
+    momento_error_t *e = nullptr;
+    s->stop_status = momento_refresher_stop(s->r, &e);  // refused: it would wait for itself
+    if (e) s->stop_message = momento_error_message(e);
+    momento_error_free(e);
     momento_refresher_free(s->r);  // returns at once; the refresher ends after this callback
     s->freed = true;
   };
@@ -274,7 +313,8 @@ TEST_CASE("refresher stop and free from its own callback: no deadlock, no call a
   REQUIRE_OK(err, momento_refresher_start(r, err.out()));  // the loop's first pass fails: empty
   for (int i = 0; i < 400 && self.destroyed == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  CHECK(self.stop_status == MOMENTO_OK);
+  CHECK(self.stop_status == MOMENTO_ERR_FAILED_PRECONDITION);
+  CHECK_THAT(self.stop_message, Catch::Contains("own callback"));
   CHECK(self.freed);
   CHECK(self.destroyed == 1);
   CHECK(self.destroyed_after_free);

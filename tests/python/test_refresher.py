@@ -262,8 +262,8 @@ def test_garbage_collected_while_running(tmp_path: Path, server: Server, admin: 
         ({"jitter_fraction": -0.1}, "jitter_fraction must be at least 0 and below refresh_fraction (0.75"),
         ({"refresh_fraction": 0.2, "jitter_fraction": 0.3}, "below refresh_fraction (0.2), got 0.3"),
         ({"refresh_fraction": 0.04}, "must exceed jitter_fraction (0.05 by default)"),
-        ({"timeout": 0}, "timeout must be positive"),
-        ({"timeout": -1}, "timeout must be positive"),
+        ({"timeout": 0}, "deadline_ms must be positive"),  # the library's rule, by its name
+        ({"timeout": -1}, "deadline_ms must be positive"),
         ({"timeout": "5"}, "timeout must be a timedelta or a number of seconds"),
         ({"backoff_initial": -0.5}, "backoff_initial must be positive"),
         ({"backoff_initial": 2, "backoff_max": 1}, "backoff_max must be at least backoff_initial"),

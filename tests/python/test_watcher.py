@@ -193,11 +193,12 @@ def test_watcher_garbage_collected_with_subscriptions(tmp_path: Path, admin: ma.
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"interval": -1}, "interval must be positive"),
-        ({"interval": 0}, "interval must be positive"),
-        ({"interval": timedelta(seconds=-5)}, "interval must be positive"),
+        ({"interval": -1}, "period must be positive"),  # the library's rules, by its names
+        ({"interval": 0}, "period must be positive"),
+        ({"interval": timedelta(seconds=-5)}, "period must be positive"),
+        ({"interval": 1e300}, "must be at most one day"),
         ({"interval": "30"}, "interval must be a timedelta or a number of seconds"),
-        ({"interval": None}, "interval must be a timedelta or a number of seconds"),
+        ({"interval": float("inf")}, "interval must be finite"),
         ({"interval": timedelta(days=2)}, "must be at most one day"),
         ({"endpoint": 1}, "endpoint must be a str"),
         ({"secure": 1}, "secure must be a bool"),
@@ -209,6 +210,13 @@ def test_watcher_argument_validation(tmp_path: Path, admin: ma.AuthClient, kwarg
     with pytest.raises(ma.InvalidArgumentError) as e:
         ma.Watcher(store, **kwargs)
     assert message in str(e.value), str(e.value)
+
+
+def test_watcher_interval_defaults_to_the_librarys(tmp_path: Path, admin: ma.AuthClient):
+    store = ma.FileTokenStore(tmp_path / "token.json")
+    mint_into(admin, store, ma.ExpiresIn.hours(1))
+    with ma.Watcher(store, interval=None) as w:  # None: the library's period (30 s)
+        assert w.current_key.expires_at.does_expire()
 
 
 def test_watcher_needs_a_store_and_callable(tmp_path: Path, admin: ma.AuthClient):

@@ -526,7 +526,7 @@ TEST_CASE("the background thread refreshes on its own and stops cleanly", "[refr
   CHECK(store->load()->token.auth_token.reveal() == encode_envelope("localhost", "k1"));
 }
 
-TEST_CASE("start() and stop() from several threads at once, and stop() from a subscriber",
+TEST_CASE("start() and stop() from several threads at once; stop() from a subscriber is an error",
           "[refresher][threads]") {
   Rig rig(0.5);
   // The first load adopts the key here: a loop that start() begins may be stopped before its
@@ -545,15 +545,22 @@ TEST_CASE("start() and stop() from several threads at once, and stop() from a su
   CHECK(rig.count(RefreshEventKind::Adopted) == 1);  // no loop saw a new key
   CHECK(rig.server.calls == 0);                      // nothing was due
 
-  // A subscriber stops the loop (from the delivery thread); a later stop()
-  // from outside returns, and start() runs a new loop.
+  // stop() from a subscriber (the delivery thread) is refused with a clear error instead of
+  // waiting for itself; stop() from outside returns, and start() runs a new loop.
   std::mutex m;
   std::condition_variable cv;
   int stops = 0;
+  std::string refused;
   rig.refresher->subscribe([&](const RefreshEvent& e) {
     if (e.kind != RefreshEventKind::Refreshed) return;
-    rig.refresher->stop();
+    std::string why;
+    try {
+      rig.refresher->stop();
+    } catch (const Error& err) {
+      if (err.code() == ErrorCode::FailedPrecondition) why = err.what();
+    }
     std::lock_guard<std::mutex> g(m);
+    refused = why;
     ++stops;
     cv.notify_all();
   });
@@ -563,6 +570,7 @@ TEST_CASE("start() and stop() from several threads at once, and stop() from a su
     std::unique_lock<std::mutex> g(m);
     REQUIRE(cv.wait_for(g, 30s, [&] { return stops == 1; }));
   }
+  CHECK_THAT(refused, Catch::Contains("own callback"));
   rig.refresher->stop();
   CHECK(rig.server.calls == 1);
   rig.refresher->start();

@@ -159,9 +159,16 @@ TEST_CASE("watcher: start() and stop() from several threads at once, and stop() 
   std::mutex m;
   std::condition_variable cv;
   int stops = 0;
+  std::string refused;
   w.subscribe([&](const std::shared_ptr<const WatchedKey>&) {
-    w.stop();  // from a callback: the watcher's thread ends, delivery goes on
+    std::string why;
+    try {
+      w.stop();  // from its own callback: a clear error, not a wait for itself
+    } catch (const Error& e) {
+      if (e.code() == ErrorCode::FailedPrecondition) why = e.what();
+    }
     std::lock_guard<std::mutex> g(m);
+    refused = why;
     ++stops;
     cv.notify_all();
   });
@@ -171,9 +178,10 @@ TEST_CASE("watcher: start() and stop() from several threads at once, and stop() 
     std::unique_lock<std::mutex> g(m);
     REQUIRE(cv.wait_for(g, 30s, [&] { return stops == 1; }));
   }
+  CHECK_THAT(refused, Catch::Contains("own callback"));
   w.stop();
   CHECK(w.current()->credential.raw_key() == "key-2");
-  // start() after a stop from inside: a new thread picks up the next change.
+  // start() after a stop: a new thread picks up the next change.
   store->store(make_token("key-3", "rt-3", 1'900'000'200));
   w.start();
   const auto until = std::chrono::steady_clock::now() + 30s;

@@ -142,6 +142,7 @@ const PROTOTYPES = [
   'int32_t momento_refresh_event_retryable(const momento_refresh_event_t *event)',
   'void momento_refresh_event_free(momento_refresh_event_t *event)',
   'momento_status_t momento_watcher_new(_Out_ momento_watcher_t **out, momento_store_t *store, int64_t period_ms, const momento_endpoint_override_t *override_, _Out_ momento_error_t **err)',
+  'int64_t momento_watcher_default_period_ms(void)',
   'void momento_watcher_free(momento_watcher_t *watcher)',
   'momento_status_t momento_watcher_current_credential(_Out_ momento_credential_t **out, const momento_watcher_t *watcher, _Out_ momento_error_t **err)',
   'momento_status_t momento_watcher_poll(_Out_ int32_t *changed, momento_watcher_t *watcher, _Out_ momento_error_t **err)',

@@ -176,7 +176,7 @@ export declare class WatchedKey {
 
 export declare class Watcher extends EventEmitter {
   private constructor();
-  static open(store: TokenStore, opts: EndpointOptions & { periodMs: number }): Promise<Watcher>;
+  static open(store: TokenStore, opts?: EndpointOptions & { periodMs?: number }): Promise<Watcher>;
   readonly store: TokenStore;
   readonly credentialProvider: CredentialProvider;
   poll(): Promise<boolean>;

@@ -640,10 +640,10 @@ class WatchedKey {
  * new key in. Emits 'key' (a WatchedKey) for each new one. Create with Watcher.open().
  */
 class Watcher extends EventEmitter {
-  /** opts: { periodMs, endpoint, secure } */
+  /** opts: { periodMs, endpoint, secure }; periodMs omitted: the library's default. */
   static async open(store, opts = {}) {
     instance(store, TokenStore, 'store');
-    const periodMs = integer(opts.periodMs, 'periodMs');
+    const periodMs = integer(opts.periodMs, 'periodMs', { optional: true }) ?? N.momento_watcher_default_period_ms();
     const ptr = await withOverride(opts, async override => {
       const out = [null];
       await hold(checkAsync('momento_watcher_new', out, store._ptr, periodMs, override), store);

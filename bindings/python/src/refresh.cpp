@@ -206,11 +206,6 @@ class RefresherBox : public Box<momento::Refresher> {
   }
 
   void stop() {
-    if (t_delivering_for == this)
-      throw momento::Error(MOMENTO_ERR_FAILED_PRECONDITION,
-                           "stop() cannot be called from this Refresher's own callback; "
-                           "call close() instead",
-                           -1, false);
     auto r = acquire();
     without_gil([&] { r->stop(); });
     std::lock_guard<std::mutex> lk(mu_);
@@ -249,13 +244,14 @@ struct WatchedKeyInfo {
 class WatcherBox : public Box<momento::Watcher> {
  public:
   // The first read of the store is a blocking call.
-  static std::shared_ptr<Call> open(const StorePtr &store, int64_t period_ms,
+  // period_ms None: the library's default.
+  static std::shared_ptr<Call> open(const StorePtr &store, std::optional<int64_t> period_ms,
                                     const std::optional<std::string> &endpoint, bool secure) {
     auto o = std::make_shared<std::optional<momento::EndpointOverride>>(make_override(endpoint, secure));
-    return make_call([store, o, period_ms]() -> Call::Result {
+    const auto period = period_ms ? std::chrono::milliseconds(*period_ms) : momento::Watcher::default_period();
+    return make_call([store, o, period]() -> Call::Result {
       auto box = std::shared_ptr<WatcherBox>(new WatcherBox());
-      box->p_ = std::make_shared<momento::Watcher>(*store, std::chrono::milliseconds(period_ms),
-                                                   *o ? &**o : nullptr);
+      box->p_ = std::make_shared<momento::Watcher>(*store, period, *o ? &**o : nullptr);
       registry().add(box);
       return [box] { return py::cast(box); };
     });

@@ -1001,6 +1001,10 @@ class Watcher {
  public:
   using Subscriber = std::function<void(const KeyChange &)>;
 
+  // The library's default period, for callers whose period is optional.
+  static std::chrono::milliseconds default_period() {
+    return std::chrono::milliseconds(momento_watcher_default_period_ms());
+  }
   Watcher(const Store &store, std::chrono::milliseconds period,
           const EndpointOverride *endpoint = nullptr) {
     momento_watcher_t *raw = nullptr;

@@ -68,7 +68,7 @@ Refresher::Refresher(std::shared_ptr<TokenStore> store, RefreshFunction refresh,
   policy_.validate();
 }
 
-Refresher::~Refresher() { stop(); }
+Refresher::~Refresher() { state_->loop.stop(); }  // from a callback too: see EventDelivery
 
 uint64_t Refresher::subscribe(RefreshSubscriber s, std::function<void()> removed) {
   return state_->delivery.subscribe(std::move(s), std::move(removed));
@@ -417,7 +417,13 @@ RefreshEvent Refresher::refresh_now() {
 
 void Refresher::start() { state_->loop.start([this] { run(); }); }
 
-void Refresher::stop() { state_->loop.stop(); }
+void Refresher::stop() {
+  if (in_callback())
+    throw Error(ErrorCode::FailedPrecondition,
+                "refresher: stop() called from its own callback; call it after the callback "
+                "returns (releasing the refresher from there is allowed)");
+  state_->loop.stop();
+}
 
 void Refresher::wake() {
   {

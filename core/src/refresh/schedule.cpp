@@ -131,10 +131,9 @@ const Rule kRules[] = {
      }},
 };
 
-// Throws for the first rule, among those reading only members in `scope`, that `p` breaks.
-void check(const RefreshPolicy& p, unsigned scope, unsigned given) {
+// Throws for the first rule that `p` breaks.
+void check(const RefreshPolicy& p, unsigned given) {
   for (const Rule& r : kRules) {
-    if ((r.fields & ~scope) != 0) continue;
     std::string why = r.broken(p, given);
     if (!why.empty()) throw_invalid("refresh policy: " + why);
   }
@@ -142,16 +141,12 @@ void check(const RefreshPolicy& p, unsigned scope, unsigned given) {
 
 }  // namespace
 
-void RefreshPolicy::validate() const { check(*this, kAllFields, kAllFields); }
+void RefreshPolicy::validate() const { check(*this, kAllFields); }
 
 template <class Set>
 void RefreshPolicyBuilder::set(unsigned fields, Set&& assign) {
-  RefreshPolicy next = policy_;
-  assign(next);
-  const unsigned given = explicit_ | fields;
-  check(next, given, given);  // against explicit values only: the order of the calls is free
-  policy_ = next;
-  explicit_ = given;
+  assign(policy_);  // recorded as given: build() checks the whole policy
+  explicit_ |= fields;
 }
 
 void RefreshPolicyBuilder::set_refresh_fraction(double f) {
@@ -177,7 +172,7 @@ void RefreshPolicyBuilder::set_recheck_interval(Millis interval) {
 }
 
 RefreshPolicy RefreshPolicyBuilder::build() const {
-  check(policy_, kAllFields, explicit_);
+  check(policy_, explicit_);
   return policy_;
 }
 

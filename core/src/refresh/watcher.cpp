@@ -72,7 +72,7 @@ Watcher::Watcher(std::shared_ptr<TokenStore> store, WatcherOptions options) : im
   impl_->last_read = std::chrono::steady_clock::now();
 }
 
-Watcher::~Watcher() { stop(); }
+Watcher::~Watcher() { impl_->loop.stop(); }  // from a callback too: see EventDelivery
 
 std::shared_ptr<const WatchedKey> Watcher::current() const {
   std::lock_guard<std::mutex> g(impl_->ptr_m);
@@ -129,6 +129,12 @@ void Watcher::start() {
   });
 }
 
-void Watcher::stop() { impl_->loop.stop(); }
+void Watcher::stop() {
+  if (impl_->delivery.on_delivery_thread())
+    throw Error(ErrorCode::FailedPrecondition,
+                "watcher: stop() called from its own callback; call it after the callback "
+                "returns (releasing the watcher from there is allowed)");
+  impl_->loop.stop();
+}
 
 }  // namespace momento::auth

@@ -34,17 +34,17 @@ def _epoch_of(when: Union[int, float, datetime], what: str) -> int:
     return _whole(when, what)
 
 
-def duration_ms(value: object, what: str, *, positive: bool = True) -> int:
-    """A timedelta or a number of seconds as whole milliseconds (checked to be positive, unless
-    the library checks the value itself)."""
+def duration_ms(value: object, what: str) -> int:
+    """A timedelta or a number of seconds as whole milliseconds. Only the conversion: the library
+    checks the range (positive, at most a day, ...) and names the rule a value breaks."""
     check_type(value, (timedelta, int, float), what, "a timedelta or a number of seconds")
     seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)  # type: ignore[arg-type]
     if not math.isfinite(seconds):
-        raise invalid_argument(f"{what} must be finite")
-    ms = int(round(seconds * 1000))
-    if positive and ms <= 0:
-        raise invalid_argument(f"{what} must be positive, got {seconds!r} seconds")
-    return ms
+        raise invalid_argument(f"{what} must be finite")  # no whole number of milliseconds
+    return max(-_INT64_MAX, min(_INT64_MAX, int(round(seconds * 1000))))
+
+
+_INT64_MAX = 2**63 - 1
 
 
 class ExpiresIn:

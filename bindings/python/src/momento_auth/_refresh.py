@@ -239,12 +239,12 @@ class Refresher:
         ca = None if ca_file is None else fspath(ca_file, "ca_file")
         # The library checks the whole policy and keeps its defaults; here only the types.
         def ms(value: object, what: str) -> Optional[int]:
-            return None if value is None else duration_ms(value, what, positive=False)
+            return None if value is None else duration_ms(value, what)
 
         self._store = store
         self._native = _native.Refresher(
             store._native,
-            None if timeout is None else duration_ms(timeout, "timeout"),
+            ms(timeout, "timeout"),
             ca,
             endpoint,
             secure,

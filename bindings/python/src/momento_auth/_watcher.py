@@ -68,7 +68,8 @@ class Watcher:
     Args:
         store: the :class:`TokenStore` to follow. It must hold a key now (else
             :class:`NotFoundError`).
-        interval: re-read period (timedelta or seconds, > 0, at most a day; 30 s by default).
+        interval: re-read period (timedelta or seconds). None takes the library's default
+            (30 s); the library checks the range (> 0, at most a day).
         endpoint: ``"host:port"`` to send requests made with the served credentials to, instead
             of the key's own endpoints; ``secure=False`` uses plaintext there.
     """
@@ -79,13 +80,13 @@ class Watcher:
         self,
         store: TokenStore,
         *,
-        interval: Union[timedelta, float, int] = timedelta(seconds=30),
+        interval: Optional[Union[timedelta, float, int]] = None,
         endpoint: Optional[str] = None,
         secure: bool = True,
     ) -> None:
         """Reads the store once (without the GIL) and starts following it."""
         check_type(store, TokenStore, "store", "a TokenStore")
-        period_ms = duration_ms(interval, "interval")  # the library checks its range
+        period_ms = None if interval is None else duration_ms(interval, "interval")
         if endpoint is not None:
             check_type(endpoint, str, "endpoint", "a str")
         check_type(secure, bool, "secure", "a bool")

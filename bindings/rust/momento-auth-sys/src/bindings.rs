@@ -1047,6 +1047,9 @@ extern "C" {
     ) -> momento_status_t;
 }
 extern "C" {
+    pub fn momento_watcher_default_period_ms() -> i64;
+}
+extern "C" {
     pub fn momento_watcher_free(watcher: *mut momento_watcher_t);
 }
 extern "C" {

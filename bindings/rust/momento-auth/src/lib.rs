@@ -1043,6 +1043,14 @@ unsafe impl Send for Watcher {}
 unsafe impl Sync for Watcher {}
 
 impl Watcher {
+    /// The library's default re-read period, for a caller with no period of its own.
+    pub fn default_period() -> Result<Duration> {
+        loaded()?;
+        // SAFETY: a plain getter without arguments.
+        let ms = unsafe { sys::momento_watcher_default_period_ms() };
+        Ok(Duration::from_millis(ms.max(0) as u64))
+    }
+
     /// Reads the store once (it must hold a key) and starts following it; `endpoint` is
     /// ("host:port", secure) instead of each key's own endpoints.
     pub fn new(store: &TokenStore, period: Duration, endpoint: Option<(&str, bool)>) -> Result<Self> {

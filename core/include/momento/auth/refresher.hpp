@@ -87,9 +87,9 @@ struct RefreshPolicy {
 };
 
 // Builds a RefreshPolicy from values given one at a time (the C ABI's setters, a binding's
-// keyword arguments). A setter records its value and refuses it only when it breaks a rule on
-// its own or together with values set explicitly, never against a default: the result of a
-// series of setter calls does not depend on their order. build() checks the whole policy.
+// keyword arguments). A setter only records its value, so the result of a series of setter
+// calls does not depend on their order; build() checks the whole policy and names the first
+// rule broken, saying which of the values involved were defaults.
 class RefreshPolicyBuilder {
  public:
   void set_refresh_fraction(double fraction);
@@ -228,7 +228,10 @@ class Refresher {
 
   // Background thread: tick(), sleep until the returned time (or wake()/stop()). Real time.
   void start();
-  void stop();  // idempotent; waits for the thread
+  // Idempotent; waits for the thread. From a subscriber's callback it throws FailedPrecondition
+  // (the one rule for stop() from inside, the watcher's too); destroying the refresher there is
+  // allowed: it ends once the callback returns.
+  void stop();
   void wake();  // re-run tick() now
 
   // When the next attempt is planned (none before the first tick or for never-expiring keys).

@@ -60,6 +60,8 @@ class Watcher {
   void drain();
 
   void start();
+  // Idempotent; waits for the thread. From a subscriber's callback it throws FailedPrecondition,
+  // as Refresher::stop() does; destroying the watcher there is allowed.
   void stop();
   std::string describe() const;
 
