@@ -99,7 +99,7 @@ int main(int argc, char **argv) {
 
   // A key with a refresh token, minted through core.
   ma::AuthClient admin(ma::Credential::from_string(admin_key, single));
-  ma::TokenResult minted =
+  ma::Token minted =
       admin.generate_api_key(ma::PermissionScope::all_data_read_write(), ma::ExpiresIn::hours(1));
   const std::string key = minted.api_key.reveal();
   const std::string refresh = minted.refresh_token.reveal();
@@ -115,9 +115,9 @@ int main(int argc, char **argv) {
       api.client_new(&capi_client, cred, nullptr, &err) != MOMENTO_OK)
     die("client setup", err);
   // First refresh rotates; every later call with the same token is a replay with the same answer.
-  ma::TokenResult first = core_client.refresh_api_key(refresh);
+  ma::Token first = core_client.refresh_api_key(refresh);
   auto refresh_core_op = [&] {
-    ma::TokenResult r = core_client.refresh_api_key(refresh);
+    ma::Token r = core_client.refresh_api_key(refresh);
     if (r.api_key.reveal() != first.api_key.reveal()) std::abort();
   };
   auto refresh_capi_op = [&] {

@@ -22,7 +22,7 @@ momento_status_t call(momento_token_t **out, momento_auth_client_t *client, mome
     auto token = std::make_unique<momento_token>(rpc());
     if (log_enabled(MOMENTO_LOG_DEBUG))
       log(MOMENTO_LOG_DEBUG, std::string(what) + ": ok, key " +
-                                 ma::redact(token->value.auth_token.reveal()) + ", valid until " +
+                                 ma::redact(token->value.api_key.reveal()) + ", valid until " +
                                  std::to_string(token->value.valid_until.epoch()));
     *out = token.release();
   });
@@ -137,7 +137,7 @@ momento_status_t momento_auth_client_generate_disposable_token(
 }
 
 const char *momento_token_api_key(const momento_token_t *token) {
-  return token ? token->value.auth_token.reveal().c_str() : "";
+  return token ? token->value.api_key.reveal().c_str() : "";
 }
 
 const char *momento_token_refresh_token(const momento_token_t *token) {

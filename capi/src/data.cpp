@@ -8,13 +8,6 @@ using namespace momento_capi;
 
 namespace {
 
-// Item keys and values are bytes: a pointer and a length. NULL is accepted only with length 0.
-std::string_view need_bytes(const void *p, size_t len, const char *name) {
-  if (p == nullptr && len != 0) invalid(std::string(name) + " must not be NULL");
-  if (p == nullptr) return {};
-  return std::string_view(static_cast<const char *>(p), len);
-}
-
 momento_status_t data_call(momento_data_client_t *client, momento_error_t **err, const char *what,
                            auto &&body) {
   momento_status_t st = guard(err, what, [&] {

@@ -11,6 +11,7 @@
 
 #include "internal.hpp"
 #include "util/encoding.hpp"
+#include "momento/auth/display.hpp"
 #include "momento/auth/secret.hpp"
 #include "momento/auth/version.hpp"
 
@@ -181,6 +182,14 @@ momento_status_t momento_redact(char **out, const char *secret, momento_error_t 
   return guard(err, "momento_redact", [&] {
     need_out(out, "out");
     *out = owned_copy(ma::redact(need_str(secret, "secret")));
+  });
+}
+
+momento_status_t momento_printable(char **out, const char *text, size_t text_len,
+                                   size_t max_bytes, momento_error_t **err) {
+  return guard(err, "momento_printable", [&] {
+    need_out(out, "out");
+    *out = owned_copy(ma::printable(need_bytes(text, text_len, "text"), max_bytes));
   });
 }
 

@@ -78,25 +78,20 @@ struct momento_client_config {
 };
 
 // One handle for "a key with its refresh token and expiry", whether the service returned it or
-// a store held it: core's TokenFile, kept as is (a store read or write converts nothing).
+// a store held it: core's Token, kept as is (a store read or write converts nothing).
 struct momento_token {
-  ma::TokenFile value;
-  explicit momento_token(ma::TokenFile f) : value(std::move(f)) {}
-  explicit momento_token(ma::TokenResult r)
-      : value(r.to_token_file()), endpoint_(std::move(r.endpoint)), endpoint_known_(true) {}
-  // The base endpoint the service reported; for a key read from a store (which does not keep
-  // it), read from the key on first use, so loading a key does not parse it.
+  ma::Token value;
+  explicit momento_token(ma::Token t) : value(std::move(t)) {}
+  // Token::base_endpoint(), worked out once: a key read from a store is parsed for its
+  // endpoint only when asked, and the string lives as long as the handle.
   const std::string &endpoint() const {
-    std::call_once(endpoint_once_, [&] {
-      if (!endpoint_known_) endpoint_ = ma::base_endpoint_of_key(value.auth_token.reveal());
-    });
+    std::call_once(endpoint_once_, [&] { endpoint_ = value.base_endpoint(); });
     return endpoint_;
   }
 
  private:
   mutable std::once_flag endpoint_once_;
   mutable std::string endpoint_;
-  bool endpoint_known_ = false;
 };
 
 struct momento_auth_client {
@@ -185,6 +180,12 @@ inline std::string_view need_cstr(const char *s, const char *name) {
 }
 // An optional string: NULL gives nullopt; otherwise like need_str with non_empty = true.
 std::optional<std::string_view> opt_str(const char *s, const char *name);
+// Bytes as a pointer and a length. NULL is accepted only with length 0.
+inline std::string_view need_bytes(const void *p, size_t len, const char *name) {
+  if (p == nullptr && len != 0) invalid(std::string(name) + " must not be NULL");
+  if (p == nullptr) return {};
+  return std::string_view(static_cast<const char *>(p), len);
+}
 
 inline void need_out(const void *out, const char *name) {
   if (out == nullptr) invalid(std::string(name) + " (out-parameter) must not be NULL");

@@ -188,7 +188,7 @@ momento_status_t momento_store_load(momento_token_t **out, momento_store_t *stor
   return guard(err, "momento_store_load", [&] {
     need_out(out, "out");
     need_handle(store, "store");
-    std::optional<ma::StoredToken> t = store->store->load();
+    std::optional<ma::StoreSnapshot> t = store->store->load();
     if (!t) throw ma::Error(ma::ErrorCode::NotFound, "store " + store->description + " holds no key");
     *out = new momento_token(std::move(t->token));
   });

@@ -273,47 +273,7 @@ double parse_number(std::string_view text, std::string_view option) {
   return v;
 }
 
-std::string printable(std::string_view s, size_t max_bytes) {
-  std::string out;
-  for (size_t i = 0; i < s.size();) {
-    if (out.size() >= max_bytes) return out + "...";
-    const auto b = static_cast<unsigned char>(s[i]);
-    size_t n = 0;  // length of a printable UTF-8 sequence at i
-    if (b >= 0x20 && b < 0x7F) n = 1;
-    else if (b >= 0xC2 && b <= 0xF4) {
-      n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
-      bool ok = i + n <= s.size();
-      for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-      // Reject overlong and surrogate forms and C1 controls (U+0080..U+009F).
-      const auto c1 = ok ? static_cast<unsigned char>(s[i + 1]) : 0;
-      if (ok && ((b == 0xE0 && c1 < 0xA0) || (b == 0xED && c1 >= 0xA0) || (b == 0xF0 && c1 < 0x90) ||
-                 (b == 0xF4 && c1 >= 0x90) || (b == 0xC2 && c1 < 0xA0)))
-        ok = false;
-      if (!ok) n = 0;
-    }
-    if (n == 1 && b == '\\') {
-      out += "\\\\";
-    } else if (n > 0) {
-      out.append(s.substr(i, n));
-    } else {
-      n = 1;
-      switch (b) {
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case 0x1B: out += "\\e"; break;
-        default: {
-          static const char* hex = "0123456789ABCDEF";
-          out += "\\x";
-          out += hex[b >> 4];
-          out += hex[b & 15];
-        }
-      }
-    }
-    i += n;
-  }
-  return out;
-}
+std::string printable(std::string_view s, size_t max_bytes) { return momento::printable(s, max_bytes); }
 
 bool is_loopback_host(std::string_view host) noexcept {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);

@@ -61,8 +61,9 @@ std::chrono::milliseconds parse_duration(std::string_view text,
 // `option` names the option in error messages; ranges are the library's to check.
 double parse_number(std::string_view text, std::string_view option);
 
-// `s` with control characters (C0, DEL, C1), invalid UTF-8 and '\' escaped (\n, \e, \x1B...), cut
-// to `max_bytes`: for text from a key, a server or a file shown on a terminal.
+// The library's escaping (momento::printable: control characters, invalid UTF-8 and '\'
+// escaped, cut to `max_bytes`) with the CLI's default length: for text from a key, a server or a
+// file shown on a terminal.
 std::string printable(std::string_view s, size_t max_bytes = 512);
 
 // True for localhost, 127.0.0.0/8 and ::1: hosts that plaintext may reach without

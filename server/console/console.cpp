@@ -96,7 +96,7 @@ ma::Secret raw_key_of(std::string pasted) {
   ma::Secret text{std::string(s)};
   if (s.front() == '{') {
     try {
-      text = ma::parse_token_file_json(s).auth_token;
+      text = ma::parse_token_file_json(s).api_key;
     } catch (const ma::Error&) {
       fail(400, "That JSON is not a key file in the Download JSON shape.");
     }
@@ -562,13 +562,13 @@ class Console::Impl {
     }
     ma::wipe(*g.mutable_auth_token());
     rec.detail = "minted=" + m.key_id;
-    ma::TokenFile tf;
-    tf.auth_token = ma::Secret(ma::encode_envelope(m.endpoint, m.api_key));
+    ma::Token tf;
+    tf.api_key = ma::Secret(ma::encode_envelope(m.endpoint, m.api_key));
     tf.refresh_token = ma::Secret(m.refresh_token);
     tf.valid_until = m.valid_until ? ma::ExpiresAt::from_epoch(m.valid_until) : ma::ExpiresAt::never();
     ma::wipe(m.api_key);
     ma::wipe(m.refresh_token);
-    return json{{"authToken", tf.auth_token.reveal()},
+    return json{{"authToken", tf.api_key.reveal()},
                 {"refreshToken", tf.refresh_token.reveal()},
                 {"validUntil", m.valid_until},
                 {"endpoint", m.endpoint},

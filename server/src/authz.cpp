@@ -1,119 +1,44 @@
 #include "authz.hpp"
 
+#include <variant>
+
 #include "permissionmessages.pb.h"
+#include "momento/auth/error.hpp"
 #include "momento/auth/scope.hpp"
 
 namespace momento::server {
 
 namespace pm = permission_messages;
-using momento::auth::kMaxItemKeyBytes;
-using momento::auth::name_problem;
-
-namespace {
-
-// The name rule of core's scope model (momento/auth/scope.hpp), applied to a wire name.
-std::optional<std::string> named(std::string_view name, const std::string& where, const char* what) {
-  if (auto problem = name_problem(name, what)) return where + ": " + *problem;
-  return std::nullopt;
-}
-
-std::optional<std::string> item_key(std::string_view key, const std::string& where, const char* what) {
-  if (key.empty()) return where + ": " + what + " is empty";
-  if (key.size() > kMaxItemKeyBytes) return where + ": " + what + " must be at most 64 KiB";
-  return std::nullopt;
-}
-
-std::optional<std::string> check_cache_selector_oneof(bool all, bool has_selector,
-                                                      const pm::PermissionsType::CacheSelector& sel,
-                                                      const std::string& where) {
-  if (all) return std::nullopt;
-  if (!has_selector) return where + ": cache selector is not set";
-  if (sel.kind_case() != pm::PermissionsType::CacheSelector::kCacheName)
-    return where + ": cache selector has no cache name";
-  if (sel.cache_name().empty()) return where + ": cache name is empty";
-  return named(sel.cache_name(), where, "cache name");
-}
-
-std::optional<std::string> check_entry(const pm::PermissionsType& e, size_t i, ScopeUse use) {
-  std::string where = "permission " + std::to_string(i + 1);
-  switch (e.kind_case()) {
-    case pm::PermissionsType::kCachePermissions: {
-      const auto& c = e.cache_permissions();
-      if (!pm::CacheRole_IsValid(c.role())) return where + ": undefined cache role";
-      if (auto err = check_cache_selector_oneof(c.has_all_caches(), c.has_cache_selector(),
-                                                c.cache_selector(), where))
-        return err;
-      if (c.has_item_selector()) {
-        const auto& it = c.item_selector();
-        switch (it.kind_case()) {
-          case pm::PermissionsType::CacheItemSelector::kKey:
-            if (auto err = item_key(it.key(), where, "item key")) return err;
-            break;
-          case pm::PermissionsType::CacheItemSelector::kKeyPrefix:
-            if (auto err = item_key(it.key_prefix(), where, "item key prefix")) return err;
-            break;
-          default:
-            return where + ": item selector has neither key nor key prefix";
-        }
-        if (use == ScopeUse::ApiKey) return where + ": API keys cannot restrict cache items";
-      }
-      return std::nullopt;
-    }
-    case pm::PermissionsType::kTopicPermissions: {
-      const auto& t = e.topic_permissions();
-      if (!pm::TopicRole_IsValid(t.role())) return where + ": undefined topic role";
-      if (auto err = check_cache_selector_oneof(t.has_all_caches(), t.has_cache_selector(),
-                                                t.cache_selector(), where))
-        return err;
-      if (t.has_all_topics()) return std::nullopt;
-      if (!t.has_topic_selector()) return where + ": topic selector is not set";
-      const auto& s = t.topic_selector();
-      if (s.kind_case() == pm::PermissionsType::TopicSelector::kTopicName)
-        return named(s.topic_name(), where, "topic name");
-      if (s.kind_case() == pm::PermissionsType::TopicSelector::kTopicNamePrefix)
-        return named(s.topic_name_prefix(), where, "topic name prefix");
-      return where + ": topic selector has neither name nor prefix";
-    }
-    case pm::PermissionsType::kFunctionPermissions: {
-      const auto& f = e.function_permissions();
-      if (!pm::FunctionRole_IsValid(f.role())) return where + ": undefined function role";
-      if (auto err = check_cache_selector_oneof(f.has_all_caches(), f.has_cache_selector(),
-                                                f.cache_selector(), where))
-        return err;
-      if (f.has_all_functions()) return std::nullopt;
-      if (!f.has_function_selector()) return where + ": function selector is not set";
-      const auto& s = f.function_selector();
-      if (s.kind_case() == pm::PermissionsType::FunctionSelector::kFunctionName)
-        return named(s.function_name(), where, "function name");
-      if (s.kind_case() == pm::PermissionsType::FunctionSelector::kFunctionNamePrefix)
-        return named(s.function_name_prefix(), where, "function name prefix");
-      return where + ": function selector has neither name nor prefix";
-    }
-    default:
-      return where + ": permission kind is not set";
-  }
-}
-
-}  // namespace
 
 std::optional<std::string> validate_permissions(const pm::Permissions& p, ScopeUse use) {
-  switch (p.kind_case()) {
-    case pm::Permissions::kSuperUser:
-      if (use == ScopeUse::DisposableToken) return "disposable tokens cannot have super-user permissions";
-      if (!pm::SuperUserPermissions_IsValid(p.super_user())) return "undefined super-user permission value";
-      return std::nullopt;
-    case pm::Permissions::kExplicit: {
-      const auto& list = p.explicit_().permissions();
-      if (list.empty()) return "permissions list must not be empty";
-      if (static_cast<size_t>(list.size()) > kMaxEntries)
-        return "at most " + std::to_string(kMaxEntries) + " permissions are allowed";
-      for (int i = 0; i < list.size(); ++i)
-        if (auto err = check_entry(list.Get(i), static_cast<size_t>(i), use)) return err;
-      return std::nullopt;
-    }
-    default:
-      return "permissions kind is not set";
+  namespace ma = momento::auth;
+  // The server's own limits first: they need no decoding.
+  if (p.kind_case() == pm::Permissions::kExplicit) {
+    const auto n = static_cast<size_t>(p.explicit_().permissions().size());
+    if (n == 0) return "permissions list must not be empty";
+    if (n > kMaxEntries) return "at most " + std::to_string(kMaxEntries) + " permissions are allowed";
   }
+  // The structure (kinds and selectors set, names and item keys, defined roles) is core's rule,
+  // the one the client's decoder applies too.
+  std::optional<ma::PermissionScope> scope;
+  try {
+    scope = ma::scope_from_proto(p);
+  } catch (const ma::Error& e) {
+    return std::string(e.what());
+  }
+  if (scope->is_super_user()) {
+    if (use == ScopeUse::DisposableToken) return "disposable tokens cannot have super-user permissions";
+    return std::nullopt;
+  }
+  if (use == ScopeUse::ApiKey) {
+    const auto& entries = scope->permissions();
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const auto* c = std::get_if<ma::CachePermission>(&entries[i]);
+      if (c && (c->item.kind == ma::ItemSelector::Kind::Key || c->item.kind == ma::ItemSelector::Kind::KeyPrefix))
+        return "permission " + std::to_string(i + 1) + ": API keys cannot restrict cache items";
+    }
+  }
+  return std::nullopt;
 }
 
 bool has_super_user(const Caller& c) {

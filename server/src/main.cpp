@@ -139,8 +139,8 @@ int run_admin(CLI::App& admin, const std::string& data_dir, const std::string& c
       return 2;
     }
     Minted m = reg.mint(cls, perms, mint_lifetime, "", "minted by admin");
-    momento::auth::TokenFile tf;
-    tf.auth_token = momento::auth::Secret(momento::auth::encode_envelope(m.endpoint, m.api_key));
+    momento::auth::Token tf;
+    tf.api_key = momento::auth::Secret(momento::auth::encode_envelope(m.endpoint, m.api_key));
     tf.refresh_token = momento::auth::Secret(m.refresh_token);
     tf.valid_until = m.valid_until ? momento::auth::ExpiresAt::from_epoch(m.valid_until)
                                    : momento::auth::ExpiresAt::never();

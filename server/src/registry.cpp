@@ -413,7 +413,7 @@ std::string Registry::ensure_bootstrap(const fs::path& file) {
   if (fs::exists(file, ec)) {
     try {
       auto tf = momento::auth::read_token_file(file.string());
-      auto cred = momento::auth::Credential::from_string(tf.auth_token.reveal());
+      auto cred = momento::auth::Credential::from_string(tf.api_key.reveal());
       PrincipalRef p = authenticate(cred.raw_key());
       if (p->key.cls == KeyClass::SuperUser && p->key.valid_until == 0) {
         ::chmod(file.c_str(), 0600);
@@ -426,8 +426,8 @@ std::string Registry::ensure_bootstrap(const fs::path& file) {
   permission_messages::Permissions su;
   su.set_super_user(permission_messages::SuperUser);
   Minted m = mint(KeyClass::SuperUser, su, 0, "", "bootstrap", true);
-  momento::auth::TokenFile tf;
-  tf.auth_token = momento::auth::Secret(momento::auth::encode_envelope(m.endpoint, m.api_key));
+  momento::auth::Token tf;
+  tf.api_key = momento::auth::Secret(momento::auth::encode_envelope(m.endpoint, m.api_key));
   tf.refresh_token = momento::auth::Secret(std::string());
   tf.valid_until = momento::auth::ExpiresAt::never();
   momento::auth::write_token_file(file.string(), tf);

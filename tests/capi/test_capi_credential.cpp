@@ -420,6 +420,22 @@ TEST_CASE("redacted key, redact and with_override", "[capi][credential]") {
   CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_redact(&untouched, kBadUtf8, err.out()));
   CHECK(untouched == reinterpret_cast<char *>(0x1));
 
+  // momento_printable: the library's escaping of text for a terminal, bytes in (NUL included).
+  const std::string raw_text("a\\b\n\x1b[2J\0\xC3\xA9\xFF", 12);
+  char *shown = nullptr;
+  REQUIRE_OK(err, momento_printable(&shown, raw_text.data(), raw_text.size(), 256, err.out()));
+  CHECK(std::string(shown) == "a\\\\b\\n\\e[2J\\x00\xC3\xA9\\xFF");
+  momento_free(shown);
+  REQUIRE_OK(err, momento_printable(&shown, "abcdef", 6, 3, err.out()));
+  CHECK(std::string(shown) == "abc...");
+  momento_free(shown);
+  REQUIRE_OK(err, momento_printable(&shown, nullptr, 0, 10, err.out()));
+  CHECK(std::string(shown).empty());
+  momento_free(shown);
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_printable(&untouched, nullptr, 1, 10, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_printable(nullptr, "x", 1, 10, err.out()));
+  CHECK(untouched == reinterpret_cast<char *>(0x1));
+
   // with_override: same key, new endpoints; the original is unchanged.
   Override plain;
   REQUIRE_OK(err, momento_endpoint_override_new_base(

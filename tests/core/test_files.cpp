@@ -22,9 +22,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-TokenFile token(const std::string& key, const std::string& refresh) {
-  TokenFile t;
-  t.auth_token = Secret(encode_envelope("e.example", key));
+Token token(const std::string& key, const std::string& refresh) {
+  Token t;
+  t.api_key = Secret(encode_envelope("e.example", key));
   t.refresh_token = Secret(refresh);
   return t;
 }

@@ -46,25 +46,25 @@ TEST_CASE("token file JSON: accepted validUntil forms", "[tokenfile]") {
   CHECK(parse(R"(,"validUntil":"18446744073709551615")").valid_until.epoch() == 18446744073709551615ull);
   for (std::string never : {R"(,"validUntil":0)", R"(,"validUntil":"0")", R"(,"validUntil":null)", ""}) {
     INFO(never);
-    TokenFile t = parse(never);
+    Token t = parse(never);
     CHECK_FALSE(t.valid_until.does_expire());
   }
-  TokenFile t = parse(R"(,"validUntil":"1700000000")");
-  CHECK(t.auth_token.reveal() == env);
+  Token t = parse(R"(,"validUntil":"1700000000")");
+  CHECK(t.api_key.reveal() == env);
   CHECK(t.refresh_token.reveal() == kRefresh);
 
   // Unknown members are ignored; refreshToken may be absent or null; whitespace is fine.
-  TokenFile u = parse_token_file_json("\n{ \"authToken\" : \"" + env +
+  Token u = parse_token_file_json("\n{ \"authToken\" : \"" + env +
                                       "\", \"extra\": {\"a\": [1, 2]}, \"refreshToken\": null }\n");
   CHECK(u.refresh_token.empty());
   CHECK(parse_token_file_json(R"({"authToken":"x"})").refresh_token.empty());
 
   // The SDKs' name for the key; authToken wins when both are present.
-  TokenFile k = parse_token_file_json(R"({"apiKey":")" + env + R"(","refreshToken":"r"})");
-  CHECK(k.auth_token.reveal() == env);
+  Token k = parse_token_file_json(R"({"apiKey":")" + env + R"(","refreshToken":"r"})");
+  CHECK(k.api_key.reveal() == env);
   CHECK(k.refresh_token.reveal() == "r");
-  CHECK(parse_token_file_json(R"({"authToken":"a","apiKey":"b"})").auth_token.reveal() == "a");
-  CHECK(parse_token_file_json(R"({"authToken":null,"apiKey":"b"})").auth_token.reveal() == "b");
+  CHECK(parse_token_file_json(R"({"authToken":"a","apiKey":"b"})").api_key.reveal() == "a");
+  CHECK(parse_token_file_json(R"({"authToken":null,"apiKey":"b"})").api_key.reveal() == "b");
 }
 
 TEST_CASE("token file JSON: errors never contain the secrets", "[tokenfile][negative]") {
@@ -87,19 +87,19 @@ TEST_CASE("token file JSON: errors never contain the secrets", "[tokenfile][nega
 }
 
 TEST_CASE("token_file_json writes exactly three members", "[tokenfile]") {
-  TokenFile t;
-  t.auth_token = Secret("AUTH");
+  Token t;
+  t.api_key = Secret("AUTH");
   t.refresh_token = Secret("REF");
   t.valid_until = ExpiresAt::from_epoch(1700000000);
   CHECK(token_file_json(t) == R"({"authToken":"AUTH","refreshToken":"REF","validUntil":"1700000000"})");
-  TokenFile n;
-  n.auth_token = Secret("AUTH");
+  Token n;
+  n.api_key = Secret("AUTH");
   CHECK(token_file_json(n) == R"({"authToken":"AUTH","refreshToken":"","validUntil":"0"})");
-  TokenFile e;
+  Token e;
   expect_invalid([&] { token_file_json(e); });
   // Round trip.
-  TokenFile back = parse_token_file_json(token_file_json(t));
-  CHECK(back.auth_token.reveal() == "AUTH");
+  Token back = parse_token_file_json(token_file_json(t));
+  CHECK(back.api_key.reveal() == "AUTH");
   CHECK(back.refresh_token.reveal() == "REF");
   CHECK(back.valid_until == t.valid_until);
 }
@@ -107,8 +107,8 @@ TEST_CASE("token_file_json writes exactly three members", "[tokenfile]") {
 TEST_CASE("write_token_file / read_token_file / from_file", "[tokenfile]") {
   TempDir dir;
   const fs::path file = dir.path / "momento_token.info.json";
-  TokenFile t;
-  t.auth_token = Secret(encode_envelope("test.momentohq.com", kInner));
+  Token t;
+  t.api_key = Secret(encode_envelope("test.momentohq.com", kInner));
   t.refresh_token = Secret(kRefresh);
   t.valid_until = ExpiresAt::from_epoch(1900000000);
   write_token_file(file.string(), t);
@@ -122,8 +122,8 @@ TEST_CASE("write_token_file / read_token_file / from_file", "[tokenfile]") {
   for (const auto& e : fs::directory_iterator(dir.path)) { (void)e; ++entries; }
   CHECK(entries == 1);
 
-  TokenFile r = read_token_file(file.string());
-  CHECK(r.auth_token.reveal() == t.auth_token.reveal());
+  Token r = read_token_file(file.string());
+  CHECK(r.api_key.reveal() == t.api_key.reveal());
   CHECK(r.refresh_token.reveal() == kRefresh);
   CHECK(r.valid_until.epoch() == 1900000000u);
 
@@ -139,8 +139,8 @@ TEST_CASE("write_token_file / read_token_file / from_file", "[tokenfile]") {
 
   // Replace atomically: a file that was 0644 becomes 0600 with the new contents.
   ::chmod(file.c_str(), 0644);
-  TokenFile t2;
-  t2.auth_token = Secret(encode_envelope("test.momentohq.com", "second-key"));
+  Token t2;
+  t2.api_key = Secret(encode_envelope("test.momentohq.com", "second-key"));
   write_token_file(file.string(), t2);
   REQUIRE(::stat(file.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
@@ -188,10 +188,10 @@ TEST_CASE("token file read errors name the path, not the contents", "[tokenfile]
   CHECK(contains(nm, notcred.string()));
 
   // Writing into a directory that does not exist fails with the path in the message.
-  TokenFile t;
-  t.auth_token = Secret(secret);
+  Token t;
+  t.api_key = Secret(secret);
   const fs::path nodir = dir.path / "no" / "such" / "file.json";
   CHECK(contains(expect_invalid([&] { write_token_file(nodir.string(), t); }, secret), nodir.string()));
   expect_invalid([&] { write_token_file("", t); });
-  expect_invalid([&] { write_token_file((dir.path / "x.json").string(), TokenFile{}); });
+  expect_invalid([&] { write_token_file((dir.path / "x.json").string(), Token{}); });
 }

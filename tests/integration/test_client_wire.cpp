@@ -80,7 +80,7 @@ TEST_CASE("generate_api_key sends the caller's raw key in body and header, agent
   RecordingServer server;
   AuthClient client(envelope_credential(server.address()), quick());
 
-  TokenResult r = client.generate_api_key(PermissionScope::all_data_read_write(), ExpiresIn::hours(1));
+  Token r = client.generate_api_key(PermissionScope::all_data_read_write(), ExpiresIn::hours(1));
   client.generate_api_key(PermissionScope::super_user(), ExpiresIn::never());
 
   auto calls = server.calls();
@@ -114,7 +114,7 @@ TEST_CASE("generate_api_key sends the caller's raw key in body and header, agent
   CHECK(r.api_key.reveal() == encode_envelope("advertised.example", "raw-key-from-server"));
   CHECK(r.refresh_token.reveal() == "refresh-from-server");
   CHECK(r.endpoint == "advertised.example");
-  CHECK(r.expires_at == ExpiresAt::from_epoch(1900000000));
+  CHECK(r.valid_until == ExpiresAt::from_epoch(1900000000));
   Credential back = Credential::from_string(r.api_key.reveal());
   CHECK(back.raw_key() == "raw-key-from-server");
   CHECK(back.base_endpoint() == "advertised.example");
@@ -125,17 +125,17 @@ TEST_CASE("valid_until 0 means the key never expires", "[client][wire]") {
   server.valid_until = 0;
   server.refresh_token = "";
   AuthClient client(envelope_credential(server.address()), quick());
-  TokenResult r = client.generate_api_key(PermissionScope::super_user(), ExpiresIn::never());
-  CHECK_FALSE(r.expires_at.does_expire());
+  Token r = client.generate_api_key(PermissionScope::super_user(), ExpiresIn::never());
+  CHECK_FALSE(r.valid_until.does_expire());
   CHECK(r.refresh_token.empty());
-  CHECK(r.to_token_file().valid_until == ExpiresAt::never());
+  CHECK(r.valid_until == ExpiresAt::never());
 }
 
 TEST_CASE("refresh_api_key sends the raw key being refreshed and the refresh token",
           "[client][wire]") {
   RecordingServer server;
   AuthClient client(envelope_credential(server.address()), quick());
-  TokenResult r = client.refresh_api_key("the-refresh-token");
+  Token r = client.refresh_api_key("the-refresh-token");
 
   auto calls = server.calls();
   REQUIRE(calls.size() == 1);
@@ -251,7 +251,7 @@ TEST_CASE("disposable tokens go to the token endpoint with their own request sha
   for (int i = 0; i < 64; ++i) id += "\xC3\xA9";  // 64 code points, 128 bytes
   auto scope = PermissionScope::of({CachePermission{CacheRole::ReadOnly, CacheSelector::named("c"),
                                                     ItemSelector::key_prefix("user-")}});
-  TokenResult r = client.generate_disposable_token(scope, ExpiresIn::minutes(10), id);
+  Token r = client.generate_disposable_token(scope, ExpiresIn::minutes(10), id);
   CHECK(control.call_count() == 0);
   auto calls = token.calls();
   REQUIRE(calls.size() == 1);

@@ -28,22 +28,22 @@ struct Fixture {
 TEST_CASE("live: generate -> refresh -> refresh again", "[live][refresh]") {
   Fixture f;
   const int64_t before = now_epoch_seconds();
-  TokenResult r1 = f.admin.generate_api_key(PermissionScope::all_data_read_write(), ExpiresIn::hours(1));
+  Token r1 = f.admin.generate_api_key(PermissionScope::all_data_read_write(), ExpiresIn::hours(1));
   REQUIRE_FALSE(r1.refresh_token.empty());
-  REQUIRE(r1.expires_at.does_expire());
-  CHECK(r1.expires_at.epoch() >= static_cast<uint64_t>(before + 3600));
-  CHECK(r1.expires_at.epoch() <= static_cast<uint64_t>(now_epoch_seconds() + 3600));
+  REQUIRE(r1.valid_until.does_expire());
+  CHECK(r1.valid_until.epoch() >= static_cast<uint64_t>(before + 3600));
+  CHECK(r1.valid_until.epoch() <= static_cast<uint64_t>(now_epoch_seconds() + 3600));
   Credential c1 = Credential::from_string(r1.api_key.reveal());  // a well-formed v1 envelope
   CHECK(c1.kind() == CredentialKind::V1Envelope);
   CHECK(c1.base_endpoint() == r1.endpoint);
 
-  TokenResult r2 = f.auth_client(r1.api_key).refresh_api_key(r1.refresh_token.reveal());
+  Token r2 = f.auth_client(r1.api_key).refresh_api_key(r1.refresh_token.reveal());
   CHECK(r2.api_key.reveal() != r1.api_key.reveal());
   CHECK(r2.refresh_token.reveal() != r1.refresh_token.reveal());
   CHECK(r2.endpoint == r1.endpoint);
-  CHECK(r2.expires_at.epoch() >= r1.expires_at.epoch());
+  CHECK(r2.valid_until.epoch() >= r1.valid_until.epoch());
 
-  TokenResult r3 = f.auth_client(r2.api_key).refresh_api_key(r2.refresh_token.reveal());
+  Token r3 = f.auth_client(r2.api_key).refresh_api_key(r2.refresh_token.reveal());
   CHECK(r3.api_key.reveal() != r2.api_key.reveal());
   CHECK(r3.api_key.reveal() != r1.api_key.reveal());
   CHECK(r3.refresh_token.reveal() != r2.refresh_token.reveal());
@@ -58,8 +58,8 @@ TEST_CASE("live: generate -> refresh -> refresh again", "[live][refresh]") {
 
 TEST_CASE("live: the old key still works after a refresh", "[live][refresh]") {
   Fixture f;
-  TokenResult r1 = f.admin.generate_api_key(PermissionScope::all_data_read_write(), ExpiresIn::hours(1));
-  TokenResult r2 = f.auth_client(r1.api_key).refresh_api_key(r1.refresh_token.reveal());
+  Token r1 = f.admin.generate_api_key(PermissionScope::all_data_read_write(), ExpiresIn::hours(1));
+  Token r2 = f.auth_client(r1.api_key).refresh_api_key(r1.refresh_token.reveal());
   REQUIRE(r2.api_key.reveal() != r1.api_key.reveal());
 
   // It still authenticates: a key call is refused for permission, not authentication...
@@ -76,7 +76,7 @@ TEST_CASE("live: the old key still works after a refresh", "[live][refresh]") {
 
 TEST_CASE("live: AllDataReadWrite cannot generate keys", "[live][permissions]") {
   Fixture f;
-  TokenResult r = f.admin.generate_api_key(PermissionScope::all_data_read_write(), ExpiresIn::days(1));
+  Token r = f.admin.generate_api_key(PermissionScope::all_data_read_write(), ExpiresIn::days(1));
   AuthClient adrw = f.auth_client(r.api_key);
   for (const auto& scope : {PermissionScope::super_user(), PermissionScope::all_data_read_write()}) {
     Error e = expect_error([&] { adrw.generate_api_key(scope, ExpiresIn::hours(1)); });
@@ -98,11 +98,11 @@ TEST_CASE("live: a key from ExpiresIn::seconds(2) is rejected once expired and c
           "[live][expiry]") {
   Fixture f;
   DataClient(credential_for(f.server, f.server.bootstrap_envelope())).create_cache("exp");
-  TokenResult r = f.admin.generate_api_key(PermissionScope::all_data_read_write(), ExpiresIn::seconds(2));
-  REQUIRE(r.expires_at.does_expire());
+  Token r = f.admin.generate_api_key(PermissionScope::all_data_read_write(), ExpiresIn::seconds(2));
+  REQUIRE(r.valid_until.does_expire());
   REQUIRE_FALSE(r.refresh_token.empty());
 
-  wait_until_past(r.expires_at.epoch());
+  wait_until_past(r.valid_until.epoch());
 
   Error data = expect_error([&] { f.data_client(r.api_key).get("exp", "k"); });
   CHECK(data.code() == ErrorCode::Authentication);
@@ -118,7 +118,7 @@ TEST_CASE("live: a key from ExpiresIn::seconds(2) is rejected once expired and c
 TEST_CASE("live: a server restart keeps keys and refresh tokens valid", "[live][restart]") {
   Fixture f;
   DataClient(credential_for(f.server, f.server.bootstrap_envelope())).create_cache("durable");
-  TokenResult r = f.admin.generate_api_key(PermissionScope::all_data_read_write(), ExpiresIn::hours(1));
+  Token r = f.admin.generate_api_key(PermissionScope::all_data_read_write(), ExpiresIn::hours(1));
   f.data_client(r.api_key).set("durable", "k", "before-restart");
 
   f.server.restart();  // same data dir; the port may change, so clients are rebuilt below
@@ -126,7 +126,7 @@ TEST_CASE("live: a server restart keeps keys and refresh tokens valid", "[live][
   // The old key still authenticates (items may be gone: the data plane is in memory).
   DataClient d = f.data_client(r.api_key);
   CHECK_NOTHROW(d.get("durable", "k"));
-  TokenResult r2 = f.auth_client(r.api_key).refresh_api_key(r.refresh_token.reveal());
+  Token r2 = f.auth_client(r.api_key).refresh_api_key(r.refresh_token.reveal());
   CHECK_FALSE(r2.api_key.empty());
   f.data_client(r2.api_key).set("durable", "k2", "after-restart");
   CHECK(f.data_client(r2.api_key).get("durable", "k2") == std::optional<std::string>("after-restart"));
@@ -144,9 +144,9 @@ TEST_CASE("live: disposable tokens are limited to their item scope", "[live][dis
   su.set("items", "other", "two");
   auto scope = PermissionScope::of({CachePermission{CacheRole::ReadOnly, CacheSelector::named("items"),
                                                     ItemSelector::key_prefix("user-")}});
-  TokenResult t = f.admin.generate_disposable_token(scope, ExpiresIn::minutes(5), "reader-1");
+  Token t = f.admin.generate_disposable_token(scope, ExpiresIn::minutes(5), "reader-1");
   CHECK(t.refresh_token.empty());
-  CHECK(t.expires_at.does_expire());
+  CHECK(t.valid_until.does_expire());
   DataClient d = f.data_client(t.api_key);
   CHECK(d.get("items", "user-1") == std::optional<std::string>("one"));
   CHECK(expect_error([&] { d.get("items", "other"); }).code() == ErrorCode::Permission);
@@ -197,7 +197,7 @@ TEST_CASE("live: TLS with roots from ca_file", "[live][tls]") {
   ClientConfig cfg;
   cfg.ca_file = cert;
   AuthClient admin(cred, cfg);
-  TokenResult r = admin.generate_api_key(PermissionScope::all_data_read_write(), ExpiresIn::hours(1));
+  Token r = admin.generate_api_key(PermissionScope::all_data_read_write(), ExpiresIn::hours(1));
   DataClientConfig dcfg;
   dcfg.ca_file = cert;
   DataClient(cred, dcfg).create_cache("tls");

@@ -21,8 +21,8 @@ using namespace momento::auth;
 
 using momento::test::TempDir;
 
-inline TokenFile make_token(const std::string& key, const std::string& refresh, uint64_t valid_until) {
-  return TokenFile{Secret(encode_envelope("localhost", key)), Secret(refresh),
+inline Token make_token(const std::string& key, const std::string& refresh, uint64_t valid_until) {
+  return Token{Secret(encode_envelope("localhost", key)), Secret(refresh),
                    valid_until ? ExpiresAt::from_epoch(valid_until) : ExpiresAt::never()};
 }
 
@@ -34,19 +34,19 @@ inline int64_t epoch_s(TimePoint t) {
 // A store in memory with an in-process lock and a hook run inside lock().
 class MemoryStore final : public TokenStore {
  public:
-  std::optional<StoredToken> load() override {
+  std::optional<StoreSnapshot> load() override {
     std::lock_guard<std::mutex> g(m_);
     ++loads;
     return value_;
   }
-  void store(const TokenFile& t) override {
+  void store(const Token& t) override {
     std::lock_guard<std::mutex> g(m_);
     ++stores;
-    value_ = StoredToken{t, "v" + std::to_string(++version_), written_at_ms};
+    value_ = StoreSnapshot{t, "v" + std::to_string(++version_), written_at_ms};
   }
-  void put(const TokenFile& t, std::optional<int64_t> written_ms) {
+  void put(const Token& t, std::optional<int64_t> written_ms) {
     std::lock_guard<std::mutex> g(m_);
-    value_ = StoredToken{t, "v" + std::to_string(++version_), written_ms};
+    value_ = StoreSnapshot{t, "v" + std::to_string(++version_), written_ms};
   }
   std::unique_ptr<StoreLock> lock() override {
     struct L : StoreLock {
@@ -81,7 +81,7 @@ class MemoryStore final : public TokenStore {
 
  private:
   std::mutex m_, lock_m_;
-  std::optional<StoredToken> value_;
+  std::optional<StoreSnapshot> value_;
   std::optional<PendingRefresh> pending_;
   int version_ = 0;
 };
@@ -93,11 +93,11 @@ class FakeAuthServer {
   FakeAuthServer(const Clock& clock, std::string key, std::string refresh, int64_t lifetime_s)
       : clock_(clock), key_(std::move(key)), rt_(std::move(refresh)), lifetime_(lifetime_s) {}
 
-  TokenFile token() const {
+  Token token() const {
     return make_token(key_, rt_, static_cast<uint64_t>(epoch_s(clock_.now()) + lifetime_));
   }
 
-  TokenFile refresh(const TokenFile& cur) {
+  Token refresh(const Token& cur) {
     std::lock_guard<std::mutex> g(m_);
     ++calls;
     if (revoked) throw Error(ErrorCode::Authentication, "family revoked");
@@ -125,7 +125,7 @@ class FakeAuthServer {
   }
 
   RefreshFunction function() {
-    return [this](const TokenFile& t) { return refresh(t); };
+    return [this](const Token& t) { return refresh(t); };
   }
 
   int calls = 0, commits = 0, replays = 0;
@@ -139,7 +139,7 @@ class FakeAuthServer {
   std::string key_, rt_, prev_rt_;
   int64_t prev_at_ = 0, lifetime_;
   int n_ = 0;
-  TokenFile successor_;
+  Token successor_;
 };
 
 }  // namespace refresh_test

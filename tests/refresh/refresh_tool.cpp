@@ -29,8 +29,8 @@ void emit(const json& j) {
   std::fflush(stdout);
 }
 
-json describe_token(const StoredToken& s) {
-  return {{"fingerprint", token_fingerprint(s.token.auth_token.reveal())},
+json describe_token(const StoreSnapshot& s) {
+  return {{"fingerprint", token_fingerprint(s.token.api_key.reveal())},
           {"refreshFingerprint", token_fingerprint(s.token.refresh_token.reveal())},
           {"validUntil", s.token.valid_until.epoch()},
           {"version", s.version}};
@@ -55,14 +55,14 @@ json describe_event(const RefreshEvent& e) {
 RefreshFunction faulty_refresh(const std::string& address, std::vector<std::pair<std::string, std::string>> md,
                                int calls, RefreshFunction real) {
   auto remaining = std::make_shared<std::atomic<int>>(calls);
-  return [=](const TokenFile& cur) -> TokenFile {
+  return [=](const Token& cur) -> Token {
     if (remaining->fetch_sub(1) <= 0) return real(cur);
     auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
     auto stub = ::auth::Auth::NewStub(channel);
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
     for (auto& [k, v] : md) ctx.AddMetadata(k, v);
-    auto cred = Credential::from_string(cur.auth_token.reveal());
+    auto cred = Credential::from_string(cur.api_key.reveal());
     ::auth::_RefreshApiTokenRequest req;
     req.set_api_key(cred.raw_key());
     req.set_refresh_token(cur.refresh_token.reveal());
@@ -70,7 +70,7 @@ RefreshFunction faulty_refresh(const std::string& address, std::vector<std::pair
     grpc::Status st = stub->RefreshApiToken(&ctx, req, &resp);
     if (!st.ok())
       throw Error(error_code_from_grpc(st.error_code()), "RefreshApiToken: " + st.error_message(), st.error_code());
-    return TokenFile{Secret(encode_envelope(resp.endpoint(), resp.api_key())), Secret(resp.refresh_token()),
+    return Token{Secret(encode_envelope(resp.endpoint(), resp.api_key())), Secret(resp.refresh_token()),
                      resp.valid_until() ? ExpiresAt::from_epoch(resp.valid_until()) : ExpiresAt::never()};
   };
 }
@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
     }
     auto store = std::shared_ptr<TokenStore>(open_store(store_spec));
     if (put->parsed()) {
-      store->store(TokenFile{Secret(encode_envelope(endpoint, key)), Secret(refresh),
+      store->store(Token{Secret(encode_envelope(endpoint, key)), Secret(refresh),
                              valid_until ? ExpiresAt::from_epoch(valid_until) : ExpiresAt::never()});
       emit(describe_token(*store->load()));
       return 0;
@@ -183,18 +183,18 @@ int main(int argc, char** argv) {
     }
     if (mint->parsed()) {
       auto boot = read_token_file(bootstrap);
-      AuthClient client(Credential::from_string(boot.auth_token.reveal(), SingleEndpointOverride{server, false}));
+      AuthClient client(Credential::from_string(boot.api_key.reveal(), SingleEndpointOverride{server, false}));
       auto r = client.generate_api_key(PermissionScope::all_data_read_write(), ExpiresIn::seconds(expires_in));
-      store->store(r.to_token_file());
+      store->store(r);
       emit(describe_token(*store->load()));
       return 0;
     }
     if (check->parsed()) {
       auto s = store->load();
       if (!s) throw Error(ErrorCode::NotFound, "store is empty");
-      DataClient dc(Credential::from_string(s->token.auth_token.reveal(), SingleEndpointOverride{server, false}));
+      DataClient dc(Credential::from_string(s->token.api_key.reveal(), SingleEndpointOverride{server, false}));
       dc.list_caches();
-      emit({{"ok", true}, {"fingerprint", token_fingerprint(s->token.auth_token.reveal())}});
+      emit({{"ok", true}, {"fingerprint", token_fingerprint(s->token.api_key.reveal())}});
       return 0;
     }
     if (run->parsed()) {

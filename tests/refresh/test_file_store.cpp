@@ -30,8 +30,8 @@ unsigned file_mode(const std::string& p) {
 }
 
 // The file must parse and be one of the tokens the writer produced (key-N with rt-N).
-void check_consistent(const StoredToken& s) {
-  auto cred = Credential::from_string(s.token.auth_token.reveal());
+void check_consistent(const StoreSnapshot& s) {
+  auto cred = Credential::from_string(s.token.api_key.reveal());
   const std::string& key = cred.raw_key();
   REQUIRE(key.rfind("key-", 0) == 0);
   CHECK(s.token.refresh_token.reveal() == "rt-" + key.substr(4));
@@ -57,7 +57,7 @@ TEST_CASE("file store: round trip in the Download-JSON shape, mode 0600", "[file
   CHECK(file_mode(fs.path()) == 0600);
   auto s = fs.load();
   REQUIRE(s);
-  CHECK(s->token.auth_token.reveal() == encode_envelope("localhost", "key-1"));
+  CHECK(s->token.api_key.reveal() == encode_envelope("localhost", "key-1"));
   CHECK(s->token.refresh_token.reveal() == "rt-1");
   CHECK(s->token.valid_until == ExpiresAt::from_epoch(1'900'000'000));
   REQUIRE(s->written_at_ms);
@@ -88,7 +88,7 @@ TEST_CASE("file store: reads console downloads and rejects garbage", "[file_stor
   CHECK_THROWS_AS(fs.load(), Error);
   CHECK_THROWS_AS(FileStore(""), Error);
   CHECK_THROWS_AS(FileStore(dir.path), Error);
-  CHECK_THROWS_AS(fs.store(TokenFile{}), Error);
+  CHECK_THROWS_AS(fs.store(Token{}), Error);
 }
 
 TEST_CASE("file store: readers never see a torn file while another thread writes", "[file_store]") {
@@ -106,7 +106,7 @@ TEST_CASE("file store: readers never see a torn file while another thread writes
         try {
           auto s = reader.load();
           if (!s) { ++bad; continue; }
-          auto key = Credential::from_string(s->token.auth_token.reveal()).raw_key();
+          auto key = Credential::from_string(s->token.api_key.reveal()).raw_key();
           if (s->token.refresh_token.reveal() != "rt-" + key.substr(4)) ++bad;
           ++reads;
         } catch (...) {
@@ -236,7 +236,7 @@ TEST_CASE("env store: bare keys and JSON, read-only", "[env_store]") {
   ::setenv("MOMENTO_REFRESH_TEST_VAR", (key + "\n").c_str(), 1);
   auto s = env.load();
   REQUIRE(s);
-  CHECK(s->token.auth_token.reveal() == key);
+  CHECK(s->token.api_key.reveal() == key);
   CHECK(s->token.refresh_token.empty());
   CHECK_FALSE(s->token.valid_until.does_expire());
   ::setenv("MOMENTO_REFRESH_TEST_VAR", token_file_json(make_token("k2", "r2", 1'800'000'000)).c_str(), 1);

@@ -45,7 +45,7 @@ struct Rig {
     events.clear();
     refresher->subscribe([this](const RefreshEvent& e) { events.push_back(e); });
   }
-  std::string stored_key() { return store->load()->token.auth_token.reveal(); }
+  std::string stored_key() { return store->load()->token.api_key.reveal(); }
   int count(RefreshEventKind k) const {
     int n = 0;
     for (auto& e : events) n += e.kind == k;
@@ -120,7 +120,7 @@ TEST_CASE("failures keep the current key and back off exponentially", "[refreshe
   Rig rig(0.5);  // jitter unit 0.5: backoff without jitter, refresh at 72.5%
   tick(*rig.refresher);
   const std::string original = rig.stored_key();
-  auto refuse = [&](const TokenFile&) -> TokenFile { throw Error(ErrorCode::Permission, "denied"); };
+  auto refuse = [&](const Token&) -> Token { throw Error(ErrorCode::Permission, "denied"); };
   rig.use(refuse);
 
   rig.clock->set(at(T0 + 725));
@@ -150,7 +150,7 @@ TEST_CASE("backoff jitter stays within 20%", "[refresher]") {
     auto clock = std::make_shared<ManualClock>(at(T0));
     auto store = std::make_shared<MemoryStore>();
     store->put(make_token("k", "r", T0 + 1000), T0 * 1000);
-    auto refuse = [](const TokenFile&) -> TokenFile { throw Error(ErrorCode::Authentication, "no"); };
+    auto refuse = [](const Token&) -> Token { throw Error(ErrorCode::Authentication, "no"); };
     Refresher r(store, refuse, {}, clock, [unit] { return unit; });
     std::optional<TimePoint> next;
     r.subscribe([&](const RefreshEvent& e) { next = e.next_attempt; });
@@ -266,11 +266,11 @@ TEST_CASE("past the grace window the key is kept and one last attempt waits unti
 TEST_CASE("a stale journal found at start waits for the last resort too", "[refresher]") {
   Rig rig(0.0);
   // A peer committed a refresh at T0+100 and died; this refresher starts a minute later.
-  TokenFile old = rig.store->load()->token;
+  Token old = rig.store->load()->token;
   rig.clock->set(at(T0 + 100));
   rig.server.drop_next_answers = 1;
   REQUIRE_THROWS_AS(rig.server.refresh(old), Error);
-  rig.store->store_pending({token_fingerprint(old.auth_token.reveal()), (T0 + 100) * 1000});
+  rig.store->store_pending({token_fingerprint(old.api_key.reveal()), (T0 + 100) * 1000});
   rig.clock->set(at(T0 + 160));
   tick(*rig.refresher);
   REQUIRE(rig.events.back().kind == RefreshEventKind::Failed);
@@ -286,7 +286,7 @@ TEST_CASE("a first attempt that never reached the server leaves no journal behin
   Rig rig(0.5);
   tick(*rig.refresher);
   int down = 8;
-  auto outage = [&](const TokenFile& t) -> TokenFile {
+  auto outage = [&](const Token& t) -> Token {
     if (down > 0) {
       --down;
       throw Error(ErrorCode::ServerUnavailable, "unavailable (could not connect)", 14, true);
@@ -315,7 +315,7 @@ TEST_CASE("a replay that never reached the server keeps the journal and its wind
   Rig rig(0.5);
   tick(*rig.refresher);
   bool unreachable = false;
-  auto flaky = [&](const TokenFile& t) -> TokenFile {
+  auto flaky = [&](const Token& t) -> Token {
     if (unreachable) throw Error(ErrorCode::ServerUnavailable, "unavailable (could not connect)", 14, true);
     return rig.server.refresh(t);
   };
@@ -344,13 +344,13 @@ TEST_CASE("a replay that never reached the server keeps the journal and its wind
 TEST_CASE("a journal left by a crashed writer triggers an immediate replay", "[refresher]") {
   Rig rig(0.0);
   // A peer committed a refresh for the stored key and died before storing the answer.
-  TokenFile old = rig.store->load()->token;
+  Token old = rig.store->load()->token;
   REQUIRE_THROWS_AS(([&] {
                       rig.server.drop_next_answers = 1;
                       rig.server.refresh(old);
                     }()),
                     Error);
-  rig.store->store_pending({token_fingerprint(old.auth_token.reveal()), T0 * 1000});
+  rig.store->store_pending({token_fingerprint(old.api_key.reveal()), T0 * 1000});
   rig.clock->set(at(T0 + 3));  // long before the planned refresh at T0+750
   tick(*rig.refresher);
   REQUIRE(rig.events.back().kind == RefreshEventKind::Refreshed);
@@ -399,7 +399,7 @@ TEST_CASE("refresh_now callers that wait share the outcome", "[refresher]") {
   tick(*rig.refresher);
   std::atomic<int> inside{0};
   std::atomic<bool> release{false};
-  auto slow = [&](const TokenFile& t) {
+  auto slow = [&](const Token& t) {
     inside++;
     for (int i = 0; i < 2000 && !release.load(); ++i) std::this_thread::sleep_for(1ms);
     return rig.server.refresh(t);
@@ -428,7 +428,7 @@ TEST_CASE("an empty store is reported and retried with backoff", "[refresher]") 
   auto clock = std::make_shared<ManualClock>(at(T0));
   auto store = std::make_shared<MemoryStore>();
   int calls = 0;
-  Refresher r(store, [&](const TokenFile& t) { ++calls; return t; }, {}, clock, [] { return 0.5; });
+  Refresher r(store, [&](const Token& t) { ++calls; return t; }, {}, clock, [] { return 0.5; });
   std::vector<RefreshEvent> ev;
   r.subscribe([&](const RefreshEvent& e) { ev.push_back(e); });
   tick(r);
@@ -445,7 +445,7 @@ TEST_CASE("a store that cannot be read for a while does not disturb the schedule
   auto store = std::make_shared<FileStore>(dir.file("t.json"));
   store->store(make_token("key-0", "rt-0", T0 + 1000));
   int calls = 0;
-  Refresher r(store, [&](const TokenFile&) { ++calls; return make_token("key-1", "rt-1", T0 + 5000); }, {}, clock,
+  Refresher r(store, [&](const Token&) { ++calls; return make_token("key-1", "rt-1", T0 + 5000); }, {}, clock,
               [] { return 0.5; });
   std::vector<RefreshEvent> ev;
   r.subscribe([&](const RefreshEvent& e) { ev.push_back(e); });
@@ -485,7 +485,7 @@ TEST_CASE("subscribers: unsubscribe stops delivery and a throwing subscriber is 
 
 TEST_CASE("the refresher validates its arguments", "[refresher]") {
   auto store = std::make_shared<MemoryStore>();
-  RefreshFunction f = [](const TokenFile& t) { return t; };
+  RefreshFunction f = [](const Token& t) { return t; };
   CHECK_THROWS_AS(Refresher(nullptr, f), Error);
   CHECK_THROWS_AS(Refresher(store, nullptr), Error);
   RefreshPolicy bad;
@@ -502,7 +502,7 @@ TEST_CASE("the background thread refreshes on its own and stops cleanly", "[refr
   std::atomic<int> calls{0};
   RefreshPolicy p;
   p.recheck_interval = 50ms;
-  Refresher r(store, [&](const TokenFile&) {
+  Refresher r(store, [&](const Token&) {
     ++calls;
     return make_token("k1", "r1", static_cast<uint64_t>(now + 3600));
   }, p);
@@ -523,7 +523,7 @@ TEST_CASE("the background thread refreshes on its own and stops cleanly", "[refr
   r.stop();
   CHECK(refreshed);
   CHECK(calls.load() == 1);
-  CHECK(store->load()->token.auth_token.reveal() == encode_envelope("localhost", "k1"));
+  CHECK(store->load()->token.api_key.reveal() == encode_envelope("localhost", "k1"));
 }
 
 TEST_CASE("start() and stop() from several threads at once; stop() from a subscriber is an error",

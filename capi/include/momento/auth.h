@@ -100,6 +100,13 @@ MOMENTO_API void momento_free(char *str);
  * 4 characters, an ellipsis and a short hash ("<empty>" for ""). Owned; release with
  * momento_free(). */
 MOMENTO_API momento_status_t momento_redact(char **out, const char *secret, momento_error_t **err);
+/* Text made safe to show on a terminal or in a message, by the library's one escaping rule:
+ * control characters, DEL and invalid UTF-8 become `\n`, `\r`, `\t`, `\e` or `\xNN` (and a
+ * backslash becomes two); text longer than max_bytes is cut at a character boundary and ends in
+ * "...". text is text_len bytes (NULL only with 0; NUL bytes allowed). Owned; release with
+ * momento_free(). MOMENTO_ERR_INVALID_ARGUMENT for a NULL out or text with text_len > 0. */
+MOMENTO_API momento_status_t momento_printable(char **out, const char *text, size_t text_len,
+                                               size_t max_bytes, momento_error_t **err);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Versions. */

@@ -95,6 +95,16 @@ inline std::string redact(const std::string &secret) {
   return std::string(owned.get());
 }
 
+// Text made safe to show (control characters and invalid UTF-8 escaped, cut at `max_bytes`).
+inline std::string printable(std::string_view text, size_t max_bytes = 256) {
+  char *raw = nullptr;
+  detail::call([&](momento_error_t **e) {
+    return momento_printable(&raw, text.data(), text.size(), max_bytes, e);
+  });
+  detail::Handle<char, momento_free> owned(raw);
+  return std::string(owned.get());
+}
+
 // ---- logging --------------------------------------------------------------------------------
 
 enum class LogLevel : int32_t {

@@ -15,19 +15,19 @@ namespace {
 constexpr size_t kMaxTokenIdCodePoints = 64;
 
 // Builds the caller's result from the response fields; the raw key is wrapped as a v1 envelope.
-TokenResult make_result(const std::string& api_key, const std::string& refresh_token,
-                        const std::string& endpoint, uint64_t valid_until,
-                        const std::string& fallback_endpoint, const char* rpc) {
+Token make_result(const std::string& api_key, const std::string& refresh_token,
+                  const std::string& endpoint, uint64_t valid_until,
+                  const std::string& fallback_endpoint, const char* rpc) {
   if (api_key.empty())
     throw Error(ErrorCode::UnknownService, std::string(rpc) + ": the server returned no api_key");
   const std::string& base = endpoint.empty() ? fallback_endpoint : endpoint;
   if (base.empty())
     throw Error(ErrorCode::UnknownService, std::string(rpc) + ": the server returned no endpoint");
-  TokenResult r;
+  Token r;
   r.api_key = Secret(encode_envelope(base, api_key));
   r.refresh_token = Secret(refresh_token);
   r.endpoint = base;
-  r.expires_at = ExpiresAt::from_epoch(valid_until);
+  r.valid_until = ExpiresAt::from_epoch(valid_until);
   return r;
 }
 
@@ -67,7 +67,7 @@ AuthClient& AuthClient::operator=(AuthClient&&) noexcept = default;
 
 const Credential& AuthClient::credential() const noexcept { return impl_->credential; }
 
-TokenResult AuthClient::generate_api_key(const PermissionScope& scope,
+Token AuthClient::generate_api_key(const PermissionScope& scope,
                                          const ExpiresIn& expires_in) {
   ::auth::_GenerateApiTokenRequest req;
   scope_to_proto(scope, ScopeUse::ApiKey, req.mutable_permissions());
@@ -88,7 +88,7 @@ TokenResult AuthClient::generate_api_key(const PermissionScope& scope,
   grpc::Status st = stub->GenerateApiToken(&ctx, req, &resp);
   wipe(*req.mutable_auth_token());
   if (!st.ok()) detail::throw_status(st, "GenerateApiToken", ep);
-  TokenResult r = make_result(resp.api_key(), resp.refresh_token(), resp.endpoint(),
+  Token r = make_result(resp.api_key(), resp.refresh_token(), resp.endpoint(),
                               resp.valid_until(), impl_->credential.base_endpoint(),
                               "GenerateApiToken");
   wipe(*resp.mutable_api_key());
@@ -96,7 +96,7 @@ TokenResult AuthClient::generate_api_key(const PermissionScope& scope,
   return r;
 }
 
-TokenResult AuthClient::refresh_api_key(std::string_view refresh_token) {
+Token AuthClient::refresh_api_key(std::string_view refresh_token) {
   if (refresh_token.empty())
     throw_invalid("refresh token is empty; never-expiring keys have none and cannot be refreshed");
   if (impl_->credential.kind() != CredentialKind::V1Envelope)
@@ -128,7 +128,7 @@ TokenResult AuthClient::refresh_api_key(std::string_view refresh_token) {
                           channel->GetState(false) != GRPC_CHANNEL_READY;
     detail::throw_status(st, "RefreshApiToken", ep, not_sent);
   }
-  TokenResult r = make_result(resp.api_key(), resp.refresh_token(), resp.endpoint(),
+  Token r = make_result(resp.api_key(), resp.refresh_token(), resp.endpoint(),
                               resp.valid_until(), impl_->credential.base_endpoint(),
                               "RefreshApiToken");
   wipe(*resp.mutable_api_key());
@@ -136,7 +136,7 @@ TokenResult AuthClient::refresh_api_key(std::string_view refresh_token) {
   return r;
 }
 
-TokenResult AuthClient::generate_disposable_token(const PermissionScope& scope,
+Token AuthClient::generate_disposable_token(const PermissionScope& scope,
                                                   const ExpiresIn& expires_in,
                                                   std::string_view token_id) {
   if (!expires_in.does_expire()) throw_invalid("disposable tokens must have an expiry");
@@ -161,7 +161,7 @@ TokenResult AuthClient::generate_disposable_token(const PermissionScope& scope,
   grpc::Status st = stub->GenerateDisposableToken(&ctx, req, &resp);
   wipe(*req.mutable_auth_token());
   if (!st.ok()) detail::throw_status(st, "GenerateDisposableToken", ep);
-  TokenResult r = make_result(resp.api_key(), std::string(), resp.endpoint(), resp.valid_until(),
+  Token r = make_result(resp.api_key(), std::string(), resp.endpoint(), resp.valid_until(),
                               impl_->credential.base_endpoint(), "GenerateDisposableToken");
   wipe(*resp.mutable_api_key());
   return r;

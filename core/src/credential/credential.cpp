@@ -32,7 +32,7 @@ class CredentialBuilder {
     c.overridden_ = true;
   }
   static void set_overridden(Credential& c, bool v) { c.overridden_ = v; }
-  static void set_file_fields(Credential& c, const TokenFile& t) {
+  static void set_file_fields(Credential& c, const Token& t) {
     c.refresh_token_ = t.refresh_token;
     // validUntil from the file is authoritative when it says the key expires; otherwise fall
     // back to what the key itself carries, and finally to "never".
@@ -218,10 +218,10 @@ Credential Credential::from_environment(const std::optional<EndpointOverride>& o
 }
 
 Credential Credential::from_file(const std::string& path, const std::optional<EndpointOverride>& o) {
-  TokenFile t = read_token_file(path);
+  Token t = read_token_file(path);
   Credential c = [&] {
     try {
-      return from_string(t.auth_token.reveal(), o);
+      return from_string(t.api_key.reveal(), o);
     } catch (const Error& e) {
       throw Error(e.code(), "token file " + shown_path(path) + ": authToken: " + e.what());
     }

@@ -69,7 +69,7 @@ ExpiresAt parse_valid_until(const nlohmann::json& v) {
 
 }  // namespace
 
-TokenFile parse_token_file_json(std::string_view json) {
+Token parse_token_file_json(std::string_view json) {
   if (json.size() > kMaxTokenFileSize) throw_invalid("token file is too large");
   if (!detail::is_valid_utf8(json)) throw_invalid("token file is not valid UTF-8");
   // Exceptions off: parser messages can quote the secret text.
@@ -81,14 +81,14 @@ TokenFile parse_token_file_json(std::string_view json) {
   } wiper{j};
   if (!j.is_object()) throw_invalid("token file JSON is not an object");
 
-  TokenFile t;
+  Token t;
   // "authToken" is what the console writes; the SDKs now call the same member "apiKey".
   auto at = j.find("authToken");
   if (at == j.end() || at->is_null()) at = j.find("apiKey");
   if (at == j.end() || at->is_null()) throw_invalid("token file has no authToken (or apiKey)");
   if (!at->is_string()) throw_invalid("token file authToken is not a string");
   if (at->get_ref<const std::string&>().empty()) throw_invalid("token file authToken is empty");
-  t.auth_token = Secret(at->get<std::string>());
+  t.api_key = Secret(at->get<std::string>());
 
   auto rt = j.find("refreshToken");
   if (rt != j.end() && !rt->is_null()) {
@@ -101,14 +101,14 @@ TokenFile parse_token_file_json(std::string_view json) {
   return t;
 }
 
-std::string token_file_json(const TokenFile& t) {
-  if (t.auth_token.empty()) throw_invalid("token file authToken cannot be empty");
-  if (!detail::is_valid_utf8(t.auth_token.reveal())) throw_invalid("token file authToken is not valid UTF-8");
+std::string token_file_json(const Token& t) {
+  if (t.api_key.empty()) throw_invalid("token file authToken cannot be empty");
+  if (!detail::is_valid_utf8(t.api_key.reveal())) throw_invalid("token file authToken is not valid UTF-8");
   if (!detail::is_valid_utf8(t.refresh_token.reveal())) {
     throw_invalid("token file refreshToken is not valid UTF-8");
   }
   nlohmann::ordered_json j;
-  j["authToken"] = t.auth_token.reveal();
+  j["authToken"] = t.api_key.reveal();
   j["refreshToken"] = t.refresh_token.reveal();
   j["validUntil"] = std::to_string(t.valid_until.epoch());  // "0" = never
   std::string out = j.dump();
@@ -117,7 +117,7 @@ std::string token_file_json(const TokenFile& t) {
   return out;
 }
 
-TokenFile read_token_file(const std::string& path) {
+Token read_token_file(const std::string& path) {
   if (path.empty()) throw_invalid("token file path cannot be empty");
   Secret content = [&] {
     try {
@@ -136,7 +136,7 @@ TokenFile read_token_file(const std::string& path) {
   }
 }
 
-void write_token_file(const std::string& path, const TokenFile& t) {
+void write_token_file(const std::string& path, const Token& t) {
   if (path.empty()) throw_invalid("token file path cannot be empty");
   std::string text = token_file_json(t);
   try {
@@ -151,6 +151,10 @@ void write_token_file(const std::string& path, const TokenFile& t) {
     throw;
   }
   wipe(text);
+}
+
+std::string Token::base_endpoint() const {
+  return endpoint.empty() ? base_endpoint_of_key(api_key.reveal()) : endpoint;
 }
 
 std::string base_endpoint_of_key(std::string_view auth_token) {

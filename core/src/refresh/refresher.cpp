@@ -15,7 +15,7 @@ int64_t to_ms(TimePoint t) {
 TimePoint from_ms(int64_t ms) { return TimePoint(Millis(ms)); }
 TimePoint from_epoch_s(uint64_t s) { return TimePoint(std::chrono::seconds(s)); }
 
-bool refreshable(const TokenFile& t) {
+bool refreshable(const Token& t) {
   return t.valid_until.does_expire() && !t.refresh_token.empty();
 }
 
@@ -114,14 +114,14 @@ struct Ctx {
 };
 
 // Takes a key into the state; true if it differs from the one we knew.
-bool observe(Refresher* /*unused*/, auto& st, const Ctx& c, const StoredToken& s, TimePoint now,
+bool observe(Refresher* /*unused*/, auto& st, const Ctx& c, const StoreSnapshot& s, TimePoint now,
              std::optional<TimePoint> issued_exact) {
-  std::string fp = token_fingerprint(s.token.auth_token.reveal());
+  std::string fp = token_fingerprint(s.token.api_key.reveal());
   {
     std::lock_guard<std::mutex> g(st.m);
     if (fp == st.fingerprint) return false;
   }
-  std::string redacted = redacted_key_of(s.token.auth_token.reveal());  // parses: not under st.m
+  std::string redacted = redacted_key_of(s.token.api_key.reveal());  // parses: not under st.m
   std::lock_guard<std::mutex> g(st.m);
   st.fingerprint = fp;
   st.key_redacted = std::move(redacted);
@@ -194,7 +194,7 @@ RefreshEvent Refresher::attempt(bool force) {
   };
 
   std::unique_ptr<StoreLock> lock;
-  std::optional<StoredToken> current;
+  std::optional<StoreSnapshot> current;
   try {
     lock = store_->lock();
     current = store_->load();  // re-read inside the lock: a peer may have rotated meanwhile
@@ -222,7 +222,7 @@ RefreshEvent Refresher::attempt(bool force) {
     if (!due && (known_before || !force)) return base_event(st, RefreshEventKind::Adopted, store_name);
   }
 
-  const TokenFile& tok = current->token;
+  const Token& tok = current->token;
   if (!tok.valid_until.does_expire())
     return fail(Error(ErrorCode::FailedPrecondition, "the key in " + store_name + " never expires; nothing to refresh"),
                 true, std::nullopt, false);
@@ -233,7 +233,7 @@ RefreshEvent Refresher::attempt(bool force) {
     return fail(Error(ErrorCode::FailedPrecondition, "store " + store_name + " is read-only"), true, std::nullopt,
                 false);
 
-  const std::string fp = token_fingerprint(tok.auth_token.reveal());
+  const std::string fp = token_fingerprint(tok.api_key.reveal());
   std::optional<PendingRefresh> pending;
   try {
     pending = store_->load_pending();
@@ -263,7 +263,7 @@ RefreshEvent Refresher::attempt(bool force) {
     return fail(e, true, std::nullopt, false);
   }
 
-  TokenFile fresh;
+  Token fresh;
   try {
     fresh = refresh_(tok);
   } catch (const Error& e) {
@@ -281,7 +281,7 @@ RefreshEvent Refresher::attempt(bool force) {
     return fail(Error(ErrorCode::Unknown, std::string("refresh function failed: ") + e.what()), false, started,
                 replay);
   }
-  if (fresh.auth_token.empty())
+  if (fresh.api_key.empty())
     return fail(Error(ErrorCode::Unknown, "refresh returned an empty key"), false, started, replay);
 
   try {
@@ -297,7 +297,7 @@ RefreshEvent Refresher::attempt(bool force) {
   }
   lock.reset();
 
-  StoredToken stored{fresh, {}, std::nullopt};
+  StoreSnapshot stored{fresh, {}, std::nullopt};
   TimePoint done = clock_->now();
   observe(this, st, ctx, stored, done, now);
   {
@@ -452,10 +452,10 @@ void Refresher::run() {
 // ---- the real refresh function ----
 
 RefreshFunction auth_client_refresh_function(ClientConfig config, std::optional<EndpointOverride> endpoint) {
-  return [config, endpoint](const TokenFile& current) -> TokenFile {
+  return [config, endpoint](const Token& current) -> Token {
     if (current.refresh_token.empty()) throw_invalid("refresh: the key has no refresh token");
-    AuthClient client(Credential::from_string(current.auth_token.reveal(), endpoint), config);
-    return client.refresh_api_key(current.refresh_token.reveal()).to_token_file();
+    AuthClient client(Credential::from_string(current.api_key.reveal(), endpoint), config);
+    return client.refresh_api_key(current.refresh_token.reveal());
   };
 }
 

@@ -25,10 +25,10 @@ struct Watcher::Impl {
   // Last member: destroyed first, so no callback runs while the rest goes away.
   EventDelivery<std::shared_ptr<const WatchedKey>> delivery;
 
-  std::shared_ptr<const WatchedKey> build(const StoredToken& s) const {
+  std::shared_ptr<const WatchedKey> build(const StoreSnapshot& s) const {
     return std::make_shared<const WatchedKey>(WatchedKey{
-        Credential::from_string(s.token.auth_token.reveal(), opt.endpoint), s.token.valid_until, s.version,
-        token_fingerprint(s.token.auth_token.reveal())});
+        Credential::from_string(s.token.api_key.reveal(), opt.endpoint), s.token.valid_until, s.version,
+        token_fingerprint(s.token.api_key.reveal())});
   }
 
   // Returns the newly published key, or null if nothing changed.

@@ -148,7 +148,7 @@ std::string SecretsManagerStore::call(std::string_view action, const std::string
                   (type.empty() ? "" : " " + type) + (message.empty() ? "" : ": " + message));
 }
 
-std::optional<StoredToken> SecretsManagerStore::load() {
+std::optional<StoreSnapshot> SecretsManagerStore::load() {
   nlohmann::json req{{"SecretId", impl_->opt.secret_id}, {"VersionStage", "AWSCURRENT"}};
   std::string text;
   try {
@@ -163,7 +163,7 @@ std::optional<StoredToken> SecretsManagerStore::load() {
   if (!j.contains("SecretString") || !j["SecretString"].is_string())
     throw Error(ErrorCode::FailedPrecondition,
                 "secret " + impl_->opt.secret_id + " has no SecretString (binary secrets are not supported)");
-  StoredToken out;
+  StoreSnapshot out;
   {
     std::string s = j["SecretString"].get<std::string>();
     j["SecretString"] = "";
@@ -183,8 +183,8 @@ std::optional<StoredToken> SecretsManagerStore::load() {
   return out;
 }
 
-void SecretsManagerStore::store(const TokenFile& token) {
-  if (token.auth_token.empty()) throw_invalid("aws-sm store: authToken is empty");
+void SecretsManagerStore::store(const Token& token) {
+  if (token.api_key.empty()) throw_invalid("aws-sm store: authToken is empty");
   std::string json = token_file_json(token);
   std::string base;
   {
@@ -225,8 +225,8 @@ void SecretsManagerStore::store(const TokenFile& token) {
     impl_->last_version = j["VersionId"].get<std::string>();
 }
 
-void SecretsManagerStore::create(const TokenFile& token) {
-  if (token.auth_token.empty()) throw_invalid("aws-sm store: authToken is empty");
+void SecretsManagerStore::create(const Token& token) {
+  if (token.api_key.empty()) throw_invalid("aws-sm store: authToken is empty");
   std::string json = token_file_json(token);
   nlohmann::json req{{"Name", impl_->opt.secret_id}, {"SecretString", json}};
   wipe(json);

@@ -115,7 +115,7 @@ FileStore::~FileStore() = default;
 
 std::string FileStore::describe() const { return "file:" + shown_path(path_, false); }
 
-std::optional<StoredToken> FileStore::load() {
+std::optional<StoreSnapshot> FileStore::load() {
   struct stat st {};
   std::string text;
   try {
@@ -125,7 +125,7 @@ std::optional<StoredToken> FileStore::load() {
     throw;
   }
   if (detail::trim_ascii_whitespace(text).empty()) return std::nullopt;
-  StoredToken out;
+  StoreSnapshot out;
   try {
     out.token = parse_token_file_json(text);
   } catch (const Error& e) {
@@ -138,8 +138,8 @@ std::optional<StoredToken> FileStore::load() {
   return out;
 }
 
-void FileStore::store(const TokenFile& token) {
-  if (token.auth_token.empty()) throw_invalid("file store: authToken is empty");
+void FileStore::store(const Token& token) {
+  if (token.api_key.empty()) throw_invalid("file store: authToken is empty");
   std::string json = token_file_json(token);
   try {
     atomic_write_file(path_, json, 0600);
@@ -178,23 +178,23 @@ EnvStore::EnvStore(std::string variable) : variable_(std::move(variable)) {
     throw_invalid("env store: variable name contains '='");
 }
 
-std::optional<StoredToken> EnvStore::load() {
+std::optional<StoreSnapshot> EnvStore::load() {
   const char* v = std::getenv(variable_.c_str());
   if (!v) return std::nullopt;
   std::string value(detail::trim_ascii_whitespace(v));
   if (value.empty()) return std::nullopt;
-  StoredToken out;
+  StoreSnapshot out;
   if (value.front() == '{') {
     out.token = parse_token_file_json(value);
   } else {
-    out.token.auth_token = Secret(value);
+    out.token.api_key = Secret(value);
   }
   out.version = content_version(value);
   wipe(value);
   return out;
 }
 
-void EnvStore::store(const TokenFile&) {
+void EnvStore::store(const Token&) {
   throw Error(ErrorCode::FailedPrecondition,
               "store env:" + variable_ + " is read-only; refresh into a file or secret store");
 }

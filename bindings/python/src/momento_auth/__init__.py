@@ -24,67 +24,16 @@ from ._abi import load as _load
 _load()
 from . import _native  # noqa: E402  (loaded and checked just above)
 
-from ._async import AuthClientAsync, EventStream  # noqa: E402
-from ._client import ApiKeyResult, AuthClient, DisposableTokenResult  # noqa: E402
-from ._credentials import CredentialProvider  # noqa: E402
-from ._errors import (  # noqa: E402
-    AlreadyExistsError,
-    AuthenticationError,
-    BadRequestError,
-    CancelledError,
-    ClientResourceExhaustedError,
-    FailedPreconditionError,
-    InternalServerError,
-    InvalidArgumentError,
-    InvalidArgumentTypeError,
-    LimitExceededError,
-    MomentoConnectionError,
-    MomentoError,
-    MomentoTimeoutError,
-    NotFoundError,
-    PermissionDeniedError,
-    ServerUnavailableError,
-    UnknownError,
-    UnknownServiceError,
-)
-from ._expiry import ExpiresAt, ExpiresIn  # noqa: E402
-from ._refresh import Refresher, RefreshEvent, RefreshEventKind, Subscription  # noqa: E402
-from ._scopes import (  # noqa: E402
-    AllCacheItems,
-    AllCaches,
-    AllDataReadOnly,
-    AllDataReadWrite,
-    AllFunctions,
-    AllTopics,
-    CacheItemKey,
-    CacheItemKeyPrefix,
-    CacheName,
-    CachePermission,
-    CacheRole,
-    DisposableTokenCachePermission,
-    DisposableTokenScope,
-    DisposableTokenScopes,
-    FunctionName,
-    FunctionNamePrefix,
-    FunctionPermission,
-    FunctionRole,
-    PermissionScope,
-    PermissionScopes,
-    PredefinedScope,
-    SuperUser,
-    TopicName,
-    TopicNamePrefix,
-    TopicPermission,
-    TopicRole,
-)
-from ._stores import (  # noqa: E402
-    AwsSecretsManagerTokenStore,
-    EnvironmentTokenStore,
-    FileTokenStore,
-    StoredToken,
-    TokenStore,
-)
-from ._watcher import WatchedKey, Watcher  # noqa: E402
+from . import _async, _client, _credentials, _errors, _expiry, _refresh, _scopes, _stores, _watcher  # noqa: E402
+from ._async import *  # noqa: E402,F401,F403  (each module's __all__ is the public API)
+from ._client import *  # noqa: E402,F401,F403
+from ._credentials import *  # noqa: E402,F401,F403
+from ._errors import *  # noqa: E402,F401,F403
+from ._expiry import *  # noqa: E402,F401,F403
+from ._refresh import *  # noqa: E402,F401,F403
+from ._scopes import *  # noqa: E402,F401,F403
+from ._stores import *  # noqa: E402,F401,F403
+from ._watcher import *  # noqa: E402,F401,F403
 
 #: Version of this package (the same as the bundled libmomento_auth's).
 __version__: str = _native.HEADER_VERSION
@@ -94,67 +43,13 @@ library_version: str = _native.library_version()
 __all__ = [
     "__version__",
     "library_version",
-    "AuthClient",
-    "AuthClientAsync",
-    "EventStream",
-    "ApiKeyResult",
-    "DisposableTokenResult",
-    "CredentialProvider",
-    "ExpiresIn",
-    "ExpiresAt",
-    "PermissionScope",
-    "DisposableTokenScope",
-    "PredefinedScope",
-    "PermissionScopes",
-    "DisposableTokenScopes",
-    "SuperUser",
-    "AllDataReadWrite",
-    "AllDataReadOnly",
-    "AllCaches",
-    "CacheName",
-    "AllTopics",
-    "TopicName",
-    "TopicNamePrefix",
-    "AllFunctions",
-    "FunctionName",
-    "FunctionNamePrefix",
-    "AllCacheItems",
-    "CacheItemKey",
-    "CacheItemKeyPrefix",
-    "CacheRole",
-    "TopicRole",
-    "FunctionRole",
-    "CachePermission",
-    "TopicPermission",
-    "FunctionPermission",
-    "DisposableTokenCachePermission",
-    "TokenStore",
-    "FileTokenStore",
-    "AwsSecretsManagerTokenStore",
-    "EnvironmentTokenStore",
-    "StoredToken",
-    "Refresher",
-    "RefreshEvent",
-    "RefreshEventKind",
-    "Subscription",
-    "Watcher",
-    "WatchedKey",
-    "MomentoError",
-    "InvalidArgumentError",
-    "InvalidArgumentTypeError",
-    "AuthenticationError",
-    "PermissionDeniedError",
-    "NotFoundError",
-    "AlreadyExistsError",
-    "LimitExceededError",
-    "FailedPreconditionError",
-    "CancelledError",
-    "MomentoTimeoutError",
-    "ServerUnavailableError",
-    "InternalServerError",
-    "UnknownServiceError",
-    "BadRequestError",
-    "MomentoConnectionError",
-    "ClientResourceExhaustedError",
-    "UnknownError",
+    *_client.__all__,
+    *_async.__all__,
+    *_credentials.__all__,
+    *_expiry.__all__,
+    *_scopes.__all__,
+    *_stores.__all__,
+    *_refresh.__all__,
+    *_watcher.__all__,
+    *_errors.__all__,
 ]

@@ -34,7 +34,9 @@ def _scope(scope: object) -> "_native.Scope":
 
 
 class _TokenResult:
-    # The key lives in the native token; results are made by this package only.
+    # The one class behind every result that holds a key (the library's one token type, which
+    # the native token holds as is); the public names below only say where a token came from.
+    # Results are made by this package only.
     __slots__ = ("_token", "__weakref__")
 
     def __init__(self, token: "_native.Token") -> None:
@@ -44,13 +46,19 @@ class _TokenResult:
 
     @property
     def endpoint(self) -> str:
-        """The base endpoint the service reported for the new key."""
+        """The base endpoint the service reported for the key (for a stored key, the one the key
+        names)."""
         return self._token.endpoint
 
     @property
     def expires_at(self) -> ExpiresAt:
         """When the new key expires (``ExpiresAt.never()`` for a never-expiring key)."""
         return ExpiresAt.from_epoch(self._token.valid_until)
+
+    @property
+    def valid_until(self) -> ExpiresAt:
+        """Same as :attr:`expires_at` (``validUntil`` in the Download-JSON; 0 = never)."""
+        return self.expires_at
 
     @property
     def api_key(self) -> str:

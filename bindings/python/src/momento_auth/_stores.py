@@ -9,7 +9,6 @@ from . import _native
 from ._client import ApiKeyResult, _TokenResult
 from ._credentials import PathLike, fspath
 from ._errors import check_type, invalid_argument
-from ._expiry import ExpiresAt
 
 __all__ = [
     "TokenStore",
@@ -39,16 +38,6 @@ class StoredToken(_TokenResult):
     """
 
     __slots__ = ()
-
-    @property
-    def valid_until(self) -> ExpiresAt:
-        """Same as :attr:`expires_at` (``validUntil`` in the stored JSON; 0 = never)."""
-        return self.expires_at
-
-    def __repr__(self) -> str:
-        return f"StoredToken({self._fields()}, expires_at={self.expires_at!r})"
-
-    __str__ = __repr__
 
 
 class TokenStore:

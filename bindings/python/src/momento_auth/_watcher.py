@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from types import TracebackType
-from typing import TYPE_CHECKING, Callable, Optional, Type, Union
+from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from . import _native
 from ._credentials import CredentialProvider
@@ -156,12 +155,7 @@ class Watcher:
             raise FailedPreconditionError("the Watcher is closed")
         return self
 
-    def __exit__(
-        self,
-        exc_type: Optional[Type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def __repr__(self) -> str:

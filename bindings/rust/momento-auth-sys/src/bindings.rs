@@ -64,6 +64,15 @@ extern "C" {
     ) -> momento_status_t;
 }
 extern "C" {
+    pub fn momento_printable(
+        out: *mut *mut ::std::os::raw::c_char,
+        text: *const ::std::os::raw::c_char,
+        text_len: usize,
+        max_bytes: usize,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
     pub fn momento_version_string() -> *const ::std::os::raw::c_char;
 }
 extern "C" {

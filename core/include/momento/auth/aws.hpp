@@ -90,8 +90,8 @@ class SecretsManagerStore final : public TokenStore {
   explicit SecretsManagerStore(SecretsManagerOptions options);
   ~SecretsManagerStore() override;
 
-  std::optional<StoredToken> load() override;
-  void store(const TokenFile& token) override;
+  std::optional<StoreSnapshot> load() override;
+  void store(const Token& token) override;
   std::unique_ptr<StoreLock> lock() override;
   std::optional<PendingRefresh> load_pending() override;
   void store_pending(const PendingRefresh& pending) override;
@@ -102,7 +102,7 @@ class SecretsManagerStore final : public TokenStore {
   // DescribeSecret: the version ids and their stages.
   std::map<std::string, std::vector<std::string>> describe_versions();
   // Creates the secret with an initial value (CreateSecret); for setup and tests.
-  void create(const TokenFile& token);
+  void create(const Token& token);
 
   // One signed call; returns the parsed JSON answer text. Throws Error with the AWS error type
   // in the message (never the secret).

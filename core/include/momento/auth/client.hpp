@@ -18,16 +18,6 @@ struct ClientConfig {
   int max_message_bytes = 4 * 1024 * 1024;
 };
 
-// A minted or refreshed key, or a disposable token.
-struct TokenResult {
-  Secret api_key;        // v1 envelope (endpoint + raw key)
-  Secret refresh_token;  // empty for never-expiring keys and disposable tokens
-  std::string endpoint;  // base endpoint reported by the service
-  ExpiresAt expires_at = ExpiresAt::never();
-
-  TokenFile to_token_file() const { return {api_key, refresh_token, expires_at}; }
-};
-
 // Thread-safe; meant to be shared. One channel per distinct endpoint, created lazily.
 class AuthClient {
  public:
@@ -38,10 +28,10 @@ class AuthClient {
 
   const Credential& credential() const noexcept;
 
-  TokenResult generate_api_key(const PermissionScope& scope, const ExpiresIn& expires_in);
+  Token generate_api_key(const PermissionScope& scope, const ExpiresIn& expires_in);
   // Refreshes the client's own credential (must be a v1 envelope). Never retried.
-  TokenResult refresh_api_key(std::string_view refresh_token);
-  TokenResult generate_disposable_token(const PermissionScope& scope, const ExpiresIn& expires_in,
+  Token refresh_api_key(std::string_view refresh_token);
+  Token generate_disposable_token(const PermissionScope& scope, const ExpiresIn& expires_in,
                                         std::string_view token_id = {});
 
  private:

@@ -117,23 +117,32 @@ class Credential {
   friend class CredentialBuilder;
 };
 
-// The Download-JSON shape {"authToken","refreshToken","validUntil"} (docs/wire.md §11).
-struct TokenFile {
-  Secret auth_token;     // v1 envelope
-  Secret refresh_token;  // "" for never-expiring keys
+// A key with its refresh token and expiry: what the service returns for a mint, a refresh or a
+// disposable token, what a token file holds in the Download-JSON shape
+// {"authToken","refreshToken","validUntil"} (docs/wire.md §11) and what a store holds. One type
+// for all of them, so nothing converts or re-parses on the way (the C handle momento_token_t
+// holds it as is; its getters have the same names).
+struct Token {
+  Secret api_key;        // v1 envelope (endpoint + raw key); "authToken" in the JSON
+  Secret refresh_token;  // "" for never-expiring keys and disposable tokens
   ExpiresAt valid_until = ExpiresAt::never();
+  // The base endpoint the service reported; "" for a key read from a file or a store (which do
+  // not keep it): base_endpoint() then reads it from the key.
+  std::string endpoint;
+
+  std::string base_endpoint() const;
 };
 
-// The base endpoint a stored key names (a v1 envelope's endpoint), for a TokenFile that did not
+// The base endpoint a stored key names (a v1 envelope's endpoint), for a Token that did not
 // come with one; "" when the text is not such a key (a bare key from an env store, say).
-std::string base_endpoint_of_key(std::string_view auth_token);
+std::string base_endpoint_of_key(std::string_view api_key);
 
 // Parses the JSON text (validUntil as number or string; 0/"0"/absent/null = never).
-TokenFile parse_token_file_json(std::string_view json);
+Token parse_token_file_json(std::string_view json);
 // Compact JSON with exactly the three members, validUntil as a decimal string.
-std::string token_file_json(const TokenFile& t);
-TokenFile read_token_file(const std::string& path);
+std::string token_file_json(const Token& t);
+Token read_token_file(const std::string& path);
 // Atomic replace: temp file 0600, fsync, rename, fsync directory.
-void write_token_file(const std::string& path, const TokenFile& t);
+void write_token_file(const std::string& path, const Token& t);
 
 }  // namespace momento::auth

@@ -142,9 +142,9 @@ bool failure_is_definite(const Error& e) noexcept;
 // ---- Refresh function ----
 
 // Exchanges the current key for a new one. Must throw momento::auth::Error on failure.
-using RefreshFunction = std::function<TokenFile(const TokenFile& current)>;
+using RefreshFunction = std::function<Token(const Token& current)>;
 
-// The real one: Credential::from_string(current.auth_token, override) -> AuthClient ->
+// The real one: Credential::from_string(current.api_key, override) -> AuthClient ->
 // refresh_api_key(current.refresh_token). Never retried inside.
 RefreshFunction auth_client_refresh_function(ClientConfig config = {},
                                              std::optional<EndpointOverride> endpoint = std::nullopt);

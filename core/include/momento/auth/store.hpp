@@ -1,6 +1,6 @@
 // Token stores: where a fleet keeps its current key (docs/refresh.md; docs/wire.md §11).
 //
-// Every store holds one TokenFile in the Download-JSON shape {"authToken","refreshToken",
+// Every store holds one Token in the Download-JSON shape {"authToken","refreshToken",
 // "validUntil"}, so secrets written by Momento's own refresh tooling work unchanged.
 #pragma once
 
@@ -15,9 +15,9 @@
 
 namespace momento::auth {
 
-// What a store held when it was read.
-struct StoredToken {
-  TokenFile token;
+// What a store held when it was read: the token, and when and in which version it was written.
+struct StoreSnapshot {
+  Token token;
   // Opaque, changes whenever the content changes (file: content digest; AWS: VersionId).
   std::string version;
   // When this content was written (file mtime, AWS version CreatedDate), Unix epoch ms;
@@ -51,11 +51,11 @@ class TokenStore {
 
   // Reads the current content. std::nullopt when the store holds nothing yet (missing file,
   // secret without a value). Throws Error on I/O failures and unparsable content.
-  virtual std::optional<StoredToken> load() = 0;
+  virtual std::optional<StoreSnapshot> load() = 0;
 
   // Replaces the content atomically: a concurrent load() sees the old or the new token, never a
   // mix. Throws Error(FailedPrecondition) on read-only stores.
-  virtual void store(const TokenFile& token) = 0;
+  virtual void store(const Token& token) = 0;
 
   // Cross-process exclusive lock for a read-refresh-write cycle. Blocks until owned.
   virtual std::unique_ptr<StoreLock> lock() = 0;
@@ -87,8 +87,8 @@ class FileStore final : public TokenStore {
   explicit FileStore(std::string path);
   ~FileStore() override;
 
-  std::optional<StoredToken> load() override;
-  void store(const TokenFile& token) override;
+  std::optional<StoreSnapshot> load() override;
+  void store(const Token& token) override;
   std::unique_ptr<StoreLock> lock() override;
   std::optional<PendingRefresh> load_pending() override;
   void store_pending(const PendingRefresh& pending) override;
@@ -112,8 +112,8 @@ class EnvStore final : public TokenStore {
  public:
   explicit EnvStore(std::string variable = "MOMENTO_API_KEY");
 
-  std::optional<StoredToken> load() override;
-  void store(const TokenFile& token) override;  // throws FailedPrecondition
+  std::optional<StoreSnapshot> load() override;
+  void store(const Token& token) override;  // throws FailedPrecondition
   std::unique_ptr<StoreLock> lock() override;    // a no-op lock
   std::optional<PendingRefresh> load_pending() override { return std::nullopt; }
   void store_pending(const PendingRefresh&) override {}

@@ -18,7 +18,7 @@ namespace momento::auth {
 struct WatchedKey {
   Credential credential;
   ExpiresAt valid_until = ExpiresAt::never();
-  std::string version;      // StoredToken::version
+  std::string version;      // StoreSnapshot::version
   std::string fingerprint;  // token_fingerprint() of the authToken
 };
 
