@@ -417,7 +417,10 @@ func TestWatcherPicksUpRefresh(t *testing.T) {
 	admin := client(t, s, s.SuperKey)
 	store, file := tokenStore(t, s, admin)
 	ctx := context.Background()
-	w, err := momentoauth.NewWatcher(store, time.Hour, momentoauth.WithEndpoint(s.Addr), momentoauth.WithInsecure())
+	if p := momentoauth.DefaultWatcherPeriod(); p != 30*time.Second {
+		t.Fatalf("the library's default watcher period is %v, want 30s", p)
+	}
+	w, err := momentoauth.NewWatcher(store, momentoauth.DefaultWatcherPeriod(), momentoauth.WithEndpoint(s.Addr), momentoauth.WithInsecure())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -317,7 +317,7 @@ describe('refresher and watcher', () => {
 
   test('a watcher picks up the key a refresher wrote, as an event', async () => {
     const { r, store } = await tokenFile('watched.json');
-    const watcher = await m.Watcher.open(store, { periodMs: 3600000, endpoint: server.addr, secure: false });
+    const watcher = await m.Watcher.open(store, { endpoint: server.addr, secure: false });  // the library's period
     const refresher = new m.Refresher(store, { endpoint: server.addr, secure: false });
     try {
       const before = String(watcher.credentialProvider);

@@ -194,7 +194,9 @@ fn watcher_picks_up_refresh() {
     let s = server();
     let admin = client(&s, &s.super_key);
     let store = token_store(&s, &admin, "watched.json");
-    let watcher = Watcher::new(&store, Duration::from_secs(3600), Some((&s.addr, false))).unwrap();
+    let period = Watcher::default_period().unwrap();
+    assert_eq!(period, Duration::from_secs(30)); // the library's default
+    let watcher = Watcher::new(&store, period, Some((&s.addr, false))).unwrap();
     let (tx, keys) = mpsc::channel();
     let tx = Mutex::new(tx);
     let _keys_sub = watcher.subscribe(move |k| tx.lock().unwrap().send(k.clone()).unwrap()).unwrap();
