@@ -591,7 +591,8 @@ int cmd_keep_fresh(const GlobalOptions& g, const KeepFreshOptions& o, Io io) {
   if (o.refresh_fraction_given) {
     const double f = parse_number(o.refresh_fraction, "--refresh-fraction");
     try {
-      ro.jitter_fraction(0.0).refresh_fraction(f);  // the library owns the range
+      ro.jitter_fraction(0.0).refresh_fraction(f);
+      ro.validate();  // the library owns the range; the setters only record
     } catch (const Error& e) {
       throw Error(e.code(), "--refresh-fraction " + printable(trim(o.refresh_fraction), 40) + ": " + e.what(),
                   -1, false);

@@ -39,7 +39,7 @@ std::optional<std::string> name_problem(std::string_view name, std::string_view 
 
 namespace {
 
-std::string entry_label(size_t i) { return "permission entry " + std::to_string(i + 1); }
+std::string entry_label(size_t i) { return "permission " + std::to_string(i + 1); }
 
 void check_name(std::string_view name, size_t i, std::string_view what) {
   if (auto problem = name_problem(name, what)) throw_invalid(entry_label(i) + ": " + *problem);
