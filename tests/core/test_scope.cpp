@@ -185,7 +185,7 @@ TEST_CASE("scope validation errors", "[scope][negative]") {
   // Second entry is bad: the message names it.
   CHECK(contains(both(PermissionScope::of({cache_perm(CacheRole::ReadOnly, CacheSelector::all_caches()),
                                            cache_perm(CacheRole::ReadOnly, CacheSelector::named(""))})),
-                 "entry 2"));
+                 "permission 2:"));
 
   auto disposable_only = [](ItemSelector item) {
     return expect_invalid([&] {
