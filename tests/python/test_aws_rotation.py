@@ -69,15 +69,20 @@ def rotation(server, sm, **kw) -> "rot.Rotation":
     return rot.Rotation(sm, endpoint=server.address, secure=False, **kw)
 
 
+@pytest.fixture
+def rig(moto: str, own_server, secret: str):
+    """A seeded secret, its key, a Rotation against the test's server, and a new rotation token."""
+    sm = boto_client(moto)
+    old = seed(own_server, sm, secret)
+    return sm, old, rotation(own_server, sm), str(uuid.uuid4())
+
+
 STEPS = ["createSecret", "setSecret", "testSecret", "finishSecret"]
 
 
-def test_four_steps_in_order_each_repeated(moto: str, own_server, secret: str, caplog):
+def test_four_steps_in_order_each_repeated(rig, own_server, secret: str, caplog):
     caplog.set_level(logging.DEBUG, logger="momento_auth.aws_rotation")
-    sm = boto_client(moto)
-    old = seed(own_server, sm, secret)
-    r = rotation(own_server, sm)
-    token = str(uuid.uuid4())
+    sm, old, r, token = rig
     for step in STEPS:
         r.step(step, secret, token)
         r.step(step, secret, token)  # Secrets Manager may deliver any step twice
@@ -104,11 +109,8 @@ def test_four_steps_in_order_each_repeated(moto: str, own_server, secret: str, c
         assert secret not in logged and secret[:12] not in logged
 
 
-def test_failure_between_steps_keeps_the_current_key_and_resumes(moto: str, own_server, secret: str):
-    sm = boto_client(moto)
-    old = seed(own_server, sm, secret)
-    r = rotation(own_server, sm)
-    token = str(uuid.uuid4())
+def test_failure_between_steps_keeps_the_current_key_and_resumes(rig, own_server, secret: str):
+    sm, old, r, token = rig
     r.create_secret(secret, token)
     # The invocation for setSecret never comes (a crash, a timeout): readers still have the old
     # key, the new one waits in AWSPENDING, and the server knows both.
@@ -122,11 +124,8 @@ def test_failure_between_steps_keeps_the_current_key_and_resumes(moto: str, own_
     assert len(only_family(own_server)) == 2
 
 
-def test_lost_answer_between_refresh_and_write_is_replayed(moto: str, own_server, secret: str):
-    sm = boto_client(moto)
-    old = seed(own_server, sm, secret)
-    r = rotation(own_server, sm)
-    token = str(uuid.uuid4())
+def test_lost_answer_between_refresh_and_write_is_replayed(rig, own_server, secret: str):
+    sm, old, r, token = rig
     real_put = r._put_pending
 
     def crash(*a, **k):
@@ -183,11 +182,8 @@ def test_pending_key_of_an_abandoned_rotation_is_carried_over(moto: str, own_ser
     assert len(only_family(own_server)) == 2
 
 
-def test_test_step_rejects_a_bad_pending_key(moto: str, own_server, secret: str):
-    sm = boto_client(moto)
-    old = seed(own_server, sm, secret)
-    r = rotation(own_server, sm)
-    token = str(uuid.uuid4())
+def test_test_step_rejects_a_bad_pending_key(rig, own_server, secret: str):
+    sm, old, r, token = rig
     bad = {"authToken": "not-a-key", "refreshToken": "x", "validUntil": "1"}
     sm.put_secret_value(SecretId=secret, ClientRequestToken=token, SecretString=json.dumps(bad),
                         VersionStages=["AWSPENDING"])
