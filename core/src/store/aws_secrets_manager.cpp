@@ -322,10 +322,10 @@ Claim parse_claim(const std::string& answer) {
 std::unique_ptr<StoreLock> SecretsManagerStore::lock() {
   std::unique_ptr<detail::OfdLock> local;
   if (!impl_->opt.lock_path.empty()) local = std::make_unique<detail::OfdLock>(impl_->opt.lock_path);
-  const std::optional<StoredToken> cur = load();
+  const std::optional<StoreSnapshot> cur = load();
   if (!cur || cur->version.empty()) return std::make_unique<ClaimLock>(std::move(local), nullptr);
   const std::string base = cur->version;
-  const std::string fp = token_fingerprint(cur->token.auth_token.reveal());
+  const std::string fp = token_fingerprint(cur->token.api_key.reveal());
   const int64_t stale_ms = impl_->opt.claim_stale_after.count();
   // Bounded: a live holder finishes, releases or goes stale within stale_after.
   const auto give_up = std::chrono::steady_clock::now() + impl_->opt.claim_stale_after * 2 + std::chrono::seconds(5);
@@ -379,7 +379,7 @@ std::unique_ptr<StoreLock> SecretsManagerStore::lock() {
       throw Error(ErrorCode::ServerUnavailable,
                   "another refresher holds the refresh claim on " + impl_->opt.secret_id + " and has not finished");
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    const std::optional<StoredToken> now = load();
+    const std::optional<StoreSnapshot> now = load();
     // Rotated by the holder: no claim needed, the caller re-reads and adopts the new key.
     if (now && now->version != base) return std::make_unique<ClaimLock>(std::move(local), nullptr);
   }
