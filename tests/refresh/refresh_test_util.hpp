@@ -23,7 +23,7 @@ using momento::test::TempDir;
 
 inline Token make_token(const std::string& key, const std::string& refresh, uint64_t valid_until) {
   return Token{Secret(encode_envelope("localhost", key)), Secret(refresh),
-                   valid_until ? ExpiresAt::from_epoch(valid_until) : ExpiresAt::never()};
+               valid_until ? ExpiresAt::from_epoch(valid_until) : ExpiresAt::never(), {}};
 }
 
 inline TimePoint at(int64_t s) { return TimePoint(std::chrono::seconds(s)); }

@@ -71,7 +71,8 @@ RefreshFunction faulty_refresh(const std::string& address, std::vector<std::pair
     if (!st.ok())
       throw Error(error_code_from_grpc(st.error_code()), "RefreshApiToken: " + st.error_message(), st.error_code());
     return Token{Secret(encode_envelope(resp.endpoint(), resp.api_key())), Secret(resp.refresh_token()),
-                     resp.valid_until() ? ExpiresAt::from_epoch(resp.valid_until()) : ExpiresAt::never()};
+                 resp.valid_until() ? ExpiresAt::from_epoch(resp.valid_until()) : ExpiresAt::never(),
+                 resp.endpoint()};
   };
 }
 
@@ -146,7 +147,7 @@ int main(int argc, char** argv) {
     auto store = std::shared_ptr<TokenStore>(open_store(store_spec));
     if (put->parsed()) {
       store->store(Token{Secret(encode_envelope(endpoint, key)), Secret(refresh),
-                             valid_until ? ExpiresAt::from_epoch(valid_until) : ExpiresAt::never()});
+                         valid_until ? ExpiresAt::from_epoch(valid_until) : ExpiresAt::never(), endpoint});
       emit(describe_token(*store->load()));
       return 0;
     }
