@@ -179,6 +179,9 @@ type settings struct {
 	backoffMax       time.Duration
 	recheckInterval  time.Duration
 	endpointVariable string
+	awsRegion        *string
+	awsEndpoint      *string
+	awsProfile       *string
 }
 
 // WithEndpoint sends every service to one "host:port" instead of the endpoints the key names.
@@ -205,6 +208,13 @@ func WithBackoff(initial, max time.Duration) Option {
 }
 
 func WithRecheckInterval(d time.Duration) Option { return func(s *settings) { s.recheckInterval = d } }
+
+// WithAWSRegion, WithAWSEndpoint ("http://127.0.0.1:5000", say) and WithAWSProfile configure
+// an "aws-sm:" store (OpenStore); the library checks them and has the defaults (the AWS_*
+// variables and the shared config file).
+func WithAWSRegion(region string) Option   { return func(s *settings) { s.awsRegion = &region } }
+func WithAWSEndpoint(url string) Option    { return func(s *settings) { s.awsEndpoint = &url } }
+func WithAWSProfile(profile string) Option { return func(s *settings) { s.awsProfile = &profile } }
 
 func collect(opts []Option) settings {
 	var s settings

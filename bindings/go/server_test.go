@@ -92,3 +92,42 @@ func (s *testServer) stop() {
 }
 
 func (s *testServer) String() string { return fmt.Sprintf("server(%s)", s.Addr) }
+
+// startMoto starts a local AWS Secrets Manager (tests/support/moto_server.py in the test venv)
+// and returns its endpoint URL; it is stopped when the test ends.
+func startMoto(t testing.TB) string {
+	t.Helper()
+	py, helper := os.Getenv("MOMENTO_TEST_PYTHON"), os.Getenv("MOMENTO_MOTO_HELPER")
+	if py == "" || helper == "" {
+		t.Skip("MOMENTO_TEST_PYTHON / MOMENTO_MOTO_HELPER are not set (ctest sets them)")
+	}
+	cmd := exec.Command(py, helper, "serve", "--listen", "127.0.0.1:0")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
+	first := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		sc.Scan()
+		first <- sc.Text()
+		for sc.Scan() {
+		}
+	}()
+	select {
+	case line := <-first:
+		m := listening.FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("moto: unexpected first line %q", line)
+		}
+		return "http://" + m[1]
+	case <-time.After(60 * time.Second): // moto's imports take a while
+		t.Fatal("moto did not report its address in time")
+	}
+	return ""
+}
