@@ -151,10 +151,12 @@ func (cs *cStrings) optional(s, what string) (*C.char, error) {
 	return cs.add(s, what)
 }
 
-func (cs cStrings) free() {
-	for _, p := range cs {
+// free has a pointer receiver so that `defer cs.free()` frees what was added after the defer.
+func (cs *cStrings) free() {
+	for _, p := range *cs {
 		C.free(unsafe.Pointer(p))
 	}
+	*cs = nil
 }
 
 func epochTime(s C.uint64_t) time.Time {

@@ -73,8 +73,8 @@ func TestAWSStoreOptions(t *testing.T) {
 	endpoint := startMoto(t)
 	s := startServer(t)
 	admin := client(t, s, s.SuperKey)
-	st, err := momentoauth.OpenStore("aws-sm:go-binding-test", momentoauth.WithAWSRegion("us-east-1"),
-		momentoauth.WithAWSEndpoint(endpoint), momentoauth.WithAWSProfile("default"))
+	region, ep := momentoauth.WithAWSRegion("us-east-1"), momentoauth.WithAWSEndpoint(endpoint)
+	st, err := momentoauth.OpenStore("aws-sm:go-binding-test", region, ep)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +86,24 @@ func TestAWSStoreOptions(t *testing.T) {
 	}
 	if got, err := st.Load(ctx); err != nil || got.ApiKey != r.ApiKey {
 		t.Fatalf("load: %v", err)
+	}
+	// A named profile: its credentials, from a shared credentials file.
+	creds := filepath.Join(t.TempDir(), "aws-credentials")
+	if err := os.WriteFile(creds, []byte("[binding-test]\naws_access_key_id = AKIDMOTOTEST\naws_secret_access_key = motosecret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
+	named, err := momentoauth.OpenStore("aws-sm:go-binding-test", region, ep, momentoauth.WithAWSProfile("binding-test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer named.Close()
+	if got, err := named.Load(ctx); err != nil || got.ApiKey != r.ApiKey {
+		t.Fatalf("load with a profile: %v", err)
+	}
+	if _, err := momentoauth.OpenStore("aws-sm:x", region, ep, momentoauth.WithAWSProfile("no-such-profile")); err == nil ||
+		!strings.Contains(err.Error(), "no-such-profile") {
+		t.Fatalf("missing profile: %v", err)
 	}
 	_, err = momentoauth.OpenStore("aws-sm:x", momentoauth.WithAWSEndpoint("ftp://127.0.0.1"))
 	wantCode(t, err, momentoauth.ErrInvalidArgument)

@@ -177,12 +177,26 @@ describe('round trips', () => {
     try {
       const [line] = await once(readline.createInterface({ input: moto.stdout }), 'line');
       const endpoint = `http://${/^listening on (\S+)$/.exec(line)[1]}`;
-      const opts = { awsRegion: 'us-east-1', awsEndpoint: endpoint, awsProfile: 'default' };
+      const opts = { awsRegion: 'us-east-1', awsEndpoint: endpoint };
       const store = m.TokenStore.open('aws-sm:node-binding-test', opts);
       const r = await admin.generateApiKey(m.AllDataReadWrite, m.ExpiresIn.minutes(30));
       await store.store(r);
       assert.equal((await store.load()).apiKey, r.apiKey);
       store.close();
+      // A named profile: its credentials, from a shared credentials file.
+      const creds = path.join(tmp, 'aws-credentials');
+      fs.writeFileSync(creds, '[binding-test]\naws_access_key_id = AKIDMOTOTEST\naws_secret_access_key = motosecret\n');
+      const saved = process.env.AWS_SHARED_CREDENTIALS_FILE;
+      process.env.AWS_SHARED_CREDENTIALS_FILE = creds;
+      try {
+        const named = m.TokenStore.open('aws-sm:node-binding-test', { ...opts, awsProfile: 'binding-test' });
+        assert.equal((await named.load()).apiKey, r.apiKey);
+        named.close();
+        throwsWith(() => m.TokenStore.open('aws-sm:x', { ...opts, awsProfile: 'no-such-profile' }), m.MomentoError,
+          /no-such-profile/);
+      } finally {
+        process.env.AWS_SHARED_CREDENTIALS_FILE = saved;
+      }
       throwsWith(() => m.TokenStore.open('aws-sm:x', { awsEndpoint: 'ftp://127.0.0.1' }), m.InvalidArgumentError,
         /endpoint_url/);
       throwsWith(() => m.TokenStore.open('aws-sm:x', { awsRegion: 'us\0east' }), m.InvalidArgumentError, /awsRegion/);

@@ -46,12 +46,21 @@ fn aws_store_options() {
     let options = StoreOptions {
         aws_region: Some("us-east-1".into()),
         aws_endpoint: Some(moto.endpoint.clone()),
-        aws_profile: Some("default".into()),
+        aws_profile: None,
     };
     let store = TokenStore::open_with("aws-sm:rust-binding-test", &options).unwrap();
     let r = admin.generate_api_key(&PermissionScope::AllDataReadWrite, ExpiresIn::minutes(30)).unwrap();
     store.save(&r).unwrap();
     assert_eq!(store.load().unwrap().api_key(), r.api_key());
+    // A named profile: its credentials, from a shared credentials file (no other test here
+    // reads AWS settings, so setting the variable for the process is safe).
+    let creds = s.dir.join("aws-credentials");
+    std::fs::write(&creds, "[binding-test]\naws_access_key_id = AKIDMOTOTEST\naws_secret_access_key = motosecret\n").unwrap();
+    std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", &creds);
+    let named = StoreOptions { aws_profile: Some("binding-test".into()), ..options.clone() };
+    assert_eq!(TokenStore::open_with("aws-sm:rust-binding-test", &named).unwrap().load().unwrap().api_key(), r.api_key());
+    let missing = StoreOptions { aws_profile: Some("no-such-profile".into()), ..options.clone() };
+    assert!(TokenStore::open_with("aws-sm:x", &missing).unwrap_err().message().contains("no-such-profile"));
     let bad = StoreOptions { aws_endpoint: Some("ftp://127.0.0.1".into()), ..Default::default() };
     let e = TokenStore::open_with("aws-sm:x", &bad).unwrap_err();
     assert_eq!(e.code(), ErrorCode::InvalidArgumentError);
