@@ -285,8 +285,9 @@ class Bench:
             py, env, where = venv_python, dict(os.environ, PYTHONPATH=str(self.build / "bindings/python/pkg")), \
                 "build tree"
         env["BENCH_KEY"] = key
-        timed = ("import time, os; t = time.perf_counter(); {}; "
-                 "print((time.perf_counter() - t) * 1e3)")
+        # Wall and CPU time of the statement (CPU time is less inflated when the machine is busy).
+        timed = ("import time, os; t, c = time.perf_counter(), time.process_time(); {}; "
+                 "print((time.perf_counter() - t) * 1e3, (time.process_time() - c) * 1e3)")
         stmts = {
             "json": (py, timed.format("import json")),
             "momento_auth": (py, timed.format("import momento_auth")),
@@ -295,28 +296,34 @@ class Bench:
             "momento_sdk": (venv_python, timed.format("import momento")),
         }
         log(f"== import time ({where}): {self.args.rounds} rounds x 5 fresh interpreters each")
-        per: dict[str, list[float]] = {}
+        per: dict[str, dict[str, list[float]]] = {"import_ms": {}, "import_cpu_ms": {}}
         for rnd in range(self.args.rounds):
             order = ["bare"] + list(stmts)
             for name in (order if rnd % 2 == 0 else order[::-1]):
-                times = []
+                wall, cpu = [], []
                 for _ in range(5):
                     if name == "bare":
                         t0 = time.perf_counter()
                         subprocess.run([py, "-c", "pass"], env=env, check=True)
-                        times.append((time.perf_counter() - t0) * 1e3)
+                        wall.append((time.perf_counter() - t0) * 1e3)
                     else:
                         exe, code = stmts[name]
                         p = subprocess.run([exe, "-c", code], env=env, capture_output=True, text=True)
                         if p.returncode != 0:
                             break
-                        times.append(float(p.stdout.strip().splitlines()[-1]))
-                if times:
-                    per.setdefault(name, []).append(statistics.median(times))
-                    self.record("import", name, "import", rnd, "import_ms", statistics.median(times))
-        self.summarize("import", "import", "import_ms", "bare", per)
-        for name, vals in per.items():
-            log(f"   {name:22s} {statistics.median(vals):7.1f} ms (rounds {min(vals):.1f}-{max(vals):.1f})")
+                        w, c = map(float, p.stdout.strip().splitlines()[-1].split())
+                        wall.append(w)
+                        cpu.append(c)
+                for metric, vals in (("import_ms", wall), ("import_cpu_ms", cpu)):
+                    if vals:
+                        per[metric].setdefault(name, []).append(statistics.median(vals))
+                        self.record("import", name, "import", rnd, metric, statistics.median(vals))
+        self.summarize("import", "import", "import_ms", "bare", per["import_ms"])
+        self.summarize("import", "import", "import_cpu_ms", "json", per["import_cpu_ms"])
+        for name, vals in per["import_ms"].items():
+            cpu = per["import_cpu_ms"].get(name)
+            log(f"   {name:22s} {statistics.median(vals):7.1f} ms (rounds {min(vals):.1f}-{max(vals):.1f})"
+                + (f", CPU {statistics.median(cpu):.1f} ms" if cpu else ""))
         self.import_where = where
 
     def wheel(self) -> None:
@@ -415,6 +422,8 @@ class Bench:
         self.goal("`import momento_auth` under 50 ms (ms)", "import", "import", "import_ms", "momento_auth", None, 50,
                   "value_max")
         self.goal("`import momento_auth` + first parse under 50 ms (ms)", "import", "import", "import_ms",
+                  "momento_auth_usable", None, 50, "value_max")
+        self.goal("`import momento_auth` + first parse under 50 ms of CPU (ms)", "import", "import", "import_cpu_ms",
                   "momento_auth_usable", None, 50, "value_max")
         for g in self.goals:
             log(f"   {'met   ' if g['met'] else 'MISSED'} {g['goal']}: {g['median']:.4g} "
