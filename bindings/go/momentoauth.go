@@ -151,10 +151,12 @@ func (cs *cStrings) optional(s, what string) (*C.char, error) {
 	return cs.add(s, what)
 }
 
-func (cs cStrings) free() {
-	for _, p := range cs {
+// free has a pointer receiver so that `defer cs.free()` frees what was added after the defer.
+func (cs *cStrings) free() {
+	for _, p := range *cs {
 		C.free(unsafe.Pointer(p))
 	}
+	*cs = nil
 }
 
 func epochTime(s C.uint64_t) time.Time {
@@ -179,6 +181,9 @@ type settings struct {
 	backoffMax       time.Duration
 	recheckInterval  time.Duration
 	endpointVariable string
+	awsRegion        *string
+	awsEndpoint      *string
+	awsProfile       *string
 }
 
 // WithEndpoint sends every service to one "host:port" instead of the endpoints the key names.
@@ -205,6 +210,13 @@ func WithBackoff(initial, max time.Duration) Option {
 }
 
 func WithRecheckInterval(d time.Duration) Option { return func(s *settings) { s.recheckInterval = d } }
+
+// WithAWSRegion, WithAWSEndpoint ("http://127.0.0.1:5000", say) and WithAWSProfile configure
+// an "aws-sm:" store (OpenStore); the library checks them and has the defaults (the AWS_*
+// variables and the shared config file).
+func WithAWSRegion(region string) Option   { return func(s *settings) { s.awsRegion = &region } }
+func WithAWSEndpoint(url string) Option    { return func(s *settings) { s.awsEndpoint = &url } }
+func WithAWSProfile(profile string) Option { return func(s *settings) { s.awsProfile = &profile } }
 
 func collect(opts []Option) settings {
 	var s settings

@@ -28,18 +28,56 @@ type Store struct {
 	ptr *C.momento_store_t
 }
 
-func OpenStore(spec string) (*Store, error) {
+// OpenStore opens a store (nothing is read yet). Options: WithAWSRegion, WithAWSEndpoint and
+// WithAWSProfile for "aws-sm:" stores (the library's defaults otherwise).
+func OpenStore(spec string, opts ...Option) (*Store, error) {
 	if abiErr != nil {
 		return nil, abiErr
 	}
-	s, err := cString(spec, "spec")
+	set := collect(opts)
+	var cs cStrings
+	defer cs.free()
+	sp, err := cs.add(spec, "spec")
 	if err != nil {
 		return nil, err
 	}
-	defer C.free(unsafe.Pointer(s))
+	var options *C.momento_store_options_t
+	if set.awsRegion != nil || set.awsEndpoint != nil || set.awsProfile != nil {
+		var e *C.momento_error_t
+		if err := check(C.momento_store_options_new(&options, &e), e); err != nil {
+			return nil, err
+		}
+		defer C.momento_store_options_free(options)
+		for _, o := range []struct {
+			value *string
+			what  string
+			set   func(*C.char, **C.momento_error_t) C.momento_status_t
+		}{
+			{set.awsRegion, "AWS region", func(v *C.char, e **C.momento_error_t) C.momento_status_t {
+				return C.momento_store_options_set_aws_region(options, v, e)
+			}},
+			{set.awsEndpoint, "AWS endpoint", func(v *C.char, e **C.momento_error_t) C.momento_status_t {
+				return C.momento_store_options_set_aws_endpoint(options, v, e)
+			}},
+			{set.awsProfile, "AWS profile", func(v *C.char, e **C.momento_error_t) C.momento_status_t {
+				return C.momento_store_options_set_aws_profile(options, v, e)
+			}},
+		} {
+			if o.value == nil {
+				continue
+			}
+			v, err := cs.add(*o.value, o.what)
+			if err != nil {
+				return nil, err
+			}
+			if err := check(o.set(v, &e), e); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var out *C.momento_store_t
 	var e *C.momento_error_t
-	if err := check(C.momento_store_new(&out, s, nil, &e), e); err != nil {
+	if err := check(C.momento_store_new(&out, sp, options, &e), e); err != nil {
 		return nil, err
 	}
 	st := &Store{ptr: out}

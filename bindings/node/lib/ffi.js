@@ -111,6 +111,11 @@ const PROTOTYPES = [
   'momento_status_t momento_auth_client_generate_api_key(_Out_ momento_token_t **out, momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, _Out_ momento_error_t **err)',
   'momento_status_t momento_auth_client_refresh_api_key(_Out_ momento_token_t **out, momento_auth_client_t *client, const char *refresh_token, _Out_ momento_error_t **err)',
   'momento_status_t momento_auth_client_generate_disposable_token(_Out_ momento_token_t **out, momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, const char *token_id, _Out_ momento_error_t **err)',
+  'momento_status_t momento_store_options_new(_Out_ momento_store_options_t **out, _Out_ momento_error_t **err)',
+  'void momento_store_options_free(momento_store_options_t *options)',
+  'momento_status_t momento_store_options_set_aws_region(momento_store_options_t *options, const char *region, _Out_ momento_error_t **err)',
+  'momento_status_t momento_store_options_set_aws_endpoint(momento_store_options_t *options, const char *endpoint_url, _Out_ momento_error_t **err)',
+  'momento_status_t momento_store_options_set_aws_profile(momento_store_options_t *options, const char *profile, _Out_ momento_error_t **err)',
   'momento_status_t momento_store_new(_Out_ momento_store_t **out, const char *spec, const momento_store_options_t *options, _Out_ momento_error_t **err)',
   'void momento_store_free(momento_store_t *store)',
   'const char *momento_store_describe(const momento_store_t *store)',
@@ -181,6 +186,13 @@ function load() {
   }
   koffi.alias('momento_status_t', 'int32_t');
   for (const name of OPAQUE) koffi.opaque(name);
+  // The ABI first: a library of another ABI may lack (or have changed) the functions below.
+  const abi = lib.func('uint32_t momento_abi_version(void)')();
+  if (abi !== ABI_VERSION) {
+    const version = lib.func('const char *momento_version_string(void)')();
+    throw new Error(`momento-auth was written for libmomento_auth ABI ${ABI_VERSION}, but ${file} ` +
+      `(version ${version}) has ABI ${abi}. Install a matching momento-auth.`);
+  }
   const fns = {};
   fns.momento_free = lib.func('void momento_free(char *str)');
   koffi.disposable('momento_owned_str', 'str', fns.momento_free);
@@ -192,11 +204,6 @@ function load() {
   for (const proto of PROTOTYPES) {
     const name = /([a-z0-9_]+)\(/.exec(proto)[1];
     fns[name] = lib.func(proto);
-  }
-  const abi = fns.momento_abi_version();
-  if (abi !== ABI_VERSION) {
-    throw new Error(`momento-auth was written for libmomento_auth ABI ${ABI_VERSION}, but ${file} ` +
-      `(version ${fns.momento_version_string()}) has ABI ${abi}. Install a matching momento-auth.`);
   }
   return { fns, file };
 }

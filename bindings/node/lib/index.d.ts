@@ -128,9 +128,16 @@ export declare class AuthClient {
   close(): void;
 }
 
+export interface TokenStoreOptions {
+  /** AWS Secrets Manager stores: region, endpoint URL ("http://127.0.0.1:5000") and profile. */
+  awsRegion?: string;
+  awsEndpoint?: string;
+  awsProfile?: string;
+}
+
 export declare class TokenStore {
   private constructor();
-  static open(spec: string): TokenStore;
+  static open(spec: string, opts?: TokenStoreOptions): TokenStore;
   readonly description: string;
   readonly writable: boolean;
   load(): Promise<ApiKeyResult>;

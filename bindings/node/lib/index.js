@@ -479,13 +479,34 @@ class AuthClient {
 
 // ---- stores, refresher, watcher -------------------------------------------------------------
 
+const STORE_SETTERS = {
+  awsRegion: 'momento_store_options_set_aws_region',
+  awsEndpoint: 'momento_store_options_set_aws_endpoint',
+  awsProfile: 'momento_store_options_set_aws_profile',
+};
+
 class TokenStore {
   constructor(ptr) { own(this, ptr, 'momento_store_free'); }
 
-  /** spec: "file:PATH", "aws-sm:SECRET-ID" or "env:VARIABLE" (parsed by the library). */
-  static open(spec) {
+  /**
+   * spec: "file:PATH", "aws-sm:SECRET-ID" or "env:VARIABLE" (parsed by the library).
+   * opts (aws-sm: stores): { awsRegion, awsEndpoint, awsProfile }; omitted: the library's defaults.
+   */
+  static open(spec, opts = {}) {
     const out = [null];
-    check('momento_store_new', out, cstr(spec, 'spec'), null);
+    const given = Object.keys(STORE_SETTERS).filter(k => opts[k] !== undefined);
+    if (given.length === 0) {
+      check('momento_store_new', out, cstr(spec, 'spec'), null);
+      return new TokenStore(out[0]);
+    }
+    const options = [null];
+    check('momento_store_options_new', options);
+    try {
+      for (const k of given) check(STORE_SETTERS[k], options[0], cstr(opts[k], k));
+      check('momento_store_new', out, cstr(spec, 'spec'), options[0]);
+    } finally {
+      N.momento_store_options_free(options[0]);
+    }
     return new TokenStore(out[0]);
   }
 

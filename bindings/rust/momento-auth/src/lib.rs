@@ -770,12 +770,45 @@ pub struct TokenStore {
 unsafe impl Send for TokenStore {}
 unsafe impl Sync for TokenStore {}
 
+/// Options of an "aws-sm:" store; None takes the library's default (the AWS_* variables and the
+/// shared config file). The library checks the values.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoreOptions {
+    pub aws_region: Option<String>,
+    /// e.g. "http://127.0.0.1:5000"
+    pub aws_endpoint: Option<String>,
+    pub aws_profile: Option<String>,
+}
+
 impl TokenStore {
     pub fn open(spec: &str) -> Result<Self> {
+        Self::open_with(spec, &StoreOptions::default())
+    }
+
+    pub fn open_with(spec: &str, options: &StoreOptions) -> Result<Self> {
         loaded()?;
         let s = c_string(spec, "spec")?;
+        let mut o = ptr::null_mut();
+        check(|e| unsafe { sys::momento_store_options_new(&mut o, e) })?;
+        let o = Native(o, sys::momento_store_options_free);
+        type Setter = unsafe extern "C" fn(
+            *mut sys::momento_store_options_t,
+            *const std::os::raw::c_char,
+            *mut *mut sys::momento_error_t,
+        ) -> sys::momento_status_t;
+        let setters: [(&Option<String>, &str, Setter); 3] = [
+            (&options.aws_region, "aws_region", sys::momento_store_options_set_aws_region),
+            (&options.aws_endpoint, "aws_endpoint", sys::momento_store_options_set_aws_endpoint),
+            (&options.aws_profile, "aws_profile", sys::momento_store_options_set_aws_profile),
+        ];
+        for (value, what, set) in setters {
+            if let Some(v) = value {
+                let v = c_string(v, what)?;
+                check(|e| unsafe { set(o.0, v.as_ptr(), e) })?;
+            }
+        }
         let mut out = ptr::null_mut();
-        check(|e| unsafe { sys::momento_store_new(&mut out, s.as_ptr(), ptr::null(), e) })?;
+        check(|e| unsafe { sys::momento_store_new(&mut out, s.as_ptr(), o.0, e) })?;
         Ok(TokenStore { ptr: out })
     }
     pub fn description(&self) -> String {

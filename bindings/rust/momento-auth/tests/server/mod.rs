@@ -59,6 +59,36 @@ impl Drop for Server {
     }
 }
 
+/// A local AWS Secrets Manager (tests/support/moto_server.py in the test venv), stopped on drop;
+/// None when MOMENTO_TEST_PYTHON / MOMENTO_MOTO_HELPER are not set.
+pub struct Moto {
+    pub endpoint: String,
+    child: Child,
+}
+
+impl Moto {
+    pub fn start() -> Option<Moto> {
+        let py = std::env::var("MOMENTO_TEST_PYTHON").ok()?;
+        let helper = std::env::var("MOMENTO_MOTO_HELPER").ok()?;
+        let mut child = Command::new(py)
+            .args([helper.as_str(), "serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start moto");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let addr = line.trim().strip_prefix("listening on ").expect("moto address line");
+        Some(Moto { endpoint: format!("http://{addr}"), child })
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        unsafe { libc_kill(self.child.id() as i32, 15) };
+        let _ = self.child.wait();
+    }
+}
+
 extern "C" {
     #[link_name = "kill"]
     fn libc_kill(pid: i32, sig: i32) -> i32;
