@@ -114,6 +114,34 @@ func TestAWSStoreOptions(t *testing.T) {
 	wantCode(t, err, momentoauth.ErrInvalidArgument)
 }
 
+// WithCAFile makes a server with a self-signed certificate trusted over TLS.
+func TestCAFile(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "server.pem"), filepath.Join(dir, "server.key")
+	gen := exec.Command("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+		"-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key, "-out", cert)
+	if out, err := gen.CombinedOutput(); err != nil {
+		t.Skipf("openssl cannot make a certificate: %v\n%s", err, out)
+	}
+	s := startServer(t, "--tls-cert", cert, "--tls-key", key)
+	port := s.Addr[strings.LastIndexByte(s.Addr, ':')+1:]
+	c, err := momentoauth.CredentialFromFile(filepath.Join(s.Dir, "bootstrap.json"), momentoauth.WithEndpoint("localhost:"+port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ac, err := momentoauth.NewAuthClient(c, momentoauth.WithCAFile(cert))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ac.Close()
+	mint(t, ac, momentoauth.AllDataReadOnly)
+	_, err = momentoauth.NewAuthClient(c, momentoauth.WithCAFile(filepath.Join(dir, "missing.pem")))
+	wantCode(t, err, momentoauth.ErrInvalidArgument)
+	if !strings.Contains(err.Error(), "CA file cannot be read") {
+		t.Fatalf("missing CA file: %v", err)
+	}
+}
+
 // A library with every symbol but another ABI version (MOMENTO_ABI_STUB, built by
 // tests/bindings) is refused: CheckABI and every constructor return one clear error. The stub
 // is preloaded in a child process; having its soname, it stands in for libmomento_auth.so.1.

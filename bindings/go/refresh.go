@@ -270,7 +270,7 @@ type Refresher struct {
 }
 
 // NewRefresher does not start the thread (Start does). Options: WithEndpoint, WithInsecure,
-// WithDeadline, WithRefreshFraction, WithJitterFraction, WithBackoff, WithRecheckInterval; the
+// WithDeadline, WithCAFile, WithRefreshFraction, WithJitterFraction, WithBackoff, WithRecheckInterval; the
 // library supplies the defaults of those not given and checks the whole policy.
 func NewRefresher(store *Store, opts ...Option) (*Refresher, error) {
 	if store == nil {

@@ -99,6 +99,7 @@ const PROTOTYPES = [
   'momento_status_t momento_client_config_new(_Out_ momento_client_config_t **out, _Out_ momento_error_t **err)',
   'void momento_client_config_free(momento_client_config_t *config)',
   'momento_status_t momento_client_config_set_deadline_ms(momento_client_config_t *config, int64_t deadline_ms, _Out_ momento_error_t **err)',
+  'momento_status_t momento_client_config_set_ca_file(momento_client_config_t *config, const char *path, _Out_ momento_error_t **err)',
   'const char *momento_token_api_key(const momento_token_t *token)',
   'const char *momento_token_refresh_token(const momento_token_t *token)',
   'const char *momento_token_endpoint(const momento_token_t *token)',

@@ -121,7 +121,7 @@ export declare class DisposableTokenResult extends ApiKeyResult {
 export declare function redact(secret: string): string;
 
 export declare class AuthClient {
-  constructor(opts: { credentialProvider: CredentialProvider; deadlineMs?: number });
+  constructor(opts: { credentialProvider: CredentialProvider; deadlineMs?: number; /** PEM certificates to trust for TLS instead of the system roots. */ caFile?: string });
   generateApiKey(scope: PredefinedScope | PermissionScope, expiresIn: ExpiresIn): Promise<ApiKeyResult>;
   generateDisposableToken(scope: DisposableTokenScope, expiresIn: ExpiresIn, opts?: { tokenId?: string }): Promise<DisposableTokenResult>;
   refreshApiKey(refreshToken: string): Promise<ApiKeyResult>;
@@ -158,6 +158,7 @@ export declare class RefreshEvent {
 
 export interface RefresherOptions extends EndpointOptions {
   deadlineMs?: number;
+  caFile?: string;
   refreshFraction?: number;
   jitterFraction?: number;
   backoff?: { initialMs: number; maxMs: number };

@@ -411,22 +411,30 @@ function redact(secret) {
 
 // ---- auth client ----------------------------------------------------------------------------
 
-class AuthClient {
-  /** opts: { credentialProvider, deadlineMs } */
-  constructor({ credentialProvider, deadlineMs } = {}) {
-    instance(credentialProvider, CredentialProvider, 'credentialProvider');
-    const config = [null];
-    check('momento_client_config_new', config);
-    try {
-      if (deadlineMs !== undefined) {
-        check('momento_client_config_set_deadline_ms', config[0], integer(deadlineMs, 'deadlineMs'));
-      }
-      const out = [null];
-      check('momento_auth_client_new', out, credentialProvider._live(), config[0]);
-      own(this, out[0], 'momento_auth_client_free');
-    } finally {
-      N.momento_client_config_free(config[0]);
+// A client config for one constructor (copied by the library): { deadlineMs, caFile }.
+function withConfig({ deadlineMs, caFile }, body) {
+  const config = [null];
+  check('momento_client_config_new', config);
+  try {
+    if (deadlineMs !== undefined) {
+      check('momento_client_config_set_deadline_ms', config[0], integer(deadlineMs, 'deadlineMs'));
     }
+    if (caFile !== undefined) check('momento_client_config_set_ca_file', config[0], cstr(caFile, 'caFile'));
+    return body(config[0]);
+  } finally {
+    N.momento_client_config_free(config[0]);
+  }
+}
+
+class AuthClient {
+  /** opts: { credentialProvider, deadlineMs, caFile (PEM certificates to trust for TLS) } */
+  constructor({ credentialProvider, ...opts } = {}) {
+    instance(credentialProvider, CredentialProvider, 'credentialProvider');
+    withConfig(opts, config => {
+      const out = [null];
+      check('momento_auth_client_new', out, credentialProvider._live(), config);
+      own(this, out[0], 'momento_auth_client_free');
+    });
     this._inflight = 0;
     this._closing = false;
   }
@@ -587,7 +595,7 @@ const POLICY_SETTERS = {
 /**
  * Keeps one store's key fresh on a library thread. Emits 'refreshed', 'adopted' and 'failed'
  * (each with a RefreshEvent) and 'event' for all three.
- * opts: { endpoint, secure, deadlineMs, refreshFraction, jitterFraction, backoff: { initialMs,
+ * opts: { endpoint, secure, deadlineMs, caFile, refreshFraction, jitterFraction, backoff: { initialMs,
  * maxMs }, recheckIntervalMs } — omitted values take the library's defaults.
  */
 class Refresher extends EventEmitter {
@@ -595,7 +603,6 @@ class Refresher extends EventEmitter {
     super();
     instance(store, TokenStore, 'store');
     const options = [null];
-    const config = [null];
     check('momento_refresher_options_new', options);
     try {
       for (const [key, set] of Object.entries(POLICY_SETTERS)) {
@@ -605,18 +612,13 @@ class Refresher extends EventEmitter {
         check('momento_refresher_options_set_backoff_ms', options[0],
           integer(opts.backoff.initialMs, 'backoff.initialMs'), integer(opts.backoff.maxMs, 'backoff.maxMs'));
       }
-      check('momento_client_config_new', config);
-      if (opts.deadlineMs !== undefined) {
-        check('momento_client_config_set_deadline_ms', config[0], integer(opts.deadlineMs, 'deadlineMs'));
-      }
-      withOverride(opts, override => {
+      withConfig(opts, config => withOverride(opts, override => {
         const out = [null];
-        check('momento_refresher_new', out, store._ptr, config[0], override, options[0]);
+        check('momento_refresher_new', out, store._ptr, config, override, options[0]);
         own(this, out[0], 'momento_refresher_free');
-      });
+      }));
     } finally {
       N.momento_refresher_options_free(options[0]);
-      N.momento_client_config_free(config[0]);
     }
     this.store = store;
     this._subs = new Subscriptions(this, 'momento_refresher', 'momento_refresh_fn', ev => {

@@ -19,7 +19,7 @@
 
 use std::ffi::{c_void, CStr, CString};
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::ptr;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -696,23 +696,22 @@ unsafe impl Sync for AuthClient {}
 impl AuthClient {
     /// Copies the credential; the library's default deadline.
     pub fn new(cred: &CredentialProvider) -> Result<Self> {
-        Self::build(cred, None)
+        Self::build(cred, None, None)
     }
 
     /// With a per-call deadline.
     pub fn with_deadline(cred: &CredentialProvider, deadline: Duration) -> Result<Self> {
-        Self::build(cred, Some(deadline))
+        Self::with_options(cred, &ClientOptions { deadline: Some(deadline), ..Default::default() })
     }
 
-    fn build(cred: &CredentialProvider, deadline: Option<Duration>) -> Result<Self> {
+    /// With a deadline and/or a CA file (None: the library's defaults).
+    pub fn with_options(cred: &CredentialProvider, options: &ClientOptions) -> Result<Self> {
+        Self::build(cred, options.deadline, options.ca_file.as_deref())
+    }
+
+    fn build(cred: &CredentialProvider, deadline: Option<Duration>, ca_file: Option<&Path>) -> Result<Self> {
         loaded()?;
-        let mut cfg = ptr::null_mut();
-        check(|e| unsafe { sys::momento_client_config_new(&mut cfg, e) })?;
-        let cfg = Native(cfg, sys::momento_client_config_free);
-        if let Some(d) = deadline {
-            let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
-            check(|e| unsafe { sys::momento_client_config_set_deadline_ms(cfg.0, ms, e) })?;
-        }
+        let cfg = client_config(deadline, ca_file)?;
         let mut out = ptr::null_mut();
         check(|e| unsafe { sys::momento_auth_client_new(&mut out, cred.ptr, cfg.0, e) })?;
         Ok(AuthClient { ptr: out })
@@ -897,12 +896,38 @@ pub struct RefresherOptions {
     pub backoff: Option<(Duration, Duration)>,
     pub recheck_interval: Option<Duration>,
     pub deadline: Option<Duration>,
+    /// PEM certificates to trust for TLS instead of the system's roots.
+    pub ca_file: Option<PathBuf>,
     /// ("host:port", secure) instead of each key's own endpoints.
     pub endpoint: Option<(String, bool)>,
 }
 
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A client config for one constructor (the library copies it).
+fn client_config(deadline: Option<Duration>, ca_file: Option<&Path>) -> Result<Native<sys::momento_client_config_t>> {
+    let mut cfg = ptr::null_mut();
+    check(|e| unsafe { sys::momento_client_config_new(&mut cfg, e) })?;
+    let cfg = Native(cfg, sys::momento_client_config_free);
+    if let Some(d) = deadline {
+        check(|e| unsafe { sys::momento_client_config_set_deadline_ms(cfg.0, millis(d), e) })?;
+    }
+    if let Some(p) = ca_file {
+        let p = path_string(p)?;
+        check(|e| unsafe { sys::momento_client_config_set_ca_file(cfg.0, p.as_ptr(), e) })?;
+    }
+    Ok(cfg)
+}
+
+/// Options of AuthClient::with_options; None takes the library's default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientOptions {
+    pub deadline: Option<Duration>,
+    /// PEM certificates to trust for TLS instead of the system's roots (e.g. a local server's
+    /// self-signed certificate).
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Keeps one store's key fresh on a library thread.
@@ -997,12 +1022,7 @@ impl Refresher {
         if let Some(d) = options.recheck_interval {
             check(|e| unsafe { sys::momento_refresher_options_set_recheck_interval_ms(o.0, millis(d), e) })?;
         }
-        let mut cfg = ptr::null_mut();
-        check(|e| unsafe { sys::momento_client_config_new(&mut cfg, e) })?;
-        let cfg = Native(cfg, sys::momento_client_config_free);
-        if let Some(d) = options.deadline {
-            check(|e| unsafe { sys::momento_client_config_set_deadline_ms(cfg.0, millis(d), e) })?;
-        }
+        let cfg = client_config(options.deadline, options.ca_file.as_deref())?;
         let ov = Override::optional(options.endpoint.as_ref().map(|(h, s)| (h.as_str(), *s)))?;
         let mut out = ptr::null_mut();
         check(|e| unsafe { sys::momento_refresher_new(&mut out, store.ptr, cfg.0, Override::ptr(&ov), o.0, e) })?;

@@ -33,6 +33,37 @@ fn abi_and_version() {
     assert_eq!(ErrorCode::PermissionError.as_str(), "PERMISSION_ERROR");
 }
 
+/// A CA file makes a server with a self-signed certificate trusted over TLS.
+#[test]
+fn ca_file() {
+    let dir = std::env::temp_dir().join(format!("momento-rust-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("server.pem"), dir.join("server.key"));
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !made {
+        eprintln!("openssl cannot make a certificate: skipped");
+        return;
+    }
+    let s = Server::start_with(&["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()]).expect("server");
+    let port = s.addr.rsplit(':').next().unwrap();
+    let c = CredentialProvider::from_string(&s.super_key).unwrap().with_endpoint(&format!("localhost:{port}"), true).unwrap();
+    let trusted = AuthClient::with_options(&c, &ClientOptions { ca_file: Some(cert.clone()), ..Default::default() }).unwrap();
+    trusted.generate_api_key(&PermissionScope::AllDataReadOnly, ExpiresIn::minutes(5)).unwrap();
+    let missing = ClientOptions { ca_file: Some(dir.join("missing.pem")), ..Default::default() };
+    let e = AuthClient::with_options(&c, &missing).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidArgumentError);
+    assert!(e.message().contains("CA file cannot be read"), "{}", e.message());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// An aws-sm: store configured only through StoreOptions, against a local Secrets Manager (moto);
 /// ctest sets fixed test credentials and no AWS region, endpoint or config file.
 #[test]
