@@ -538,13 +538,23 @@ func TestWatcherPicksUpRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
+	// One pass: the first look adopts the stored key, which is not due; the next does nothing.
+	if first, ran, err := r.RunOnce(ctx, false); err != nil || !ran || first.Kind != "adopted" {
+		t.Fatalf("first pass: %+v %v %v", first, ran, err)
+	}
+	if _, ran, err := r.RunOnce(ctx, false); err != nil || ran {
+		t.Fatalf("second pass: %v %v", ran, err)
+	}
+	if store.Kind() != "file" || store.Location() != file {
+		t.Fatalf("store kind %q location %q", store.Kind(), store.Location())
+	}
 	events, stopEvents, err := r.Subscribe(4)
 	if err != nil {
 		t.Fatal(err)
 	}
 	before, _ := w.Current()
 	ev, err := r.RefreshNow(ctx)
-	if err != nil || ev.Kind != "refreshed" {
+	if err != nil || ev.Kind != "refreshed" || !ev.NextAttempt.IsZero() || ev.Replay {
 		t.Fatalf("refresh: %+v %v", ev, err)
 	}
 	select {
@@ -594,7 +604,7 @@ func TestWatcherPicksUpRefresh(t *testing.T) {
 	}
 	defer bad.Close()
 	fev, err := bad.RefreshNow(ctx)
-	if err != nil || fev.Kind != "failed" || fev.Err == nil || fev.ConsecutiveFailures != 1 {
+	if err != nil || fev.Kind != "failed" || fev.Err == nil || fev.ConsecutiveFailures != 1 || fev.NextAttempt.IsZero() || fev.Replay {
 		t.Fatalf("failed refresh: %+v %v", fev, err)
 	}
 	_, err = momentoauth.NewRefresher(store, momentoauth.WithRefreshFraction(1.5))

@@ -139,6 +139,8 @@ export declare class TokenStore {
   private constructor();
   static open(spec: string, opts?: TokenStoreOptions): TokenStore;
   readonly description: string;
+  readonly kind: 'file' | 'aws-sm' | 'env';
+  readonly location: string;
   readonly writable: boolean;
   load(): Promise<ApiKeyResult>;
   store(result: ApiKeyResult): Promise<void>;
@@ -154,6 +156,10 @@ export declare class RefreshEvent {
   readonly keyFingerprint: string;
   readonly error: MomentoError | null;
   readonly consecutiveFailures?: number;
+  /** When the refresher tries again after a failure; null when not planned. */
+  readonly nextAttempt: Date | null;
+  /** The pass repeated a refresh whose answer was lost. */
+  readonly replay: boolean;
 }
 
 export interface RefresherOptions extends EndpointOptions {
@@ -170,6 +176,8 @@ export declare class Refresher extends EventEmitter {
   readonly store: TokenStore;
   start(): this;
   stop(): Promise<void>;
+  /** One pass of the loop: a refresh when due (or with force), else null. */
+  runOnce(opts?: { force?: boolean }): Promise<RefreshEvent | null>;
   refreshNow(): Promise<RefreshEvent>;
   close(): Promise<void>;
   on(event: 'refreshed' | 'adopted' | 'failed' | 'event', listener: (event: RefreshEvent) => void): this;

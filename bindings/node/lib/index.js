@@ -519,6 +519,10 @@ class TokenStore {
   }
 
   get description() { return N.momento_store_describe(this._ptr); }
+  /** 'file', 'aws-sm' or 'env'. */
+  get kind() { return N.momento_store_kind_str(N.momento_store_kind(this._ptr)); }
+  /** The path, secret id or variable the spec names. */
+  get location() { return N.momento_store_location(this._ptr); }
   get writable() { return N.momento_store_writable(this._ptr) === 1; }
 
   async load() {
@@ -577,6 +581,11 @@ class RefreshEvent {
     this.expiresAt = date(N.momento_refresh_event_valid_until(ev));
     this.redactedKey = N.momento_refresh_event_redacted_key(ev);
     this.keyFingerprint = N.momento_refresh_event_key_fingerprint(ev);
+    /** When the refresher tries again after a failure; null when not planned. */
+    const next = Number(N.momento_refresh_event_next_attempt_ms(ev));
+    this.nextAttempt = next === 0 ? null : new Date(next);
+    /** The pass repeated a refresh whose answer was lost (docs/refresh.md, "Lost answers"). */
+    this.replay = N.momento_refresh_event_replay(ev) === 1;
     this.error = null;
     if (N.momento_refresh_event_kind(ev) === C.MOMENTO_REFRESH_FAILED) {
       this.error = errors.errorFor(N.momento_status_str(N.momento_refresh_event_error_code(ev)),
@@ -637,6 +646,19 @@ class Refresher extends EventEmitter {
   stop() { return hold(checkAsync('momento_refresher_stop', this._live()), this); }
 
   /** Refreshes now (a key a peer already rotated is adopted instead); resolves with the event. */
+  /** One pass of the refresher's loop: a refresh when due (or with force), else null. */
+  async runOnce({ force = false } = {}) {
+    if (typeof force !== 'boolean') throw invalidArgument(`force must be a boolean, got ${typeName(force)}`);
+    const out = [null];
+    await hold(checkAsync('momento_refresher_run_once', out, this._live(), force ? 1 : 0), this);
+    if (!out[0]) return null;
+    try {
+      return new RefreshEvent(out[0]);
+    } finally {
+      N.momento_refresh_event_free(out[0]);
+    }
+  }
+
   async refreshNow() {
     const out = [null];
     await hold(checkAsync('momento_refresher_refresh_now', out, this._live()), this);

@@ -396,12 +396,19 @@ describe('refresher and watcher', () => {
     const refresher = new m.Refresher(store, { endpoint: server.addr, secure: false });
     try {
       const before = String(watcher.credentialProvider);
+      // One pass: the first look adopts the stored key, which is not due; the next does nothing.
+      assert.equal((await refresher.runOnce()).kind, 'adopted');
+      assert.equal(await refresher.runOnce(), null);
+      assert.equal(store.kind, 'file');
+      assert.equal(store.location, store.description.slice('file:'.length));
       const seen = [];
       refresher.on('event', e => seen.push(e));
       const keys = [];
       const gotKey = new Promise(resolve => watcher.once('key', k => { keys.push(k); resolve(); }));
       const ev = await refresher.refreshNow();
       assert.equal(ev.kind, 'refreshed', ev.error && ev.error.message);
+      assert.equal(ev.nextAttempt, null);
+      assert.equal(ev.replay, false);
       assert.ok(ev.expiresAt instanceof Date);
       assert.ok(!ev.redactedKey.includes(r.apiKey));
       assert.equal(await watcher.poll(), true);
@@ -431,6 +438,8 @@ describe('refresher and watcher', () => {
       assert.ok(ev.error instanceof m.MomentoError);
       assert.equal(ev.error.retryable, true);
       assert.equal(ev.consecutiveFailures, 1);
+      assert.ok(ev.nextAttempt instanceof Date);
+      assert.equal(ev.replay, false);
     } finally {
       await refresher.close();
     }

@@ -816,6 +816,14 @@ impl TokenStore {
     pub fn writable(&self) -> bool {
         unsafe { sys::momento_store_writable(self.ptr) == 1 }
     }
+    /// "file", "aws-sm" or "env".
+    pub fn kind(&self) -> String {
+        unsafe { borrowed(sys::momento_store_kind_str(sys::momento_store_kind(self.ptr))) }
+    }
+    /// The path, secret id or variable the spec names.
+    pub fn location(&self) -> String {
+        unsafe { borrowed(sys::momento_store_location(self.ptr)) }
+    }
     /// The stored key (NotFoundError when the store holds nothing yet).
     pub fn load(&self) -> Result<ApiKeyResult> {
         let mut out = ptr::null_mut();
@@ -851,6 +859,10 @@ pub struct RefreshEvent {
     /// Failures only.
     pub error: Option<Error>,
     pub consecutive_failures: i32,
+    /// When the refresher tries again after a failure; None when not planned.
+    pub next_attempt: Option<SystemTime>,
+    /// The pass repeated a refresh whose answer was lost (docs/refresh.md, "Lost answers").
+    pub replay: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -882,6 +894,11 @@ impl RefreshEvent {
             key_fingerprint: borrowed(sys::momento_refresh_event_key_fingerprint(ev)),
             error,
             consecutive_failures: sys::momento_refresh_event_consecutive_failures(ev),
+            next_attempt: u64::try_from(sys::momento_refresh_event_next_attempt_ms(ev))
+                .ok()
+                .filter(|ms| *ms != 0)
+                .map(|ms| UNIX_EPOCH + Duration::from_millis(ms)),
+            replay: sys::momento_refresh_event_replay(ev) == 1,
         }
     }
 }
@@ -1041,6 +1058,17 @@ impl Refresher {
 
     /// Refreshes now on this thread (a key a peer already rotated is adopted instead); a failed
     /// refresh is an event, not an error.
+    /// One pass of the refresher's loop: a refresh when due (or with `force`), else None.
+    pub fn run_once(&self, force: bool) -> Result<Option<RefreshEvent>> {
+        let mut out = ptr::null_mut();
+        check(|e| unsafe { sys::momento_refresher_run_once(&mut out, self.ptr, i32::from(force), e) })?;
+        if out.is_null() {
+            return Ok(None);
+        }
+        let ev = Native(out, sys::momento_refresh_event_free);
+        Ok(Some(unsafe { RefreshEvent::from_c(ev.0) }))
+    }
+
     pub fn refresh_now(&self) -> Result<RefreshEvent> {
         let mut out = ptr::null_mut();
         check(|e| unsafe { sys::momento_refresher_refresh_now(&mut out, self.ptr, e) })?;

@@ -299,12 +299,18 @@ fn watcher_picks_up_refresh() {
     let _keys_sub = watcher.subscribe(move |k| tx.lock().unwrap().send(k.clone()).unwrap()).unwrap();
     let options = RefresherOptions { endpoint: Some((s.addr.clone(), false)), ..Default::default() };
     let refresher = Refresher::new(&store, &options).unwrap();
+    // One pass: the first look adopts the stored key, which is not due; the next does nothing.
+    assert_eq!(refresher.run_once(false).unwrap().map(|e| e.kind), Some(RefreshEventKind::Adopted));
+    assert!(refresher.run_once(false).unwrap().is_none());
+    assert_eq!(store.kind(), "file");
+    assert_eq!(store.location(), store.description().trim_start_matches("file:"));
     let seen = Arc::new(Mutex::new(Vec::new()));
     let seen2 = seen.clone();
     let events_sub = refresher.subscribe(move |ev| seen2.lock().unwrap().push(ev.clone())).unwrap();
     let before = watcher.current().unwrap().to_string();
     let ev = refresher.refresh_now().unwrap();
     assert_eq!(ev.kind, RefreshEventKind::Refreshed, "{:?}", ev.error);
+    assert!(ev.next_attempt.is_none() && !ev.replay);
     assert!(watcher.poll().unwrap());
     let k = keys.recv_timeout(Duration::from_secs(10)).unwrap();
     assert_eq!(k.fingerprint, ev.key_fingerprint);
@@ -328,8 +334,9 @@ fn watcher_picks_up_refresh() {
     .unwrap();
     let fev = bad.refresh_now().unwrap();
     assert_eq!(fev.kind, RefreshEventKind::Failed);
-    assert!(fev.error.unwrap().is_retryable());
+    assert!(fev.error.as_ref().unwrap().is_retryable());
     assert_eq!(fev.consecutive_failures, 1);
+    assert!(fev.next_attempt.is_some() && !fev.replay);
     assert_eq!(code(Refresher::new(&store, &RefresherOptions { refresh_fraction: Some(1.5), ..Default::default() })), ErrorCode::InvalidArgumentError);
 }
 
