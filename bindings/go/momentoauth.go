@@ -181,6 +181,7 @@ type settings struct {
 	backoffMax       time.Duration
 	recheckInterval  time.Duration
 	endpointVariable string
+	caFile           string
 	awsRegion        *string
 	awsEndpoint      *string
 	awsProfile       *string
@@ -195,6 +196,10 @@ func WithInsecure() Option { return func(s *settings) { s.insecure = true } }
 // WithDeadline sets the per-call deadline of clients and refreshers (the library's default
 // otherwise). A context deadline applies too.
 func WithDeadline(d time.Duration) Option { return func(s *settings) { s.deadline = d } }
+
+// WithCAFile trusts the PEM certificates in path (instead of the system's roots) for TLS, e.g. a
+// local server's self-signed certificate (NewAuthClient, NewRefresher).
+func WithCAFile(path string) Option { return func(s *settings) { s.caFile = path } }
 
 // WithEndpointVariable names the variable holding the endpoint (CredentialFromEnvironment).
 func WithEndpointVariable(name string) Option { return func(s *settings) { s.endpointVariable = name } }
@@ -258,6 +263,16 @@ func withConfig(s settings, body func(*C.momento_client_config_t) error) error {
 	defer C.momento_client_config_free(cfg)
 	if s.deadline != 0 {
 		if err := check(C.momento_client_config_set_deadline_ms(cfg, C.int64_t(s.deadline.Milliseconds()), &e), e); err != nil {
+			return err
+		}
+	}
+	if s.caFile != "" {
+		ca, err := cString(s.caFile, "CA file")
+		if err != nil {
+			return err
+		}
+		defer C.free(unsafe.Pointer(ca))
+		if err := check(C.momento_client_config_set_ca_file(cfg, ca, &e), e); err != nil {
 			return err
 		}
 	}

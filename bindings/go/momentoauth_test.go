@@ -114,6 +114,34 @@ func TestAWSStoreOptions(t *testing.T) {
 	wantCode(t, err, momentoauth.ErrInvalidArgument)
 }
 
+// WithCAFile makes a server with a self-signed certificate trusted over TLS.
+func TestCAFile(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "server.pem"), filepath.Join(dir, "server.key")
+	gen := exec.Command("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+		"-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key, "-out", cert)
+	if out, err := gen.CombinedOutput(); err != nil {
+		t.Skipf("openssl cannot make a certificate: %v\n%s", err, out)
+	}
+	s := startServer(t, "--tls-cert", cert, "--tls-key", key)
+	port := s.Addr[strings.LastIndexByte(s.Addr, ':')+1:]
+	c, err := momentoauth.CredentialFromFile(filepath.Join(s.Dir, "bootstrap.json"), momentoauth.WithEndpoint("localhost:"+port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ac, err := momentoauth.NewAuthClient(c, momentoauth.WithCAFile(cert))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ac.Close()
+	mint(t, ac, momentoauth.AllDataReadOnly)
+	_, err = momentoauth.NewAuthClient(c, momentoauth.WithCAFile(filepath.Join(dir, "missing.pem")))
+	wantCode(t, err, momentoauth.ErrInvalidArgument)
+	if !strings.Contains(err.Error(), "CA file cannot be read") {
+		t.Fatalf("missing CA file: %v", err)
+	}
+}
+
 // A library with every symbol but another ABI version (MOMENTO_ABI_STUB, built by
 // tests/bindings) is refused: CheckABI and every constructor return one clear error. The stub
 // is preloaded in a child process; having its soname, it stands in for libmomento_auth.so.1.
@@ -510,13 +538,23 @@ func TestWatcherPicksUpRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
+	// One pass: the first look adopts the stored key, which is not due; the next does nothing.
+	if first, ran, err := r.RunOnce(ctx, false); err != nil || !ran || first.Kind != "adopted" {
+		t.Fatalf("first pass: %+v %v %v", first, ran, err)
+	}
+	if _, ran, err := r.RunOnce(ctx, false); err != nil || ran {
+		t.Fatalf("second pass: %v %v", ran, err)
+	}
+	if store.Kind() != "file" || store.Location() != file {
+		t.Fatalf("store kind %q location %q", store.Kind(), store.Location())
+	}
 	events, stopEvents, err := r.Subscribe(4)
 	if err != nil {
 		t.Fatal(err)
 	}
 	before, _ := w.Current()
 	ev, err := r.RefreshNow(ctx)
-	if err != nil || ev.Kind != "refreshed" {
+	if err != nil || ev.Kind != "refreshed" || !ev.NextAttempt.IsZero() || ev.Replay {
 		t.Fatalf("refresh: %+v %v", ev, err)
 	}
 	select {
@@ -566,7 +604,7 @@ func TestWatcherPicksUpRefresh(t *testing.T) {
 	}
 	defer bad.Close()
 	fev, err := bad.RefreshNow(ctx)
-	if err != nil || fev.Kind != "failed" || fev.Err == nil || fev.ConsecutiveFailures != 1 {
+	if err != nil || fev.Kind != "failed" || fev.Err == nil || fev.ConsecutiveFailures != 1 || fev.NextAttempt.IsZero() || fev.Replay {
 		t.Fatalf("failed refresh: %+v %v", fev, err)
 	}
 	_, err = momentoauth.NewRefresher(store, momentoauth.WithRefreshFraction(1.5))

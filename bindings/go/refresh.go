@@ -94,6 +94,22 @@ func (s *Store) use(f func(*C.momento_store_t) error) error {
 	return f(s.ptr)
 }
 
+// Kind is "file", "aws-sm" or "env"; Location the path, secret id or variable the spec names.
+func (s *Store) Kind() string {
+	var k string
+	_ = s.use(func(p *C.momento_store_t) error {
+		k = C.GoString(C.momento_store_kind_str(C.momento_store_kind(p)))
+		return nil
+	})
+	return k
+}
+
+func (s *Store) Location() string {
+	var l string
+	_ = s.use(func(p *C.momento_store_t) error { l = C.GoString(C.momento_store_location(p)); return nil })
+	return l
+}
+
 // Description is e.g. "file:/etc/momento/token.json" (never a secret).
 func (s *Store) Description() string {
 	var d string
@@ -235,6 +251,11 @@ type RefreshEvent struct {
 	KeyFingerprint      string
 	Err                 error // failures only: an *Error
 	ConsecutiveFailures int
+	// NextAttempt is when the refresher tries again after a failure (zero: not planned).
+	NextAttempt time.Time
+	// Replay: the pass repeated a refresh whose answer was lost. A failure with Replay and
+	// ErrFailedPrecondition means the server's replay window has passed (docs/refresh.md).
+	Replay bool
 }
 
 func newRefreshEvent(ev *C.momento_refresh_event_t) RefreshEvent {
@@ -244,6 +265,10 @@ func newRefreshEvent(ev *C.momento_refresh_event_t) RefreshEvent {
 		ExpiresAt:      epochTime(C.momento_refresh_event_valid_until(ev)),
 		RedactedKey:    C.GoString(C.momento_refresh_event_redacted_key(ev)),
 		KeyFingerprint: C.GoString(C.momento_refresh_event_key_fingerprint(ev)),
+		Replay:         C.momento_refresh_event_replay(ev) == 1,
+	}
+	if ms := int64(C.momento_refresh_event_next_attempt_ms(ev)); ms != 0 {
+		r.NextAttempt = time.UnixMilli(ms)
 	}
 	if C.momento_refresh_event_kind(ev) == C.MOMENTO_REFRESH_FAILED {
 		r.Err = &Error{
@@ -270,7 +295,7 @@ type Refresher struct {
 }
 
 // NewRefresher does not start the thread (Start does). Options: WithEndpoint, WithInsecure,
-// WithDeadline, WithRefreshFraction, WithJitterFraction, WithBackoff, WithRecheckInterval; the
+// WithDeadline, WithCAFile, WithRefreshFraction, WithJitterFraction, WithBackoff, WithRecheckInterval; the
 // library supplies the defaults of those not given and checks the whole policy.
 func NewRefresher(store *Store, opts ...Option) (*Refresher, error) {
 	if store == nil {
@@ -365,6 +390,24 @@ func (r *Refresher) RefreshNow(ctx context.Context) (RefreshEvent, error) {
 	}
 	defer C.momento_refresh_event_free(ev)
 	return newRefreshEvent(ev), nil
+}
+
+// RunOnce makes one pass of the refresher's loop on the calling goroutine: a refresh when due
+// (or when force is set), else nothing (ran false).
+func (r *Refresher) RunOnce(ctx context.Context, force bool) (ev RefreshEvent, ran bool, err error) {
+	var out *C.momento_refresh_event_t
+	f := C.int32_t(0)
+	if force {
+		f = 1
+	}
+	err = r.use(func(p *C.momento_refresher_t) error {
+		return withContext(ctx, func(e **C.momento_error_t) C.momento_status_t { return C.momento_refresher_run_once(&out, p, f, e) })
+	})
+	if err != nil || out == nil {
+		return RefreshEvent{}, false, err
+	}
+	defer C.momento_refresh_event_free(out)
+	return newRefreshEvent(out), true, nil
 }
 
 // Subscribe returns a channel of events in order (buffer: its capacity) and a function that

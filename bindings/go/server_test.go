@@ -25,7 +25,7 @@ type testServer struct {
 
 var listening = regexp.MustCompile(`^listening on (\S+)\s*$`)
 
-func startServer(t testing.TB) *testServer {
+func startServer(t testing.TB, args ...string) *testServer {
 	t.Helper()
 	bin := os.Getenv("MOMENTO_SERVER_BIN")
 	if bin == "" {
@@ -34,6 +34,7 @@ func startServer(t testing.TB) *testServer {
 	dir := t.TempDir()
 	boot := filepath.Join(dir, "bootstrap.json")
 	cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--bootstrap", boot, "--log-format", "off")
+	cmd.Args = append(cmd.Args, args...)
 	s := &testServer{Dir: dir, cmd: cmd, exited: make(chan struct{})}
 	s.Addr = listen(t, cmd, 20*time.Second, func() {
 		go func() { _ = cmd.Wait(); close(s.exited) }()

@@ -167,6 +167,27 @@ describe('round trips', () => {
     store.close();
   });
 
+  test('caFile makes a server with a self-signed certificate trusted over TLS', async t => {
+    const cert = path.join(tmp, 'tls.pem');
+    const key = path.join(tmp, 'tls.key');
+    const gen = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
+      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert]);
+    if (gen.status !== 0) return t.skip('openssl cannot make a certificate');
+    const tls = await startServer(['--tls-cert', cert, '--tls-key', key, '--log-format', 'off']);
+    try {
+      const port = tls.addr.slice(tls.addr.lastIndexOf(':') + 1);
+      const c = m.CredentialProvider.fromString(tls.superUserKey, { endpoint: `localhost:${port}` });
+      const trusted = new m.AuthClient({ credentialProvider: c, caFile: cert });
+      const r = await trusted.generateApiKey(m.AllDataReadOnly, m.ExpiresIn.minutes(5));
+      assert.ok(r.apiKey);
+      trusted.close();
+      throwsWith(() => new m.AuthClient({ credentialProvider: c, caFile: path.join(tmp, 'missing.pem') }),
+        m.InvalidArgumentError, /CA file cannot be read/);
+    } finally {
+      await tls.stop();
+    }
+  });
+
   test('an aws-sm: store with the AWS options, against a local Secrets Manager (moto)', async t => {
     const py = process.env.MOMENTO_TEST_PYTHON;
     const helper = process.env.MOMENTO_MOTO_HELPER;
@@ -375,12 +396,19 @@ describe('refresher and watcher', () => {
     const refresher = new m.Refresher(store, { endpoint: server.addr, secure: false });
     try {
       const before = String(watcher.credentialProvider);
+      // One pass: the first look adopts the stored key, which is not due; the next does nothing.
+      assert.equal((await refresher.runOnce()).kind, 'adopted');
+      assert.equal(await refresher.runOnce(), null);
+      assert.equal(store.kind, 'file');
+      assert.equal(store.location, store.description.slice('file:'.length));
       const seen = [];
       refresher.on('event', e => seen.push(e));
       const keys = [];
       const gotKey = new Promise(resolve => watcher.once('key', k => { keys.push(k); resolve(); }));
       const ev = await refresher.refreshNow();
       assert.equal(ev.kind, 'refreshed', ev.error && ev.error.message);
+      assert.equal(ev.nextAttempt, null);
+      assert.equal(ev.replay, false);
       assert.ok(ev.expiresAt instanceof Date);
       assert.ok(!ev.redactedKey.includes(r.apiKey));
       assert.equal(await watcher.poll(), true);
@@ -410,6 +438,8 @@ describe('refresher and watcher', () => {
       assert.ok(ev.error instanceof m.MomentoError);
       assert.equal(ev.error.retryable, true);
       assert.equal(ev.consecutiveFailures, 1);
+      assert.ok(ev.nextAttempt instanceof Date);
+      assert.equal(ev.replay, false);
     } finally {
       await refresher.close();
     }

@@ -33,6 +33,37 @@ fn abi_and_version() {
     assert_eq!(ErrorCode::PermissionError.as_str(), "PERMISSION_ERROR");
 }
 
+/// A CA file makes a server with a self-signed certificate trusted over TLS.
+#[test]
+fn ca_file() {
+    let dir = std::env::temp_dir().join(format!("momento-rust-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("server.pem"), dir.join("server.key"));
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !made {
+        eprintln!("openssl cannot make a certificate: skipped");
+        return;
+    }
+    let s = Server::start_with(&["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()]).expect("server");
+    let port = s.addr.rsplit(':').next().unwrap();
+    let c = CredentialProvider::from_string(&s.super_key).unwrap().with_endpoint(&format!("localhost:{port}"), true).unwrap();
+    let trusted = AuthClient::with_options(&c, &ClientOptions { ca_file: Some(cert.clone()), ..Default::default() }).unwrap();
+    trusted.generate_api_key(&PermissionScope::AllDataReadOnly, ExpiresIn::minutes(5)).unwrap();
+    let missing = ClientOptions { ca_file: Some(dir.join("missing.pem")), ..Default::default() };
+    let e = AuthClient::with_options(&c, &missing).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidArgumentError);
+    assert!(e.message().contains("CA file cannot be read"), "{}", e.message());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// An aws-sm: store configured only through StoreOptions, against a local Secrets Manager (moto);
 /// ctest sets fixed test credentials and no AWS region, endpoint or config file.
 #[test]
@@ -268,12 +299,18 @@ fn watcher_picks_up_refresh() {
     let _keys_sub = watcher.subscribe(move |k| tx.lock().unwrap().send(k.clone()).unwrap()).unwrap();
     let options = RefresherOptions { endpoint: Some((s.addr.clone(), false)), ..Default::default() };
     let refresher = Refresher::new(&store, &options).unwrap();
+    // One pass: the first look adopts the stored key, which is not due; the next does nothing.
+    assert_eq!(refresher.run_once(false).unwrap().map(|e| e.kind), Some(RefreshEventKind::Adopted));
+    assert!(refresher.run_once(false).unwrap().is_none());
+    assert_eq!(store.kind(), "file");
+    assert_eq!(store.location(), store.description().trim_start_matches("file:"));
     let seen = Arc::new(Mutex::new(Vec::new()));
     let seen2 = seen.clone();
     let events_sub = refresher.subscribe(move |ev| seen2.lock().unwrap().push(ev.clone())).unwrap();
     let before = watcher.current().unwrap().to_string();
     let ev = refresher.refresh_now().unwrap();
     assert_eq!(ev.kind, RefreshEventKind::Refreshed, "{:?}", ev.error);
+    assert!(ev.next_attempt.is_none() && !ev.replay);
     assert!(watcher.poll().unwrap());
     let k = keys.recv_timeout(Duration::from_secs(10)).unwrap();
     assert_eq!(k.fingerprint, ev.key_fingerprint);
@@ -297,8 +334,9 @@ fn watcher_picks_up_refresh() {
     .unwrap();
     let fev = bad.refresh_now().unwrap();
     assert_eq!(fev.kind, RefreshEventKind::Failed);
-    assert!(fev.error.unwrap().is_retryable());
+    assert!(fev.error.as_ref().unwrap().is_retryable());
     assert_eq!(fev.consecutive_failures, 1);
+    assert!(fev.next_attempt.is_some() && !fev.replay);
     assert_eq!(code(Refresher::new(&store, &RefresherOptions { refresh_fraction: Some(1.5), ..Default::default() })), ErrorCode::InvalidArgumentError);
 }
 

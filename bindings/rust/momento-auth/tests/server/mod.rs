@@ -14,6 +14,11 @@ pub struct Server {
 
 impl Server {
     pub fn start() -> Option<Server> {
+        Self::start_with(&[])
+    }
+
+    /// With extra server arguments.
+    pub fn start_with(args: &[&str]) -> Option<Server> {
         let bin = std::env::var("MOMENTO_SERVER_BIN").ok()?;
         let dir = std::env::temp_dir().join(format!("momento-rust-{}-{}", std::process::id(), unique()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -23,6 +28,7 @@ impl Server {
             .arg(dir.join("data"))
             .arg("--bootstrap")
             .arg(&boot)
+            .args(args)
             .stdout(Stdio::piped())
             .spawn()
             .expect("start momento-auth-server");
