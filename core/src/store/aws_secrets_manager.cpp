@@ -322,8 +322,15 @@ Claim parse_claim(const std::string& answer) {
 std::unique_ptr<StoreLock> SecretsManagerStore::lock() {
   std::unique_ptr<detail::OfdLock> local;
   if (!impl_->opt.lock_path.empty()) local = std::make_unique<detail::OfdLock>(impl_->opt.lock_path);
+  std::string seen;  // the version the caller decided on, when it read the store before
+  {
+    std::lock_guard<std::mutex> g(impl_->m);
+    seen = impl_->last_version;
+  }
   const std::optional<StoreSnapshot> cur = load();
   if (!cur || cur->version.empty()) return std::make_unique<ClaimLock>(std::move(local), nullptr);
+  // A peer rotated since the caller looked: it re-reads and adopts; a claim would go unused.
+  if (!seen.empty() && cur->version != seen) return std::make_unique<ClaimLock>(std::move(local), nullptr);
   const std::string base = cur->version;
   const std::string fp = token_fingerprint(cur->token.api_key.reveal());
   const int64_t stale_ms = impl_->opt.claim_stale_after.count();
