@@ -179,7 +179,8 @@ def write(out: Path, doc: Path, b, meta: dict, people) -> None:
           f"Machine: {meta['machine']}. Other engineers' builds and tests ran on it at the same time, so "
           "absolute figures move from run to run; the ratios (each against its baseline in the same round) "
           "carry the conclusions, and the spread shows the smallest and largest per-round ratio.", "",
-          "Versions: " + ", ".join(f"{label(k)} {v}" for k, v in meta["versions"].items()) + ".", ""]
+          "Versions: " + ", ".join(f"{label(k)} {v}" for k, v in meta["versions"].items()) + ".", "",
+          f"Toolchains: {meta.get('toolchains', '')}.", ""]
     for n in meta["notes"]:
         md.append(f"- {n}")
     for name, calls in meta["skipped"].items():

@@ -527,11 +527,27 @@ def main() -> None:
             "command": "bench/run " + " ".join(sys.argv[1:]).replace(f"--build-dir {build}", "").strip(),
             "machine": machine(), "notes": notes, "rounds": args.rounds, "quick": args.quick,
             "calls": args.calls, "parses": args.parses, "scale_calls": args.scale_calls,
-            "versions": {c.name: c.version for c in people if c.version},
+            "versions": {c.name: c.version for c in people if c.version}, "toolchains": toolchains(),
             "skipped": {c.name: c.skipped for c in people if c.skipped}}
     (Path(args.out) / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
     report.write(Path(args.out), ROOT / "docs/benchmarks.md", b, meta, people)
     log(f"== done in {meta['minutes']:.1f} min; results in {args.out} and docs/benchmarks.md")
+
+
+def toolchains() -> str:
+    """The compilers and runtimes of the drivers, as each reports itself."""
+    out = []
+    for cmd in (["node", "--version"], [shutil.which("go") or "/usr/local/go/bin/go", "version"],
+                [shutil.which("rustc") or str(Path.home() / ".cargo/bin/rustc"), "--version"],
+                ["c++", "--version"], ["pkg-config", "--modversion", "grpc++"]):
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+            first = p.stdout.strip().splitlines()[0] if p.returncode == 0 and p.stdout.strip() else ""
+        except OSError:
+            first = ""
+        if first:
+            out.append({"pkg-config": f"grpc++ {first}", "node": f"node {first}"}.get(cmd[0], first))
+    return "; ".join(out)
 
 
 def machine() -> str:

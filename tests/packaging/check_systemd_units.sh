@@ -1,6 +1,6 @@
 #!/bin/sh
 # systemd-analyze verify over packaging/systemd with ExecStart pointed at the momento-auth this
-# tree built: no error and no warning. A copy with a misspelt directive must be reported, so a
+# tree built: no error and no warning; systemd-analyze security scores each service. A copy with a misspelt directive must be reported, so a
 # verify that checks nothing cannot pass.   usage: check_systemd_units.sh UNIT_DIR CLI_BINARY
 set -eu
 units=$1 cli=$2
@@ -16,10 +16,18 @@ if ! out=$(systemd-analyze verify --man=no ./*.service ./*.timer 2>&1) || [ -n "
   echo "systemd-analyze verify reported problems in $units"
   exit 1
 fi
+# The hardening, as systemd scores it: an exposure level of 2.0 at most ("OK"; 10 is "UNSAFE").
+for u in ./*.service; do
+  if ! systemd-analyze security --offline=true --threshold=20 "$u" >/dev/null 2>&1; then
+    systemd-analyze security --offline=true "$u" 2>&1 | tail -1
+    echo "$u is less hardened than expected"
+    exit 1
+  fi
+done
 mkdir broken
 sed 's/^ProtectSystem=/ProtectSystm=/' momento-auth-keep-fresh.service > broken/momento-auth-keep-fresh.service
 if ! systemd-analyze verify --man=no broken/momento-auth-keep-fresh.service 2>&1 | grep -q ProtectSystm; then
   echo "systemd-analyze verify did not report a misspelt directive: it is not checking"
   exit 1
 fi
-echo "$(ls ./*.service ./*.timer | wc -l) units verified; a broken copy is reported"
+echo "$(ls ./*.service ./*.timer | wc -l) units verified, services hardened (exposure <= 2.0); a broken copy is reported"

@@ -228,3 +228,9 @@ def test_metrics_options_are_checked(tool, server, tmp_dir, cli):
     text = open(prom).read()
     assert metric(text, "momento_auth_refreshes_total", outcome="adopted") == 1
     assert 3500 < metric(text, "momento_auth_key_expiry_seconds") <= 3600
+    # A textfile that cannot be written is a warning; the key's state decides the exit code.
+    bad = subprocess.run(base + ["--once", "--metrics-file", os.path.join(tmp_dir, "no-such-dir", "m.prom"),
+                                 "--log-format", "json"], capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 0, bad.stderr
+    warning = json.loads(bad.stderr.strip().splitlines()[-1])
+    assert warning["level"] == "warning" and "--metrics-file" in warning["msg"]
