@@ -57,9 +57,14 @@ inline void check(bool ok, const char* what) {
   if (!ok) fail(what);
 }
 
-// True when an error message quotes the secret (long enough that a match is not chance).
+// True when an error message quotes the secret. Only secrets shaped like keys count: at least 12
+// bytes, a digit, no space. Otherwise the fuzzer soon learns to pass a piece of the fixed message
+// text itself ("it is neither a base64 v1 envelope nor a JWT") as the credential.
 inline bool echoes(std::string_view message, std::string_view secret) {
-  return secret.size() >= 12 && message.find(secret) != std::string_view::npos;
+  if (secret.size() < 12 || secret.find(' ') != std::string_view::npos ||
+      secret.find_first_of("0123456789") == std::string_view::npos)
+    return false;
+  return message.find(secret) != std::string_view::npos;
 }
 
 }  // namespace fuzz

@@ -4,8 +4,8 @@
 // it produced its object, an error object with a message otherwise, and no message may quote a
 // credential it was given. Calls that open connections or read files are left out.
 #include <cmath>
+#include <deque>
 #include <string>
-#include <vector>
 
 #include "fuzz.hpp"
 #include "momento/auth.h"
@@ -14,7 +14,7 @@ namespace {
 
 struct State {
   fuzz::Input& in;
-  std::vector<std::string> strings;  // keep what c_str() points into alive for the sequence
+  std::deque<std::string> strings;  // what c_str() points into, alive and in place for the sequence
   momento_credential_t* cred = nullptr;
   momento_endpoint_override_t* ovr = nullptr;
   momento_scope_t* scope = nullptr;

@@ -31,6 +31,8 @@ uint64_t expected_positive(const nlohmann::json& v) {
 }
 
 void check_object(std::string_view text) {
+  // JsonObject's precondition: its callers (envelopes, JWT segments) pass UTF-8 text only.
+  if (!is_valid_utf8(text)) return;
   JsonObject o;
   bool ok = o.parse(text);
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
