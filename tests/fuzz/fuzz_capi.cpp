@@ -39,9 +39,13 @@ struct State {
   momento_error_t** err(momento_error_t** slot) { return (in.byte() & 1) ? slot : nullptr; }
 };
 
-// Checks the status/out/error contract of one call and frees what it produced.
+// Checks the status/out/error contract of one call and frees its error. Takes the out and error
+// slots by address: they are read here, after the call (argument evaluation order is unspecified).
 template <class T>
-void settle(momento_status_t st, T** out, T* made, momento_error_t* e, const char* secret) {
+void settle(momento_status_t st, T** out, momento_error_t** ep, const char* secret) {
+  T* made = out ? *out : nullptr;
+  momento_error_t* e = *ep;
+  *ep = nullptr;
   if (st == MOMENTO_OK) {
     fuzz::check(e == nullptr, "an error object came with MOMENTO_OK");
     fuzz::check(!out || made != nullptr, "MOMENTO_OK without the object");
@@ -59,6 +63,8 @@ void settle(momento_status_t st, T** out, T* made, momento_error_t* e, const cha
   }
   momento_error_free(e);
 }
+// For calls without an out-parameter.
+inline int** no_out() { return nullptr; }
 
 void replace(momento_credential_t*& slot, momento_credential_t* c) {
   if (!c) return;
@@ -80,7 +86,7 @@ void step(State& s) {
       momento_status_t st = disposable
           ? momento_credential_from_disposable_token(want_out ? &c : nullptr, text, s.ovr, ep)
           : momento_credential_from_string(want_out ? &c : nullptr, text, s.ovr, ep);
-      settle(st, want_out ? &c : nullptr, c, e, text);
+      settle(st, want_out ? &c : nullptr, &e, text);
       replace(s.cred, c);
       break;
     }
@@ -89,7 +95,7 @@ void step(State& s) {
       const char* endpoint = s.str();
       momento_credential_t* c = nullptr;
       ep = s.err(&e);
-      settle(momento_credential_from_v2(&c, key, endpoint, s.ovr, ep), &c, c, e, key);
+      settle(momento_credential_from_v2(&c, key, endpoint, s.ovr, ep), &c, &e, key);
       replace(s.cred, c);
       break;
     }
@@ -98,7 +104,7 @@ void step(State& s) {
       uint16_t port = in.number<uint16_t>();
       momento_credential_t* c = nullptr;
       ep = s.err(&e);
-      settle(momento_credential_new_local(&c, host, port, ep), &c, c, e, nullptr);
+      settle(momento_credential_new_local(&c, host, port, ep), &c, &e, nullptr);
       replace(s.cred, c);
       break;
     }
@@ -114,7 +120,7 @@ void step(State& s) {
           kind == 0   ? momento_endpoint_override_new_base(&o, a, b, secure, ep)
           : kind == 1 ? momento_endpoint_override_new_explicit(&o, a, b, c3, secure, ep)
                       : momento_endpoint_override_new_single(&o, a, secure, ep);
-      settle(st, &o, o, e, nullptr);
+      settle(st, &o, &e, nullptr);
       if (o) {
         momento_endpoint_override_free(s.ovr);
         s.ovr = o;
@@ -132,23 +138,21 @@ void step(State& s) {
       uint16_t port = 0;
       int32_t secure = 0;
       ep = s.err(&e);
-      settle(momento_credential_endpoint(&host, &port, &secure, c, in.number<int32_t>(), ep),
-             static_cast<const char**>(nullptr), static_cast<const char*>(nullptr), e, nullptr);
+      settle(momento_credential_endpoint(&host, &port, &secure, c, in.number<int32_t>(), ep), no_out(), &e, nullptr);
       (void)momento_credential_base_endpoint(c);
       (void)momento_credential_endpoints_overridden(c);
       int32_t state = 0;
       uint64_t epoch = 0;
       e = nullptr;
       ep = s.err(&e);
-      settle(momento_credential_expiry(&state, &epoch, c, ep), static_cast<int**>(nullptr),
-             static_cast<int*>(nullptr), e, nullptr);
+      settle(momento_credential_expiry(&state, &epoch, c, ep), no_out(), &e, nullptr);
       (void)momento_credential_redacted(c);
       (void)momento_credential_redacted_key(c);
       (void)momento_credential_refresh_token(c);
       momento_credential_t* w = nullptr;
       e = nullptr;
       ep = s.err(&e);
-      settle(momento_credential_with_override(&w, c, s.ovr, ep), &w, w, e, nullptr);
+      settle(momento_credential_with_override(&w, c, s.ovr, ep), &w, &e, nullptr);
       momento_credential_free(w);
       break;
     }
@@ -157,7 +161,7 @@ void step(State& s) {
       int32_t unit = in.number<int32_t>();
       int64_t amount = in.number<int64_t>();
       ep = s.err(&e);
-      settle(momento_expires_in_new(&x, unit, amount, ep), &x, x, e, nullptr);
+      settle(momento_expires_in_new(&x, unit, amount, ep), &x, &e, nullptr);
       (void)momento_expires_in_does_expire(x);
       (void)momento_expires_in_seconds(x);
       momento_expires_in_free(x);
@@ -168,8 +172,7 @@ void step(State& s) {
       bool predefined = in.byte() & 1;
       int32_t which = in.number<int32_t>();
       ep = s.err(&e);
-      settle(predefined ? momento_scope_new_predefined(&sc, which, ep) : momento_scope_new(&sc, ep),
-             &sc, sc, e, nullptr);
+      settle(predefined ? momento_scope_new_predefined(&sc, which, ep) : momento_scope_new(&sc, ep), &sc, &e, nullptr);
       if (sc) {
         momento_scope_free(s.scope);
         s.scope = sc;
@@ -193,14 +196,13 @@ void step(State& s) {
           st = momento_scope_add_cache_items(s.scope, role, cache, select, name, len, ep);
         }
       }
-      settle(st, static_cast<int**>(nullptr), static_cast<int*>(nullptr), e, nullptr);
+      settle(st, no_out(), &e, nullptr);
       (void)momento_scope_entry_count(s.scope);
       break;
     }
     case 9: {
       ep = s.err(&e);
-      settle(momento_scope_validate(s.scope, in.number<int32_t>(), ep), static_cast<int**>(nullptr),
-             static_cast<int*>(nullptr), e, nullptr);
+      settle(momento_scope_validate(s.scope, in.number<int32_t>(), ep), no_out(), &e, nullptr);
       break;
     }
     case 10: {
@@ -208,8 +210,7 @@ void step(State& s) {
       const char* secret = s.str();
       bool want_out = in.byte() & 1;
       ep = s.err(&e);
-      settle(momento_redact(want_out ? &out : nullptr, secret, ep), want_out ? &out : nullptr, out,
-             e, secret);
+      settle(momento_redact(want_out ? &out : nullptr, secret, ep), want_out ? &out : nullptr, &e, secret);
       if (out && secret) fuzz::check(!fuzz::echoes(out, secret), "momento_redact shows the secret");
       momento_free(out);
       break;
@@ -217,7 +218,7 @@ void step(State& s) {
     case 11: {  // refresher options: any double (NaN, infinities) or integer
       if (!s.opts) {
         ep = s.err(&e);
-        settle(momento_refresher_options_new(&s.opts, ep), &s.opts, s.opts, e, nullptr);
+        settle(momento_refresher_options_new(&s.opts, ep), &s.opts, &e, nullptr);
         break;
       }
       uint8_t which = in.byte() % 7;
@@ -234,7 +235,7 @@ void step(State& s) {
         case 5: st = momento_refresher_options_set_recheck_interval_ms(s.opts, a, ep); break;
         default: st = momento_refresher_options_validate(s.opts, ep);
       }
-      settle(st, static_cast<int**>(nullptr), static_cast<int*>(nullptr), e, nullptr);
+      settle(st, no_out(), &e, nullptr);
       double f = momento_refresher_options_refresh_fraction(s.opts);
       double j = momento_refresher_options_jitter_fraction(s.opts);
       fuzz::check(std::isfinite(f) && std::isfinite(j), "a refresh policy holds a non-finite fraction");
@@ -248,7 +249,7 @@ void step(State& s) {
       char* location = nullptr;
       const char* spec = s.str();
       ep = s.err(&e);
-      settle(momento_store_spec_parse(&kind, &location, spec, ep), &location, location, e, nullptr);
+      settle(momento_store_spec_parse(&kind, &location, spec, ep), &location, &e, nullptr);
       (void)momento_store_kind_str(in.number<int32_t>());
       momento_free(location);
       break;
@@ -256,7 +257,7 @@ void step(State& s) {
     case 13: {  // client configuration (the CA file is left out: it names a file to read)
       if (!s.config) {
         ep = s.err(&e);
-        settle(momento_client_config_new(&s.config, ep), &s.config, s.config, e, nullptr);
+        settle(momento_client_config_new(&s.config, ep), &s.config, &e, nullptr);
         break;
       }
       bool deadline = in.byte() & 1;
@@ -264,8 +265,7 @@ void step(State& s) {
       int32_t bytes = in.number<int32_t>();
       ep = s.err(&e);
       settle(deadline ? momento_client_config_set_deadline_ms(s.config, ms, ep)
-                      : momento_client_config_set_max_message_bytes(s.config, bytes, ep),
-             static_cast<int**>(nullptr), static_cast<int*>(nullptr), e, nullptr);
+                      : momento_client_config_set_max_message_bytes(s.config, bytes, ep), no_out(), &e, nullptr);
       break;
     }
     case 14: {  // accessors that take anything, NULL included

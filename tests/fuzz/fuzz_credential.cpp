@@ -26,7 +26,9 @@ void inspect(const Credential& c) {
   (void)credential_kind_name(c.kind());
   (void)c.expires_at();
   std::string shown = c.redacted();
-  fuzz::check(!fuzz::echoes(shown, c.raw_key()), "redacted() shows the key");
+  // The display names the control endpoint, which is not secret and may contain any text.
+  bool in_endpoint = c.endpoints().control.host.find(c.raw_key()) != std::string::npos;
+  fuzz::check(in_endpoint || !fuzz::echoes(shown, c.raw_key()), "redacted() shows the key");
   (void)c.endpoints().control.address();
 }
 

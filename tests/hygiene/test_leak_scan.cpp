@@ -103,7 +103,7 @@ void run_flows(ServerProcess& server, Secrets& secrets) {
   REQUIRE(momento_expires_in_new(&minute, MOMENTO_EXPIRES_MINUTES, 5, nullptr) == MOMENTO_OK);
   momento_scope_t* items = nullptr;
   REQUIRE(momento_scope_new(&items, nullptr) == MOMENTO_OK);
-  REQUIRE(momento_scope_add_cache_items(items, 1, "c", 1, "k", 1, nullptr) == MOMENTO_OK);
+  REQUIRE(momento_scope_add_cache_items(items, MOMENTO_CACHE_READ_WRITE, "c", MOMENTO_ITEMS_KEY, "k", 1, nullptr) == MOMENTO_OK);
   e = nullptr;
   if (note(momento_auth_client_generate_disposable_token(&disp, client, items, minute, "hygiene", &e), e) == MOMENTO_OK)
     secrets.add(momento_token_api_key(disp));

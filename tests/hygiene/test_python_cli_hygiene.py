@@ -100,7 +100,7 @@ def test_no_secret_in_python_or_cli_output(server):
     seen.append((tmp / "server.log").read_text())
 
     text = "\n".join(seen)
-    assert "hygiene" in text and "AuthenticationError" in text  # the output was captured
+    assert "CredentialProvider(" in text and "AuthenticationError" in text  # the output was captured
     for s in secrets:
         for p in pieces(s):
             assert p not in text, f"a piece of a secret ({p[:4]}...) appears in the output"
