@@ -165,6 +165,14 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   auto* fraction_opt = keep->add_option("--refresh-fraction", kf.refresh_fraction,
                    "refresh after this fraction of the key's lifetime, in (0, 1), without jitter "
                    "(default 0.75 minus up to 0.05)");
+  keep->add_option("--metrics-listen", kf.metrics_listen,
+                   "serve Prometheus metrics on /metrics and health on /healthz at this loopback "
+                   "HOST:PORT (port 0 picks one; the address is logged)");
+  keep->add_option("--metrics-file", kf.metrics_file,
+                   "write the metrics to this file for node_exporter's textfile collector "
+                   "(replaced atomically after every event and every 15 s)");
+  keep->add_option("--log-format", kf.log_format, "text or json (one JSON object per line; never secrets)")
+      ->check(CLI::IsMember({"text", "json"}));
   keep->callback([&, fraction_opt] {
     kf.refresh_fraction_given = fraction_opt->count() > 0;
     action = [&] { return cmd_keep_fresh(g, kf, io); };

@@ -74,6 +74,11 @@ struct SecretsManagerOptions {
   // Where the refresh journal lives. Empty = in memory (lost answers are still replayed within
   // this process, not across a crash).
   std::string journal_path;
+  // A refresh claim (see lock()) older than this, whose holder neither finished nor released
+  // it, is taken over: its holder is presumed dead. Keep it well inside the auth server's
+  // replay window (30 s), so the taker's replay of a refresh the holder may have sent still
+  // gets the same answer.
+  std::chrono::milliseconds claim_stale_after{10000};
 };
 
 // A secret in AWS Secrets Manager holding the Download-JSON shape.
@@ -83,8 +88,14 @@ struct SecretsManagerOptions {
 //    new secret. The ClientRequestToken is derived from the last VersionId this object read and
 //    the new content, so two writers that refreshed from the same version (the server's grace
 //    replay gives them identical answers) write one version, and a repeated put is a no-op.
-//  - lock(): the optional local OFD lock (see lock_path); across hosts concurrency is optimistic
-//    (see docs/refresh.md).
+//  - lock(): the optional local OFD lock (see lock_path), then a claim held in the secret itself,
+//    so that hosts sharing nothing but the secret refresh once per rotation: a version with the
+//    staging label MOMENTO_REFRESH_CLAIM whose ClientRequestToken is derived from the AWSCURRENT
+//    VersionId. Secrets Manager accepts one content per ClientRequestToken, so exactly one host
+//    creates it; the others wait until AWSCURRENT moves (then re-read and adopt the new key), or
+//    the claim is released, or it goes stale (its holder died: they take it over and replay the
+//    holder's refresh, recorded in the claim, within the server's window). The claim carries no
+//    secret: owner id, base version, key fingerprint, start time. See docs/refresh.md.
 class SecretsManagerStore final : public TokenStore {
  public:
   explicit SecretsManagerStore(SecretsManagerOptions options);
@@ -109,6 +120,7 @@ class SecretsManagerStore final : public TokenStore {
   std::string call(std::string_view action, const std::string& body);
 
  private:
+  void release_claim() noexcept;  // see lock()
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
