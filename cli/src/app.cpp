@@ -155,7 +155,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   auto* keep = app.add_subcommand("keep-fresh",
       "keep the key in a store fresh: refresh before it expires and write it back (a daemon; "
       "--once for cron)");
-  keep->add_option("--store", kf.store.spec, "file:PATH | aws-sm:SECRET-ID")->required();
+  keep->add_option("--store", kf.store.spec, "file:PATH | aws-sm:SECRET-ID | exec:{JSON}")->required();
   keep->add_option("--region", kf.store.region, "AWS region for aws-sm: (default: AWS_REGION, ~/.aws/config)");
   keep->add_option("--aws-endpoint", kf.store.aws_endpoint,
                    "Secrets Manager endpoint URL (default: AWS_ENDPOINT_URL_SECRETS_MANAGER, "
@@ -180,7 +180,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
 
   WatchOptions wo;
   auto* watch = app.add_subcommand("watch", "print the store's key (redacted) and expiry, and each new key as it changes");
-  watch->add_option("--store", wo.store.spec, "file:PATH | aws-sm:SECRET-ID | env:VAR")->required();
+  watch->add_option("--store", wo.store.spec, "file:PATH | aws-sm:SECRET-ID | env:VAR | exec:{JSON}")->required();
   watch->add_option("--region", wo.store.region, "AWS region for aws-sm:");
   watch->add_option("--aws-endpoint", wo.store.aws_endpoint,
                     "Secrets Manager endpoint URL (default: AWS_ENDPOINT_URL_SECRETS_MANAGER, "

@@ -463,7 +463,7 @@ int cmd_ping(const GlobalOptions& g, const CacheOptions&, Io io) {
 namespace {
 
 Store open_store(const StoreSelection& sel) {
-  if (sel.spec.empty()) throw_invalid("--store is empty; use file:PATH, aws-sm:SECRET-ID or env:VAR");
+  if (sel.spec.empty()) throw_invalid("--store is empty; use file:PATH, aws-sm:SECRET-ID, env:VAR or exec:{JSON}");
   StoreOptions so;
   if (!sel.region.empty()) so.aws_region(sel.region);
   if (!sel.aws_endpoint.empty()) so.aws_endpoint(sel.aws_endpoint);
@@ -617,7 +617,7 @@ int cmd_keep_fresh(const GlobalOptions& g, const KeepFreshOptions& o, Io io) {
 
   Store store = open_store(o.store);
   if (!store.writable())
-    throw_invalid("store " + printable(store.describe()) + " is read-only; keep-fresh needs file: or aws-sm:");
+    throw_invalid("store " + printable(store.describe()) + " is read-only; keep-fresh needs file:, aws-sm: or exec: with a write command");
   const auto ov = store_override(g, store);
   const ClientConfig cfg = auth_config(g);
 

@@ -1,6 +1,4 @@
 // SecretsManagerStore: GetSecretValue / PutSecretValue / DescribeSecret / CreateSecret over libcurl.
-#include <curl/curl.h>
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -10,67 +8,13 @@
 #include <random>
 #include <thread>
 
+#include "aws_internal.hpp"
 #include "internal.hpp"
 #include "momento/auth/aws.hpp"
 #include "momento/auth/error.hpp"
 
 namespace momento::auth::aws {
 namespace {
-
-constexpr size_t kMaxResponse = 1024 * 1024;
-
-void global_curl_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-size_t on_body(char* data, size_t size, size_t n, void* user) {
-  auto* out = static_cast<std::string*>(user);
-  size_t len = size * n;
-  if (out->size() + len > kMaxResponse) return 0;  // aborts the transfer
-  out->append(data, len);
-  return len;
-}
-
-struct HttpResponse {
-  long status = 0;
-  std::string body;
-};
-
-HttpResponse perform(const HttpRequest& req, std::chrono::milliseconds timeout,
-                     const std::string& ca_file) {
-  global_curl_init();
-  CURL* curl = curl_easy_init();
-  if (!curl) throw Error(ErrorCode::ClientResourceExhausted, "curl_easy_init failed");
-  curl_slist* headers = nullptr;
-  for (const auto& [k, v] : req.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
-  // curl would add these unsigned; they are not needed.
-  headers = curl_slist_append(headers, "Expect:");
-  headers = curl_slist_append(headers, "Accept:");
-  HttpResponse resp;
-  curl_easy_setopt(curl, CURLOPT_URL, req.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req.body.c_str());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(req.body.size()));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  if (!ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &resp.body);
-  CURLcode rc = curl_easy_perform(curl);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp.status);
-  curl_slist_free_all(headers);  // the list holds the signed security token; freed right away
-  curl_easy_cleanup(curl);
-  if (rc != CURLE_OK) {
-    ErrorCode code = rc == CURLE_OPERATION_TIMEDOUT ? ErrorCode::Timeout : ErrorCode::Connection;
-    throw Error(code, std::string("Secrets Manager request failed: ") + curl_easy_strerror(rc));
-  }
-  return resp;
-}
 
 ErrorCode code_for_aws_error(const std::string& type, long status) {
   auto has = [&](const char* s) { return type.find(s) != std::string::npos; };
@@ -141,6 +85,9 @@ struct SecretsManagerStore::Impl {
   std::mutex m;
   std::string last_version;  // VersionId seen by the last load()
   std::optional<PendingRefresh> pending;  // in-memory journal when no journal_path
+  std::unique_ptr<CredentialProvider> chain;  // when no explicit credentials; caches and refreshes
+
+  Credentials credentials() { return opt.credentials ? *opt.credentials : chain->get(); }
   std::string owner = random_owner();     // names this object's claims
   // The claim held (empty: none), and whether a refresh under it is outstanding (journal
   // written, answer not stored): such a claim is left in place on release, so that whoever
@@ -155,7 +102,10 @@ SecretsManagerStore::SecretsManagerStore(SecretsManagerOptions options) : impl_(
   if (options.timeout.count() <= 0) throw_invalid("aws-sm store: timeout must be positive");
   impl_->region = resolve_region(options.region, options.profile);
   impl_->endpoint = resolve_endpoint(options.endpoint, impl_->region);
-  if (!options.credentials) options.credentials = resolve_credentials(options.profile);
+  if (!options.credentials) {
+    impl_->chain = std::make_unique<CredentialProvider>(options.profile);
+    impl_->chain->get();  // no credentials anywhere: fail now, not at the first refresh
+  }
   impl_->opt = std::move(options);
 }
 
@@ -166,11 +116,19 @@ std::string SecretsManagerStore::describe() const {
 }
 
 std::string SecretsManagerStore::call(std::string_view action, const std::string& body) {
-  HttpRequest req = secrets_manager_request(impl_->endpoint, action, body);
-  sign_v4(req, *impl_->opt.credentials, impl_->region, "secretsmanager", amz_date(now_epoch_seconds()));
-  HttpResponse resp = perform(req, impl_->opt.timeout, impl_->opt.ca_file);
-  // The signed request carries the session token; wipe what we can.
-  for (auto& h : req.headers) wipe(h.second);
+  impl::HttpCall req;
+  req.url = impl_->endpoint + "/";
+  req.headers = {"Content-Type: application/x-amz-json-1.1",
+                 "X-Amz-Target: secretsmanager." + std::string(action)};
+  req.body = body;
+  req.timeout = impl_->opt.timeout;
+  req.ca_file = impl_->opt.ca_file;
+  const Credentials creds = impl_->credentials();
+  req.sign = &creds;
+  req.region = impl_->region;
+  req.service = "secretsmanager";
+  impl::HttpResponse resp = impl::http_call(req, "Secrets Manager");
+  wipe(req.body);
   if (resp.status == 200) return std::move(resp.body);
   std::string type, message;
   auto j = nlohmann::json::parse(resp.body, nullptr, false);

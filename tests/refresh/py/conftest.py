@@ -206,6 +206,7 @@ def aws_env_for(url, tmp_dir):
         "AWS_CONFIG_FILE": os.path.join(tmp_dir, "no-config"),
         "AWS_SHARED_CREDENTIALS_FILE": os.path.join(tmp_dir, "no-credentials"),
         "HOME": tmp_dir,
+        "AWS_EC2_METADATA_DISABLED": "true",
     }
 
 
