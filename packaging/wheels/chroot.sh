@@ -24,11 +24,13 @@ chroot_python() {
 }
 
 # Runs a command inside the chroot with a clean environment (the host's PIP_*, virtualenv and
+# CC/CXX: one compiler path for every CPython (Debian's 3.9 would name x86_64-linux-gnu-g++), so
+# ccache serves the library's objects to every wheel.
 # proxy-CA variables name host paths), niced: builds there are long and the machine is shared.
 in_chroot() {
   nice -n 10 chroot "$chroot_dir" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
     PATH=/opt/tools/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    CCACHE_DIR=/var/cache/ccache CCACHE_BASEDIR=/build CMAKE_BUILD_PARALLEL_LEVEL=2 "$@"
+    CC=gcc CXX=g++ CCACHE_DIR=/var/cache/ccache CCACHE_BASEDIR=/build CMAKE_BUILD_PARALLEL_LEVEL=2 "$@"
 }
 
 # /proc and /dev for the chroot while the script runs, unmounted on exit. One script at a time
