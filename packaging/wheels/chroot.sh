@@ -24,9 +24,9 @@ chroot_python() {
 }
 
 # Runs a command inside the chroot with a clean environment (the host's PIP_*, virtualenv and
+# proxy-CA variables name host paths), niced: builds there are long and the machine is shared.
 # CC/CXX: one compiler path for every CPython (Debian's 3.9 would name x86_64-linux-gnu-g++), so
 # ccache serves the library's objects to every wheel.
-# proxy-CA variables name host paths), niced: builds there are long and the machine is shared.
 in_chroot() {
   nice -n 10 chroot "$chroot_dir" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
     PATH=/opt/tools/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
