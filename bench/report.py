@@ -11,9 +11,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 BEGIN, END = "<!-- results:begin (written by bench/run) -->", "<!-- results:end -->"
 LABELS = {"grpc_stub": "bare grpc++ stub", "c_abi": "C ABI", "cpp": "C++ wrapper", "python": "Python",
-          "node_binding": "Node binding", "node_sdk": "Momento Node SDK", "go_sdk": "Momento Go SDK",
+          "node_binding": "Node binding", "go_binding": "Go binding", "rust_binding": "Rust binding",
+          "node_sdk": "Momento Node SDK", "go_sdk": "Momento Go SDK",
           "python_sdk": "Momento Python SDK", "echo": "bare gRPC echo server",
-          "server_refresh": "refresh", "server_refresh_durable": "refresh, --sync-full"}
+          "server_refresh": "refresh", "server_refresh_durable": "refresh, --sync-full",
+          "bare": "bare interpreter start (whole process)", "json": "`import json`",
+          "momento_auth": "`import momento_auth`", "momento_auth_usable": "`import momento_auth` + first parse",
+          "momento_sdk": "`import momento` (Momento Python SDK)"}
 
 
 def label(name: str) -> str:
@@ -112,7 +116,7 @@ def plot_server(b, out: Path) -> str | None:
         return None
     fig, ax = plt.subplots(figsize=(7, 4))
     for name in dict.fromkeys(r["contender"] for r in rs):
-        pts = sorted((int(r["call"].split("_")[1]), r) for r in rs if r["contender"] == name)
+        pts = sorted(((int(r["call"].split("_")[1]), r) for r in rs if r["contender"] == name), key=lambda p: p[0])
         if name == "echo":
             # One echo series per pairing: keep the median over them per point.
             by = {}
@@ -175,12 +179,24 @@ def write(out: Path, doc: Path, b, meta: dict, people) -> None:
           f"Machine: {meta['machine']}. Other engineers' builds and tests ran on it at the same time, so "
           "absolute figures move from run to run; the ratios (each against its baseline in the same round) "
           "carry the conclusions, and the spread shows the smallest and largest per-round ratio.", "",
-          "Versions: " + ", ".join(f"{label(k)} {v}" for k, v in meta["versions"].items()) + ".", ""]
+          "Versions: " + ", ".join(f"{label(k)} {v}" for k, v in meta["versions"].items()) + ".", "",
+          f"Toolchains: {meta.get('toolchains', '')}.", ""]
     for n in meta["notes"]:
         md.append(f"- {n}")
     for name, calls in meta["skipped"].items():
         for call, why in calls.items():
             md.append(f"- {label(name)}: no `{call}` ({why})")
+    if b.goals:
+        md += ["", "### Goals", "",
+               "Each goal as the median over the rounds of that round's ratio (or difference) between the two "
+               "contenders, with the smallest and largest round in parentheses.", "",
+               "| goal | measured (spread) | target | |", "|---|---:|---:|---|"]
+        for g in b.goals:
+            unit = "x" if g["kind"].startswith("ratio") else ""
+            fmt = (lambda v: f"{unit}{v:.3f}") if unit else (lambda v: f"{v:,.1f}")
+            cmp = {"ratio_max": "≤", "ratio_below": "<", "diff_max": "≤", "value_max": "≤", "value_min": "≥"}[g["kind"]]
+            md.append(f"| {g['goal']} | {fmt(g['median'])} ({fmt(g['min'])}–{fmt(g['max'])}) | "
+                      f"{cmp} {unit}{g['target']:,.{0 if g['target'] >= 100 else 2}f} | {'met' if g['met'] else '**missed**'} |")
     md += ["", "### Refresh, generate and disposable-token latency (one client, sequential calls)", "",
            "Ratio: to the bare grpc++ stub making the same RPC.", ""]
     md += table(b, "calls", CALLS, "p50", "p50 µs")
@@ -190,6 +206,8 @@ def write(out: Path, doc: Path, b, meta: dict, people) -> None:
 
     md += ["", img("latency_p50.png"), ""]
     md += [f"![{i}](benchmarks/{i})" for i in imgs if i.startswith("latency_") and i != "latency_p50.png"]
+    md += ["", "Mean wall time per call (the whole loop over the calls):", ""]
+    md += table(b, "calls", CALLS, "wall_us", "µs")
     md += ["", "### Throughput (one thread, sequential calls)", ""] + table(b, "calls", CALLS, "throughput", "calls/s", 0)
     md += ["", img("throughput.png"), "",
            "### Client CPU per call", "", "CPU time of the whole client process (all threads) per call.", ""]
@@ -206,6 +224,7 @@ def write(out: Path, doc: Path, b, meta: dict, people) -> None:
     md += ["", img("rss.png"), "", "### Credential parsing", "",
            "Parses per second per core (parses / CPU seconds of the process); ratio to our C ABI.", ""]
     md += table(b, "parse", PARSES, "per_core_per_s", "parses/s", 0)
+    md += ["", "CPU per parse (ns):", ""] + table(b, "parse", PARSES, "cpu_ns_per_parse", "ns", 0)
     md += ["", "Wall time per parse (ns):", ""] + table(b, "parse", PARSES, "ns_per_parse", "ns", 0)
     md += ["", img("parse.png"), "", "### Scaling: threads sharing one client (refresh)", "",
            "Calls per second; ratio to the bare stub with the same number of threads on one channel.", ""]
@@ -221,12 +240,21 @@ def write(out: Path, doc: Path, b, meta: dict, people) -> None:
                 cells.append("—" if r is None else f"{r['median']:,.0f} {fmt_ratio(r)}")
             md.append(f"| {label(p)} | " + " | ".join(cells) + " |")
         md += ["", img("scaling.png"), ""]
-    imp = rows(b, "import")
+    imp = rows(b, "import", metric="import_ms")
     if imp:
-        md += ["### Python import time", "", "Median wall time of `python -c 'import X'` minus `python -c pass` "
-               "(the median of 5 fresh interpreters per round).", ""]
-        md += [f"- `{'import momento_auth' if r['contender'] == 'python' else 'import momento'}`: "
-               f"{r['median']:.1f} ms (rounds {r['min']:.1f}–{r['max']:.1f})" for r in imp]
+        cpu = {r["contender"]: r for r in rows(b, "import", metric="import_cpu_ms")}
+        md += ["### Python import time", "",
+               f"Package: {b.import_where}. Each import is timed inside a fresh interpreter (the median of 5 per "
+               "round): wall time, with its ratio to a bare interpreter start timed from outside, and CPU time, "
+               "with its ratio to `import json` in the same rounds (CPU time is less inflated by a busy machine).",
+               "", "| import | wall ms (rounds) | ratio to a bare start | CPU ms (rounds) | ratio to `import json` |",
+               "|---|---:|---:|---:|---:|"]
+        for r in imp:
+            c = cpu.get(r["contender"])
+            md.append(f"| {label(r['contender'])} | {r['median']:.1f} ({r['min']:.1f}–{r['max']:.1f}) | "
+                      + (f"x{r['ratio']:.2f}" if "ratio" in r else "") + " | "
+                      + (f"{c['median']:.1f} ({c['min']:.1f}–{c['max']:.1f}) | " if c else "— | ")
+                      + (f"x{c['ratio']:.2f}" if c and "ratio" in c else "") + " |")
         md.append("")
     wh = rows(b, "wheel")
     if wh:

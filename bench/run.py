@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from local_server import start_server
+
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = ROOT / "bench" / "clients"
 CALLS = ("refresh", "generate", "disposable")
@@ -63,8 +65,15 @@ class Contender:
         return out
 
 
+def build_driver(what: str, cmd: list[str], cwd: Path, env: dict) -> str | None:
+    """Builds a compiled driver; None when it built, otherwise why not."""
+    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=dict(os.environ, **env))
+    return None if r.returncode == 0 else f"{what}: skipped (driver did not build: {r.stderr.strip()[-300:]})"
+
+
 def contenders(build: Path, venv_python: str) -> tuple[list[Contender], list[str]]:
     notes: list[str] = []
+    lib = build / "capi/libmomento_auth.so.1"
     out = [
         Contender("grpc_stub", "bare grpc++ stub (limit)", [str(build / "bench/clients/momento_bench_grpc_stub")]),
         Contender("c_abi", "C ABI", [str(build / "bench/clients/momento_bench_client"), "c_abi"]),
@@ -73,62 +82,53 @@ def contenders(build: Path, venv_python: str) -> tuple[list[Contender], list[str
                   {"PYTHONPATH": str(build / "bindings/python/pkg")}),
     ]
     node = shutil.which("node")
-    node_path = str(build.parent / "interop-node" / "node_modules")
-    if node and (ROOT / "bindings/node").exists():
+    koffi = build.parent / "bindings-node" / "node_modules"
+    if not node:
+        notes.append("Node binding: skipped (no node on PATH)")
+    elif not (koffi / "koffi").exists():
+        notes.append(f"Node binding: skipped (koffi not installed in {koffi}; scripts/setup installs it)")
+    else:
         out.append(Contender("node_binding", "Node binding", [node, str(CLIENTS / "node/driver.js"), "node_binding"],
-                             {"NODE_PATH": node_path, "MOMENTO_AUTH_LIB": str(build / "capi/libmomento_auth.so.1")}))
-    else:
-        notes.append("Node binding: skipped (bindings/node does not exist in this tree)" if node
-                     else "Node binding: skipped (no node on PATH)")
-    for lang in ("go", "rust"):
-        if (ROOT / "bindings" / lang).exists():
-            notes.append(f"{lang.capitalize()} binding: bindings/{lang} exists but has no bench driver yet "
-                         "(bench/clients/README.md says how to add one)")
-        else:
-            notes.append(f"{lang.capitalize()} binding: skipped (bindings/{lang} does not exist in this tree)")
-    if node and Path(node_path, "@gomomento/sdk").exists():
-        out.append(Contender("node_sdk", "Momento Node SDK", [node, str(CLIENTS / "node/driver.js"), "node_sdk"],
-                             {"NODE_PATH": node_path}))
-    else:
-        notes.append(f"Momento Node SDK: skipped (not installed in {node_path}; scripts/setup installs it)")
-    go = shutil.which("go")
+                             {"NODE_PATH": str(koffi), "MOMENTO_AUTH_LIBRARY": str(lib)}))
+    # Compiled drivers find this build's header and library through its pkg-config file.
+    pc = {"PKG_CONFIG_PATH": str(build / "pkgconfig")}
+    go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
     if go:
-        exe = build / "bench/clients/go_sdk_driver"
-        r = subprocess.run([go, "build", "-o", str(exe), "."], cwd=CLIENTS / "go", capture_output=True, text=True,
-                           env=dict(os.environ, GOFLAGS="-mod=mod", GOPROXY=os.environ.get("GOPROXY", "off")))
-        if r.returncode == 0:
-            out.append(Contender("go_sdk", "Momento Go SDK", [str(exe)]))
-        else:
-            notes.append(f"Momento Go SDK: skipped (driver did not build: {r.stderr.strip()[-300:]})")
+        # Offline from the module cache (scripts/setup downloads the SDK's modules for the interop tests).
+        genv = dict(pc, GOFLAGS="-mod=mod", GOPROXY=os.environ.get("GOPROXY", "off"), GOTOOLCHAIN="local",
+                    CGO_ENABLED="1", GOCACHE=str(build / "go-cache"))
+        for name, label, pkg in (("go_binding", "Go binding", "./binding"), ("go_sdk", "Momento Go SDK", "./sdk")):
+            exe = build / f"bench/clients/{name}_driver"
+            why = build_driver(label, [go, "build", "-o", str(exe), pkg], CLIENTS / "go", genv)
+            if why:
+                notes.append(why)
+            else:
+                out.append(Contender(name, label, [str(exe)]))
     else:
-        notes.append("Momento Go SDK: skipped (no go on PATH)")
+        notes.append("Go binding and Momento Go SDK: skipped (no go on PATH)")
+    cargo = shutil.which("cargo") or str(Path.home() / ".cargo/bin/cargo")
+    if Path(cargo).exists():
+        target = build / "cargo-bench"
+        why = build_driver("Rust binding", [cargo, "build", "--release", "--locked", "--quiet"], CLIENTS / "rust",
+                           dict(pc, CARGO_TARGET_DIR=str(target)))
+        if why:
+            notes.append(why)
+        else:
+            out.append(Contender("rust_binding", "Rust binding", [str(target / "release/momento-auth-bench")],
+                                 {"LD_LIBRARY_PATH": str(lib.parent)}))
+    else:
+        notes.append("Rust binding: skipped (no cargo)")
+    if node and Path(build.parent / "interop-node/node_modules/@gomomento/sdk").exists():
+        out.append(Contender("node_sdk", "Momento Node SDK", [node, str(CLIENTS / "node/driver.js"), "node_sdk"],
+                             {"NODE_PATH": str(build.parent / "interop-node/node_modules")}))
+    else:
+        notes.append("Momento Node SDK: skipped (not installed in build/interop-node; scripts/setup installs it)")
     out.append(Contender("python_sdk", "Momento Python SDK", [venv_python, str(CLIENTS / "python/driver.py"),
                                                                 "python_sdk"]))
     return out, notes
 
 
-# ---- the server and the keys -------------------------------------------------------------------
-
-def start_server(server_bin: Path, base: Path) -> tuple[subprocess.Popen, str, dict]:
-    boot = base / "bootstrap.json"
-    (base / "data").mkdir()
-    # Replays of one refresh token within the grace window get the same answer, so every refresh
-    # is the same full round trip with the same server work, for every contender.
-    proc = subprocess.Popen([str(server_bin), "--listen", "127.0.0.1:0", "--data-dir", str(base / "data"),
-                             "--bootstrap", str(boot), "--refresh-grace-seconds", "86400", "--log-format", "off"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True)
-    m = re.match(r"^listening on (\S+)", proc.stdout.readline())
-    if not m:
-        proc.kill()
-        raise SystemExit("momento-auth-server did not start")
-    for _ in range(100):
-        try:
-            return proc, m.group(1), json.loads(boot.read_text())
-        except (OSError, ValueError):
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("momento-auth-server wrote no bootstrap file")
-
+# ---- the keys ----------------------------------------------------------------------------------
 
 def inner_key(envelope: str) -> str:
     return json.loads(base64.b64decode(envelope))["api_key"]
@@ -188,6 +188,8 @@ class Bench:
         self.rows: list[dict] = []      # every measurement (results.csv)
         self.summary: list[dict] = []   # medians and ratios (summary.csv)
         self.latencies: dict[tuple[str, str], list[float]] = {}
+        self.goals: list[dict] = []
+        self.import_where = ""
 
     def record(self, figure: str, contender: str, call: str, rnd: int, metric: str, value: float) -> None:
         self.rows.append({"figure": figure, "contender": contender, "call": call, "round": rnd,
@@ -214,7 +216,7 @@ class Bench:
         n, warm = self.args.calls, max(5, self.args.calls // 10)
         for call in CALLS:
             log(f"== {call}: {self.args.rounds} rounds x {n} sequential calls per contender")
-            per = {k: {} for k in ("p50", "p99", "throughput", "cpu_us", "rss_kib")}
+            per = {k: {} for k in ("p50", "p99", "wall_us", "throughput", "cpu_us", "rss_kib")}
             for rnd in range(self.args.rounds):
                 for c in self.rotated(rnd, self.people):
                     r = c.run(dict(self.req, call=call, n=n, warmup=warm))
@@ -222,27 +224,29 @@ class Bench:
                         continue
                     lat = r["lat_ns"]
                     self.latencies.setdefault((c.name, call), []).extend(lat)
-                    vals = {"p50": pct(lat, 50) / 1e3, "p99": pct(lat, 99) / 1e3, "throughput": n / r["wall_s"],
+                    vals = {"p50": pct(lat, 50) / 1e3, "p99": pct(lat, 99) / 1e3, "wall_us": r["wall_s"] / n * 1e6,
+                            "throughput": n / r["wall_s"],
                             "cpu_us": r["cpu_s"] / n * 1e6, "rss_kib": r["rss_kib"]}
                     for k, v in vals.items():
                         per[k].setdefault(c.name, []).append(v)
                         self.record("calls", c.name, call, rnd, k, v)
             for k, vals in per.items():
                 self.summarize("calls", call, k, "grpc_stub", vals)
-            self.print_table(call, ["p50", "p99", "throughput", "cpu_us", "rss_kib"])
+            self.print_table(call, ["p50", "p99", "wall_us", "cpu_us", "rss_kib"])
 
     def parse(self) -> None:
         n = self.args.parses
         people = [c for c in self.people if c.name != "grpc_stub"]
         for call in PARSES:
             log(f"== {call}: {self.args.rounds} rounds x {n} parses per contender")
-            per: dict[str, dict[str, list[float]]] = {"ns_per_parse": {}, "per_core_per_s": {}}
+            per: dict[str, dict[str, list[float]]] = {"ns_per_parse": {}, "per_core_per_s": {}, "cpu_ns_per_parse": {}}
             for rnd in range(self.args.rounds):
                 for c in self.rotated(rnd, people):
                     r = c.run(dict(self.req, call=call, n=n, warmup=n // 10))
                     if r is None:
                         continue
-                    vals = {"ns_per_parse": r["wall_s"] / n * 1e9, "per_core_per_s": n / max(r["cpu_s"], 1e-9)}
+                    vals = {"ns_per_parse": r["wall_s"] / n * 1e9, "per_core_per_s": n / max(r["cpu_s"], 1e-9),
+                            "cpu_ns_per_parse": r["cpu_s"] / n * 1e9}
                     for k, v in vals.items():
                         per[k].setdefault(c.name, []).append(v)
                         self.record("parse", c.name, call, rnd, k, v)
@@ -251,7 +255,8 @@ class Bench:
             self.print_table(call, ["ns_per_parse", "per_core_per_s"])
 
     def scaling(self) -> None:
-        people = [c for c in self.people if c.name in ("grpc_stub", "c_abi", "cpp", "python")]
+        people = [c for c in self.people if c.name in ("grpc_stub", "c_abi", "cpp", "python", "go_binding",
+                                                       "rust_binding", "node_binding")]
         threads = [1, 2, 4, 8, 16]
         log(f"== scaling: refresh on one shared client, threads {threads}, {self.args.rounds} rounds")
         for t in threads:
@@ -267,29 +272,59 @@ class Bench:
             self.summarize("scaling", f"refresh_t{t}", "throughput", "grpc_stub", per)
         self.print_table_scaling(threads)
 
-    def import_time(self, venv_python: str) -> None:
-        log(f"== import time: {self.args.rounds} rounds x 5 fresh interpreters each")
-        env = dict(os.environ, PYTHONPATH=str(self.build / "bindings/python/pkg"))
-        stmts = {"python_bare": "pass", "python": "import momento_auth", "python_sdk": "import momento"}
-        per: dict[str, list[float]] = {}
+    def import_time(self, venv_python: str, key: str) -> None:
+        """The import measured inside fresh interpreters (so the interpreter's own start does not
+        blur it), next to `import json` and a bare interpreter start in the same rounds. `usable`
+        is the import plus a first parse: a package that defers its work to first use pays it
+        there. The package is the one the wheel test installed into a fresh venv when it exists
+        (what a user gets from pip), else the build tree's."""
+        wheel_venv = self.build / "python-wheel/venv/bin/python"
+        if wheel_venv.exists():
+            py, env, where = str(wheel_venv), {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, "wheel"
+        else:
+            py, env, where = venv_python, dict(os.environ, PYTHONPATH=str(self.build / "bindings/python/pkg")), \
+                "build tree"
+        env["BENCH_KEY"] = key
+        # Wall and CPU time of the statement (CPU time is less inflated when the machine is busy).
+        timed = ("import time, os; t, c = time.perf_counter(), time.process_time(); {}; "
+                 "print((time.perf_counter() - t) * 1e3, (time.process_time() - c) * 1e3)")
+        stmts = {
+            "json": (py, timed.format("import json")),
+            "momento_auth": (py, timed.format("import momento_auth")),
+            "momento_auth_usable": (py, timed.format(
+                "import momento_auth; momento_auth.CredentialProvider.from_string(os.environ['BENCH_KEY'])")),
+            "momento_sdk": (venv_python, timed.format("import momento")),
+        }
+        log(f"== import time ({where}): {self.args.rounds} rounds x 5 fresh interpreters each")
+        per: dict[str, dict[str, list[float]]] = {"import_ms": {}, "import_cpu_ms": {}}
         for rnd in range(self.args.rounds):
-            for name, stmt in (list(stmts.items()) if rnd % 2 == 0 else list(stmts.items())[::-1]):
-                times = []
+            order = ["bare"] + list(stmts)
+            for name in (order if rnd % 2 == 0 else order[::-1]):
+                wall, cpu = [], []
                 for _ in range(5):
-                    t0 = time.perf_counter()
-                    subprocess.run([venv_python, "-c", stmt], env=env, check=True)
-                    times.append(time.perf_counter() - t0)
-                per.setdefault(name, []).append(statistics.median(times) * 1e3)
-        base = per["python_bare"]
-        for name in ("python", "python_sdk"):
-            per[name + "_import_ms"] = [v - b for v, b in zip(per[name], base)]
-        for name in ("python", "python_sdk"):
-            for rnd, v in enumerate(per[name + "_import_ms"]):
-                self.record("import", name, "import", rnd, "import_ms", v)
-        self.summarize("import", "import", "import_ms", "python",
-                       {"python": per["python_import_ms"], "python_sdk": per["python_sdk_import_ms"]})
-        log(f"   import momento_auth: {statistics.median(per['python_import_ms']):.1f} ms "
-            f"(over a bare interpreter start); import momento: {statistics.median(per['python_sdk_import_ms']):.1f} ms")
+                    if name == "bare":
+                        t0 = time.perf_counter()
+                        subprocess.run([py, "-c", "pass"], env=env, check=True)
+                        wall.append((time.perf_counter() - t0) * 1e3)
+                    else:
+                        exe, code = stmts[name]
+                        p = subprocess.run([exe, "-c", code], env=env, capture_output=True, text=True)
+                        if p.returncode != 0:
+                            break
+                        w, c = map(float, p.stdout.strip().splitlines()[-1].split())
+                        wall.append(w)
+                        cpu.append(c)
+                for metric, vals in (("import_ms", wall), ("import_cpu_ms", cpu)):
+                    if vals:
+                        per[metric].setdefault(name, []).append(statistics.median(vals))
+                        self.record("import", name, "import", rnd, metric, statistics.median(vals))
+        self.summarize("import", "import", "import_ms", "bare", per["import_ms"])
+        self.summarize("import", "import", "import_cpu_ms", "json", per["import_cpu_ms"])
+        for name, vals in per["import_ms"].items():
+            cpu = per["import_cpu_ms"].get(name)
+            log(f"   {name:22s} {statistics.median(vals):7.1f} ms (rounds {min(vals):.1f}-{max(vals):.1f})"
+                + (f", CPU {statistics.median(cpu):.1f} ms" if cpu else ""))
+        self.import_where = where
 
     def wheel(self) -> None:
         wheels = sorted(self.build.glob("python-wheel/wheelhouse/*.whl"))
@@ -304,19 +339,23 @@ class Bench:
 
     def server(self) -> None:
         exe = self.build / "bench/server/momento_bench_server"
-        inflight = [1, 4, 16, 64]
+        inflight = [1, 4, 16, 64, 128]
         log(f"== server throughput vs calls in flight {inflight} (bench/server), refresh and durable refresh")
         for durable in (False, True):
             for k in inflight:
-                cmd = [str(exe), "--workloads", "refresh", "--inflight", str(k),
+                # gRPC's synchronous server runs each call in flight on a thread of its pool and
+                # refuses calls beyond it (RESOURCE_EXHAUSTED, "Server Threadpool Exhausted"), so
+                # both servers get a pool well above the calls in flight (--threads is 2..256).
+                threads = min(256, max(64, 2 * k))
+                cmd = [str(exe), "--workloads", "refresh", "--inflight", str(k), "--threads", str(threads),
                        "--client-threads", str(min(k, 2)), "--rounds", str(self.args.rounds),
                        "--seconds", str(self.args.server_seconds), "--warmup", "0.5"]
                 if durable:
                     cmd += ["--server-arg", "--sync-full"]
                 p = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
                 if p.returncode != 0:
-                    log(f"   bench/server failed: {p.stderr.strip()[-500:]}")
-                    return
+                    log(f"   bench/server failed at {k} in flight: {p.stderr.strip()[-500:]}")
+                    continue
                 # Per-phase rows: "subject refresh ok errors secs req/s ..." and "echo echo ...".
                 subj = [float(m.group(1)) for m in re.finditer(r"^subject\s+refresh\s+\d+\s+\d+\s+[\d.]+\s+(\d+)",
                                                                p.stdout, re.M)]
@@ -329,7 +368,66 @@ class Bench:
                     self.record("server", "echo", f"inflight_{k}", rnd, "req_per_s", v)
                 self.summarize("server", f"inflight_{k}", "req_per_s", "echo", {name: subj, "echo": echo[:len(subj)]})
                 log(f"   {name:24s} in flight {k:3d}: {statistics.median(subj):8.0f} req/s "
-                    f"(bare echo server {statistics.median(echo):8.0f})")
+                    f"(bare echo server {statistics.median(echo):8.0f}, --threads {threads})")
+
+    # ---- the goals of the issues, each a ratio (or difference) of two contenders in one round ----
+    def per_round(self, figure: str, contender: str, call: str, metric: str) -> dict[int, float]:
+        return {r["round"]: r["value"] for r in self.rows if r["figure"] == figure and r["contender"] == contender
+                and r["call"] == call and r["metric"] == metric}
+
+    def goal(self, text: str, figure: str, call: str, metric: str, a: str, b: str | None, target: float,
+             kind: str = "ratio_max") -> None:
+        """kind: ratio_max (a/b <= target), ratio_below (a/b < target), diff_max (a-b <= target),
+        value_max / value_min (a's own value)."""
+        va = self.per_round(figure, a, call, metric)
+        vb = self.per_round(figure, b, call, metric) if b else {}
+        if kind.startswith("value"):
+            vals = list(va.values())
+        elif kind == "diff_max":
+            vals = [va[r] - vb[r] for r in va if r in vb]
+        else:
+            vals = [va[r] / vb[r] for r in va if r in vb and vb[r]]
+        if not vals:
+            return
+        med, lo, hi = spread(vals)
+        met = {"ratio_max": med <= target, "ratio_below": med < target, "diff_max": med <= target,
+               "value_max": med <= target, "value_min": med >= target}[kind]
+        self.goals.append({"goal": text, "figure": figure, "call": call, "metric": metric, "contender": a,
+                           "baseline": b or "", "kind": kind, "target": target, "median": med, "min": lo,
+                           "max": hi, "met": met})
+
+    def check_goals(self) -> None:
+        self.goals = []
+        for who, target in (("c_abi", 1.05), ("cpp", 1.05), ("python", 1.10)):
+            self.goal(f"{who} refresh p50 within {target:.2f}x the bare grpc++ stub", "calls", "refresh", "p50",
+                      who, "grpc_stub", target)
+        for who in ("node_binding", "go_binding", "rust_binding"):
+            self.goal(f"{who} refresh wall time per call within 1.10x the C ABI", "calls", "refresh", "wall_us",
+                      who, "c_abi", 1.10)
+            self.goal(f"{who} refresh p50 within 1.10x the C ABI", "calls", "refresh", "p50", who, "c_abi", 1.10)
+        for who, sdk in (("node_binding", "node_sdk"), ("go_binding", "go_sdk"), ("python", "python_sdk")):
+            for call in CALLS:
+                self.goal(f"{who} {call} faster than {sdk} (p50)", "calls", call, "p50", who, sdk, 1.0, "ratio_below")
+            for call in PARSES:
+                self.goal(f"{who} {call} faster than {sdk} (CPU per parse)", "parse", call, "cpu_ns_per_parse",
+                          who, sdk, 1.0, "ratio_below")
+        for who in ("c_abi", "cpp"):
+            self.goal(f"{who} client RSS at most 5 MiB above a bare grpc++ process (KiB)", "calls", "refresh",
+                      "rss_kib", who, "grpc_stub", 5 * 1024, "diff_max")
+        self.goal("C ABI parses a v1 envelope at least 1.5 million times/s per core", "parse", "parse_v1",
+                  "per_core_per_s", "c_abi", None, 1.5e6, "value_min")
+        for call in PARSES:
+            self.goal(f"Python {call} within 2 µs of CPU of the C ABI's (ns)", "parse", call, "cpu_ns_per_parse",
+                      "python", "c_abi", 2000, "diff_max")
+        self.goal("`import momento_auth` under 50 ms (ms)", "import", "import", "import_ms", "momento_auth", None, 50,
+                  "value_max")
+        self.goal("`import momento_auth` + first parse under 50 ms (ms)", "import", "import", "import_ms",
+                  "momento_auth_usable", None, 50, "value_max")
+        self.goal("`import momento_auth` + first parse under 50 ms of CPU (ms)", "import", "import", "import_cpu_ms",
+                  "momento_auth_usable", None, 50, "value_max")
+        for g in self.goals:
+            log(f"   {'met   ' if g['met'] else 'MISSED'} {g['goal']}: {g['median']:.4g} "
+                f"[{g['min']:.4g}-{g['max']:.4g}] (target {g['target']:g})")
 
     # ---- printing ----
     def print_table(self, call: str, metrics: list[str]) -> None:
@@ -366,6 +464,11 @@ class Bench:
             w = csv.DictWriter(f, fieldnames=keys)
             w.writeheader()
             w.writerows(self.summary)
+        with open(self.out / "goals.csv", "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=["goal", "figure", "call", "metric", "contender", "baseline", "kind",
+                                              "target", "median", "min", "max", "met"])
+            w.writeheader()
+            w.writerows(self.goals)
         with open(self.out / "latency.csv", "w", newline="") as f:
             w = csv.writer(f)
             w.writerow(["contender", "call", "latency_us"])
@@ -410,11 +513,13 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
     if "import" in only:
-        b.import_time(venv_python)
+        b.import_time(venv_python, req["v1"])
     if "wheel" in only:
         b.wheel()
     if "server" in only:
         b.server()
+    log("== goals (median over rounds of each round's ratio or difference, [smallest-largest round])")
+    b.check_goals()
     b.write_csv()
     import report  # bench/report.py: plots and docs/benchmarks.md
 
@@ -422,11 +527,27 @@ def main() -> None:
             "command": "bench/run " + " ".join(sys.argv[1:]).replace(f"--build-dir {build}", "").strip(),
             "machine": machine(), "notes": notes, "rounds": args.rounds, "quick": args.quick,
             "calls": args.calls, "parses": args.parses, "scale_calls": args.scale_calls,
-            "versions": {c.name: c.version for c in people if c.version},
+            "versions": {c.name: c.version for c in people if c.version}, "toolchains": toolchains(),
             "skipped": {c.name: c.skipped for c in people if c.skipped}}
     (Path(args.out) / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
     report.write(Path(args.out), ROOT / "docs/benchmarks.md", b, meta, people)
     log(f"== done in {meta['minutes']:.1f} min; results in {args.out} and docs/benchmarks.md")
+
+
+def toolchains() -> str:
+    """The compilers and runtimes of the drivers, as each reports itself."""
+    out = []
+    for cmd in (["node", "--version"], [shutil.which("go") or "/usr/local/go/bin/go", "version"],
+                [shutil.which("rustc") or str(Path.home() / ".cargo/bin/rustc"), "--version"],
+                ["c++", "--version"], ["pkg-config", "--modversion", "grpc++"]):
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+            first = p.stdout.strip().splitlines()[0] if p.returncode == 0 and p.stdout.strip() else ""
+        except OSError:
+            first = ""
+        if first:
+            out.append({"pkg-config": f"grpc++ {first}", "node": f"node {first}"}.get(cmd[0], first))
+    return "; ".join(out)
 
 
 def machine() -> str:

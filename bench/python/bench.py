@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import ctypes
 import importlib.util
-import json
 import math
 import os
 import platform
@@ -48,6 +47,8 @@ from typing import Optional
 import momento_auth as ma
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from local_server import start_server  # noqa: E402  (bench/local_server.py)
 
 
 def loaded_library() -> Path:
@@ -68,25 +69,6 @@ def build_driver(lib: Path, include: Path, out: Path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def start_server(server_bin: str, base: Path):
-    boot = base / "bootstrap.json"
-    proc = subprocess.Popen(
-        [server_bin, "--listen", "127.0.0.1:0", "--data-dir", str(base / "data"), "--bootstrap", str(boot),
-         "--refresh-grace-seconds", "3600"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True)
-    m = re.match(r"^listening on (\S+)", proc.stdout.readline())
-    if not m:
-        proc.kill()
-        raise SystemExit("momento-auth-server did not start")
-    for _ in range(100):
-        try:
-            return proc, m.group(1), json.loads(boot.read_text())
-        except (OSError, ValueError):
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("no bootstrap file")
 
 
 VP, STR = ctypes.c_void_p, ctypes.c_char_p
@@ -221,7 +203,7 @@ def main() -> int:
     proc = None
     try:
         c_driver = build_driver(lib, Path(args.include), work)
-        proc, address, boot = start_server(args.server_bin, work)
+        proc, address, boot = start_server(args.server_bin, work, grace_seconds=3600)
         admin = ma.AuthClient(ma.CredentialProvider.from_string(boot["authToken"], endpoint=address, secure=False))
         k0 = admin.generate_api_key(ma.AllDataReadWrite, ma.ExpiresIn.hours(2))
         admin.close()

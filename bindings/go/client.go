@@ -320,7 +320,7 @@ type AuthClient struct {
 	ptr *C.momento_auth_client_t
 }
 
-// NewAuthClient copies the credential. Options: WithDeadline.
+// NewAuthClient copies the credential. Options: WithDeadline, WithCAFile.
 func NewAuthClient(cred *Credential, opts ...Option) (*AuthClient, error) {
 	if abiErr != nil {
 		return nil, abiErr

@@ -151,10 +151,12 @@ func (cs *cStrings) optional(s, what string) (*C.char, error) {
 	return cs.add(s, what)
 }
 
-func (cs cStrings) free() {
-	for _, p := range cs {
+// free has a pointer receiver so that `defer cs.free()` frees what was added after the defer.
+func (cs *cStrings) free() {
+	for _, p := range *cs {
 		C.free(unsafe.Pointer(p))
 	}
+	*cs = nil
 }
 
 func epochTime(s C.uint64_t) time.Time {
@@ -179,6 +181,10 @@ type settings struct {
 	backoffMax       time.Duration
 	recheckInterval  time.Duration
 	endpointVariable string
+	caFile           string
+	awsRegion        *string
+	awsEndpoint      *string
+	awsProfile       *string
 }
 
 // WithEndpoint sends every service to one "host:port" instead of the endpoints the key names.
@@ -190,6 +196,10 @@ func WithInsecure() Option { return func(s *settings) { s.insecure = true } }
 // WithDeadline sets the per-call deadline of clients and refreshers (the library's default
 // otherwise). A context deadline applies too.
 func WithDeadline(d time.Duration) Option { return func(s *settings) { s.deadline = d } }
+
+// WithCAFile trusts the PEM certificates in path (instead of the system's roots) for TLS, e.g. a
+// local server's self-signed certificate (NewAuthClient, NewRefresher).
+func WithCAFile(path string) Option { return func(s *settings) { s.caFile = path } }
 
 // WithEndpointVariable names the variable holding the endpoint (CredentialFromEnvironment).
 func WithEndpointVariable(name string) Option { return func(s *settings) { s.endpointVariable = name } }
@@ -205,6 +215,13 @@ func WithBackoff(initial, max time.Duration) Option {
 }
 
 func WithRecheckInterval(d time.Duration) Option { return func(s *settings) { s.recheckInterval = d } }
+
+// WithAWSRegion, WithAWSEndpoint ("http://127.0.0.1:5000", say) and WithAWSProfile configure
+// an "aws-sm:" store (OpenStore); the library checks them and has the defaults (the AWS_*
+// variables and the shared config file).
+func WithAWSRegion(region string) Option   { return func(s *settings) { s.awsRegion = &region } }
+func WithAWSEndpoint(url string) Option    { return func(s *settings) { s.awsEndpoint = &url } }
+func WithAWSProfile(profile string) Option { return func(s *settings) { s.awsProfile = &profile } }
 
 func collect(opts []Option) settings {
 	var s settings
@@ -246,6 +263,16 @@ func withConfig(s settings, body func(*C.momento_client_config_t) error) error {
 	defer C.momento_client_config_free(cfg)
 	if s.deadline != 0 {
 		if err := check(C.momento_client_config_set_deadline_ms(cfg, C.int64_t(s.deadline.Milliseconds()), &e), e); err != nil {
+			return err
+		}
+	}
+	if s.caFile != "" {
+		ca, err := cString(s.caFile, "CA file")
+		if err != nil {
+			return err
+		}
+		defer C.free(unsafe.Pointer(ca))
+		if err := check(C.momento_client_config_set_ca_file(cfg, ca, &e), e); err != nil {
 			return err
 		}
 	}

@@ -28,18 +28,56 @@ type Store struct {
 	ptr *C.momento_store_t
 }
 
-func OpenStore(spec string) (*Store, error) {
+// OpenStore opens a store (nothing is read yet). Options: WithAWSRegion, WithAWSEndpoint and
+// WithAWSProfile for "aws-sm:" stores (the library's defaults otherwise).
+func OpenStore(spec string, opts ...Option) (*Store, error) {
 	if abiErr != nil {
 		return nil, abiErr
 	}
-	s, err := cString(spec, "spec")
+	set := collect(opts)
+	var cs cStrings
+	defer cs.free()
+	sp, err := cs.add(spec, "spec")
 	if err != nil {
 		return nil, err
 	}
-	defer C.free(unsafe.Pointer(s))
+	var options *C.momento_store_options_t
+	if set.awsRegion != nil || set.awsEndpoint != nil || set.awsProfile != nil {
+		var e *C.momento_error_t
+		if err := check(C.momento_store_options_new(&options, &e), e); err != nil {
+			return nil, err
+		}
+		defer C.momento_store_options_free(options)
+		for _, o := range []struct {
+			value *string
+			what  string
+			set   func(*C.char, **C.momento_error_t) C.momento_status_t
+		}{
+			{set.awsRegion, "AWS region", func(v *C.char, e **C.momento_error_t) C.momento_status_t {
+				return C.momento_store_options_set_aws_region(options, v, e)
+			}},
+			{set.awsEndpoint, "AWS endpoint", func(v *C.char, e **C.momento_error_t) C.momento_status_t {
+				return C.momento_store_options_set_aws_endpoint(options, v, e)
+			}},
+			{set.awsProfile, "AWS profile", func(v *C.char, e **C.momento_error_t) C.momento_status_t {
+				return C.momento_store_options_set_aws_profile(options, v, e)
+			}},
+		} {
+			if o.value == nil {
+				continue
+			}
+			v, err := cs.add(*o.value, o.what)
+			if err != nil {
+				return nil, err
+			}
+			if err := check(o.set(v, &e), e); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var out *C.momento_store_t
 	var e *C.momento_error_t
-	if err := check(C.momento_store_new(&out, s, nil, &e), e); err != nil {
+	if err := check(C.momento_store_new(&out, sp, options, &e), e); err != nil {
 		return nil, err
 	}
 	st := &Store{ptr: out}
@@ -54,6 +92,22 @@ func (s *Store) use(f func(*C.momento_store_t) error) error {
 		return closedError("Store")
 	}
 	return f(s.ptr)
+}
+
+// Kind is "file", "aws-sm" or "env"; Location the path, secret id or variable the spec names.
+func (s *Store) Kind() string {
+	var k string
+	_ = s.use(func(p *C.momento_store_t) error {
+		k = C.GoString(C.momento_store_kind_str(C.momento_store_kind(p)))
+		return nil
+	})
+	return k
+}
+
+func (s *Store) Location() string {
+	var l string
+	_ = s.use(func(p *C.momento_store_t) error { l = C.GoString(C.momento_store_location(p)); return nil })
+	return l
 }
 
 // Description is e.g. "file:/etc/momento/token.json" (never a secret).
@@ -197,6 +251,11 @@ type RefreshEvent struct {
 	KeyFingerprint      string
 	Err                 error // failures only: an *Error
 	ConsecutiveFailures int
+	// NextAttempt is when the refresher tries again after a failure (zero: not planned).
+	NextAttempt time.Time
+	// Replay: the pass repeated a refresh whose answer was lost. A failure with Replay and
+	// ErrFailedPrecondition means the server's replay window has passed (docs/refresh.md).
+	Replay bool
 }
 
 func newRefreshEvent(ev *C.momento_refresh_event_t) RefreshEvent {
@@ -206,6 +265,10 @@ func newRefreshEvent(ev *C.momento_refresh_event_t) RefreshEvent {
 		ExpiresAt:      epochTime(C.momento_refresh_event_valid_until(ev)),
 		RedactedKey:    C.GoString(C.momento_refresh_event_redacted_key(ev)),
 		KeyFingerprint: C.GoString(C.momento_refresh_event_key_fingerprint(ev)),
+		Replay:         C.momento_refresh_event_replay(ev) == 1,
+	}
+	if ms := int64(C.momento_refresh_event_next_attempt_ms(ev)); ms != 0 {
+		r.NextAttempt = time.UnixMilli(ms)
 	}
 	if C.momento_refresh_event_kind(ev) == C.MOMENTO_REFRESH_FAILED {
 		r.Err = &Error{
@@ -232,7 +295,7 @@ type Refresher struct {
 }
 
 // NewRefresher does not start the thread (Start does). Options: WithEndpoint, WithInsecure,
-// WithDeadline, WithRefreshFraction, WithJitterFraction, WithBackoff, WithRecheckInterval; the
+// WithDeadline, WithCAFile, WithRefreshFraction, WithJitterFraction, WithBackoff, WithRecheckInterval; the
 // library supplies the defaults of those not given and checks the whole policy.
 func NewRefresher(store *Store, opts ...Option) (*Refresher, error) {
 	if store == nil {
@@ -327,6 +390,24 @@ func (r *Refresher) RefreshNow(ctx context.Context) (RefreshEvent, error) {
 	}
 	defer C.momento_refresh_event_free(ev)
 	return newRefreshEvent(ev), nil
+}
+
+// RunOnce makes one pass of the refresher's loop on the calling goroutine: a refresh when due
+// (or when force is set), else nothing (ran false).
+func (r *Refresher) RunOnce(ctx context.Context, force bool) (ev RefreshEvent, ran bool, err error) {
+	var out *C.momento_refresh_event_t
+	f := C.int32_t(0)
+	if force {
+		f = 1
+	}
+	err = r.use(func(p *C.momento_refresher_t) error {
+		return withContext(ctx, func(e **C.momento_error_t) C.momento_status_t { return C.momento_refresher_run_once(&out, p, f, e) })
+	})
+	if err != nil || out == nil {
+		return RefreshEvent{}, false, err
+	}
+	defer C.momento_refresh_event_free(out)
+	return newRefreshEvent(out), true, nil
 }
 
 // Subscribe returns a channel of events in order (buffer: its capacity) and a function that

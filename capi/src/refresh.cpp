@@ -163,7 +163,7 @@ const char *momento_store_location(const momento_store_t *store) {
 }
 
 const char *momento_store_kind_str(int32_t kind) {
-  if (kind < MOMENTO_STORE_FILE || kind > MOMENTO_STORE_ENV) return nullptr;
+  if (kind < MOMENTO_STORE_FILE || kind > MOMENTO_STORE_EXEC) return nullptr;
   return ma::store_kind_name(static_cast<ma::StoreKind>(kind));
 }
 

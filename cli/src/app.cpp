@@ -155,7 +155,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   auto* keep = app.add_subcommand("keep-fresh",
       "keep the key in a store fresh: refresh before it expires and write it back (a daemon; "
       "--once for cron)");
-  keep->add_option("--store", kf.store.spec, "file:PATH | aws-sm:SECRET-ID")->required();
+  keep->add_option("--store", kf.store.spec, "file:PATH | aws-sm:SECRET-ID | exec:{JSON}")->required();
   keep->add_option("--region", kf.store.region, "AWS region for aws-sm: (default: AWS_REGION, ~/.aws/config)");
   keep->add_option("--aws-endpoint", kf.store.aws_endpoint,
                    "Secrets Manager endpoint URL (default: AWS_ENDPOINT_URL_SECRETS_MANAGER, "
@@ -165,6 +165,14 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   auto* fraction_opt = keep->add_option("--refresh-fraction", kf.refresh_fraction,
                    "refresh after this fraction of the key's lifetime, in (0, 1), without jitter "
                    "(default 0.75 minus up to 0.05)");
+  keep->add_option("--metrics-listen", kf.metrics_listen,
+                   "serve Prometheus metrics on /metrics and health on /healthz at this loopback "
+                   "HOST:PORT (port 0 picks one; the address is logged)");
+  keep->add_option("--metrics-file", kf.metrics_file,
+                   "write the metrics to this file for node_exporter's textfile collector "
+                   "(replaced atomically after every event and every 15 s)");
+  keep->add_option("--log-format", kf.log_format, "text or json (one JSON object per line; never secrets)")
+      ->check(CLI::IsMember({"text", "json"}));
   keep->callback([&, fraction_opt] {
     kf.refresh_fraction_given = fraction_opt->count() > 0;
     action = [&] { return cmd_keep_fresh(g, kf, io); };
@@ -172,7 +180,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
 
   WatchOptions wo;
   auto* watch = app.add_subcommand("watch", "print the store's key (redacted) and expiry, and each new key as it changes");
-  watch->add_option("--store", wo.store.spec, "file:PATH | aws-sm:SECRET-ID | env:VAR")->required();
+  watch->add_option("--store", wo.store.spec, "file:PATH | aws-sm:SECRET-ID | env:VAR | exec:{JSON}")->required();
   watch->add_option("--region", wo.store.region, "AWS region for aws-sm:");
   watch->add_option("--aws-endpoint", wo.store.aws_endpoint,
                     "Secrets Manager endpoint URL (default: AWS_ENDPOINT_URL_SECRETS_MANAGER, "

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "keep_fresh_status.hpp"
 #include "parse.hpp"
 
 namespace momento::cli {
@@ -462,7 +463,7 @@ int cmd_ping(const GlobalOptions& g, const CacheOptions&, Io io) {
 namespace {
 
 Store open_store(const StoreSelection& sel) {
-  if (sel.spec.empty()) throw_invalid("--store is empty; use file:PATH, aws-sm:SECRET-ID or env:VAR");
+  if (sel.spec.empty()) throw_invalid("--store is empty; use file:PATH, aws-sm:SECRET-ID, env:VAR or exec:{JSON}");
   StoreOptions so;
   if (!sel.region.empty()) so.aws_region(sel.region);
   if (!sel.aws_endpoint.empty()) so.aws_endpoint(sel.aws_endpoint);
@@ -521,6 +522,12 @@ class SignalWait {
   int wait(Done done) {
     std::unique_lock lock(mu_);
     while (signal_ == 0 && !done()) cv_.wait_for(lock, std::chrono::milliseconds(100));
+    return signal_;
+  }
+  // Waits up to `d` for a signal; returns it, or 0 when the time is up.
+  int wait_for(std::chrono::milliseconds d) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, d, [this] { return signal_ != 0; });
     return signal_;
   }
 
@@ -583,10 +590,20 @@ std::string event_line(const RefreshEvent& e, const char* name) {
   return line;
 }
 
+// The level of an event in JSON logs: failures a later attempt may fix are warnings.
+const char* event_level(const RefreshEvent& e) {
+  if (e.kind != RefreshEvent::Kind::Failed) return "info";
+  return e.retryable ? "warning" : "error";
+}
+
 }  // namespace
 
 int cmd_keep_fresh(const GlobalOptions& g, const KeepFreshOptions& o, Io io) {
   if (o.force && !o.once) throw_invalid("--force only applies with --once");
+  if (o.once && !o.metrics_listen.empty())
+    throw_invalid("--metrics-listen does not apply with --once (a single pass); use --metrics-file");
+  if (o.log_format != "text" && o.log_format != "json") throw_invalid("--log-format must be text or json");
+  const bool json_log = g.json || o.log_format == "json";
   RefresherOptions ro;
   if (o.refresh_fraction_given) {
     const double f = parse_number(o.refresh_fraction, "--refresh-fraction");
@@ -600,16 +617,43 @@ int cmd_keep_fresh(const GlobalOptions& g, const KeepFreshOptions& o, Io io) {
 
   Store store = open_store(o.store);
   if (!store.writable())
-    throw_invalid("store " + printable(store.describe()) + " is read-only; keep-fresh needs file: or aws-sm:");
+    throw_invalid("store " + printable(store.describe()) + " is read-only; keep-fresh needs file:, aws-sm: or exec: with a write command");
   const auto ov = store_override(g, store);
   const ClientConfig cfg = auth_config(g);
 
   std::mutex out_mu;
-  auto print = [&](const RefreshEvent& e, const char* name) {
+  // Notes about the process itself go to stderr; events go to stdout.
+  auto note = [&](const char* level, const std::string& msg) {
     std::lock_guard lock(out_mu);
-    if (g.json) io.out << event_json(e, name).dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
-    else io.out << event_line(e, name) << "\n";
+    if (json_log) io.err << json{{"time", now_utc()}, {"level", level}, {"msg", msg}}.dump() << "\n";
+    else io.err << "keep-fresh: " << msg << "\n";
+    io.err.flush();
+  };
+  KeepFreshStatus status(printable(store.describe()));
+  auto print = [&](const RefreshEvent& e, const char* name) {
+    status.record(e, now_epoch_ms());
+    std::lock_guard lock(out_mu);
+    if (json_log) {
+      json j = event_json(e, name);
+      j["level"] = event_level(e);
+      io.out << j.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+    } else {
+      io.out << event_line(e, name) << "\n";
+    }
     io.out.flush();
+  };
+  std::mutex file_mu;
+  bool file_warned = false;
+  auto write_metrics = [&] {
+    if (o.metrics_file.empty()) return;
+    std::lock_guard lock(file_mu);
+    try {
+      write_textfile_atomically(o.metrics_file, status.metrics(now_epoch_ms()));
+      file_warned = false;
+    } catch (const Error& e) {
+      if (!file_warned) note("warning", e.what());  // once per run of failures, not every 15 s
+      file_warned = true;
+    }
   };
 
   if (o.once) {
@@ -617,27 +661,41 @@ int cmd_keep_fresh(const GlobalOptions& g, const KeepFreshOptions& o, Io io) {
     const std::optional<RefreshEvent> e = r.run_once(o.force);
     if (!e) {
       // Only possible when an earlier pass of this object already read the store.
-      io.out << (g.json ? json{{"event", "current"}}.dump() : now_utc() + " current") << "\n";
+      io.out << (json_log ? json{{"event", "current"}, {"level", "info"}}.dump() : now_utc() + " current") << "\n";
       return kExitOk;
     }
     // In a single pass the first read of the store is an adoption: it means "nothing was due".
     print(*e, e->kind == RefreshEvent::Kind::Adopted ? "current" : e->kind_name());
+    write_metrics();
     return e->kind == RefreshEvent::Kind::Failed ? exit_code_for(e->error_code) : kExitOk;
   }
 
   SignalWait signals;  // before any library thread exists
+  std::unique_ptr<MetricsServer> http;
+  if (!o.metrics_listen.empty()) http = std::make_unique<MetricsServer>(o.metrics_listen, status);
   Refresher r(store, &cfg, ptr(ov), &ro);
-  r.subscribe([&](const RefreshEvent& e) { print(e, e.kind_name()); });
-  if (!g.json)
-    io.err << "keep-fresh: keeping " << printable(store.describe())
-           << " fresh; stop with SIGTERM or SIGINT\n";
+  r.subscribe([&](const RefreshEvent& e) {
+    print(e, e.kind_name());
+    write_metrics();
+  });
+  // --json alone keeps stderr for errors, as before --log-format existed.
+  const bool notes = !g.json || o.log_format == "json";
+  if (notes) note("info", "keeping " + printable(store.describe()) + " fresh; stop with SIGTERM or SIGINT");
+  if (http && notes)
+    note("info", "metrics on http://" + http->address() + "/metrics, health on http://" + http->address() +
+                     "/healthz");
   r.start();
-  const int sig = signals.wait([] { return false; });
+  int sig = 0;
+  // The expiry countdown in the textfile moves with the clock, not only with events.
+  while ((sig = signals.wait_for(std::chrono::seconds(15))) == 0) write_metrics();
   r.stop();
+  http.reset();
+  write_metrics();
   {
     std::lock_guard lock(out_mu);
     const std::string why = sig == SIGINT ? "SIGINT" : "SIGTERM";
-    if (g.json) io.out << json{{"event", "stopped"}, {"time", now_utc()}, {"signal", why}}.dump() << "\n";
+    if (json_log)
+      io.out << json{{"event", "stopped"}, {"level", "info"}, {"time", now_utc()}, {"signal", why}}.dump() << "\n";
     else io.out << now_utc() << " stopped (" << why << ")\n";
     io.out.flush();
   }

@@ -55,7 +55,7 @@ Values values_for(const std::string& name) {
       {"--out", {true, ""}},
       {"--ca-file", {true, ""}},
       {"--scope", {false, "super-user all-data-read-write all-data-read-only"}},
-      {"--store", {false, "file: aws-sm: env:"}},
+      {"--store", {false, "file: aws-sm: env: exec:"}},
       {"--permit", {false, "cache: topic: function: item:"}},
       {"shell", {false, "bash zsh fish"}},
       {"target", {true, ""}},

@@ -153,6 +153,7 @@ TEST_CASE("store specifications are parsed by the library", "[capi][store]") {
       {"./a:b.json", MOMENTO_STORE_FILE, "./a:b.json"},
       {"aws-sm:prod/momento", MOMENTO_STORE_AWS_SECRETS_MANAGER, "prod/momento"},
       {"env:MOMENTO_API_KEY", MOMENTO_STORE_ENV, "MOMENTO_API_KEY"},
+      {"exec:{\"read\":[\"pass\",\"show\",\"k\"]}", MOMENTO_STORE_EXEC, "{\"read\":[\"pass\",\"show\",\"k\"]}"},
       {"t\xC3\xA9.json", MOMENTO_STORE_FILE, "t\xC3\xA9.json"},
   };
   for (const Case &c : cases) {
@@ -179,8 +180,13 @@ TEST_CASE("store specifications are parsed by the library", "[capi][store]") {
   CHECK(std::string(momento_store_kind_str(MOMENTO_STORE_AWS_SECRETS_MANAGER)) == "aws-sm");
   CHECK(std::string(momento_store_kind_str(MOMENTO_STORE_FILE)) == "file");
   CHECK(std::string(momento_store_kind_str(MOMENTO_STORE_ENV)) == "env");
+  CHECK(std::string(momento_store_kind_str(MOMENTO_STORE_EXEC)) == "exec");
   CHECK(momento_store_kind_str(0) == nullptr);
-  CHECK(momento_store_kind_str(4) == nullptr);
+  CHECK(momento_store_kind_str(5) == nullptr);
+  // An exec: specification is all syntax, so it is checked by the parse itself.
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_store_spec_parse(&kind, &loc.p, "exec:{\"read\":\"pass show k\"}", err.out()));
+  CHECK_THAT(err.message(), Catch::Contains("\"read\" must be a non-empty list"));
 
   // An opened store says the same.
   Store st;

@@ -1,5 +1,6 @@
-"""Token stores from Python: a real file store, the environment store, and the AWS Secrets
-Manager store against a moto server (skipped where moto is not installed)."""
+"""Token stores from Python: a real file store, the environment store, an exec: store running
+real helper scripts, and the AWS Secrets Manager store against a moto server (skipped where moto
+is not installed)."""
 
 from __future__ import annotations
 
@@ -164,6 +165,46 @@ def test_corrupt_file_is_a_clear_error(tmp_path: Path):
     with pytest.raises(ma.MomentoError) as e:
         ma.FileTokenStore(path).read()
     assert str(e.value)
+
+
+# ---- exec: stores ----------------------------------------------------------------------------
+
+
+def test_exec_store_runs_the_helpers(tmp_path: Path, admin: ma.AuthClient):
+    # Helpers that keep the key in a file of their own: the library sees only their stdin/stdout.
+    kept = tmp_path / "kept.json"
+    read = tmp_path / "read.sh"
+    read.write_text(f"#!/bin/sh\n[ -f '{kept}' ] && cat '{kept}'\nexit 0\n")
+    write = tmp_path / "write.sh"
+    write.write_text(f"#!/bin/sh\ncat > '{kept}.tmp' && mv '{kept}.tmp' '{kept}'\n")
+    for f in (read, write):
+        f.chmod(0o700)
+    store = ma.ExecTokenStore([str(read)], [str(write)], timeout_ms=20000)
+    assert store.writable and store.description == f"exec:{read}"
+    with pytest.raises(ma.NotFoundError):
+        store.read()  # nothing printed: an empty store
+    key = mint_into(admin, store, ma.ExpiresIn.hours(1))
+    got = store.read()
+    assert got.api_key == key.api_key and got.refresh_token == key.refresh_token
+    assert json.loads(kept.read_text())["authToken"] == key.api_key
+    same = ma.TokenStore.from_spec("exec:" + json.dumps({"read": [str(read)]}))
+    assert isinstance(same, ma.ExecTokenStore) and not same.writable
+    assert same.read().api_key == key.api_key
+    with pytest.raises(ma.FailedPreconditionError):
+        same.write(got)
+
+
+def test_exec_store_failures_keep_secrets_out(tmp_path: Path, admin: ma.AuthClient):
+    key = admin.generate_api_key(ma.AllDataReadOnly, ma.ExpiresIn.hours(1))
+    store = ma.ExecTokenStore(["true"], ["sh", "-c", "cat >&2; exit 9"])
+    with pytest.raises(ma.MomentoError) as e:
+        store.write(key)
+    assert "exited with status 9" in str(e.value)
+    assert_no_secret(str(e.value), key.api_key, key.refresh_token)
+    with pytest.raises(ma.InvalidArgumentError, match='"read" must be a non-empty list'):
+        ma.ExecTokenStore([])
+    with pytest.raises(ma.InvalidArgumentError, match="timeoutMs"):
+        ma.ExecTokenStore(["true"], timeout_ms=0)
 
 
 # ---- AWS Secrets Manager (moto) --------------------------------------------------------------

@@ -88,7 +88,15 @@ int main(int argc, char** argv) {
   std::vector<std::string> faults;
   bool once = false;
 
-  auto* sign = app.add_subcommand("sign", "SigV4-sign a Secrets Manager request given as JSON on stdin");
+  std::string action, body, profile;
+  auto* call = app.add_subcommand("call", "send one signed Secrets Manager request; print the answer");
+  call->add_option("--store", store_spec)->required();
+  call->add_option("--action", action)->required();
+  call->add_option("--body", body)->required();
+  auto* creds = app.add_subcommand("credentials", "resolve AWS credentials through the chain");
+  creds->add_option("--profile", profile);
+  int creds_times = 1;
+  creds->add_option("--times", creds_times, "get() this many times, printing each access key id");
   auto* put = app.add_subcommand("put", "store a token");
   put->add_option("--store", store_spec)->required();
   put->add_option("--key", key)->required();
@@ -131,16 +139,14 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    if (sign->parsed()) {
-      json in = json::parse(std::string(std::istreambuf_iterator<char>(std::cin), {}));
-      aws::Credentials c{in.at("access_key").get<std::string>(), Secret(in.at("secret_key").get<std::string>()),
-                         Secret(in.value("session_token", std::string()))};
-      auto req = aws::secrets_manager_request(in.at("endpoint").get<std::string>(),
-                                              in.at("action").get<std::string>(), in.at("body").get<std::string>());
-      aws::sign_v4(req, c, in.at("region").get<std::string>(), "secretsmanager", in.at("date").get<std::string>());
-      json h = json::array();
-      for (auto& [k, v] : req.headers) h.push_back({k, v});
-      emit({{"method", req.method}, {"url", req.url}, {"headers", h}, {"body", req.body}});
+    if (creds->parsed()) {
+      // Prints only what is safe to print: the key id, whether a session token came, the expiry.
+      aws::CredentialProvider p(profile);
+      for (int i = 0; i < creds_times; ++i) {
+        auto c = p.get();
+        emit({{"accessKeyId", c.access_key_id}, {"sessionToken", !c.session_token.empty()},
+              {"expiresAt", c.expires_at ? json(*c.expires_at) : json(nullptr)}, {"source", p.source()}});
+      }
       return 0;
     }
     auto store = std::shared_ptr<TokenStore>(open_store(store_spec));
@@ -153,6 +159,12 @@ int main(int argc, char** argv) {
     if (get->parsed()) {
       auto s = store->load();
       emit(s ? describe_token(*s) : json{{"empty", true}});
+      return 0;
+    }
+    if (call->parsed()) {
+      auto* sm = dynamic_cast<aws::SecretsManagerStore*>(store.get());
+      if (!sm) throw_invalid("call: not an aws-sm store");
+      emit(json::parse(sm->call(action, body)));
       return 0;
     }
     if (versions->parsed()) {

@@ -1,8 +1,14 @@
-// Watcher: initial read, polling, notify_unauthenticated, atomic swap under concurrent readers.
+// Watcher: initial read, polling, notify_unauthenticated, atomic swap under concurrent readers,
+// Kubernetes projected volumes.
 #include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -181,4 +187,108 @@ TEST_CASE("watcher: start() and stop() from several threads at once, and stop() 
     std::this_thread::sleep_for(5ms);
   CHECK(w.current()->credential.raw_key() == "key-3");
   w.stop();
+}
+
+namespace {
+
+// A Kubernetes projected Secret volume, laid out and updated the way the kubelet's atomic writer
+// does: each version in a new timestamped folder, "..data" a link to the current one, the key file
+// a link through "..data"; an update writes the new folder whole, links "..data_tmp" to it,
+// renames that over "..data" (atomic), then removes the old folder.
+class ProjectedVolume {
+ public:
+  explicit ProjectedVolume(const std::string& dir) : dir_(dir) {}
+
+  void update(const TokenFile& t) {
+    char ts[64];
+    std::snprintf(ts, sizeof ts, "..2026_01_01_00_00_00.%09d", ++n_);
+    const std::string folder = dir_ + "/" + ts;
+    REQUIRE(::mkdir(folder.c_str(), 0755) == 0);
+    {
+      std::ofstream f(folder + "/token.json");
+      f << token_file_json(t);
+    }
+    const std::string tmp = dir_ + "/..data_tmp";
+    REQUIRE(::symlink(ts, tmp.c_str()) == 0);
+    REQUIRE(::rename(tmp.c_str(), (dir_ + "/..data").c_str()) == 0);
+    if (n_ == 1) REQUIRE(::symlink("..data/token.json", (dir_ + "/token.json").c_str()) == 0);
+    if (!old_.empty()) std::filesystem::remove_all(old_);
+    old_ = folder;
+  }
+
+ private:
+  std::string dir_, old_;
+  int n_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("watcher: follows a Kubernetes projected volume's ..data swap at once, never half a key",
+          "[watcher][k8s]") {
+  TempDir dir;
+  const std::string vol = dir.file("secret-volume");
+  REQUIRE(::mkdir(vol.c_str(), 0755) == 0);
+  ProjectedVolume pv(vol);
+  pv.update(make_token("key-0", "rt-0", 1'900'000'000));
+  auto store = std::make_shared<FileStore>(vol + "/token.json");
+  WatcherOptions opt;
+  opt.period = std::chrono::hours(1);  // only directory events can explain a prompt pick-up
+  Watcher w(store, opt);
+  std::atomic<long> published_bad{0};
+  w.subscribe([&](const std::shared_ptr<const WatchedKey>& k) {
+    const auto& key = k->credential.raw_key();
+    if (key.rfind("key-", 0) != 0 || k->valid_until.epoch() != 1'900'000'000 + std::stoull(key.substr(4)))
+      ++published_bad;
+  });
+  w.start();
+
+  // One swap at a time: the watcher sees each new key without waiting for its period.
+  for (int i = 1; i <= 5; ++i) {
+    pv.update(make_token("key-" + std::to_string(i), "rt", 1'900'000'000 + i));
+    const std::string want = "key-" + std::to_string(i);
+    for (int t = 0; t < 2000 && w.current()->credential.raw_key() != want; ++t) std::this_thread::sleep_for(5ms);
+    REQUIRE(w.current()->credential.raw_key() == want);
+  }
+
+  // Swapped repeatedly under load (a bounded loop): every read, by the store directly and through
+  // the watcher, is a whole valid key.
+  std::atomic<bool> done{false};
+  std::atomic<long> reads{0}, bad{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r)
+    readers.emplace_back([&] {
+      FileStore direct(vol + "/token.json");
+      while (!done.load()) {
+        try {
+          auto s = direct.load();
+          const std::string key = s ? Credential::from_string(s->token.auth_token.reveal()).raw_key() : "";
+          if (!s || key.rfind("key-", 0) != 0 ||
+              s->token.valid_until.epoch() != 1'900'000'000 + std::stoull(key.substr(4)))
+            ++bad;
+        } catch (const std::exception&) {
+          ++bad;
+        }
+        auto k = w.current();
+        if (k->credential.raw_key().rfind("key-", 0) != 0) ++bad;
+        ++reads;
+      }
+    });
+  for (int i = 6; i <= 300; ++i) pv.update(make_token("key-" + std::to_string(i), "rt", 1'900'000'000 + i));
+  done = true;
+  for (auto& t : readers) t.join();
+  for (int t = 0; t < 2000 && w.current()->credential.raw_key() != "key-300"; ++t) std::this_thread::sleep_for(5ms);
+  CHECK(w.current()->credential.raw_key() == "key-300");
+  w.stop();
+  w.drain();
+  CHECK(bad.load() == 0);
+  CHECK(published_bad.load() == 0);
+  CHECK(reads.load() > 0);
+  // The volume is the kubelet's to write: as another user's files, the store opens read-only.
+  if (::geteuid() == 0) {
+    for (const auto& e : std::filesystem::recursive_directory_iterator(vol))
+      REQUIRE(::lchown(e.path().c_str(), 65534, 65534) == 0);
+    FileStore theirs(vol + "/token.json");
+    CHECK_FALSE(theirs.writable());
+    CHECK(Credential::from_string(theirs.load()->token.auth_token.reveal()).raw_key() == "key-300");
+  }
 }

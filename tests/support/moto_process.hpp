@@ -89,6 +89,11 @@ class AwsTestEnv {
         endpoint_var ? std::optional<std::string>(moto.endpoint()) : std::nullopt);
     set("AWS_CONFIG_FILE", "/nonexistent/momento-test/aws-config");
     set("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/momento-test/aws-credentials");
+    // Nothing else in the credential chain may answer instead of these keys.
+    for (const char* v : {"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                          "AWS_CONTAINER_CREDENTIALS_FULL_URI"})
+      set(v, std::nullopt);
+    set("AWS_EC2_METADATA_DISABLED", "true");
   }
   ~AwsTestEnv() {
     for (const auto& [name, value] : saved_) {

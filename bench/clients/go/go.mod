@@ -16,3 +16,7 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20240227224415-6ceb2ff114de // indirect
 	google.golang.org/protobuf v1.33.0 // indirect
 )
+
+require momento-auth/momentoauth v0.0.0
+
+replace momento-auth/momentoauth => ../../../bindings/go

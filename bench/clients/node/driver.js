@@ -1,6 +1,6 @@
 'use strict';
 // bench/run's driver for Node.js: Momento's official SDK (`node_sdk`) or our binding
-// (`node_binding`, bindings/node, when it exists). Request JSON on stdin, one JSON line out
+// (`node_binding`, bindings/node). Request JSON on stdin, one JSON line out
 // (bench/clients/README.md). Exit code 77 = this contender is not available here.
 const fs = require('node:fs');
 const path = require('node:path');
@@ -63,53 +63,73 @@ function check(resp, Success, what) {
   if (!(resp instanceof Success)) throw new Error(`${what}: ${resp.toString()}`);
 }
 
+// The official SDK answers with Success/Error objects; our binding returns results and throws.
+function sdkCalls(sdk, req) {
+  const CP = sdk.CredentialProvider;
+  const provider = key => CP.fromString({
+    apiKey: key,
+    endpointOverrides: { controlEndpoint: req.address, cacheEndpoint: req.address,
+                         tokenEndpoint: req.address, secureConnection: false },
+  });
+  const client = key => new sdk.AuthClient({
+    configuration: sdk.AuthClientConfigurations.Default.latest(), credentialProvider: provider(key),
+  });
+  return {
+    parse_v1: () => CP.fromString({ apiKey: req.v1 }),
+    parse_v2: CP.fromApiKeyV2 && (() => CP.fromApiKeyV2({ apiKey: req.v2_key, endpoint: req.v2_endpoint })),
+    parse_disposable: CP.fromDisposableToken && (() => CP.fromDisposableToken({ apiKey: req.disposable })),
+    refresh: auth => async () =>
+      check(await auth.refreshApiKey(req.refresh_token), sdk.RefreshApiKey.Success, 'refresh'),
+    generate: auth => async () =>
+      check(await auth.generateApiKey(sdk.AllDataReadWrite, sdk.ExpiresIn.hours(1)), sdk.GenerateApiKey.Success,
+            'generate'),
+    disposable: auth => {
+      const scope = sdk.DisposableTokenScopes.cacheKeyReadWrite(req.cache, 'k');
+      return async () => check(await auth.generateDisposableToken(scope, sdk.ExpiresIn.minutes(5)),
+                               sdk.GenerateDisposableToken.Success, 'disposable');
+    },
+    client,
+  };
+}
+
+function bindingCalls(m, req) {
+  const CP = m.CredentialProvider;
+  return {
+    parse_v1: () => CP.fromString(req.v1),
+    parse_v2: () => CP.fromApiKeyV2(req.v2_key, req.v2_endpoint),
+    parse_disposable: () => CP.fromDisposableToken(req.disposable),
+    refresh: auth => () => auth.refreshApiKey(req.refresh_token),
+    generate: auth => () => auth.generateApiKey(m.AllDataReadWrite, m.ExpiresIn.hours(1)),
+    disposable: auth => {
+      const scope = m.DisposableTokenScopes.cacheKeyReadWrite(req.cache, 'k');
+      return () => auth.generateDisposableToken(scope, m.ExpiresIn.minutes(5));
+    },
+    client: key => new m.AuthClient({
+      credentialProvider: CP.fromString(key, { endpoint: req.address, secure: false }),
+    }),
+  };
+}
+
 async function main() {
   const req = JSON.parse(fs.readFileSync(0, 'utf8'));
   const which = process.argv[2];
   const sdk = load(which);
-  if (which === 'node_binding') {
-    // Our binding follows Momento's names (CredentialProvider, AuthClient); calls it lacks skip.
-    if (!sdk.CredentialProvider || !sdk.AuthClient) skip('bindings/node exports no CredentialProvider/AuthClient');
+  if (which === 'node_binding' && (!sdk.CredentialProvider || !sdk.AuthClient)) {
+    skip('bindings/node exports no CredentialProvider/AuthClient');
   }
-  const CP = sdk.CredentialProvider;
+  const calls = which === 'node_sdk' ? sdkCalls(sdk, req) : bindingCalls(sdk, req);
   let out;
-  if (req.call === 'parse_v1') {
-    out = await measure(req, () => CP.fromString({ apiKey: req.v1 }));
-  } else if (req.call === 'parse_v2') {
-    if (!CP.fromApiKeyV2) skip('no fromApiKeyV2');
-    out = await measure(req, () => CP.fromApiKeyV2({ apiKey: req.v2_key, endpoint: req.v2_endpoint }));
-  } else if (req.call === 'parse_disposable') {
-    if (!CP.fromDisposableToken) skip('no fromDisposableToken');
-    out = await measure(req, () => CP.fromDisposableToken({ apiKey: req.disposable }));
+  if (req.call.startsWith('parse')) {
+    if (!calls[req.call]) skip(`no ${req.call}`);
+    out = await measure(req, calls[req.call]);
   } else {
-    const key = req.call === 'refresh' ? req.refresh_envelope : req.super_envelope;
-    const provider = CP.fromString({
-      apiKey: key,
-      endpointOverrides: { controlEndpoint: req.address, cacheEndpoint: req.address,
-                           tokenEndpoint: req.address, secureConnection: false },
-    });
-    const auth = new sdk.AuthClient({
-      configuration: sdk.AuthClientConfigurations.Default.latest(),
-      credentialProvider: provider,
-    });
-    if (req.call === 'refresh') {
-      out = await measure(req, async () =>
-        check(await auth.refreshApiKey(req.refresh_token), sdk.RefreshApiKey.Success, 'refresh'));
-    } else if (req.call === 'generate') {
-      out = await measure(req, async () =>
-        check(await auth.generateApiKey(sdk.AllDataReadWrite, sdk.ExpiresIn.hours(1)),
-              sdk.GenerateApiKey.Success, 'generate'));
-    } else {
-      const scope = sdk.DisposableTokenScopes.cacheKeyReadWrite(req.cache, 'k');
-      out = await measure(req, async () =>
-        check(await auth.generateDisposableToken(scope, sdk.ExpiresIn.minutes(5)),
-              sdk.GenerateDisposableToken.Success, 'disposable'));
-    }
+    const auth = calls.client(req.call === 'refresh' ? req.refresh_envelope : req.super_envelope);
+    out = await measure(req, calls[req.call](auth));
     if (auth.close) auth.close();
   }
   out.version = which === 'node_sdk'
     ? JSON.parse(fs.readFileSync(require.resolve('@gomomento/sdk/package.json'), 'utf8')).version
-    : 'bindings/node';
+    : sdk.libraryVersion;
   process.stdout.write(JSON.stringify(out) + '\n');
   process.exit(0);
 }

@@ -99,6 +99,7 @@ const PROTOTYPES = [
   'momento_status_t momento_client_config_new(_Out_ momento_client_config_t **out, _Out_ momento_error_t **err)',
   'void momento_client_config_free(momento_client_config_t *config)',
   'momento_status_t momento_client_config_set_deadline_ms(momento_client_config_t *config, int64_t deadline_ms, _Out_ momento_error_t **err)',
+  'momento_status_t momento_client_config_set_ca_file(momento_client_config_t *config, const char *path, _Out_ momento_error_t **err)',
   'const char *momento_token_api_key(const momento_token_t *token)',
   'const char *momento_token_refresh_token(const momento_token_t *token)',
   'const char *momento_token_endpoint(const momento_token_t *token)',
@@ -111,9 +112,17 @@ const PROTOTYPES = [
   'momento_status_t momento_auth_client_generate_api_key(_Out_ momento_token_t **out, momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, _Out_ momento_error_t **err)',
   'momento_status_t momento_auth_client_refresh_api_key(_Out_ momento_token_t **out, momento_auth_client_t *client, const char *refresh_token, _Out_ momento_error_t **err)',
   'momento_status_t momento_auth_client_generate_disposable_token(_Out_ momento_token_t **out, momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, const char *token_id, _Out_ momento_error_t **err)',
+  'momento_status_t momento_store_options_new(_Out_ momento_store_options_t **out, _Out_ momento_error_t **err)',
+  'void momento_store_options_free(momento_store_options_t *options)',
+  'momento_status_t momento_store_options_set_aws_region(momento_store_options_t *options, const char *region, _Out_ momento_error_t **err)',
+  'momento_status_t momento_store_options_set_aws_endpoint(momento_store_options_t *options, const char *endpoint_url, _Out_ momento_error_t **err)',
+  'momento_status_t momento_store_options_set_aws_profile(momento_store_options_t *options, const char *profile, _Out_ momento_error_t **err)',
   'momento_status_t momento_store_new(_Out_ momento_store_t **out, const char *spec, const momento_store_options_t *options, _Out_ momento_error_t **err)',
   'void momento_store_free(momento_store_t *store)',
   'const char *momento_store_describe(const momento_store_t *store)',
+  'const char *momento_store_kind_str(int32_t kind)',
+  'int32_t momento_store_kind(const momento_store_t *store)',
+  'const char *momento_store_location(const momento_store_t *store)',
   'int32_t momento_store_writable(const momento_store_t *store)',
   'momento_status_t momento_store_load(_Out_ momento_token_t **out, momento_store_t *store, _Out_ momento_error_t **err)',
   'momento_status_t momento_store_save(momento_store_t *store, const momento_token_t *token, _Out_ momento_error_t **err)',
@@ -127,6 +136,7 @@ const PROTOTYPES = [
   'void momento_refresher_free(momento_refresher_t *refresher)',
   'momento_status_t momento_refresher_start(momento_refresher_t *refresher, _Out_ momento_error_t **err)',
   'momento_status_t momento_refresher_stop(momento_refresher_t *refresher, _Out_ momento_error_t **err)',
+  'momento_status_t momento_refresher_run_once(_Out_ momento_refresh_event_t **out, momento_refresher_t *refresher, int32_t force, _Out_ momento_error_t **err)',
   'momento_status_t momento_refresher_refresh_now(_Out_ momento_refresh_event_t **out, momento_refresher_t *refresher, _Out_ momento_error_t **err)',
   'momento_status_t momento_refresher_subscribe(_Out_ uint64_t *id, momento_refresher_t *refresher, momento_refresh_fn fn, void *user_data, momento_destroy_fn destroy, _Out_ momento_error_t **err)',
   'momento_status_t momento_refresher_unsubscribe(momento_refresher_t *refresher, uint64_t id, _Out_ momento_error_t **err)',
@@ -139,6 +149,8 @@ const PROTOTYPES = [
   'const char *momento_refresh_event_key_fingerprint(const momento_refresh_event_t *event)',
   'const char *momento_refresh_event_store(const momento_refresh_event_t *event)',
   'int32_t momento_refresh_event_consecutive_failures(const momento_refresh_event_t *event)',
+  'int64_t momento_refresh_event_next_attempt_ms(const momento_refresh_event_t *event)',
+  'int32_t momento_refresh_event_replay(const momento_refresh_event_t *event)',
   'int32_t momento_refresh_event_retryable(const momento_refresh_event_t *event)',
   'void momento_refresh_event_free(momento_refresh_event_t *event)',
   'momento_status_t momento_watcher_new(_Out_ momento_watcher_t **out, momento_store_t *store, int64_t period_ms, const momento_endpoint_override_t *override_, _Out_ momento_error_t **err)',
@@ -181,6 +193,13 @@ function load() {
   }
   koffi.alias('momento_status_t', 'int32_t');
   for (const name of OPAQUE) koffi.opaque(name);
+  // The ABI first: a library of another ABI may lack (or have changed) the functions below.
+  const abi = lib.func('uint32_t momento_abi_version(void)')();
+  if (abi !== ABI_VERSION) {
+    const version = lib.func('const char *momento_version_string(void)')();
+    throw new Error(`momento-auth was written for libmomento_auth ABI ${ABI_VERSION}, but ${file} ` +
+      `(version ${version}) has ABI ${abi}. Install a matching momento-auth.`);
+  }
   const fns = {};
   fns.momento_free = lib.func('void momento_free(char *str)');
   koffi.disposable('momento_owned_str', 'str', fns.momento_free);
@@ -192,11 +211,6 @@ function load() {
   for (const proto of PROTOTYPES) {
     const name = /([a-z0-9_]+)\(/.exec(proto)[1];
     fns[name] = lib.func(proto);
-  }
-  const abi = fns.momento_abi_version();
-  if (abi !== ABI_VERSION) {
-    throw new Error(`momento-auth was written for libmomento_auth ABI ${ABI_VERSION}, but ${file} ` +
-      `(version ${fns.momento_version_string()}) has ABI ${abi}. Install a matching momento-auth.`);
   }
   return { fns, file };
 }

@@ -121,17 +121,26 @@ export declare class DisposableTokenResult extends ApiKeyResult {
 export declare function redact(secret: string): string;
 
 export declare class AuthClient {
-  constructor(opts: { credentialProvider: CredentialProvider; deadlineMs?: number });
+  constructor(opts: { credentialProvider: CredentialProvider; deadlineMs?: number; /** PEM certificates to trust for TLS instead of the system roots. */ caFile?: string });
   generateApiKey(scope: PredefinedScope | PermissionScope, expiresIn: ExpiresIn): Promise<ApiKeyResult>;
   generateDisposableToken(scope: DisposableTokenScope, expiresIn: ExpiresIn, opts?: { tokenId?: string }): Promise<DisposableTokenResult>;
   refreshApiKey(refreshToken: string): Promise<ApiKeyResult>;
   close(): void;
 }
 
+export interface TokenStoreOptions {
+  /** AWS Secrets Manager stores: region, endpoint URL ("http://127.0.0.1:5000") and profile. */
+  awsRegion?: string;
+  awsEndpoint?: string;
+  awsProfile?: string;
+}
+
 export declare class TokenStore {
   private constructor();
-  static open(spec: string): TokenStore;
+  static open(spec: string, opts?: TokenStoreOptions): TokenStore;
   readonly description: string;
+  readonly kind: 'file' | 'aws-sm' | 'env';
+  readonly location: string;
   readonly writable: boolean;
   load(): Promise<ApiKeyResult>;
   store(result: ApiKeyResult): Promise<void>;
@@ -147,10 +156,15 @@ export declare class RefreshEvent {
   readonly keyFingerprint: string;
   readonly error: MomentoError | null;
   readonly consecutiveFailures?: number;
+  /** When the refresher tries again after a failure; null when not planned. */
+  readonly nextAttempt: Date | null;
+  /** The pass repeated a refresh whose answer was lost. */
+  readonly replay: boolean;
 }
 
 export interface RefresherOptions extends EndpointOptions {
   deadlineMs?: number;
+  caFile?: string;
   refreshFraction?: number;
   jitterFraction?: number;
   backoff?: { initialMs: number; maxMs: number };
@@ -162,6 +176,8 @@ export declare class Refresher extends EventEmitter {
   readonly store: TokenStore;
   start(): this;
   stop(): Promise<void>;
+  /** One pass of the loop: a refresh when due (or with force), else null. */
+  runOnce(opts?: { force?: boolean }): Promise<RefreshEvent | null>;
   refreshNow(): Promise<RefreshEvent>;
   close(): Promise<void>;
   on(event: 'refreshed' | 'adopted' | 'failed' | 'event', listener: (event: RefreshEvent) => void): this;

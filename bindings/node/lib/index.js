@@ -411,22 +411,30 @@ function redact(secret) {
 
 // ---- auth client ----------------------------------------------------------------------------
 
-class AuthClient {
-  /** opts: { credentialProvider, deadlineMs } */
-  constructor({ credentialProvider, deadlineMs } = {}) {
-    instance(credentialProvider, CredentialProvider, 'credentialProvider');
-    const config = [null];
-    check('momento_client_config_new', config);
-    try {
-      if (deadlineMs !== undefined) {
-        check('momento_client_config_set_deadline_ms', config[0], integer(deadlineMs, 'deadlineMs'));
-      }
-      const out = [null];
-      check('momento_auth_client_new', out, credentialProvider._live(), config[0]);
-      own(this, out[0], 'momento_auth_client_free');
-    } finally {
-      N.momento_client_config_free(config[0]);
+// A client config for one constructor (copied by the library): { deadlineMs, caFile }.
+function withConfig({ deadlineMs, caFile }, body) {
+  const config = [null];
+  check('momento_client_config_new', config);
+  try {
+    if (deadlineMs !== undefined) {
+      check('momento_client_config_set_deadline_ms', config[0], integer(deadlineMs, 'deadlineMs'));
     }
+    if (caFile !== undefined) check('momento_client_config_set_ca_file', config[0], cstr(caFile, 'caFile'));
+    return body(config[0]);
+  } finally {
+    N.momento_client_config_free(config[0]);
+  }
+}
+
+class AuthClient {
+  /** opts: { credentialProvider, deadlineMs, caFile (PEM certificates to trust for TLS) } */
+  constructor({ credentialProvider, ...opts } = {}) {
+    instance(credentialProvider, CredentialProvider, 'credentialProvider');
+    withConfig(opts, config => {
+      const out = [null];
+      check('momento_auth_client_new', out, credentialProvider._live(), config);
+      own(this, out[0], 'momento_auth_client_free');
+    });
     this._inflight = 0;
     this._closing = false;
   }
@@ -479,17 +487,42 @@ class AuthClient {
 
 // ---- stores, refresher, watcher -------------------------------------------------------------
 
+const STORE_SETTERS = {
+  awsRegion: 'momento_store_options_set_aws_region',
+  awsEndpoint: 'momento_store_options_set_aws_endpoint',
+  awsProfile: 'momento_store_options_set_aws_profile',
+};
+
 class TokenStore {
   constructor(ptr) { own(this, ptr, 'momento_store_free'); }
 
-  /** spec: "file:PATH", "aws-sm:SECRET-ID" or "env:VARIABLE" (parsed by the library). */
-  static open(spec) {
+  /**
+   * spec: "file:PATH", "aws-sm:SECRET-ID" or "env:VARIABLE" (parsed by the library).
+   * opts (aws-sm: stores): { awsRegion, awsEndpoint, awsProfile }; omitted: the library's defaults.
+   */
+  static open(spec, opts = {}) {
     const out = [null];
-    check('momento_store_new', out, cstr(spec, 'spec'), null);
+    const given = Object.keys(STORE_SETTERS).filter(k => opts[k] !== undefined);
+    if (given.length === 0) {
+      check('momento_store_new', out, cstr(spec, 'spec'), null);
+      return new TokenStore(out[0]);
+    }
+    const options = [null];
+    check('momento_store_options_new', options);
+    try {
+      for (const k of given) check(STORE_SETTERS[k], options[0], cstr(opts[k], k));
+      check('momento_store_new', out, cstr(spec, 'spec'), options[0]);
+    } finally {
+      N.momento_store_options_free(options[0]);
+    }
     return new TokenStore(out[0]);
   }
 
   get description() { return N.momento_store_describe(this._ptr); }
+  /** 'file', 'aws-sm' or 'env'. */
+  get kind() { return N.momento_store_kind_str(N.momento_store_kind(this._ptr)); }
+  /** The path, secret id or variable the spec names. */
+  get location() { return N.momento_store_location(this._ptr); }
   get writable() { return N.momento_store_writable(this._ptr) === 1; }
 
   async load() {
@@ -548,6 +581,11 @@ class RefreshEvent {
     this.expiresAt = date(N.momento_refresh_event_valid_until(ev));
     this.redactedKey = N.momento_refresh_event_redacted_key(ev);
     this.keyFingerprint = N.momento_refresh_event_key_fingerprint(ev);
+    /** When the refresher tries again after a failure; null when not planned. */
+    const next = Number(N.momento_refresh_event_next_attempt_ms(ev));
+    this.nextAttempt = next === 0 ? null : new Date(next);
+    /** The pass repeated a refresh whose answer was lost (docs/refresh.md, "Lost answers"). */
+    this.replay = N.momento_refresh_event_replay(ev) === 1;
     this.error = null;
     if (N.momento_refresh_event_kind(ev) === C.MOMENTO_REFRESH_FAILED) {
       this.error = errors.errorFor(N.momento_status_str(N.momento_refresh_event_error_code(ev)),
@@ -566,7 +604,7 @@ const POLICY_SETTERS = {
 /**
  * Keeps one store's key fresh on a library thread. Emits 'refreshed', 'adopted' and 'failed'
  * (each with a RefreshEvent) and 'event' for all three.
- * opts: { endpoint, secure, deadlineMs, refreshFraction, jitterFraction, backoff: { initialMs,
+ * opts: { endpoint, secure, deadlineMs, caFile, refreshFraction, jitterFraction, backoff: { initialMs,
  * maxMs }, recheckIntervalMs } — omitted values take the library's defaults.
  */
 class Refresher extends EventEmitter {
@@ -574,7 +612,6 @@ class Refresher extends EventEmitter {
     super();
     instance(store, TokenStore, 'store');
     const options = [null];
-    const config = [null];
     check('momento_refresher_options_new', options);
     try {
       for (const [key, set] of Object.entries(POLICY_SETTERS)) {
@@ -584,18 +621,13 @@ class Refresher extends EventEmitter {
         check('momento_refresher_options_set_backoff_ms', options[0],
           integer(opts.backoff.initialMs, 'backoff.initialMs'), integer(opts.backoff.maxMs, 'backoff.maxMs'));
       }
-      check('momento_client_config_new', config);
-      if (opts.deadlineMs !== undefined) {
-        check('momento_client_config_set_deadline_ms', config[0], integer(opts.deadlineMs, 'deadlineMs'));
-      }
-      withOverride(opts, override => {
+      withConfig(opts, config => withOverride(opts, override => {
         const out = [null];
-        check('momento_refresher_new', out, store._ptr, config[0], override, options[0]);
+        check('momento_refresher_new', out, store._ptr, config, override, options[0]);
         own(this, out[0], 'momento_refresher_free');
-      });
+      }));
     } finally {
       N.momento_refresher_options_free(options[0]);
-      N.momento_client_config_free(config[0]);
     }
     this.store = store;
     this._subs = new Subscriptions(this, 'momento_refresher', 'momento_refresh_fn', ev => {
@@ -614,6 +646,19 @@ class Refresher extends EventEmitter {
   stop() { return hold(checkAsync('momento_refresher_stop', this._live()), this); }
 
   /** Refreshes now (a key a peer already rotated is adopted instead); resolves with the event. */
+  /** One pass of the refresher's loop: a refresh when due (or with force), else null. */
+  async runOnce({ force = false } = {}) {
+    if (typeof force !== 'boolean') throw invalidArgument(`force must be a boolean, got ${typeName(force)}`);
+    const out = [null];
+    await hold(checkAsync('momento_refresher_run_once', out, this._live(), force ? 1 : 0), this);
+    if (!out[0]) return null;
+    try {
+      return new RefreshEvent(out[0]);
+    } finally {
+      N.momento_refresh_event_free(out[0]);
+    }
+  }
+
   async refreshNow() {
     const out = [null];
     await hold(checkAsync('momento_refresher_refresh_now', out, this._live()), this);

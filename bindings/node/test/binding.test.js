@@ -3,7 +3,9 @@
 // MOMENTO_SERVER_BIN and MOMENTO_AUTH_LIBRARY set, and --expose-gc for the leak test).
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawnSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
+const { once } = require('node:events');
+const readline = require('node:readline');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -56,6 +58,19 @@ describe('loading', () => {
   test('the library reports its version and the ABI matched', () => {
     assert.match(m.libraryVersion, /^\d+\.\d+\.\d+$/);
     assert.ok(fs.existsSync(m.libraryPath));
+  });
+
+  test('a library of another ABI version is refused at load with a clear message', t => {
+    const stub = process.env.MOMENTO_ABI_STUB; // every symbol, the next ABI (tests/bindings)
+    if (!stub) return t.skip('MOMENTO_ABI_STUB is not set (ctest sets it)');
+    const r = spawnSync(process.execPath, ['-e', "require('momento-auth')"], {
+      cwd: __dirname, env: { ...process.env, MOMENTO_AUTH_LIBRARY: stub }, encoding: 'utf8',
+    });
+    assert.notEqual(r.status, 0);
+    const v = process.env.MOMENTO_ABI_STUB_VERSION;
+    const abi = require('../lib/ffi').ABI_VERSION;
+    assert.ok(r.stderr.includes(`momento-auth was written for libmomento_auth ABI ${abi}, but ${stub} ` +
+      `(version ${v}.0.0) has ABI ${v}. Install a matching momento-auth.`), r.stderr);
   });
 
   test('MOMENTO_AUTH_LIBRARY pointing nowhere fails with a clear message', () => {
@@ -150,6 +165,66 @@ describe('round trips', () => {
     const loaded = await store.load();
     assert.equal(loaded.apiKey, r.apiKey);
     store.close();
+  });
+
+  test('caFile makes a server with a self-signed certificate trusted over TLS', async t => {
+    const cert = path.join(tmp, 'tls.pem');
+    const key = path.join(tmp, 'tls.key');
+    const gen = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
+      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert]);
+    if (gen.status !== 0) return t.skip('openssl cannot make a certificate');
+    const tls = await startServer(['--tls-cert', cert, '--tls-key', key, '--log-format', 'off']);
+    try {
+      const port = tls.addr.slice(tls.addr.lastIndexOf(':') + 1);
+      const c = m.CredentialProvider.fromString(tls.superUserKey, { endpoint: `localhost:${port}` });
+      const trusted = new m.AuthClient({ credentialProvider: c, caFile: cert });
+      const r = await trusted.generateApiKey(m.AllDataReadOnly, m.ExpiresIn.minutes(5));
+      assert.ok(r.apiKey);
+      trusted.close();
+      throwsWith(() => new m.AuthClient({ credentialProvider: c, caFile: path.join(tmp, 'missing.pem') }),
+        m.InvalidArgumentError, /CA file cannot be read/);
+    } finally {
+      await tls.stop();
+    }
+  });
+
+  test('an aws-sm: store with the AWS options, against a local Secrets Manager (moto)', async t => {
+    const py = process.env.MOMENTO_TEST_PYTHON;
+    const helper = process.env.MOMENTO_MOTO_HELPER;
+    if (!py || !helper) return t.skip('MOMENTO_TEST_PYTHON / MOMENTO_MOTO_HELPER are not set (ctest sets them)');
+    // The AWS region and endpoint come only from the options (ctest sets fixed test credentials
+    // and no region, endpoint or config file).
+    const moto = spawn(py, [helper, 'serve', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const [line] = await once(readline.createInterface({ input: moto.stdout }), 'line');
+      const endpoint = `http://${/^listening on (\S+)$/.exec(line)[1]}`;
+      const opts = { awsRegion: 'us-east-1', awsEndpoint: endpoint };
+      const store = m.TokenStore.open('aws-sm:node-binding-test', opts);
+      const r = await admin.generateApiKey(m.AllDataReadWrite, m.ExpiresIn.minutes(30));
+      await store.store(r);
+      assert.equal((await store.load()).apiKey, r.apiKey);
+      store.close();
+      // A named profile: its credentials, from a shared credentials file.
+      const creds = path.join(tmp, 'aws-credentials');
+      fs.writeFileSync(creds, '[binding-test]\naws_access_key_id = AKIDMOTOTEST\naws_secret_access_key = motosecret\n');
+      const saved = process.env.AWS_SHARED_CREDENTIALS_FILE;
+      process.env.AWS_SHARED_CREDENTIALS_FILE = creds;
+      try {
+        const named = m.TokenStore.open('aws-sm:node-binding-test', { ...opts, awsProfile: 'binding-test' });
+        assert.equal((await named.load()).apiKey, r.apiKey);
+        named.close();
+        throwsWith(() => m.TokenStore.open('aws-sm:x', { ...opts, awsProfile: 'no-such-profile' }), m.MomentoError,
+          /no-such-profile/);
+      } finally {
+        process.env.AWS_SHARED_CREDENTIALS_FILE = saved;
+      }
+      throwsWith(() => m.TokenStore.open('aws-sm:x', { awsEndpoint: 'ftp://127.0.0.1' }), m.InvalidArgumentError,
+        /endpoint_url/);
+      throwsWith(() => m.TokenStore.open('aws-sm:x', { awsRegion: 'us\0east' }), m.InvalidArgumentError, /awsRegion/);
+    } finally {
+      moto.kill('SIGTERM');
+      await once(moto, 'exit');
+    }
   });
 
   test('every credential constructor', () => {
@@ -321,15 +396,24 @@ describe('refresher and watcher', () => {
     const refresher = new m.Refresher(store, { endpoint: server.addr, secure: false });
     try {
       const before = String(watcher.credentialProvider);
+      // One pass: the first look adopts the stored key, which is not due; the next does nothing.
+      assert.equal((await refresher.runOnce()).kind, 'adopted');
+      assert.equal(await refresher.runOnce(), null);
+      assert.equal(store.kind, 'file');
+      assert.equal(store.location, store.description.slice('file:'.length));
       const seen = [];
       refresher.on('event', e => seen.push(e));
       const keys = [];
       const gotKey = new Promise(resolve => watcher.once('key', k => { keys.push(k); resolve(); }));
       const ev = await refresher.refreshNow();
       assert.equal(ev.kind, 'refreshed', ev.error && ev.error.message);
+      assert.equal(ev.nextAttempt, null);
+      assert.equal(ev.replay, false);
       assert.ok(ev.expiresAt instanceof Date);
       assert.ok(!ev.redactedKey.includes(r.apiKey));
-      assert.equal(await watcher.poll(), true);
+      // The watcher may already have the new key from the file's directory event (poll() is then
+      // false); the key must arrive either way.
+      await watcher.poll();
       await gotKey;
       assert.equal(keys[0].fingerprint, ev.keyFingerprint);
       assert.notEqual(String(watcher.credentialProvider), before);
@@ -356,6 +440,8 @@ describe('refresher and watcher', () => {
       assert.ok(ev.error instanceof m.MomentoError);
       assert.equal(ev.error.retryable, true);
       assert.equal(ev.consecutiveFailures, 1);
+      assert.ok(ev.nextAttempt instanceof Date);
+      assert.equal(ev.replay, false);
     } finally {
       await refresher.close();
     }

@@ -356,6 +356,7 @@ void add_refresh(py::module_ &m) {
   m.attr("STORE_FILE") = static_cast<int>(MOMENTO_STORE_FILE);
   m.attr("STORE_AWS_SECRETS_MANAGER") = static_cast<int>(MOMENTO_STORE_AWS_SECRETS_MANAGER);
   m.attr("STORE_ENV") = static_cast<int>(MOMENTO_STORE_ENV);
+  m.attr("STORE_EXEC") = static_cast<int>(MOMENTO_STORE_EXEC);
   m.attr("REFRESH_REFRESHED") = static_cast<int>(MOMENTO_REFRESH_REFRESHED);
   m.attr("REFRESH_ADOPTED") = static_cast<int>(MOMENTO_REFRESH_ADOPTED);
   m.attr("REFRESH_FAILED") = static_cast<int>(MOMENTO_REFRESH_FAILED);

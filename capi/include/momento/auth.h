@@ -541,8 +541,9 @@ MOMENTO_API momento_status_t momento_store_options_set_aws_profile(momento_store
                                                                    const char *profile,
                                                                    momento_error_t **err);
 
-/* spec: "file:PATH" (read-write), "aws-sm:SECRET-ID" (read-write) or "env:VARIABLE" (read-only;
- * the Download-JSON object or a bare key). options NULL = defaults. Nothing is read yet. */
+/* spec: "file:PATH" (read-write), "aws-sm:SECRET-ID" (read-write), "env:VARIABLE" (read-only;
+ * the Download-JSON object or a bare key) or "exec:{JSON}" (helper commands; read-write when it
+ * names a write command). options NULL = defaults. Nothing is read yet. */
 MOMENTO_API momento_status_t momento_store_new(momento_store_t **out, const char *spec,
                                                const momento_store_options_t *options,
                                                momento_error_t **err);
@@ -552,14 +553,15 @@ MOMENTO_API const char *momento_store_describe(const momento_store_t *store);
 enum momento_store_kind {
   MOMENTO_STORE_FILE = 1,                /* "file:PATH" (or a bare path) */
   MOMENTO_STORE_AWS_SECRETS_MANAGER = 2, /* "aws-sm:SECRET-ID" */
-  MOMENTO_STORE_ENV = 3                  /* "env:VARIABLE" */
+  MOMENTO_STORE_ENV = 3,                 /* "env:VARIABLE" */
+  MOMENTO_STORE_EXEC = 4                 /* "exec:{JSON}": helper commands (docs/stores.md) */
 };
 /* Parses a store specification without opening anything: *kind = MOMENTO_STORE_*, *location =
  * the path, secret id or variable it names (owned; momento_free). The same rules as
  * momento_store_new(), which bindings use instead of parsing specifications themselves. */
 MOMENTO_API momento_status_t momento_store_spec_parse(int32_t *kind, char **location,
                                                       const char *spec, momento_error_t **err);
-/* "file", "aws-sm", "env"; NULL if out of range. */
+/* "file", "aws-sm", "env", "exec"; NULL if out of range. */
 MOMENTO_API const char *momento_store_kind_str(int32_t kind);
 /* The store's MOMENTO_STORE_* kind; 0 for NULL. */
 MOMENTO_API int32_t momento_store_kind(const momento_store_t *store);

@@ -1,13 +1,80 @@
 // Watcher: periodic and on-demand re-reads of a store, published by pointer swap.
 #include "momento/auth/watcher.hpp"
 
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <climits>
 #include <condition_variable>
+#include <cstdlib>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 
 #include "loop_thread.hpp"
 
 namespace momento::auth {
+namespace {
+
+std::string dir_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// inotify on the directories a file store's key lives in: the one holding the path (a rename over
+// the file, or Kubernetes' atomic swap of the "..data" link in a projected volume) and, for a
+// link, the one holding its target. A thread of its own calls `changed` for every batch of events.
+class DirEvents {
+ public:
+  DirEvents(const std::string& path, std::function<void()> changed) : changed_(std::move(changed)) {
+    ino_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    wake_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (ino_ < 0 || wake_ < 0) return;  // the period still picks changes up
+    constexpr uint32_t mask = IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE | IN_DELETE |
+                              IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF;
+    bool any = ::inotify_add_watch(ino_, dir_of(path).c_str(), mask) >= 0;
+    if (char* real = ::realpath(path.c_str(), nullptr)) {
+      std::string d = dir_of(real);
+      std::free(real);
+      if (d != dir_of(path)) any = ::inotify_add_watch(ino_, d.c_str(), mask) >= 0 || any;
+    }
+    if (any) thread_ = std::thread([this] { run(); });
+  }
+  ~DirEvents() {
+    if (thread_.joinable()) {
+      uint64_t one = 1;
+      (void)!::write(wake_, &one, sizeof one);
+      thread_.join();
+    }
+    if (ino_ >= 0) ::close(ino_);
+    if (wake_ >= 0) ::close(wake_);
+  }
+  DirEvents(const DirEvents&) = delete;
+  DirEvents& operator=(const DirEvents&) = delete;
+
+ private:
+  void run() {
+    alignas(inotify_event) char buf[16 * (sizeof(inotify_event) + NAME_MAX + 1)];
+    for (;;) {
+      pollfd p[2] = {{ino_, POLLIN, 0}, {wake_, POLLIN, 0}};
+      if (::poll(p, 2, -1) < 0) continue;  // EINTR
+      if (p[1].revents) return;
+      bool got = false;
+      while (::read(ino_, buf, sizeof buf) > 0) got = true;  // drain the batch
+      if (got) changed_();
+    }
+  }
+
+  int ino_ = -1, wake_ = -1;
+  std::function<void()> changed_;
+  std::thread thread_;
+};
+
+}  // namespace
 
 struct Watcher::Impl {
   std::shared_ptr<TokenStore> store;
@@ -18,9 +85,14 @@ struct Watcher::Impl {
 
   std::mutex poll_m;  // one store read at a time
 
-  detail::LoopThread loop;  // loop.m also guards `notified` and `last_read`
+  detail::LoopThread loop;  // loop.m also guards `notified`, `changed` and `last_read`
   bool notified = false;
+  bool changed = false;  // the store's directory changed: read now, no rate limit
   std::chrono::steady_clock::time_point last_read{};
+
+  // File stores: directory events from start() on (declared after `loop`, so destroyed first).
+  std::once_flag events_once;
+  std::unique_ptr<DirEvents> events;
 
   // Last member: destroyed first, so no callback runs while the rest goes away.
   EventDelivery<std::shared_ptr<const WatchedKey>> delivery;
@@ -100,6 +172,18 @@ void Watcher::drain() { impl_->delivery.drain(); }
 std::string Watcher::describe() const { return impl_->store->describe(); }
 
 void Watcher::start() {
+  if (auto* fs = dynamic_cast<FileStore*>(impl_->store.get())) {
+    std::call_once(impl_->events_once, [&] {
+      Impl* im = impl_.get();
+      im->events = std::make_unique<DirEvents>(fs->path(), [im] {
+        {
+          std::lock_guard<std::mutex> g(im->loop.m);
+          im->changed = true;
+        }
+        im->loop.cv.notify_all();
+      });
+    });
+  }
   impl_->loop.start([this] {
     Impl& im = *impl_;
     for (;;) {
@@ -109,7 +193,7 @@ void Watcher::start() {
         // Wake for the period, or for a notification once the rate limit allows it.
         while (!im.loop.stopping) {
           auto now = std::chrono::steady_clock::now();
-          if (now >= period_end) break;
+          if (now >= period_end || im.changed) break;
           if (im.notified && now >= im.last_read + im.opt.min_notify_interval) break;
           auto until = period_end;
           if (im.notified) until = std::min(until, im.last_read + im.opt.min_notify_interval);
@@ -117,6 +201,7 @@ void Watcher::start() {
         }
         if (im.loop.stopping) return;
         im.notified = false;
+        im.changed = false;
       }
       try {
         poll();

@@ -1,71 +1,20 @@
 // SecretsManagerStore: GetSecretValue / PutSecretValue / DescribeSecret / CreateSecret over libcurl.
-#include <curl/curl.h>
-
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
 
+#include "aws_internal.hpp"
 #include "internal.hpp"
 #include "momento/auth/aws.hpp"
 #include "momento/auth/error.hpp"
 
 namespace momento::auth::aws {
 namespace {
-
-constexpr size_t kMaxResponse = 1024 * 1024;
-
-void global_curl_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-size_t on_body(char* data, size_t size, size_t n, void* user) {
-  auto* out = static_cast<std::string*>(user);
-  size_t len = size * n;
-  if (out->size() + len > kMaxResponse) return 0;  // aborts the transfer
-  out->append(data, len);
-  return len;
-}
-
-struct HttpResponse {
-  long status = 0;
-  std::string body;
-};
-
-HttpResponse perform(const HttpRequest& req, std::chrono::milliseconds timeout,
-                     const std::string& ca_file) {
-  global_curl_init();
-  CURL* curl = curl_easy_init();
-  if (!curl) throw Error(ErrorCode::ClientResourceExhausted, "curl_easy_init failed");
-  curl_slist* headers = nullptr;
-  for (const auto& [k, v] : req.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
-  // curl would add these unsigned; they are not needed.
-  headers = curl_slist_append(headers, "Expect:");
-  headers = curl_slist_append(headers, "Accept:");
-  HttpResponse resp;
-  curl_easy_setopt(curl, CURLOPT_URL, req.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req.body.c_str());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(req.body.size()));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  if (!ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &resp.body);
-  CURLcode rc = curl_easy_perform(curl);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp.status);
-  curl_slist_free_all(headers);  // the list holds the signed security token; freed right away
-  curl_easy_cleanup(curl);
-  if (rc != CURLE_OK) {
-    ErrorCode code = rc == CURLE_OPERATION_TIMEDOUT ? ErrorCode::Timeout : ErrorCode::Connection;
-    throw Error(code, std::string("Secrets Manager request failed: ") + curl_easy_strerror(rc));
-  }
-  return resp;
-}
 
 ErrorCode code_for_aws_error(const std::string& type, long status) {
   auto has = [&](const char* s) { return type.find(s) != std::string::npos; };
@@ -91,12 +40,40 @@ std::string request_token(std::string_view seed) {
          "-" + h.substr(20, 12);
 }
 
-class LocalLock final : public StoreLock {
+// The optional same-host lock, then the claim in the secret (released by `release`).
+class ClaimLock final : public StoreLock {
  public:
-  explicit LocalLock(const std::string& p) : lock_(p) {}
+  ClaimLock(std::unique_ptr<detail::OfdLock> local, std::function<void()> release)
+      : local_(std::move(local)), release_(std::move(release)) {}
+  ~ClaimLock() override {
+    if (release_) release_();
+  }
 
  private:
-  detail::OfdLock lock_;
+  std::unique_ptr<detail::OfdLock> local_;
+  std::function<void()> release_;
+};
+
+constexpr const char* kClaimStage = "MOMENTO_REFRESH_CLAIM";
+
+int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string random_owner() {
+  std::random_device rd;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%08x%08x", static_cast<unsigned>(rd()), static_cast<unsigned>(rd()));
+  return buf;
+}
+
+struct Claim {
+  std::string owner;
+  std::string key_fingerprint;
+  int64_t started_ms = 0;  // when the first claim of this chain was made (what a replay needs)
+  int64_t claimed_ms = 0;  // when this claim was made (what staleness is measured from)
+  bool live = false;       // still carries the claim label
 };
 
 }  // namespace
@@ -108,6 +85,16 @@ struct SecretsManagerStore::Impl {
   std::mutex m;
   std::string last_version;  // VersionId seen by the last load()
   std::optional<PendingRefresh> pending;  // in-memory journal when no journal_path
+  std::unique_ptr<CredentialProvider> chain;  // when no explicit credentials; caches and refreshes
+
+  Credentials credentials() { return opt.credentials ? *opt.credentials : chain->get(); }
+  std::string owner = random_owner();     // names this object's claims
+  // The claim held (empty: none), and whether a refresh under it is outstanding (journal
+  // written, answer not stored): such a claim is left in place on release, so that whoever
+  // takes it over replays that refresh instead of sending a new one.
+  std::string claim_id;
+  bool claim_outstanding = false;
+  std::optional<PendingRefresh> inherited;  // the refresh of a dead holder whose claim we took
 };
 
 SecretsManagerStore::SecretsManagerStore(SecretsManagerOptions options) : impl_(std::make_unique<Impl>()) {
@@ -115,7 +102,10 @@ SecretsManagerStore::SecretsManagerStore(SecretsManagerOptions options) : impl_(
   if (options.timeout.count() <= 0) throw_invalid("aws-sm store: timeout must be positive");
   impl_->region = resolve_region(options.region, options.profile);
   impl_->endpoint = resolve_endpoint(options.endpoint, impl_->region);
-  if (!options.credentials) options.credentials = resolve_credentials(options.profile);
+  if (!options.credentials) {
+    impl_->chain = std::make_unique<CredentialProvider>(options.profile);
+    impl_->chain->get();  // no credentials anywhere: fail now, not at the first refresh
+  }
   impl_->opt = std::move(options);
 }
 
@@ -126,11 +116,19 @@ std::string SecretsManagerStore::describe() const {
 }
 
 std::string SecretsManagerStore::call(std::string_view action, const std::string& body) {
-  HttpRequest req = secrets_manager_request(impl_->endpoint, action, body);
-  sign_v4(req, *impl_->opt.credentials, impl_->region, "secretsmanager", amz_date(now_epoch_seconds()));
-  HttpResponse resp = perform(req, impl_->opt.timeout, impl_->opt.ca_file);
-  // The signed request carries the session token; wipe what we can.
-  for (auto& h : req.headers) wipe(h.second);
+  impl::HttpCall req;
+  req.url = impl_->endpoint + "/";
+  req.headers = {"Content-Type: application/x-amz-json-1.1",
+                 "X-Amz-Target: secretsmanager." + std::string(action)};
+  req.body = body;
+  req.timeout = impl_->opt.timeout;
+  req.ca_file = impl_->opt.ca_file;
+  const Credentials creds = impl_->credentials();
+  req.sign = &creds;
+  req.region = impl_->region;
+  req.service = "secretsmanager";
+  impl::HttpResponse resp = impl::http_call(req, "Secrets Manager");
+  wipe(req.body);
   if (resp.status == 200) return std::move(resp.body);
   std::string type, message;
   auto j = nlohmann::json::parse(resp.body, nullptr, false);
@@ -253,27 +251,143 @@ std::map<std::string, std::vector<std::string>> SecretsManagerStore::describe_ve
   return out;
 }
 
+namespace {
+
+// A claim from its GetSecretValue answer; anything else reads as a released claim.
+Claim parse_claim(const std::string& answer) {
+  auto j = nlohmann::json::parse(answer, nullptr, false);
+  Claim c;
+  if (!j.is_object()) return c;
+  if (j.contains("VersionStages") && j["VersionStages"].is_array())
+    for (auto& st : j["VersionStages"])
+      if (st.is_string() && st.get<std::string>() == kClaimStage) c.live = true;
+  if (!j.contains("SecretString") || !j["SecretString"].is_string()) return c;
+  auto body = nlohmann::json::parse(j["SecretString"].get<std::string>(), nullptr, false);
+  if (!body.is_object() || !body.contains("momentoRefreshClaim") || !body["momentoRefreshClaim"].is_object())
+    return c;  // not a claim: treated as a released one
+  const auto& m = body["momentoRefreshClaim"];
+  auto str = [&](const char* k) { return m.contains(k) && m[k].is_string() ? m[k].get<std::string>() : ""; };
+  auto num = [&](const char* k) { return m.contains(k) && m[k].is_number_integer() ? m[k].get<int64_t>() : 0; };
+  c.owner = str("owner");
+  c.key_fingerprint = str("keyFingerprint");
+  c.started_ms = num("startedAtMs");
+  c.claimed_ms = num("claimedAtMs");
+  return c;
+}
+
+}  // namespace
+
 std::unique_ptr<StoreLock> SecretsManagerStore::lock() {
-  if (impl_->opt.lock_path.empty()) return std::make_unique<StoreLock>();
-  return std::make_unique<LocalLock>(impl_->opt.lock_path);
+  std::unique_ptr<detail::OfdLock> local;
+  if (!impl_->opt.lock_path.empty()) local = std::make_unique<detail::OfdLock>(impl_->opt.lock_path);
+  std::string seen;  // the version the caller decided on, when it read the store before
+  {
+    std::lock_guard<std::mutex> g(impl_->m);
+    seen = impl_->last_version;
+  }
+  const std::optional<StoredToken> cur = load();
+  if (!cur || cur->version.empty()) return std::make_unique<ClaimLock>(std::move(local), nullptr);
+  // A peer rotated since the caller looked: it re-reads and adopts; a claim would go unused.
+  if (!seen.empty() && cur->version != seen) return std::make_unique<ClaimLock>(std::move(local), nullptr);
+  const std::string base = cur->version;
+  const std::string fp = token_fingerprint(cur->token.auth_token.reveal());
+  const int64_t stale_ms = impl_->opt.claim_stale_after.count();
+  // Bounded: a live holder finishes, releases or goes stale within stale_after.
+  const auto give_up = std::chrono::steady_clock::now() + impl_->opt.claim_stale_after * 2 + std::chrono::seconds(5);
+
+  auto hold = [&](const std::string& id, std::optional<PendingRefresh> inherit) {
+    {
+      std::lock_guard<std::mutex> g(impl_->m);
+      impl_->claim_id = id;
+      impl_->claim_outstanding = inherit.has_value();
+      impl_->inherited = std::move(inherit);
+    }
+    return std::make_unique<ClaimLock>(std::move(local), [this] { release_claim(); });
+  };
+
+  // Claim ids chain from the base version: a released or stale claim passes on to the next id,
+  // so each id is won by exactly one writer.
+  std::string id = request_token("claim\n" + base);
+  int64_t origin = now_ms();
+  std::optional<PendingRefresh> inherit;
+  for (int hops = 0; hops < 64;) {
+    nlohmann::json content{{"momentoRefreshClaim",
+                            {{"owner", impl_->owner}, {"base", base}, {"keyFingerprint", fp},
+                             {"startedAtMs", origin}, {"claimedAtMs", now_ms()}}}};
+    nlohmann::json req{{"SecretId", impl_->opt.secret_id},
+                       {"ClientRequestToken", id},
+                       {"SecretString", content.dump()},
+                       {"VersionStages", {kClaimStage}}};
+    try {
+      call("PutSecretValue", req.dump());
+      return hold(id, inherit);
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::AlreadyExists) throw;
+    }
+    const Claim c = parse_claim(call("GetSecretValue", nlohmann::json{{"SecretId", impl_->opt.secret_id},
+                                                                      {"VersionId", id}}.dump()));
+    if (c.owner == impl_->owner) return hold(id, inherit);  // ours: an earlier answer was lost
+    if (!c.live) {  // released by its holder
+      id = request_token("claim\n" + id);
+      ++hops;
+      continue;
+    }
+    if (now_ms() - c.claimed_ms >= stale_ms) {
+      // Its holder is presumed dead, possibly after sending the refresh: take over and replay.
+      origin = std::min(origin, c.started_ms);
+      inherit = PendingRefresh{c.key_fingerprint, c.started_ms};
+      id = request_token("claim\n" + id);
+      ++hops;
+      continue;
+    }
+    if (std::chrono::steady_clock::now() > give_up)
+      throw Error(ErrorCode::ServerUnavailable,
+                  "another refresher holds the refresh claim on " + impl_->opt.secret_id + " and has not finished");
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    const std::optional<StoredToken> now = load();
+    // Rotated by the holder: no claim needed, the caller re-reads and adopts the new key.
+    if (now && now->version != base) return std::make_unique<ClaimLock>(std::move(local), nullptr);
+  }
+  throw Error(ErrorCode::FailedPrecondition, "too many abandoned refresh claims on " + impl_->opt.secret_id);
+}
+
+
+void SecretsManagerStore::release_claim() noexcept {
+  std::string id;
+  {
+    std::lock_guard<std::mutex> g(impl_->m);
+    id.swap(impl_->claim_id);
+    if (impl_->claim_outstanding || id.empty()) return;  // left as the journal of a refresh in flight
+  }
+  try {
+    nlohmann::json req{{"SecretId", impl_->opt.secret_id}, {"VersionStage", kClaimStage}, {"RemoveFromVersionId", id}};
+    call("UpdateSecretVersionStage", req.dump());
+  } catch (...) {
+    // Unreleased, the claim goes stale and is taken over; nothing was outstanding under it.
+  }
 }
 
 std::optional<PendingRefresh> SecretsManagerStore::load_pending() {
-  if (!impl_->opt.journal_path.empty()) return detail::read_journal_file(impl_->opt.journal_path);
+  std::optional<PendingRefresh> p;
+  if (!impl_->opt.journal_path.empty()) p = detail::read_journal_file(impl_->opt.journal_path);
   std::lock_guard<std::mutex> g(impl_->m);
-  return impl_->pending;
+  if (impl_->opt.journal_path.empty()) p = impl_->pending;
+  return p ? p : impl_->inherited;  // a dead holder's refresh, from its claim
 }
 
 void SecretsManagerStore::store_pending(const PendingRefresh& p) {
-  if (!impl_->opt.journal_path.empty()) return detail::write_journal_file(impl_->opt.journal_path, p);
+  if (!impl_->opt.journal_path.empty()) detail::write_journal_file(impl_->opt.journal_path, p);
   std::lock_guard<std::mutex> g(impl_->m);
-  impl_->pending = p;
+  if (impl_->opt.journal_path.empty()) impl_->pending = p;
+  if (!impl_->claim_id.empty()) impl_->claim_outstanding = true;
 }
 
 void SecretsManagerStore::clear_pending() {
-  if (!impl_->opt.journal_path.empty()) return detail::remove_file_if_exists(impl_->opt.journal_path);
+  if (!impl_->opt.journal_path.empty()) detail::remove_file_if_exists(impl_->opt.journal_path);
   std::lock_guard<std::mutex> g(impl_->m);
   impl_->pending.reset();
+  impl_->inherited.reset();
+  impl_->claim_outstanding = false;
 }
 
 }  // namespace momento::auth::aws

@@ -108,21 +108,41 @@ void atomic_write_file(const std::string& path, std::string_view content, unsign
 FileStore::FileStore(std::string path) : path_(std::move(path)) {
   if (path_.empty()) throw_invalid("file store: path is empty");
   if (path_.back() == '/') throw_invalid("file store " + shown_path(path_) + " names a directory");
-  target_ = detail::replacement_target(path_, "file store");
+  try {
+    target_ = detail::replacement_target(path_, "file store");
+  } catch (const Error& e) {
+    // A link to another user's file (a Kubernetes Secret volume: root's files, reached through
+    // the ..data link) is still readable: the store opens read-only and says why on a write.
+    const std::string why = e.what();
+    if (e.code() != ErrorCode::InvalidArgument || why.find("owned by another user") == std::string::npos) throw;
+    read_only_reason_ = why;
+    target_ = path_;
+  }
 }
 
 FileStore::~FileStore() = default;
 
-std::string FileStore::describe() const { return "file:" + shown_path(path_, false); }
+std::string FileStore::describe() const {
+  std::string d = "file:" + shown_path(path_, false);
+  if (!read_only_reason_.empty()) d += " (read-only: owned by another user)";
+  return d;
+}
 
 std::optional<StoredToken> FileStore::load() {
   struct stat st {};
   std::string text;
-  try {
-    text = detail::read_regular_file(path_, 64 * 1024, "file store", &st);
-  } catch (const Error& e) {
-    if (e.code() == ErrorCode::NotFound) return std::nullopt;  // an empty store
-    throw;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      text = detail::read_regular_file(path_, 64 * 1024, "file store", &st);
+      break;
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::NotFound) throw;
+      // A link whose target vanished: in a Kubernetes volume, a read that followed "..data" to
+      // the folder the kubelet removed right after swapping the link. The link now leads to the
+      // new folder; read again.
+      struct stat lst {};
+      if (attempt >= 3 || ::lstat(path_.c_str(), &lst) != 0 || !S_ISLNK(lst.st_mode)) return std::nullopt;
+    }
   }
   if (detail::trim_ascii_whitespace(text).empty()) return std::nullopt;
   StoredToken out;
@@ -139,6 +159,7 @@ std::optional<StoredToken> FileStore::load() {
 }
 
 void FileStore::store(const TokenFile& token) {
+  if (!read_only_reason_.empty()) throw Error(ErrorCode::FailedPrecondition, read_only_reason_);
   if (token.auth_token.empty()) throw_invalid("file store: authToken is empty");
   std::string json = token_file_json(token);
   try {
@@ -150,17 +171,7 @@ void FileStore::store(const TokenFile& token) {
   wipe(json);
 }
 
-namespace {
-class FileStoreLock final : public StoreLock {
- public:
-  explicit FileStoreLock(const std::string& path) : lock_(path) {}
-
- private:
-  detail::OfdLock lock_;
-};
-}  // namespace
-
-std::unique_ptr<StoreLock> FileStore::lock() { return std::make_unique<FileStoreLock>(lock_path()); }
+std::unique_ptr<StoreLock> FileStore::lock() { return std::make_unique<detail::OfdStoreLock>(lock_path()); }
 
 std::optional<PendingRefresh> FileStore::load_pending() {
   return detail::read_journal_file(journal_path());
@@ -208,6 +219,7 @@ const char* store_kind_name(StoreKind kind) noexcept {
     case StoreKind::File: return "file";
     case StoreKind::AwsSecretsManager: return "aws-sm";
     case StoreKind::Env: return "env";
+    case StoreKind::Exec: return "exec";
   }
   return "";
 }
@@ -225,10 +237,12 @@ StoreSpec parse_store_spec(std::string_view spec) {
   if (kind == "file") out.kind = StoreKind::File;
   else if (kind == "aws-sm") out.kind = StoreKind::AwsSecretsManager;
   else if (kind == "env") out.kind = StoreKind::Env;
+  else if (kind == "exec") out.kind = StoreKind::Exec;
   else
     throw_invalid("store: unknown kind in '" + std::string(kind) +
-                  ":' (expected file:, aws-sm: or env:)");
+                  ":' (expected file:, aws-sm:, env: or exec:)");
   out.location = std::string(spec.substr(colon + 1));
+  if (out.kind == StoreKind::Exec) parse_exec_store_location(out.location);  // syntax errors now
   return out;
 }
 
@@ -237,6 +251,7 @@ std::unique_ptr<TokenStore> open_store(std::string_view spec, const StoreOptions
   switch (s.kind) {
     case StoreKind::File: return std::make_unique<FileStore>(std::move(s.location));
     case StoreKind::Env: return std::make_unique<EnvStore>(std::move(s.location));
+    case StoreKind::Exec: return std::make_unique<ExecStore>(parse_exec_store_location(s.location));
     case StoreKind::AwsSecretsManager: break;
   }
   aws::SecretsManagerOptions o;

@@ -28,6 +28,15 @@ class OfdLock {
 
 namespace momento::auth::detail {
 
+// A store's lock() when it is an OFD lock on a local file.
+class OfdStoreLock final : public StoreLock {
+ public:
+  explicit OfdStoreLock(const std::string& path) : lock_(path) {}
+
+ private:
+  OfdLock lock_;
+};
+
 // Journal file {"keyFingerprint","startedAtMs"}; a missing or unreadable file = no entry.
 std::optional<PendingRefresh> read_journal_file(const std::string& path);
 void write_journal_file(const std::string& path, const PendingRefresh& p);

@@ -196,18 +196,23 @@ def moto():
     srv.stop()
 
 
-@pytest.fixture
-def aws_env(moto, tmp_dir):
-    """Environment for talking to the moto server, with no real AWS configuration in reach."""
+def aws_env_for(url, tmp_dir):
+    """Environment for talking to a moto server at url, with no real AWS configuration in reach."""
     return {
-        "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto,
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": url,
         "AWS_ACCESS_KEY_ID": "AKIDMOTOTEST",
         "AWS_SECRET_ACCESS_KEY": "motosecret",
         "AWS_REGION": "us-east-1",
         "AWS_CONFIG_FILE": os.path.join(tmp_dir, "no-config"),
         "AWS_SHARED_CREDENTIALS_FILE": os.path.join(tmp_dir, "no-credentials"),
         "HOME": tmp_dir,
+        "AWS_EC2_METADATA_DISABLED": "true",
     }
+
+
+@pytest.fixture
+def aws_env(moto, tmp_dir):
+    return aws_env_for(moto, tmp_dir)
 
 
 @pytest.fixture

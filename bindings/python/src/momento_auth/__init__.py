@@ -80,6 +80,7 @@ from ._scopes import (  # noqa: E402
 from ._stores import (  # noqa: E402
     AwsSecretsManagerTokenStore,
     EnvironmentTokenStore,
+    ExecTokenStore,
     FileTokenStore,
     StoredToken,
     TokenStore,
@@ -132,6 +133,7 @@ __all__ = [
     "FileTokenStore",
     "AwsSecretsManagerTokenStore",
     "EnvironmentTokenStore",
+    "ExecTokenStore",
     "StoredToken",
     "Refresher",
     "RefreshEvent",

@@ -24,6 +24,7 @@ USE_DISPOSABLE_TOKEN: int
 STORE_FILE: int
 STORE_AWS_SECRETS_MANAGER: int
 STORE_ENV: int
+STORE_EXEC: int
 
 def abi_version() -> int: ...
 def library_version() -> str: ...

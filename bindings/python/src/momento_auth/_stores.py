@@ -1,9 +1,11 @@
 """Token stores: the one place a fleet keeps its current key (a file, an AWS Secrets Manager
-secret, or, read-only, an environment variable), in the console's Download-JSON shape."""
+secret, any secret manager with a command-line tool, or, read-only, an environment variable), in
+the console's Download-JSON shape."""
 
 from __future__ import annotations
 
-from typing import Optional
+import json
+from typing import Optional, Sequence
 
 from . import _native
 from ._client import ApiKeyResult, _TokenResult
@@ -16,6 +18,7 @@ __all__ = [
     "FileTokenStore",
     "AwsSecretsManagerTokenStore",
     "EnvironmentTokenStore",
+    "ExecTokenStore",
     "StoredToken",
 ]
 
@@ -82,7 +85,8 @@ class TokenStore:
         profile: Optional[str] = None,
     ) -> "TokenStore":
         """A store from its specification: ``"file:PATH"`` (or a bare path),
-        ``"aws-sm:SECRET-ID"`` or ``"env:VARIABLE"``. The AWS options apply to ``aws-sm:``."""
+        ``"aws-sm:SECRET-ID"``, ``"env:VARIABLE"`` or ``"exec:{JSON}"``. The AWS options apply to
+        ``aws-sm:``."""
         store = TokenStore.__new__(TokenStore)
         store._open(_nonempty(spec, "spec"), region, endpoint_url, profile)  # the library reads the spec
         kind = _KINDS[store._native.kind]  # the class for the kind of store the library opened
@@ -184,6 +188,33 @@ class AwsSecretsManagerTokenStore(TokenStore):
         self._open("aws-sm:" + _nonempty(secret_id, "secret_id"), region, endpoint_url, profile)
 
 
+class ExecTokenStore(TokenStore):
+    """A key kept by a secret manager's command-line tool (``pass``, ``gcloud``, ``vault``, ``op``...).
+
+    ``read`` prints the key (the Download-JSON object or a bare key); ``write``, when given, reads
+    the Download-JSON object on its standard input. Both are argument lists run without a shell;
+    the key never appears in their arguments or environment. ``timeout_ms`` bounds each run.
+    Same as ``TokenStore.from_spec("exec:" + json)``; see docs/stores.md for the syntax.
+    """
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        read: Sequence[str],
+        write: Optional[Sequence[str]] = None,
+        *,
+        timeout_ms: Optional[int] = None,
+    ) -> None:
+        """The helper commands ``read`` and (optionally) ``write``."""
+        spec: dict = {"read": list(read)}
+        if write is not None:
+            spec["write"] = list(write)
+        if timeout_ms is not None:
+            spec["timeoutMs"] = timeout_ms
+        self._open("exec:" + json.dumps(spec))  # the library checks every member
+
+
 class EnvironmentTokenStore(TokenStore):
     """An environment variable holding the Download-JSON object or a bare key. Read-only."""
 
@@ -198,4 +229,5 @@ _KINDS = {
     _native.STORE_FILE: FileTokenStore,
     _native.STORE_AWS_SECRETS_MANAGER: AwsSecretsManagerTokenStore,
     _native.STORE_ENV: EnvironmentTokenStore,
+    _native.STORE_EXEC: ExecTokenStore,
 }

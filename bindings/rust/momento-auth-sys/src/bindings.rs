@@ -765,6 +765,7 @@ pub mod momento_store_kind {
     pub const MOMENTO_STORE_FILE: Type = 1;
     pub const MOMENTO_STORE_AWS_SECRETS_MANAGER: Type = 2;
     pub const MOMENTO_STORE_ENV: Type = 3;
+    pub const MOMENTO_STORE_EXEC: Type = 4;
 }
 extern "C" {
     pub fn momento_store_spec_parse(

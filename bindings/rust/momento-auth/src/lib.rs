@@ -19,7 +19,7 @@
 
 use std::ffi::{c_void, CStr, CString};
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::ptr;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -696,23 +696,22 @@ unsafe impl Sync for AuthClient {}
 impl AuthClient {
     /// Copies the credential; the library's default deadline.
     pub fn new(cred: &CredentialProvider) -> Result<Self> {
-        Self::build(cred, None)
+        Self::build(cred, None, None)
     }
 
     /// With a per-call deadline.
     pub fn with_deadline(cred: &CredentialProvider, deadline: Duration) -> Result<Self> {
-        Self::build(cred, Some(deadline))
+        Self::with_options(cred, &ClientOptions { deadline: Some(deadline), ..Default::default() })
     }
 
-    fn build(cred: &CredentialProvider, deadline: Option<Duration>) -> Result<Self> {
+    /// With a deadline and/or a CA file (None: the library's defaults).
+    pub fn with_options(cred: &CredentialProvider, options: &ClientOptions) -> Result<Self> {
+        Self::build(cred, options.deadline, options.ca_file.as_deref())
+    }
+
+    fn build(cred: &CredentialProvider, deadline: Option<Duration>, ca_file: Option<&Path>) -> Result<Self> {
         loaded()?;
-        let mut cfg = ptr::null_mut();
-        check(|e| unsafe { sys::momento_client_config_new(&mut cfg, e) })?;
-        let cfg = Native(cfg, sys::momento_client_config_free);
-        if let Some(d) = deadline {
-            let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
-            check(|e| unsafe { sys::momento_client_config_set_deadline_ms(cfg.0, ms, e) })?;
-        }
+        let cfg = client_config(deadline, ca_file)?;
         let mut out = ptr::null_mut();
         check(|e| unsafe { sys::momento_auth_client_new(&mut out, cred.ptr, cfg.0, e) })?;
         Ok(AuthClient { ptr: out })
@@ -770,12 +769,45 @@ pub struct TokenStore {
 unsafe impl Send for TokenStore {}
 unsafe impl Sync for TokenStore {}
 
+/// Options of an "aws-sm:" store; None takes the library's default (the AWS_* variables and the
+/// shared config file). The library checks the values.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoreOptions {
+    pub aws_region: Option<String>,
+    /// e.g. "http://127.0.0.1:5000"
+    pub aws_endpoint: Option<String>,
+    pub aws_profile: Option<String>,
+}
+
 impl TokenStore {
     pub fn open(spec: &str) -> Result<Self> {
+        Self::open_with(spec, &StoreOptions::default())
+    }
+
+    pub fn open_with(spec: &str, options: &StoreOptions) -> Result<Self> {
         loaded()?;
         let s = c_string(spec, "spec")?;
+        let mut o = ptr::null_mut();
+        check(|e| unsafe { sys::momento_store_options_new(&mut o, e) })?;
+        let o = Native(o, sys::momento_store_options_free);
+        type Setter = unsafe extern "C" fn(
+            *mut sys::momento_store_options_t,
+            *const std::os::raw::c_char,
+            *mut *mut sys::momento_error_t,
+        ) -> sys::momento_status_t;
+        let setters: [(&Option<String>, &str, Setter); 3] = [
+            (&options.aws_region, "aws_region", sys::momento_store_options_set_aws_region),
+            (&options.aws_endpoint, "aws_endpoint", sys::momento_store_options_set_aws_endpoint),
+            (&options.aws_profile, "aws_profile", sys::momento_store_options_set_aws_profile),
+        ];
+        for (value, what, set) in setters {
+            if let Some(v) = value {
+                let v = c_string(v, what)?;
+                check(|e| unsafe { set(o.0, v.as_ptr(), e) })?;
+            }
+        }
         let mut out = ptr::null_mut();
-        check(|e| unsafe { sys::momento_store_new(&mut out, s.as_ptr(), ptr::null(), e) })?;
+        check(|e| unsafe { sys::momento_store_new(&mut out, s.as_ptr(), o.0, e) })?;
         Ok(TokenStore { ptr: out })
     }
     pub fn description(&self) -> String {
@@ -783,6 +815,14 @@ impl TokenStore {
     }
     pub fn writable(&self) -> bool {
         unsafe { sys::momento_store_writable(self.ptr) == 1 }
+    }
+    /// "file", "aws-sm" or "env".
+    pub fn kind(&self) -> String {
+        unsafe { borrowed(sys::momento_store_kind_str(sys::momento_store_kind(self.ptr))) }
+    }
+    /// The path, secret id or variable the spec names.
+    pub fn location(&self) -> String {
+        unsafe { borrowed(sys::momento_store_location(self.ptr)) }
     }
     /// The stored key (NotFoundError when the store holds nothing yet).
     pub fn load(&self) -> Result<ApiKeyResult> {
@@ -819,6 +859,10 @@ pub struct RefreshEvent {
     /// Failures only.
     pub error: Option<Error>,
     pub consecutive_failures: i32,
+    /// When the refresher tries again after a failure; None when not planned.
+    pub next_attempt: Option<SystemTime>,
+    /// The pass repeated a refresh whose answer was lost (docs/refresh.md, "Lost answers").
+    pub replay: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -850,6 +894,11 @@ impl RefreshEvent {
             key_fingerprint: borrowed(sys::momento_refresh_event_key_fingerprint(ev)),
             error,
             consecutive_failures: sys::momento_refresh_event_consecutive_failures(ev),
+            next_attempt: u64::try_from(sys::momento_refresh_event_next_attempt_ms(ev))
+                .ok()
+                .filter(|ms| *ms != 0)
+                .map(|ms| UNIX_EPOCH + Duration::from_millis(ms)),
+            replay: sys::momento_refresh_event_replay(ev) == 1,
         }
     }
 }
@@ -864,12 +913,38 @@ pub struct RefresherOptions {
     pub backoff: Option<(Duration, Duration)>,
     pub recheck_interval: Option<Duration>,
     pub deadline: Option<Duration>,
+    /// PEM certificates to trust for TLS instead of the system's roots.
+    pub ca_file: Option<PathBuf>,
     /// ("host:port", secure) instead of each key's own endpoints.
     pub endpoint: Option<(String, bool)>,
 }
 
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A client config for one constructor (the library copies it).
+fn client_config(deadline: Option<Duration>, ca_file: Option<&Path>) -> Result<Native<sys::momento_client_config_t>> {
+    let mut cfg = ptr::null_mut();
+    check(|e| unsafe { sys::momento_client_config_new(&mut cfg, e) })?;
+    let cfg = Native(cfg, sys::momento_client_config_free);
+    if let Some(d) = deadline {
+        check(|e| unsafe { sys::momento_client_config_set_deadline_ms(cfg.0, millis(d), e) })?;
+    }
+    if let Some(p) = ca_file {
+        let p = path_string(p)?;
+        check(|e| unsafe { sys::momento_client_config_set_ca_file(cfg.0, p.as_ptr(), e) })?;
+    }
+    Ok(cfg)
+}
+
+/// Options of AuthClient::with_options; None takes the library's default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientOptions {
+    pub deadline: Option<Duration>,
+    /// PEM certificates to trust for TLS instead of the system's roots (e.g. a local server's
+    /// self-signed certificate).
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Keeps one store's key fresh on a library thread.
@@ -964,12 +1039,7 @@ impl Refresher {
         if let Some(d) = options.recheck_interval {
             check(|e| unsafe { sys::momento_refresher_options_set_recheck_interval_ms(o.0, millis(d), e) })?;
         }
-        let mut cfg = ptr::null_mut();
-        check(|e| unsafe { sys::momento_client_config_new(&mut cfg, e) })?;
-        let cfg = Native(cfg, sys::momento_client_config_free);
-        if let Some(d) = options.deadline {
-            check(|e| unsafe { sys::momento_client_config_set_deadline_ms(cfg.0, millis(d), e) })?;
-        }
+        let cfg = client_config(options.deadline, options.ca_file.as_deref())?;
         let ov = Override::optional(options.endpoint.as_ref().map(|(h, s)| (h.as_str(), *s)))?;
         let mut out = ptr::null_mut();
         check(|e| unsafe { sys::momento_refresher_new(&mut out, store.ptr, cfg.0, Override::ptr(&ov), o.0, e) })?;
@@ -988,6 +1058,17 @@ impl Refresher {
 
     /// Refreshes now on this thread (a key a peer already rotated is adopted instead); a failed
     /// refresh is an event, not an error.
+    /// One pass of the refresher's loop: a refresh when due (or with `force`), else None.
+    pub fn run_once(&self, force: bool) -> Result<Option<RefreshEvent>> {
+        let mut out = ptr::null_mut();
+        check(|e| unsafe { sys::momento_refresher_run_once(&mut out, self.ptr, i32::from(force), e) })?;
+        if out.is_null() {
+            return Ok(None);
+        }
+        let ev = Native(out, sys::momento_refresh_event_free);
+        Ok(Some(unsafe { RefreshEvent::from_c(ev.0) }))
+    }
+
     pub fn refresh_now(&self) -> Result<RefreshEvent> {
         let mut out = ptr::null_mut();
         check(|e| unsafe { sys::momento_refresher_refresh_now(&mut out, self.ptr, e) })?;

@@ -33,6 +33,105 @@ fn abi_and_version() {
     assert_eq!(ErrorCode::PermissionError.as_str(), "PERMISSION_ERROR");
 }
 
+/// A CA file makes a server with a self-signed certificate trusted over TLS.
+#[test]
+fn ca_file() {
+    let dir = std::env::temp_dir().join(format!("momento-rust-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("server.pem"), dir.join("server.key"));
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !made {
+        eprintln!("openssl cannot make a certificate: skipped");
+        return;
+    }
+    let s = Server::start_with(&["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()]).expect("server");
+    let port = s.addr.rsplit(':').next().unwrap();
+    let c = CredentialProvider::from_string(&s.super_key).unwrap().with_endpoint(&format!("localhost:{port}"), true).unwrap();
+    let trusted = AuthClient::with_options(&c, &ClientOptions { ca_file: Some(cert.clone()), ..Default::default() }).unwrap();
+    trusted.generate_api_key(&PermissionScope::AllDataReadOnly, ExpiresIn::minutes(5)).unwrap();
+    let missing = ClientOptions { ca_file: Some(dir.join("missing.pem")), ..Default::default() };
+    let e = AuthClient::with_options(&c, &missing).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidArgumentError);
+    assert!(e.message().contains("CA file cannot be read"), "{}", e.message());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An aws-sm: store configured only through StoreOptions, against a local Secrets Manager (moto);
+/// ctest sets fixed test credentials and no AWS region, endpoint or config file.
+#[test]
+fn aws_store_options() {
+    let Some(moto) = server::Moto::start() else {
+        eprintln!("MOMENTO_TEST_PYTHON / MOMENTO_MOTO_HELPER are not set (ctest sets them): skipped");
+        return;
+    };
+    let s = server();
+    let admin = client(&s, &s.super_key);
+    let options = StoreOptions {
+        aws_region: Some("us-east-1".into()),
+        aws_endpoint: Some(moto.endpoint.clone()),
+        aws_profile: None,
+    };
+    let store = TokenStore::open_with("aws-sm:rust-binding-test", &options).unwrap();
+    let r = admin.generate_api_key(&PermissionScope::AllDataReadWrite, ExpiresIn::minutes(30)).unwrap();
+    store.save(&r).unwrap();
+    assert_eq!(store.load().unwrap().api_key(), r.api_key());
+    // A named profile: its credentials, from a shared credentials file (no other test here
+    // reads AWS settings, so setting the variable for the process is safe).
+    let creds = s.dir.join("aws-credentials");
+    std::fs::write(&creds, "[binding-test]\naws_access_key_id = AKIDMOTOTEST\naws_secret_access_key = motosecret\n").unwrap();
+    std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", &creds);
+    let named = StoreOptions { aws_profile: Some("binding-test".into()), ..options.clone() };
+    assert_eq!(TokenStore::open_with("aws-sm:rust-binding-test", &named).unwrap().load().unwrap().api_key(), r.api_key());
+    let missing = StoreOptions { aws_profile: Some("no-such-profile".into()), ..options.clone() };
+    assert!(TokenStore::open_with("aws-sm:x", &missing).unwrap_err().message().contains("no-such-profile"));
+    let bad = StoreOptions { aws_endpoint: Some("ftp://127.0.0.1".into()), ..Default::default() };
+    let e = TokenStore::open_with("aws-sm:x", &bad).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidArgumentError);
+    assert!(e.message().contains("endpoint_url"), "{}", e.message());
+    let nul = StoreOptions { aws_region: Some("us\0east".into()), ..Default::default() };
+    assert_eq!(code(TokenStore::open_with("aws-sm:x", &nul)), ErrorCode::InvalidArgumentError);
+}
+
+/// A library with every symbol but another ABI version (MOMENTO_ABI_STUB, built by
+/// tests/bindings) is refused with one clear error. The stub is preloaded in a child process;
+/// having its soname, it stands in for libmomento_auth.so.1.
+#[test]
+fn wrong_abi_is_refused() {
+    if std::env::var_os("MOMENTO_WRONG_ABI_CHILD").is_some() {
+        let v = std::env::var("MOMENTO_ABI_STUB_VERSION").unwrap();
+        let want = format!(
+            "momento-auth was built for libmomento_auth ABI {}, but the loaded library {v}.0.0 has ABI {v}",
+            momento_auth_sys::MOMENTO_AUTH_ABI_VERSION
+        );
+        for r in [CredentialProvider::from_string("anything").map(drop), CredentialProvider::local(None, 0).map(drop)] {
+            let e = r.expect_err("the stub must be refused");
+            assert_eq!(e.code(), ErrorCode::FailedPreconditionError);
+            assert_eq!(e.message(), want);
+        }
+        return;
+    }
+    let Some(stub) = std::env::var_os("MOMENTO_ABI_STUB") else {
+        eprintln!("MOMENTO_ABI_STUB is not set (ctest sets it): skipped");
+        return;
+    };
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["wrong_abi_is_refused", "--exact", "--test-threads", "1"])
+        .env("MOMENTO_WRONG_ABI_CHILD", "1")
+        .env("LD_PRELOAD", stub)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && text.contains("1 passed"), "child:\n{text}");
+}
+
 #[test]
 fn round_trip() {
     let s = server();
@@ -200,13 +299,21 @@ fn watcher_picks_up_refresh() {
     let _keys_sub = watcher.subscribe(move |k| tx.lock().unwrap().send(k.clone()).unwrap()).unwrap();
     let options = RefresherOptions { endpoint: Some((s.addr.clone(), false)), ..Default::default() };
     let refresher = Refresher::new(&store, &options).unwrap();
+    // One pass: the first look adopts the stored key, which is not due; the next does nothing.
+    assert_eq!(refresher.run_once(false).unwrap().map(|e| e.kind), Some(RefreshEventKind::Adopted));
+    assert!(refresher.run_once(false).unwrap().is_none());
+    assert_eq!(store.kind(), "file");
+    assert_eq!(store.location(), store.description().trim_start_matches("file:"));
     let seen = Arc::new(Mutex::new(Vec::new()));
     let seen2 = seen.clone();
     let events_sub = refresher.subscribe(move |ev| seen2.lock().unwrap().push(ev.clone())).unwrap();
     let before = watcher.current().unwrap().to_string();
     let ev = refresher.refresh_now().unwrap();
     assert_eq!(ev.kind, RefreshEventKind::Refreshed, "{:?}", ev.error);
-    assert!(watcher.poll().unwrap());
+    assert!(ev.next_attempt.is_none() && !ev.replay);
+    // The watcher may already have the new key from the file's directory event (poll is then
+    // false); the key must arrive either way.
+    watcher.poll().unwrap();
     let k = keys.recv_timeout(Duration::from_secs(10)).unwrap();
     assert_eq!(k.fingerprint, ev.key_fingerprint);
     assert_ne!(watcher.current().unwrap().to_string(), before);
@@ -229,8 +336,9 @@ fn watcher_picks_up_refresh() {
     .unwrap();
     let fev = bad.refresh_now().unwrap();
     assert_eq!(fev.kind, RefreshEventKind::Failed);
-    assert!(fev.error.unwrap().is_retryable());
+    assert!(fev.error.as_ref().unwrap().is_retryable());
     assert_eq!(fev.consecutive_failures, 1);
+    assert!(fev.next_attempt.is_some() && !fev.replay);
     assert_eq!(code(Refresher::new(&store, &RefresherOptions { refresh_fraction: Some(1.5), ..Default::default() })), ErrorCode::InvalidArgumentError);
 }
 

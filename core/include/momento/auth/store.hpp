@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "momento/auth/credential.hpp"
 
@@ -84,6 +85,11 @@ class FileStore final : public TokenStore {
   // a regular file, or a symbolic link atomic_write_file() would refuse to write through: checked
   // here so a refresh never spends a refresh token it then cannot store. A symbolic link is
   // resolved now; its target is the file replaced, and the lock and journal live beside it.
+  // A link to another user's file (a Kubernetes Secret volume, read by a non-root process) opens
+  // read-only instead: writable() is false and store() says why (FailedPrecondition).
+  //
+  // Reads follow links at every load(), so a Kubernetes projected volume, which swaps its
+  // "..data" link to a new timestamped folder, is read whole from the old or the new folder.
   explicit FileStore(std::string path);
   ~FileStore() override;
 
@@ -93,8 +99,9 @@ class FileStore final : public TokenStore {
   std::optional<PendingRefresh> load_pending() override;
   void store_pending(const PendingRefresh& pending) override;
   void clear_pending() override;
-  bool writable() const noexcept override { return true; }
-  // "file:PATH", the path shown as shown_path() does.
+  bool writable() const noexcept override { return read_only_reason_.empty(); }
+  // "file:PATH", the path shown as shown_path() does; " (read-only: owned by another user)"
+  // follows for a link to another user's file.
   std::string describe() const override;
 
   const std::string& path() const noexcept { return path_; }
@@ -104,6 +111,7 @@ class FileStore final : public TokenStore {
  private:
   std::string path_;
   std::string target_;  // path_, or the file a symbolic link at path_ points to
+  std::string read_only_reason_;  // why writes are refused; empty = writable
 };
 
 // Read-only: an environment variable holding either the Download-JSON object or a bare key
@@ -125,6 +133,51 @@ class EnvStore final : public TokenStore {
   std::string variable_;
 };
 
+// What an exec: store runs. Each command is an argument list run without a shell.
+struct ExecStoreOptions {
+  // Prints the key on stdout: the Download-JSON object or a bare key. Exit 0 with nothing
+  // printed = an empty store. Required.
+  std::vector<std::string> read;
+  // Reads the Download-JSON object on stdin and stores it. Empty = a read-only store.
+  std::vector<std::string> write;
+  std::chrono::milliseconds timeout{30000};  // per command run
+  std::string lock_path;     // local OFD lock file for refreshers on this host; empty = none
+  std::string journal_path;  // refresh journal file; empty = in memory
+};
+
+// A key kept by any secret manager that has a command-line tool (pass, gcloud, vault, op,
+// kubectl, sops...), in the style of AWS credential_process and git/Docker credential helpers.
+// The key travels through the helpers' stdin and stdout only, never their arguments or
+// environment. A helper that fails or times out (it is killed with its process group) is an
+// Error naming the command, its exit status and a sanitised last line of its stderr; a failed
+// write leaves the store as the helper left it, and the caller keeps its old key.
+class ExecStore final : public TokenStore {
+ public:
+  explicit ExecStore(ExecStoreOptions options);
+  ~ExecStore() override;
+
+  std::optional<StoredToken> load() override;
+  void store(const TokenFile& token) override;  // FailedPrecondition without a write command
+  std::unique_ptr<StoreLock> lock() override;
+  std::optional<PendingRefresh> load_pending() override;
+  void store_pending(const PendingRefresh& pending) override;
+  void clear_pending() override;
+  bool writable() const noexcept override { return !options_.write.empty(); }
+  // "exec:PROGRAM": the read command's program name only (its arguments are not shown).
+  std::string describe() const override;
+
+ private:
+  ExecStoreOptions options_;
+  struct Pending;
+  std::unique_ptr<Pending> pending_;
+};
+
+// The location of an "exec:" specification, a JSON object:
+//   {"read": ["pass", "show", "momento/key"], "write": ["pass", "insert", "-m", "-f", "momento/key"],
+//    "timeoutMs": 30000, "lock": "/run/momento/key.lock", "journal": "/var/lib/momento/key.inflight"}
+// Only "read" is required. InvalidArgument naming the member for anything else.
+ExecStoreOptions parse_exec_store_location(std::string_view location);
+
 // Writes a file atomically (temp in the same directory with `mode`, fsync, rename, fsync of the
 // directory). Shared by token files, the stores and their journals. When `path` is a symbolic
 // link, the file it points to is replaced (temp file beside it), and only when the link and that
@@ -140,8 +193,8 @@ struct StoreOptions {
   std::string aws_journal_path;  // local refresh journal file (default: in memory)
 };
 
-enum class StoreKind { File = 1, AwsSecretsManager = 2, Env = 3 };
-const char* store_kind_name(StoreKind kind) noexcept;  // "file", "aws-sm", "env"
+enum class StoreKind { File = 1, AwsSecretsManager = 2, Env = 3, Exec = 4 };
+const char* store_kind_name(StoreKind kind) noexcept;  // "file", "aws-sm", "env", "exec"
 
 // A store specification, parsed: the kind and what it names (path, secret id or variable).
 struct StoreSpec {
@@ -149,9 +202,10 @@ struct StoreSpec {
   std::string location;
 };
 
-// "file:PATH", "aws-sm:SECRET-ID" or "env:VARIABLE"; a bare path means file:PATH. InvalidArgument
-// for an empty specification or an unknown kind before the first ':' (not after a '/'). The
-// location is checked by the store that opens it.
+// "file:PATH", "aws-sm:SECRET-ID", "env:VARIABLE" or "exec:{JSON}" (parse_exec_store_location);
+// a bare path means file:PATH. InvalidArgument for an empty specification or an unknown kind
+// before the first ':' (not after a '/'). An exec: location is checked here (it is all syntax);
+// the others are checked by the store that opens them.
 StoreSpec parse_store_spec(std::string_view spec);
 
 // The store parse_store_spec(spec) names. Nothing is read yet.

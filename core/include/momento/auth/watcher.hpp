@@ -23,7 +23,10 @@ struct WatchedKey {
 };
 
 struct WatcherOptions {
-  std::chrono::milliseconds period{30000};  // re-read interval of the background thread
+  // Re-read interval of the background thread. For a file: store, the thread also re-reads as
+  // soon as the file's directory changes (inotify; Kubernetes volume swaps included), so the
+  // period is only the fallback.
+  std::chrono::milliseconds period{30000};
   // Minimum spacing of re-reads triggered by notify_unauthenticated(), so a burst of failing
   // calls costs one read.
   std::chrono::milliseconds min_notify_interval{1000};

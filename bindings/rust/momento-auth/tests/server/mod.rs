@@ -14,6 +14,11 @@ pub struct Server {
 
 impl Server {
     pub fn start() -> Option<Server> {
+        Self::start_with(&[])
+    }
+
+    /// With extra server arguments.
+    pub fn start_with(args: &[&str]) -> Option<Server> {
         let bin = std::env::var("MOMENTO_SERVER_BIN").ok()?;
         let dir = std::env::temp_dir().join(format!("momento-rust-{}-{}", std::process::id(), unique()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -23,6 +28,7 @@ impl Server {
             .arg(dir.join("data"))
             .arg("--bootstrap")
             .arg(&boot)
+            .args(args)
             .stdout(Stdio::piped())
             .spawn()
             .expect("start momento-auth-server");
@@ -56,6 +62,36 @@ impl Drop for Server {
             std::thread::sleep(Duration::from_millis(20));
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A local AWS Secrets Manager (tests/support/moto_server.py in the test venv), stopped on drop;
+/// None when MOMENTO_TEST_PYTHON / MOMENTO_MOTO_HELPER are not set.
+pub struct Moto {
+    pub endpoint: String,
+    child: Child,
+}
+
+impl Moto {
+    pub fn start() -> Option<Moto> {
+        let py = std::env::var("MOMENTO_TEST_PYTHON").ok()?;
+        let helper = std::env::var("MOMENTO_MOTO_HELPER").ok()?;
+        let mut child = Command::new(py)
+            .args([helper.as_str(), "serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start moto");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let addr = line.trim().strip_prefix("listening on ").expect("moto address line");
+        Some(Moto { endpoint: format!("http://{addr}"), child })
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        unsafe { libc_kill(self.child.id() as i32, 15) };
+        let _ = self.child.wait();
     }
 }
 
