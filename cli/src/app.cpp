@@ -9,6 +9,7 @@
 #include "completion.hpp"
 #include "momento/auth.hpp"
 #include "parse.hpp"
+#include "util/tracing.hpp"
 
 namespace momento::cli {
 
@@ -29,15 +30,14 @@ const char* kPermitHelp =
     "function:invoke[:CACHE[:FUNCTION]]; CACHE/TOPIC/FUNCTION omitted or * mean all, NAME* a "
     "prefix";
 
-// gRPC's own tracing prints request metadata, which carries keys and refresh tokens.
+// gRPC's own tracing prints request metadata, which carries keys and refresh tokens. When it is
+// on is decided in one place (util/tracing.hpp), shared with the server.
 void warn_if_grpc_tracing(std::ostream& err, bool json) {
-  const char* trace = std::getenv("GRPC_TRACE");
-  if (trace == nullptr || *trace == '\0') return;
-  const std::string msg =
-      "GRPC_TRACE is set: gRPC's tracing can print keys and refresh tokens to stderr; unset it "
-      "unless you are debugging with throwaway keys";
-  if (json) err << nlohmann::json{{"warning", msg}}.dump() << "\n";
-  else err << "warning: " << msg << "\n";
+  auto warning = momento::auth::detail::grpc_tracing_warning();
+  if (!warning) return;
+  constexpr std::string_view prefix = "warning: ";
+  if (json) err << nlohmann::json{{"warning", warning->substr(prefix.size())}}.dump() << "\n";
+  else err << *warning << "\n";
 }
 
 void print_error(std::ostream& err, bool json, const std::string& code, const std::string& message,

@@ -31,10 +31,10 @@ std::string label(std::string_view v) {
   return out;
 }
 
+// Milliseconds as seconds with one decimal; negative for a key that has expired.
 std::string seconds(int64_t ms) {
-  std::ostringstream s;
-  s << ms / 1000 << '.' << (ms % 1000) / 100;
-  return s.str();
+  const uint64_t a = ms < 0 ? 0 - static_cast<uint64_t>(ms) : static_cast<uint64_t>(ms);
+  return (ms < 0 ? "-" : "") + std::to_string(a / 1000) + "." + std::to_string(a % 1000 / 100);
 }
 
 }  // namespace

@@ -1,8 +1,11 @@
 #include "crypto.hpp"
 
+#include <sys/stat.h>
+
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <cstdio>
 #include <memory>
 #include <stdexcept>
 
@@ -15,6 +18,15 @@ std::string random_bytes(size_t n) {
   if (n > 0 && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1)
     throw std::runtime_error("random number generator failed");
   return out;
+}
+
+void check_private_key_file(const std::string& path, bool allow_readable) {
+  struct stat st {};
+  if (allow_readable || ::stat(path.c_str(), &st) != 0 || !(st.st_mode & (S_IRWXG | S_IRWXO))) return;
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  throw std::runtime_error(path + " is open to group or others (mode " + mode +
+                           "): chmod 600 it, or pass --allow-readable-keys");
 }
 
 std::string random_token(size_t n_bytes) {

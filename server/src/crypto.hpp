@@ -22,6 +22,11 @@ std::string random_bytes(size_t n);
 // Printable random token: base64url of n random bytes.
 std::string random_token(size_t n_bytes);
 
+// Refuses a file of key material (signing keys, the TLS private key) that group or others may
+// access, as ssh does for its keys, unless the operator allowed it (--allow-readable-keys).
+// Throws std::runtime_error naming the file and its mode. A missing file is left to the reader.
+void check_private_key_file(const std::string& path, bool allow_readable);
+
 // Authenticated encryption (AES-256-GCM) under a key derived from `secret`.
 // Output: nonce(12) || ciphertext || tag(16). open() returns nullopt when the tag fails.
 std::string seal(std::string_view secret, std::string_view plaintext);

@@ -196,7 +196,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--sync-full", sync_full, "fsync every commit (power-loss safety; slower)");
   app.add_flag("--allow-readable-keys", opts.registry.allow_readable_keys,
-               "use a signing-keys file that group or others may read (refused by default)");
+               "use a signing-keys file or TLS private key that group or others may read (refused by default)");
   app.add_flag("--enable-faults", opts.enable_faults,
                "honour fault-injection metadata (delay-ms, return-error, ...) from authenticated "
                "callers; for testing clients, never in production");

@@ -76,14 +76,7 @@ static fs::path prepare_dir(const fs::path& dir, const RegistryOptions& opts,
     warnings.push_back("state.db is missing from " + dir.string() +
                        ", which holds signing keys: starting with no keys, refresh tokens or "
                        "caches; every key issued before is unknown");
-  struct stat st {};
-  if (have_keys && ::stat(keys.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) &&
-      !opts.allow_readable_keys) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    throw std::runtime_error(keys.string() + " is open to group or others (mode " + mode +
-                             "): chmod 600 it, or pass --allow-readable-keys");
-  }
+  if (have_keys) check_private_key_file(keys.string(), opts.allow_readable_keys);
   return dir;
 }
 

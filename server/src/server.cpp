@@ -1,5 +1,7 @@
 #include "server.hpp"
 
+#include "crypto.hpp"
+
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/resource_quota.h>
 
@@ -366,6 +368,7 @@ AuthServer::AuthServer(ServerOptions opts) : opts_(std::move(opts)) {
   if (opts_.threads < 2) throw std::invalid_argument("--threads must be at least 2");
   if (opts_.tls_cert.empty() != opts_.tls_key.empty())
     throw std::invalid_argument("--tls-cert and --tls-key go together");
+  if (!opts_.tls_key.empty()) check_private_key_file(opts_.tls_key, opts_.registry.allow_readable_keys);
   logger_ = std::make_unique<Logger>(opts_.log_format);
   registry_ = std::make_unique<Registry>(opts_.data_dir, opts_.registry);
   if (opts_.bootstrap) bootstrap_key_id_ = registry_->ensure_bootstrap(*opts_.bootstrap);

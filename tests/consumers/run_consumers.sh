@@ -3,6 +3,8 @@
 # installed tree (pkg-config, find_package, dlopen), starts a local server and runs them.
 # Usage: run_consumers.sh <build-dir> <server-binary> <source-dir> [valgrind]
 # With "valgrind" as the 4th argument the pkg-config consumer also runs under valgrind.
+# MOMENTO_CONSUMER_HEADERS=<dir> builds the consumers with <dir>/momento/auth.h instead of the
+# installed header (the ABI gate: an older header against this library).
 set -euo pipefail
 
 build_dir=$1
@@ -40,6 +42,11 @@ if pkg-config --libs --cflags --static momento-auth | grep -Eiq 'grpc|protobuf|a
   echo "FAIL: momento-auth.pc exposes gRPC/protobuf"; exit 1
 fi
 flags=(-std=c99 -Wall -Wextra -pedantic -Werror)
+if [[ -n ${MOMENTO_CONSUMER_HEADERS:-} ]]; then
+  flags+=(-I"$MOMENTO_CONSUMER_HEADERS")
+  export CFLAGS="-I$MOMENTO_CONSUMER_HEADERS"  # the find_package build
+  echo "== headers from $MOMENTO_CONSUMER_HEADERS"
+fi
 
 echo "== build with pkg-config ($(pkg-config --modversion momento-auth))"
 # shellcheck disable=SC2046

@@ -316,10 +316,15 @@ TEST_CASE("cli: a warning when gRPC tracing is on", "[live][cli]") {
   CliResult j = run_cli(f.dir, {"--json", "inspect", f.server.bootstrap_path()});
   ::unsetenv("GRPC_TRACE");
   CHECK(r.rc == 0);
-  CHECK(r.err.find("warning: GRPC_TRACE") != std::string::npos);
-  CHECK(json::parse(j.err.substr(0, j.err.find('\n'))).at("warning").get<std::string>().find("GRPC_TRACE") == 0);
+  CHECK(r.err.find("warning: gRPC tracing is on (GRPC_TRACE)") != std::string::npos);
+  CHECK(json::parse(j.err.substr(0, j.err.find('\n'))).at("warning").get<std::string>().find("gRPC tracing is on (GRPC_TRACE)") == 0);
+  // The rule is the server's (util/tracing.hpp): tracers turned off, or none, do not warn.
+  ::setenv("GRPC_TRACE", "-http,none", 1);
+  CliResult off = run_cli(f.dir, {"inspect", f.server.bootstrap_path()});
+  ::unsetenv("GRPC_TRACE");
+  CHECK(off.err.find("gRPC tracing") == std::string::npos);
   CliResult quiet = run_cli(f.dir, {"inspect", f.server.bootstrap_path()});
-  CHECK(quiet.err.find("GRPC_TRACE") == std::string::npos);
+  CHECK(quiet.err.find("gRPC tracing") == std::string::npos);
 }
 
 TEST_CASE("server admin list-keys: dates, and control characters escaped", "[live][cli][hardening]") {

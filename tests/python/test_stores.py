@@ -205,6 +205,8 @@ def test_exec_store_failures_keep_secrets_out(tmp_path: Path, admin: ma.AuthClie
         ma.ExecTokenStore([])
     with pytest.raises(ma.InvalidArgumentError, match="timeoutMs"):
         ma.ExecTokenStore(["true"], timeout_ms=0)
+    with pytest.raises(ma.InvalidArgumentError, match="read must be a list of arguments"):
+        ma.ExecTokenStore("pass show momento/key")  # type: ignore[arg-type]
 
 
 # ---- AWS Secrets Manager (moto) --------------------------------------------------------------

@@ -97,6 +97,9 @@ int main(int argc, char** argv) {
   creds->add_option("--profile", profile);
   int creds_times = 1;
   creds->add_option("--times", creds_times, "get() this many times, printing each access key id");
+  std::string container_base;
+  creds->add_option("--container-base", container_base,
+                    "where AWS_CONTAINER_CREDENTIALS_RELATIVE_URI points (instead of 169.254.170.2)");
   auto* put = app.add_subcommand("put", "store a token");
   put->add_option("--store", store_spec)->required();
   put->add_option("--key", key)->required();
@@ -141,7 +144,9 @@ int main(int argc, char** argv) {
   try {
     if (creds->parsed()) {
       // Prints only what is safe to print: the key id, whether a session token came, the expiry.
-      aws::CredentialProvider p(profile);
+      aws::CredentialChainOptions co;
+      if (!container_base.empty()) co.container_base = container_base;
+      aws::CredentialProvider p(profile, co);
       for (int i = 0; i < creds_times; ++i) {
         auto c = p.get();
         emit({{"accessKeyId", c.access_key_id}, {"sessionToken", !c.session_token.empty()},

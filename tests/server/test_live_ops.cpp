@@ -67,6 +67,7 @@ void make_certificate(const std::string& cert_path, const std::string& key_path)
   f = fopen(key_path.c_str(), "w");
   PEM_write_PrivateKey(f, pkey, nullptr, nullptr, 0, nullptr, nullptr);
   fclose(f);
+  std::filesystem::permissions(key_path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   X509_free(x);
   EVP_PKEY_free(pkey);
 }
@@ -203,6 +204,29 @@ TEST_CASE("provider and region flags name the advertised endpoint", "[live]") {
   bad.extra_args = {"--provider", "azure", "--region", "x"};
   bad.start_timeout = std::chrono::seconds(10);
   CHECK_THROWS(ServerProcess(bad));
+}
+
+TEST_CASE("a TLS private key open to group or others is refused, like ssh does", "[live][tls]") {
+  std::string dir = (std::filesystem::temp_directory_path() / "momento-tls-XXXXXX").string();
+  REQUIRE(::mkdtemp(dir.data()));
+  make_certificate(dir + "/cert.pem", dir + "/key.pem");
+  ::chmod((dir + "/key.pem").c_str(), 0640);
+  ServerProcess::Options o;
+  o.extra_args = {"--tls-cert", dir + "/cert.pem", "--tls-key", dir + "/key.pem"};
+  o.start_timeout = std::chrono::seconds(10);
+  std::string log;
+  try {
+    ServerProcess refused(o);
+    FAIL("the server started with a group-readable TLS key");
+  } catch (const std::runtime_error& e) {
+    log = e.what();
+  }
+  CHECK(log.find("key.pem is open to group or others (mode 0640)") != std::string::npos);
+  CHECK(log.find("--allow-readable-keys") != std::string::npos);
+  // Allowed explicitly, it starts.
+  o.extra_args.push_back("--allow-readable-keys");
+  { ServerProcess allowed(o); }
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("the whole flow over TLS", "[live][tls]") {

@@ -528,7 +528,7 @@ Source choose(const std::string& explicit_profile, const CredentialChainOptions&
 struct CredentialProvider::Impl {
   std::string profile;
   CredentialChainOptions opt;
-  std::mutex m;  // one fetch at a time; readers of a fresh cache wait only for the copy
+  std::mutex m;  // one fetch at a time; callers wait for a fetch in progress, else only for the copy
   std::optional<Source> source;
   std::optional<Credentials> cached;
 };

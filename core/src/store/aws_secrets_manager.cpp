@@ -146,25 +146,16 @@ std::string SecretsManagerStore::call(std::string_view action, const std::string
                   (type.empty() ? "" : " " + type) + (message.empty() ? "" : ": " + message));
 }
 
-std::optional<StoredToken> SecretsManagerStore::load() {
-  nlohmann::json req{{"SecretId", impl_->opt.secret_id}, {"VersionStage", "AWSCURRENT"}};
-  std::string text;
-  try {
-    text = call("GetSecretValue", req.dump());
-  } catch (const Error& e) {
-    if (e.code() == ErrorCode::NotFound) return std::nullopt;
-    throw;
-  }
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  wipe(text);
+StoredToken parse_secret_value(std::string_view answer, const std::string& secret_id) {
+  auto j = nlohmann::json::parse(answer, nullptr, false);
   if (!j.is_object()) throw Error(ErrorCode::Unknown, "GetSecretValue: answer is not a JSON object");
   if (!j.contains("SecretString") || !j["SecretString"].is_string())
     throw Error(ErrorCode::FailedPrecondition,
-                "secret " + impl_->opt.secret_id + " has no SecretString (binary secrets are not supported)");
+                "secret " + secret_id + " has no SecretString (binary secrets are not supported)");
   StoredToken out;
   {
     std::string s = j["SecretString"].get<std::string>();
-    j["SecretString"] = "";
+    wipe(j["SecretString"].get_ref<std::string&>());
     try {
       out.token = parse_token_file_json(s);
     } catch (...) {
@@ -176,6 +167,27 @@ std::optional<StoredToken> SecretsManagerStore::load() {
   if (j.contains("VersionId") && j["VersionId"].is_string()) out.version = j["VersionId"].get<std::string>();
   if (j.contains("CreatedDate") && j["CreatedDate"].is_number())
     out.written_at_ms = static_cast<int64_t>(std::llround(j["CreatedDate"].get<double>() * 1000.0));
+  return out;
+}
+
+std::optional<StoredToken> SecretsManagerStore::load() {
+  nlohmann::json req{{"SecretId", impl_->opt.secret_id}, {"VersionStage", "AWSCURRENT"}};
+  std::string text;
+  try {
+    text = call("GetSecretValue", req.dump());
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::NotFound) return std::nullopt;
+    throw;
+  }
+  StoredToken out = [&] {
+    try {
+      return parse_secret_value(text, impl_->opt.secret_id);
+    } catch (...) {
+      wipe(text);
+      throw;
+    }
+  }();
+  wipe(text);
   std::lock_guard<std::mutex> g(impl_->m);
   impl_->last_version = out.version;
   return out;

@@ -43,3 +43,10 @@ void write_journal_file(const std::string& path, const PendingRefresh& p);
 void remove_file_if_exists(const std::string& path);
 
 }  // namespace momento::auth::detail
+
+namespace momento::auth::aws {
+
+// The GetSecretValue answer: its SecretString read as a token file, VersionId and CreatedDate.
+StoredToken parse_secret_value(std::string_view answer, const std::string& secret_id);
+
+}  // namespace momento::auth::aws

@@ -50,7 +50,8 @@ class JsonObject {
   JsonObject& operator=(const JsonObject&) = delete;
   ~JsonObject();
 
-  // False when the text is not a JSON object.
+  // False when the text is not a JSON object. The text must be valid UTF-8 (both callers check
+  // it first): the in-place scan does not look for bad UTF-8 inside strings.
   bool parse(std::string_view text);
   // The member of that name, or nullptr.
   const JsonMember* find(std::string_view name) const noexcept;

@@ -218,6 +218,34 @@ def test_container_credentials_with_a_token_file(tool, base_env, tmp_dir, stand)
     assert "https" in err["message"]
 
 
+def test_container_relative_uri_and_the_order_of_the_chain(tool, base_env, tmp_dir, stand, moto):
+    # The ECS agent's address (169.254.170.2) is moved to the loopback stand-in by the driver's
+    # --container-base (CredentialChainOptions::container_base); the rest is as on ECS.
+    s = stand(lambda h: (200, {"AccessKeyId": "AKIARELATIVE", "SecretAccessKey": "x", "Token": "t",
+                               "Expiration": iso(time.time() + 3600)}))
+    env = dict(base_env, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI="/v2/credentials/task-role-id",
+               AWS_CONTAINER_AUTHORIZATION_TOKEN="ecs-token")
+    (c,) = creds(tool, env, "--container-base", s.url)
+    assert c["accessKeyId"] == "AKIARELATIVE" and c["source"] == "container"
+    assert s.requests[-1][0] == "/v2/credentials/task-role-id"
+    assert s.requests[-1][1].get("Authorization") == "ecs-token"
+    # Container credentials outrank the profile...
+    with open(os.path.join(tmp_dir, "credentials"), "w") as f:
+        f.write("[default]\naws_access_key_id=AKIAFILE\naws_secret_access_key=filesecret\n")
+    assert creds(tool, env, "--container-base", s.url)[0]["source"] == "container"
+    # ...web identity outranks container credentials...
+    token_file = os.path.join(tmp_dir, "token")
+    with open(token_file, "w") as f:
+        f.write("header.payload.signature")
+    wi = dict(env, AWS_WEB_IDENTITY_TOKEN_FILE=token_file, AWS_ROLE_ARN="arn:aws:iam::123456789012:role/r",
+              AWS_ENDPOINT_URL_STS=moto)
+    assert creds(tool, wi, "--container-base", s.url)[0]["source"] == "web identity"
+    # ...and a profile named explicitly skips all three.
+    (c,) = creds(tool, dict(wi, AWS_ACCESS_KEY_ID="AKIAENV", AWS_SECRET_ACCESS_KEY="e"),
+                 "--profile", "default", "--container-base", s.url)
+    assert c["accessKeyId"] == "AKIAFILE" and c["source"] == "profile default"
+
+
 def test_temporary_credentials_are_cached_and_fetched_again_before_they_expire(tool, base_env, stand):
     state = {"n": 0, "ttl": 3600, "fail_after": None}
 

@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import select
 import shutil
 import stat
 import subprocess
@@ -124,3 +125,30 @@ def test_bad_specifications_name_the_problem(tool, bad, needle):
     assert p.returncode == 2
     err = json.loads(p.stdout.strip().splitlines()[-1])
     assert err["error"] == "INVALID_ARGUMENT_ERROR" and needle in err["message"], err
+
+
+def test_the_cli_takes_exec_specifications(tool, tmp_dir):
+    cli = os.environ.get("MOMENTO_CLI_BIN", "")
+    if not cli or not os.path.exists(cli):
+        pytest.skip("momento-auth not built")
+    kept = os.path.join(tmp_dir, "kept.json")
+    Tool(tool.path).json("put", "--store", "file:" + kept, "--key", "k", "--refresh", "r", "--valid-until",
+                         "1900000000")
+    read_only = spec(["cat", kept])
+    p = subprocess.run([cli, "keep-fresh", "--once", "--store", read_only], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 3 and "exec:cat is read-only" in p.stderr
+    # watch prints the key the read command gives (as it prints the same file's), then waits for a
+    # change (stopped here).
+    def first_line(store):
+        w = subprocess.Popen([cli, "watch", "--store", store], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        try:
+            ready, _, _ = select.select([w.stdout], [], [], 30)  # bounded
+            assert ready, "watch printed nothing"
+            return w.stdout.readline().split(" ", 1)[1]  # without the timestamp
+        finally:
+            w.kill()
+            w.wait(timeout=10)
+
+    line = first_line(read_only)
+    assert line.startswith("current key ") and line == first_line("file:" + kept)

@@ -207,6 +207,9 @@ class ExecTokenStore(TokenStore):
         timeout_ms: Optional[int] = None,
     ) -> None:
         """The helper commands ``read`` and (optionally) ``write``."""
+        for name, argv in (("read", read), ("write", write)):
+            if isinstance(argv, (str, bytes)):  # list("pass show x") would be one letter per argument
+                raise invalid_argument(f"{name} must be a list of arguments, not a str")
         spec: dict = {"read": list(read)}
         if write is not None:
             spec["write"] = list(write)
