@@ -2,8 +2,10 @@
 
 #include "util/encoding.hpp"
 
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <limits>
 
@@ -266,9 +268,19 @@ double parse_number(std::string_view text, std::string_view option) {
   const std::string s(trim(text));
   const std::string head = std::string(option) + " '" + printable(s, 40) + "'";
   double v = 0;
+#if defined(__cpp_lib_to_chars) && __cpp_lib_to_chars >= 201611L
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || p != s.data() + s.size())
-    throw_invalid(head + " is not a number");
+  const bool parsed = ec == std::errc() && p == s.data() + s.size();
+#else
+  // libstdc++ 10 (GCC 10: the Debian 11 wheel build, docs/wheels.md) has no floating-point
+  // from_chars: strtod in the "C" locale the command runs in, held to from_chars's syntax.
+  char* end = nullptr;
+  errno = 0;
+  v = std::strtod(s.c_str(), &end);
+  const bool parsed = !s.empty() && s[0] != '+' && s.find_first_of("xX") == std::string::npos &&
+                      errno != ERANGE && end == s.c_str() + s.size();
+#endif
+  if (s.empty() || !parsed) throw_invalid(head + " is not a number");
   if (!std::isfinite(v)) throw_invalid(head + " must be a finite number");
   return v;
 }

@@ -1,5 +1,6 @@
 """Builds the momento-auth wheel, repairs it with auditwheel, installs it into a fresh virtual
-environment and runs the Python suite there, from outside the source tree, with no project
+environment and runs packaging/wheels/check_wheel.py (the console script, mint, refresh, a
+disposable token, the watcher) and the Python suite there, from outside the source tree, with no project
 paths on PYTHONPATH or LD_LIBRARY_PATH. Prints the wheel's size and the import time.
 
 Run by ctest (tests/python/CMakeLists.txt) with the test venv's interpreter, which has the
@@ -116,7 +117,17 @@ def main() -> int:
         print(f"wheel size: {wheel.stat().st_size / 1e6:.2f} MB (installed {installed / 1e6:.1f} MB)")
         print(f"import time: {statistics.median(samples) * 1e3:.1f} ms (median of 5)")
 
-        # 6. The suite, against the installed wheel.
+        # 6. The console script and the wheel's own check (packaging/wheels/check_wheel.py, also
+        # run by scripts/check-wheels): `momento-auth --version`, mint, refresh, a disposable
+        # token, the watcher after `momento-auth refresh`, the asyncio client.
+        assert (venv / "bin" / "momento-auth").exists(), "no momento-auth console script"
+        assert "momento_auth/bin/momento-auth" in names, names
+        check = args.source / "packaging" / "wheels" / "check_wheel.py"
+        r = subprocess.run([str(vpy), str(check), "--server-bin", args.server_bin], env=env, cwd=tmpdir)
+        if r.returncode:
+            return r.returncode
+
+        # 7. The suite, against the installed wheel.
         r = subprocess.run([str(vpy), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function", str(tmpdir)],
                            env=env, cwd=tmpdir)
         return r.returncode

@@ -1,9 +1,15 @@
 #include "crypto.hpp"
 
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/opensslv.h>
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+#include <openssl/core_names.h>
 #include <openssl/params.h>
+#else
+#include <openssl/hmac.h>
+#endif
 
+#include <climits>
 #include <memory>
 
 #include "momento/auth/error.hpp"
@@ -18,6 +24,7 @@ std::string sha256(std::string_view data) {
   return std::string(reinterpret_cast<char*>(md), len);
 }
 
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
 namespace {
 struct MacFree {
   void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
@@ -57,6 +64,19 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
   out.resize(len);
   return out;
 }
+#else
+// OpenSSL 1.1 (Debian 11, where the manylinux_2_31 wheels are built: docs/wheels.md) has no
+// EVP_MAC: the one-shot HMAC() there.
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (key.size() > static_cast<size_t>(INT_MAX) ||
+      !HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+            reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len))
+    throw Error(ErrorCode::Unknown, "HMAC-SHA256 failed");
+  return std::string(reinterpret_cast<char*>(md), len);
+}
+#endif
 
 std::string hex(std::string_view bytes) {
   static constexpr char digits[] = "0123456789abcdef";
