@@ -33,6 +33,19 @@ def errbar(r: dict) -> tuple[float, float]:
     return r["median"] - r["min"], r["max"] - r["median"]
 
 
+def save(fig, out: Path, name: str) -> str:
+    fig.tight_layout()
+    fig.savefig(out / name, dpi=110)
+    plt.close(fig)
+    return name
+
+
+def series(ax, pts: list[tuple[int, dict]], name: str) -> None:
+    """One contender's medians against x, with the spread over rounds as error bars."""
+    ax.errorbar([x for x, _ in pts], [r["median"] for _, r in pts], yerr=list(zip(*[errbar(r) for _, r in pts])),
+                marker="o", capsize=3, label=label(name))
+
+
 def bars(ax, rs: list[dict], title: str, unit: str) -> None:
     names = [label(r["contender"]) for r in rs]
     med = [r["median"] for r in rs]
@@ -61,18 +74,11 @@ def plot_latency(b, out: Path) -> list[str]:
         ax.set_xscale("log")
         ax.set_xlabel("latency per call, µs (log scale; bar = median, tick = p99)")
         ax.set_title(f"{call}: latency distribution, all rounds")
-        fig.tight_layout()
-        name = f"latency_{call}.png"
-        fig.savefig(out / name, dpi=110)
-        plt.close(fig)
-        files.append(name)
+        files.append(save(fig, out, f"latency_{call}.png"))
     fig, axes = plt.subplots(1, 3, figsize=(14, 4))
     for ax, call in zip(axes, CALLS):
         bars(ax, rows(b, "calls", call, "p50"), f"{call}: p50 latency (ratio to the stub)", "µs")
-    fig.tight_layout()
-    fig.savefig(out / "latency_p50.png", dpi=110)
-    plt.close(fig)
-    return ["latency_p50.png"] + files
+    return [save(fig, out, "latency_p50.png")] + files
 
 
 def plot_metric(b, out: Path, figure: str, metric: str, calls, title: str, unit: str, name: str) -> str | None:
@@ -82,10 +88,7 @@ def plot_metric(b, out: Path, figure: str, metric: str, calls, title: str, unit:
     fig, axes = plt.subplots(1, len(calls), figsize=(4.7 * len(calls), 0.45 * 9 + 1), squeeze=False)
     for ax, call in zip(axes[0], calls):
         bars(ax, rows(b, figure, call, metric), f"{call}: {title}", unit)
-    fig.tight_layout()
-    fig.savefig(out / name, dpi=110)
-    plt.close(fig)
-    return name
+    return save(fig, out, name)
 
 
 def plot_scaling(b, out: Path) -> str | None:
@@ -94,20 +97,14 @@ def plot_scaling(b, out: Path) -> str | None:
         return None
     fig, ax = plt.subplots(figsize=(7, 4))
     for name in dict.fromkeys(r["contender"] for r in rs):
-        pts = [(int(r["call"].split("_t")[1]), r) for r in rs if r["contender"] == name]
-        xs = [t for t, _ in pts]
-        ax.errorbar(xs, [r["median"] for _, r in pts], yerr=list(zip(*[errbar(r) for _, r in pts])),
-                    marker="o", capsize=3, label=label(name))
+        series(ax, [(int(r["call"].split("_t")[1]), r) for r in rs if r["contender"] == name], name)
     ax.set_xscale("log", base=2)
     ax.set_xticks([1, 2, 4, 8, 16], ["1", "2", "4", "8", "16"])
     ax.set_xlabel("threads sharing one client")
     ax.set_ylabel("refreshes per second")
     ax.set_title("refresh throughput vs threads (one client, one server)")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "scaling.png", dpi=110)
-    plt.close(fig)
-    return "scaling.png"
+    return save(fig, out, "scaling.png")
 
 
 def plot_server(b, out: Path) -> str | None:
@@ -124,17 +121,13 @@ def plot_server(b, out: Path) -> str | None:
                 by.setdefault(k, []).append(r["median"])
             ax.plot(list(by), [statistics.median(v) for v in by.values()], "k--", label=label(name))
             continue
-        ax.errorbar([k for k, _ in pts], [r["median"] for _, r in pts],
-                    yerr=list(zip(*[errbar(r) for _, r in pts])), marker="o", capsize=3, label=label(name))
+        series(ax, pts, name)
     ax.set_xscale("log", base=2)
     ax.set_xlabel("calls in flight")
     ax.set_ylabel("requests per second")
     ax.set_title("momento-auth-server throughput vs concurrency")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "server.png", dpi=110)
-    plt.close(fig)
-    return "server.png"
+    return save(fig, out, "server.png")
 
 
 def fmt_ratio(r: dict) -> str:
