@@ -139,14 +139,14 @@ class Rotation:
         secrets_manager: a boto3 ``secretsmanager`` client.
         endpoint: ``host:port`` for Momento requests instead of the key's endpoints.
         secure: False for plaintext to ``endpoint`` (tests).
-        timeout: seconds per refresh call.
+        timeout: seconds per refresh call; None for the library's default.
         replay_deadline: seconds after a refresh was sent during which sending the same refresh
             token again gets the same answer (the server's replay window, 30 s, less a margin).
         clock: returns epoch seconds (tests).
     """
 
     def __init__(self, secrets_manager: Any, *, endpoint: Optional[str] = None, secure: bool = True,
-                 timeout: float = 15.0, replay_deadline: float = 25.0,
+                 timeout: Optional[float] = None, replay_deadline: float = 25.0,
                  clock: Callable[[], float] = time.time) -> None:
         self.sm = secrets_manager
         self.endpoint = endpoint
@@ -341,7 +341,7 @@ def _from_environment() -> Tuple[Rotation, List[str]]:
         boto3.client("secretsmanager", region_name=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")),
         endpoint=env.get("MOMENTO_AUTH_ENDPOINT") or None,
         secure=env.get("MOMENTO_AUTH_INSECURE", "") not in ("1", "true", "yes"),
-        timeout=float(env.get("MOMENTO_AUTH_TIMEOUT_SECONDS") or 15),
+        timeout=float(env["MOMENTO_AUTH_TIMEOUT_SECONDS"]) if env.get("MOMENTO_AUTH_TIMEOUT_SECONDS") else None,
     )
     return rotation, _names(env.get("MOMENTO_AUTH_TOKEN_SECRET_NAME") or DEFAULT_SECRET_NAME)
 
