@@ -171,10 +171,12 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   keep->add_option("--metrics-file", kf.metrics_file,
                    "write the metrics to this file for node_exporter's textfile collector "
                    "(replaced atomically after every event and every 15 s)");
-  keep->add_option("--log-format", kf.log_format, "text or json (one JSON object per line; never secrets)")
+  keep->add_option("--log-format", kf.log_format,
+                   "text (default) or json: an alias of the global --json, kept for existing units and scripts")
       ->check(CLI::IsMember({"text", "json"}));
   keep->callback([&, fraction_opt] {
     kf.refresh_fraction_given = fraction_opt->count() > 0;
+    if (kf.log_format == "json") g.json = true;  // the alias, errors included
     action = [&] { return cmd_keep_fresh(g, kf, io); };
   });
 

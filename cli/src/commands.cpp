@@ -602,8 +602,12 @@ int cmd_keep_fresh(const GlobalOptions& g, const KeepFreshOptions& o, Io io) {
   if (o.force && !o.once) throw_invalid("--force only applies with --once");
   if (o.once && !o.metrics_listen.empty())
     throw_invalid("--metrics-listen does not apply with --once (a single pass); use --metrics-file");
-  if (o.log_format != "text" && o.log_format != "json") throw_invalid("--log-format must be text or json");
-  const bool json_log = g.json || o.log_format == "json";
+  if (o.log_format != "" && o.log_format != "text" && o.log_format != "json")
+    throw_invalid("--log-format must be text or json");
+  // The global --json is the switch for JSON output; keep-fresh's --log-format json is an alias of
+  // it, kept for units and scripts that use it.
+  if (g.json && o.log_format == "text") throw_invalid("--json and --log-format text contradict each other; give one");
+  const bool json_log = g.json;
   RefresherOptions ro;
   if (o.refresh_fraction_given) {
     const double f = parse_number(o.refresh_fraction, "--refresh-fraction");
@@ -679,10 +683,8 @@ int cmd_keep_fresh(const GlobalOptions& g, const KeepFreshOptions& o, Io io) {
     print(e, e.kind_name());
     write_metrics();
   });
-  // --json alone keeps stderr for errors, as before --log-format existed.
-  const bool notes = !g.json || o.log_format == "json";
-  if (notes) note("info", "keeping " + printable(store.describe()) + " fresh; stop with SIGTERM or SIGINT");
-  if (http && notes)
+  note("info", "keeping " + printable(store.describe()) + " fresh; stop with SIGTERM or SIGINT");
+  if (http)
     note("info", "metrics on http://" + http->address() + "/metrics, health on http://" + http->address() +
                      "/healthz");
   r.start();

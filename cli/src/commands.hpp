@@ -105,7 +105,7 @@ struct KeepFreshOptions {
   bool refresh_fraction_given = false;  // false: the library default (0.75 minus jitter)
   std::string metrics_listen;  // --metrics-listen HOST:PORT (loopback): /metrics and /healthz
   std::string metrics_file;    // --metrics-file PATH: node_exporter textfile, rewritten atomically
-  std::string log_format = "text";  // --log-format text|json
+  std::string log_format;  // --log-format text|json (json: an alias of the global --json); "" = not given
 };
 // Runs the refresher: a status line (or JSON line) per event until SIGTERM/SIGINT, or one pass
 // with --once. Exit codes: 0 the store holds a fresh key; otherwise those of the failure.

@@ -4,7 +4,7 @@
 set -euxo pipefail
 if command -v apk >/dev/null; then
   apk add --no-cache grpc-dev grpc-plugins protobuf-dev openssl-dev curl-dev sqlite-dev \
-    nlohmann-json cli11 pkgconf
+    nlohmann-json cli11 pugixml-dev pkgconf
   exit 0
 fi
 dnf install -y openssl-devel libcurl-devel sqlite-devel git
@@ -19,6 +19,9 @@ cmake --build /tmp/grpc/build -j"$(nproc)" --target install
 # Header-only libraries.
 git clone --depth 1 -b v3.11.3 https://github.com/nlohmann/json /tmp/json
 cmake -S /tmp/json -B /tmp/json/build -DJSON_BuildTests=OFF && cmake --build /tmp/json/build --target install
+git clone --depth 1 -b v1.14 https://github.com/zeux/pugixml /tmp/pugixml
+cmake -S /tmp/pugixml -B /tmp/pugixml/build -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DBUILD_SHARED_LIBS=OFF \
+  && cmake --build /tmp/pugixml/build -j"$(nproc)" --target install
 git clone --depth 1 -b v2.4.2 https://github.com/CLIUtils/CLI11 /tmp/cli11
 cmake -S /tmp/cli11 -B /tmp/cli11/build -DCLI11_BUILD_TESTS=OFF -DCLI11_BUILD_EXAMPLES=OFF \
   && cmake --build /tmp/cli11/build --target install

@@ -192,6 +192,26 @@ def test_test_step_rejects_a_bad_pending_key(rig, own_server, secret: str):
     assert current(sm, secret)["authToken"] == old.api_key
 
 
+def test_test_step_makes_a_real_call_with_the_pending_key(rig, own_server, secret: str):
+    # A key that passes every offline check (it parses, has a refresh token, expires later than
+    # the current one) but that the server no longer accepts: revoked by its admin.
+    sm, old, r, token = rig
+    before = set(families(own_server))
+    with own_server.admin() as admin:
+        other = admin.generate_api_key(ma.AllDataReadWrite, ma.ExpiresIn.hours(2))
+    (family,) = set(families(own_server)) - before
+    subprocess.run([server_bin(), "admin", "--data-dir", str(own_server.data), "revoke-family", family],
+                   check=True, capture_output=True, text=True)
+    doc = {"authToken": other.api_key, "refreshToken": other.refresh_token,
+           "validUntil": str(other.expires_at.epoch()), "owner": "team-a"}
+    sm.put_secret_value(SecretId=secret, ClientRequestToken=token, SecretString=json.dumps(doc),
+                        VersionStages=["AWSPENDING"])
+    with pytest.raises(rot.RotationError, match="did not accept the new key") as e:
+        r.test_secret(secret, token)
+    assert other.api_key not in str(e.value) and other.api_key[:12] not in str(e.value)
+    assert current(sm, secret)["authToken"] == old.api_key
+
+
 def test_handler_rotates_comma_separated_names(moto: str, own_server, secret: str, monkeypatch):
     sm = boto_client(moto)
     n0, n1 = secret + "-0", secret + "-1"

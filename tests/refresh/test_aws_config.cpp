@@ -113,3 +113,26 @@ TEST_CASE("aws: region and endpoint resolution", "[aws]") {
   CHECK(resolve_endpoint({}, "us-west-2") == "http://127.0.0.1:5000");
   CHECK(resolve_endpoint("sm.internal", "us-west-2") == "https://sm.internal");
 }
+
+TEST_CASE("aws: a profile's endpoint_url, below the environment's, and ignore_configured_endpoint_urls", "[aws]") {
+  TempDir dir;
+  EnvGuard g;
+  clear_aws_env(g);
+  g.set("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", std::nullopt);
+  const std::string cfg = dir.file("config");
+  std::ofstream(cfg) << "[default]\nendpoint_url = http://127.0.0.1:4566/\n"
+                        "[profile local]\nendpoint_url = localhost:5000\n"
+                        "[profile real]\nendpoint_url = http://127.0.0.1:4566\nignore_configured_endpoint_urls = true\n";
+  g.set("AWS_CONFIG_FILE", cfg);
+  CHECK(resolve_endpoint({}, "us-west-2") == "http://127.0.0.1:4566");
+  CHECK(resolve_endpoint({}, "us-west-2", "local") == "https://localhost:5000");
+  CHECK(resolve_endpoint({}, "us-west-2", "real") == "https://secretsmanager.us-west-2.amazonaws.com");
+  g.set("AWS_PROFILE", "local");
+  CHECK(resolve_endpoint({}, "us-west-2") == "https://localhost:5000");
+  g.set("AWS_ENDPOINT_URL", "http://127.0.0.1:7000");
+  CHECK(resolve_endpoint({}, "us-west-2") == "http://127.0.0.1:7000");
+  // Ignoring configured endpoints drops the environment's too; an explicit one still counts.
+  g.set("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true");
+  CHECK(resolve_endpoint({}, "us-west-2") == "https://secretsmanager.us-west-2.amazonaws.com");
+  CHECK(resolve_endpoint("sm.internal", "us-west-2") == "https://sm.internal");
+}

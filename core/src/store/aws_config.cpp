@@ -1,4 +1,5 @@
 // AWS credentials, region and endpoint lookup from the environment and the shared files.
+#include <cctype>
 #include <cstdlib>
 
 #include "../util/files.hpp"
@@ -64,15 +65,27 @@ std::string get(const Section* sec, const char* key) {
 
 namespace {
 std::string normalise_endpoint(std::string e) {
+  if (e.empty()) return e;
   if (e.find("://") == std::string::npos) e = "https://" + e;
   while (!e.empty() && e.back() == '/') e.pop_back();
   return e;
 }
 }  // namespace
 
-std::string service_endpoint(const char* suffix, const std::string& fallback) {
-  std::string e = env((std::string("AWS_ENDPOINT_URL_") + suffix).c_str());
-  if (e.empty()) e = env("AWS_ENDPOINT_URL");
+std::string service_endpoint(const char* suffix, const std::string& fallback, std::string_view profile) {
+  const Ini cfg = load_config_file();
+  const Section* sec = config_section(cfg, profile_name(profile));
+  // AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (or the profile's ignore_configured_endpoint_urls) drops
+  // every configured endpoint, from the environment and the file alike.
+  std::string ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+  if (ignore.empty()) ignore = get(sec, "ignore_configured_endpoint_urls");
+  for (auto& ch : ignore) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  std::string e;
+  if (ignore != "true") {
+    e = env((std::string("AWS_ENDPOINT_URL_") + suffix).c_str());
+    if (e.empty()) e = env("AWS_ENDPOINT_URL");
+    if (e.empty()) e = get(sec, "endpoint_url");
+  }
   if (e.empty()) e = fallback;
   return normalise_endpoint(e);
 }
@@ -127,11 +140,12 @@ std::string resolve_region(std::string_view region, std::string_view profile) {
                 "' of ~/.aws/config");
 }
 
-std::string resolve_endpoint(std::string_view endpoint, std::string_view region) {
+std::string resolve_endpoint(std::string_view endpoint, std::string_view region, std::string_view profile) {
   if (!endpoint.empty()) return normalise_endpoint(std::string(endpoint));
-  if (region.empty() && env("AWS_ENDPOINT_URL_SECRETS_MANAGER").empty() && env("AWS_ENDPOINT_URL").empty())
-    throw_invalid("resolve_endpoint: region is empty");
-  return service_endpoint("SECRETS_MANAGER", "https://secretsmanager." + std::string(region) + ".amazonaws.com");
+  std::string e = service_endpoint("SECRETS_MANAGER", "", profile);
+  if (!e.empty()) return e;
+  if (region.empty()) throw_invalid("resolve_endpoint: region is empty");
+  return normalise_endpoint("https://secretsmanager." + std::string(region) + ".amazonaws.com");
 }
 
 }  // namespace momento::auth::aws

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <ctime>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -20,6 +21,7 @@
 #include "momento/auth/aws.hpp"
 #include "momento/auth/error.hpp"
 #include "momento/auth/expiry.hpp"
+#include "momento/auth/store.hpp"
 
 namespace momento::auth::aws {
 namespace {
@@ -42,24 +44,6 @@ bool truthy(const std::string& v) {
   return l == "true" || l == "1";
 }
 
-// ISO 8601 / RFC 3339 UTC ("2024-01-01T00:00:00Z", fractions and "+00:00" allowed) to epoch s.
-std::optional<int64_t> parse_time(const std::string& s) {
-  std::tm tm{};
-  const char* end = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (!end) return std::nullopt;
-  if (*end == '.')
-    while (std::isdigit(static_cast<unsigned char>(*++end))) {}
-  int64_t offset = 0;
-  if (*end == '+' || *end == '-') {
-    int h = 0, m = 0;
-    if (std::sscanf(end + 1, "%2d:%2d", &h, &m) != 2) return std::nullopt;
-    offset = (*end == '+' ? 1 : -1) * (h * 3600 + m * 60);
-  } else if (*end != 'Z' && *end != 0) {
-    return std::nullopt;
-  }
-  return static_cast<int64_t>(timegm(&tm)) - offset;
-}
-
 std::string sha1_hex(std::string_view s) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -79,86 +63,46 @@ Credentials from_json(const nlohmann::json& j, const std::string& source, const 
   c.secret_access_key = Secret(json_string(j, "SecretAccessKey"));
   c.session_token = Secret(json_string(j, token_key));
   if (c.access_key_id.empty() || c.secret_access_key.empty())
-    fail(ErrorCode::Unknown, source, "the answer has no AccessKeyId or SecretAccessKey");
+    fail(ErrorCode::InternalServer, source, "the answer has no AccessKeyId or SecretAccessKey");
   std::string exp = json_string(j, "Expiration");
   if (!exp.empty()) {
     c.expires_at = parse_time(exp);
-    if (!c.expires_at) fail(ErrorCode::Unknown, source, "unreadable Expiration '" + exp + "'");
+    if (!c.expires_at) fail(ErrorCode::InternalServer, source, "unreadable Expiration '" + exp + "'");
   }
   return c;
 }
 
-std::string body_error_summary(const std::string& body) {
-  // AWS error bodies: XML <Code>/<Message> (STS) or JSON {"message"} (SSO). Never the whole body.
-  auto tag = [&](const char* t) -> std::string {
-    std::string open = std::string("<") + t + ">", close = std::string("</") + t + ">";
-    auto a = body.find(open);
-    if (a == std::string::npos) return {};
-    a += open.size();
-    auto b = body.find(close, a);
-    return b == std::string::npos ? std::string() : body.substr(a, std::min<size_t>(b - a, 200));
-  };
-  std::string code = tag("Code"), msg = tag("Message");
-  if (code.empty()) {
-    auto j = nlohmann::json::parse(body, nullptr, false);
-    for (const char* k : {"__type", "code"}) if (code.empty()) code = json_string(j, k);
-    for (const char* k : {"message", "Message"}) if (msg.empty()) msg = json_string(j, k);
-    if (msg.size() > 200) msg.resize(200);
-  }
-  return code + (msg.empty() ? "" : ": " + msg);
+// Throws the error for a non-2xx answer, naming the status and the AWS error code; wipes the body.
+[[noreturn]] void fail_http(HttpResponse& r, const std::string& source) {
+  AwsError e = aws_error_of(r.body);
+  wipe(r.body);
+  std::string summary = e.code + (e.message.empty() ? "" : ": " + e.message);
+  fail(code_for(r.status, e.code), source, "HTTP " + std::to_string(r.status) + (summary.empty() ? "" : " " + summary));
 }
 
 // Sends `call`; a non-2xx answer is an error naming the status and the AWS error code.
 std::string exchange(HttpCall& call, const std::string& source) {
   HttpResponse r = http_call(call, "AWS credentials from " + source);
   if (r.status >= 200 && r.status < 300) return std::move(r.body);
-  std::string summary = body_error_summary(r.body);
-  wipe(r.body);
-  ErrorCode code = r.status == 401 || r.status == 403 ? ErrorCode::Authentication
-                   : r.status >= 500                 ? ErrorCode::ServerUnavailable
-                   : r.status == 404                 ? ErrorCode::NotFound
-                                                     : ErrorCode::Unknown;
-  fail(code, source, "HTTP " + std::to_string(r.status) + (summary.empty() ? "" : " " + summary));
+  fail_http(r, source);
 }
 
 // ---------------------------------------------------------------- STS
 
-// The text of <tag> in an STS XML answer (the values it holds need no entity decoding beyond
-// these five, and hold no nested elements).
-std::string xml_value(const std::string& xml, const char* tag) {
-  std::string open = std::string("<") + tag + ">", close = std::string("</") + tag + ">";
-  auto a = xml.find(open);
-  if (a == std::string::npos) return {};
-  a += open.size();
-  auto b = xml.find(close, a);
-  if (b == std::string::npos) return {};
-  std::string v = xml.substr(a, b - a), out;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (v[i] != '&') { out.push_back(v[i]); continue; }
-    static const std::pair<const char*, char> ents[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'},
-                                                       {"&quot;", '"'}, {"&apos;", '\''}};
-    bool done = false;
-    for (auto& [e, c] : ents)
-      if (v.compare(i, std::strlen(e), e) == 0) { out.push_back(c); i += std::strlen(e) - 1; done = true; break; }
-    if (!done) out.push_back('&');
-  }
-  wipe(v);
-  return out;
-}
-
-std::string sts_region() {
+std::string sts_region(const std::string& profile) {
   for (const char* v : {"AWS_REGION", "AWS_DEFAULT_REGION"})
     if (!env(v).empty()) return env(v);
-  std::string r = get(config_section(load_config_file(), profile_name({})), "region");
+  std::string r = get(config_section(load_config_file(), profile_name(profile)), "region");
   return r;
 }
 
+// `profile`: the profile in use ("" = AWS_PROFILE or default), for its region and endpoint_url.
 Credentials sts_call(const std::string& source, std::string form, const Credentials* signer,
-                     const CredentialChainOptions& o) {
-  std::string region = sts_region();
+                     const CredentialChainOptions& o, const std::string& profile) {
+  std::string region = sts_region(profile);
   HttpCall call;
   call.url = service_endpoint("STS", region.empty() ? "https://sts.amazonaws.com"
-                                                    : "https://sts." + region + ".amazonaws.com") + "/";
+                                                    : "https://sts." + region + ".amazonaws.com", profile) + "/";
   call.headers = {"Content-Type: application/x-www-form-urlencoded; charset=utf-8"};
   call.body = std::move(form);
   call.timeout = o.http_timeout;
@@ -173,14 +117,11 @@ Credentials sts_call(const std::string& source, std::string form, const Credenti
     throw;
   }
   wipe(call.body);
-  Credentials c;
-  c.access_key_id = xml_value(xml, "AccessKeyId");
-  c.secret_access_key = Secret(xml_value(xml, "SecretAccessKey"));
-  c.session_token = Secret(xml_value(xml, "SessionToken"));
-  c.expires_at = parse_time(xml_value(xml, "Expiration"));
+  Credentials c = sts_credentials_of(xml);
   wipe(xml);
   if (c.access_key_id.empty() || c.secret_access_key.empty() || c.session_token.empty())
-    fail(ErrorCode::Unknown, source, "STS answered without credentials");
+    fail(ErrorCode::InternalServer, source, "STS answered without credentials");
+  if (!c.expires_at) fail(ErrorCode::InternalServer, source, "STS answered without a readable Expiration");
   return c;
 }
 
@@ -189,7 +130,7 @@ std::string session_name(const std::string& configured) {
 }
 
 Fetch web_identity(std::string token_file, std::string role_arn, std::string name,
-                   const CredentialChainOptions& o) {
+                   const CredentialChainOptions& o, std::string profile) {
   return [=]() {
     const std::string source = "web identity (" + role_arn + ")";
     std::string token;
@@ -204,11 +145,64 @@ Fetch web_identity(std::string token_file, std::string role_arn, std::string nam
                        "&RoleSessionName=" + form_escape(session_name(name)) +
                        "&WebIdentityToken=" + form_escape(token);
     wipe(token);
-    return sts_call(source, std::move(form), nullptr, o);
+    return sts_call(source, std::move(form), nullptr, o, profile);
   };
 }
 
-Fetch assume_role(Fetch base, const Section& prof, const CredentialChainOptions& o) {
+// A role whose profile has mfa_serial needs a one-time code per AssumeRole, and a daemon has no
+// terminal to ask for one. The AWS CLI caches such a role's credentials after it prompted, in
+// ~/.aws/cli/cache/<SHA-1 of AssumeRole's arguments as sorted JSON, with the session name only if
+// configured>.json:
+// those are used while they last; otherwise a clear error says what to run.
+Fetch mfa_cached_role(const Section& prof, const std::string& profile) {
+  std::map<std::string, nlohmann::json> args{{"RoleArn", get(&prof, "role_arn")},
+                                             {"SerialNumber", get(&prof, "mfa_serial")}};
+  if (std::string x = get(&prof, "external_id"); !x.empty()) args["ExternalId"] = x;
+  if (std::string n = get(&prof, "role_session_name"); !n.empty()) args["RoleSessionName"] = n;
+  if (std::string d = get(&prof, "duration_seconds"); !d.empty()) {
+    char* end = nullptr;
+    long long n = std::strtoll(d.c_str(), &end, 10);
+    args["DurationSeconds"] = *end ? nlohmann::json(d) : nlohmann::json(n);
+  }
+  std::string key;  // Python's json.dumps(args, sort_keys=True)
+  for (const auto& [k, v] : args)
+    key += (key.empty() ? "{" : ", ") + nlohmann::json(k).dump() + ": " + v.dump(-1, ' ', true);
+  key += "}";
+  const std::string cache = env("HOME") + "/.aws/cli/cache/" + sha1_hex(key) + ".json";
+  const std::string role = get(&prof, "role_arn");
+  return [=]() {
+    const std::string source = "assume role (" + role + ") with MFA";
+    const std::string how = "profile " + profile + " has mfa_serial: AssumeRole needs a one-time MFA code, which a "
+                            "daemon cannot prompt for. Run 'aws sts get-caller-identity --profile " + profile +
+                            "' to enter one (the AWS CLI caches the role's credentials, used from there until they "
+                            "expire), or give the daemon a profile without mfa_serial";
+    std::string text;
+    try {
+      text = momento::auth::detail::read_regular_file(cache, 256 * 1024, "AWS CLI credential cache");
+    } catch (const Error&) {
+      fail(ErrorCode::Authentication, source, "no cached credentials; " + how);
+    }
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    wipe(text);
+    Credentials c;
+    if (j.is_object() && j.contains("Credentials") && j["Credentials"].is_object()) {
+      const auto& cj = j["Credentials"];
+      c.access_key_id = json_string(cj, "AccessKeyId");
+      c.secret_access_key = Secret(json_string(cj, "SecretAccessKey"));
+      c.session_token = Secret(json_string(cj, "SessionToken"));
+      c.expires_at = parse_time(json_string(cj, "Expiration"));
+    }
+    if (j.is_object()) j.clear();
+    if (c.access_key_id.empty() || c.secret_access_key.empty() || !c.expires_at)
+      fail(ErrorCode::Authentication, source, "the cached credentials are unreadable; " + how);
+    if (*c.expires_at <= now_epoch_seconds())
+      fail(ErrorCode::Authentication, source, "the cached credentials have expired; " + how);
+    return c;
+  };
+}
+
+Fetch assume_role(Fetch base, const Section& prof, const CredentialChainOptions& o, const std::string& profile) {
+  if (!get(&prof, "mfa_serial").empty()) return mfa_cached_role(prof, profile);
   std::string role = get(&prof, "role_arn");
   std::string form = "Action=AssumeRole&Version=2011-06-15&RoleArn=" + form_escape(role);
   std::string external = get(&prof, "external_id");
@@ -219,7 +213,7 @@ Fetch assume_role(Fetch base, const Section& prof, const CredentialChainOptions&
   return [=]() {
     Credentials b = base();
     return sts_call("assume role (" + role + ")", form + "&RoleSessionName=" + form_escape(session_name(name)),
-                    &b, o);
+                    &b, o, profile);
   };
 }
 
@@ -293,9 +287,13 @@ Fetch instance_metadata(const CredentialChainOptions& o) {
   while (!base.empty() && base.back() == '/') base.pop_back();
   const auto timeout = std::chrono::milliseconds(1000 * env_int("AWS_METADATA_SERVICE_TIMEOUT", 1, 1, 3600));
   const int attempts = env_int("AWS_METADATA_SERVICE_NUM_ATTEMPTS", 1, 1, 10);
+  std::string no_v1 = env("AWS_EC2_METADATA_V1_DISABLED");
+  if (no_v1.empty()) no_v1 = get(config_section(load_config_file(), profile_name({})), "ec2_metadata_v1_disabled");
+  const bool v1_disabled = truthy(no_v1);
   return [=]() {
     const std::string source = "instance metadata";
-    auto call = [&](const char* method, const std::string& path, std::vector<std::string> headers) {
+    // One request, sent again while it may pass (no answer, a server error); the last answer.
+    auto send = [&](const char* method, const std::string& path, const std::vector<std::string>& headers) {
       for (int i = 1;; ++i) {
         HttpCall c;
         c.method = method;
@@ -304,30 +302,53 @@ Fetch instance_metadata(const CredentialChainOptions& o) {
         c.timeout = timeout;
         c.no_proxy = true;
         try {
-          return exchange(c, source);
-        } catch (const Error& e) {
-          // Retry what may pass: no answer, or a server error.
-          bool transient = e.code() == ErrorCode::Timeout || e.code() == ErrorCode::Connection ||
-                           e.code() == ErrorCode::ServerUnavailable;
-          if (i >= attempts || !transient) throw;
+          HttpResponse r = http_call(c, "AWS credentials from " + source);
+          if (r.status < 500 || i >= attempts) return r;
+          wipe(r.body);
+        } catch (const Error&) {
+          if (i >= attempts) throw;
         }
       }
     };
-    // IMDSv2: a session token first. Its response has an IP hop limit (1 by default), so from a
-    // container behind an extra hop the PUT goes unanswered and this fails within the timeout.
-    std::string token = call("PUT", "/latest/api/token", {"X-aws-ec2-metadata-token-ttl-seconds: 21600"});
-    std::string auth = "X-aws-ec2-metadata-token: " + token;
-    wipe(token);
-    std::string roles = call("GET", "/latest/meta-data/iam/security-credentials/", {auth});
+    // IMDSv2: a session token first. As AWS SDKs do, IMDSv1 (no token) is tried instead when the
+    // token request is refused (403, as IMDS answers a proxied request; 404 or 405 where tokens
+    // are unknown), fails on the server's side, or goes unanswered: the token's answer carries an
+    // IP hop limit (1 by default) and never reaches a container behind an extra hop. Unless IMDSv1
+    // is disabled (AWS_EC2_METADATA_V1_DISABLED or the profile's ec2_metadata_v1_disabled).
+    std::string auth, why_v1;
+    try {
+      HttpResponse r = send("PUT", "/latest/api/token", {"X-aws-ec2-metadata-token-ttl-seconds: 21600"});
+      if (r.status == 200) {
+        auth = "X-aws-ec2-metadata-token: " + r.body;
+        wipe(r.body);
+      } else if (r.status == 403 || r.status == 404 || r.status == 405 || r.status >= 500) {
+        if (v1_disabled) fail_http(r, source + " (IMDSv2 token; IMDSv1 is disabled)");
+        wipe(r.body);
+        why_v1 = "the IMDSv2 token request was refused with HTTP " + std::to_string(r.status);
+      } else {
+        fail_http(r, source + " (IMDSv2 token)");
+      }
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::Timeout && e.code() != ErrorCode::Connection) throw;
+      why_v1 = std::string("the IMDSv2 token request failed (") + e.what() + ")";
+      if (v1_disabled) fail(e.code(), source, why_v1 + " and IMDSv1 is disabled");
+    }
+    const std::string via = auth.empty() ? source + " (IMDSv1, as " + why_v1 + ")" : source;
+    auto read = [&](const std::string& path) {
+      HttpResponse r = send("GET", path, auth.empty() ? std::vector<std::string>{} : std::vector<std::string>{auth});
+      if (r.status < 200 || r.status >= 300) fail_http(r, via);
+      return std::move(r.body);
+    };
+    std::string roles = read("/latest/meta-data/iam/security-credentials/");
     std::string role(momento::auth::detail::trim_ascii_whitespace(roles.substr(0, roles.find('\n'))));
-    if (role.empty()) fail(ErrorCode::NotFound, source, "the instance has no IAM role");
-    std::string body = call("GET", "/latest/meta-data/iam/security-credentials/" + role, {auth});
+    if (role.empty()) fail(ErrorCode::NotFound, via, "the instance has no IAM role");
+    std::string body = read("/latest/meta-data/iam/security-credentials/" + role);
     wipe(auth);
     auto j = nlohmann::json::parse(body, nullptr, false);
     wipe(body);
     std::string code = json_string(j, "Code");
-    if (!code.empty() && code != "Success") fail(ErrorCode::Unknown, source, "role " + role + ": " + code);
-    return from_json(j, source + " (role " + role + ")", "Token");
+    if (!code.empty() && code != "Success") fail(ErrorCode::ServerUnavailable, via, "role " + role + ": " + code);
+    return from_json(j, via + " (role " + role + ")", "Token");
   };
 }
 
@@ -341,16 +362,70 @@ Fetch credential_process(std::string line, std::string profile, const Credential
     auto r = momento::auth::detail::run_command(argv, {}, o.process_timeout);
     if (r.timed_out || r.signal || r.exit_code != 0) {
       wipe(r.out);
-      fail(r.timed_out ? ErrorCode::Timeout : ErrorCode::Unknown, source,
+      fail(r.timed_out ? ErrorCode::Timeout : ErrorCode::Authentication, source,
            "'" + argv[0] + "' " + momento::auth::detail::describe_failure(r, o.process_timeout));
     }
     auto j = nlohmann::json::parse(r.out, nullptr, false);
     wipe(r.out);
-    if (!j.is_object()) fail(ErrorCode::Unknown, source, "the output is not a JSON object");
+    if (!j.is_object()) fail(ErrorCode::InternalServer, source, "the output is not a JSON object");
     if (!j.contains("Version") || j["Version"] != 1)
-      fail(ErrorCode::Unknown, source, "the output has no \"Version\": 1");
+      fail(ErrorCode::InternalServer, source, "the output has no \"Version\": 1");
     return from_json(j, source, "SessionToken");
   };
+}
+
+std::string iso_time(int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Renews an SSO session's access token as AWS SDKs do: SSO OIDC CreateToken with the refresh
+// token and client registration the AWS CLI cached at login, written back to that cache. Returns
+// the new token; `cached` is the cache file's JSON, updated in place.
+std::string renew_sso_token(nlohmann::json& cached, const std::string& cache_path, const std::string& oidc_url,
+                            const std::string& source, const CredentialChainOptions& o) {
+  HttpCall call;
+  call.url = oidc_url + "/token";
+  call.headers = {"Content-Type: application/json"};
+  call.body = nlohmann::json{{"grantType", "refresh_token"},
+                             {"clientId", json_string(cached, "clientId")},
+                             {"clientSecret", json_string(cached, "clientSecret")},
+                             {"refreshToken", json_string(cached, "refreshToken")}}.dump();
+  call.timeout = o.http_timeout;
+  std::string body;
+  const std::string what = source + ", SSO OIDC CreateToken";
+  try {
+    body = exchange(call, what);
+  } catch (...) {
+    wipe(call.body);
+    throw;
+  }
+  wipe(call.body);
+  auto a = nlohmann::json::parse(body, nullptr, false);
+  wipe(body);
+  std::string token = json_string(a, "accessToken");
+  const bool has_ttl = a.is_object() && a.contains("expiresIn") && a["expiresIn"].is_number_integer();
+  const int64_t ttl = has_ttl ? a["expiresIn"].get<int64_t>() : 0;
+  if (token.empty() || ttl <= 0)
+    fail(ErrorCode::InternalServer, source, "SSO OIDC CreateToken answered without accessToken and expiresIn");
+  cached["accessToken"] = token;
+  cached["expiresAt"] = iso_time(now_epoch_seconds() + ttl);
+  if (std::string next = json_string(a, "refreshToken"); !next.empty()) cached["refreshToken"] = next;
+  a.clear();
+  // Refresh tokens may be single-use: the new one must be kept, or the next renewal fails.
+  std::string text = cached.dump();
+  try {
+    atomic_write_file(cache_path, text, 0600);
+  } catch (const Error& e) {
+    wipe(text);
+    fail(e.code(), source, std::string("the renewed SSO token cannot be written back: ") + e.what());
+  }
+  wipe(text);
+  return token;
 }
 
 Fetch sso(const Section& prof, const Ini& cfg, const std::string& profile, const CredentialChainOptions& o) {
@@ -369,9 +444,12 @@ Fetch sso(const Section& prof, const Ini& cfg, const std::string& profile, const
     throw_invalid("profile " + profile + ": SSO needs sso_start_url, sso_region, sso_account_id and sso_role_name");
   std::string home = env("HOME");
   std::string cache = home + "/.aws/sso/cache/" + sha1_hex(cache_key) + ".json";
-  std::string url = service_endpoint("SSO", "https://portal.sso." + region + ".amazonaws.com") +
+  std::string url = service_endpoint("SSO", "https://portal.sso." + region + ".amazonaws.com", profile) +
                     "/federation/credentials?account_id=" + form_escape(account) +
                     "&role_name=" + form_escape(role);
+  // Only an sso-session login caches a refresh token (the legacy form has none to renew with).
+  std::string oidc = session.empty() ? std::string()
+                                     : service_endpoint("SSO_OIDC", "https://oidc." + region + ".amazonaws.com", profile);
   return [=]() {
     const std::string source = "SSO for profile " + profile;
     const std::string relogin = "; run 'aws sso login --profile " + profile + "'";
@@ -385,9 +463,32 @@ Fetch sso(const Section& prof, const Ini& cfg, const std::string& profile, const
     wipe(text);
     std::string token = json_string(j, "accessToken");
     auto expires = parse_time(json_string(j, "expiresAt"));
+    const int64_t now = now_epoch_seconds();
+    // Renewed within 15 minutes of its expiry, as AWS SDKs do, while the client registration
+    // lasts; a failed renewal of a token still valid keeps that token.
+    auto registration = parse_time(json_string(j, "registrationExpiresAt"));
+    const bool renewable = !oidc.empty() && !json_string(j, "refreshToken").empty() &&
+                           !json_string(j, "clientId").empty() && !json_string(j, "clientSecret").empty() &&
+                           (!registration || *registration > now);
+    if (renewable && (!expires || *expires - now < 15 * 60)) {
+      try {
+        std::string renewed = renew_sso_token(j, cache, oidc, source, o);
+        wipe(token);
+        token = std::move(renewed);
+        expires = parse_time(json_string(j, "expiresAt"));
+      } catch (const Error& e) {
+        if (!expires || *expires <= now)
+          fail(e.code(), source, std::string("the cached SSO token has expired and renewing it failed (") +
+                                     e.what() + ")" + relogin);
+      }
+    }
     if (j.is_object()) j.clear();
     if (token.empty() || !expires) fail(ErrorCode::Authentication, source, "the cached SSO token is unreadable" + relogin);
-    if (*expires <= now_epoch_seconds()) fail(ErrorCode::Authentication, source, "the cached SSO token has expired" + relogin);
+    if (*expires <= now)
+      fail(ErrorCode::Authentication, source,
+           std::string("the cached SSO token has expired") +
+               (oidc.empty() ? "" : " and cannot be renewed (no refresh token, or its client registration expired)") +
+               relogin);
     HttpCall call;
     call.method = "GET";
     call.url = url;
@@ -398,7 +499,7 @@ Fetch sso(const Section& prof, const Ini& cfg, const std::string& profile, const
     auto a = nlohmann::json::parse(body, nullptr, false);
     wipe(body);
     if (!a.is_object() || !a.contains("roleCredentials") || !a["roleCredentials"].is_object())
-      fail(ErrorCode::Unknown, source, "the portal answered without roleCredentials");
+      fail(ErrorCode::InternalServer, source, "the portal answered without roleCredentials");
     auto& rc = a["roleCredentials"];
     Credentials c;
     c.access_key_id = json_string(rc, "accessKeyId");
@@ -408,7 +509,7 @@ Fetch sso(const Section& prof, const Ini& cfg, const std::string& profile, const
       c.expires_at = rc["expiration"].get<int64_t>() / 1000;  // milliseconds
     a.clear();
     if (c.access_key_id.empty() || c.secret_access_key.empty())
-      fail(ErrorCode::Unknown, source, "the portal answered without credentials");
+      fail(ErrorCode::InternalServer, source, "the portal answered without credentials");
     return c;
   };
 }
@@ -433,6 +534,7 @@ struct Profiles {
   Ini creds = load_credentials_file();
   Ini cfg = load_config_file();
   const CredentialChainOptions& o;
+  std::string top;  // the profile asked for: its region and endpoint_url apply along its chain
 
   // The profile's settings: the config file's, overridden by the credentials file's.
   std::optional<Section> section(const std::string& name) const {
@@ -474,11 +576,11 @@ struct Profiles {
         base = container(o);
       } else if (!wif.empty()) {
         return Source{label + " (web identity)",
-                      web_identity(wif, role, get(&*sec, "role_session_name"), o)};
+                      web_identity(wif, role, get(&*sec, "role_session_name"), o, top)};
       } else {
         throw_invalid(label + ": role_arn needs source_profile, credential_source or web_identity_token_file");
       }
-      return Source{label + " (assume role)", assume_role(base, *sec, o)};
+      return Source{label + " (assume role)", assume_role(base, *sec, o, top)};
     }
     if (!get(&*sec, "sso_session").empty() || !get(&*sec, "sso_start_url").empty())
       return Source{label + " (sso)", sso(*sec, cfg, name, o)};
@@ -494,12 +596,12 @@ Source choose(const std::string& explicit_profile, const CredentialChainOptions&
     if (env_keys_present()) return {"environment", env_keys};
     std::string wif = env("AWS_WEB_IDENTITY_TOKEN_FILE"), role = env("AWS_ROLE_ARN");
     if (!wif.empty() && !role.empty())
-      return {"web identity", web_identity(wif, role, env("AWS_ROLE_SESSION_NAME"), o)};
+      return {"web identity", web_identity(wif, role, env("AWS_ROLE_SESSION_NAME"), o, "")};
     if (!env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").empty() || !env("AWS_CONTAINER_CREDENTIALS_FULL_URI").empty())
       return {"container", container(o)};
   }
   std::string name = profile_name(explicit_profile);
-  Profiles p{.o = o};
+  Profiles p{.o = o, .top = name};
   std::set<std::string> chain;
   if (auto s = p.source(name, chain)) return *s;
   std::string looked = "profile '" + name + "' in " +
@@ -515,9 +617,8 @@ Source choose(const std::string& explicit_profile, const CredentialChainOptions&
               return imds();
             } catch (const Error& e) {
               // The last link: say what else was looked at, so "no credentials" reads as such.
-              throw Error(e.code() == ErrorCode::Timeout || e.code() == ErrorCode::Connection
-                              ? ErrorCode::InvalidArgument : e.code(),
-                          "no AWS credentials: not in the environment (AWS_ACCESS_KEY_ID, web identity, "
+              // Its code stays: an IMDS outage is a CONNECTION_ERROR or TIMEOUT_ERROR, retryable.
+              throw Error(e.code(), "no AWS credentials: not in the environment (AWS_ACCESS_KEY_ID, web identity, "
                           "container) nor " + looked + ", and " + e.what());
             }
           }};

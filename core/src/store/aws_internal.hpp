@@ -5,11 +5,13 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "momento/auth/aws.hpp"
+#include "momento/auth/error.hpp"
 
 namespace momento::auth::aws::impl {
 
@@ -36,6 +38,27 @@ struct HttpResponse {
 // never the URL's query, a header or the body.
 HttpResponse http_call(HttpCall& call, std::string_view what);
 
+// An AWS error answer's code and message (truncated; never the whole body, which may echo the
+// request). Query services (STS) answer XML <ErrorResponse><Error><Code>/<Message>; JSON services
+// (SSO, SSO OIDC, Secrets Manager) {"__type"|"code"|"error", "message"}. Parses `body` in place:
+// the caller wipes it afterwards. Empty fields when the body is neither.
+struct AwsError {
+  std::string code, message;
+};
+AwsError aws_error_of(std::string& body);
+
+// The library's code for an AWS error answer: by the AWS error code when it says more than the
+// HTTP status (STS answers 403 both for unknown keys and for a denied action), else the status.
+ErrorCode code_for(long status, const std::string& aws_code);
+
+// The credentials in an STS AssumeRole* answer (<XResponse><XResult><Credentials>); empty members
+// when the answer has none. Parses `xml` in place: the caller wipes it afterwards.
+Credentials sts_credentials_of(std::string& xml);
+
+// ISO 8601 / RFC 3339 UTC ("2024-01-01T00:00:00Z", fractions and "+00:00" allowed, and the
+// "...00UTC" botocore's JSON caches write) to epoch s.
+std::optional<int64_t> parse_time(const std::string& s);
+
 // application/x-www-form-urlencoded escaping for query and form values.
 std::string form_escape(std::string_view s);
 
@@ -55,7 +78,11 @@ const Section* config_section(const Ini& ini, const std::string& name);
 std::string get(const Section* sec, const char* key);  // "" when absent
 
 // The endpoint for an AWS service: AWS_ENDPOINT_URL_<SERVICE_ID> (e.g. STS, SSO), then
-// AWS_ENDPOINT_URL, else `fallback`. Normalised: scheme present, no trailing '/'.
-std::string service_endpoint(const char* service_env_suffix, const std::string& fallback);
+// AWS_ENDPOINT_URL, then the profile's endpoint_url in the config file (none of them when
+// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS or the profile's ignore_configured_endpoint_urls is true),
+// else `fallback`. Normalised: scheme present, no trailing '/'; "" when all are empty.
+// `profile`: "" = AWS_PROFILE or default. (Per-service `services` sections are not read.)
+std::string service_endpoint(const char* service_env_suffix, const std::string& fallback,
+                             std::string_view profile = {});
 
 }  // namespace momento::auth::aws::impl

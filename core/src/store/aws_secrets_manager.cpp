@@ -8,6 +8,8 @@
 #include <random>
 #include <thread>
 
+#include <unistd.h>
+
 #include "aws_internal.hpp"
 #include "internal.hpp"
 #include "momento/auth/aws.hpp"
@@ -15,23 +17,6 @@
 
 namespace momento::auth::aws {
 namespace {
-
-ErrorCode code_for_aws_error(const std::string& type, long status) {
-  auto has = [&](const char* s) { return type.find(s) != std::string::npos; };
-  if (has("ResourceNotFound")) return ErrorCode::NotFound;
-  if (has("ResourceExists")) return ErrorCode::AlreadyExists;
-  if (has("AccessDenied")) return ErrorCode::Permission;
-  if (has("UnrecognizedClient") || has("InvalidSignature") || has("ExpiredToken") ||
-      has("IncompleteSignature") || has("SignatureDoesNotMatch"))
-    return ErrorCode::Authentication;
-  if (has("Throttling") || has("LimitExceeded")) return ErrorCode::LimitExceeded;
-  if (has("InvalidParameter") || has("InvalidRequest") || has("Validation"))
-    return ErrorCode::InvalidArgument;
-  if (has("PreconditionNotMet") || has("EncryptionFailure") || has("DecryptionFailure"))
-    return ErrorCode::FailedPrecondition;
-  if (status >= 500) return ErrorCode::ServerUnavailable;
-  return ErrorCode::Unknown;
-}
 
 // A UUID-shaped request token (Secrets Manager wants 32-64 characters) derived from `seed`.
 std::string request_token(std::string_view seed) {
@@ -61,11 +46,16 @@ int64_t now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+// "<host>:<pid>:<random>": unique per store object, and tells an operator (or a test) which
+// process holds a claim.
 std::string random_owner() {
   std::random_device rd;
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%08x%08x", static_cast<unsigned>(rd()), static_cast<unsigned>(rd()));
-  return buf;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = 0;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, ":%ld:%08x%08x", static_cast<long>(::getpid()), static_cast<unsigned>(rd()),
+                static_cast<unsigned>(rd()));
+  return std::string(host).substr(0, 64) + buf;
 }
 
 struct Claim {
@@ -101,7 +91,7 @@ SecretsManagerStore::SecretsManagerStore(SecretsManagerOptions options) : impl_(
   if (options.secret_id.empty()) throw_invalid("aws-sm store: secret id is empty");
   if (options.timeout.count() <= 0) throw_invalid("aws-sm store: timeout must be positive");
   impl_->region = resolve_region(options.region, options.profile);
-  impl_->endpoint = resolve_endpoint(options.endpoint, impl_->region);
+  impl_->endpoint = resolve_endpoint(options.endpoint, impl_->region, options.profile);
   if (!options.credentials) {
     impl_->chain = std::make_unique<CredentialProvider>(options.profile);
     impl_->chain->get();  // no credentials anywhere: fail now, not at the first refresh
@@ -130,20 +120,12 @@ std::string SecretsManagerStore::call(std::string_view action, const std::string
   impl::HttpResponse resp = impl::http_call(req, "Secrets Manager");
   wipe(req.body);
   if (resp.status == 200) return std::move(resp.body);
-  std::string type, message;
-  auto j = nlohmann::json::parse(resp.body, nullptr, false);
-  if (j.is_object()) {
-    if (j.contains("__type") && j["__type"].is_string()) type = j["__type"].get<std::string>();
-    for (const char* k : {"message", "Message"})
-      if (j.contains(k) && j[k].is_string()) message = j[k].get<std::string>();
-  }
-  if (auto hash = type.rfind('#'); hash != std::string::npos) type = type.substr(hash + 1);
+  impl::AwsError e = impl::aws_error_of(resp.body);
   wipe(resp.body);
-  if (message.size() > 300) message.resize(300);
-  throw Error(code_for_aws_error(type, resp.status),
+  throw Error(impl::code_for(resp.status, e.code),
               "Secrets Manager " + std::string(action) + " on " + impl_->opt.secret_id +
-                  " failed: HTTP " + std::to_string(resp.status) +
-                  (type.empty() ? "" : " " + type) + (message.empty() ? "" : ": " + message));
+                  " failed: HTTP " + std::to_string(resp.status) + (e.code.empty() ? "" : " " + e.code) +
+                  (e.message.empty() ? "" : ": " + e.message));
 }
 
 StoreSnapshot parse_secret_value(std::string_view answer, const std::string& secret_id) {

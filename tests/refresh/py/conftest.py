@@ -1,4 +1,5 @@
 """Fixtures for the refresh suites: the test driver, a moto Secrets Manager, the auth server."""
+import inspect
 import json
 import os
 import select
@@ -6,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 
 import pytest
@@ -194,6 +196,62 @@ def moto():
     host, port = srv.get_host_and_port()
     yield f"http://{host}:{port}"
     srv.stop()
+
+
+class SecretsManagerCalls:
+    """Makes moto's Secrets Manager apply each API call atomically, as Secrets Manager does, so
+    its server can run threaded: moto checks a ClientRequestToken and then inserts the version
+    without a lock, which lets two concurrent PutSecretValue calls with one token both "win".
+    Each backend call runs under one lock; HTTP parsing, signing checks and answers stay
+    concurrent (a thread per request). `on_put`, when set, sees every PutSecretValue first:
+    on_put(secret_string, apply) calls apply() to write it, or returns without (a write lost in
+    flight); the test's hooks run inside the lock, between two calls."""
+
+    lock = threading.RLock()
+    on_put = None
+    _installed = False
+
+    @classmethod
+    def install(cls):
+        from moto.secretsmanager.models import SecretsManagerBackend
+        if cls._installed:
+            return
+        for name, fn in list(vars(SecretsManagerBackend).items()):
+            if name.startswith("_") or not inspect.isfunction(fn):
+                continue
+
+            def locked(self, *a, _fn=fn, _name=name, **kw):
+                with cls.lock:
+                    if _name == "put_secret_value" and cls.on_put is not None:
+                        out = []
+                        cls.on_put(kw.get("secret_string"), lambda: out.append(_fn(self, *a, **kw)))
+                        if not out:
+                            raise ConnectionAbortedError("write dropped by the test")
+                        return out[0]
+                    return _fn(self, *a, **kw)
+
+            setattr(SecretsManagerBackend, name, locked)
+        cls._installed = True
+
+
+@pytest.fixture
+def threaded_moto(tmp_dir):
+    """moto's threaded server (a thread per request), its Secrets Manager calls atomic; yields
+    (url, aws environment, SecretsManagerCalls)."""
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        pytest.skip("moto[server] is not installed in the test venv")
+    SecretsManagerCalls.install()
+    srv = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    srv.start()
+    host, port = srv.get_host_and_port()
+    url = f"http://{host}:{port}"
+    try:
+        yield url, aws_env_for(url, tmp_dir), SecretsManagerCalls
+    finally:
+        SecretsManagerCalls.on_put = None
+        srv.stop()
 
 
 def aws_env_for(url, tmp_dir):

@@ -1,8 +1,10 @@
 """The AWS credential chain, source by source, against real implementations where they exist here.
 
   - STS AssumeRole / AssumeRoleWithWebIdentity and Secrets Manager: moto server on loopback.
-  - EC2 instance metadata (IMDSv2): Amazon's amazon-ec2-metadata-mock, built by scripts/setup
-    (build/tools/ec2-metadata-mock), run IMDSv2-only on loopback.
+  - EC2 instance metadata: Amazon's amazon-ec2-metadata-mock, built by scripts/setup
+    (build/tools/ec2-metadata-mock), run on loopback IMDSv2-only or with IMDSv1 allowed. For the
+    IMDSv1 fallback, a loopback front (ImdsFront) stands in for the network in between: it refuses
+    or drops the token request and passes every GET on to the mock.
   - credential_process: a real script run by the library.
   - ECS/EKS container credentials and the SSO portal have no real implementation here: a small
     loopback HTTP server in this file stands in for each, answering in the documented shapes.
@@ -20,7 +22,9 @@ import stat
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -319,8 +323,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def imds(tmp_dir):
+def start_aemm(tmp_dir, imdsv2):
+    """amazon-ec2-metadata-mock on a free loopback port: (url, expires, process)."""
     if not MOCK or not os.access(MOCK, os.X_OK):
         pytest.skip("amazon-ec2-metadata-mock not built (scripts/setup builds it when go is installed)")
     expires = int(time.time()) + 6 * 3600
@@ -332,7 +336,8 @@ def imds(tmp_dir):
             "Expiration": iso(expires)}}}}, f)
     for _ in range(3):  # the port is free when chosen; another process may take it first
         port = free_port()
-        proc = subprocess.Popen([MOCK, "--imdsv2", "-n", "127.0.0.1", "-p", str(port), "-c", cfg],
+        proc = subprocess.Popen([MOCK, *(["--imdsv2"] if imdsv2 else []), "-n", "127.0.0.1", "-p", str(port),
+                                 "-c", cfg],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_dir,
                                 env=dict(os.environ, HOME=tmp_dir))
         deadline = time.monotonic() + 20
@@ -344,11 +349,22 @@ def imds(tmp_dir):
                 time.sleep(0.05)
         if proc.poll() is None:
             break
+    return "http://127.0.0.1:%d" % port, expires, proc
+
+
+def stop(proc):
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def imds(tmp_dir):
+    """IMDSv2 only, as instances launched with HttpTokens=required."""
+    url, expires, proc = start_aemm(tmp_dir, imdsv2=True)
     try:
-        yield "http://127.0.0.1:%d" % port, expires
+        yield url, expires
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop(proc)
 
 
 def test_imdsv2_against_amazon_ec2_metadata_mock(tool, base_env, imds):
@@ -361,13 +377,288 @@ def test_imdsv2_against_amazon_ec2_metadata_mock(tool, base_env, imds):
     # AWS_EC2_METADATA_DISABLED turns it off, and the error says what was looked at.
     err, _ = error_of(tool, dict(env, AWS_EC2_METADATA_DISABLED="true"))
     assert err["error"] == "INVALID_ARGUMENT_ERROR" and "instance metadata is disabled" in err["message"]
-    # An endpoint that does not answer fails within AWS_METADATA_SERVICE_TIMEOUT.
+    # An outage is an outage (retryable), not a bad argument: an endpoint that does not answer
+    # fails within AWS_METADATA_SERVICE_TIMEOUT (token request, then the IMDSv1 fallback)...
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen(1)  # accepts connections, never answers
     try:
         err, _ = error_of(tool, dict(env, AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:%d" % silent.getsockname()[1],
                                      AWS_METADATA_SERVICE_TIMEOUT="1"))
-        assert "no AWS credentials" in err["message"]
+        assert err["error"] == "TIMEOUT_ERROR" and "no AWS credentials" in err["message"], err
     finally:
         silent.close()
+    # ...and one that refuses connections is a connection error.
+    err, _ = error_of(tool, dict(env, AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:%d" % free_port()))
+    assert err["error"] == "CONNECTION_ERROR" and "instance metadata" in err["message"], err
+
+
+class ImdsFront:
+    """Stands in for the path between a host and its instance metadata: every GET goes on to
+    amazon-ec2-metadata-mock unchanged, but the IMDSv2 token request (PUT) is refused with 403 (as
+    IMDS refuses a request that carries X-Forwarded-For) or left unanswered (as when the answer's IP
+    hop limit drops it on its way into a container behind one hop too many)."""
+
+    def __init__(self, target, put):
+        self.requests = []
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_PUT(self):
+                outer.requests.append(("PUT", self.path, dict(self.headers.items())))
+                if put == "drop":
+                    time.sleep(2.5)  # past the client's 1 s timeout; then the connection just closes
+                    self.close_connection = True
+                    return
+                self.send_response(403)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self):
+                outer.requests.append(("GET", self.path, dict(self.headers.items())))
+                req = urllib.request.Request(target + self.path, headers={
+                    k: v for k, v in self.headers.items() if k.lower().startswith("x-aws-ec2-metadata-token")})
+                try:
+                    with urllib.request.urlopen(req, timeout=10) as r:
+                        status, body = r.status, r.read()
+                except urllib.error.HTTPError as e:
+                    status, body = e.code, e.read()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.mark.parametrize("put", ["403", "drop"])
+def test_imdsv1_fallback_when_the_token_request_is_refused(tool, base_env, tmp_dir, put):
+    url, expires, proc = start_aemm(tmp_dir, imdsv2=False)  # an instance with HttpTokens=optional
+    front = ImdsFront(url, put)
+    try:
+        env = dict(base_env, AWS_EC2_METADATA_SERVICE_ENDPOINT=front.url)
+        del env["AWS_EC2_METADATA_DISABLED"]
+        (c,) = creds(tool, env)
+        assert c == {"accessKeyId": "ASIAIMDSMOCK", "sessionToken": True, "expiresAt": expires,
+                     "source": "instance metadata"}
+        methods = [r[0] for r in front.requests]
+        assert methods == ["PUT", "GET", "GET"], methods  # the token first, then IMDSv1
+        assert not any(k.lower() == "x-aws-ec2-metadata-token" for r in front.requests[1:] for k in r[2])
+        # AWS_EC2_METADATA_V1_DISABLED, or the profile's ec2_metadata_v1_disabled, forbids it.
+        code = "PERMISSION_ERROR" if put == "403" else "TIMEOUT_ERROR"
+        err, _ = error_of(tool, dict(env, AWS_EC2_METADATA_V1_DISABLED="true"))
+        assert err["error"] == code and "IMDSv1 is disabled" in err["message"], err
+        with open(os.path.join(tmp_dir, "config"), "w") as f:
+            f.write("[default]\nec2_metadata_v1_disabled = true\n")
+        err, _ = error_of(tool, env)
+        assert err["error"] == code and "IMDSv1 is disabled" in err["message"], err
+        os.remove(os.path.join(tmp_dir, "config"))
+    finally:
+        front.close()
+        stop(proc)
+    # An instance that requires IMDSv2 refuses the IMDSv1 fallback: the error says both steps.
+    url, expires, proc = start_aemm(tmp_dir, imdsv2=True)
+    front = ImdsFront(url, put)
+    try:
+        err, out = error_of(tool, dict(env, AWS_EC2_METADATA_SERVICE_ENDPOINT=front.url))
+        assert err["error"] == "AUTHENTICATION_ERROR", err
+        assert "IMDSv1" in err["message"] and "HTTP 401" in err["message"], err
+        assert "imdssecret" not in out
+    finally:
+        front.close()
+        stop(proc)
+
+
+def test_a_profile_endpoint_url_and_sts_errors_at_moto(tool, base_env, tmp_dir, moto):
+    # No AWS_ENDPOINT_URL*: the profile's endpoint_url sends STS and Secrets Manager to moto.
+    with open(os.path.join(tmp_dir, "credentials"), "w") as f:
+        f.write("[base]\naws_access_key_id=AKIABASE\naws_secret_access_key=basesecret\n")
+    with open(os.path.join(tmp_dir, "config"), "w") as f:
+        f.write("[profile deploy]\nrole_arn=arn:aws:iam::123456789012:role/deployer\nsource_profile=base\n"
+                "endpoint_url = %s\n"
+                "[profile toolong]\nrole_arn=arn:aws:iam::123456789012:role/deployer\nsource_profile=base\n"
+                "role_session_name=%s\nendpoint_url = %s\n"
+                "[profile elsewhere]\nrole_arn=arn:aws:iam::123456789012:role/deployer\nsource_profile=base\n"
+                "endpoint_url = http://127.0.0.1:%d\n"
+                % (moto, "s" * 65, moto, free_port()))
+    (c,) = creds(tool, base_env, "--profile", "deploy")
+    assert c["source"] == "profile deploy (assume role)" and c["accessKeyId"].startswith("ASIA")
+    t = type(tool)(tool.path)
+    t.env = dict(base_env, AWS_PROFILE="deploy")
+    put = t.json("put", "--store", "aws-sm:profile/endpoint", "--key", "k1", "--refresh", "r1",
+                 "--valid-until", "1900000000")
+    assert t.json("get", "--store", "aws-sm:profile/endpoint") == put
+    # An STS error answer (moto's own XML ErrorResponse) gives its code, message and a matching
+    # error code; nothing of the request's secrets.
+    err, out = error_of(tool, base_env, "--profile", "toolong")
+    assert err["error"] == "INVALID_ARGUMENT_ERROR", err
+    assert "HTTP 400 ValidationError" in err["message"] and "roleSessionName" in err["message"], err
+    assert "basesecret" not in out
+    # The environment's endpoint outranks the profile's (a dead port here).
+    err, _ = error_of(tool, base_env, "--profile", "elsewhere")
+    assert err["error"] == "CONNECTION_ERROR", err
+    (c,) = creds(tool, dict(base_env, AWS_ENDPOINT_URL_STS=moto), "--profile", "elsewhere")
+    assert c["accessKeyId"].startswith("ASIA")
+
+
+def test_mfa_serial_uses_the_aws_cli_cache_or_says_why_not(tool, base_env, tmp_dir, monkeypatch):
+    with open(os.path.join(tmp_dir, "credentials"), "w") as f:
+        f.write("[base]\naws_access_key_id=AKIABASE\naws_secret_access_key=basesecret\n")
+    with open(os.path.join(tmp_dir, "config"), "w") as f:
+        f.write("[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = base\n"
+                "mfa_serial = arn:aws:iam::123456789012:mfa/alice\nduration_seconds = 900\n"
+                "external_id = ext-1\nrole_session_name = alice\n")
+    err, out = error_of(tool, base_env, "--profile", "admin")
+    assert err["error"] == "AUTHENTICATION_ERROR", err
+    assert "mfa_serial" in err["message"] and "cannot prompt" in err["message"], err
+    # The AWS CLI, after prompting, caches the role's credentials: under the key botocore itself
+    # derives for this profile, written by botocore's own JSONFileCache.
+    import botocore.session
+    from botocore.utils import JSONFileCache
+    for k, v in base_env.items():
+        if k.startswith("AWS_") or k == "HOME":
+            monkeypatch.setenv(k, v)
+    session = botocore.session.Session(profile="admin")
+    provider = session.get_component("credential_provider").get_provider("assume-role")
+    refresher = provider.load()._refresh_using  # botocore wraps MFA roles in a one-shot _Refresher
+    key = getattr(refresher, "_refresh", refresher).__self__._create_cache_key()
+    cache = JSONFileCache(os.path.join(tmp_dir, ".aws", "cli", "cache"))
+    expires = int(time.time()) + 600
+    when = datetime.datetime.fromtimestamp(expires, datetime.timezone.utc)
+    cache[key] = {"Credentials": {"AccessKeyId": "ASIAMFACACHED", "SecretAccessKey": "mfasecret",
+                                  "SessionToken": "mfatoken", "Expiration": when}}
+    (c,) = creds(tool, base_env, "--profile", "admin")
+    assert c == {"accessKeyId": "ASIAMFACACHED", "sessionToken": True, "expiresAt": expires,
+                 "source": "profile admin (assume role)"}
+    cache[key] = {"Credentials": {"AccessKeyId": "ASIAMFACACHED", "SecretAccessKey": "mfasecret",
+                                  "SessionToken": "mfatoken",
+                                  "Expiration": datetime.datetime.now(datetime.timezone.utc)
+                                  - datetime.timedelta(minutes=1)}}
+    err, out = error_of(tool, base_env, "--profile", "admin")
+    assert "expired" in err["message"] and "mfasecret" not in out
+
+
+class IdentityCenter:
+    """No IAM Identity Center here (moto implements neither the SSO portal nor SSO OIDC): one
+    loopback stand-in answers GetRoleCredentials and SSO OIDC CreateToken, and checks each
+    CreateToken request against botocore's service model for sso-oidc (path, method, members)."""
+
+    def __init__(self):
+        from botocore.loaders import Loader
+        model = Loader().load_service_model("sso-oidc", "service-2")
+        op = model["operations"]["CreateToken"]
+        shape = model["shapes"][op["input"]["shape"]]
+        self.create_token = (op["http"]["method"], op["http"]["requestUri"], set(shape["members"]),
+                             set(shape.get("required", [])))
+        self.valid_refresh = {"refresh-1"}
+        self.portal_tokens = set()
+        self.oidc_calls = []
+        self.oidc_down = False
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def reply(self, status, body):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self):
+                req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.oidc_calls.append(req)
+                method, uri, members, required = outer.create_token
+                assert (self.command, self.path) == (method, uri)
+                assert set(req) <= members and required <= set(req), req
+                if outer.oidc_down:
+                    return self.reply(503, {"error": "service_unavailable"})
+                if req["grantType"] != "refresh_token" or req["clientId"] != "client-1" \
+                        or req["clientSecret"] != "client-secret-1" or req["refreshToken"] not in outer.valid_refresh:
+                    return self.reply(400, {"error": "invalid_grant", "error_description": "Invalid refresh token"})
+                outer.valid_refresh = {"refresh-2"}  # refresh tokens are rotated
+                outer.portal_tokens.add("renewed-access")
+                self.reply(200, {"accessToken": "renewed-access", "tokenType": "Bearer", "expiresIn": 3600,
+                                 "refreshToken": "refresh-2"})
+
+            def do_GET(self):
+                if self.headers.get("x-amz-sso_bearer_token") not in outer.portal_tokens:
+                    return self.reply(401, {"message": "Session token not found or invalid"})
+                self.reply(200, {"roleCredentials": {"accessKeyId": "ASIASSO", "secretAccessKey": "ssosecret",
+                                                     "sessionToken": "ssotoken",
+                                                     "expiration": int(time.time() + 3600) * 1000}})
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_an_expired_sso_token_is_renewed_through_sso_oidc(tool, base_env, tmp_dir):
+    idc = IdentityCenter()
+    try:
+        with open(os.path.join(tmp_dir, "config"), "w") as f:
+            f.write("[profile sso]\nsso_session = corp\nsso_account_id = 123456789012\n"
+                    "sso_role_name = MomentoRefresher\n"
+                    "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n")
+        cache_dir = os.path.join(tmp_dir, ".aws", "sso", "cache")
+        os.makedirs(cache_dir)
+        path = os.path.join(cache_dir, hashlib.sha1(b"corp").hexdigest() + ".json")
+
+        def write_cache(access, expires_at, refresh="refresh-1"):
+            # The shape the AWS CLI writes at 'aws sso login' for an sso-session.
+            with open(path, "w") as f:
+                json.dump({"startUrl": "https://corp.awsapps.com/start", "region": "us-east-1",
+                           "accessToken": access, "expiresAt": iso(expires_at), "clientId": "client-1",
+                           "clientSecret": "client-secret-1", "registrationExpiresAt": iso(time.time() + 86400),
+                           "refreshToken": refresh}, f)
+
+        env = dict(base_env, AWS_ENDPOINT_URL_SSO=idc.url, AWS_ENDPOINT_URL_SSO_OIDC=idc.url)
+        write_cache("expired-access", time.time() - 60)
+        (c,) = creds(tool, env, "--profile", "sso")
+        assert c["accessKeyId"] == "ASIASSO" and c["source"] == "profile sso (sso)"
+        assert len(idc.oidc_calls) == 1 and idc.oidc_calls[0]["grantType"] == "refresh_token"
+        # Written back as the SDKs do: the new access token, its expiry and the rotated refresh token.
+        with open(path) as f:
+            cached = json.load(f)
+        assert cached["accessToken"] == "renewed-access" and cached["refreshToken"] == "refresh-2"
+        assert abs(datetime.datetime.strptime(cached["expiresAt"], "%Y-%m-%dT%H:%M:%SZ")
+                   .replace(tzinfo=datetime.timezone.utc).timestamp() - (time.time() + 3600)) < 60
+        assert cached["clientSecret"] == "client-secret-1"
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        # A token valid for more than 15 minutes is used as is.
+        creds(tool, env, "--profile", "sso")
+        assert len(idc.oidc_calls) == 1
+        # Within 15 minutes of expiry it is renewed; if SSO OIDC is down, the old one still serves.
+        idc.portal_tokens.add("nearly-expired")
+        write_cache("nearly-expired", time.time() + 600, refresh="refresh-2")
+        idc.oidc_down = True
+        assert creds(tool, env, "--profile", "sso")[0]["accessKeyId"] == "ASIASSO"
+        assert len(idc.oidc_calls) == 2
+        # A refused renewal of an expired token: an authentication error saying to log in again,
+        # with none of the cached secrets.
+        idc.oidc_down = False
+        write_cache("expired-access", time.time() - 60, refresh="revoked-refresh")
+        err, out = error_of(tool, env, "--profile", "sso")
+        assert err["error"] == "AUTHENTICATION_ERROR", err
+        assert "invalid_grant" in err["message"] and "aws sso login --profile sso" in err["message"], err
+        for secret in ("revoked-refresh", "client-secret-1", "expired-access"):
+            assert secret not in out
+    finally:
+        idc.close()

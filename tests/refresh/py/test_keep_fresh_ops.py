@@ -110,7 +110,7 @@ def test_metrics_health_and_json_logs_through_an_outage(tool, server, tmp_dir, c
     first = json.load(open(path))
     server.stop()
     d = Daemon([cli, "--endpoint", server.address, "--insecure", "--timeout", "2s", "keep-fresh",
-                "--store", "file:" + path, "--refresh-fraction", "0.25", "--log-format", "json",
+                "--store", "file:" + path, "--refresh-fraction", "0.25", "--json",
                 "--metrics-listen", "127.0.0.1:0", "--metrics-file", prom])
     seen = []  # every textfile and scrape, for the secret check at the end
     try:
@@ -185,7 +185,7 @@ def test_health_turns_unhealthy_when_the_key_expires_before_the_next_retry(tool,
               "--expires-in", "12")
     server.stop()
     d = Daemon([cli, "--endpoint", server.address, "--insecure", "--timeout", "1s", "keep-fresh",
-                "--store", "file:" + path, "--refresh-fraction", "0.25", "--log-format", "json",
+                "--store", "file:" + path, "--refresh-fraction", "0.25", "--json",
                 "--metrics-listen", "127.0.0.1:0"])
     try:
         d.wait_for(lambda: any("metrics on http://" in e for e in d.err), 20, "the metrics address")
@@ -219,7 +219,11 @@ def test_metrics_options_are_checked(tool, server, tmp_dir, cli):
     assert once.returncode == 3 and "--metrics-file" in once.stderr
     fmt = subprocess.run(base + ["--log-format", "xml"], capture_output=True, text=True, timeout=30)
     assert fmt.returncode == 2
-    # --once writes the textfile too (for the systemd timer), and logs JSON.
+    both = subprocess.run(base + ["--once", "--json", "--log-format", "text"], capture_output=True, text=True,
+                          timeout=30)
+    assert both.returncode == 3 and "contradict" in both.stderr, both.stderr
+    # --once writes the textfile too (for the systemd timer), and logs JSON (through --log-format
+    # json, the alias of --json kept for older units).
     prom = os.path.join(tmp_dir, "once.prom")
     ok = subprocess.run(base + ["--once", "--metrics-file", prom, "--log-format", "json"], capture_output=True,
                         text=True, timeout=30)

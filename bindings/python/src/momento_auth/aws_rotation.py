@@ -50,6 +50,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ._client import AuthClient
 from ._credentials import CredentialProvider
+from ._expiry import ExpiresIn
+from ._scopes import DisposableTokenScopes
 from ._errors import (
     AuthenticationError,
     BadRequestError,
@@ -229,8 +231,8 @@ class Rotation:
             raise RotationError(f"setSecret {arn}: version {token} holds no key yet")
 
     def test_secret(self, arn: str, token: str) -> None:
-        """Checks the pending key: it parses, has a refresh token, and expires later than now
-        and no earlier than the current key."""
+        """Checks the pending key: it parses, has a refresh token, expires later than now and no
+        earlier than the current key, and Momento accepts it in a real call."""
         if not self._check_token(arn, token, "testSecret"):
             return
         pending = self._pending(arn, token)
@@ -245,6 +247,22 @@ class Rotation:
         if pending.valid_until != 0 and (pending.valid_until <= now or pending.valid_until < current.valid_until):
             raise RotationError(f"testSecret {arn}: the new key expires at {pending.valid_until}, "
                                 f"before the current key ({current.valid_until}) or now")
+        self._check_accepted(arn, pending.api_key)
+
+    def _check_accepted(self, arn: str, api_key: str) -> None:
+        """An authenticated call with the key: a one-minute disposable token for one cache item,
+        never used or kept. PermissionDeniedError (only super-user keys mint these) still proves
+        Momento authenticated the key; anything else fails the step, and Secrets Manager retries it."""
+        provider = CredentialProvider.from_string(api_key, endpoint=self.endpoint, secure=self.secure)
+        with AuthClient(provider, timeout=self.timeout, interruptible=False) as client:
+            try:
+                client.generate_disposable_token(
+                    DisposableTokenScopes.cache_key_read_only("momento-auth-rotation-test", "testSecret"),
+                    ExpiresIn.minutes(1))
+            except PermissionDeniedError:
+                pass
+            except MomentoError as e:
+                raise RotationError(f"testSecret {arn}: Momento did not accept the new key: {e}") from None
 
     def finish_secret(self, arn: str, token: str) -> None:
         """Moves AWSCURRENT to version `token` (the old one becomes AWSPREVIOUS)."""

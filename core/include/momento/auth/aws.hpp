@@ -81,9 +81,10 @@ Credentials resolve_credentials(std::string_view profile = {});
 // the shared config file. Throws Error(InvalidArgument) when none is set.
 std::string resolve_region(std::string_view region = {}, std::string_view profile = {});
 
-// `endpoint` if non-empty, else AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL, else
+// `endpoint` if non-empty, else AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL, the profile's
+// endpoint_url (see resolve_region for which profile), else
 // https://secretsmanager.<region>.amazonaws.com. Always a URL with a scheme, no trailing "/".
-std::string resolve_endpoint(std::string_view endpoint, std::string_view region);
+std::string resolve_endpoint(std::string_view endpoint, std::string_view region, std::string_view profile = {});
 
 // Parses an INI-style AWS shared file into section -> key -> value. In the config file, profile
 // sections are named "profile NAME" (except "default"); callers pass the file kind.
