@@ -80,9 +80,17 @@ Credentials from_json(const nlohmann::json& j, const std::string& source, const 
   fail(code_for(r.status, e.code), source, "HTTP " + std::to_string(r.status) + (summary.empty() ? "" : " " + summary));
 }
 
-// Sends `call`; a non-2xx answer is an error naming the status and the AWS error code.
+// Sends `call`; a non-2xx answer is an error naming the status and the AWS error code. The
+// request body (it may hold a web identity token or a refresh token) is wiped either way.
 std::string exchange(HttpCall& call, const std::string& source) {
-  HttpResponse r = http_call(call, "AWS credentials from " + source);
+  HttpResponse r;
+  try {
+    r = http_call(call, "AWS credentials from " + source);
+  } catch (...) {
+    wipe(call.body);
+    throw;
+  }
+  wipe(call.body);
   if (r.status >= 200 && r.status < 300) return std::move(r.body);
   fail_http(r, source);
 }
@@ -109,14 +117,7 @@ Credentials sts_call(const std::string& source, std::string form, const Credenti
   call.sign = signer;
   call.region = region.empty() ? "us-east-1" : region;
   call.service = "sts";
-  std::string xml;
-  try {
-    xml = exchange(call, source);
-  } catch (...) {
-    wipe(call.body);
-    throw;
-  }
-  wipe(call.body);
+  std::string xml = exchange(call, source);
   Credentials c = sts_credentials_of(xml);
   wipe(xml);
   if (c.access_key_id.empty() || c.secret_access_key.empty() || c.session_token.empty())
@@ -396,15 +397,8 @@ std::string renew_sso_token(nlohmann::json& cached, const std::string& cache_pat
                              {"clientSecret", json_string(cached, "clientSecret")},
                              {"refreshToken", json_string(cached, "refreshToken")}}.dump();
   call.timeout = o.http_timeout;
-  std::string body;
   const std::string what = source + ", SSO OIDC CreateToken";
-  try {
-    body = exchange(call, what);
-  } catch (...) {
-    wipe(call.body);
-    throw;
-  }
-  wipe(call.body);
+  std::string body = exchange(call, what);
   auto a = nlohmann::json::parse(body, nullptr, false);
   wipe(body);
   std::string token = json_string(a, "accessToken");

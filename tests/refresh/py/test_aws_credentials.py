@@ -49,6 +49,17 @@ def base_env(tmp_dir):
     return env
 
 
+BASE_KEYS = "[base]\naws_access_key_id=AKIABASE\naws_secret_access_key=basesecret\n"
+
+
+def aws_files(tmp_dir, credentials=None, config=None):
+    """Writes the shared credentials and config files that base_env points at."""
+    for name, text in (("credentials", credentials), ("config", config)):
+        if text is not None:
+            with open(os.path.join(tmp_dir, name), "w") as f:
+                f.write(text)
+
+
 def run(tool, env, *args, check=True):
     t = type(tool)(tool.path)
     t.env = dict(env)
@@ -66,7 +77,34 @@ def error_of(tool, env, *args):
     return json.loads(p.stdout.strip().splitlines()[-1]), p.stdout + p.stderr
 
 
-class Stand:
+class JsonHandler(http.server.BaseHTTPRequestHandler):
+    def reply(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *a):
+        pass
+
+
+class Loopback:
+    """A threaded HTTP server on a free loopback port serving `handler`; close() stops it."""
+
+    def __init__(self, handler):
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class Stand(Loopback):
     """A loopback HTTP server standing in for an AWS endpoint with no real implementation here.
     `answer(handler)` returns (status, dict) for each GET; requests are recorded."""
 
@@ -74,27 +112,12 @@ class Stand:
         self.requests = []
         outer = self
 
-        class H(http.server.BaseHTTPRequestHandler):
+        class H(JsonHandler):
             def do_GET(self):
                 outer.requests.append((self.path, dict(self.headers.items())))
-                status, body = answer(self)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.reply(*answer(self))
 
-            def log_message(self, *a):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(H)
 
 
 @pytest.fixture
@@ -146,13 +169,11 @@ def test_web_identity_through_moto_sts_then_secrets_manager(tool, base_env, tmp_
 
 
 def test_source_profile_and_role_arn_assume_role_at_moto(tool, base_env, tmp_dir, moto):
-    with open(os.path.join(tmp_dir, "credentials"), "w") as f:
-        f.write("[base]\naws_access_key_id=AKIABASE\naws_secret_access_key=basesecret\n")
-    with open(os.path.join(tmp_dir, "config"), "w") as f:
-        f.write("[profile deploy]\nrole_arn=arn:aws:iam::123456789012:role/deployer\nsource_profile=base\n"
-                "role_session_name=momento-test\nduration_seconds=900\n"
-                "[profile loop1]\nrole_arn=arn:aws:iam::1:role/x\nsource_profile=loop2\n"
-                "[profile loop2]\nrole_arn=arn:aws:iam::1:role/y\nsource_profile=loop1\n")
+    aws_files(tmp_dir, credentials=BASE_KEYS, config=(
+        "[profile deploy]\nrole_arn=arn:aws:iam::123456789012:role/deployer\nsource_profile=base\n"
+        "role_session_name=momento-test\nduration_seconds=900\n"
+        "[profile loop1]\nrole_arn=arn:aws:iam::1:role/x\nsource_profile=loop2\n"
+        "[profile loop2]\nrole_arn=arn:aws:iam::1:role/y\nsource_profile=loop1\n"))
     env = dict(base_env, AWS_ENDPOINT_URL_STS=moto)
     (c,) = creds(tool, env, "--profile", "deploy")
     assert c["source"] == "profile deploy (assume role)"
@@ -393,7 +414,7 @@ def test_imdsv2_against_amazon_ec2_metadata_mock(tool, base_env, imds):
     assert err["error"] == "CONNECTION_ERROR" and "instance metadata" in err["message"], err
 
 
-class ImdsFront:
+class ImdsFront(Loopback):
     """Stands in for the path between a host and its instance metadata: every GET goes on to
     amazon-ec2-metadata-mock unchanged, but the IMDSv2 token request (PUT) is refused with 403 (as
     IMDS refuses a request that carries X-Forwarded-For) or left unanswered (as when the answer's IP
@@ -403,7 +424,7 @@ class ImdsFront:
         self.requests = []
         outer = self
 
-        class H(http.server.BaseHTTPRequestHandler):
+        class H(JsonHandler):
             def do_PUT(self):
                 outer.requests.append(("PUT", self.path, dict(self.headers.items())))
                 if put == "drop":
@@ -428,17 +449,7 @@ class ImdsFront:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, *a):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(H)
 
 
 @pytest.mark.parametrize("put", ["403", "drop"])
@@ -481,16 +492,14 @@ def test_imdsv1_fallback_when_the_token_request_is_refused(tool, base_env, tmp_d
 
 def test_a_profile_endpoint_url_and_sts_errors_at_moto(tool, base_env, tmp_dir, moto):
     # No AWS_ENDPOINT_URL*: the profile's endpoint_url sends STS and Secrets Manager to moto.
-    with open(os.path.join(tmp_dir, "credentials"), "w") as f:
-        f.write("[base]\naws_access_key_id=AKIABASE\naws_secret_access_key=basesecret\n")
-    with open(os.path.join(tmp_dir, "config"), "w") as f:
-        f.write("[profile deploy]\nrole_arn=arn:aws:iam::123456789012:role/deployer\nsource_profile=base\n"
-                "endpoint_url = %s\n"
-                "[profile toolong]\nrole_arn=arn:aws:iam::123456789012:role/deployer\nsource_profile=base\n"
-                "role_session_name=%s\nendpoint_url = %s\n"
-                "[profile elsewhere]\nrole_arn=arn:aws:iam::123456789012:role/deployer\nsource_profile=base\n"
-                "endpoint_url = http://127.0.0.1:%d\n"
-                % (moto, "s" * 65, moto, free_port()))
+    aws_files(tmp_dir, credentials=BASE_KEYS, config=(
+        "[profile deploy]\nrole_arn=arn:aws:iam::123456789012:role/deployer\nsource_profile=base\n"
+        "endpoint_url = %s\n"
+        "[profile toolong]\nrole_arn=arn:aws:iam::123456789012:role/deployer\nsource_profile=base\n"
+        "role_session_name=%s\nendpoint_url = %s\n"
+        "[profile elsewhere]\nrole_arn=arn:aws:iam::123456789012:role/deployer\nsource_profile=base\n"
+        "endpoint_url = http://127.0.0.1:%d\n"
+        % (moto, "s" * 65, moto, free_port())))
     (c,) = creds(tool, base_env, "--profile", "deploy")
     assert c["source"] == "profile deploy (assume role)" and c["accessKeyId"].startswith("ASIA")
     t = type(tool)(tool.path)
@@ -512,12 +521,10 @@ def test_a_profile_endpoint_url_and_sts_errors_at_moto(tool, base_env, tmp_dir, 
 
 
 def test_mfa_serial_uses_the_aws_cli_cache_or_says_why_not(tool, base_env, tmp_dir, monkeypatch):
-    with open(os.path.join(tmp_dir, "credentials"), "w") as f:
-        f.write("[base]\naws_access_key_id=AKIABASE\naws_secret_access_key=basesecret\n")
-    with open(os.path.join(tmp_dir, "config"), "w") as f:
-        f.write("[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = base\n"
-                "mfa_serial = arn:aws:iam::123456789012:mfa/alice\nduration_seconds = 900\n"
-                "external_id = ext-1\nrole_session_name = alice\n")
+    aws_files(tmp_dir, credentials=BASE_KEYS, config=(
+        "[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = base\n"
+        "mfa_serial = arn:aws:iam::123456789012:mfa/alice\nduration_seconds = 900\n"
+        "external_id = ext-1\nrole_session_name = alice\n"))
     err, out = error_of(tool, base_env, "--profile", "admin")
     assert err["error"] == "AUTHENTICATION_ERROR", err
     assert "mfa_serial" in err["message"] and "cannot prompt" in err["message"], err
@@ -548,7 +555,7 @@ def test_mfa_serial_uses_the_aws_cli_cache_or_says_why_not(tool, base_env, tmp_d
     assert "expired" in err["message"] and "mfasecret" not in out
 
 
-class IdentityCenter:
+class IdentityCenter(Loopback):
     """No IAM Identity Center here (moto implements neither the SSO portal nor SSO OIDC): one
     loopback stand-in answers GetRoleCredentials and SSO OIDC CreateToken, and checks each
     CreateToken request against botocore's service model for sso-oidc (path, method, members)."""
@@ -566,15 +573,7 @@ class IdentityCenter:
         self.oidc_down = False
         outer = self
 
-        class H(http.server.BaseHTTPRequestHandler):
-            def reply(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class H(JsonHandler):
             def do_POST(self):
                 req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 outer.oidc_calls.append(req)
@@ -598,16 +597,7 @@ class IdentityCenter:
                                                      "sessionToken": "ssotoken",
                                                      "expiration": int(time.time() + 3600) * 1000}})
 
-            def log_message(self, *a):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(H)
 
 
 def test_an_expired_sso_token_is_renewed_through_sso_oidc(tool, base_env, tmp_dir):
