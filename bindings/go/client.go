@@ -322,21 +322,9 @@ type AuthClient struct {
 
 // NewAuthClient copies the credential. Options: WithDeadline, WithCAFile.
 func NewAuthClient(cred *Credential, opts ...Option) (*AuthClient, error) {
-	if abiErr != nil {
-		return nil, abiErr
-	}
-	if cred == nil {
-		return nil, invalid("credential is nil")
-	}
-	cred.mu.RLock()
-	defer cred.mu.RUnlock()
-	if cred.ptr == nil {
-		return nil, closedError("Credential")
-	}
 	var out *C.momento_auth_client_t
-	err := withConfig(collect(opts), func(cfg *C.momento_client_config_t) error {
-		var e *C.momento_error_t
-		return check(C.momento_auth_client_new(&out, cred.ptr, cfg, &e), e)
+	err := newClient(cred, opts, func(cp *C.momento_credential_t, cfg *C.momento_client_config_t, e **C.momento_error_t) C.momento_status_t {
+		return C.momento_auth_client_new(&out, cp, cfg, e)
 	})
 	if err != nil {
 		return nil, err
@@ -344,6 +332,25 @@ func NewAuthClient(cred *Credential, opts ...Option) (*AuthClient, error) {
 	c := &AuthClient{ptr: out}
 	runtime.SetFinalizer(c, (*AuthClient).Close)
 	return c, nil
+}
+
+// newClient runs a client constructor with the credential held open and the options' config.
+func newClient(cred *Credential, opts []Option, build func(*C.momento_credential_t, *C.momento_client_config_t, **C.momento_error_t) C.momento_status_t) error {
+	if abiErr != nil {
+		return abiErr
+	}
+	if cred == nil {
+		return invalid("credential is nil")
+	}
+	cred.mu.RLock()
+	defer cred.mu.RUnlock()
+	if cred.ptr == nil {
+		return closedError("Credential")
+	}
+	return withConfig(collect(opts), func(cfg *C.momento_client_config_t) error {
+		var e *C.momento_error_t
+		return check(build(cred.ptr, cfg, &e), e)
+	})
 }
 
 // Close frees the client once the calls in flight have returned. Idempotent.
@@ -358,15 +365,22 @@ func (c *AuthClient) Close() error {
 	return nil
 }
 
-// call runs one blocking call with the client held open, tied to ctx: cancelling ctx (or its
-// deadline passing) cancels the RPC in flight through the library's cancel token.
 func (c *AuthClient) call(ctx context.Context, f func(*C.momento_auth_client_t, **C.momento_error_t) C.momento_status_t) error {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.ptr == nil {
-		return closedError("AuthClient")
+	return callHeld(&c.mu, &c.ptr, "AuthClient", ctx, f)
+}
+
+// callHeld runs one blocking call with a client held open (its read lock; Close takes the write
+// lock), tied to ctx: cancelling ctx (or its deadline passing) cancels the RPC in flight through
+// the library's cancel token.
+func callHeld[P comparable](mu *sync.RWMutex, ptr *P, what string, ctx context.Context, f func(P, **C.momento_error_t) C.momento_status_t) error {
+	mu.RLock()
+	defer mu.RUnlock()
+	p := *ptr
+	var closed P
+	if p == closed {
+		return closedError(what)
 	}
-	return withContext(ctx, func(e **C.momento_error_t) C.momento_status_t { return f(c.ptr, e) })
+	return withContext(ctx, func(e **C.momento_error_t) C.momento_status_t { return f(p, e) })
 }
 
 // withContext binds a cancel token to this OS thread for the call when ctx can be cancelled.
