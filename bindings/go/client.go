@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -391,6 +392,7 @@ func withContext(ctx context.Context, f func(**C.momento_error_t) C.momento_stat
 	if err := ctx.Err(); err != nil {
 		return &Error{Code: ErrCancelled.Code, Message: "the context ended before the call", GrpcStatus: -1, cause: err}
 	}
+	yieldNowAndThen()
 	var e *C.momento_error_t
 	if ctx.Done() == nil {
 		return check(f(&e), e)
@@ -406,25 +408,43 @@ func withContext(ctx context.Context, f func(**C.momento_error_t) C.momento_stat
 	if err := check(C.momento_cancel_token_bind_thread(&prev, token, &e), e); err != nil {
 		return err
 	}
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		select {
-		case <-ctx.Done():
-			C.momento_cancel_token_cancel(token, nil)
-		case <-done:
-		}
-	}()
+	// No goroutine per call: the context runs the cancel only if it ends during the call.
+	cancelled := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		C.momento_cancel_token_cancel(token, nil)
+		close(cancelled)
+	})
 	status := f(&e)
-	close(done)
-	<-stopped // the token is freed only after cancel has returned
+	if !stop() {
+		<-cancelled // the token is freed only after cancel has returned
+	}
 	C.momento_cancel_token_bind_thread(nil, prev, nil)
 	err := check(status, e)
 	if me, ok := err.(*Error); ok && me.Code == ErrCancelled.Code {
 		me.cause = ctx.Err()
 	}
 	return err
+}
+
+// The Go runtime's sysmon takes a P away from a goroutine inside a cgo call on each of its
+// 20 µs ticks once that P has run no other goroutine for 10 ms (it is "running too long", and
+// a goroutine in C cannot be preempted), whether or not other work waits. A goroutine making
+// blocking calls back to back is never rescheduled, so after 10 ms every call would pay for the
+// hand-off: sysmon polling every 20 µs, a thread started for the P, and the P taken back on the
+// way out (about +25 µs of CPU and two more context switches per refresh here; docs/go.md,
+// "Performance"). Yielding at most every yieldEvery before a call resets that clock.
+const yieldEvery = 2 * time.Millisecond
+
+var (
+	clockStart = time.Now()
+	lastYield  atomic.Int64 // ns since clockStart (monotonic)
+)
+
+func yieldNowAndThen() {
+	now := int64(time.Since(clockStart))
+	if last := lastYield.Load(); now-last >= int64(yieldEvery) && lastYield.CompareAndSwap(last, now) {
+		runtime.Gosched()
+	}
 }
 
 type mintFn func(**C.momento_token_t, *C.momento_auth_client_t, *C.momento_scope_t, *C.momento_expires_in_t, **C.momento_error_t) C.momento_status_t
