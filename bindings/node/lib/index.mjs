@@ -27,6 +27,7 @@ export const {
   Watcher,
   WatchedKey,
   redact,
+  setLogHandler,
   libraryVersion,
   libraryPath,
   MomentoError,

@@ -87,6 +87,22 @@ class CallRegistration {
   grpc::ClientContext* ctx_;
 };
 
+// The same for an asynchronous call, with the token it was given (nullptr: the starting
+// thread's). Never throws: a token already cancelled cancels the context, so the call completes
+// with CANCELLED. Keeps the token's state alive; declare it after the context, so it is
+// destroyed first.
+class AsyncRegistration {
+ public:
+  AsyncRegistration(grpc::ClientContext& ctx, CancelToken* token);
+  ~AsyncRegistration();
+  AsyncRegistration(const AsyncRegistration&) = delete;
+  AsyncRegistration& operator=(const AsyncRegistration&) = delete;
+
+ private:
+  std::shared_ptr<CancelToken::State> state_;
+  grpc::ClientContext* ctx_;
+};
+
 // Validates a per-call deadline given by the caller.
 void check_deadline(std::chrono::milliseconds d, const char* name);
 
