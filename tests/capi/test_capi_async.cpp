@@ -31,12 +31,12 @@ struct Calls {
   std::condition_variable cv;
   std::vector<Outcome> done;
   std::thread::id starter = std::this_thread::get_id();
-  std::atomic<bool> starting{false};  // set around a start: a callback inside it would see it
-  std::atomic<int> inside_start{0};
+  std::atomic<bool> starting{false};  // set around a start
+  std::atomic<int> inside_start{0};   // callbacks run by the starting thread inside the start
 
   static void on_done(momento_token_t *token, momento_error_t *error, void *user_data) {
     auto *self = static_cast<Calls *>(user_data);
-    if (self->starting) self->inside_start++;
+    if (self->starting && std::this_thread::get_id() == self->starter) self->inside_start++;
     Outcome o;
     o.thread = std::this_thread::get_id();
     if (token) {
@@ -69,7 +69,8 @@ struct Calls {
   }
 };
 
-// Starts a call with `starting` set, so a callback run inside the start is detected.
+// Starts a call with `starting` set, so a callback run inside the start (on the starting
+// thread) is detected. On another thread a callback may well run before the start returns.
 template <class F>
 momento_status_t started(Calls &calls, F start) {
   calls.starting = true;

@@ -2,7 +2,6 @@
 #include "momento/auth/client.hpp"
 
 #include <optional>
-#include <thread>
 
 #include "auth.grpc.pb.h"
 #include "permissionmessages.pb.h"
@@ -45,9 +44,9 @@ struct GenerateRpc {
   static grpc::Status call(Service::Stub& s, grpc::ClientContext* c, const Request& q, Response* r) {
     return s.GenerateApiToken(c, q, r);
   }
-  static void start(Service::Stub& s, grpc::ClientContext* c, const Request* q, Response* r,
-                    std::function<void(grpc::Status)> f) {
-    s.async()->GenerateApiToken(c, q, r, std::move(f));
+  static auto start(Service::Stub& s, grpc::ClientContext* c, const Request& q,
+                    grpc::CompletionQueue* cq) {
+    return s.AsyncGenerateApiToken(c, q, cq);
   }
   static void wipe_request(Request& q) { wipe(*q.mutable_auth_token()); }
   static Token take(Response& r, const std::string& fallback) {
@@ -68,9 +67,9 @@ struct RefreshRpc {
   static grpc::Status call(Service::Stub& s, grpc::ClientContext* c, const Request& q, Response* r) {
     return s.RefreshApiToken(c, q, r);
   }
-  static void start(Service::Stub& s, grpc::ClientContext* c, const Request* q, Response* r,
-                    std::function<void(grpc::Status)> f) {
-    s.async()->RefreshApiToken(c, q, r, std::move(f));
+  static auto start(Service::Stub& s, grpc::ClientContext* c, const Request& q,
+                    grpc::CompletionQueue* cq) {
+    return s.AsyncRefreshApiToken(c, q, cq);
   }
   static void wipe_request(Request& q) {
     wipe(*q.mutable_api_key());
@@ -94,9 +93,9 @@ struct DisposableRpc {
   static grpc::Status call(Service::Stub& s, grpc::ClientContext* c, const Request& q, Response* r) {
     return s.GenerateDisposableToken(c, q, r);
   }
-  static void start(Service::Stub& s, grpc::ClientContext* c, const Request* q, Response* r,
-                    std::function<void(grpc::Status)> f) {
-    s.async()->GenerateDisposableToken(c, q, r, std::move(f));
+  static auto start(Service::Stub& s, grpc::ClientContext* c, const Request& q,
+                    grpc::CompletionQueue* cq) {
+    return s.AsyncGenerateDisposableToken(c, q, cq);
   }
   static void wipe_request(Request& q) { wipe(*q.mutable_auth_token()); }
   static Token take(Response& r, const std::string& fallback) {
@@ -105,9 +104,6 @@ struct DisposableRpc {
     return t;
   }
 };
-
-// Set while a completion runs on a gRPC thread (see end_impl).
-thread_local bool t_in_completion = false;
 
 }  // namespace
 
@@ -217,21 +213,45 @@ struct AuthClient::Impl {
     return finish<Rpc>(st, resp, ep, was_ready, *channel);
   }
 
-  // Started here, completed on a gRPC thread. The call owns everything it uses, the client's
-  // state included, so the client may go away meanwhile.
+  // Started here, completed on the thread of detail::async_queue(). The call owns everything it
+  // uses, the client's state included, so the client may go away meanwhile.
   template <class Rpc>
   static void start(const std::shared_ptr<Impl>& self, typename Rpc::Request req,
                     CancelToken* cancel, TokenCompletion done) {
-    struct Call {
+    struct Call final : detail::AsyncTag {
       std::shared_ptr<Impl> impl;  // first: released last
       std::shared_ptr<grpc::Channel> channel;
       typename Rpc::Request req;
       typename Rpc::Response resp;
+      grpc::Status status;
       grpc::ClientContext ctx;
       std::optional<detail::AsyncRegistration> registration;
+      std::unique_ptr<grpc::ClientAsyncResponseReader<typename Rpc::Response>> reader;
       TokenCompletion done;
       bool was_ready = false;
-      ~Call() { Rpc::wipe_request(req); }
+      ~Call() override { Rpc::wipe_request(req); }
+
+      void complete() noexcept override {
+        std::unique_ptr<Call> owned(this);
+        registration.reset();
+        const Endpoint& ep = Rpc::endpoint(impl->credential);
+        std::optional<Token> token;
+        std::optional<Error> error;
+        try {
+          token.emplace(impl->template finish<Rpc>(status, resp, ep, was_ready, *channel));
+        } catch (const Error& e) {
+          error.emplace(e);
+        } catch (const std::bad_alloc&) {
+          error.emplace(ErrorCode::ClientResourceExhausted, "out of memory");
+        } catch (...) {
+          error.emplace(ErrorCode::Unknown, std::string("internal error in ") + Rpc::name);
+        }
+        try {
+          done(token ? &*token : nullptr, error ? &*error : nullptr);
+        } catch (...) {
+          // A completion that throws ends here: the queue's thread must not see it.
+        }
+      }
     };
     auto call = std::make_unique<Call>();
     call->impl = self;
@@ -242,55 +262,16 @@ struct AuthClient::Impl {
     call->registration.emplace(call->ctx, cancel);
     call->was_ready = call->channel->GetState(false) == GRPC_CHANNEL_READY;
     typename Rpc::Service::Stub stub(call->channel);
-    Call* c = call.get();
-    Rpc::start(stub, &c->ctx, &c->req, &c->resp, [c](grpc::Status st) {
-      std::unique_ptr<Call> owned(c);
-      t_in_completion = true;
-      owned->registration.reset();
-      const Endpoint& ep = Rpc::endpoint(owned->impl->credential);
-      std::optional<Token> token;
-      std::optional<Error> error;
-      try {
-        token.emplace(owned->impl->template finish<Rpc>(st, owned->resp, ep, owned->was_ready,
-                                                        *owned->channel));
-      } catch (const Error& e) {
-        error.emplace(e);
-      } catch (const std::bad_alloc&) {
-        error.emplace(ErrorCode::ClientResourceExhausted, "out of memory");
-      } catch (...) {
-        error.emplace(ErrorCode::Unknown, std::string("internal error in ") + Rpc::name);
-      }
-      try {
-        owned->done(token ? &*token : nullptr, error ? &*error : nullptr);
-      } catch (...) {
-        // A completion that throws ends here: gRPC's thread must not see it.
-      }
-      owned.reset();
-      t_in_completion = false;
-    });
-    call.release();  // the completion owns it now
-  }
-
-  // Destroying a client's last channel on a gRPC completion thread can make gRPC join that very
-  // thread (its completion threads end with the last channel), so a client whose last owner is
-  // a completion ends on a thread of its own.
-  static void end(Impl* impl) {
-    if (!t_in_completion) {
-      delete impl;
-      return;
-    }
-    try {
-      std::thread([impl] { delete impl; }).detach();
-    } catch (...) {
-      // No thread to be had: keep the client rather than risk the join.
-    }
+    call->reader = Rpc::start(stub, &call->ctx, call->req, &detail::async_queue());
+    call->reader->Finish(&call->resp, &call->status, static_cast<detail::AsyncTag*>(call.get()));
+    call.release();  // the queue hands it back to complete()
   }
 };
 
 AuthClient::AuthClient(Credential credential, ClientConfig config) {
   detail::check_deadline(config.deadline, "deadline");
   if (config.max_message_bytes <= 0) throw_invalid("max_message_bytes must be positive");
-  impl_ = std::shared_ptr<Impl>(new Impl(std::move(credential), std::move(config)), &Impl::end);
+  impl_ = std::make_shared<Impl>(std::move(credential), std::move(config));
 }
 
 AuthClient::~AuthClient() = default;

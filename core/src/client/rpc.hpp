@@ -103,6 +103,19 @@ class AsyncRegistration {
   grpc::ClientContext* ctx_;
 };
 
+// What an asynchronous call puts on async_queue(): complete() runs once, on the queue's thread,
+// when the call has finished (the status is in the call), and disposes of the call.
+struct AsyncTag {
+  virtual ~AsyncTag() = default;
+  virtual void complete() noexcept = 0;
+};
+
+// The completion queue of every asynchronous call of the process and the one thread that
+// drains it, started on first use. That thread waits on the calls' connections itself, so an
+// answer costs one thread wake-up, as a blocking call does. It lives until the process exits:
+// ending it would mean waiting for the calls in flight.
+grpc::CompletionQueue& async_queue();
+
 // Validates a per-call deadline given by the caller.
 void check_deadline(std::chrono::milliseconds d, const char* name);
 

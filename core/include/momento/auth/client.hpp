@@ -43,7 +43,8 @@ class AuthClient {
 
   // Asynchronous forms of the three calls. The argument checks of the blocking form throw here
   // (`done` is then never called); otherwise the RPC is started and `done` runs exactly once, on
-  // a gRPC thread, never inside this call; the outcomes and errors are those of the blocking
+  // the process's completion thread (possibly before this call has returned); the outcomes and
+  // errors are those of the blocking
   // form. `cancel` (nullptr: the calling thread's token, if any) cancels the call like a
   // blocking one. The client may be destroyed while calls are in flight: they keep the
   // connection they use, run to their end and still complete.

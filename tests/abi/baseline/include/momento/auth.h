@@ -563,15 +563,16 @@ MOMENTO_API momento_status_t momento_cancel_token_bind_thread(momento_cancel_tok
  * caller (docs/c-api-threading.md, "Asynchronous calls").
  *  - The arguments are checked as by the blocking form. A failing status means nothing was
  *    started and `fn` will never be called. MOMENTO_OK means `fn` will be called exactly once,
- *    never inside the starting call, with an owned token or an owned error (the other one NULL)
+ *    on another thread (possibly before the starting call has returned: have `user_data` ready
+ *    first), with an owned token or an owned error (the other one NULL)
  *    that the callback frees (momento_token_free(), momento_error_free()). Every outcome after
  *    the start (the answer, the deadline, a cancellation, no connection) arrives through `fn`.
  *  - Arguments are borrowed for the starting call only: the library copies what it keeps.
  *  - `cancel` cancels the call as a tied thread's token does a blocking one (NULL: the calling
  *    thread's token, if it is tied to one). It may be freed while the call is in flight.
  *  - `user_data` is handed to `fn` untouched; that call is its last use (no destroy notifier).
- *  - `fn` runs on a thread of the library's network layer that also completes other calls: keep
- *    it short. It may call any function of this library, start further calls and free the
+ *  - `fn` runs on the library's completion thread, which completes every asynchronous call of
+ *    the process one at a time: keep it short. It may call any function of this library, start further calls and free the
  *    client; a blocking call from it holds up other completions until it returns.
  *  - The client may be freed while its asynchronous calls are in flight, from any thread and
  *    from `fn`: they run to their end (answer, deadline or cancellation), `fn` is still called,
