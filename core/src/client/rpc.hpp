@@ -116,7 +116,4 @@ struct AsyncTag {
 // ending it would mean waiting for the calls in flight.
 grpc::CompletionQueue& async_queue();
 
-// Validates a per-call deadline given by the caller.
-void check_deadline(std::chrono::milliseconds d, const char* name);
-
 }  // namespace momento::auth::detail
