@@ -6,6 +6,7 @@
 // event loop); other calls that may block (store reads, stopping threads) run on libuv's worker
 // pool. Both return promises.
 const { EventEmitter } = require('node:events');
+const { isMainThread } = require('node:worker_threads');
 const util = require('node:util');
 const ffi = require('./ffi');
 const errors = require('./errors');
@@ -591,6 +592,8 @@ let logCallback = null;
  * not be called again.
  */
 async function setLogHandler(handler, { minLevel = 'info' } = {}) {
+  // Main thread only: a worker's environment can end while the library still holds its callback.
+  if (!isMainThread) throw errors.errorFor('FAILED_PRECONDITION_ERROR', 'setLogHandler works on the main thread only');
   if (handler !== null && typeof handler !== 'function') {
     throw invalidArgument(`handler must be a function or null, got ${typeName(handler)}`);
   }

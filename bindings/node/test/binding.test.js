@@ -572,6 +572,17 @@ describe('cancellation and the log', () => {
     await assert.rejects(m.setLogHandler('x'), m.InvalidArgumentError);
   });
 
+  test('setLogHandler is refused in a worker thread', async () => {
+    const { Worker } = require('node:worker_threads');
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const m = require(workerData.pkg);
+      m.setLogHandler(() => {}).then(() => parentPort.postMessage('accepted'), e => parentPort.postMessage(e.code));`;
+    const w = new Worker(code, { eval: true, workerData: { pkg: path.join(__dirname, '..') } });
+    const [answer] = await once(w, 'message');
+    assert.equal(answer, 'FAILED_PRECONDITION_ERROR');
+  });
+
   test('a log handler that throws does not disturb the calls', async () => {
     await m.setLogHandler(() => { throw new Error('handler bug'); }, { minLevel: 'debug' });
     try {

@@ -30,29 +30,18 @@ Token make_result(const std::string& api_key, const std::string& refresh_token,
   return r;
 }
 
-// The three RPCs: their messages, stub methods, endpoint, the secrets each request carries and
-// how each response becomes a Token (wiping the secrets it held).
+// The three RPCs: their messages, stub methods and endpoint, and the secrets each request and
+// response carries.
 struct GenerateRpc {
   using Service = ::auth::Auth;
   using Request = ::auth::_GenerateApiTokenRequest;
   using Response = ::auth::_GenerateApiTokenResponse;
   static constexpr const char* name = "GenerateApiToken";
+  static constexpr auto call = &Service::Stub::GenerateApiToken;
+  static constexpr auto start = &Service::Stub::AsyncGenerateApiToken;
+  static constexpr bool has_refresh_token = true;
   static const Endpoint& endpoint(const Credential& c) { return c.endpoints().control; }
-  static grpc::Status call(Service::Stub& s, grpc::ClientContext* c, const Request& q, Response* r) {
-    return s.GenerateApiToken(c, q, r);
-  }
-  static auto start(Service::Stub& s, grpc::ClientContext* c, const Request& q,
-                    grpc::CompletionQueue* cq) {
-    return s.AsyncGenerateApiToken(c, q, cq);
-  }
   static void wipe_request(Request& q) { wipe(*q.mutable_auth_token()); }
-  static Token take(Response& r, const std::string& fallback) {
-    Token t = make_result(r.api_key(), r.refresh_token(), r.endpoint(), r.valid_until(), fallback,
-                          name);
-    wipe(*r.mutable_api_key());
-    wipe(*r.mutable_refresh_token());
-    return t;
-  }
 };
 
 struct RefreshRpc {
@@ -60,24 +49,13 @@ struct RefreshRpc {
   using Request = ::auth::_RefreshApiTokenRequest;
   using Response = ::auth::_RefreshApiTokenResponse;
   static constexpr const char* name = "RefreshApiToken";
+  static constexpr auto call = &Service::Stub::RefreshApiToken;
+  static constexpr auto start = &Service::Stub::AsyncRefreshApiToken;
+  static constexpr bool has_refresh_token = true;
   static const Endpoint& endpoint(const Credential& c) { return c.endpoints().control; }
-  static grpc::Status call(Service::Stub& s, grpc::ClientContext* c, const Request& q, Response* r) {
-    return s.RefreshApiToken(c, q, r);
-  }
-  static auto start(Service::Stub& s, grpc::ClientContext* c, const Request& q,
-                    grpc::CompletionQueue* cq) {
-    return s.AsyncRefreshApiToken(c, q, cq);
-  }
   static void wipe_request(Request& q) {
     wipe(*q.mutable_api_key());
     wipe(*q.mutable_refresh_token());
-  }
-  static Token take(Response& r, const std::string& fallback) {
-    Token t = make_result(r.api_key(), r.refresh_token(), r.endpoint(), r.valid_until(), fallback,
-                          name);
-    wipe(*r.mutable_api_key());
-    wipe(*r.mutable_refresh_token());
-    return t;
   }
 };
 
@@ -86,21 +64,23 @@ struct DisposableRpc {
   using Request = ::token::_GenerateDisposableTokenRequest;
   using Response = ::token::_GenerateDisposableTokenResponse;
   static constexpr const char* name = "GenerateDisposableToken";
+  static constexpr auto call = &Service::Stub::GenerateDisposableToken;
+  static constexpr auto start = &Service::Stub::AsyncGenerateDisposableToken;
+  static constexpr bool has_refresh_token = false;
   static const Endpoint& endpoint(const Credential& c) { return c.endpoints().token; }
-  static grpc::Status call(Service::Stub& s, grpc::ClientContext* c, const Request& q, Response* r) {
-    return s.GenerateDisposableToken(c, q, r);
-  }
-  static auto start(Service::Stub& s, grpc::ClientContext* c, const Request& q,
-                    grpc::CompletionQueue* cq) {
-    return s.AsyncGenerateDisposableToken(c, q, cq);
-  }
   static void wipe_request(Request& q) { wipe(*q.mutable_auth_token()); }
-  static Token take(Response& r, const std::string& fallback) {
-    Token t = make_result(r.api_key(), std::string(), r.endpoint(), r.valid_until(), fallback, name);
-    wipe(*r.mutable_api_key());
-    return t;
-  }
 };
+
+// The caller's Token from a response, whose secrets are wiped.
+template <class Rpc>
+Token take(typename Rpc::Response& r, const std::string& fallback) {
+  std::string refresh;
+  if constexpr (Rpc::has_refresh_token) refresh.swap(*r.mutable_refresh_token());
+  Token t = make_result(r.api_key(), refresh, r.endpoint(), r.valid_until(), fallback, Rpc::name);
+  wipe(*r.mutable_api_key());
+  wipe(refresh);
+  return t;
+}
 
 }  // namespace
 
@@ -188,7 +168,7 @@ struct AuthClient::Impl {
                             channel.GetState(false) != GRPC_CHANNEL_READY;
       detail::throw_status(st, Rpc::name, ep, not_sent);
     }
-    return Rpc::take(resp, credential.base_endpoint());
+    return take<Rpc>(resp, credential.base_endpoint());
   }
 
   // On the calling thread.
@@ -206,7 +186,7 @@ struct AuthClient::Impl {
     prepare(ctx);
     typename Rpc::Response resp;
     const bool was_ready = channel->GetState(false) == GRPC_CHANNEL_READY;
-    grpc::Status st = Rpc::call(stub, &ctx, req, &resp);
+    grpc::Status st = (stub.*Rpc::call)(&ctx, req, &resp);
     return finish<Rpc>(st, resp, ep, was_ready, *channel);
   }
 
@@ -259,7 +239,7 @@ struct AuthClient::Impl {
     call->registration.emplace(call->ctx, cancel);
     call->was_ready = call->channel->GetState(false) == GRPC_CHANNEL_READY;
     typename Rpc::Service::Stub stub(call->channel);
-    call->reader = Rpc::start(stub, &call->ctx, call->req, &detail::async_queue());
+    call->reader = (stub.*Rpc::start)(&call->ctx, call->req, &detail::async_queue());
     call->reader->Finish(&call->resp, &call->status, static_cast<detail::AsyncTag*>(call.get()));
     call.release();  // the queue hands it back to complete()
   }
