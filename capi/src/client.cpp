@@ -1,5 +1,4 @@
 // Client configuration, the auth client and the tokens it returns.
-#include <fstream>
 #include <memory>
 
 #include "internal.hpp"
@@ -49,9 +48,7 @@ momento_status_t momento_client_config_set_deadline_ms(momento_client_config_t *
                                                        momento_error_t **err) {
   return guard(err, "momento_client_config_set_deadline_ms", [&] {
     need_handle(config, "config");
-    if (deadline_ms <= 0) invalid("deadline_ms must be positive");
-    // A day is far beyond any sensible deadline and keeps time arithmetic from overflowing.
-    if (deadline_ms > 86400000) invalid("deadline_ms must be at most 86400000 (one day)");
+    ma::check_deadline(std::chrono::milliseconds(deadline_ms), "deadline_ms");
     config->value.deadline = std::chrono::milliseconds(deadline_ms);
     config->deadline_set = true;
   });
@@ -62,7 +59,7 @@ momento_status_t momento_client_config_set_ca_file(momento_client_config_t *conf
   return guard(err, "momento_client_config_set_ca_file", [&] {
     need_handle(config, "config");
     std::string p(opt_str(path, "path").value_or(""));
-    if (!p.empty() && !std::ifstream(p).good()) invalid("CA file cannot be read: " + p);
+    ma::check_ca_file(p);
     config->value.ca_file = std::move(p);
   });
 }
@@ -72,7 +69,7 @@ momento_status_t momento_client_config_set_max_message_bytes(momento_client_conf
                                                              momento_error_t **err) {
   return guard(err, "momento_client_config_set_max_message_bytes", [&] {
     need_handle(config, "config");
-    if (max_bytes <= 0) invalid("max_bytes must be positive");
+    ma::check_max_message_bytes(max_bytes, "max_bytes");
     config->value.max_message_bytes = max_bytes;
   });
 }

@@ -127,8 +127,8 @@ momento_status_t momento_credential_from_file(momento_credential_t **out, const 
 momento_status_t momento_credential_new_local(momento_credential_t **out, const char *host,
                                           uint16_t port, momento_error_t **err) {
   return make_credential(out, err, "momento_credential_new_local", [&] {
-    std::string_view h = opt_str(host, "host").value_or("127.0.0.1");
-    return ma::Credential::local(h, port == 0 ? 8080 : port);
+    return ma::Credential::local(opt_str(host, "host").value_or(ma::kLocalHost),
+                                 port == 0 ? ma::kLocalPort : port);
   });
 }
 

@@ -93,7 +93,6 @@ momento_status_t momento_data_client_set(momento_data_client_t *client, const ch
     std::string_view cache = need_str(cache_name, "cache_name", true);
     std::string_view k = need_bytes(key, key_len, "key");
     std::string_view v = need_bytes(value, value_len, "value");
-    if (ttl_ms <= 0) invalid("ttl_ms must be positive");
     client->client.set(cache, k, v, std::chrono::milliseconds(ttl_ms));
   });
 }

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "internal.hpp"
+#include "momento/auth/aws.hpp"
 #include "momento/auth/refresher.hpp"
 #include "momento/auth/store.hpp"
 #include "momento/auth/watcher.hpp"
@@ -120,8 +121,7 @@ momento_status_t momento_store_options_set_aws_endpoint(momento_store_options_t 
   return guard(err, "momento_store_options_set_aws_endpoint", [&] {
     need_handle(options, "options");
     std::string url(opt_str(endpoint_url, "endpoint_url").value_or(""));
-    if (!url.empty() && url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
-      invalid("endpoint_url must start with http:// or https://");
+    ma::aws::check_endpoint_url(url, "endpoint_url");
     options->value.aws_endpoint = std::move(url);
   });
 }

@@ -25,8 +25,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr auto kDefaultAuthDeadline = std::chrono::seconds(15);
-
 // Overwrites a string that held a secret before its memory is released.
 void wipe(std::string& s) noexcept {
   if (!s.empty()) explicit_bzero(s.data(), s.size());
@@ -85,15 +83,8 @@ Credential apply_late_override(const GlobalOptions& g, Credential c) {
   return c.with_override(*endpoint_override(g, std::string(c.base_endpoint())));
 }
 
-ClientConfig auth_config(const GlobalOptions& g) {
-  ClientConfig cfg;
-  cfg.deadline(g.timeout.value_or(kDefaultAuthDeadline));
-  if (!g.ca_file.empty()) cfg.ca_file(g.ca_file);
-  return cfg;
-}
-
-// Without --timeout the data client keeps its own per-plane deadlines.
-ClientConfig data_config(const GlobalOptions& g) {
+// Without --timeout each client keeps the library's deadlines (the data client per plane).
+ClientConfig client_config(const GlobalOptions& g) {
   ClientConfig cfg;
   if (g.timeout) cfg.deadline(*g.timeout);
   if (!g.ca_file.empty()) cfg.ca_file(g.ca_file);
@@ -265,7 +256,7 @@ int cmd_generate(const GlobalOptions& g, const GenerateOptions& o, Io io) {
   const Scope scope = scope_of(o.scope, o.permits, ScopeUse::ApiKey);
   const ExpiresIn expires = parse_expires_in(o.expires_in);
   check_out_file(o.out_file, o.force);
-  AuthClient client(global_credential(g), auth_config(g));
+  AuthClient client(global_credential(g), client_config(g));
   const Token r = client.generate_api_key(scope, expires);
   emit_token(g, r, o.out_file, scope_text(o.scope, o.permits), io);
   return kExitOk;
@@ -275,7 +266,7 @@ int cmd_generate_disposable(const GlobalOptions& g, const DisposableOptions& o, 
   const Scope scope = scope_of("", o.permits, ScopeUse::DisposableToken);
   const ExpiresIn expires = parse_expires_in(o.expires_in);
   check_out_file(o.out_file, o.force);
-  AuthClient client(global_credential(g), auth_config(g));
+  AuthClient client(global_credential(g), client_config(g));
   const Token r = client.generate_disposable_token(
       scope, expires, o.token_id.empty() ? std::nullopt : std::optional<std::string>(o.token_id));
   emit_token(g, r, o.out_file, "disposable " + scope_text("", o.permits), io);
@@ -294,7 +285,7 @@ int cmd_refresh(const GlobalOptions& g, const RefreshOptions& o, Io io) {
     throw_invalid("the token file given with --file holds no refresh token; never-expiring keys "
                   "cannot be refreshed");
 
-  AuthClient client(cred, auth_config(g));
+  AuthClient client(cred, client_config(g));
   std::string refresh_token(cred.refresh_token());
   const Token r = [&] {
     try {
@@ -379,28 +370,28 @@ int cmd_inspect(const GlobalOptions& g, const InspectOptions& o, Io io) {
 }
 
 int cmd_create_cache(const GlobalOptions& g, const CacheOptions& o, Io io) {
-  DataClient client(global_credential(g), data_config(g));
+  DataClient client(global_credential(g), client_config(g));
   client.create_cache(o.cache);
   io.out << (g.json ? dump({{"created", o.cache}}) : "Created cache " + printable(o.cache)) << "\n";
   return kExitOk;
 }
 
 int cmd_delete_cache(const GlobalOptions& g, const CacheOptions& o, Io io) {
-  DataClient client(global_credential(g), data_config(g));
+  DataClient client(global_credential(g), client_config(g));
   client.delete_cache(o.cache);
   io.out << (g.json ? dump({{"deleted", o.cache}}) : "Deleted cache " + printable(o.cache)) << "\n";
   return kExitOk;
 }
 
 int cmd_flush_cache(const GlobalOptions& g, const CacheOptions& o, Io io) {
-  DataClient client(global_credential(g), data_config(g));
+  DataClient client(global_credential(g), client_config(g));
   client.flush_cache(o.cache);
   io.out << (g.json ? dump({{"flushed", o.cache}}) : "Flushed cache " + printable(o.cache)) << "\n";
   return kExitOk;
 }
 
 int cmd_list_caches(const GlobalOptions& g, const CacheOptions&, Io io) {
-  DataClient client(global_credential(g), data_config(g));
+  DataClient client(global_credential(g), client_config(g));
   const auto names = client.list_caches();
   if (g.json) {
     io.out << dump({{"caches", names}}) << "\n";
@@ -412,7 +403,7 @@ int cmd_list_caches(const GlobalOptions& g, const CacheOptions&, Io io) {
 
 int cmd_set(const GlobalOptions& g, const CacheOptions& o, Io io) {
   const auto ttl = parse_duration(o.ttl);
-  DataClient client(global_credential(g), data_config(g));
+  DataClient client(global_credential(g), client_config(g));
   client.set(o.cache, o.key, o.value, ttl);
   io.out << (g.json ? dump({{"stored", true}, {"cache", o.cache}, {"key", o.key}})
                     : "Stored '" + printable(o.key) + "' in cache " + printable(o.cache))
@@ -421,7 +412,7 @@ int cmd_set(const GlobalOptions& g, const CacheOptions& o, Io io) {
 }
 
 int cmd_get(const GlobalOptions& g, const CacheOptions& o, Io io) {
-  DataClient client(global_credential(g), data_config(g));
+  DataClient client(global_credential(g), client_config(g));
   const auto v = client.get(o.cache, o.key);
   if (g.json) {
     json j = {{"hit", v.has_value()}};
@@ -436,7 +427,7 @@ int cmd_get(const GlobalOptions& g, const CacheOptions& o, Io io) {
 }
 
 int cmd_delete_key(const GlobalOptions& g, const CacheOptions& o, Io io) {
-  DataClient client(global_credential(g), data_config(g));
+  DataClient client(global_credential(g), client_config(g));
   client.delete_key(o.cache, o.key);
   io.out << (g.json ? dump({{"deleted", true}, {"cache", o.cache}, {"key", o.key}})
                     : "Deleted '" + printable(o.key) + "' from cache " + printable(o.cache))
@@ -454,7 +445,7 @@ int cmd_ping(const GlobalOptions& g, const CacheOptions&, Io io) {
     check_plaintext(g, c);
     return c;
   }();
-  DataClient client(cred, data_config(g));
+  DataClient client(cred, client_config(g));
   client.ping();
   io.out << (g.json ? dump({{"ok", true}}) : "ok") << "\n";
   return kExitOk;
@@ -620,7 +611,7 @@ int cmd_keep_fresh(const GlobalOptions& g, const KeepFreshOptions& o, Io io) {
   if (!store.writable())
     throw_invalid("store " + printable(store.describe()) + " is read-only; keep-fresh needs file:, aws-sm: or exec: with a write command");
   const auto ov = store_override(g, store);
-  const ClientConfig cfg = auth_config(g);
+  const ClientConfig cfg = client_config(g);
 
   std::mutex out_mu;
   // Notes about the process itself go to stderr; events go to stdout.

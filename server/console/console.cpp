@@ -88,9 +88,7 @@ std::string string_field(const json& b, const char* name) {
 // raw key or session token as it is.
 ma::Secret raw_key_of(std::string pasted) {
   ma::Secret keep(std::move(pasted));
-  std::string_view s = keep.reveal();
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  const std::string_view s = ma::detail::trim_ascii_whitespace(keep.reveal());
   if (s.empty()) fail(400, "Paste a super-user key or a session token first.");
   if (s.size() > ma::kMaxCredentialLength) fail(400, "That is too long to be a key.");
   ma::Secret text{std::string(s)};

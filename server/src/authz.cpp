@@ -16,7 +16,8 @@ std::optional<std::string> validate_permissions(const pm::Permissions& p, ScopeU
   if (p.kind_case() == pm::Permissions::kExplicit) {
     const auto n = static_cast<size_t>(p.explicit_().permissions().size());
     if (n == 0) return "permissions list must not be empty";
-    if (n > kMaxEntries) return "at most " + std::to_string(kMaxEntries) + " permissions are allowed";
+    if (n > ma::kMaxPermissionEntries)
+      return "at most " + std::to_string(ma::kMaxPermissionEntries) + " permissions are allowed";
   }
   // The structure (kinds and selectors set, names and item keys, defined roles) is core's rule,
   // the one the client's decoder applies too.

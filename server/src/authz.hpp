@@ -6,16 +6,14 @@
 #include <string>
 #include <string_view>
 
+#include "momento/auth/scope.hpp"
 #include "store.hpp"
 
 namespace permission_messages { class Permissions; }
 
 namespace momento::server {
 
-inline constexpr size_t kMaxEntries = 10;
-inline constexpr size_t kMaxTokenIdCodePoints = 64;
-
-enum class ScopeUse { ApiKey, DisposableToken };
+using momento::auth::ScopeUse;
 
 // Structural checks of a Permissions message. Returns an error text naming the problem,
 // or nullopt when the message is valid for the given use.

@@ -37,7 +37,7 @@ constexpr size_t kRefreshTokenBytes = 32;    // 256 bits in every refresh token
 void check_token_id(const std::string& token_id) {
   auto n = momento::auth::detail::utf8_code_points(token_id);
   if (!n) invalid("token_id must be valid UTF-8");
-  if (*n > kMaxTokenIdCodePoints) invalid("token_id must be at most 64 characters");
+  if (*n > momento::auth::kMaxTokenIdCodePoints) invalid("token_id must be at most 64 characters");
   // Shown by `admin list-keys`: no escape sequences or line breaks on an operator's terminal.
   if (momento::auth::detail::has_control_characters(token_id))
     invalid("token_id must not contain control characters");

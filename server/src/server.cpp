@@ -45,7 +45,6 @@ std::string metadata(const grpc::ServerContext* ctx, const char* name) {
 [[noreturn]] void invalid(const std::string& m) { throw ServiceError(StatusCode::INVALID_ARGUMENT, m); }
 [[noreturn]] void denied() { throw ServiceError(StatusCode::PERMISSION_DENIED, kInsufficient); }
 
-constexpr size_t kMaxCacheKeyBytes = 64 * 1024;
 constexpr uint64_t kMaxTtlMs = uint64_t{365} * 24 * 3600 * 1000;  // one year
 
 // Responses carrying a key or a refresh token are wiped once gRPC has serialized them.
@@ -290,7 +289,7 @@ class Handlers {
     DataCall d{authenticate(ctx, rec), metadata(ctx, "cache")};
     if (d.cache.empty()) invalid("the cache header is missing or empty");
     if (key.empty()) invalid("cache_key must not be empty");
-    if (key.size() > kMaxCacheKeyBytes) invalid("cache_key is larger than 64 KiB");
+    if (key.size() > momento::auth::kMaxItemKeyBytes) invalid("cache_key is larger than 64 KiB");
     rec.detail = "cache=" + d.cache;
     return d;
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "log.hpp"
+#include "momento/auth/credential.hpp"
 #include "registry.hpp"
 
 namespace grpc {
@@ -18,7 +19,8 @@ class Service;
 namespace momento::server {
 
 struct ServerOptions {
-  std::string listen = "127.0.0.1:8080";
+  // Where local credentials point by default.
+  std::string listen = std::string(auth::kLocalHost) + ":" + std::to_string(auth::kLocalPort);
   std::filesystem::path data_dir;
   std::optional<std::filesystem::path> bootstrap;
   RegistryOptions registry;

@@ -176,6 +176,35 @@ TEST_CASE("refresh policy: setters only record values, validation names the firs
                    momento_refresher_options_set_backoff_max_ms(nullptr, 1, err.out()));
 }
 
+TEST_CASE("client config: the setters report core's rules under the C parameter's name",
+          "[capi][client]") {
+  Err err;
+  Config cfg;
+  REQUIRE_OK(err, momento_client_config_new(cfg.out(), err.out()));
+  REQUIRE_OK(err, momento_client_config_set_deadline_ms(cfg.get(), 86400000, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_client_config_set_deadline_ms(cfg.get(), 0, err.out()));
+  CHECK(err.message() == "deadline_ms must be positive");
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_client_config_set_deadline_ms(cfg.get(), 86400001, err.out()));
+  CHECK(err.message() == "deadline_ms must be at most one day (86400000 ms)");
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_client_config_set_max_message_bytes(cfg.get(), 0, err.out()));
+  CHECK(err.message() == "max_bytes must be positive");
+}
+
+TEST_CASE("store options: an AWS endpoint is http(s) or a bare host, as the library resolves it",
+          "[capi][store]") {
+  Err err;
+  StoreOptions so;
+  REQUIRE_OK(err, momento_store_options_new(so.out(), err.out()));
+  REQUIRE_OK(err, momento_store_options_set_aws_endpoint(so.get(), "sm.internal", err.out()));
+  REQUIRE_OK(err, momento_store_options_set_aws_endpoint(so.get(), "https://sm.internal", err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_store_options_set_aws_endpoint(so.get(), "ftp://x", err.out()));
+  CHECK(err.message() == "endpoint_url must start with http:// or https://");
+}
+
 TEST_CASE("store specifications are parsed by the library", "[capi][store]") {
   Err err;
   struct Case {

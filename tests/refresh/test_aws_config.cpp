@@ -94,6 +94,23 @@ TEST_CASE("aws: credentials from the environment, then the profile in the shared
   }
 }
 
+TEST_CASE("aws: an endpoint override is http(s) or a bare host, whoever gives it", "[aws]") {
+  EnvGuard g;
+  clear_aws_env(g);
+  CHECK_NOTHROW(check_endpoint_url("", "endpoint_url"));
+  CHECK_NOTHROW(check_endpoint_url("http://127.0.0.1:5000", "endpoint_url"));
+  CHECK_NOTHROW(check_endpoint_url("https://sm.internal", "endpoint_url"));
+  CHECK_NOTHROW(check_endpoint_url("sm.internal:8443", "endpoint_url"));
+  for (const char* bad : {"ftp://x", "file:///etc/passwd", "://x"}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(check_endpoint_url(bad, "endpoint_url"),
+                      "endpoint_url must start with http:// or https://");
+    CHECK_THROWS_AS(resolve_endpoint(bad, "us-west-2"), Error);
+  }
+  g.set("AWS_ENDPOINT_URL", "ftp://127.0.0.1:4566");
+  CHECK_THROWS_AS(resolve_endpoint({}, "us-west-2"), Error);
+}
+
 TEST_CASE("aws: region and endpoint resolution", "[aws]") {
   TempDir dir;
   EnvGuard g;

@@ -228,6 +228,29 @@ TEST_CASE("file store: the refresh journal round-trips and ignores torn content"
   CHECK_FALSE(fs.load_pending());
 }
 
+TEST_CASE("stores share one refresh journal: a file when they name one, memory otherwise",
+          "[store][journal]") {
+  TempDir dir;
+  ExecStoreOptions in_memory;
+  in_memory.read = {"true"};
+  ExecStore memory(in_memory);
+  CHECK(memory.journal_path().empty());
+  CHECK_FALSE(memory.load_pending());
+  memory.store_pending({"f1", 1});
+  CHECK(memory.load_pending() == PendingRefresh{"f1", 1});
+  memory.clear_pending();
+  CHECK_FALSE(memory.load_pending());
+
+  ExecStoreOptions in_file = in_memory;
+  in_file.journal_path = dir.file("exec.inflight");
+  ExecStore file(in_file);
+  file.store_pending({"f2", 2});
+  CHECK(file_mode(in_file.journal_path) == 0600);
+  CHECK(ExecStore(in_file).load_pending() == PendingRefresh{"f2", 2});  // another object reads it
+  file.clear_pending();
+  CHECK_FALSE(ExecStore(in_file).load_pending());
+}
+
 TEST_CASE("env store: bare keys and JSON, read-only", "[env_store]") {
   EnvStore env("MOMENTO_REFRESH_TEST_VAR");
   ::unsetenv("MOMENTO_REFRESH_TEST_VAR");

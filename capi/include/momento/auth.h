@@ -374,7 +374,7 @@ MOMENTO_API momento_status_t momento_client_config_new(momento_client_config_t *
                                                        momento_error_t **err);
 /* Releases a configuration (NULL is allowed); clients made from it keep their own copy. */
 MOMENTO_API void momento_client_config_free(momento_client_config_t *config);
-/* Per-call deadline in milliseconds (> 0; default 15000). */
+/* Per-call deadline in milliseconds (> 0, at most 86400000 = one day; default 15000). */
 MOMENTO_API momento_status_t momento_client_config_set_deadline_ms(momento_client_config_t *config,
                                                                    int64_t deadline_ms,
                                                                    momento_error_t **err);
@@ -574,8 +574,9 @@ MOMENTO_API void momento_store_options_free(momento_store_options_t *options);
 MOMENTO_API momento_status_t momento_store_options_set_aws_region(momento_store_options_t *options,
                                                                   const char *region,
                                                                   momento_error_t **err);
-/* AWS Secrets Manager only: endpoint URL override (e.g. "http://127.0.0.1:5000"); NULL restores
- * the default (AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL, the regional endpoint). */
+/* AWS Secrets Manager only: endpoint URL override (e.g. "http://127.0.0.1:5000"; a bare host
+ * means https); NULL restores the default (AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL,
+ * the regional endpoint). */
 MOMENTO_API momento_status_t momento_store_options_set_aws_endpoint(
     momento_store_options_t *options, const char *endpoint_url, momento_error_t **err);
 /* AWS Secrets Manager only: shared-config profile; NULL restores AWS_PROFILE / "default". */

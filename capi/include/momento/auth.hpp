@@ -300,10 +300,10 @@ class Credential : public detail::CredentialAccess<Credential> {
       return momento_credential_from_file(c, path.c_str(), o ? o->get() : nullptr, e);
     });
   }
-  static Credential local(const std::string &host = "127.0.0.1", uint16_t port = 8080) {
-    return make([&](momento_credential_t **c, momento_error_t **e) {
-      return momento_credential_new_local(c, host.c_str(), port, e);
-    });
+  // A local server, plaintext. Without a host (or with port 0): the library's default address.
+  static Credential local() { return new_local(nullptr, 0); }
+  static Credential local(const std::string &host, uint16_t port = 0) {
+    return new_local(host.c_str(), port);
   }
 
   // A copy with the endpoints replaced by the override.
@@ -331,6 +331,11 @@ class Credential : public detail::CredentialAccess<Credential> {
     Credential r;
     r.h_.reset(raw);
     return r;
+  }
+  static Credential new_local(const char *host, uint16_t port) {
+    return make([&](momento_credential_t **c, momento_error_t **e) {
+      return momento_credential_new_local(c, host, port, e);
+    });
   }
   Credential() = default;
   detail::Handle<momento_credential_t, momento_credential_free> h_;

@@ -11,9 +11,6 @@ namespace momento::auth {
 
 namespace {
 
-// Maximum token_id length in Unicode code points (docs/wire.md §6, §13 #5).
-constexpr size_t kMaxTokenIdCodePoints = 64;
-
 // Builds the caller's result from the response fields; the raw key is wrapped as a v1 envelope.
 Token make_result(const std::string& api_key, const std::string& refresh_token,
                   const std::string& endpoint, uint64_t valid_until,
@@ -56,8 +53,8 @@ struct AuthClient::Impl {
 };
 
 AuthClient::AuthClient(Credential credential, ClientConfig config) {
-  detail::check_deadline(config.deadline, "deadline");
-  if (config.max_message_bytes <= 0) throw_invalid("max_message_bytes must be positive");
+  check_deadline(config.deadline, "deadline");
+  check_max_message_bytes(config.max_message_bytes, "max_message_bytes");
   impl_ = std::make_unique<Impl>(std::move(credential), std::move(config));
 }
 

@@ -1,6 +1,8 @@
 // DataClient: ScsControl, Scs and Ping calls with the headers, retries and deadlines of docs/wire.md.
 #include "momento/auth/data_client.hpp"
 
+#include "momento/auth/client.hpp"
+
 #include "cacheclient.grpc.pb.h"
 #include "cacheping.grpc.pb.h"
 #include "controlclient.grpc.pb.h"
@@ -77,11 +79,11 @@ struct DataClient::Impl {
 };
 
 DataClient::DataClient(Credential credential, DataClientConfig config) {
-  detail::check_deadline(config.control_deadline, "control_deadline");
-  detail::check_deadline(config.data_deadline, "data_deadline");
+  check_deadline(config.control_deadline, "control_deadline");
+  check_deadline(config.data_deadline, "data_deadline");
   if (config.max_attempts < 1 || config.max_attempts > 10)
     throw_invalid("max_attempts must be between 1 and 10");
-  if (config.max_message_bytes <= 0) throw_invalid("max_message_bytes must be positive");
+  check_max_message_bytes(config.max_message_bytes, "max_message_bytes");
   impl_ = std::make_unique<Impl>(std::move(credential), std::move(config));
 }
 

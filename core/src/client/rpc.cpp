@@ -4,18 +4,20 @@
 #include <fstream>
 #include <sstream>
 
+#include "momento/auth/client.hpp"
+#include "momento/auth/display.hpp"
 #include "momento/auth/version.hpp"
 
 namespace momento::auth::detail {
 
 std::string read_ca_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw_invalid("cannot read CA file '" + path + "'");
+  if (!in) throw_invalid("CA file cannot be read: " + shown_path(path));
   std::ostringstream buf;
   buf << in.rdbuf();
   std::string pem = buf.str();
   if (pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
-    throw_invalid("CA file '" + path + "' contains no PEM certificate");
+    throw_invalid("CA file " + shown_path(path) + " contains no PEM certificate");
   return pem;
 }
 
@@ -106,10 +108,23 @@ void throw_status(const grpc::Status& status, std::string_view what, const Endpo
   throw Error(ec, std::move(msg), code, not_sent);
 }
 
-void check_deadline(std::chrono::milliseconds d, const char* name) {
-  if (d.count() <= 0) throw_invalid(std::string(name) + " must be positive");
-  // A deadline beyond a day is surely a unit mistake and would overflow some clocks.
-  if (d > std::chrono::hours(24)) throw_invalid(std::string(name) + " must be at most 24 hours");
+}  // namespace momento::auth::detail
+
+namespace momento::auth {
+
+void check_deadline(std::chrono::milliseconds deadline, std::string_view name) {
+  if (deadline.count() <= 0) throw_invalid(std::string(name) + " must be positive");
+  if (deadline > std::chrono::hours(24))
+    throw_invalid(std::string(name) + " must be at most one day (86400000 ms)");
 }
 
-}  // namespace momento::auth::detail
+void check_max_message_bytes(int64_t bytes, std::string_view name) {
+  if (bytes <= 0) throw_invalid(std::string(name) + " must be positive");
+}
+
+void check_ca_file(const std::string& path) {
+  if (!path.empty() && !std::ifstream(path).good())
+    throw_invalid("CA file cannot be read: " + shown_path(path));
+}
+
+}  // namespace momento::auth

@@ -87,7 +87,4 @@ class CallRegistration {
   grpc::ClientContext* ctx_;
 };
 
-// Validates a per-call deadline given by the caller.
-void check_deadline(std::chrono::milliseconds d, const char* name);
-
 }  // namespace momento::auth::detail

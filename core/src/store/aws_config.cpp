@@ -9,6 +9,14 @@
 #include "momento/auth/error.hpp"
 
 namespace momento::auth::aws {
+
+void check_endpoint_url(std::string_view url, std::string_view name) {
+  const size_t end = url.find("://");
+  if (end == std::string_view::npos) return;
+  if (url.substr(0, end) != "http" && url.substr(0, end) != "https")
+    throw_invalid(std::string(name) + " must start with http:// or https://");
+}
+
 namespace impl {
 
 std::string env(const char* name) {
@@ -66,6 +74,7 @@ namespace {
 std::string normalise_endpoint(std::string e) {
   if (e.find("://") == std::string::npos) e = "https://" + e;
   while (!e.empty() && e.back() == '/') e.pop_back();
+  check_endpoint_url(e, "the AWS endpoint URL");
   return e;
 }
 }  // namespace

@@ -84,7 +84,6 @@ struct SecretsManagerStore::Impl {
   std::string endpoint;
   std::mutex m;
   std::string last_version;  // VersionId seen by the last load()
-  std::optional<PendingRefresh> pending;  // in-memory journal when no journal_path
   std::unique_ptr<CredentialProvider> chain;  // when no explicit credentials; caches and refreshes
 
   Credentials credentials() { return opt.credentials ? *opt.credentials : chain->get(); }
@@ -379,25 +378,23 @@ void SecretsManagerStore::release_claim() noexcept {
   }
 }
 
+std::string SecretsManagerStore::journal_path() const { return impl_->opt.journal_path; }
+
 std::optional<PendingRefresh> SecretsManagerStore::load_pending() {
-  std::optional<PendingRefresh> p;
-  if (!impl_->opt.journal_path.empty()) p = detail::read_journal_file(impl_->opt.journal_path);
+  std::optional<PendingRefresh> p = TokenStore::load_pending();
   std::lock_guard<std::mutex> g(impl_->m);
-  if (impl_->opt.journal_path.empty()) p = impl_->pending;
   return p ? p : impl_->inherited;  // a dead holder's refresh, from its claim
 }
 
 void SecretsManagerStore::store_pending(const PendingRefresh& p) {
-  if (!impl_->opt.journal_path.empty()) detail::write_journal_file(impl_->opt.journal_path, p);
+  TokenStore::store_pending(p);
   std::lock_guard<std::mutex> g(impl_->m);
-  if (impl_->opt.journal_path.empty()) impl_->pending = p;
   if (!impl_->claim_id.empty()) impl_->claim_outstanding = true;
 }
 
 void SecretsManagerStore::clear_pending() {
-  if (!impl_->opt.journal_path.empty()) detail::remove_file_if_exists(impl_->opt.journal_path);
+  TokenStore::clear_pending();
   std::lock_guard<std::mutex> g(impl_->m);
-  impl_->pending.reset();
   impl_->inherited.reset();
   impl_->claim_outstanding = false;
 }

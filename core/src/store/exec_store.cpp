@@ -1,5 +1,4 @@
 // ExecStore: a key kept by an external command-line secret manager.
-#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "../util/encoding.hpp"
@@ -39,11 +38,6 @@ std::string string_member(const nlohmann::json& j, const char* name) {
 
 }  // namespace
 
-struct ExecStore::Pending {
-  std::mutex m;
-  std::optional<PendingRefresh> value;  // the in-memory journal
-};
-
 ExecStoreOptions parse_exec_store_location(std::string_view location) {
   auto j = nlohmann::json::parse(location, nullptr, false);
   if (j.is_discarded() || !j.is_object())
@@ -67,13 +61,11 @@ ExecStoreOptions parse_exec_store_location(std::string_view location) {
   return o;
 }
 
-ExecStore::ExecStore(ExecStoreOptions options) : options_(std::move(options)), pending_(std::make_unique<Pending>()) {
+ExecStore::ExecStore(ExecStoreOptions options) : options_(std::move(options)) {
   if (options_.read.empty() || options_.read[0].empty()) throw_invalid("exec store: the read command is empty");
   if (!options_.write.empty() && options_.write[0].empty()) throw_invalid("exec store: the write command names no program");
   if (options_.timeout.count() <= 0) throw_invalid("exec store: timeout must be positive");
 }
-
-ExecStore::~ExecStore() = default;
 
 std::string ExecStore::describe() const { return "exec:" + options_.read[0]; }
 
@@ -131,24 +123,6 @@ void ExecStore::store(const Token& token) {
 std::unique_ptr<StoreLock> ExecStore::lock() {
   if (options_.lock_path.empty()) return std::make_unique<StoreLock>();
   return std::make_unique<detail::OfdStoreLock>(options_.lock_path);
-}
-
-std::optional<PendingRefresh> ExecStore::load_pending() {
-  if (!options_.journal_path.empty()) return detail::read_journal_file(options_.journal_path);
-  std::lock_guard<std::mutex> g(pending_->m);
-  return pending_->value;
-}
-
-void ExecStore::store_pending(const PendingRefresh& p) {
-  if (!options_.journal_path.empty()) return detail::write_journal_file(options_.journal_path, p);
-  std::lock_guard<std::mutex> g(pending_->m);
-  pending_->value = p;
-}
-
-void ExecStore::clear_pending() {
-  if (!options_.journal_path.empty()) return detail::remove_file_if_exists(options_.journal_path);
-  std::lock_guard<std::mutex> g(pending_->m);
-  pending_->value.reset();
 }
 
 }  // namespace momento::auth

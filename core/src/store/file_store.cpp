@@ -173,13 +173,6 @@ void FileStore::store(const Token& token) {
 
 std::unique_ptr<StoreLock> FileStore::lock() { return std::make_unique<detail::OfdStoreLock>(lock_path()); }
 
-std::optional<PendingRefresh> FileStore::load_pending() {
-  return detail::read_journal_file(journal_path());
-}
-void FileStore::store_pending(const PendingRefresh& p) {
-  detail::write_journal_file(journal_path(), p);
-}
-void FileStore::clear_pending() { detail::remove_file_if_exists(journal_path()); }
 
 // ---------------------------------------------------------------- EnvStore
 

@@ -1,10 +1,11 @@
-// Key fingerprints, small-file reads, OFD locks and the journal file format.
+// Key fingerprints, small-file reads, OFD locks and the refresh journal (file or memory).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "../util/files.hpp"
@@ -71,4 +72,26 @@ void remove_file_if_exists(const std::string& path) {
 }
 
 }  // namespace detail
+
+std::optional<PendingRefresh> TokenStore::load_pending() {
+  const std::string path = journal_path();
+  if (!path.empty()) return detail::read_journal_file(path);
+  std::lock_guard<std::mutex> g(journal_mutex_);
+  return journal_;
+}
+
+void TokenStore::store_pending(const PendingRefresh& pending) {
+  const std::string path = journal_path();
+  if (!path.empty()) return detail::write_journal_file(path, pending);
+  std::lock_guard<std::mutex> g(journal_mutex_);
+  journal_ = pending;
+}
+
+void TokenStore::clear_pending() {
+  const std::string path = journal_path();
+  if (!path.empty()) return detail::remove_file_if_exists(path);
+  std::lock_guard<std::mutex> g(journal_mutex_);
+  journal_.reset();
+}
+
 }  // namespace momento::auth

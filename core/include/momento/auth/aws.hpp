@@ -89,6 +89,11 @@ std::string resolve_endpoint(std::string_view endpoint, std::string_view region)
 // sections are named "profile NAME" (except "default"); callers pass the file kind.
 std::map<std::string, std::map<std::string, std::string>> parse_shared_file(std::string_view text);
 
+// An endpoint override (an argument or AWS_ENDPOINT_URL*) is an http:// or https:// URL, or a
+// bare host[:port], which means https://. Throws InvalidArgument naming `name` for any other
+// scheme. Empty = no override.
+void check_endpoint_url(std::string_view url, std::string_view name);
+
 struct SecretsManagerOptions {
   std::string secret_id;  // name or ARN; required
   std::string region;     // see resolve_region
@@ -135,6 +140,7 @@ class SecretsManagerStore final : public TokenStore {
   std::optional<PendingRefresh> load_pending() override;
   void store_pending(const PendingRefresh& pending) override;
   void clear_pending() override;
+  std::string journal_path() const override;
   bool writable() const noexcept override { return true; }
   std::string describe() const override;
 

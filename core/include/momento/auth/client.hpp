@@ -12,6 +12,17 @@
 
 namespace momento::auth {
 
+// The rules of a client configuration (ClientConfig below, DataClientConfig), one member at a
+// time, for callers that set members one by one (the C setters); the clients' constructors check
+// them all. Each throws InvalidArgument naming `name`.
+//  - A call deadline is positive and at most a day: beyond that it is surely a unit mistake, and
+//    deadline arithmetic could overflow.
+//  - A message size limit is positive.
+//  - A CA file ("" = none) can be read; its PEM certificates are read when a client is made.
+void check_deadline(std::chrono::milliseconds deadline, std::string_view name);
+void check_max_message_bytes(int64_t bytes, std::string_view name);
+void check_ca_file(const std::string& path);
+
 struct ClientConfig {
   std::chrono::milliseconds deadline{15000};  // per call
   std::string ca_file;                        // PEM roots for TLS; empty = system roots

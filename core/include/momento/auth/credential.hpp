@@ -55,6 +55,11 @@ Endpoints resolve_override(const EndpointOverride& o);
 enum class CredentialKind { V1Envelope, V2ApiKey, LegacyJwt, SessionToken, Local };
 const char* credential_kind_name(CredentialKind kind) noexcept;  // "v1_envelope", ...
 
+// Where a local server (momento-auth-server, Momento Local) listens unless told otherwise, and so
+// where a local credential points by default.
+inline constexpr std::string_view kLocalHost = "127.0.0.1";
+inline constexpr uint16_t kLocalPort = 8080;
+
 // Inputs longer than this are rejected before any parsing.
 inline constexpr size_t kMaxCredentialLength = 16 * 1024;
 
@@ -81,7 +86,7 @@ class Credential {
   static Credential from_file(const std::string& path,
                               const std::optional<EndpointOverride>& o = std::nullopt);
   // No key, all endpoints host:port, plaintext.
-  static Credential local(std::string_view host = "127.0.0.1", uint16_t port = 8080);
+  static Credential local(std::string_view host = kLocalHost, uint16_t port = kLocalPort);
 
   CredentialKind kind() const noexcept { return kind_; }
   // What goes into `authorization` and the body fields: the inner api_key of an envelope.

@@ -73,6 +73,9 @@ using Permission = std::variant<CachePermission, TopicPermission, FunctionPermis
 // Maximum number of entries in an explicit scope (the service documents "up to ten").
 inline constexpr size_t kMaxPermissionEntries = 10;
 
+// Longest token_id of a disposable token, in Unicode code points (docs/wire.md §6, §13 #5).
+inline constexpr size_t kMaxTokenIdCodePoints = 64;
+
 // Cache, topic and function names and name prefixes (in scopes, and cache names everywhere):
 // 1 to kMaxNameBytes bytes of UTF-8 without control characters. Item keys and key prefixes in
 // scopes: at most kMaxItemKeyBytes, the largest cache key.

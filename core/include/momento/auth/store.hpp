@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,15 +62,22 @@ class TokenStore {
   // Cross-process exclusive lock for a read-refresh-write cycle. Blocks until owned.
   virtual std::unique_ptr<StoreLock> lock() = 0;
 
-  // Refresh journal (lost-answer recovery). Only meaningful while lock() is held.
-  virtual std::optional<PendingRefresh> load_pending() = 0;
-  virtual void store_pending(const PendingRefresh& pending) = 0;
-  virtual void clear_pending() = 0;
+  // Refresh journal (lost-answer recovery). Only meaningful while lock() is held. By default
+  // it is the file journal_path() names ({"keyFingerprint","startedAtMs"}, written atomically;
+  // a torn or missing file = no entry), or memory when that is empty.
+  virtual std::optional<PendingRefresh> load_pending();
+  virtual void store_pending(const PendingRefresh& pending);
+  virtual void clear_pending();
+  virtual std::string journal_path() const { return {}; }
 
   virtual bool writable() const noexcept = 0;
   // e.g. "file:/etc/momento/token.json", "aws-sm:prod/momento (us-west-2)", "env:MOMENTO_API_KEY".
   // Never contains a secret.
   virtual std::string describe() const = 0;
+
+ private:
+  std::mutex journal_mutex_;
+  std::optional<PendingRefresh> journal_;  // the in-memory journal
 };
 
 // A JSON file in the Download-JSON shape.
@@ -96,9 +104,6 @@ class FileStore final : public TokenStore {
   std::optional<StoreSnapshot> load() override;
   void store(const Token& token) override;
   std::unique_ptr<StoreLock> lock() override;
-  std::optional<PendingRefresh> load_pending() override;
-  void store_pending(const PendingRefresh& pending) override;
-  void clear_pending() override;
   bool writable() const noexcept override { return read_only_reason_.empty(); }
   // "file:PATH", the path shown as shown_path() does; " (read-only: owned by another user)"
   // follows for a link to another user's file.
@@ -106,7 +111,7 @@ class FileStore final : public TokenStore {
 
   const std::string& path() const noexcept { return path_; }
   std::string lock_path() const { return target_ + ".lock"; }
-  std::string journal_path() const { return target_ + ".inflight"; }
+  std::string journal_path() const override { return target_ + ".inflight"; }
 
  private:
   std::string path_;
@@ -154,22 +159,17 @@ struct ExecStoreOptions {
 class ExecStore final : public TokenStore {
  public:
   explicit ExecStore(ExecStoreOptions options);
-  ~ExecStore() override;
 
   std::optional<StoreSnapshot> load() override;
   void store(const Token& token) override;  // FailedPrecondition without a write command
   std::unique_ptr<StoreLock> lock() override;
-  std::optional<PendingRefresh> load_pending() override;
-  void store_pending(const PendingRefresh& pending) override;
-  void clear_pending() override;
+  std::string journal_path() const override { return options_.journal_path; }
   bool writable() const noexcept override { return !options_.write.empty(); }
   // "exec:PROGRAM": the read command's program name only (its arguments are not shown).
   std::string describe() const override;
 
  private:
   ExecStoreOptions options_;
-  struct Pending;
-  std::unique_ptr<Pending> pending_;
 };
 
 // The location of an "exec:" specification, a JSON object:
