@@ -483,6 +483,10 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--only", default="calls,parse,scaling,import,wheel,server")
     ap.add_argument("--out", default=str(ROOT / "docs/benchmarks"))
+    ap.add_argument("--doc", default=str(ROOT / "docs/benchmarks.md"),
+                    help="the page whose results section this run writes")
+    ap.add_argument("--contenders", default="",
+                    help="comma-separated names (e.g. grpc_stub,c_abi,node_binding,node_sdk); default all")
     args = ap.parse_args()
     if args.rounds < 5:
         ap.error("at least 5 rounds: the spread needs them")
@@ -499,6 +503,10 @@ def main() -> None:
         try:
             req = make_request(build, address, boot)
             people, notes = contenders(build, venv_python)
+            if args.contenders:
+                wanted = set(args.contenders.split(","))
+                people = [c for c in people if c.name in wanted]
+                notes.append(f"contenders limited to {args.contenders}")
             for n in notes:
                 log(f"note: {n}")
             b = Bench(args, build, people, req, Path(args.out))
@@ -530,7 +538,7 @@ def main() -> None:
             "versions": {c.name: c.version for c in people if c.version}, "toolchains": toolchains(),
             "skipped": {c.name: c.skipped for c in people if c.skipped}}
     (Path(args.out) / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
-    report.write(Path(args.out), ROOT / "docs/benchmarks.md", b, meta, people)
+    report.write(Path(args.out), Path(args.doc), b, meta, people)
     log(f"== done in {meta['minutes']:.1f} min; results in {args.out} and docs/benchmarks.md")
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Holds every binding's declarations to momento/auth.h, so a header change a binding misses fails.
 
-  node   the C prototypes and constants in bindings/node/lib/ffi.js (koffi parses them at load)
+  node   the C prototypes and constants in bindings/node/lib/ffi.js (koffi parses them at load;
+         its stand-ins `momento_owned_str *` and `momento_call_id` mean `char **` and `void *`)
   go     every C.momento_* name the Go package uses exists in the header (cgo compiles against
          auth.h itself, so the types are checked by the Go build)
   rust   bindings/rust/momento-auth-sys/src/bindings.rs equals what bindgen generates now
@@ -96,7 +97,8 @@ def check_node(funcs, callbacks, consts, deprecated) -> list[str]:
     if not protos:
         return ["node: no prototypes found in ffi.js"]
     for proto in protos:
-        p = proto.replace("_Out_ ", "").replace("momento_owned_str *", "char **")
+        p = (proto.replace("_Out_ ", "").replace("momento_owned_str *", "char **")
+             .replace("momento_call_id ", "void *"))
         name, sig = parse_proto(p)
         cb = re.sub(r"_cb$", "_fn", name)
         if name.endswith("_cb") and cb in callbacks:

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -322,21 +323,9 @@ type AuthClient struct {
 
 // NewAuthClient copies the credential. Options: WithDeadline, WithCAFile.
 func NewAuthClient(cred *Credential, opts ...Option) (*AuthClient, error) {
-	if abiErr != nil {
-		return nil, abiErr
-	}
-	if cred == nil {
-		return nil, invalid("credential is nil")
-	}
-	cred.mu.RLock()
-	defer cred.mu.RUnlock()
-	if cred.ptr == nil {
-		return nil, closedError("Credential")
-	}
 	var out *C.momento_auth_client_t
-	err := withConfig(collect(opts), func(cfg *C.momento_client_config_t) error {
-		var e *C.momento_error_t
-		return check(C.momento_auth_client_new(&out, cred.ptr, cfg, &e), e)
+	err := newClient(cred, opts, func(cp *C.momento_credential_t, cfg *C.momento_client_config_t, e **C.momento_error_t) C.momento_status_t {
+		return C.momento_auth_client_new(&out, cp, cfg, e)
 	})
 	if err != nil {
 		return nil, err
@@ -344,6 +333,25 @@ func NewAuthClient(cred *Credential, opts ...Option) (*AuthClient, error) {
 	c := &AuthClient{ptr: out}
 	runtime.SetFinalizer(c, (*AuthClient).Close)
 	return c, nil
+}
+
+// newClient runs a client constructor with the credential held open and the options' config.
+func newClient(cred *Credential, opts []Option, build func(*C.momento_credential_t, *C.momento_client_config_t, **C.momento_error_t) C.momento_status_t) error {
+	if abiErr != nil {
+		return abiErr
+	}
+	if cred == nil {
+		return invalid("credential is nil")
+	}
+	cred.mu.RLock()
+	defer cred.mu.RUnlock()
+	if cred.ptr == nil {
+		return closedError("Credential")
+	}
+	return withConfig(collect(opts), func(cfg *C.momento_client_config_t) error {
+		var e *C.momento_error_t
+		return check(build(cred.ptr, cfg, &e), e)
+	})
 }
 
 // Close frees the client once the calls in flight have returned. Idempotent.
@@ -358,15 +366,22 @@ func (c *AuthClient) Close() error {
 	return nil
 }
 
-// call runs one blocking call with the client held open, tied to ctx: cancelling ctx (or its
-// deadline passing) cancels the RPC in flight through the library's cancel token.
 func (c *AuthClient) call(ctx context.Context, f func(*C.momento_auth_client_t, **C.momento_error_t) C.momento_status_t) error {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.ptr == nil {
-		return closedError("AuthClient")
+	return callHeld(&c.mu, &c.ptr, "AuthClient", ctx, f)
+}
+
+// callHeld runs one blocking call with a client held open (its read lock; Close takes the write
+// lock), tied to ctx: cancelling ctx (or its deadline passing) cancels the RPC in flight through
+// the library's cancel token.
+func callHeld[P comparable](mu *sync.RWMutex, ptr *P, what string, ctx context.Context, f func(P, **C.momento_error_t) C.momento_status_t) error {
+	mu.RLock()
+	defer mu.RUnlock()
+	p := *ptr
+	var closed P
+	if p == closed {
+		return closedError(what)
 	}
-	return withContext(ctx, func(e **C.momento_error_t) C.momento_status_t { return f(c.ptr, e) })
+	return withContext(ctx, func(e **C.momento_error_t) C.momento_status_t { return f(p, e) })
 }
 
 // withContext binds a cancel token to this OS thread for the call when ctx can be cancelled.
@@ -377,6 +392,7 @@ func withContext(ctx context.Context, f func(**C.momento_error_t) C.momento_stat
 	if err := ctx.Err(); err != nil {
 		return &Error{Code: ErrCancelled.Code, Message: "the context ended before the call", GrpcStatus: -1, cause: err}
 	}
+	yieldNowAndThen()
 	var e *C.momento_error_t
 	if ctx.Done() == nil {
 		return check(f(&e), e)
@@ -392,25 +408,43 @@ func withContext(ctx context.Context, f func(**C.momento_error_t) C.momento_stat
 	if err := check(C.momento_cancel_token_bind_thread(&prev, token, &e), e); err != nil {
 		return err
 	}
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		select {
-		case <-ctx.Done():
-			C.momento_cancel_token_cancel(token, nil)
-		case <-done:
-		}
-	}()
+	// No goroutine per call: the context runs the cancel only if it ends during the call.
+	cancelled := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		C.momento_cancel_token_cancel(token, nil)
+		close(cancelled)
+	})
 	status := f(&e)
-	close(done)
-	<-stopped // the token is freed only after cancel has returned
+	if !stop() {
+		<-cancelled // the token is freed only after cancel has returned
+	}
 	C.momento_cancel_token_bind_thread(nil, prev, nil)
 	err := check(status, e)
 	if me, ok := err.(*Error); ok && me.Code == ErrCancelled.Code {
 		me.cause = ctx.Err()
 	}
 	return err
+}
+
+// The Go runtime's sysmon takes a P away from a goroutine inside a cgo call on each of its
+// 20 µs ticks once that P has run no other goroutine for 10 ms (it is "running too long", and
+// a goroutine in C cannot be preempted), whether or not other work waits. A goroutine making
+// blocking calls back to back is never rescheduled, so after 10 ms every call would pay for the
+// hand-off: sysmon polling every 20 µs, a thread started for the P, and the P taken back on the
+// way out (about +25 µs of CPU per refresh here; bench/clients/go/RESULTS.md). Yielding at
+// most every yieldEvery before a call resets that clock.
+const yieldEvery = 2 * time.Millisecond
+
+var (
+	clockStart = time.Now()
+	lastYield  atomic.Int64 // ns since clockStart (monotonic)
+)
+
+func yieldNowAndThen() {
+	now := int64(time.Since(clockStart))
+	if last := lastYield.Load(); now-last >= int64(yieldEvery) && lastYield.CompareAndSwap(last, now) {
+		runtime.Gosched()
+	}
 }
 
 type mintFn func(**C.momento_token_t, *C.momento_auth_client_t, *C.momento_scope_t, *C.momento_expires_in_t, **C.momento_error_t) C.momento_status_t

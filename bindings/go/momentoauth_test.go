@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -692,8 +694,28 @@ func TestNoLeakOverBoundedLoop(t *testing.T) {
 			}
 			_ = fmt.Sprint(r)
 			_, _ = momentoauth.CredentialFromString("bad\x00")
+			// A cancellable context (a cancel token per call), the data client, a log handler.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			dc, err := momentoauth.NewDataClient(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := dc.ListCaches(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := dc.Get(ctx, "no-such-cache", []byte("k")); !errors.Is(err, momentoauth.ErrNotFound) {
+				t.Fatal(err)
+			}
+			cancel()
+			if err := momentoauth.SetLogHandler(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug})); err != nil {
+				t.Fatal(err)
+			}
+			dc.Close()
 			ac.Close()
 			c.Close()
+		}
+		if err := momentoauth.SetLogHandler(nil); err != nil {
+			t.Fatal(err)
 		}
 		runtime.GC()
 		runtime.GC()

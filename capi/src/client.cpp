@@ -8,8 +8,15 @@ using namespace momento_capi;
 
 namespace {
 
-ma::ScopeUse use_for(bool disposable) {
-  return disposable ? ma::ScopeUse::DisposableToken : ma::ScopeUse::ApiKey;
+void log_ok(const char *what, const ma::Token &token) {
+  if (log_enabled(MOMENTO_LOG_DEBUG))
+    log(MOMENTO_LOG_DEBUG, std::string(what) + ": ok, key " + ma::redact(token.api_key.reveal()) +
+                               ", valid until " + std::to_string(token.valid_until.epoch()));
+}
+
+void log_failed(const char *what, momento_status_t st) {
+  if (log_enabled(MOMENTO_LOG_WARN))
+    log(MOMENTO_LOG_WARN, std::string(what) + " failed: " + momento_status_str(st));
 }
 
 // Runs one RPC, wraps the result and reports it through the log callback.
@@ -19,15 +26,63 @@ momento_status_t call(momento_token_t **out, momento_auth_client_t *client, mome
     need_out(out, "out");
     need_handle(client, "client");
     auto token = std::make_unique<momento_token>(rpc());
-    if (log_enabled(MOMENTO_LOG_DEBUG))
-      log(MOMENTO_LOG_DEBUG, std::string(what) + ": ok, key " +
-                                 ma::redact(token->value.api_key.reveal()) + ", valid until " +
-                                 std::to_string(token->value.valid_until.epoch()));
+    log_ok(what, token->value);
     *out = token.release();
   });
-  if (st != MOMENTO_OK && log_enabled(MOMENTO_LOG_WARN))
-    log(MOMENTO_LOG_WARN, std::string(what) + " failed: " + momento_status_str(st));
+  if (st != MOMENTO_OK) log_failed(what, st);
   return st;
+}
+
+// Hands an asynchronous call's outcome to the C callback as an owned handle, logged as call()
+// logs a blocking one.
+ma::TokenCompletion deliver(momento_token_fn fn, void *user_data, const char *what) {
+  return [fn, user_data, what](ma::Token *token, const ma::Error *error) {
+    momento_token_t *t = nullptr;
+    momento_error_t *e = nullptr;
+    momento_status_t st = guard(&e, what, [&] {
+      if (error) throw *error;  // translated by guard like a blocking call's failure
+      t = new momento_token(std::move(*token));
+      log_ok(what, t->value);
+    });
+    if (st != MOMENTO_OK) log_failed(what, st);
+    fn(t, e, user_data);
+  };
+}
+
+// Checks the arguments common to the asynchronous calls and starts one.
+momento_status_t start(momento_auth_client_t *client, momento_cancel_token_t *cancel,
+                       momento_token_fn fn, void *user_data, momento_error_t **err,
+                       const char *what, auto &&begin) {
+  return guard(err, what, [&] {
+    need_handle(client, "client");
+    if (fn == nullptr) invalid("fn must not be NULL");
+    begin(cancel ? &cancel->value : nullptr, deliver(fn, user_data, what));
+  });
+}
+
+// The scope of a new API key, checked.
+ma::PermissionScope api_key_scope(const momento_scope_t *scope,
+                                  const momento_expires_in_t *expires_in) {
+  need_handle(scope, "scope");
+  need_handle(expires_in, "expires_in");
+  ma::PermissionScope s = scope->to_core();
+  ma::validate_scope(s, ma::ScopeUse::ApiKey);
+  return s;
+}
+
+// The scope of a disposable token, checked with its lifetime.
+ma::PermissionScope disposable_scope(const momento_scope_t *scope,
+                                     const momento_expires_in_t *expires_in) {
+  need_handle(scope, "scope");
+  need_handle(expires_in, "expires_in");
+  if (!expires_in->value.does_expire()) invalid("disposable tokens must expire");
+  ma::PermissionScope s = scope->to_core();
+  ma::validate_scope(s, ma::ScopeUse::DisposableToken);
+  return s;
+}
+
+std::string_view token_id_arg(const char *token_id) {
+  return token_id ? need_str(token_id, "token_id", true) : std::string_view{};
 }
 
 }  // namespace
@@ -102,11 +157,7 @@ momento_status_t momento_auth_client_generate_api_key(momento_token_t **out,
                                                       const momento_expires_in_t *expires_in,
                                                       momento_error_t **err) {
   return call(out, client, err, "momento_auth_client_generate_api_key", [&] {
-    need_handle(scope, "scope");
-    need_handle(expires_in, "expires_in");
-    ma::PermissionScope s = scope->to_core();
-    ma::validate_scope(s, use_for(false));
-    return client->client.generate_api_key(s, expires_in->value);
+    return client->client.generate_api_key(api_key_scope(scope, expires_in), expires_in->value);
   });
 }
 
@@ -123,14 +174,45 @@ momento_status_t momento_auth_client_generate_disposable_token(
     momento_token_t **out, momento_auth_client_t *client, const momento_scope_t *scope,
     const momento_expires_in_t *expires_in, const char *token_id, momento_error_t **err) {
   return call(out, client, err, "momento_auth_client_generate_disposable_token", [&] {
-    need_handle(scope, "scope");
-    need_handle(expires_in, "expires_in");
-    if (!expires_in->value.does_expire()) invalid("disposable tokens must expire");
-    std::string_view id = token_id ? need_str(token_id, "token_id", true) : std::string_view{};
-    ma::PermissionScope s = scope->to_core();
-    ma::validate_scope(s, use_for(true));
-    return client->client.generate_disposable_token(s, expires_in->value, id);
+    ma::PermissionScope s = disposable_scope(scope, expires_in);
+    return client->client.generate_disposable_token(s, expires_in->value, token_id_arg(token_id));
   });
+}
+
+momento_status_t momento_auth_client_generate_api_key_async(
+    momento_auth_client_t *client, const momento_scope_t *scope,
+    const momento_expires_in_t *expires_in, momento_cancel_token_t *cancel, momento_token_fn fn,
+    void *user_data, momento_error_t **err) {
+  return start(client, cancel, fn, user_data, err, "momento_auth_client_generate_api_key_async",
+               [&](ma::CancelToken *c, ma::TokenCompletion done) {
+                 client->client.generate_api_key_async(api_key_scope(scope, expires_in),
+                                                       expires_in->value, c, std::move(done));
+               });
+}
+
+momento_status_t momento_auth_client_refresh_api_key_async(momento_auth_client_t *client,
+                                                           const char *refresh_token,
+                                                           momento_cancel_token_t *cancel,
+                                                           momento_token_fn fn, void *user_data,
+                                                           momento_error_t **err) {
+  return start(client, cancel, fn, user_data, err, "momento_auth_client_refresh_api_key_async",
+               [&](ma::CancelToken *c, ma::TokenCompletion done) {
+                 client->client.refresh_api_key_async(
+                     need_str(refresh_token, "refresh_token", true), c, std::move(done));
+               });
+}
+
+momento_status_t momento_auth_client_generate_disposable_token_async(
+    momento_auth_client_t *client, const momento_scope_t *scope,
+    const momento_expires_in_t *expires_in, const char *token_id, momento_cancel_token_t *cancel,
+    momento_token_fn fn, void *user_data, momento_error_t **err) {
+  return start(client, cancel, fn, user_data, err,
+               "momento_auth_client_generate_disposable_token_async",
+               [&](ma::CancelToken *c, ma::TokenCompletion done) {
+                 ma::PermissionScope s = disposable_scope(scope, expires_in);
+                 client->client.generate_disposable_token_async(
+                     s, expires_in->value, token_id_arg(token_id), c, std::move(done));
+               });
 }
 
 const char *momento_token_api_key(const momento_token_t *token) {

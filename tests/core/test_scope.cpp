@@ -345,7 +345,9 @@ TEST_CASE("names inside scopes are 1-255 bytes of UTF-8 without control characte
       {function(NameSelector::named(over)), "function name must be at most 255 bytes"},
       {function(NameSelector::prefix(over)), "function name prefix must be at most 255 bytes"},
   };
-  for (const auto& [scope, message] : bad) {
+  for (const auto& item : bad) {
+    const PermissionScope& scope = item.first;  // not a structured binding: clang 14 cannot capture those
+    const char* message = item.second;
     INFO(message);
     CHECK(contains(expect_invalid([&] { validate_scope(scope, ScopeUse::ApiKey); }), message));
     // The decoder (the server's side) applies the same rule to the wire message.

@@ -7,6 +7,7 @@
 
 #include "core_test_util.hpp"
 #include "momento/auth/credential.hpp"
+#include "store/internal.hpp"
 #include "temp_dir.hpp"
 
 using namespace momento::auth;
@@ -194,4 +195,28 @@ TEST_CASE("token file read errors name the path, not the contents", "[tokenfile]
   CHECK(contains(expect_invalid([&] { write_token_file(nodir.string(), t); }, secret), nodir.string()));
   expect_invalid([&] { write_token_file("", t); });
   expect_invalid([&] { write_token_file((dir.path / "x.json").string(), Token{}); });
+}
+
+TEST_CASE("a Secrets Manager answer's CreatedDate is a time between 1970 and 9999", "[tokenfile][aws]") {
+  const std::string secret = "{\\\"authToken\\\":\\\"" + kInner + "\\\"}";
+  auto answer = [&](const std::string& created) {
+    return "{\"SecretString\":\"" + secret + "\",\"VersionId\":\"v1\"" +
+           (created.empty() ? "" : ",\"CreatedDate\":" + created) + "}";
+  };
+  auto written = [&](const std::string& created) {
+    return aws::parse_secret_value(answer(created), "s").written_at_ms;
+  };
+  CHECK(written("") == std::nullopt);
+  CHECK(written("1700000000.123") == int64_t{1700000000123});
+  CHECK(written("0") == int64_t{0});
+  CHECK(written("253402300799") == int64_t{253402300799000});
+  for (const char* bad : {"-1", "-0.5", "253402300800", "1e300", "-1e300", "\"2024-01-01\"", "null", "true"}) {
+    INFO(bad);
+    try {
+      (void)written(bad);
+      FAIL("accepted");
+    } catch (const Error& e) {
+      CHECK(contains(e.what(), "CreatedDate"));
+    }
+  }
 }

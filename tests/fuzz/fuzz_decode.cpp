@@ -11,6 +11,7 @@
 #include "util/encoding.hpp"
 #include "util/json_scan.hpp"
 #include "util/jwt.hpp"
+#include "util/secret_json.hpp"
 
 using namespace momento::auth::detail;
 
@@ -37,6 +38,12 @@ void check_object(std::string_view text) {
   bool ok = o.parse(text);
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   fuzz::check(ok == j.is_object(), "JsonObject and nlohmann::json disagree on an object");
+  // SecretJson (wiping allocators, the text read as WipedChar) reads exactly what nlohmann::json does.
+  SecretJson sj = parse_secret_json(text);
+  fuzz::check(is_json(text) == !j.is_discarded(), "SecretJson and nlohmann::json disagree on validity");
+  fuzz::check(sj.is_discarded() == j.is_discarded() &&
+                  (j.is_discarded() || std::string_view(sj.dump()) == j.dump()),
+              "SecretJson reads a value other than nlohmann::json's");
   if (!ok) return;
   for (auto it = j.begin(); it != j.end(); ++it) {
     const JsonMember* m = o.find(it.key());

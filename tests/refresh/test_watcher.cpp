@@ -166,7 +166,7 @@ TEST_CASE("watcher: start() and stop() from several threads at once, and stop() 
   std::condition_variable cv;
   int stops = 0;
   std::string refused;
-  w.subscribe([&](const std::shared_ptr<const WatchedKey>&) {
+  const uint64_t sub = w.subscribe([&](const std::shared_ptr<const WatchedKey>&) {
     std::string why;
     try {
       w.stop();  // from its own callback: a clear error, not a wait for itself
@@ -195,6 +195,8 @@ TEST_CASE("watcher: start() and stop() from several threads at once, and stop() 
     std::this_thread::sleep_for(5ms);
   CHECK(w.current()->credential.raw_key() == "key-3");
   w.stop();
+  // The callback uses this scope's locals, which go before the watcher: end it first.
+  CHECK(w.unsubscribe(sub));
 }
 
 namespace {

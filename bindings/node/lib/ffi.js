@@ -1,8 +1,9 @@
 'use strict';
 // The C declarations this package uses, written as in momento/auth.h (the drift check,
 // bindings/check_drift.py, holds every prototype and constant here to the header). koffi parses
-// them; `_Out_` marks out-parameters and `momento_owned_str *` stands for an owned `char **`
-// that koffi copies into a JS string and releases with momento_free().
+// them; `_Out_` marks out-parameters, `momento_owned_str *` stands for an owned `char **`
+// that koffi copies into a JS string and releases with momento_free(), and `momento_call_id`
+// for a `void *` user_data that carries a number (the id of an asynchronous call).
 const fs = require('node:fs');
 const path = require('node:path');
 const koffi = require('koffi');
@@ -29,6 +30,10 @@ const C = Object.freeze({
   MOMENTO_ERR_CONNECTION: -14,
   MOMENTO_ERR_CLIENT_RESOURCE_EXHAUSTED: -15,
   MOMENTO_ERR_UNKNOWN: -16,
+  MOMENTO_LOG_DEBUG: 0,
+  MOMENTO_LOG_INFO: 1,
+  MOMENTO_LOG_WARN: 2,
+  MOMENTO_LOG_ERROR: 3,
   MOMENTO_EXPIRY_UNKNOWN: 0,
   MOMENTO_EXPIRY_NEVER: 1,
   MOMENTO_EXPIRY_AT: 2,
@@ -71,6 +76,7 @@ const PROTOTYPES = [
   'void momento_error_free(momento_error_t *error)',
   'momento_status_t momento_redact(_Out_ momento_owned_str *out, const char *secret, _Out_ momento_error_t **err)',
   'const char *momento_version_string(void)',
+  'momento_status_t momento_log_set_callback(int32_t min_level, momento_log_fn fn, void *user_data, momento_destroy_fn destroy, _Out_ momento_error_t **err)',
   'uint32_t momento_abi_version(void)',
   'momento_status_t momento_endpoint_override_new_single(_Out_ momento_endpoint_override_t **out, const char *host_port, int32_t secure, _Out_ momento_error_t **err)',
   'void momento_endpoint_override_free(momento_endpoint_override_t *override_)',
@@ -112,6 +118,12 @@ const PROTOTYPES = [
   'momento_status_t momento_auth_client_generate_api_key(_Out_ momento_token_t **out, momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, _Out_ momento_error_t **err)',
   'momento_status_t momento_auth_client_refresh_api_key(_Out_ momento_token_t **out, momento_auth_client_t *client, const char *refresh_token, _Out_ momento_error_t **err)',
   'momento_status_t momento_auth_client_generate_disposable_token(_Out_ momento_token_t **out, momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, const char *token_id, _Out_ momento_error_t **err)',
+  'momento_status_t momento_cancel_token_new(_Out_ momento_cancel_token_t **out, _Out_ momento_error_t **err)',
+  'void momento_cancel_token_free(momento_cancel_token_t *token)',
+  'momento_status_t momento_cancel_token_cancel(momento_cancel_token_t *token, _Out_ momento_error_t **err)',
+  'momento_status_t momento_auth_client_generate_api_key_async(momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, momento_cancel_token_t *cancel, momento_token_fn fn, momento_call_id user_data, _Out_ momento_error_t **err)',
+  'momento_status_t momento_auth_client_refresh_api_key_async(momento_auth_client_t *client, const char *refresh_token, momento_cancel_token_t *cancel, momento_token_fn fn, momento_call_id user_data, _Out_ momento_error_t **err)',
+  'momento_status_t momento_auth_client_generate_disposable_token_async(momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, const char *token_id, momento_cancel_token_t *cancel, momento_token_fn fn, momento_call_id user_data, _Out_ momento_error_t **err)',
   'momento_status_t momento_store_options_new(_Out_ momento_store_options_t **out, _Out_ momento_error_t **err)',
   'void momento_store_options_free(momento_store_options_t *options)',
   'momento_status_t momento_store_options_set_aws_region(momento_store_options_t *options, const char *region, _Out_ momento_error_t **err)',
@@ -171,6 +183,7 @@ const OPAQUE = [
   'momento_scope_t', 'momento_client_config_t', 'momento_token_t', 'momento_auth_client_t',
   'momento_store_options_t', 'momento_store_t', 'momento_refresher_options_t',
   'momento_refresher_t', 'momento_refresh_event_t', 'momento_watcher_t', 'momento_watched_key_t',
+  'momento_cancel_token_t',
 ];
 
 // The library carried by the package for this platform, unless MOMENTO_AUTH_LIBRARY names one;
@@ -193,6 +206,7 @@ function load() {
       'Install the package for linux-x64, or set MOMENTO_AUTH_LIBRARY to the library path.');
   }
   koffi.alias('momento_status_t', 'int32_t');
+  koffi.alias('momento_call_id', 'uintptr_t');
   for (const name of OPAQUE) koffi.opaque(name);
   // The ABI first: a library of another ABI may lack (or have changed) the functions below.
   const abi = lib.func('uint32_t momento_abi_version(void)')();
@@ -209,6 +223,10 @@ function load() {
   koffi.pointer('momento_watch_fn', koffi.proto(
     'void momento_watch_cb(const momento_watched_key_t *key, void *user_data)'));
   koffi.pointer('momento_destroy_fn', koffi.proto('void momento_destroy_cb(void *user_data)'));
+  koffi.pointer('momento_token_fn', koffi.proto(
+    'void momento_token_cb(momento_token_t *token, momento_error_t *error, momento_call_id user_data)'));
+  koffi.pointer('momento_log_fn', koffi.proto(
+    'void momento_log_cb(int32_t level, const char *message, void *user_data)'));
   for (const proto of PROTOTYPES) {
     const name = /([a-z0-9_]+)\(/.exec(proto)[1];
     fns[name] = lib.func(proto);

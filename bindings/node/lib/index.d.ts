@@ -122,11 +122,26 @@ export declare function redact(secret: string): string;
 
 export declare class AuthClient {
   constructor(opts: { credentialProvider: CredentialProvider; deadlineMs?: number; /** PEM certificates to trust for TLS instead of the system roots. */ caFile?: string });
-  generateApiKey(scope: PredefinedScope | PermissionScope, expiresIn: ExpiresIn): Promise<ApiKeyResult>;
-  generateDisposableToken(scope: DisposableTokenScope, expiresIn: ExpiresIn, opts?: { tokenId?: string }): Promise<DisposableTokenResult>;
-  refreshApiKey(refreshToken: string): Promise<ApiKeyResult>;
+  /** opts.signal cancels the call: it then rejects with CancelledError (cause: the signal's reason). */
+  generateApiKey(scope: PredefinedScope | PermissionScope, expiresIn: ExpiresIn, opts?: CallOptions): Promise<ApiKeyResult>;
+  generateDisposableToken(scope: DisposableTokenScope, expiresIn: ExpiresIn, opts?: CallOptions & { tokenId?: string }): Promise<DisposableTokenResult>;
+  refreshApiKey(refreshToken: string, opts?: CallOptions): Promise<ApiKeyResult>;
+  /** Frees the client; calls in flight still finish. Later calls reject. Idempotent. */
   close(): void;
 }
+
+export interface CallOptions {
+  /** Cancels the call when aborted (a cancelled refresh may still have reached the server). */
+  signal?: AbortSignal;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+/**
+ * Sends the library's log messages (never a secret) to handler; null removes it. Process-wide.
+ * Resolves once the previous handler will not be called again.
+ */
+export declare function setLogHandler(handler: ((level: LogLevel, message: string) => void) | null,
+  opts?: { minLevel?: LogLevel }): Promise<void>;
 
 export interface TokenStoreOptions {
   /** AWS Secrets Manager stores: region, endpoint URL ("http://127.0.0.1:5000") and profile. */

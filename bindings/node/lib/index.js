@@ -1,9 +1,12 @@
 'use strict';
 // momento-auth for Node.js: Momento API keys over libmomento_auth.so.1 (koffi, no compiler).
 // Every rule (parsing, ranges, defaults, redaction, refresh policy) lives in the library; this
-// file adapts types, errors, lifetimes and threads: calls that may block (RPCs, store reads,
-// stopping threads) run on libuv's worker pool and return promises.
+// file adapts types, errors, lifetimes and threads. The auth client's RPCs use the library's
+// asynchronous calls, which call back from its network thread (koffi hands the callback to the
+// event loop); other calls that may block (store reads, stopping threads) run on libuv's worker
+// pool. Both return promises.
 const { EventEmitter } = require('node:events');
+const { isMainThread } = require('node:worker_threads');
 const util = require('node:util');
 const ffi = require('./ffi');
 const errors = require('./errors');
@@ -108,16 +111,28 @@ function date(epochSeconds) {
 
 // ---- native handles: freed by close()/dispose, or by the garbage collector as a safety net ---
 
-const finalizer = new FinalizationRegistry(({ ptr, free }) => N[free](ptr));
+// One registry per handle type (named by its free function), holding the bare pointer.
+const registries = new Map();
+function registry(free) {
+  let r = registries.get(free);
+  if (r === undefined) {
+    r = new FinalizationRegistry(ptr => N[free](ptr));
+    registries.set(free, r);
+  }
+  return r;
+}
 
-function own(target, ptr, free) {
+// Only handles that close() may free early get an unregister token: registering without one
+// costs about half as much, which matters for parsed credentials and call results.
+function own(target, ptr, free, releasable = false) {
   target._ptr = ptr;
-  finalizer.register(target, { ptr, free }, target);
+  if (releasable) registry(free).register(target, ptr, target);
+  else registry(free).register(target, ptr);
 }
 
 function release(target, free) {
   if (!target._ptr) return;
-  finalizer.unregister(target);
+  registry(free).unregister(target);
   const ptr = target._ptr;
   target._ptr = null;
   N[free](ptr);
@@ -125,7 +140,8 @@ function release(target, free) {
 
 // An endpoint override for one call (copied by the library), or null.
 function withOverride(opts, body) {
-  const o = opts || {};
+  if (opts === undefined || opts === null) return body(null);
+  const o = opts;
   const endpoint = cstr(o.endpoint, 'endpoint', { optional: true });
   if (endpoint === null) return body(null);
   const secure = o.secure === undefined ? true : o.secure;
@@ -156,7 +172,9 @@ class CredentialProvider {
   static _make(name, opts, ...args) {
     return withOverride(opts, override => {
       const out = [null];
-      check(name, out, ...args, override);
+      // Parsing has no side effect, so the first try goes without an error object and only a
+      // failure is parsed again to fetch the library's message (a fifth of the crossing's cost).
+      if (N[name](out, ...args, override, null) !== C.MOMENTO_OK) check(name, out, ...args, override);
       return new CredentialProvider(out[0]);
     });
   }
@@ -369,10 +387,14 @@ const DisposableTokenScopes = Object.freeze({
 class ApiKeyResult {
   constructor(ptr) {
     own(this, ptr, 'momento_token_free');
-    this.endpoint = N.momento_token_endpoint(ptr);
-    this.expiresAt = date(N.momento_token_valid_until(ptr));
   }
 
+  // Read from the library when first asked (most callers of a refresh want the key alone).
+  get endpoint() { return N.momento_token_endpoint(this._ptr); }
+  get expiresAt() {
+    if (this._expiresAt === undefined) this._expiresAt = date(N.momento_token_valid_until(this._ptr));
+    return this._expiresAt;
+  }
   get apiKey() { return N.momento_token_api_key(this._ptr); }
   get refreshToken() { return N.momento_token_refresh_token(this._ptr); }
 
@@ -426,6 +448,80 @@ function withConfig({ deadlineMs, caFile }, body) {
   }
 }
 
+// ---- asynchronous calls --------------------------------------------------------------------
+
+// One registered callback serves every asynchronous call: the library calls it on its network
+// thread with the call's id as user_data, and koffi runs it on the event loop of the thread
+// that registered it (the main thread or a worker's).
+const pending = new Map();
+let nextCallId = 1;
+// koffi's callbacks from other threads do not keep the event loop alive; this timer does while
+// calls are pending, so `await client.refreshApiKey(...)` alone cannot end the process early.
+const keepAlive = setInterval(() => {}, 2 ** 31 - 1);
+keepAlive.unref();
+
+const onToken = koffi.register((token, error, id) => {
+  const settle = pending.get(id);
+  pending.delete(id);
+  if (pending.size === 0) keepAlive.unref();
+  settle(token, error);
+}, 'momento_token_fn');
+
+// A cancel token for one call, cancelled when `signal` aborts; release() frees it.
+function abortToken(signal) {
+  if (!(signal instanceof AbortSignal)) throw invalidArgument(`signal must be an AbortSignal, got ${typeName(signal)}`);
+  const out = [null];
+  check('momento_cancel_token_new', out);
+  const ptr = out[0];
+  const onAbort = () => N.momento_cancel_token_cancel(ptr, null);
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return {
+    ptr,
+    release() {
+      signal.removeEventListener('abort', onAbort);
+      N.momento_cancel_token_free(ptr);
+    },
+  };
+}
+
+// Starts one asynchronous call: `args` go between the client and the cancel token. The library
+// copies its arguments at the start; the promise settles when the callback arrives.
+function start(client, name, cls, args, signal) {
+  const cancel = signal === undefined ? null : abortToken(signal);
+  return new Promise((resolve, reject) => {
+    const id = nextCallId++;
+    const err = [null];
+    if (N[name](client._ptr, ...args, cancel && cancel.ptr, onToken, id, err) !== C.MOMENTO_OK) {
+      if (cancel) cancel.release();
+      reject(takeError(err[0]));
+      return;
+    }
+    if (pending.size === 0) keepAlive.ref();
+    // The client itself may go (close, or its finalizer): the library finishes the call anyway.
+    pending.set(id, (token, error) => {
+      if (cancel) cancel.release();
+      if (error) {
+        const e = takeError(error);
+        if (signal !== undefined && signal.aborted && e.code === 'CANCELLED_ERROR') e.cause = signal.reason;
+        reject(e);
+      } else {
+        resolve(new cls(token));
+      }
+    });
+  });
+}
+
+function closedClient() {
+  return Promise.reject(errors.errorFor('FAILED_PRECONDITION_ERROR', 'the AuthClient is closed'));
+}
+
+function signalOf(opts) {
+  if (opts === undefined || opts === null) return undefined;
+  if (typeof opts !== 'object') throw invalidArgument(`options must be an object, got ${typeName(opts)}`);
+  return opts.signal;
+}
+
 class AuthClient {
   /** opts: { credentialProvider, deadlineMs, caFile (PEM certificates to trust for TLS) } */
   constructor({ credentialProvider, ...opts } = {}) {
@@ -433,56 +529,87 @@ class AuthClient {
     withConfig(opts, config => {
       const out = [null];
       check('momento_auth_client_new', out, credentialProvider._live(), config);
-      own(this, out[0], 'momento_auth_client_free');
+      own(this, out[0], 'momento_auth_client_free', true);
     });
-    this._inflight = 0;
-    this._closing = false;
   }
 
-  // Runs one blocking call on the worker pool; the client is freed only after its last call.
-  async _call(name, ...args) {
-    if (this._closing) throw errors.errorFor('FAILED_PRECONDITION_ERROR', 'the AuthClient is closed');
-    const out = [null];
-    this._inflight++;
+  // Promise-returning methods report every failure, bad arguments included, as a rejection.
+  _mint(name, cls, scope, expiresIn, opts, extra) {
+    if (!this._ptr) return closedClient();
+    let s = null;
     try {
-      await checkAsync(name, out, this._ptr, ...args);
-      return out[0];
+      instance(expiresIn, ExpiresIn, 'expiresIn');
+      const rest = extra ? extra(opts || {}) : [];
+      const signal = signalOf(opts);
+      s = nativeScope(scope);
+      return start(this, name, cls, [s, expiresIn._ptr, ...rest], signal);
+    } catch (e) {
+      return Promise.reject(e);
     } finally {
-      if (--this._inflight === 0 && this._closing) release(this, 'momento_auth_client_free');
+      if (s) N.momento_scope_free(s);
     }
   }
 
-  async _mint(name, cls, scope, expiresIn, ...rest) {
-    instance(expiresIn, ExpiresIn, 'expiresIn');
-    const s = nativeScope(scope);
+  /** opts: { signal } (an AbortSignal that cancels the call). */
+  generateApiKey(scope, expiresIn, opts) {
+    return this._mint('momento_auth_client_generate_api_key_async', ApiKeyResult, scope, expiresIn, opts);
+  }
+
+  /** opts: { tokenId, signal } */
+  generateDisposableToken(scope, expiresIn, opts) {
+    return this._mint('momento_auth_client_generate_disposable_token_async', DisposableTokenResult, scope,
+      expiresIn, opts, o => [cstr(o.tokenId, 'tokenId', { optional: true })]);
+  }
+
+  /** opts: { signal } */
+  refreshApiKey(refreshToken, opts) {
+    if (!this._ptr) return closedClient();
     try {
-      return new cls(await hold(this._call(name, s, expiresIn._ptr, ...rest), expiresIn));
-    } finally {
-      N.momento_scope_free(s);
+      return start(this, 'momento_auth_client_refresh_api_key_async', ApiKeyResult,
+        [cstr(refreshToken, 'refreshToken')], signalOf(opts));
+    } catch (e) {
+      return Promise.reject(e);
     }
   }
 
-  generateApiKey(scope, expiresIn) {
-    return this._mint('momento_auth_client_generate_api_key', ApiKeyResult, scope, expiresIn);
-  }
+  /** Frees the client; calls in flight still finish. Later calls fail. Idempotent. */
+  close() { release(this, 'momento_auth_client_free'); }
 
-  /** opts: { tokenId } */
-  generateDisposableToken(scope, expiresIn, { tokenId } = {}) {
-    return this._mint('momento_auth_client_generate_disposable_token', DisposableTokenResult, scope,
-      expiresIn, cstr(tokenId, 'tokenId', { optional: true }));
-  }
+  [util.inspect.custom]() { return `AuthClient(${this._ptr ? 'open' : 'closed'})`; }
+}
 
-  async refreshApiKey(refreshToken) {
-    return new ApiKeyResult(await this._call('momento_auth_client_refresh_api_key', cstr(refreshToken, 'refreshToken')));
-  }
+// ---- the library's log --------------------------------------------------------------------
 
-  /** Frees the client once the calls in flight have returned; later calls fail. Idempotent. */
-  close() {
-    this._closing = true;
-    if (this._inflight === 0) release(this, 'momento_auth_client_free');
-  }
+const LOG_LEVELS = { debug: C.MOMENTO_LOG_DEBUG, info: C.MOMENTO_LOG_INFO, warn: C.MOMENTO_LOG_WARN, error: C.MOMENTO_LOG_ERROR };
+const LOG_NAMES = Object.fromEntries(Object.entries(LOG_LEVELS).map(([k, v]) => [v, k]));
+let logCallback = null;
 
-  [util.inspect.custom]() { return `AuthClient(${this._closing ? 'closed' : 'open'})`; }
+/**
+ * Sends the library's log messages (never a secret) to handler(level, message), level one of
+ * 'debug', 'info', 'warn', 'error'; messages below opts.minLevel (default 'info') are not made.
+ * null removes the handler. Process-wide (one handler for every thread and worker). Messages from
+ * library threads reach the handler on the event loop. Resolves once the previous handler will
+ * not be called again.
+ */
+async function setLogHandler(handler, { minLevel = 'info' } = {}) {
+  // Main thread only: a worker's environment can end while the library still holds its callback.
+  if (!isMainThread) throw errors.errorFor('FAILED_PRECONDITION_ERROR', 'setLogHandler works on the main thread only');
+  if (handler !== null && typeof handler !== 'function') {
+    throw invalidArgument(`handler must be a function or null, got ${typeName(handler)}`);
+  }
+  const level = role(LOG_LEVELS, minLevel, 'minLevel');
+  const previous = logCallback;
+  logCallback = handler && koffi.register((lvl, message) => {
+    try {
+      handler(LOG_NAMES[lvl], message);
+    } catch {
+      // A throwing handler must not reach the library's thread.
+    }
+  }, 'momento_log_fn');
+  // On the worker pool: the library waits for a running callback, which may be waiting for
+  // this very event loop.
+  await checkAsync('momento_log_set_callback', level, logCallback, null, null);
+  if (previous) koffi.unregister(previous);
 }
 
 // ---- stores, refresher, watcher -------------------------------------------------------------
@@ -494,7 +621,7 @@ const STORE_SETTERS = {
 };
 
 class TokenStore {
-  constructor(ptr) { own(this, ptr, 'momento_store_free'); }
+  constructor(ptr) { own(this, ptr, 'momento_store_free', true); }
 
   /**
    * spec: "file:PATH", "aws-sm:SECRET-ID" or "env:VARIABLE" (parsed by the library).
@@ -569,7 +696,7 @@ async function closeFollower(target, free) {
   if (!target._ptr) return;
   await target._subs.close();
   const ptr = target._ptr;
-  finalizer.unregister(target);
+  registry(free).unregister(target);
   target._ptr = null;
   await runAsync(free, ptr);
 }
@@ -624,7 +751,7 @@ class Refresher extends EventEmitter {
       withConfig(opts, config => withOverride(opts, override => {
         const out = [null];
         check('momento_refresher_new', out, store._ptr, config, override, options[0]);
-        own(this, out[0], 'momento_refresher_free');
+        own(this, out[0], 'momento_refresher_free', true);
       }));
     } finally {
       N.momento_refresher_options_free(options[0]);
@@ -700,7 +827,7 @@ class Watcher extends EventEmitter {
   constructor(ptr, store) {
     super();
     if (!ptr) throw invalidArgument('use Watcher.open()');
-    own(this, ptr, 'momento_watcher_free');
+    own(this, ptr, 'momento_watcher_free', true);
     this.store = store;
     this._subs = new Subscriptions(this, 'momento_watcher', 'momento_watch_fn',
       key => this.emit('key', new WatchedKey(key)));
@@ -736,7 +863,7 @@ module.exports = {
   AllDataReadWrite, AllDataReadOnly, SuperUser, PredefinedScope,
   AllCaches, AllTopics, AllFunctions, AllItems, CacheRole, TopicRole, FunctionRole,
   PermissionScopes, DisposableTokenScopes,
-  TokenStore, Refresher, RefreshEvent, Watcher, WatchedKey, redact,
+  TokenStore, Refresher, RefreshEvent, Watcher, WatchedKey, redact, setLogHandler,
   libraryVersion: N.momento_version_string(),
   libraryPath: libraryFile,
   ...Object.fromEntries(Object.entries(errors).filter(([k]) => /Error$/.test(k))),

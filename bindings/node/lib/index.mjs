@@ -38,6 +38,7 @@ export const {
   Refresher,
   RefreshEvent,
   ServerUnavailableError,
+  setLogHandler,
   SuperUser,
   TimeoutError,
   TokenStore,

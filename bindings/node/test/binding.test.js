@@ -479,6 +479,121 @@ describe('refresher and watcher', () => {
   });
 });
 
+describe('cancellation and the log', () => {
+  // A loopback listener that accepts connections and never answers.
+  async function silentServer() {
+    const net = require('node:net');
+    const sockets = new Set();
+    const srv = net.createServer(sock => sockets.add(sock));
+    srv.listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    const connected = once(srv, 'connection');
+    return {
+      addr: `127.0.0.1:${srv.address().port}`,
+      connected,
+      close() { for (const sock of sockets) sock.destroy(); srv.close(); },
+    };
+  }
+
+  test('an AbortSignal cancels a call in flight: CancelledError with the reason as cause', async () => {
+    const silent = await silentServer();
+    // A long deadline: a cancel that did not work would end in TIMEOUT_ERROR much later.
+    const c = new m.AuthClient({ credentialProvider: cred(server.superUserKey, { endpoint: silent.addr }), deadlineMs: 60000 });
+    try {
+      const ac = new AbortController();
+      const call = c.generateApiKey(m.AllDataReadWrite, m.ExpiresIn.minutes(5), { signal: ac.signal });
+      await silent.connected;
+      const reason = new Error('user gave up');
+      ac.abort(reason);
+      await rejectsWith(call, m.CancelledError, 'CANCELLED_ERROR');
+      await call.catch(e => assert.equal(e.cause, reason));
+    } finally {
+      c.close();
+      silent.close();
+    }
+  });
+
+  test('an already aborted signal cancels before anything is sent; other calls are unaffected', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await rejectsWith(admin.refreshApiKey('tok', { signal: ac.signal }), m.CancelledError);
+    await rejectsWith(admin.generateDisposableToken(m.DisposableTokenScopes.cacheKeyReadOnly('c', 'k'),
+      m.ExpiresIn.minutes(1), { tokenId: 'x', signal: ac.signal }), m.CancelledError);
+    const live = new AbortController();
+    const r = await admin.generateApiKey(m.AllDataReadOnly, m.ExpiresIn.minutes(1), { signal: live.signal });
+    assert.ok(r.apiKey.length > 20);
+    live.abort(); // after the call: nothing happens
+  });
+
+  test('a signal that is not an AbortSignal is an InvalidArgumentError', async () => {
+    await rejectsWith(admin.generateApiKey(m.AllDataReadOnly, m.ExpiresIn.minutes(1), { signal: {} }), m.InvalidArgumentError);
+    await rejectsWith(admin.refreshApiKey('tok', { signal: 'abort' }), m.InvalidArgumentError);
+    await rejectsWith(admin.refreshApiKey('tok', 5), m.InvalidArgumentError);
+  });
+
+  test('a pending call keeps the process alive; exiting with calls in flight does not hang', () => {
+    const pkg = JSON.stringify(path.join(__dirname, '..'));
+    const run = code => spawnSync(process.execPath, ['-e', code], {
+      env: process.env, encoding: 'utf8', timeout: 60000,
+      input: JSON.stringify({ key: server.superUserKey, addr: server.addr }),
+    });
+    const prelude = `const m = require(${pkg}); const a = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+      const c = new m.AuthClient({ credentialProvider: m.CredentialProvider.fromString(a.key, { endpoint: a.addr, secure: false }) });`;
+    // Nothing but the call's promise is pending: the answer must still arrive.
+    const alive = run(`${prelude} c.generateApiKey(m.AllDataReadOnly, m.ExpiresIn.minutes(1)).then(r => console.log('minted', r.apiKey.length > 20));`);
+    assert.equal(alive.status, 0, alive.stderr);
+    assert.match(alive.stdout, /minted true/);
+    const quit = run(`${prelude} for (let i = 0; i < 4; i++) c.generateApiKey(m.AllDataReadOnly, m.ExpiresIn.minutes(1)); process.exit(3);`);
+    assert.equal(quit.status, 3, quit.stderr);
+  });
+
+  test('the library log reaches setLogHandler (no secret in it); null removes the handler', async () => {
+    const lines = [];
+    await m.setLogHandler((level, message) => lines.push([level, message]), { minLevel: 'debug' });
+    let r;
+    try {
+      const c = client(server.superUserKey); // logged on this thread
+      r = await c.generateApiKey(m.AllDataReadOnly, m.ExpiresIn.minutes(1)); // logged on the library's thread
+      c.close();
+    } finally {
+      await m.setLogHandler(null);
+    }
+    assert.ok(lines.some(([level, msg]) => level === 'info' && /auth client created/.test(msg)), JSON.stringify(lines));
+    assert.ok(lines.some(([level, msg]) => level === 'debug' && /generate_api_key_async: ok/.test(msg)), JSON.stringify(lines));
+    for (const [, msg] of lines) {
+      assert.ok(!msg.includes(r.apiKey) && !msg.includes(server.superUserKey), 'a secret in the log');
+    }
+    const count = lines.length;
+    const c = client(server.superUserKey);
+    await c.generateApiKey(m.AllDataReadOnly, m.ExpiresIn.minutes(1));
+    c.close();
+    assert.equal(lines.length, count, 'no message after the handler was removed');
+    await assert.rejects(m.setLogHandler(() => {}, { minLevel: 'loud' }), m.InvalidArgumentError);
+    await assert.rejects(m.setLogHandler('x'), m.InvalidArgumentError);
+  });
+
+  test('setLogHandler is refused in a worker thread', async () => {
+    const { Worker } = require('node:worker_threads');
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const m = require(workerData.pkg);
+      m.setLogHandler(() => {}).then(() => parentPort.postMessage('accepted'), e => parentPort.postMessage(e.code));`;
+    const w = new Worker(code, { eval: true, workerData: { pkg: path.join(__dirname, '..') } });
+    const [answer] = await once(w, 'message');
+    assert.equal(answer, 'FAILED_PRECONDITION_ERROR');
+  });
+
+  test('a log handler that throws does not disturb the calls', async () => {
+    await m.setLogHandler(() => { throw new Error('handler bug'); }, { minLevel: 'debug' });
+    try {
+      const r = await admin.generateApiKey(m.AllDataReadOnly, m.ExpiresIn.minutes(1));
+      assert.ok(r.apiKey.length > 20);
+    } finally {
+      await m.setLogHandler(null);
+    }
+  });
+});
+
 describe('resources', () => {
   test('RSS stays flat over a bounded loop of parses, mints and closes', { skip: typeof global.gc !== 'function' && 'needs --expose-gc' }, async () => {
     const round = async n => {

@@ -410,7 +410,8 @@ MOMENTO_API void momento_token_free(momento_token_t *token);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Auth client. Thread-safe: create one and share it between threads. Calls block the calling
- * thread until the answer or the deadline. Free it only after every call on it has returned. */
+ * thread until the answer or the deadline (asynchronous forms: after the cancellation section).
+ * Free it only after every blocking call on it has returned. */
 
 typedef struct momento_auth_client momento_auth_client_t;
 
@@ -419,8 +420,9 @@ MOMENTO_API momento_status_t momento_auth_client_new(momento_auth_client_t **out
                                                      const momento_credential_t *credential,
                                                      const momento_client_config_t *config,
                                                      momento_error_t **err);
-/* Releases the client (NULL is allowed). Call it only after every call on the client has
- * returned; credentials and tokens it handed out stay valid. */
+/* Releases the client (NULL is allowed). Call it only after every blocking call on the client
+ * has returned (asynchronous calls in flight are allowed); credentials and tokens it handed out
+ * stay valid. */
 MOMENTO_API void momento_auth_client_free(momento_auth_client_t *client);
 
 /* The client's credential (borrowed; valid while the client lives). NULL for NULL. */
@@ -555,6 +557,43 @@ MOMENTO_API int32_t momento_cancel_token_is_cancelled(const momento_cancel_token
 MOMENTO_API momento_status_t momento_cancel_token_bind_thread(momento_cancel_token_t **previous,
                                                               momento_cancel_token_t *token,
                                                               momento_error_t **err);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Asynchronous auth client calls, for event loops: the three calls above without blocking the
+ * caller (docs/c-api-threading.md, "Asynchronous calls").
+ *  - The arguments are checked as by the blocking form. A failing status means nothing was
+ *    started and `fn` will never be called. MOMENTO_OK means `fn` will be called exactly once,
+ *    on another thread (possibly before the starting call has returned: have `user_data` ready
+ *    first), with an owned token or an owned error (the other one NULL)
+ *    that the callback frees (momento_token_free(), momento_error_free()). Every outcome after
+ *    the start (the answer, the deadline, a cancellation, no connection) arrives through `fn`.
+ *  - Arguments are borrowed for the starting call only: the library copies what it keeps.
+ *  - `cancel` cancels the call as a tied thread's token does a blocking one (NULL: the calling
+ *    thread's token, if it is tied to one). It may be freed while the call is in flight.
+ *  - `user_data` is handed to `fn` untouched; that call is its last use (no destroy notifier).
+ *  - `fn` runs on the library's completion thread, which completes every asynchronous call of
+ *    the process one at a time: keep it short. It may call any function of this library, start further calls and free the
+ *    client; a blocking call from it holds up other completions until it returns.
+ *  - The client may be freed while its asynchronous calls are in flight, from any thread and
+ *    from `fn`: they run to their end (answer, deadline or cancellation), `fn` is still called,
+ *    and the client's connections close after the last one. */
+
+typedef void (*momento_token_fn)(momento_token_t *token, momento_error_t *error, void *user_data);
+
+/* momento_auth_client_generate_api_key() without blocking. */
+MOMENTO_API momento_status_t momento_auth_client_generate_api_key_async(
+    momento_auth_client_t *client, const momento_scope_t *scope,
+    const momento_expires_in_t *expires_in, momento_cancel_token_t *cancel, momento_token_fn fn,
+    void *user_data, momento_error_t **err);
+/* momento_auth_client_refresh_api_key() without blocking. */
+MOMENTO_API momento_status_t momento_auth_client_refresh_api_key_async(
+    momento_auth_client_t *client, const char *refresh_token, momento_cancel_token_t *cancel,
+    momento_token_fn fn, void *user_data, momento_error_t **err);
+/* momento_auth_client_generate_disposable_token() without blocking. */
+MOMENTO_API momento_status_t momento_auth_client_generate_disposable_token_async(
+    momento_auth_client_t *client, const momento_scope_t *scope,
+    const momento_expires_in_t *expires_in, const char *token_id, momento_cancel_token_t *cancel,
+    momento_token_fn fn, void *user_data, momento_error_t **err);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Token stores (docs/refresh.md): where a fleet keeps its current key, in the Download-JSON

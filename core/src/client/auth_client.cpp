@@ -1,6 +1,8 @@
 // AuthClient over gRPC (docs/wire.md §8): GenerateApiToken, RefreshApiToken, GenerateDisposableToken.
 #include "momento/auth/client.hpp"
 
+#include <optional>
+
 #include "auth.grpc.pb.h"
 #include "permissionmessages.pb.h"
 #include "rpc.hpp"
@@ -28,6 +30,58 @@ Token make_result(const std::string& api_key, const std::string& refresh_token,
   return r;
 }
 
+// The three RPCs: their messages, stub methods and endpoint, and the secrets each request and
+// response carries.
+struct GenerateRpc {
+  using Service = ::auth::Auth;
+  using Request = ::auth::_GenerateApiTokenRequest;
+  using Response = ::auth::_GenerateApiTokenResponse;
+  static constexpr const char* name = "GenerateApiToken";
+  static constexpr auto call = &Service::Stub::GenerateApiToken;
+  static constexpr auto start = &Service::Stub::AsyncGenerateApiToken;
+  static constexpr bool has_refresh_token = true;
+  static const Endpoint& endpoint(const Credential& c) { return c.endpoints().control; }
+  static void wipe_request(Request& q) { wipe(*q.mutable_auth_token()); }
+};
+
+struct RefreshRpc {
+  using Service = ::auth::Auth;
+  using Request = ::auth::_RefreshApiTokenRequest;
+  using Response = ::auth::_RefreshApiTokenResponse;
+  static constexpr const char* name = "RefreshApiToken";
+  static constexpr auto call = &Service::Stub::RefreshApiToken;
+  static constexpr auto start = &Service::Stub::AsyncRefreshApiToken;
+  static constexpr bool has_refresh_token = true;
+  static const Endpoint& endpoint(const Credential& c) { return c.endpoints().control; }
+  static void wipe_request(Request& q) {
+    wipe(*q.mutable_api_key());
+    wipe(*q.mutable_refresh_token());
+  }
+};
+
+struct DisposableRpc {
+  using Service = ::token::Token;
+  using Request = ::token::_GenerateDisposableTokenRequest;
+  using Response = ::token::_GenerateDisposableTokenResponse;
+  static constexpr const char* name = "GenerateDisposableToken";
+  static constexpr auto call = &Service::Stub::GenerateDisposableToken;
+  static constexpr auto start = &Service::Stub::AsyncGenerateDisposableToken;
+  static constexpr bool has_refresh_token = false;
+  static const Endpoint& endpoint(const Credential& c) { return c.endpoints().token; }
+  static void wipe_request(Request& q) { wipe(*q.mutable_auth_token()); }
+};
+
+// The caller's Token from a response, whose secrets are wiped.
+template <class Rpc>
+Token take(typename Rpc::Response& r, const std::string& fallback) {
+  std::string refresh;
+  if constexpr (Rpc::has_refresh_token) refresh.swap(*r.mutable_refresh_token());
+  Token t = make_result(r.api_key(), refresh, r.endpoint(), r.valid_until(), fallback, Rpc::name);
+  wipe(*r.mutable_api_key());
+  wipe(refresh);
+  return t;
+}
+
 }  // namespace
 
 struct AuthClient::Impl {
@@ -50,12 +104,151 @@ struct AuthClient::Impl {
                             credential.raw_key());
     headers.apply(ctx);
   }
+
+  // ---- requests (every argument check of the three calls) ----
+
+  ::auth::_GenerateApiTokenRequest generate_request(const PermissionScope& scope,
+                                                    const ExpiresIn& expires_in) {
+    ::auth::_GenerateApiTokenRequest req;
+    scope_to_proto(scope, ScopeUse::ApiKey, req.mutable_permissions());
+    if (expires_in.does_expire()) {
+      if (expires_in.valid_for_seconds() == 0) throw_invalid("expires_in must be positive");
+      req.mutable_expires()->set_valid_for_seconds(expires_in.valid_for_seconds());
+    } else {
+      req.mutable_never();
+    }
+    req.set_auth_token(credential.raw_key());
+    return req;
+  }
+
+  ::auth::_RefreshApiTokenRequest refresh_request(std::string_view refresh_token) {
+    if (refresh_token.empty())
+      throw_invalid(
+          "refresh token is empty; never-expiring keys have none and cannot be refreshed");
+    if (credential.kind() != CredentialKind::V1Envelope)
+      throw_invalid(
+          std::string("only v1 API keys (envelopes) can be refreshed; this credential is ") +
+          credential_kind_name(credential.kind()));
+    ::auth::_RefreshApiTokenRequest req;
+    req.set_api_key(credential.raw_key());
+    req.set_refresh_token(std::string(refresh_token));
+    return req;
+  }
+
+  ::token::_GenerateDisposableTokenRequest disposable_request(const PermissionScope& scope,
+                                                              const ExpiresIn& expires_in,
+                                                              std::string_view token_id) {
+    if (!expires_in.does_expire()) throw_invalid("disposable tokens must have an expiry");
+    if (expires_in.valid_for_seconds() == 0) throw_invalid("expires_in must be positive");
+    auto code_points = detail::utf8_code_points(token_id);
+    if (!code_points) throw_invalid("token_id is not valid UTF-8");
+    if (*code_points > kMaxTokenIdCodePoints)
+      throw_invalid("TokenID must be less than or equal to 64 characters.");
+    ::token::_GenerateDisposableTokenRequest req;
+    scope_to_proto(scope, ScopeUse::DisposableToken, req.mutable_permissions());
+    req.mutable_expires()->set_valid_for_seconds(expires_in.valid_for_seconds());
+    req.set_auth_token(credential.raw_key());
+    if (!token_id.empty()) req.set_token_id(std::string(token_id));
+    return req;
+  }
+
+  // ---- calls: exactly one attempt each (a refresh token is single-use, so a blind retry could
+  // burn the family) ----
+
+  // The Token of a finished call, or its status as an Error.
+  template <class Rpc>
+  Token finish(const grpc::Status& st, typename Rpc::Response& resp, const Endpoint& ep,
+               bool was_ready, grpc::Channel& channel) {
+    if (!st.ok()) {
+      // UNAVAILABLE on a channel that was not connected before the call and is not now: the
+      // call found no connection to go out on. (A connection made and lost within the call
+      // looks the same; callers only use this to drop a journal entry, so that rare case errs
+      // towards the behaviour without one.)
+      const bool not_sent = st.error_code() == grpc::StatusCode::UNAVAILABLE && !was_ready &&
+                            channel.GetState(false) != GRPC_CHANNEL_READY;
+      detail::throw_status(st, Rpc::name, ep, not_sent);
+    }
+    return take<Rpc>(resp, credential.base_endpoint());
+  }
+
+  // On the calling thread.
+  template <class Rpc>
+  Token call(typename Rpc::Request req) {
+    struct Wipe {
+      typename Rpc::Request& req;
+      ~Wipe() { Rpc::wipe_request(req); }
+    } wipe_on_exit{req};
+    const Endpoint& ep = Rpc::endpoint(credential);
+    auto channel = channels.get(ep);
+    typename Rpc::Service::Stub stub(channel);
+    grpc::ClientContext ctx;
+    detail::CallRegistration registration(ctx, Rpc::name);
+    prepare(ctx);
+    typename Rpc::Response resp;
+    const bool was_ready = channel->GetState(false) == GRPC_CHANNEL_READY;
+    grpc::Status st = (stub.*Rpc::call)(&ctx, req, &resp);
+    return finish<Rpc>(st, resp, ep, was_ready, *channel);
+  }
+
+  // Started here, completed on the thread of detail::async_queue(). The call owns everything it
+  // uses, the client's state included, so the client may go away meanwhile.
+  template <class Rpc>
+  static void start(const std::shared_ptr<Impl>& self, typename Rpc::Request req,
+                    CancelToken* cancel, TokenCompletion done) {
+    struct Call final : detail::AsyncTag {
+      std::shared_ptr<Impl> impl;  // first: released last
+      std::shared_ptr<grpc::Channel> channel;
+      typename Rpc::Request req;
+      typename Rpc::Response resp;
+      grpc::Status status;
+      grpc::ClientContext ctx;
+      std::optional<detail::AsyncRegistration> registration;
+      std::unique_ptr<grpc::ClientAsyncResponseReader<typename Rpc::Response>> reader;
+      TokenCompletion done;
+      bool was_ready = false;
+      ~Call() override { Rpc::wipe_request(req); }
+
+      void complete() noexcept override {
+        std::unique_ptr<Call> owned(this);
+        registration.reset();
+        const Endpoint& ep = Rpc::endpoint(impl->credential);
+        std::optional<Token> token;
+        std::optional<Error> error;
+        try {
+          token.emplace(impl->template finish<Rpc>(status, resp, ep, was_ready, *channel));
+        } catch (const Error& e) {
+          error.emplace(e);
+        } catch (const std::bad_alloc&) {
+          error.emplace(ErrorCode::ClientResourceExhausted, "out of memory");
+        } catch (...) {
+          error.emplace(ErrorCode::Unknown, std::string("internal error in ") + Rpc::name);
+        }
+        try {
+          done(token ? &*token : nullptr, error ? &*error : nullptr);
+        } catch (...) {
+          // A completion that throws ends here: the queue's thread must not see it.
+        }
+      }
+    };
+    auto call = std::make_unique<Call>();
+    call->impl = self;
+    call->channel = self->channels.get(Rpc::endpoint(self->credential));
+    call->req = std::move(req);
+    call->done = std::move(done);
+    self->prepare(call->ctx);
+    call->registration.emplace(call->ctx, cancel);
+    call->was_ready = call->channel->GetState(false) == GRPC_CHANNEL_READY;
+    typename Rpc::Service::Stub stub(call->channel);
+    call->reader = (stub.*Rpc::start)(&call->ctx, call->req, &detail::async_queue());
+    call->reader->Finish(&call->resp, &call->status, static_cast<detail::AsyncTag*>(call.get()));
+    call.release();  // the queue hands it back to complete()
+  }
 };
 
 AuthClient::AuthClient(Credential credential, ClientConfig config) {
   check_deadline(config.deadline, "deadline");
   check_max_message_bytes(config.max_message_bytes, "max_message_bytes");
-  impl_ = std::make_unique<Impl>(std::move(credential), std::move(config));
+  impl_ = std::make_shared<Impl>(std::move(credential), std::move(config));
 }
 
 AuthClient::~AuthClient() = default;
@@ -64,104 +257,37 @@ AuthClient& AuthClient::operator=(AuthClient&&) noexcept = default;
 
 const Credential& AuthClient::credential() const noexcept { return impl_->credential; }
 
-Token AuthClient::generate_api_key(const PermissionScope& scope,
-                                         const ExpiresIn& expires_in) {
-  ::auth::_GenerateApiTokenRequest req;
-  scope_to_proto(scope, ScopeUse::ApiKey, req.mutable_permissions());
-  if (expires_in.does_expire()) {
-    if (expires_in.valid_for_seconds() == 0) throw_invalid("expires_in must be positive");
-    req.mutable_expires()->set_valid_for_seconds(expires_in.valid_for_seconds());
-  } else {
-    req.mutable_never();
-  }
-  req.set_auth_token(impl_->credential.raw_key());
-
-  const Endpoint& ep = impl_->credential.endpoints().control;
-  auto stub = ::auth::Auth::NewStub(impl_->channels.get(ep));
-  grpc::ClientContext ctx;
-  detail::CallRegistration registration(ctx, "GenerateApiToken");
-  impl_->prepare(ctx);
-  ::auth::_GenerateApiTokenResponse resp;
-  grpc::Status st = stub->GenerateApiToken(&ctx, req, &resp);
-  wipe(*req.mutable_auth_token());
-  if (!st.ok()) detail::throw_status(st, "GenerateApiToken", ep);
-  Token r = make_result(resp.api_key(), resp.refresh_token(), resp.endpoint(),
-                              resp.valid_until(), impl_->credential.base_endpoint(),
-                              "GenerateApiToken");
-  wipe(*resp.mutable_api_key());
-  wipe(*resp.mutable_refresh_token());
-  return r;
+Token AuthClient::generate_api_key(const PermissionScope& scope, const ExpiresIn& expires_in) {
+  return impl_->call<GenerateRpc>(impl_->generate_request(scope, expires_in));
 }
 
 Token AuthClient::refresh_api_key(std::string_view refresh_token) {
-  if (refresh_token.empty())
-    throw_invalid("refresh token is empty; never-expiring keys have none and cannot be refreshed");
-  if (impl_->credential.kind() != CredentialKind::V1Envelope)
-    throw_invalid(std::string("only v1 API keys (envelopes) can be refreshed; this credential is ") +
-                  credential_kind_name(impl_->credential.kind()));
-
-  ::auth::_RefreshApiTokenRequest req;
-  req.set_api_key(impl_->credential.raw_key());
-  req.set_refresh_token(std::string(refresh_token));
-
-  const Endpoint& ep = impl_->credential.endpoints().control;
-  auto channel = impl_->channels.get(ep);
-  auto stub = ::auth::Auth::NewStub(channel);
-  grpc::ClientContext ctx;
-  detail::CallRegistration registration(ctx, "RefreshApiToken");
-  impl_->prepare(ctx);
-  ::auth::_RefreshApiTokenResponse resp;
-  const bool was_ready = channel->GetState(false) == GRPC_CHANNEL_READY;
-  // Exactly one attempt: a refresh token is single-use, so a blind retry could burn the family.
-  grpc::Status st = stub->RefreshApiToken(&ctx, req, &resp);
-  wipe(*req.mutable_api_key());
-  wipe(*req.mutable_refresh_token());
-  if (!st.ok()) {
-    // UNAVAILABLE on a channel that was not connected before the call and is not now: the call
-    // found no connection to go out on. (A connection made and lost within the call looks the
-    // same; callers only use this to drop a journal entry, so that rare case errs towards the
-    // behaviour without one.)
-    const bool not_sent = st.error_code() == grpc::StatusCode::UNAVAILABLE && !was_ready &&
-                          channel->GetState(false) != GRPC_CHANNEL_READY;
-    detail::throw_status(st, "RefreshApiToken", ep, not_sent);
-  }
-  Token r = make_result(resp.api_key(), resp.refresh_token(), resp.endpoint(),
-                              resp.valid_until(), impl_->credential.base_endpoint(),
-                              "RefreshApiToken");
-  wipe(*resp.mutable_api_key());
-  wipe(*resp.mutable_refresh_token());
-  return r;
+  return impl_->call<RefreshRpc>(impl_->refresh_request(refresh_token));
 }
 
 Token AuthClient::generate_disposable_token(const PermissionScope& scope,
-                                                  const ExpiresIn& expires_in,
-                                                  std::string_view token_id) {
-  if (!expires_in.does_expire()) throw_invalid("disposable tokens must have an expiry");
-  if (expires_in.valid_for_seconds() == 0) throw_invalid("expires_in must be positive");
-  auto code_points = detail::utf8_code_points(token_id);
-  if (!code_points) throw_invalid("token_id is not valid UTF-8");
-  if (*code_points > kMaxTokenIdCodePoints)
-    throw_invalid("TokenID must be less than or equal to 64 characters.");
+                                            const ExpiresIn& expires_in,
+                                            std::string_view token_id) {
+  return impl_->call<DisposableRpc>(impl_->disposable_request(scope, expires_in, token_id));
+}
 
-  ::token::_GenerateDisposableTokenRequest req;
-  scope_to_proto(scope, ScopeUse::DisposableToken, req.mutable_permissions());
-  req.mutable_expires()->set_valid_for_seconds(expires_in.valid_for_seconds());
-  req.set_auth_token(impl_->credential.raw_key());
-  if (!token_id.empty()) req.set_token_id(std::string(token_id));
+void AuthClient::generate_api_key_async(const PermissionScope& scope, const ExpiresIn& expires_in,
+                                        CancelToken* cancel, TokenCompletion done) {
+  Impl::start<GenerateRpc>(impl_, impl_->generate_request(scope, expires_in), cancel,
+                           std::move(done));
+}
 
-  const Endpoint& ep = impl_->credential.endpoints().token;
-  auto stub = ::token::Token::NewStub(impl_->channels.get(ep));
-  grpc::ClientContext ctx;
-  detail::CallRegistration registration(ctx, "GenerateDisposableToken");
-  impl_->prepare(ctx);
-  ::token::_GenerateDisposableTokenResponse resp;
-  grpc::Status st = stub->GenerateDisposableToken(&ctx, req, &resp);
-  wipe(*req.mutable_auth_token());
-  if (!st.ok()) detail::throw_status(st, "GenerateDisposableToken", ep);
-  Token r = make_result(resp.api_key(), std::string(), resp.endpoint(), resp.valid_until(),
-                              impl_->credential.base_endpoint(), "GenerateDisposableToken");
-  wipe(*resp.mutable_api_key());
-  return r;
+void AuthClient::refresh_api_key_async(std::string_view refresh_token, CancelToken* cancel,
+                                       TokenCompletion done) {
+  Impl::start<RefreshRpc>(impl_, impl_->refresh_request(refresh_token), cancel, std::move(done));
+}
+
+void AuthClient::generate_disposable_token_async(const PermissionScope& scope,
+                                                 const ExpiresIn& expires_in,
+                                                 std::string_view token_id, CancelToken* cancel,
+                                                 TokenCompletion done) {
+  Impl::start<DisposableRpc>(impl_, impl_->disposable_request(scope, expires_in, token_id),
+                             cancel, std::move(done));
 }
 
 }  // namespace momento::auth

@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "momento/auth/client.hpp"
 #include "momento/auth/display.hpp"
@@ -106,6 +107,20 @@ void throw_status(const grpc::Status& status, std::string_view what, const Endpo
   }
   if (!status.error_message().empty()) msg += ": " + status.error_message();
   throw Error(ec, std::move(msg), code, not_sent);
+}
+
+grpc::CompletionQueue& async_queue() {
+  static grpc::CompletionQueue* queue = [] {
+    auto* q = new grpc::CompletionQueue();  // never deleted: see rpc.hpp
+    std::thread([q] {
+      void* tag = nullptr;
+      bool ok = false;
+      // A unary call's Finish always comes back with ok == true; its outcome is its status.
+      while (q->Next(&tag, &ok)) static_cast<AsyncTag*>(tag)->complete();
+    }).detach();
+    return q;
+  }();
+  return *queue;
 }
 
 }  // namespace momento::auth::detail

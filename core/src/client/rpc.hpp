@@ -87,4 +87,33 @@ class CallRegistration {
   grpc::ClientContext* ctx_;
 };
 
+// The same for an asynchronous call, with the token it was given (nullptr: the starting
+// thread's). Never throws: a token already cancelled cancels the context, so the call completes
+// with CANCELLED. Keeps the token's state alive; declare it after the context, so it is
+// destroyed first.
+class AsyncRegistration {
+ public:
+  AsyncRegistration(grpc::ClientContext& ctx, CancelToken* token);
+  ~AsyncRegistration();
+  AsyncRegistration(const AsyncRegistration&) = delete;
+  AsyncRegistration& operator=(const AsyncRegistration&) = delete;
+
+ private:
+  std::shared_ptr<CancelToken::State> state_;
+  grpc::ClientContext* ctx_;
+};
+
+// What an asynchronous call puts on async_queue(): complete() runs once, on the queue's thread,
+// when the call has finished (the status is in the call), and disposes of the call.
+struct AsyncTag {
+  virtual ~AsyncTag() = default;
+  virtual void complete() noexcept = 0;
+};
+
+// The completion queue of every asynchronous call of the process and the one thread that
+// drains it, started on first use. That thread waits on the calls' connections itself, so an
+// answer costs one thread wake-up, as a blocking call does. It lives until the process exits:
+// ending it would mean waiting for the calls in flight.
+grpc::CompletionQueue& async_queue();
+
 }  // namespace momento::auth::detail

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include "../util/secret_json.hpp"
 
 #include "../util/encoding.hpp"
 #include "../util/jwt.hpp"
@@ -74,7 +74,7 @@ EnvelopeFields read_envelope(std::string_view decoded, detail::JsonObject& j) {
   }
   if (!j.parse(decoded)) {
     // Tell "not JSON" from "JSON, but not an object", as the general parser can.
-    bool is_json = nlohmann::json::accept(decoded);
+    bool is_json = detail::is_json(decoded);
     throw_invalid(std::string(kEnvelopeError) +
                   (is_json ? "envelope JSON is not an object" : "decoded envelope is not JSON"));
   }
@@ -156,14 +156,10 @@ std::string encode_envelope(std::string_view endpoint, std::string_view api_key)
   if (!detail::is_valid_utf8(api_key)) throw_invalid("envelope api_key is not valid UTF-8");
   // ordered_json keeps endpoint first; dump() is compact, escapes only '"', '\\' and control
   // characters (RFC 8259) and leaves '/' and non-ASCII UTF-8 as they are.
-  nlohmann::ordered_json j;
-  j["endpoint"] = std::string(endpoint);
-  j["api_key"] = std::string(api_key);
-  std::string text = j.dump();
-  wipe(j["api_key"].get_ref<std::string&>());
-  std::string out = detail::base64_encode(text);
-  wipe(text);
-  return out;
+  detail::OrderedSecretJson j;
+  j["endpoint"] = endpoint;
+  j["api_key"] = api_key;
+  return detail::base64_encode(j.dump());
 }
 
 Credential Credential::from_string(std::string_view s, const std::optional<EndpointOverride>& o) {

@@ -8,11 +8,9 @@
 #include <cstring>
 #include <string>
 
-#include <nlohmann/json.hpp>
-#include <openssl/crypto.h>
-
 #include "../util/encoding.hpp"
 #include "../util/files.hpp"
+#include "../util/secret_json.hpp"
 #include "momento/auth/display.hpp"
 #include "momento/auth/store.hpp"
 #include "momento/auth/credential.hpp"
@@ -25,15 +23,9 @@ namespace {
 // Token files hold one key and a refresh token; anything much larger is not a token file.
 constexpr size_t kMaxTokenFileSize = 64 * 1024;
 
-void wipe_json_strings(nlohmann::json& j) {
-  if (j.is_string()) {
-    wipe(j.get_ref<std::string&>());
-  } else if (j.is_structured()) {
-    for (auto& v : j) wipe_json_strings(v);
-  }
-}
+using detail::SecretJson;
 
-ExpiresAt parse_valid_until(const nlohmann::json& v) {
+ExpiresAt parse_valid_until(const SecretJson& v) {
   if (v.is_null()) return ExpiresAt::never();
   if (v.is_number_unsigned()) return ExpiresAt::from_epoch(v.get<uint64_t>());
   if (v.is_number_integer()) {
@@ -49,7 +41,7 @@ ExpiresAt parse_valid_until(const nlohmann::json& v) {
     return ExpiresAt::from_epoch(static_cast<uint64_t>(d));
   }
   if (v.is_string()) {
-    const std::string& s = v.get_ref<const std::string&>();
+    const auto& s = v.get_ref<const SecretJson::string_t&>();
     if (s.empty() || s.size() > 20) {
       throw_invalid("token file validUntil must be a decimal number of epoch seconds");
     }
@@ -72,13 +64,9 @@ ExpiresAt parse_valid_until(const nlohmann::json& v) {
 Token parse_token_file_json(std::string_view json) {
   if (json.size() > kMaxTokenFileSize) throw_invalid("token file is too large");
   if (!detail::is_valid_utf8(json)) throw_invalid("token file is not valid UTF-8");
-  // Exceptions off: parser messages can quote the secret text.
-  nlohmann::json j = nlohmann::json::parse(json, nullptr, false);
+  // Every copy the parser makes is wiped when freed.
+  SecretJson j = detail::parse_secret_json(json);
   if (j.is_discarded()) throw_invalid("token file is not valid JSON");
-  struct Wiper {
-    nlohmann::json& j;
-    ~Wiper() { wipe_json_strings(j); }
-  } wiper{j};
   if (!j.is_object()) throw_invalid("token file JSON is not an object");
 
   Token t;
@@ -87,13 +75,14 @@ Token parse_token_file_json(std::string_view json) {
   if (at == j.end() || at->is_null()) at = j.find("apiKey");
   if (at == j.end() || at->is_null()) throw_invalid("token file has no authToken (or apiKey)");
   if (!at->is_string()) throw_invalid("token file authToken is not a string");
-  if (at->get_ref<const std::string&>().empty()) throw_invalid("token file authToken is empty");
-  t.api_key = Secret(at->get<std::string>());
+  const auto& key = at->get_ref<const SecretJson::string_t&>();
+  if (key.empty()) throw_invalid("token file authToken is empty");
+  t.api_key = Secret(std::string(key));
 
   auto rt = j.find("refreshToken");
   if (rt != j.end() && !rt->is_null()) {
     if (!rt->is_string()) throw_invalid("token file refreshToken is not a string");
-    t.refresh_token = Secret(rt->get<std::string>());
+    t.refresh_token = Secret(std::string(rt->get_ref<const SecretJson::string_t&>()));
   }
 
   auto vu = j.find("validUntil");
@@ -107,14 +96,11 @@ std::string token_file_json(const Token& t) {
   if (!detail::is_valid_utf8(t.refresh_token.reveal())) {
     throw_invalid("token file refreshToken is not valid UTF-8");
   }
-  nlohmann::ordered_json j;
+  detail::OrderedSecretJson j;
   j["authToken"] = t.api_key.reveal();
   j["refreshToken"] = t.refresh_token.reveal();
   j["validUntil"] = std::to_string(t.valid_until.epoch());  // "0" = never
-  std::string out = j.dump();
-  wipe(j["authToken"].get_ref<std::string&>());
-  wipe(j["refreshToken"].get_ref<std::string&>());
-  return out;
+  return std::string(j.dump());
 }
 
 Token read_token_file(const std::string& path) {

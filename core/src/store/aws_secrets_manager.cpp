@@ -10,6 +10,7 @@
 
 #include "aws_internal.hpp"
 #include "internal.hpp"
+#include "../util/secret_json.hpp"
 #include "momento/auth/aws.hpp"
 #include "momento/auth/error.hpp"
 
@@ -146,26 +147,24 @@ std::string SecretsManagerStore::call(std::string_view action, const std::string
 }
 
 StoreSnapshot parse_secret_value(std::string_view answer, const std::string& secret_id) {
-  auto j = nlohmann::json::parse(answer, nullptr, false);
+  const detail::SecretJson j = detail::parse_secret_json(answer);  // SecretString holds the key
   if (!j.is_object()) throw Error(ErrorCode::Unknown, "GetSecretValue: answer is not a JSON object");
-  if (!j.contains("SecretString") || !j["SecretString"].is_string())
+  auto secret = j.find("SecretString");
+  if (secret == j.end() || !secret->is_string())
     throw Error(ErrorCode::FailedPrecondition,
                 "secret " + secret_id + " has no SecretString (binary secrets are not supported)");
   StoreSnapshot out;
-  {
-    std::string s = j["SecretString"].get<std::string>();
-    wipe(j["SecretString"].get_ref<std::string&>());
-    try {
-      out.token = parse_token_file_json(s);
-    } catch (...) {
-      wipe(s);
-      throw;
-    }
-    wipe(s);
+  out.token = parse_token_file_json(secret->get_ref<const detail::SecretJson::string_t&>());
+  if (auto v = j.find("VersionId"); v != j.end() && v->is_string()) out.version = v->get<std::string>();
+  // Epoch seconds with a fraction. The refresher dates the key from it, so a time outside
+  // 1970..9999 means a broken answer, not a key written then.
+  if (auto c = j.find("CreatedDate"); c != j.end()) {
+    constexpr double kYear9999 = 253402300799.0;
+    const double s = c->is_number() ? c->get<double>() : -1.0;
+    if (!(s >= 0 && s <= kYear9999))
+      throw Error(ErrorCode::Unknown, "GetSecretValue: CreatedDate is not a time between 1970 and 9999");
+    out.written_at_ms = static_cast<int64_t>(std::llround(s * 1000.0));
   }
-  if (j.contains("VersionId") && j["VersionId"].is_string()) out.version = j["VersionId"].get<std::string>();
-  if (j.contains("CreatedDate") && j["CreatedDate"].is_number())
-    out.written_at_ms = static_cast<int64_t>(std::llround(j["CreatedDate"].get<double>() * 1000.0));
   return out;
 }
 
@@ -202,13 +201,12 @@ void SecretsManagerStore::store(const Token& token) {
   }
   // Same base version + same content => same token => Secrets Manager keeps a single version.
   std::string rtok = request_token(base + "\n" + json);
-  nlohmann::json req{{"SecretId", impl_->opt.secret_id},
+  detail::SecretJson req{{"SecretId", impl_->opt.secret_id},
                      {"SecretString", json},
                      {"ClientRequestToken", rtok},
                      {"VersionStages", {"AWSCURRENT"}}};
   wipe(json);
-  std::string body = req.dump();
-  req["SecretString"] = "";
+  std::string body(req.dump());
   std::string answer;
   try {
     answer = call("PutSecretValue", body);
@@ -218,13 +216,12 @@ void SecretsManagerStore::store(const Token& token) {
       throw;
     }
     // First write: create the secret with this value.
-    auto create_req = nlohmann::json::parse(body);
+    auto create_req = detail::parse_secret_json(body);
     wipe(body);
     create_req.erase("SecretId");
     create_req.erase("VersionStages");
     create_req["Name"] = impl_->opt.secret_id;
     body = create_req.dump();
-    create_req["SecretString"] = "";
     answer = call("CreateSecret", body);
   }
   wipe(body);
@@ -237,10 +234,9 @@ void SecretsManagerStore::store(const Token& token) {
 void SecretsManagerStore::create(const Token& token) {
   if (token.api_key.empty()) throw_invalid("aws-sm store: authToken is empty");
   std::string json = token_file_json(token);
-  nlohmann::json req{{"Name", impl_->opt.secret_id}, {"SecretString", json}};
+  detail::SecretJson req{{"Name", impl_->opt.secret_id}, {"SecretString", json}};
   wipe(json);
-  std::string body = req.dump();
-  req["SecretString"] = "";
+  std::string body(req.dump());
   try {
     call("CreateSecret", body);
   } catch (...) {

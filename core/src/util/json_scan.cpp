@@ -6,9 +6,9 @@
 #include <cmath>
 #include <cstring>
 
-#include <nlohmann/json.hpp>
 
 #include "momento/auth/secret.hpp"
+#include "secret_json.hpp"
 
 namespace momento::auth::detail {
 
@@ -143,17 +143,7 @@ bool JsonObject::scan(std::string_view text) noexcept {
 }
 
 bool JsonObject::parse_general(std::string_view text) {
-  // No exceptions: parser messages can quote the (secret) input.
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  struct Wiper {  // its strings held secrets
-    nlohmann::json& j;
-    ~Wiper() {
-      if (!j.is_object()) return;
-      for (auto& v : j) {
-        if (v.is_string()) wipe(v.get_ref<std::string&>());
-      }
-    }
-  } wiper{j};
+  SecretJson j = parse_secret_json(text);  // its strings hold secrets
   if (!j.is_object()) return false;
   is_general_ = true;
   owned_.reserve(2 * j.size());  // views point into these strings: they must never move
@@ -161,10 +151,10 @@ bool JsonObject::parse_general(std::string_view text) {
   for (auto it = j.begin(); it != j.end(); ++it) {
     JsonMember m;
     m.name = owned_.emplace_back(it.key());
-    const nlohmann::json& v = it.value();
+    const SecretJson& v = it.value();
     if (v.is_string()) {
       m.type = JsonMember::Type::String;
-      m.str = owned_.emplace_back(v.get_ref<const std::string&>());
+      m.str = owned_.emplace_back(v.get_ref<const SecretJson::string_t&>());
     } else if (v.is_number()) {
       m.type = JsonMember::Type::Number;
       if (v.is_number_unsigned()) {

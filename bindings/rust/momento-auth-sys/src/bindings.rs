@@ -711,6 +711,46 @@ extern "C" {
         err: *mut *mut momento_error_t,
     ) -> momento_status_t;
 }
+pub type momento_token_fn = ::std::option::Option<
+    unsafe extern "C" fn(
+        token: *mut momento_token_t,
+        error: *mut momento_error_t,
+        user_data: *mut ::std::os::raw::c_void,
+    ),
+>;
+extern "C" {
+    pub fn momento_auth_client_generate_api_key_async(
+        client: *mut momento_auth_client_t,
+        scope: *const momento_scope_t,
+        expires_in: *const momento_expires_in_t,
+        cancel: *mut momento_cancel_token_t,
+        fn_: momento_token_fn,
+        user_data: *mut ::std::os::raw::c_void,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_auth_client_refresh_api_key_async(
+        client: *mut momento_auth_client_t,
+        refresh_token: *const ::std::os::raw::c_char,
+        cancel: *mut momento_cancel_token_t,
+        fn_: momento_token_fn,
+        user_data: *mut ::std::os::raw::c_void,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_auth_client_generate_disposable_token_async(
+        client: *mut momento_auth_client_t,
+        scope: *const momento_scope_t,
+        expires_in: *const momento_expires_in_t,
+        token_id: *const ::std::os::raw::c_char,
+        cancel: *mut momento_cancel_token_t,
+        fn_: momento_token_fn,
+        user_data: *mut ::std::os::raw::c_void,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
 #[repr(C)]
 #[derive(Debug)]
 pub struct momento_store_options {

@@ -1181,3 +1181,247 @@ impl fmt::Debug for Watcher {
         f.write_str("Watcher")
     }
 }
+
+// ---- cancellation ----------------------------------------------------------------------------
+
+/// Cancels blocking calls from another thread. [`CancelToken::run`] ties the calls the current
+/// thread makes inside its closure (on any client, store, refresher or watcher) to the token;
+/// [`CancelToken::cancel`], from any thread, makes those in flight return `CancelledError` at
+/// once, and later ones under the token fail without sending anything until
+/// [`CancelToken::reset`]. Clients stay usable after a cancelled call. A cancelled call may or
+/// may not have reached the server (a cancelled refresh may have spent its refresh token).
+///
+/// ```no_run
+/// # use momento_auth::*;
+/// # fn f(client: &AuthClient, refresh_token: &str) -> Result<()> {
+/// let token = std::sync::Arc::new(CancelToken::new()?);
+/// let t = token.clone();
+/// std::thread::spawn(move || { std::thread::sleep(std::time::Duration::from_secs(1)); t.cancel() });
+/// match token.run(|| client.refresh_api_key(refresh_token)) {
+///     Err(e) if e.code() == ErrorCode::CancelledError => println!("cancelled"),
+///     r => { r?; }
+/// }
+/// # Ok(()) }
+/// ```
+pub struct CancelToken {
+    ptr: *mut sys::momento_cancel_token_t,
+}
+
+// SAFETY: cancel, reset and is_cancelled may run concurrently from any thread (auth.h). The token
+// is freed only in Drop, when no borrow remains: no cancel or reset is running and `run`, which
+// unties its thread before returning, has returned.
+unsafe impl Send for CancelToken {}
+unsafe impl Sync for CancelToken {}
+
+impl CancelToken {
+    pub fn new() -> Result<Self> {
+        loaded()?;
+        let mut out = ptr::null_mut();
+        check(|e| unsafe { sys::momento_cancel_token_new(&mut out, e) })?;
+        Ok(CancelToken { ptr: out })
+    }
+
+    /// Cancels the calls in flight under the token and every later one until `reset`.
+    /// Idempotent.
+    pub fn cancel(&self) {
+        // SAFETY: a live token; cancelling one cannot fail.
+        unsafe { sys::momento_cancel_token_cancel(self.ptr, ptr::null_mut()) };
+    }
+
+    /// Clears the cancelled state; calls already cancelled stay cancelled.
+    pub fn reset(&self) {
+        unsafe { sys::momento_cancel_token_reset(self.ptr, ptr::null_mut()) };
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        unsafe { sys::momento_cancel_token_is_cancelled(self.ptr) == 1 }
+    }
+
+    /// Runs `f` with the current thread's calls tied to this token, then restores the thread's
+    /// previous token (so runs nest), also when `f` panics.
+    pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+        struct Restore(*mut sys::momento_cancel_token_t);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                unsafe { sys::momento_cancel_token_bind_thread(ptr::null_mut(), self.0, ptr::null_mut()) };
+            }
+        }
+        let mut previous = ptr::null_mut();
+        // SAFETY: binding a live token (or restoring the previous one) cannot fail.
+        unsafe { sys::momento_cancel_token_bind_thread(&mut previous, self.ptr, ptr::null_mut()) };
+        let _restore = Restore(previous);
+        f()
+    }
+}
+
+impl Drop for CancelToken {
+    fn drop(&mut self) {
+        unsafe { sys::momento_cancel_token_free(self.ptr) }
+    }
+}
+
+impl fmt::Debug for CancelToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CancelToken(cancelled={})", self.is_cancelled())
+    }
+}
+
+// ---- data client -----------------------------------------------------------------------------
+
+/// The cache service's control calls (create, delete, flush and list caches), its data calls
+/// (set, get, delete) and ping: enough to validate a key and to exercise its scope, not a cache
+/// SDK. Share one between threads; calls block the calling thread ([`CancelToken`] cancels them).
+pub struct DataClient {
+    ptr: *mut sys::momento_data_client_t,
+}
+
+// SAFETY: the data client is thread-safe like the auth client (auth.h); Drop runs once no call
+// is running, which the borrow checker guarantees.
+unsafe impl Send for DataClient {}
+unsafe impl Sync for DataClient {}
+
+/// A byte slice as the C ABI's pointer and length (NULL only with length 0).
+fn bytes_arg(b: &[u8]) -> (*const c_void, usize) {
+    (if b.is_empty() { ptr::null() } else { b.as_ptr().cast() }, b.len())
+}
+
+impl DataClient {
+    /// Copies the credential; the library's default deadlines.
+    pub fn new(cred: &CredentialProvider) -> Result<Self> {
+        Self::with_options(cred, &ClientOptions::default())
+    }
+
+    /// With a deadline for every call and/or a CA file (None: the library's defaults).
+    pub fn with_options(cred: &CredentialProvider, options: &ClientOptions) -> Result<Self> {
+        loaded()?;
+        let cfg = client_config(options.deadline, options.ca_file.as_deref())?;
+        let mut out = ptr::null_mut();
+        check(|e| unsafe { sys::momento_data_client_new(&mut out, cred.ptr, cfg.0, e) })?;
+        Ok(DataClient { ptr: out })
+    }
+
+    /// AlreadyExistsError when the cache exists.
+    pub fn create_cache(&self, cache: &str) -> Result<()> {
+        let n = c_string(cache, "cache name")?;
+        check(|e| unsafe { sys::momento_data_client_create_cache(self.ptr, n.as_ptr(), e) })
+    }
+
+    /// Deletes the cache and everything in it (NotFoundError when there is none).
+    pub fn delete_cache(&self, cache: &str) -> Result<()> {
+        let n = c_string(cache, "cache name")?;
+        check(|e| unsafe { sys::momento_data_client_delete_cache(self.ptr, n.as_ptr(), e) })
+    }
+
+    /// Removes every item and keeps the cache (NotFoundError when there is none).
+    pub fn flush_cache(&self, cache: &str) -> Result<()> {
+        let n = c_string(cache, "cache name")?;
+        check(|e| unsafe { sys::momento_data_client_flush_cache(self.ptr, n.as_ptr(), e) })
+    }
+
+    /// The names of all caches (a cheap way to validate a key).
+    pub fn list_caches(&self) -> Result<Vec<String>> {
+        let mut out = ptr::null_mut();
+        check(|e| unsafe { sys::momento_data_client_list_caches(&mut out, self.ptr, e) })?;
+        let list = Native(out, sys::momento_string_list_free);
+        let n = unsafe { sys::momento_string_list_count(list.0) };
+        Ok((0..n).map(|i| unsafe { borrowed(sys::momento_string_list_get(list.0, i)) }).collect())
+    }
+
+    /// Stores `value` under `key` for `ttl` (the library checks it).
+    pub fn set(&self, cache: &str, key: &[u8], value: &[u8], ttl: Duration) -> Result<()> {
+        let n = c_string(cache, "cache name")?;
+        let ((k, kn), (v, vn)) = (bytes_arg(key), bytes_arg(value));
+        check(|e| unsafe { sys::momento_data_client_set(self.ptr, n.as_ptr(), k, kn, v, vn, millis(ttl), e) })
+    }
+
+    /// The value under `key`; None on a miss.
+    pub fn get(&self, cache: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let n = c_string(cache, "cache name")?;
+        let (k, kn) = bytes_arg(key);
+        let (mut hit, mut value, mut len) = (0i32, ptr::null_mut(), 0usize);
+        check(|e| unsafe { sys::momento_data_client_get(&mut hit, &mut value, &mut len, self.ptr, n.as_ptr(), k, kn, e) })?;
+        if hit != 1 {
+            return Ok(None);
+        }
+        // SAFETY: on a hit the library returned len bytes we own (released with momento_free).
+        unsafe {
+            let v = std::slice::from_raw_parts(value as *const u8, len).to_vec();
+            sys::momento_free(value.cast());
+            Ok(Some(v))
+        }
+    }
+
+    /// Removes the item under `key`; a missing item is not an error.
+    pub fn delete(&self, cache: &str, key: &[u8]) -> Result<()> {
+        let n = c_string(cache, "cache name")?;
+        let (k, kn) = bytes_arg(key);
+        check(|e| unsafe { sys::momento_data_client_delete(self.ptr, n.as_ptr(), k, kn, e) })
+    }
+
+    /// Checks that the cache endpoint answers (no key needed).
+    pub fn ping(&self) -> Result<()> {
+        check(|e| unsafe { sys::momento_data_client_ping(self.ptr, e) })
+    }
+}
+
+impl Drop for DataClient {
+    fn drop(&mut self) {
+        unsafe { sys::momento_data_client_free(self.ptr) }
+    }
+}
+
+impl fmt::Debug for DataClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DataClient")
+    }
+}
+
+// ---- logging ---------------------------------------------------------------------------------
+
+/// The library's log levels, lowest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+/// One message of the library (never a secret).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogRecord {
+    pub level: LogLevel,
+    pub message: String,
+}
+
+const LOG_LEVELS: [(LogLevel, sys::momento_log_level::Type); 4] = [
+    (LogLevel::Debug, sys::momento_log_level::MOMENTO_LOG_DEBUG),
+    (LogLevel::Info, sys::momento_log_level::MOMENTO_LOG_INFO),
+    (LogLevel::Warn, sys::momento_log_level::MOMENTO_LOG_WARN),
+    (LogLevel::Error, sys::momento_log_level::MOMENTO_LOG_ERROR),
+];
+
+unsafe extern "C" fn log_trampoline(level: i32, message: *const std::os::raw::c_char, user_data: *mut c_void) {
+    let level = LOG_LEVELS.iter().find(|(_, c)| *c as i32 == level).map_or(LogLevel::Error, |(l, _)| *l);
+    call_back(user_data, LogRecord { level, message: borrowed(message) });
+}
+
+/// Sends the library's messages at or above `min_level` to `f` (the library never prints),
+/// replacing any previous callback; when this returns the previous one is not running and has
+/// been dropped. `f` runs on the thread making a library call or on a library thread, so it must
+/// be quick. Calling this (or [`clear_log_callback`]) from inside `f` fails with
+/// FailedPreconditionError.
+pub fn set_log_callback(min_level: LogLevel, f: impl Fn(&LogRecord) + Send + Sync + 'static) -> Result<()> {
+    loaded()?;
+    let level = LOG_LEVELS.iter().find(|(l, _)| *l == min_level).map_or(0, |(_, c)| *c as i32);
+    subscribe_with::<LogRecord>(Box::new(f), |_, ud, e| unsafe {
+        sys::momento_log_set_callback(level, Some(log_trampoline), ud, Some(destroy_callback::<LogRecord>), e)
+    })
+    .map(|_| ())
+}
+
+/// Removes the log callback; when this returns it is not running and has been dropped.
+pub fn clear_log_callback() -> Result<()> {
+    loaded()?;
+    check(|e| unsafe { sys::momento_log_set_callback(0, None, ptr::null_mut(), None, e) })
+}

@@ -395,7 +395,14 @@ fn no_leak_over_bounded_loop() {
             let r = c.generate_api_key(&PermissionScope::AllDataReadOnly, ExpiresIn::minutes(1)).unwrap();
             let _ = format!("{r:?}");
             let _ = CredentialProvider::from_string("bad\0");
+            // The data client under a cancel token, and a log callback replaced each round.
+            let d = DataClient::new(&cred(&s, &s.super_key)).unwrap();
+            let token = CancelToken::new().unwrap();
+            token.run(|| d.list_caches()).unwrap();
+            assert_eq!(d.get("no-such-cache", b"k").unwrap_err().code(), ErrorCode::NotFoundError);
+            set_log_callback(LogLevel::Debug, |r| assert!(!r.message.is_empty())).unwrap();
         }
+        clear_log_callback().unwrap();
         rss_kib()
     };
     let loops: usize = std::env::var("MOMENTO_LEAK_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(600);

@@ -7,6 +7,7 @@ namespace momento::auth {
 
 namespace detail {
 class CallRegistration;
+class AsyncRegistration;
 }
 
 // A thread is tied to a token with bind_thread(). Every RPC of an AuthClient or DataClient made
@@ -16,8 +17,12 @@ class CallRegistration;
 // anything, until reset(). That closes the window between "the caller decided to start a call"
 // and "the call is registered", which a one-shot cancel would miss.
 //
+// An asynchronous call is registered with the token it was given (or the starting thread's)
+// until it completes, and keeps the token's state alive meanwhile.
+//
 // cancel(), reset() and cancelled() are thread-safe. The token must outlive every thread's
-// binding to it and every cancel() running on it (destroying it meanwhile is undefined).
+// binding to it and every cancel() running on it (destroying it meanwhile is undefined); it may
+// be destroyed while asynchronous calls under it are in flight.
 // None of this is async-signal-safe: from a signal handler, wake a thread that calls cancel().
 class CancelToken {
  public:
@@ -34,10 +39,12 @@ class CancelToken {
   static CancelToken* bind_thread(CancelToken* token) noexcept;
   static CancelToken* thread_token() noexcept;
 
+  struct State;  // defined where the clients register their calls
+
  private:
   friend class detail::CallRegistration;
-  struct State;
-  std::unique_ptr<State> state_;
+  friend class detail::AsyncRegistration;
+  std::shared_ptr<State> state_;
 };
 
 }  // namespace momento::auth

@@ -90,6 +90,7 @@ MOMENTO_API const char *momento_error_message(const momento_error_t *error);
 MOMENTO_API int32_t momento_error_grpc_status(const momento_error_t *error);
 /* 1 when the same call may succeed later (transient failure), 0 otherwise or for NULL. */
 MOMENTO_API int32_t momento_error_retryable(const momento_error_t *error);
+/* Releases an error object (NULL is allowed). */
 MOMENTO_API void momento_error_free(momento_error_t *error);
 
 /* Releases an owned string returned by this library; wipes its bytes first. Accepts NULL. */
@@ -99,6 +100,13 @@ MOMENTO_API void momento_free(char *str);
  * 4 characters, an ellipsis and a short hash ("<empty>" for ""). Owned; release with
  * momento_free(). */
 MOMENTO_API momento_status_t momento_redact(char **out, const char *secret, momento_error_t **err);
+/* Text made safe to show on a terminal or in a message, by the library's one escaping rule:
+ * control characters, DEL and invalid UTF-8 become `\n`, `\r`, `\t`, `\e` or `\xNN` (and a
+ * backslash becomes two); text longer than max_bytes is cut at a character boundary and ends in
+ * "...". text is text_len bytes (NULL only with 0; NUL bytes allowed). Owned; release with
+ * momento_free(). MOMENTO_ERR_INVALID_ARGUMENT for a NULL out or text with text_len > 0. */
+MOMENTO_API momento_status_t momento_printable(char **out, const char *text, size_t text_len,
+                                               size_t max_bytes, momento_error_t **err);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Versions. */
@@ -150,6 +158,8 @@ MOMENTO_API momento_status_t momento_endpoint_override_new_explicit(
 MOMENTO_API momento_status_t momento_endpoint_override_new_single(
     momento_endpoint_override_t **out, const char *host_port, int32_t secure,
     momento_error_t **err);
+/* Releases an endpoint override (NULL is allowed); credentials and refreshers it was applied to
+ * keep their own copy. */
 MOMENTO_API void momento_endpoint_override_free(momento_endpoint_override_t *override_);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -208,6 +218,8 @@ MOMENTO_API momento_status_t momento_credential_from_file(momento_credential_t *
 MOMENTO_API momento_status_t momento_credential_new_local(momento_credential_t **out,
                                                           const char *host, uint16_t port,
                                                           momento_error_t **err);
+/* Releases a credential and wipes its secrets (NULL is allowed). Objects made from it (clients,
+ * copies) keep their own copy. */
 MOMENTO_API void momento_credential_free(momento_credential_t *credential);
 
 /* A MOMENTO_CREDENTIAL_* value; 0 for NULL. */
@@ -257,6 +269,7 @@ enum momento_expires_unit {
 /* amount must be positive and the lifetime must fit in 32 bits of seconds. */
 MOMENTO_API momento_status_t momento_expires_in_new(momento_expires_in_t **out, int32_t unit,
                                                     int64_t amount, momento_error_t **err);
+/* Releases a lifetime (NULL is allowed). */
 MOMENTO_API void momento_expires_in_free(momento_expires_in_t *expires_in);
 /* 1 if the lifetime is finite, 0 for never (or NULL). */
 MOMENTO_API int32_t momento_expires_in_does_expire(const momento_expires_in_t *expires_in);
@@ -318,15 +331,22 @@ MOMENTO_API momento_status_t momento_scope_new(momento_scope_t **out, momento_er
 /* A predefined scope (MOMENTO_SCOPE_*); entries cannot be added to it. */
 MOMENTO_API momento_status_t momento_scope_new_predefined(momento_scope_t **out, int32_t which,
                                                           momento_error_t **err);
+/* Releases a scope (NULL is allowed). */
 MOMENTO_API void momento_scope_free(momento_scope_t *scope);
 
 /* In every add function, cache_name NULL means all caches; an empty name is an error. */
 MOMENTO_API momento_status_t momento_scope_add_cache(momento_scope_t *scope, int32_t role,
                                                      const char *cache_name,
                                                      momento_error_t **err);
+/* Adds a topic permission: role (MOMENTO_TOPIC_*) on the topics topic_select picks
+ * (MOMENTO_SELECT_ALL with topic NULL, _NAME or _PREFIX with `topic`) in cache_name.
+ * MOMENTO_ERR_INVALID_ARGUMENT for an unknown role or select, a bad name, or a predefined scope. */
 MOMENTO_API momento_status_t momento_scope_add_topic(momento_scope_t *scope, int32_t role,
                                                      const char *cache_name, int32_t topic_select,
                                                      const char *topic, momento_error_t **err);
+/* Adds a function permission: role (MOMENTO_FUNCTION_*) on the functions function_select picks
+ * (MOMENTO_SELECT_ALL with function NULL, _NAME or _PREFIX with `function`) in cache_name.
+ * MOMENTO_ERR_INVALID_ARGUMENT as for momento_scope_add_topic(). */
 MOMENTO_API momento_status_t momento_scope_add_function(momento_scope_t *scope, int32_t role,
                                                         const char *cache_name,
                                                         int32_t function_select,
@@ -349,8 +369,10 @@ MOMENTO_API momento_status_t momento_scope_validate(const momento_scope_t *scope
 
 typedef struct momento_client_config momento_client_config_t;
 
+/* A new configuration with the library's defaults (owned; momento_client_config_free()). */
 MOMENTO_API momento_status_t momento_client_config_new(momento_client_config_t **out,
                                                        momento_error_t **err);
+/* Releases a configuration (NULL is allowed); clients made from it keep their own copy. */
 MOMENTO_API void momento_client_config_free(momento_client_config_t *config);
 /* Per-call deadline in milliseconds (> 0; default 15000). */
 MOMENTO_API momento_status_t momento_client_config_set_deadline_ms(momento_client_config_t *config,
@@ -383,11 +405,13 @@ MOMENTO_API momento_status_t momento_token_to_json(char **out, const momento_tok
 /* Writes the Download-JSON file atomically with mode 0600. */
 MOMENTO_API momento_status_t momento_token_write_file(const momento_token_t *token,
                                                       const char *path, momento_error_t **err);
+/* Releases a token and wipes its secrets (NULL is allowed). */
 MOMENTO_API void momento_token_free(momento_token_t *token);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Auth client. Thread-safe: create one and share it between threads. Calls block the calling
- * thread until the answer or the deadline. Free it only after every call on it has returned. */
+ * thread until the answer or the deadline (asynchronous forms: after the cancellation section).
+ * Free it only after every blocking call on it has returned. */
 
 typedef struct momento_auth_client momento_auth_client_t;
 
@@ -396,12 +420,19 @@ MOMENTO_API momento_status_t momento_auth_client_new(momento_auth_client_t **out
                                                      const momento_credential_t *credential,
                                                      const momento_client_config_t *config,
                                                      momento_error_t **err);
+/* Releases the client (NULL is allowed). Call it only after every blocking call on the client
+ * has returned (asynchronous calls in flight are allowed); credentials and tokens it handed out
+ * stay valid. */
 MOMENTO_API void momento_auth_client_free(momento_auth_client_t *client);
 
 /* The client's credential (borrowed; valid while the client lives). NULL for NULL. */
 MOMENTO_API const momento_credential_t *momento_auth_client_credential(
     const momento_auth_client_t *client);
 
+/* Mints a new API key with the given scope and lifetime (GenerateApiKey). On success *out is an
+ * owned token (momento_token_free()) holding the key, its refresh token (empty for never-
+ * expiring keys) and its expiry. Errors: MOMENTO_ERR_INVALID_ARGUMENT for bad arguments, else
+ * the service's status (e.g. MOMENTO_ERR_PERMISSION_DENIED). */
 MOMENTO_API momento_status_t momento_auth_client_generate_api_key(
     momento_token_t **out, momento_auth_client_t *client, const momento_scope_t *scope,
     const momento_expires_in_t *expires_in, momento_error_t **err);
@@ -424,6 +455,7 @@ typedef struct momento_string_list momento_string_list_t;
 MOMENTO_API size_t momento_string_list_count(const momento_string_list_t *list);
 /* The string at `index` (borrowed; valid while the list lives); NULL for NULL or out of range. */
 MOMENTO_API const char *momento_string_list_get(const momento_string_list_t *list, size_t index);
+/* Releases a string list (NULL is allowed). */
 MOMENTO_API void momento_string_list_free(momento_string_list_t *list);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -442,17 +474,25 @@ MOMENTO_API momento_status_t momento_data_client_new(momento_data_client_t **out
                                                      const momento_credential_t *credential,
                                                      const momento_client_config_t *config,
                                                      momento_error_t **err);
+/* Releases the client (NULL is allowed). Call it only after every call on the client has
+ * returned. */
 MOMENTO_API void momento_data_client_free(momento_data_client_t *client);
 /* The client's credential (borrowed; valid while the client lives). NULL for NULL. */
 MOMENTO_API const momento_credential_t *momento_data_client_credential(
     const momento_data_client_t *client);
 
+/* Creates the cache cache_name. Errors are the service's status (MOMENTO_ERR_ALREADY_EXISTS when
+ * the cache exists). */
 MOMENTO_API momento_status_t momento_data_client_create_cache(momento_data_client_t *client,
                                                               const char *cache_name,
                                                               momento_error_t **err);
+/* Deletes the cache cache_name and everything in it. Errors are the service's status
+ * (MOMENTO_ERR_NOT_FOUND when there is no such cache). */
 MOMENTO_API momento_status_t momento_data_client_delete_cache(momento_data_client_t *client,
                                                               const char *cache_name,
                                                               momento_error_t **err);
+/* Removes every item of the cache cache_name and keeps the cache. Errors are the service's
+ * status (MOMENTO_ERR_NOT_FOUND when there is no such cache). */
 MOMENTO_API momento_status_t momento_data_client_flush_cache(momento_data_client_t *client,
                                                              const char *cache_name,
                                                              momento_error_t **err);
@@ -473,6 +513,7 @@ MOMENTO_API momento_status_t momento_data_client_get(int32_t *hit, char **value,
                                                      momento_data_client_t *client,
                                                      const char *cache_name, const void *key,
                                                      size_t key_len, momento_error_t **err);
+/* Removes the item under key; a missing item is not an error. */
 MOMENTO_API momento_status_t momento_data_client_delete(momento_data_client_t *client,
                                                         const char *cache_name, const void *key,
                                                         size_t key_len, momento_error_t **err);
@@ -498,8 +539,10 @@ MOMENTO_API momento_status_t momento_data_client_ping(momento_data_client_t *cli
 
 typedef struct momento_cancel_token momento_cancel_token_t;
 
+/* A new token, not cancelled, tied to no thread (owned; momento_cancel_token_free()). */
 MOMENTO_API momento_status_t momento_cancel_token_new(momento_cancel_token_t **out,
                                                       momento_error_t **err);
+/* Releases the token (NULL is allowed); see the thread-safety rule above. */
 MOMENTO_API void momento_cancel_token_free(momento_cancel_token_t *token);
 /* Cancels the calls in flight under the token and every later one until reset. Idempotent. */
 MOMENTO_API momento_status_t momento_cancel_token_cancel(momento_cancel_token_t *token,
@@ -516,6 +559,43 @@ MOMENTO_API momento_status_t momento_cancel_token_bind_thread(momento_cancel_tok
                                                               momento_error_t **err);
 
 /* ------------------------------------------------------------------------------------------ */
+/* Asynchronous auth client calls, for event loops: the three calls above without blocking the
+ * caller (docs/c-api-threading.md, "Asynchronous calls").
+ *  - The arguments are checked as by the blocking form. A failing status means nothing was
+ *    started and `fn` will never be called. MOMENTO_OK means `fn` will be called exactly once,
+ *    on another thread (possibly before the starting call has returned: have `user_data` ready
+ *    first), with an owned token or an owned error (the other one NULL)
+ *    that the callback frees (momento_token_free(), momento_error_free()). Every outcome after
+ *    the start (the answer, the deadline, a cancellation, no connection) arrives through `fn`.
+ *  - Arguments are borrowed for the starting call only: the library copies what it keeps.
+ *  - `cancel` cancels the call as a tied thread's token does a blocking one (NULL: the calling
+ *    thread's token, if it is tied to one). It may be freed while the call is in flight.
+ *  - `user_data` is handed to `fn` untouched; that call is its last use (no destroy notifier).
+ *  - `fn` runs on the library's completion thread, which completes every asynchronous call of
+ *    the process one at a time: keep it short. It may call any function of this library, start further calls and free the
+ *    client; a blocking call from it holds up other completions until it returns.
+ *  - The client may be freed while its asynchronous calls are in flight, from any thread and
+ *    from `fn`: they run to their end (answer, deadline or cancellation), `fn` is still called,
+ *    and the client's connections close after the last one. */
+
+typedef void (*momento_token_fn)(momento_token_t *token, momento_error_t *error, void *user_data);
+
+/* momento_auth_client_generate_api_key() without blocking. */
+MOMENTO_API momento_status_t momento_auth_client_generate_api_key_async(
+    momento_auth_client_t *client, const momento_scope_t *scope,
+    const momento_expires_in_t *expires_in, momento_cancel_token_t *cancel, momento_token_fn fn,
+    void *user_data, momento_error_t **err);
+/* momento_auth_client_refresh_api_key() without blocking. */
+MOMENTO_API momento_status_t momento_auth_client_refresh_api_key_async(
+    momento_auth_client_t *client, const char *refresh_token, momento_cancel_token_t *cancel,
+    momento_token_fn fn, void *user_data, momento_error_t **err);
+/* momento_auth_client_generate_disposable_token() without blocking. */
+MOMENTO_API momento_status_t momento_auth_client_generate_disposable_token_async(
+    momento_auth_client_t *client, const momento_scope_t *scope,
+    const momento_expires_in_t *expires_in, const char *token_id, momento_cancel_token_t *cancel,
+    momento_token_fn fn, void *user_data, momento_error_t **err);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Token stores (docs/refresh.md): where a fleet keeps its current key, in the Download-JSON
  * shape {"authToken","refreshToken","validUntil"}. Thread-safe; refreshers and watchers keep
  * their own reference, so a store may be freed while they still use it. */
@@ -526,6 +606,7 @@ typedef struct momento_store momento_store_t;
 /* Options for momento_store_new(); a builder (one writer at a time), copied by the store. */
 MOMENTO_API momento_status_t momento_store_options_new(momento_store_options_t **out,
                                                        momento_error_t **err);
+/* Releases store options (NULL is allowed); stores opened with them keep their own copy. */
 MOMENTO_API void momento_store_options_free(momento_store_options_t *options);
 /* AWS Secrets Manager only. NULL restores the default (AWS_REGION, AWS_DEFAULT_REGION, the
  * shared config file). */
@@ -547,6 +628,8 @@ MOMENTO_API momento_status_t momento_store_options_set_aws_profile(momento_store
 MOMENTO_API momento_status_t momento_store_new(momento_store_t **out, const char *spec,
                                                const momento_store_options_t *options,
                                                momento_error_t **err);
+/* Releases the handle (NULL is allowed). Refreshers and watchers using the store keep it open
+ * until they are freed. */
 MOMENTO_API void momento_store_free(momento_store_t *store);
 /* e.g. "file:/etc/momento/token.json"; never a secret (borrowed; "" for NULL). */
 MOMENTO_API const char *momento_store_describe(const momento_store_t *store);
@@ -586,9 +669,9 @@ MOMENTO_API momento_status_t momento_store_save(momento_store_t *store,
  * momento_refresher_unsubscribe() or momento_refresher_free() returns, the callback is not
  * running and will not be called again, and its destroy notifier has run. From inside a callback:
  * unsubscribing that callback returns at once (its destroy runs right after the callback
- * returns); momento_refresher_stop() stops the background thread as from anywhere else;
- * momento_refresher_free() returns at once and the refresher ends once the callback returns
- * (the remaining destroy notifiers run then, on the callback's thread). */
+ * returns); momento_refresher_stop() fails with MOMENTO_ERR_FAILED_PRECONDITION (it would wait
+ * for itself); momento_refresher_free() returns at once and the refresher ends once the callback
+ * returns (the remaining destroy notifiers run then, on the callback's thread). */
 
 typedef struct momento_refresher_options momento_refresher_options_t;
 typedef struct momento_refresher momento_refresher_t;
@@ -602,13 +685,14 @@ enum momento_refresh_event_kind {
 
 typedef void (*momento_refresh_fn)(const momento_refresh_event_t *event, void *user_data);
 
-/* Refresh policy. The setters record values; each refuses a value only when it breaks a rule
- * on its own or together with values set explicitly before (never against a default), so the
+/* Refresh policy. The setters only record values (they fail only for a NULL handle), so the
  * order of the calls does not matter. momento_refresher_options_validate() and
  * momento_refresher_new() check the whole policy and name the first rule it breaks. Defaults and
- * rules are the library's: read the values in effect with the getters below. */
+ * rules are the library's: read the values in effect with the getters below. The ranges noted
+ * at each setter are checked there, not by the setter. */
 MOMENTO_API momento_status_t momento_refresher_options_new(momento_refresher_options_t **out,
                                                            momento_error_t **err);
+/* Releases refresher options (NULL is allowed); refreshers made from them keep their own copy. */
 MOMENTO_API void momento_refresher_options_free(momento_refresher_options_t *options);
 /* Refresh when this fraction of the lifetime has elapsed (0 < f < 1). */
 MOMENTO_API momento_status_t momento_refresher_options_set_refresh_fraction(
@@ -636,12 +720,16 @@ MOMENTO_API momento_status_t momento_refresher_options_validate(
  * defaults (0.75, 0.05, 1000 ms, 300000 ms, 60000 ms). */
 MOMENTO_API double momento_refresher_options_refresh_fraction(
     const momento_refresher_options_t *options);
+/* The jitter fraction in effect (the library's default 0.05 when not set or options is NULL). */
 MOMENTO_API double momento_refresher_options_jitter_fraction(
     const momento_refresher_options_t *options);
+/* The first retry delay in effect, in milliseconds (default 1000). */
 MOMENTO_API int64_t momento_refresher_options_backoff_initial_ms(
     const momento_refresher_options_t *options);
+/* The longest retry delay in effect, in milliseconds (default 300000). */
 MOMENTO_API int64_t momento_refresher_options_backoff_max_ms(
     const momento_refresher_options_t *options);
+/* The longest sleep between looks at the store in effect, in milliseconds (default 60000). */
 MOMENTO_API int64_t momento_refresher_options_recheck_interval_ms(
     const momento_refresher_options_t *options);
 
@@ -713,6 +801,8 @@ MOMENTO_API int64_t momento_refresh_event_next_attempt_ms(const momento_refresh_
 MOMENTO_API int32_t momento_refresh_event_replay(const momento_refresh_event_t *event);
 /* Failures only: 1 when a later attempt may succeed (transient, or the outcome is unknown). */
 MOMENTO_API int32_t momento_refresh_event_retryable(const momento_refresh_event_t *event);
+/* Releases an event returned by momento_refresher_run_once() or _refresh_now() (NULL is
+ * allowed). Events passed to a callback are the library's: do not free them. */
 MOMENTO_API void momento_refresh_event_free(momento_refresh_event_t *event);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -726,12 +816,15 @@ typedef struct momento_watched_key momento_watched_key_t;
 typedef void (*momento_watch_fn)(const momento_watched_key_t *key, void *user_data);
 
 /* Reads the store once (fails if it is empty or unreadable), then starts re-reading every
- * period_ms (> 0, at most one day) on a library thread. override_ NULL = each key's own
- * endpoints. */
+ * period_ms (> 0, at most one day; MOMENTO_ERR_INVALID_ARGUMENT naming the rule otherwise) on a
+ * library thread. override_ NULL = each key's own endpoints. */
 MOMENTO_API momento_status_t momento_watcher_new(momento_watcher_t **out, momento_store_t *store,
                                                  int64_t period_ms,
                                                  const momento_endpoint_override_t *override_,
                                                  momento_error_t **err);
+/* The library's default re-read period in milliseconds (30000), for bindings whose period
+ * argument is optional. */
+MOMENTO_API int64_t momento_watcher_default_period_ms(void);
 /* Stops the thread, then ends every subscription (destroy notifiers run). */
 MOMENTO_API void momento_watcher_free(momento_watcher_t *watcher);
 /* The credential in service now: an owned handle (momento_credential_free) that stays valid and
@@ -754,6 +847,8 @@ MOMENTO_API momento_status_t momento_watcher_subscribe(uint64_t *id, momento_wat
                                                        momento_watch_fn fn, void *user_data,
                                                        momento_destroy_fn destroy,
                                                        momento_error_t **err);
+/* Ends a subscription; when it returns the callback is not running (unless called from that
+ * very callback) and its destroy notifier has run. MOMENTO_ERR_NOT_FOUND for an unknown id. */
 MOMENTO_API momento_status_t momento_watcher_unsubscribe(momento_watcher_t *watcher, uint64_t id,
                                                          momento_error_t **err);
 
@@ -764,6 +859,8 @@ MOMENTO_API const momento_credential_t *momento_watched_key_credential(
 MOMENTO_API uint64_t momento_watched_key_valid_until(const momento_watched_key_t *key);
 /* Hex SHA-256 of the key (borrowed; not secret). */
 MOMENTO_API const char *momento_watched_key_fingerprint(const momento_watched_key_t *key);
+/* Releases a watched key (NULL is allowed); the credential momento_watched_key_credential()
+ * lent out ends with it. */
 MOMENTO_API void momento_watched_key_free(momento_watched_key_t *key);
 
 /* ------------------------------------------------------------------------------------------ */
