@@ -431,8 +431,8 @@ func withContext(ctx context.Context, f func(**C.momento_error_t) C.momento_stat
 // a goroutine in C cannot be preempted), whether or not other work waits. A goroutine making
 // blocking calls back to back is never rescheduled, so after 10 ms every call would pay for the
 // hand-off: sysmon polling every 20 µs, a thread started for the P, and the P taken back on the
-// way out (about +25 µs of CPU and two more context switches per refresh here; docs/go.md,
-// "Performance"). Yielding at most every yieldEvery before a call resets that clock.
+// way out (about +25 µs of CPU per refresh here; bench/clients/go/RESULTS.md). Yielding at
+// most every yieldEvery before a call resets that clock.
 const yieldEvery = 2 * time.Millisecond
 
 var (
