@@ -60,25 +60,13 @@ momento_status_t start(momento_auth_client_t *client, momento_cancel_token_t *ca
   });
 }
 
-// The scope of a new API key, checked.
-ma::PermissionScope api_key_scope(const momento_scope_t *scope,
-                                  const momento_expires_in_t *expires_in) {
+// The scope of a new key or token; core checks it with the lifetime (and the token_id) before
+// any call starts, blocking or not.
+ma::PermissionScope scope_arg(const momento_scope_t *scope,
+                              const momento_expires_in_t *expires_in) {
   need_handle(scope, "scope");
   need_handle(expires_in, "expires_in");
-  ma::PermissionScope s = scope->to_core();
-  ma::validate_scope(s, ma::ScopeUse::ApiKey);
-  return s;
-}
-
-// The scope of a disposable token, checked with its lifetime.
-ma::PermissionScope disposable_scope(const momento_scope_t *scope,
-                                     const momento_expires_in_t *expires_in) {
-  need_handle(scope, "scope");
-  need_handle(expires_in, "expires_in");
-  if (!expires_in->value.does_expire()) invalid("disposable tokens must expire");
-  ma::PermissionScope s = scope->to_core();
-  ma::validate_scope(s, ma::ScopeUse::DisposableToken);
-  return s;
+  return scope->to_core();
 }
 
 std::string_view token_id_arg(const char *token_id) {
@@ -157,7 +145,7 @@ momento_status_t momento_auth_client_generate_api_key(momento_token_t **out,
                                                       const momento_expires_in_t *expires_in,
                                                       momento_error_t **err) {
   return call(out, client, err, "momento_auth_client_generate_api_key", [&] {
-    return client->client.generate_api_key(api_key_scope(scope, expires_in), expires_in->value);
+    return client->client.generate_api_key(scope_arg(scope, expires_in), expires_in->value);
   });
 }
 
@@ -174,7 +162,7 @@ momento_status_t momento_auth_client_generate_disposable_token(
     momento_token_t **out, momento_auth_client_t *client, const momento_scope_t *scope,
     const momento_expires_in_t *expires_in, const char *token_id, momento_error_t **err) {
   return call(out, client, err, "momento_auth_client_generate_disposable_token", [&] {
-    ma::PermissionScope s = disposable_scope(scope, expires_in);
+    ma::PermissionScope s = scope_arg(scope, expires_in);
     return client->client.generate_disposable_token(s, expires_in->value, token_id_arg(token_id));
   });
 }
@@ -185,7 +173,7 @@ momento_status_t momento_auth_client_generate_api_key_async(
     void *user_data, momento_error_t **err) {
   return start(client, cancel, fn, user_data, err, "momento_auth_client_generate_api_key_async",
                [&](ma::CancelToken *c, ma::TokenCompletion done) {
-                 client->client.generate_api_key_async(api_key_scope(scope, expires_in),
+                 client->client.generate_api_key_async(scope_arg(scope, expires_in),
                                                        expires_in->value, c, std::move(done));
                });
 }
@@ -209,7 +197,7 @@ momento_status_t momento_auth_client_generate_disposable_token_async(
   return start(client, cancel, fn, user_data, err,
                "momento_auth_client_generate_disposable_token_async",
                [&](ma::CancelToken *c, ma::TokenCompletion done) {
-                 ma::PermissionScope s = disposable_scope(scope, expires_in);
+                 ma::PermissionScope s = scope_arg(scope, expires_in);
                  client->client.generate_disposable_token_async(
                      s, expires_in->value, token_id_arg(token_id), c, std::move(done));
                });

@@ -32,12 +32,6 @@ ma::NameSelector name_selector(int32_t select, const char *value, const char *na
                                        : ma::NameSelector::prefix(std::move(v));
 }
 
-bool all_ascii_space(std::string_view s) {
-  for (char c : s)
-    if (c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != '\v' && c != '\f') return false;
-  return true;
-}
-
 // Checks common to every add: a writable explicit scope with room for one more entry.
 void check_addable(const momento_scope_t *scope) {
   need_handle(scope, "scope");
@@ -165,9 +159,9 @@ momento_status_t momento_scope_add_cache_items(momento_scope_t *scope, int32_t r
     } else {
       if (item == nullptr) invalid("item must not be NULL");
       std::string bytes(static_cast<const char *>(item), item_len);
-      if (bytes.empty() || all_ascii_space(bytes))
-        invalid(item_select == MOMENTO_ITEMS_KEY ? "item key must not be empty or whitespace"
-                                                 : "item key prefix must not be empty or whitespace");
+      if (auto problem = ma::item_key_problem(
+              bytes, item_select == MOMENTO_ITEMS_KEY ? "item key" : "item key prefix"))
+        invalid(*problem);
       p.item = item_select == MOMENTO_ITEMS_KEY ? ma::ItemSelector::key(std::move(bytes))
                                                 : ma::ItemSelector::key_prefix(std::move(bytes));
     }

@@ -205,6 +205,27 @@ TEST_CASE("store options: an AWS endpoint is http(s) or a bare host, as the libr
   CHECK(err.message() == "endpoint_url must start with http:// or https://");
 }
 
+TEST_CASE("scope: an item key added is held to the library's item key rule at once",
+          "[capi][scope]") {
+  Err err;
+  Scope s;
+  REQUIRE_OK(err, momento_scope_new(s.out(), err.out()));
+  const std::string largest(64 * 1024, 'k'), larger(64 * 1024 + 1, 'k');
+  REQUIRE_OK(err, momento_scope_add_cache_items(s.get(), MOMENTO_CACHE_READ_ONLY, "c",
+                                                MOMENTO_ITEMS_KEY, largest.data(), largest.size(),
+                                                err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_scope_add_cache_items(s.get(), MOMENTO_CACHE_READ_ONLY, "c",
+                                                 MOMENTO_ITEMS_KEY, larger.data(), larger.size(),
+                                                 err.out()));
+  CHECK(err.message() == "item key must be at most 64 KiB");
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_scope_add_cache_items(s.get(), MOMENTO_CACHE_READ_ONLY, "c",
+                                                 MOMENTO_ITEMS_KEY_PREFIX, " \v", 2, err.out()));
+  CHECK(err.message() == "item key prefix cannot be empty or whitespace");
+  CHECK(momento_scope_entry_count(s.get()) == 1);
+}
+
 TEST_CASE("store specifications are parsed by the library", "[capi][store]") {
   Err err;
   struct Case {

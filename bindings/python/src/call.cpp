@@ -1,11 +1,17 @@
-// Blocking calls: each runs on a worker thread, tied to its own library cancel token (auth.h).
+// Blocking calls, each tied to a library cancel token (auth.h), which Ctrl-C cancels for a
+// synchronous call of the main thread. An AuthClient call runs on the calling thread without the
+// GIL (run_here); a refresher, store or watcher call likewise, except on the main thread with
+// Ctrl-C in effect (Call::join); an awaited call on a worker thread.
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <deque>
 #include <thread>
-#include <unordered_set>
+#include <vector>
 
+#include <semaphore.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -16,16 +22,42 @@ namespace {
 
 std::atomic<bool> g_exiting{false};
 
-// Calls under way, so that interpreter exit can cancel them and wait until none is left to
-// take the GIL. Entries are removed by the worker, which owns the call meanwhile.
+// The tokens of calls under way, so that interpreter exit can cancel them and wait until none
+// is left to take the GIL. A token is listed from before its call starts until it has ended.
 struct Running {
   std::mutex mu;
   std::condition_variable cv;
-  std::unordered_set<Call *> calls;
+  std::vector<momento::CancelToken *> tokens;  // a handful: no allocation per call
 };
 Running &running() {
   static auto *r = new Running();  // used until the very end: never destroyed
   return *r;
+}
+void track(momento::CancelToken *token) {
+  std::lock_guard<std::mutex> lk(running().mu);
+  running().tokens.push_back(token);
+}
+void untrack(momento::CancelToken *token) {
+  std::lock_guard<std::mutex> lk(running().mu);
+  auto &v = running().tokens;
+  v.erase(std::find(v.begin(), v.end(), token));
+  running().cv.notify_all();
+}
+
+// Starts a thread with every signal blocked: signals stay with the threads that handle them
+// (Python's main thread).
+template <class F>
+void start_thread(F fn) {
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  try {
+    std::thread(std::move(fn)).detach();
+  } catch (...) {
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    throw;
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
 // Worker threads, reused: a call costs a wake-up rather than a thread start. Idle ones end
@@ -51,18 +83,12 @@ class Workers {
       cv_.notify_one();
       return;
     }
-    // Signals stay with the threads that handle them (Python's main thread).
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
     try {
-      std::thread([this] { loop(); }).detach();
+      start_thread([this] { loop(); });
     } catch (...) {
       queue_.pop_back();
-      pthread_sigmask(SIG_SETMASK, &old, nullptr);
       throw;
     }
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
   }
 
  private:
@@ -91,6 +117,116 @@ class Workers {
   size_t idle_ = 0;
 };
 
+// Ctrl-C during a synchronous call of the main thread. A SIGINT handler chained in front of
+// whatever handler is installed (Python's) wakes a helper thread, which cancels the token of the
+// main thread's call under way (cancelling is not async-signal-safe). One helper per process,
+// started with the first such call; a forked child starts its own.
+class Interrupts {
+ public:
+  // This process's helper, with the handler put back in front if something replaced it; none
+  // when SIGINT is ignored or has its default action (then there is nothing to cancel for).
+  static Interrupts *get() {
+    static const int registered = pthread_atfork(nullptr, nullptr, [] {
+      // A forked child: the thread that forked is its main thread, and it has no helper.
+      g_forks.fetch_add(1);
+      g_helper.store(nullptr);
+    });
+    (void)registered;
+    thread_local unsigned seen_forks = ~0u;
+    thread_local bool main_thread = false;
+    if (const unsigned forks = g_forks.load(); forks != seen_forks) {  // no syscall per call
+      seen_forks = forks;
+      main_thread = gettid() == getpid();
+    }
+    if (!main_thread || !in_front()) return nullptr;
+    Interrupts *i = g_helper.load();
+    if (i == nullptr) {
+      i = new Interrupts();  // never destroyed: the signal handler may read it at any time
+      g_helper.store(i);
+    }
+    return i;
+  }
+
+  // The main thread's call under way while it lives (a signal handler may run a nested call).
+  class Current {
+   public:
+    Current(Interrupts *i, momento::CancelToken *token) : i_(i) {
+      std::lock_guard<std::mutex> lk(i_->mu_);
+      previous_ = std::exchange(i_->token_, token);
+      i_->call_.fetch_add(1);
+    }
+    ~Current() {
+      std::lock_guard<std::mutex> lk(i_->mu_);
+      i_->token_ = previous_;
+      i_->call_.fetch_add(1);
+    }
+
+   private:
+    Interrupts *i_;
+    momento::CancelToken *previous_;
+  };
+
+ private:
+  Interrupts() {
+    sem_init(&wake_, 0, 0);
+    start_thread([this] { loop(); });
+  }
+
+  void loop() {
+    for (;;) {
+      while (sem_wait(&wake_) != 0) {
+      }
+      std::lock_guard<std::mutex> lk(mu_);
+      // Only the call that was under way when the signal came.
+      if (token_ != nullptr && requested_.load() == call_.load()) {
+        try {
+          token_->cancel();
+        } catch (...) {
+        }
+      }
+    }
+  }
+
+  static void on_sigint(int sig, siginfo_t *info, void *context) {
+    const int saved = errno;
+    if (Interrupts *i = g_helper.load()) {
+      i->requested_.store(i->call_.load());
+      sem_post(&i->wake_);
+    }
+    errno = saved;
+    if (g_next.sa_flags & SA_SIGINFO) {
+      g_next.sa_sigaction(sig, info, context);
+    } else if (g_next.sa_handler != SIG_IGN && g_next.sa_handler != SIG_DFL) {
+      g_next.sa_handler(sig);
+    }
+  }
+
+  // One sigaction query per call: Python's signal.signal() replaces the handler.
+  static bool in_front() {
+    struct sigaction now {};
+    sigaction(SIGINT, nullptr, &now);
+    if (now.sa_flags & SA_SIGINFO) {
+      if (now.sa_sigaction == on_sigint) return true;
+    } else if (now.sa_handler == SIG_IGN || now.sa_handler == SIG_DFL) {
+      return false;
+    }
+    g_next = now;  // ours is not installed: no handler of ours reads it meanwhile
+    struct sigaction ours = now;
+    ours.sa_sigaction = on_sigint;
+    ours.sa_flags = (now.sa_flags | SA_SIGINFO) & ~SA_RESETHAND;
+    return sigaction(SIGINT, &ours, nullptr) == 0;
+  }
+
+  static inline std::atomic<Interrupts *> g_helper{nullptr};  // read by the signal handler
+  static inline std::atomic<unsigned> g_forks{0};
+  static inline struct sigaction g_next {};                    // the handler ours passes on to
+
+  sem_t wake_;
+  std::mutex mu_;
+  momento::CancelToken *token_ = nullptr;  // of the main thread's call under way
+  std::atomic<uint64_t> call_{0}, requested_{0};
+};
+
 // Calls fn() with the GIL; an exception it raises goes to sys.unraisablehook. Drops fn.
 void call_python(PyObject *fn) {
   if (g_exiting.load()) return;  // leaked: the interpreter is going away
@@ -104,22 +240,49 @@ void call_python(PyObject *fn) {
   Py_DECREF(fn);
 }
 
+momento::Error already_started() {
+  return momento::Error(MOMENTO_ERR_FAILED_PRECONDITION, "the call has already started", -1, false);
+}
+
 }  // namespace
+
+void run_here(momento::CancelToken &token, bool interruptible, void (*fn)(void *), void *arg) {
+  Interrupts *interrupts = interruptible ? Interrupts::get() : nullptr;  // main thread only
+  std::optional<Interrupts::Current> current;
+  if (interrupts != nullptr) {
+    current.emplace(interrupts, &token);
+    // A Ctrl-C that came just before: its handler runs now, and nothing starts if it raises.
+    // One that comes later cancels the call.
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+  }
+  try {
+    py::gil_scoped_release nogil;
+    track(&token);
+    struct Untrack {
+      momento::CancelToken *t;
+      ~Untrack() { untrack(t); }
+    } untrack_at_end{&token};
+    momento::CancelToken::Binding bound(&token);
+    fn(arg);
+  } catch (...) {
+    current.reset();
+    // A call that Ctrl-C cancelled: Python's SIGINT handler runs now (KeyboardInterrupt by
+    // default); one that does not raise leaves the call's own error (CANCELLED).
+    if (interrupts != nullptr && PyErr_CheckSignals() != 0) throw py::error_already_set();
+    throw;
+  }
+}
 
 bool python_exiting() { return g_exiting.load(); }
 void set_python_exiting() { g_exiting.store(true); }
 
 void Call::start() {
-  if (std::exchange(started_, true)) return;
-  {
-    std::lock_guard<std::mutex> lk(running().mu);
-    running().calls.insert(this);
-  }
+  if (std::exchange(started_, true)) throw already_started();
+  track(&token_);
   try {
     Workers::get().submit(shared_from_this());
   } catch (...) {
-    std::lock_guard<std::mutex> lk(running().mu);
-    running().calls.erase(this);
+    untrack(&token_);
     throw;
   }
 }
@@ -144,9 +307,7 @@ void Call::run() {
   }
   cv_.notify_all();
   if (fn != nullptr) call_python(fn);
-  std::lock_guard<std::mutex> lk(running().mu);
-  running().calls.erase(this);
-  running().cv.notify_all();
+  untrack(&token_);
 }
 
 bool Call::wait_for(std::optional<double> seconds) {
@@ -167,22 +328,29 @@ bool Call::done() {
 void Call::cancel() { token_.cancel(); }
 
 py::object Call::join(bool interruptible) {
-  start();
-  if (!interruptible) {
-    wait_for(std::nullopt);  // signal handlers run once the call is over
+  Interrupts *interrupts = !started_ && interruptible ? Interrupts::get() : nullptr;
+  if (!started_ && interrupts == nullptr) {
+    started_ = true;
+    Result result;
+    run_here(token_, false, [&] { result = std::exchange(work_, nullptr)(); });
     return result();
   }
-  // Python runs signal handlers on the main thread only, between bytecodes: look every 50 ms.
-  // A pending SIGINT first cancels the call, then runs Python's handler (KeyboardInterrupt by
-  // default). A handler that raises ends the wait at once (the cancelled call finishes on its
-  // worker, which owns all it uses); one that does not leaves the call's own outcome (CANCELLED).
+  if (interrupts == nullptr) {  // started before: wait for it
+    wait_for(std::nullopt);
+    return result();
+  }
+  // The main thread, with Ctrl-C in effect: the call runs on a worker and this thread looks for
+  // a SIGINT every 50 ms (Python runs signal handlers between bytecodes only). It cancels the
+  // call, then Python's handler runs; one that raises ends the wait at once (the cancelled call
+  // ends on its worker, which owns all it uses), so a refresh pass interrupted this way raises
+  // before its failure event is delivered. One that does not leaves the call's own outcome.
+  start();
   while (!wait_for(0.05)) {
-    const bool sigint = PyOS_InterruptOccurred() != 0;  // takes the pending SIGINT
-    if (sigint) {
+    if (PyOS_InterruptOccurred() != 0) {  // takes the pending SIGINT
       cancel();
       PyErr_SetInterrupt();  // gives it back to Python's handler
     }
-    if (PyErr_CheckSignals() != 0) {  // a handler raised: the call ends with it
+    if (PyErr_CheckSignals() != 0) {
       cancel();
       throw py::error_already_set();
     }
@@ -211,14 +379,14 @@ py::object Call::result() {
 void end_calls() {
   py::gil_scoped_release nogil;
   std::unique_lock<std::mutex> lk(running().mu);
-  for (Call *c : running().calls) {
+  for (momento::CancelToken *t : running().tokens) {
     try {
-      c->cancel();
+      t->cancel();
     } catch (...) {
     }
   }
   // Bounded: a cancelled call returns promptly; other work ends within its deadline.
-  running().cv.wait_for(lk, std::chrono::seconds(30), [] { return running().calls.empty(); });
+  running().cv.wait_for(lk, std::chrono::seconds(30), [] { return running().tokens.empty(); });
 }
 
 void add_call(py::module_ &m) {

@@ -40,13 +40,26 @@ class Client {
     client_ = std::make_shared<momento::AuthClient>(*credential, config);
   }
 
-  // Starts fn(client) as a call whose result is a Token.
+  // fn(client) -> Token, run here when `join` says whether Ctrl-C may cancel it (the synchronous
+  // API), else made into a Call for asyncio to start.
   template <class F>
-  std::shared_ptr<Call> start(F fn) {
-    return make_call([c = acquire(), fn = std::move(fn)]() -> Call::Result {
-      auto token = std::make_shared<momento::Token>(fn(*c));
-      return [token] { return py::cast(token); };
+  py::object call(std::optional<bool> join, F fn) {
+    if (!join) {
+      return py::cast(make_call([c = acquire(), fn = std::move(fn)]() -> Call::Result {
+        auto token = std::make_shared<momento::Token>(fn(*c));
+        return [token] { return py::cast(token); };
+      }));
+    }
+    // One token per thread, reused: calls of one thread never overlap.
+    thread_local momento::CancelToken cancel;
+    if (cancel.cancelled()) cancel.reset();  // nothing cancels it once its call has ended
+    std::shared_ptr<momento::AuthClient> c = acquire();
+    std::optional<momento::Token> token;
+    run_here(cancel, *join, [&] {
+      auto client = std::move(c);  // dropped here, without the GIL
+      token.emplace(fn(*client));
     });
+    return py::cast(std::make_shared<momento::Token>(std::move(*token)));
   }
 
   void close() {
@@ -291,25 +304,31 @@ void add_client(py::module_ &m) {
   py::class_<Client>(m, "Client")
       .def(py::init<const CredentialPtr &, std::optional<int64_t>, const std::optional<std::string> &>(),
            py::arg("credential"), py::arg("deadline_ms"), py::arg("ca_file"))
-      .def("generate_api_key",
-           [](Client &c, const ScopePtr &scope, const ExpiresInPtr &expires_in) {
-             return c.start([scope, expires_in](momento::AuthClient &a) {
-               return a.generate_api_key(*scope, *expires_in);
-             });
-           })
-      .def("refresh_api_key",
-           [](Client &c, const py::str &refresh_token) {
-             return c.start([rt = text(refresh_token, "refresh_token")](momento::AuthClient &a) {
-               return a.refresh_api_key(rt);
-             });
-           })
-      .def("generate_disposable_token",
-           [](Client &c, const ScopePtr &scope, const ExpiresInPtr &expires_in,
-              std::optional<std::string> token_id) {
-             return c.start([scope, expires_in, token_id](momento::AuthClient &a) {
-               return a.generate_disposable_token(*scope, *expires_in, token_id);
-             });
-           })
+      .def(
+          "generate_api_key",
+          [](Client &c, const ScopePtr &scope, const ExpiresInPtr &expires_in, std::optional<bool> join) {
+            return c.call(join, [scope, expires_in](momento::AuthClient &a) {
+              return a.generate_api_key(*scope, *expires_in);
+            });
+          },
+          py::arg("scope"), py::arg("expires_in"), py::arg("join") = py::none())
+      .def(
+          "refresh_api_key",
+          [](Client &c, const py::str &refresh_token, std::optional<bool> join) {
+            return c.call(join, [rt = text(refresh_token, "refresh_token")](momento::AuthClient &a) {
+              return a.refresh_api_key(rt);
+            });
+          },
+          py::arg("refresh_token"), py::arg("join") = py::none())
+      .def(
+          "generate_disposable_token",
+          [](Client &c, const ScopePtr &scope, const ExpiresInPtr &expires_in,
+             std::optional<std::string> token_id, std::optional<bool> join) {
+            return c.call(join, [scope, expires_in, token_id](momento::AuthClient &a) {
+              return a.generate_disposable_token(*scope, *expires_in, token_id);
+            });
+          },
+          py::arg("scope"), py::arg("expires_in"), py::arg("token_id"), py::arg("join") = py::none())
       .def("close", &Client::close)
       .def_property_readonly("closed", &Client::closed)
       .def("redacted_credential", &Client::redacted_credential);

@@ -20,18 +20,18 @@ namespace py = pybind11;
 
 // ---- blocking calls (call.cpp) ----------------------------------------------------------------
 
-// One library call running on a worker thread, tied to its own cancel token. The work runs
-// without the GIL and must own (capture by value) everything it uses; it returns a function
-// that makes the Python result, run later with the GIL held. Python either joins the call
-// (the synchronous API: Ctrl-C cancels it through the token) or awaits it (asyncio: cancelling
-// the task cancels the token).
+// One library call, tied to its own cancel token. The work runs without the GIL and must own
+// (capture by value) everything it uses; it returns a function that makes the Python result,
+// run later with the GIL held. Python either joins the call (the synchronous API: it runs on the
+// calling thread, and on the main thread Ctrl-C cancels it through the token) or starts and
+// awaits it (asyncio: it runs on a worker thread; cancelling the task cancels the token).
 class Call : public std::enable_shared_from_this<Call> {
  public:
   using Result = std::function<py::object()>;
   using Work = std::function<Result()>;
 
   void start();                         // hands the call to a worker (once)
-  py::object join(bool interruptible);  // starts it if needed; waits without the GIL
+  py::object join(bool interruptible);  // runs it here instead (once; see run_here)
   void on_done(py::object fn);          // fn() once done: from the worker, with the GIL
   void cancel();
   bool done();
@@ -54,8 +54,16 @@ class Call : public std::enable_shared_from_this<Call> {
   PyObject *on_done_ = nullptr;  // owned; released with the GIL
 };
 
-// A call for Python to start: joined from the thread that asked for it (nothing runs in Python
-// between starting the call and waiting for it, so a Ctrl-C meanwhile cancels it), or awaited.
+// Runs fn() on this thread without the GIL, tied to `token` (which interpreter exit cancels).
+// With `interruptible`, on the main thread, Ctrl-C cancels it: Python's SIGINT handler then runs,
+// and its exception (KeyboardInterrupt by default) replaces the call's CANCELLED error.
+void run_here(momento::CancelToken &token, bool interruptible, void (*fn)(void *), void *arg);
+template <class F>
+void run_here(momento::CancelToken &token, bool interruptible, F &&fn) {  // F: void()
+  run_here(token, interruptible, [](void *f) { (*static_cast<std::remove_reference_t<F> *>(f))(); }, &fn);
+}
+
+// A call for Python to join (run on the thread that asked for it) or to start and await.
 template <class F>
 std::shared_ptr<Call> make_call(F work) {
   return std::make_shared<Call>(Call::Work(std::move(work)));

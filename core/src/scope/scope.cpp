@@ -37,6 +37,12 @@ std::optional<std::string> name_problem(std::string_view name, std::string_view 
   return std::nullopt;
 }
 
+std::optional<std::string> item_key_problem(std::string_view key, std::string_view what) {
+  if (detail::is_blank(key)) return std::string(what) + " cannot be empty or whitespace";
+  if (key.size() > kMaxItemKeyBytes) return std::string(what) + " must be at most 64 KiB";
+  return std::nullopt;
+}
+
 namespace {
 
 std::string entry_label(size_t i) { return "permission " + std::to_string(i + 1); }
@@ -97,13 +103,9 @@ void check_entry(const CachePermission& p, size_t i, ScopeUse use) {
                   ": item restrictions (all items, key, key prefix) are only allowed for "
                   "disposable tokens");
   }
-  if (p.item.kind == ItemSelector::Kind::Key && detail::is_blank(p.item.bytes)) {
-    throw_invalid(entry_label(i) + ": item key cannot be empty or whitespace");
-  }
-  if (p.item.kind == ItemSelector::Kind::KeyPrefix && detail::is_blank(p.item.bytes)) {
-    throw_invalid(entry_label(i) + ": item key prefix cannot be empty or whitespace");
-  }
-  check_item_key(p.item.bytes, i, "item key");
+  if (p.item.kind == ItemSelector::Kind::All) return;
+  const char* what = p.item.kind == ItemSelector::Kind::Key ? "item key" : "item key prefix";
+  if (auto problem = item_key_problem(p.item.bytes, what)) throw_invalid(entry_label(i) + ": " + *problem);
 }
 
 void check_entry(const TopicPermission& p, size_t i, ScopeUse) {

@@ -24,9 +24,8 @@ from ._abi import load as _load
 _load()
 from . import _native  # noqa: E402  (loaded and checked just above)
 
-from . import _async, _client, _credentials, _errors, _expiry, _refresh, _scopes, _stores, _watcher  # noqa: E402
-from ._async import *  # noqa: E402,F401,F403  (each module's __all__ is the public API)
-from ._client import *  # noqa: E402,F401,F403
+from . import _client, _credentials, _errors, _expiry, _refresh, _scopes, _stores, _watcher  # noqa: E402
+from ._client import *  # noqa: E402,F401,F403  (each module's __all__ is the public API)
 from ._credentials import *  # noqa: E402,F401,F403
 from ._errors import *  # noqa: E402,F401,F403
 from ._expiry import *  # noqa: E402,F401,F403
@@ -39,12 +38,23 @@ from ._watcher import *  # noqa: E402,F401,F403
 __version__: str = _native.HEADER_VERSION
 #: Version of the libmomento_auth actually loaded.
 library_version: str = _native.library_version()
+# The asyncio API (and asyncio itself) is imported on first use: most programs never need it.
+_ASYNC = ("AuthClientAsync", "EventStream")
+
+
+def __getattr__(name: str) -> object:
+    if name in _ASYNC:
+        from . import _async
+
+        return getattr(_async, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "__version__",
     "library_version",
     *_client.__all__,
-    *_async.__all__,
+    *_ASYNC,
     *_credentials.__all__,
     *_expiry.__all__,
     *_scopes.__all__,

@@ -16,7 +16,7 @@ from ._client import ApiKeyResult, AuthClient, DisposableTokenResult, Lifetime
 from ._credentials import CredentialProvider, PathLike
 from ._scopes import AnyScope
 
-__all__ = ["AuthClientAsync", "EventStream"]
+__all__ = ["AuthClientAsync", "EventStream"]  # momento_auth imports this module on first use
 
 T = TypeVar("T")
 

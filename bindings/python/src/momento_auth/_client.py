@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Optional, Type, Union
+from typing import TYPE_CHECKING, Any, Optional, Type, Union
 
 from . import _native
 from ._credentials import CredentialProvider, PathLike, fspath
@@ -16,6 +16,7 @@ __all__ = ["AuthClient", "ApiKeyResult", "DisposableTokenResult"]
 
 Lifetime = Union[ExpiresIn, timedelta, datetime]
 redact = _native.redact
+_new_result = object.__new__  # a result around a token from the library (no check needed)
 
 
 def _lifetime(expires_in: object) -> "_native.ExpiresIn":
@@ -169,19 +170,24 @@ class AuthClient:
             raise FailedPreconditionError("the AuthClient is closed")
         return native
 
-    # The native calls, after the argument checks (nothing is sent yet): joined here, or
-    # awaited by AuthClientAsync.
-    def _call_generate_api_key(self, scope: object, expires_in: object) -> "_native.Call":
-        return self._client().generate_api_key(_scope(scope), _lifetime(expires_in))
+    # The native calls, after the argument checks (nothing is sent yet): run now when `sync`,
+    # else returned as calls for AuthClientAsync to await.
+    def _join(self, sync: bool) -> Optional[bool]:
+        return self._interruptible if sync else None  # None: a call to await
 
-    def _call_refresh_api_key(self, refresh_token: object) -> "_native.Call":
+    def _call_generate_api_key(self, scope: object, expires_in: object, sync: bool = False) -> Any:
+        return self._client().generate_api_key(_scope(scope), _lifetime(expires_in), self._join(sync))
+
+    def _call_refresh_api_key(self, refresh_token: object, sync: bool = False) -> Any:
         check_type(refresh_token, str, "refresh_token", "a str")
-        return self._client().refresh_api_key(refresh_token)
+        return self._client().refresh_api_key(refresh_token, self._join(sync))
 
-    def _call_generate_disposable_token(self, scope: object, expires_in: object, token_id: object) -> "_native.Call":
+    def _call_generate_disposable_token(self, scope: object, expires_in: object, token_id: object,
+                                        sync: bool = False) -> Any:
         if token_id is not None:
             check_type(token_id, str, "token_id", "a str or None")
-        return self._client().generate_disposable_token(_scope(scope), _lifetime(expires_in), token_id)
+        return self._client().generate_disposable_token(_scope(scope), _lifetime(expires_in), token_id,
+                                                        self._join(sync))
 
     def generate_api_key(self, scope: AnyScope, expires_in: Lifetime) -> ApiKeyResult:
         """Mints a new API key with ``scope`` that expires per ``expires_in``.
@@ -189,7 +195,7 @@ class AuthClient:
         ``expires_in`` is an :class:`ExpiresIn`, a timedelta, or a datetime to expire at.
         Requires a super-user key. Never retried automatically.
         """
-        return ApiKeyResult(self._call_generate_api_key(scope, expires_in).join(self._interruptible))
+        return ApiKeyResult(self._call_generate_api_key(scope, expires_in, sync=True))
 
     if TYPE_CHECKING:
         def refresh_api_key(self, refresh_token: str) -> ApiKeyResult: ...
@@ -200,8 +206,16 @@ class AuthClient:
             Build the client from the key being refreshed. Refresh tokens rotate: each one is
             meant to be used once. Never retried automatically. Returns an :class:`ApiKeyResult`.
             """
-            check_type(self, AuthClient, "self", "an AuthClient")
-            return ApiKeyResult(self._call_refresh_api_key(refresh_token).join(self._interruptible))
+            if not (isinstance(self, AuthClient) and isinstance(refresh_token, str)):  # the rare case
+                check_type(self, AuthClient, "self", "an AuthClient")
+                check_type(refresh_token, str, "refresh_token", "a str")
+            try:  # the hot path makes no Python call: each costs a microsecond after a round trip
+                native = self._native
+            except AttributeError:
+                native = self._client()  # raises: made without __init__
+            result = _new_result(ApiKeyResult)
+            result._token = native.refresh_api_key(refresh_token, self._interruptible)
+            return result
 
     def generate_disposable_token(
         self, scope: AnyScope, expires_in: Lifetime, token_id: Optional[str] = None
@@ -211,8 +225,7 @@ class AuthClient:
         ``expires_in`` must expire. ``token_id`` (at most 64 characters) is recorded with the
         token. Requires a super-user key. Never retried automatically.
         """
-        call = self._call_generate_disposable_token(scope, expires_in, token_id)
-        return DisposableTokenResult(call.join(self._interruptible))
+        return DisposableTokenResult(self._call_generate_disposable_token(scope, expires_in, token_id, sync=True))
 
     def close(self) -> None:
         """Releases the connection. Idempotent; calls already in progress finish normally and

@@ -84,6 +84,9 @@ inline constexpr size_t kMaxItemKeyBytes = 64 * 1024;
 
 // What is wrong with a name, starting with `what` ("cache name"); nullopt when it is valid.
 std::optional<std::string> name_problem(std::string_view name, std::string_view what);
+// What is wrong with an item key or key prefix, `what` naming it ("item key"): empty or only
+// whitespace, or longer than kMaxItemKeyBytes; nullopt when it is valid.
+std::optional<std::string> item_key_problem(std::string_view key, std::string_view what);
 
 // What a scope is used for: API keys never carry item restrictions; disposable tokens may,
 // and can never be super-user.
