@@ -8,6 +8,7 @@
 #include "momento/auth/client.hpp"
 #include "momento/auth/display.hpp"
 #include "momento/auth/version.hpp"
+#include "../util/limits.hpp"
 
 namespace momento::auth::detail {
 
@@ -129,7 +130,7 @@ namespace momento::auth {
 
 void check_deadline(std::chrono::milliseconds deadline, std::string_view name) {
   if (deadline.count() <= 0) throw_invalid(std::string(name) + " must be positive");
-  if (deadline > std::chrono::hours(24))
+  if (deadline > detail::kOneDay)
     throw_invalid(std::string(name) + " must be at most one day (86400000 ms)");
 }
 

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "momento/auth/refresher.hpp"
+#include "../util/limits.hpp"
 
 namespace momento::auth {
 
@@ -26,7 +27,7 @@ enum : unsigned {
   kAllFields = (1u << 9) - 1,
 };
 
-constexpr Millis kOneDay{86'400'000};
+using detail::kOneDay;
 
 std::string fraction(double v) {
   char buf[32];

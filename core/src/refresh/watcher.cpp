@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "../util/limits.hpp"
 #include "loop_thread.hpp"
 
 namespace momento::auth {
@@ -133,7 +134,7 @@ struct Watcher::Impl {
 Watcher::Watcher(std::shared_ptr<TokenStore> store, WatcherOptions options) : impl_(std::make_unique<Impl>()) {
   if (!store) throw_invalid("watcher: store is null");
   if (options.period.count() <= 0) throw_invalid("watcher: period must be positive");
-  if (options.period > std::chrono::hours(24))
+  if (options.period > detail::kOneDay)
     throw_invalid("watcher: period must be at most one day (86400 seconds)");
   if (options.min_notify_interval.count() < 0) throw_invalid("watcher: min_notify_interval must not be negative");
   impl_->store = std::move(store);
