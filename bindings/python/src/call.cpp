@@ -1,7 +1,6 @@
 // Blocking calls, each tied to a library cancel token (auth.h), which Ctrl-C cancels for a
-// synchronous call of the main thread. An AuthClient call runs on the calling thread without the
-// GIL (run_here); a refresher, store or watcher call likewise, except on the main thread with
-// Ctrl-C in effect (Call::join); an awaited call on a worker thread.
+// synchronous call of the main thread: a synchronous call runs on the calling thread without the
+// GIL (run_here), an awaited one on a worker thread (Call).
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -155,10 +154,14 @@ class Interrupts {
       previous_ = std::exchange(i_->token_, token);
       i_->call_.fetch_add(1);
     }
-    ~Current() {
-      std::lock_guard<std::mutex> lk(i_->mu_);
-      i_->token_ = previous_;
-      i_->call_.fetch_add(1);
+    ~Current() {  // with the GIL
+      {
+        std::lock_guard<std::mutex> lk(i_->mu_);
+        i_->token_ = previous_;
+        i_->call_.fetch_add(1);
+        i_->cancelled_ = false;
+      }
+      i_->unwound_.notify_all();
     }
 
    private:
@@ -179,6 +182,7 @@ class Interrupts {
       std::lock_guard<std::mutex> lk(mu_);
       // Only the call that was under way when the signal came.
       if (token_ != nullptr && requested_.load() == call_.load()) {
+        cancelled_ = true;
         try {
           token_->cancel();
         } catch (...) {
@@ -217,6 +221,16 @@ class Interrupts {
     return sigaction(SIGINT, &ours, nullptr) == 0;
   }
 
+  // The cancelled call's events are posted before it returns, and a delivery thread would win
+  // the GIL against the main thread, running callbacks before its KeyboardInterrupt. They wait
+  // until the main thread holds the GIL again (its switch interval then lets the exception reach
+  // the caller first). Bounded: the cancelled call may be freeing a refresher whose delivery
+  // thread waits here.
+  void await_unwound() {
+    std::unique_lock<std::mutex> lk(mu_);
+    unwound_.wait_for(lk, std::chrono::seconds(1), [&] { return !cancelled_; });
+  }
+
   static inline std::atomic<Interrupts *> g_helper{nullptr};  // read by the signal handler
   static inline std::atomic<unsigned> g_forks{0};
   static inline struct sigaction g_next {};                    // the handler ours passes on to
@@ -224,7 +238,11 @@ class Interrupts {
   sem_t wake_;
   std::mutex mu_;
   momento::CancelToken *token_ = nullptr;  // of the main thread's call under way
+  bool cancelled_ = false;                 // by Ctrl-C, and the GIL not yet taken back
+  std::condition_variable unwound_;
   std::atomic<uint64_t> call_{0}, requested_{0};
+
+  friend void momento_python::await_interrupted_call();
 };
 
 // Calls fn() with the GIL; an exception it raises goes to sys.unraisablehook. Drops fn.
@@ -273,6 +291,11 @@ void run_here(momento::CancelToken &token, bool interruptible, void (*fn)(void *
   }
 }
 
+void await_interrupted_call() {
+  Interrupts *i = Interrupts::g_helper.load();
+  if (i != nullptr) i->await_unwound();
+}
+
 bool python_exiting() { return g_exiting.load(); }
 void set_python_exiting() { g_exiting.store(true); }
 
@@ -310,16 +333,6 @@ void Call::run() {
   untrack(&token_);
 }
 
-bool Call::wait_for(std::optional<double> seconds) {
-  py::gil_scoped_release nogil;
-  std::unique_lock<std::mutex> lk(mu_);
-  if (!seconds) {
-    cv_.wait(lk, [&] { return done_; });
-    return true;
-  }
-  return cv_.wait_for(lk, std::chrono::duration<double>(*seconds), [&] { return done_; });
-}
-
 bool Call::done() {
   std::lock_guard<std::mutex> lk(mu_);
   return done_;
@@ -328,32 +341,15 @@ bool Call::done() {
 void Call::cancel() { token_.cancel(); }
 
 py::object Call::join(bool interruptible) {
-  Interrupts *interrupts = !started_ && interruptible ? Interrupts::get() : nullptr;
-  if (!started_ && interrupts == nullptr) {
-    started_ = true;
+  if (!std::exchange(started_, true)) {
     Result result;
-    run_here(token_, false, [&] { result = std::exchange(work_, nullptr)(); });
+    run_here(token_, interruptible, [&] { result = std::exchange(work_, nullptr)(); });
     return result();
   }
-  if (interrupts == nullptr) {  // started before: wait for it
-    wait_for(std::nullopt);
-    return result();
-  }
-  // The main thread, with Ctrl-C in effect: the call runs on a worker and this thread looks for
-  // a SIGINT every 50 ms (Python runs signal handlers between bytecodes only). It cancels the
-  // call, then Python's handler runs; one that raises ends the wait at once (the cancelled call
-  // ends on its worker, which owns all it uses), so a refresh pass interrupted this way raises
-  // before its failure event is delivered. One that does not leaves the call's own outcome.
-  start();
-  while (!wait_for(0.05)) {
-    if (PyOS_InterruptOccurred() != 0) {  // takes the pending SIGINT
-      cancel();
-      PyErr_SetInterrupt();  // gives it back to Python's handler
-    }
-    if (PyErr_CheckSignals() != 0) {
-      cancel();
-      throw py::error_already_set();
-    }
+  {
+    py::gil_scoped_release nogil;
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait(lk, [&] { return done_; });
   }
   return result();
 }

@@ -50,16 +50,7 @@ class Client {
         return [token] { return py::cast(token); };
       }));
     }
-    // One token per thread, reused: calls of one thread never overlap.
-    thread_local momento::CancelToken cancel;
-    if (cancel.cancelled()) cancel.reset();  // nothing cancels it once its call has ended
-    std::shared_ptr<momento::AuthClient> c = acquire();
-    std::optional<momento::Token> token;
-    run_here(cancel, *join, [&] {
-      auto client = std::move(c);  // dropped here, without the GIL
-      token.emplace(fn(*client));
-    });
-    return py::cast(std::make_shared<momento::Token>(std::move(*token)));
+    return py::cast(std::make_shared<momento::Token>(blocking(*join, [&] { return fn(*acquire()); })));
   }
 
   void close() {
@@ -141,9 +132,13 @@ void add_client(py::module_ &m) {
           },
           py::arg("path"), py::arg("endpoint") = py::none(), py::arg("secure") = true)
       .def_static(
-          "local",
-          [](const std::string &host, uint16_t port) {
-            return std::make_shared<momento::Credential>(momento::Credential::local(host, port));
+          "local",  // host None, port 0: the library's local address
+          [](const std::optional<std::string> &host, uint16_t port) {
+            momento_credential_t *raw = nullptr;
+            momento::detail::call([&](momento_error_t **e) {
+              return momento_credential_new_local(&raw, host ? host->c_str() : nullptr, port, e);
+            });
+            return std::make_shared<momento::Credential>(momento::Credential::adopt(raw));
           },
           py::arg("host"), py::arg("port"))
       .def_property_readonly("kind",
@@ -176,59 +171,22 @@ void add_client(py::module_ &m) {
 
   // ---- lifetimes ----
   py::class_<momento::ExpiresIn, std::shared_ptr<momento::ExpiresIn>>(m, "ExpiresIn")
-      .def(py::init([](int unit, int64_t amount) {
-             momento::ExpiresIn e = [&] {
-               switch (unit) {
-                 case MOMENTO_EXPIRES_NEVER:
-                   return momento::ExpiresIn::never();
-                 case MOMENTO_EXPIRES_SECONDS:
-                   return momento::ExpiresIn::seconds(amount);
-                 case MOMENTO_EXPIRES_MINUTES:
-                   return momento::ExpiresIn::minutes(amount);
-                 case MOMENTO_EXPIRES_HOURS:
-                   return momento::ExpiresIn::hours(amount);
-                 case MOMENTO_EXPIRES_DAYS:
-                   return momento::ExpiresIn::days(amount);
-                 case MOMENTO_EXPIRES_AT_EPOCH:
-                   return momento::ExpiresIn::at_epoch(amount);
-                 default:
-                   throw momento::Error(MOMENTO_ERR_INVALID_ARGUMENT,
-                                        "unknown lifetime unit " + std::to_string(unit), -1, false);
-               }
-             }();
-             return std::make_shared<momento::ExpiresIn>(std::move(e));
-           }),
-           py::arg("unit"), py::arg("amount"))
+      .def_static("never", &momento::ExpiresIn::never)
+      .def_static("seconds", &momento::ExpiresIn::seconds)
+      .def_static("minutes", &momento::ExpiresIn::minutes)
+      .def_static("hours", &momento::ExpiresIn::hours)
+      .def_static("days", &momento::ExpiresIn::days)
+      .def_static("epoch", &momento::ExpiresIn::at_epoch)
       .def("does_expire", &momento::ExpiresIn::does_expire)
-      .def("seconds", &momento::ExpiresIn::valid_for_seconds);
-  m.attr("EXPIRES_NEVER") = static_cast<int>(MOMENTO_EXPIRES_NEVER);
-  m.attr("EXPIRES_SECONDS") = static_cast<int>(MOMENTO_EXPIRES_SECONDS);
-  m.attr("EXPIRES_MINUTES") = static_cast<int>(MOMENTO_EXPIRES_MINUTES);
-  m.attr("EXPIRES_HOURS") = static_cast<int>(MOMENTO_EXPIRES_HOURS);
-  m.attr("EXPIRES_DAYS") = static_cast<int>(MOMENTO_EXPIRES_DAYS);
-  m.attr("EXPIRES_AT_EPOCH") = static_cast<int>(MOMENTO_EXPIRES_AT_EPOCH);
+      .def("valid_for_seconds", &momento::ExpiresIn::valid_for_seconds);
 
   // ---- scopes ----
   // Role and selector values are the C enumerations; the Python layer maps its enums onto them.
   py::class_<momento::Scope, std::shared_ptr<momento::Scope>>(m, "Scope")
       .def(py::init([] { return std::make_shared<momento::Scope>(); }))
-      .def_static("predefined",
-                  [](int which) {
-                    switch (which) {
-                      case MOMENTO_SCOPE_SUPER_USER:
-                        return std::make_shared<momento::Scope>(momento::Scope::super_user());
-                      case MOMENTO_SCOPE_ALL_DATA_READ_WRITE:
-                        return std::make_shared<momento::Scope>(
-                            momento::Scope::all_data_read_write());
-                      case MOMENTO_SCOPE_ALL_DATA_READ_ONLY:
-                        return std::make_shared<momento::Scope>(
-                            momento::Scope::all_data_read_only());
-                      default:
-                        throw momento::Error(MOMENTO_ERR_INVALID_ARGUMENT,
-                                             "unknown predefined scope " + std::to_string(which),
-                                             -1, false);
-                    }
-                  })
+      .def_static("super_user", &momento::Scope::super_user)
+      .def_static("all_data_read_write", &momento::Scope::all_data_read_write)
+      .def_static("all_data_read_only", &momento::Scope::all_data_read_only)
       .def(
           "add_cache",
           [](momento::Scope &s, int role, std::optional<std::string> cache) {
@@ -259,22 +217,13 @@ void add_client(py::module_ &m) {
             s.add_cache_items(static_cast<momento::CacheRole>(role), cache,
                               momento::Items{select, std::move(bytes)});
           },
-          py::arg("role"), py::arg("cache"), py::arg("select"), py::arg("item"))
-      .def("entry_count", &momento::Scope::entry_count)
-      .def("validate", [](const momento::Scope &s, int use) {
-        s.validate(static_cast<momento::ScopeUse>(use));
-      });
-  m.attr("SCOPE_SUPER_USER") = static_cast<int>(MOMENTO_SCOPE_SUPER_USER);
-  m.attr("SCOPE_ALL_DATA_READ_WRITE") = static_cast<int>(MOMENTO_SCOPE_ALL_DATA_READ_WRITE);
-  m.attr("SCOPE_ALL_DATA_READ_ONLY") = static_cast<int>(MOMENTO_SCOPE_ALL_DATA_READ_ONLY);
+          py::arg("role"), py::arg("cache"), py::arg("select"), py::arg("item"));
   m.attr("SELECT_ALL") = static_cast<int>(MOMENTO_SELECT_ALL);
   m.attr("SELECT_NAME") = static_cast<int>(MOMENTO_SELECT_NAME);
   m.attr("SELECT_PREFIX") = static_cast<int>(MOMENTO_SELECT_PREFIX);
   m.attr("ITEMS_ALL") = static_cast<int>(MOMENTO_ITEMS_ALL);
   m.attr("ITEMS_KEY") = static_cast<int>(MOMENTO_ITEMS_KEY);
   m.attr("ITEMS_KEY_PREFIX") = static_cast<int>(MOMENTO_ITEMS_KEY_PREFIX);
-  m.attr("USE_API_KEY") = static_cast<int>(MOMENTO_SCOPE_USE_API_KEY);
-  m.attr("USE_DISPOSABLE_TOKEN") = static_cast<int>(MOMENTO_SCOPE_USE_DISPOSABLE_TOKEN);
 
   // ---- results and the client ----
   py::class_<momento::Token, TokenPtr>(m, "Token", "A key with its refresh token and expiry.")

@@ -20,18 +20,45 @@ namespace py = pybind11;
 
 // ---- blocking calls (call.cpp) ----------------------------------------------------------------
 
-// One library call, tied to its own cancel token. The work runs without the GIL and must own
+// Every blocking library call runs tied to a library cancel token, in one of two ways: on the
+// calling thread without the GIL (run_here, the synchronous API; on the main thread Ctrl-C cancels
+// it through the token), or on a worker thread as a Call that asyncio starts and awaits
+// (cancelling the task cancels the token).
+
+// Runs fn() on this thread without the GIL, tied to `token` (which interpreter exit cancels).
+// With `interruptible`, on the main thread, Ctrl-C cancels it: Python's SIGINT handler then runs,
+// and its exception (KeyboardInterrupt by default) replaces the call's CANCELLED error.
+void run_here(momento::CancelToken &token, bool interruptible, void (*fn)(void *), void *arg);
+template <class F>
+void run_here(momento::CancelToken &token, bool interruptible, F &&fn) {  // F: void()
+  run_here(token, interruptible, [](void *f) { (*static_cast<std::remove_reference_t<F> *>(f))(); }, &fn);
+}
+
+// fn() run here with this thread's cancel token (calls of one thread never overlap). fn runs
+// without the GIL: what it takes (a reference to a library object) it drops there.
+template <class F>
+auto blocking(bool interruptible, F &&fn) {
+  thread_local momento::CancelToken token;
+  if (token.cancelled()) token.reset();  // nothing cancels it once its call has ended
+  std::optional<decltype(fn())> value;
+  run_here(token, interruptible, [&] { value.emplace(fn()); });
+  return std::move(*value);
+}
+
+// A refresher or watcher callback waits here while a main-thread call that Ctrl-C cancelled has
+// not yet taken the GIL back, so that its KeyboardInterrupt comes before any event of that call.
+void await_interrupted_call();
+
+// A call that asyncio starts on a worker and awaits. The work runs without the GIL and must own
 // (capture by value) everything it uses; it returns a function that makes the Python result,
-// run later with the GIL held. Python either joins the call (the synchronous API: it runs on the
-// calling thread, and on the main thread Ctrl-C cancels it through the token) or starts and
-// awaits it (asyncio: it runs on a worker thread; cancelling the task cancels the token).
+// run later with the GIL held.
 class Call : public std::enable_shared_from_this<Call> {
  public:
   using Result = std::function<py::object()>;
   using Work = std::function<Result()>;
 
   void start();                         // hands the call to a worker (once)
-  py::object join(bool interruptible);  // runs it here instead (once; see run_here)
+  py::object join(bool interruptible);  // its result: runs it here (run_here) if not started
   void on_done(py::object fn);          // fn() once done: from the worker, with the GIL
   void cancel();
   bool done();
@@ -41,8 +68,6 @@ class Call : public std::enable_shared_from_this<Call> {
   void run();  // on a worker
 
  private:
-  bool wait_for(std::optional<double> seconds);  // without the GIL
-
   Work work_;
   momento::CancelToken token_;
   std::mutex mu_;
@@ -54,26 +79,9 @@ class Call : public std::enable_shared_from_this<Call> {
   PyObject *on_done_ = nullptr;  // owned; released with the GIL
 };
 
-// Runs fn() on this thread without the GIL, tied to `token` (which interpreter exit cancels).
-// With `interruptible`, on the main thread, Ctrl-C cancels it: Python's SIGINT handler then runs,
-// and its exception (KeyboardInterrupt by default) replaces the call's CANCELLED error.
-void run_here(momento::CancelToken &token, bool interruptible, void (*fn)(void *), void *arg);
-template <class F>
-void run_here(momento::CancelToken &token, bool interruptible, F &&fn) {  // F: void()
-  run_here(token, interruptible, [](void *f) { (*static_cast<std::remove_reference_t<F> *>(f))(); }, &fn);
-}
-
-// A call for Python to join (run on the thread that asked for it) or to start and await.
 template <class F>
 std::shared_ptr<Call> make_call(F work) {
   return std::make_shared<Call>(Call::Work(std::move(work)));
-}
-// The same, started at once (for work the extension itself hands off).
-template <class F>
-std::shared_ptr<Call> start_call(F work) {
-  auto call = make_call(std::move(work));
-  call->start();
-  return call;
 }
 
 // Runs fn without the GIL when this thread holds it (library threads may not).

@@ -68,6 +68,7 @@ class PyCallback {
     } leave;
     if (python_exiting()) return;
     const void *outer = std::exchange(t_delivering_for, owner);
+    await_interrupted_call();
     {
       py::gil_scoped_acquire gil;
       try {
@@ -148,10 +149,10 @@ class Box : public Closable {
       new std::shared_ptr<T>(std::move(old));
     } else if (t_delivering_for == static_cast<const void *>(this)) {
       // Freeing joins the thread running this callback: do it on a worker.
-      start_call([old = std::move(old)]() mutable -> Call::Result {
+      make_call([old = std::move(old)]() mutable -> Call::Result {
         old.reset();
         return [] { return py::none(); };
-      });
+      })->start();
     } else {
       without_gil([&] { old.reset(); });
     }
@@ -162,15 +163,6 @@ class Box : public Closable {
   std::mutex mu_;
   std::shared_ptr<T> p_;
 };
-
-// Starts fn() -> R as a call; the worker drops what fn captured.
-template <class F>
-std::shared_ptr<Call> value_call(F fn) {
-  return make_call([fn = std::move(fn)]() -> Call::Result {
-    auto value = std::make_shared<decltype(fn())>(fn());
-    return [value] { return py::cast(std::move(*value)); };
-  });
-}
 
 class RefresherBox : public Box<momento::Refresher> {
  public:
@@ -212,10 +204,10 @@ class RefresherBox : public Box<momento::Refresher> {
     running_ = false;
   }
 
-  // Store I/O and the refresh RPC. The call owns a reference: if close() runs meanwhile, the
-  // refresher is freed when the call ends, on the worker.
-  std::shared_ptr<Call> run_once(bool force) {
-    return value_call([r = acquire(), force] { return r->run_once(force); });
+  // Store I/O and the refresh RPC. The call holds a reference: if close() runs meanwhile, the
+  // refresher is freed when the call ends, without the GIL.
+  std::optional<momento::RefreshEvent> run_once(bool force) {
+    return blocking(true, [&] { return acquire()->run_once(force); });
   }
 
   uint64_t subscribe(py::object fn, py::object context) {
@@ -243,18 +235,15 @@ struct WatchedKeyInfo {
 
 class WatcherBox : public Box<momento::Watcher> {
  public:
-  // The first read of the store is a blocking call.
-  // period_ms None: the library's default.
-  static std::shared_ptr<Call> open(const StorePtr &store, std::optional<int64_t> period_ms,
-                                    const std::optional<std::string> &endpoint, bool secure) {
-    auto o = std::make_shared<std::optional<momento::EndpointOverride>>(make_override(endpoint, secure));
+  // The first read of the store is a blocking call. period_ms None: the library's default.
+  static std::shared_ptr<WatcherBox> open(const StorePtr &store, std::optional<int64_t> period_ms,
+                                          const std::optional<std::string> &endpoint, bool secure) {
+    auto o = make_override(endpoint, secure);
     const auto period = period_ms ? std::chrono::milliseconds(*period_ms) : momento::Watcher::default_period();
-    return make_call([store, o, period]() -> Call::Result {
-      auto box = std::shared_ptr<WatcherBox>(new WatcherBox());
-      box->p_ = std::make_shared<momento::Watcher>(*store, period, *o ? &**o : nullptr);
-      registry().add(box);
-      return [box] { return py::cast(box); };
-    });
+    auto box = std::shared_ptr<WatcherBox>(new WatcherBox());
+    box->p_ = blocking(true, [&] { return std::make_shared<momento::Watcher>(*store, period, o ? &*o : nullptr); });
+    registry().add(box);
+    return box;
   }
 
   std::shared_ptr<momento::Credential> current() {
@@ -267,8 +256,8 @@ class WatcherBox : public Box<momento::Watcher> {
             k.valid_until()};
   }
 
-  std::shared_ptr<Call> poll() {
-    return value_call([w = acquire()] { return w->poll(); });
+  bool poll() {
+    return blocking(true, [&] { return acquire()->poll(); });
   }
 
   void notify_unauthenticated() { acquire()->notify_unauthenticated(); }  // never blocks
@@ -318,9 +307,13 @@ void add_refresh(py::module_ &m) {
                              [](const momento::Store &s) { return std::string(s.describe()); })
       .def_property_readonly("writable", &momento::Store::writable)
       .def_property_readonly("kind", &momento::Store::kind)
-      .def("load",  // a file read or an HTTPS round trip
+      // A file read or an HTTPS round trip (load), a write (store): calls the package joins.
+      .def("load",
            [](const StorePtr &s) {
-             return value_call([s] { return std::make_shared<momento::Token>(s->load()); });
+             return make_call([s]() -> Call::Result {
+               auto token = std::make_shared<momento::Token>(s->load());
+               return [token] { return py::cast(token); };
+             });
            })
       .def(
           "store",

@@ -66,15 +66,15 @@ class CredentialProvider:
     @classmethod
     def from_environment_variable(
         cls,
-        env_var_name: str = "MOMENTO_API_KEY",
+        env_var_name: Optional[str] = None,
         *,
         endpoint: Optional[str] = None,
         secure: bool = True,
     ) -> "CredentialProvider":
-        """Reads the key from an environment variable (``MOMENTO_API_KEY`` by default)."""
-        env_var_name = _check_str(env_var_name, "env_var_name")
-        if not env_var_name:
-            raise invalid_argument("env_var_name must not be empty")
+        """Reads the key from an environment variable (the library's default, ``MOMENTO_API_KEY``,
+        when None)."""
+        if env_var_name is not None:
+            _check_str(env_var_name, "env_var_name")
         return cls(
             _native.Credential.from_env(env_var_name, None, _check_endpoint(endpoint, secure), secure)
         )
@@ -94,18 +94,20 @@ class CredentialProvider:
     @classmethod
     def from_environment_variables_v2(
         cls,
-        api_key_env_var: str = "MOMENTO_API_KEY",
-        endpoint_env_var: str = "MOMENTO_ENDPOINT",
+        api_key_env_var: Optional[str] = None,
+        endpoint_env_var: Optional[str] = None,
         *,
         endpoint: Optional[str] = None,
         secure: bool = True,
     ) -> "CredentialProvider":
-        """A v2 API key and its base endpoint from two environment variables
-        (``MOMENTO_API_KEY`` and ``MOMENTO_ENDPOINT`` by default), as the Momento SDKs read them.
+        """A v2 API key and its base endpoint from two environment variables (None: the library's
+        defaults, ``MOMENTO_API_KEY`` and ``MOMENTO_ENDPOINT``), as the Momento SDKs read them.
         A v1 key in the first variable works too: it names its own endpoint."""
-        key_var = _check_str(api_key_env_var, "api_key_env_var")
-        endpoint_var = _check_str(endpoint_env_var, "endpoint_env_var")
-        return cls(_native.Credential.from_env(key_var, endpoint_var, _check_endpoint(endpoint, secure), secure))
+        for name, what in ((api_key_env_var, "api_key_env_var"), (endpoint_env_var, "endpoint_env_var")):
+            if name is not None:
+                _check_str(name, what)
+        return cls(_native.Credential.from_env(api_key_env_var, endpoint_env_var,
+                                               _check_endpoint(endpoint, secure), secure))
 
     @classmethod
     def from_api_key_v2(
@@ -134,13 +136,18 @@ class CredentialProvider:
         )
 
     @classmethod
-    def for_momento_local(cls, host: str = "127.0.0.1", port: int = 8080) -> "CredentialProvider":
-        """No key at all; every request goes to ``host:port`` in plaintext (a local emulator)."""
-        host = _check_str(host, "host")
-        check_type(port, int, "port", "an int")
-        if not 0 < port < 65536:
-            raise invalid_argument("port must be an int between 1 and 65535")
-        return cls(_native.Credential.local(host, port))
+    def for_momento_local(cls, host: Optional[str] = None, port: Optional[int] = None) -> "CredentialProvider":
+        """No key at all; every request goes to ``host:port`` in plaintext (a local emulator).
+
+        Either left out is the library's local address (momento-auth-server's default).
+        """
+        if host is not None:
+            _check_str(host, "host")
+        if port is not None:
+            check_type(port, int, "port", "an int")
+            if not 0 < port < 65536:  # what fits the C ABI's port; there 0 means the default
+                raise invalid_argument("port must be an int between 1 and 65535")
+        return cls(_native.Credential.local(host, port or 0))
 
     # ---- inspection ----
 

@@ -169,27 +169,8 @@ class UnknownError(MomentoError):
     CODE = "UNKNOWN_ERROR"
 
 
-_BY_CODE: Dict[str, Type[MomentoError]] = {
-    cls.CODE: cls
-    for cls in (
-        InvalidArgumentError,
-        AuthenticationError,
-        PermissionDeniedError,
-        NotFoundError,
-        AlreadyExistsError,
-        LimitExceededError,
-        FailedPreconditionError,
-        CancelledError,
-        MomentoTimeoutError,
-        ServerUnavailableError,
-        InternalServerError,
-        UnknownServiceError,
-        BadRequestError,
-        MomentoConnectionError,
-        ClientResourceExhaustedError,
-        UnknownError,
-    )
-}
+# One class per code: the direct subclasses (InvalidArgumentTypeError shares its parent's code).
+_BY_CODE: Dict[str, Type[MomentoError]] = {cls.CODE: cls for cls in MomentoError.__subclasses__()}
 
 
 def error_class(code: str) -> Type[MomentoError]:

@@ -11,16 +11,6 @@ from ._errors import check_type, invalid_argument
 
 __all__ = ["ExpiresIn", "ExpiresAt"]  # and duration_ms, for the package
 
-_UNIT_NAMES = {
-    _native.EXPIRES_NEVER: "never",
-    _native.EXPIRES_SECONDS: "seconds",
-    _native.EXPIRES_MINUTES: "minutes",
-    _native.EXPIRES_HOURS: "hours",
-    _native.EXPIRES_DAYS: "days",
-    _native.EXPIRES_AT_EPOCH: "epoch",
-}
-
-
 def _whole(value: object, what: str) -> int:
     check_type(value, int, what, "an int")  # bool is an int, but True is never a lifetime
     return value  # type: ignore[return-value]
@@ -62,21 +52,22 @@ class ExpiresIn:
     def __init__(self, valid_for: Union[timedelta, int, None] = None) -> None:
         """A lifetime from a timedelta, a number of seconds, or None for never."""
         if valid_for is None:
-            self._set(_native.EXPIRES_NEVER, 0)
+            self._set("never")
         elif isinstance(valid_for, timedelta):
-            self._set(_native.EXPIRES_SECONDS, self._timedelta_seconds(valid_for))
+            self._set("seconds", self._timedelta_seconds(valid_for))
         else:
-            self._set(_native.EXPIRES_SECONDS, _whole(valid_for, "valid_for"))
+            self._set("seconds", _whole(valid_for, "valid_for"))
 
-    def _set(self, unit: int, amount: int) -> None:
+    def _set(self, unit: str, *amount: int) -> None:
+        # unit: the name of the library's constructor, which repr() shows too
         self._unit = unit
         self._amount = amount
-        self._native = _native.ExpiresIn(unit, amount)
+        self._native = getattr(_native.ExpiresIn, unit)(*amount)
 
     @classmethod
-    def _make(cls, unit: int, amount: int) -> "ExpiresIn":
+    def _make(cls, unit: str, *amount: int) -> "ExpiresIn":
         obj = cls.__new__(cls)
-        obj._set(unit, amount)
+        obj._set(unit, *amount)
         return obj
 
     @staticmethod
@@ -89,27 +80,27 @@ class ExpiresIn:
     @classmethod
     def never(cls) -> "ExpiresIn":
         """A key that never expires (not allowed for disposable tokens)."""
-        return cls._make(_native.EXPIRES_NEVER, 0)
+        return cls._make("never")
 
     @classmethod
     def seconds(cls, valid_for_seconds: int) -> "ExpiresIn":
         """Valid for the given number of seconds."""
-        return cls._make(_native.EXPIRES_SECONDS, _whole(valid_for_seconds, "valid_for_seconds"))
+        return cls._make("seconds", _whole(valid_for_seconds, "valid_for_seconds"))
 
     @classmethod
     def minutes(cls, valid_for_minutes: int) -> "ExpiresIn":
         """Valid for the given number of minutes."""
-        return cls._make(_native.EXPIRES_MINUTES, _whole(valid_for_minutes, "valid_for_minutes"))
+        return cls._make("minutes", _whole(valid_for_minutes, "valid_for_minutes"))
 
     @classmethod
     def hours(cls, valid_for_hours: int) -> "ExpiresIn":
         """Valid for the given number of hours."""
-        return cls._make(_native.EXPIRES_HOURS, _whole(valid_for_hours, "valid_for_hours"))
+        return cls._make("hours", _whole(valid_for_hours, "valid_for_hours"))
 
     @classmethod
     def days(cls, valid_for_days: int) -> "ExpiresIn":
         """Valid for the given number of days."""
-        return cls._make(_native.EXPIRES_DAYS, _whole(valid_for_days, "valid_for_days"))
+        return cls._make("days", _whole(valid_for_days, "valid_for_days"))
 
     @classmethod
     def epoch(cls, expires_by: Union[int, float, datetime]) -> "ExpiresIn":
@@ -117,7 +108,7 @@ class ExpiresIn:
 
         A naive datetime is taken as local time, as :meth:`datetime.timestamp` does.
         """
-        return cls._make(_native.EXPIRES_AT_EPOCH, _epoch_of(expires_by, "expires_by"))
+        return cls._make("epoch", _epoch_of(expires_by, "expires_by"))
 
     @classmethod
     def until(cls, when: datetime) -> "ExpiresIn":
@@ -129,7 +120,7 @@ class ExpiresIn:
     def from_timedelta(cls, valid_for: timedelta) -> "ExpiresIn":
         """Valid for the given timedelta (whole seconds)."""
         check_type(valid_for, timedelta, "valid_for", "a timedelta")
-        return cls._make(_native.EXPIRES_SECONDS, cls._timedelta_seconds(valid_for))
+        return cls._make("seconds", cls._timedelta_seconds(valid_for))
 
     def does_expire(self) -> bool:
         """False only for :meth:`never`."""
@@ -137,7 +128,7 @@ class ExpiresIn:
 
     def valid_for_seconds(self) -> int:
         """The lifetime in seconds (0 for never; for :meth:`epoch`, counted when it was made)."""
-        return int(self._native.seconds())
+        return int(self._native.valid_for_seconds())
 
     def to_timedelta(self) -> Optional[timedelta]:
         """The lifetime as a timedelta, or None for never."""
@@ -152,10 +143,7 @@ class ExpiresIn:
         return hash(("ExpiresIn", self.valid_for_seconds()))
 
     def __repr__(self) -> str:
-        name = _UNIT_NAMES.get(self._unit, "seconds")
-        if self._unit == _native.EXPIRES_NEVER:
-            return "ExpiresIn.never()"
-        return f"ExpiresIn.{name}({self._amount})"
+        return f"ExpiresIn.{self._unit}({', '.join(map(str, self._amount))})"
 
 
 class ExpiresAt:

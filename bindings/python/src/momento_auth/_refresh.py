@@ -274,12 +274,12 @@ class Refresher:
         Returns the most telling event of the pass (a failure or a refresh over an adoption), or
         None when nothing was due. A failed refresh is an event, not an exception.
         """
-        ev = self._native.run_once(False).join()
+        ev = self._native.run_once(False)
         return None if ev is None else RefreshEvent(ev)
 
     def refresh_now(self) -> RefreshEvent:
         """Refreshes at once, whatever the schedule (a key a peer already rotated is adopted)."""
-        return RefreshEvent(self._native.run_once(True).join())
+        return RefreshEvent(self._native.run_once(True))
 
     def subscribe(self, callback: Callable[[RefreshEvent], object]) -> Subscription:
         """Calls ``callback(event)`` for every event, from the library's delivery thread.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Dict, Iterable, Optional, Tuple, Type, TypeVar, Union
+from typing import Callable, Dict, Iterable, Optional, Tuple, Type, TypeVar, Union
 
 from . import _native
 from ._errors import InvalidArgumentTypeError, invalid_argument
@@ -213,9 +213,7 @@ def _cache_name(sel: object) -> Optional[str]:
     if isinstance(sel, CacheName):
         sel = sel.name
     if isinstance(sel, str):
-        if not sel:
-            raise invalid_argument("a cache name must not be empty")
-        return sel
+        return sel  # the library checks the name
     raise InvalidArgumentTypeError(f"a cache must be AllCaches, CacheName or str, got {type(sel).__name__}")
 
 
@@ -235,9 +233,9 @@ def _named(
             f"a {what} must be {all_cls.__name__}, {name_cls.__name__}, {prefix_cls.__name__} "
             f"or str, got {type(sel).__name__}"
         )
-    if not isinstance(value, str) or not value:
-        raise invalid_argument(f"a {what} name or prefix must be a non-empty str")
-    return kind, value
+    if not isinstance(value, str):
+        raise invalid_argument(f"a {what} name or prefix must be a str")
+    return kind, value  # the library checks the name
 
 
 def _item(sel: object) -> Tuple[int, Union[str, bytes, None]]:
@@ -252,9 +250,9 @@ def _item(sel: object) -> Tuple[int, Union[str, bytes, None]]:
             "an item must be AllCacheItems, CacheItemKey or CacheItemKeyPrefix, "
             f"got {type(sel).__name__}"
         )
-    if not isinstance(value, (str, bytes)) or not value:
-        raise invalid_argument("an item key or key prefix must be a non-empty str or bytes")
-    return kind, value
+    if not isinstance(value, (str, bytes)):
+        raise invalid_argument("an item key or key prefix must be a str or bytes")
+    return kind, value  # the library checks the key
 
 
 def _role(table: Dict[object, int], role: object, what: str) -> int:
@@ -341,10 +339,10 @@ class PredefinedScope:
 
     __slots__ = ("_name", "_native", "__weakref__")
 
-    def __init__(self, name: str, which: int) -> None:
+    def __init__(self, name: str, make: "Callable[[], _native.Scope]") -> None:
         """Internal: use the module constants instead."""
         self._name = name
-        self._native = _native.Scope.predefined(which)
+        self._native = make()
 
     @property
     def name(self) -> str:
@@ -359,11 +357,11 @@ class PredefinedScope:
 
 
 #: Everything, including minting further keys (only a session may grant it).
-SuperUser = PredefinedScope("SuperUser", _native.SCOPE_SUPER_USER)
+SuperUser = PredefinedScope("SuperUser", _native.Scope.super_user)
 #: Read and write every cache, publish and subscribe every topic, invoke every function.
-AllDataReadWrite = PredefinedScope("AllDataReadWrite", _native.SCOPE_ALL_DATA_READ_WRITE)
+AllDataReadWrite = PredefinedScope("AllDataReadWrite", _native.Scope.all_data_read_write)
 #: Read every cache and subscribe to every topic.
-AllDataReadOnly = PredefinedScope("AllDataReadOnly", _native.SCOPE_ALL_DATA_READ_ONLY)
+AllDataReadOnly = PredefinedScope("AllDataReadOnly", _native.Scope.all_data_read_only)
 
 AnyScope = Union[PermissionScope, PredefinedScope]
 

@@ -90,7 +90,7 @@ class Watcher:
             check_type(endpoint, str, "endpoint", "a str")
         check_type(secure, bool, "secure", "a bool")
         self._store = store
-        self._native = _native.Watcher.open(store._native, period_ms, endpoint, secure).join()
+        self._native = _native.Watcher.open(store._native, period_ms, endpoint, secure)
 
     @property
     def store(self) -> TokenStore:
@@ -114,7 +114,7 @@ class Watcher:
 
     def poll(self) -> bool:
         """Re-reads the store on the calling thread; True when a new key was swapped in."""
-        return bool(self._native.poll().join())
+        return bool(self._native.poll())
 
     def notify_unauthenticated(self) -> None:
         """Reports that a call was refused as unauthenticated: the store is re-read soon
