@@ -1,12 +1,11 @@
 // Blocking calls, each tied to a library cancel token (auth.h), which Ctrl-C cancels for a
 // synchronous call of the main thread: a synchronous call runs on the calling thread without the
-// GIL (run_here), an awaited one on a worker thread (Call).
+// GIL (run_here); an awaited one is one of the library's asynchronous calls (Call::start).
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <deque>
 #include <thread>
 #include <vector>
 
@@ -58,63 +57,6 @@ void start_thread(F fn) {
   }
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
-
-// Worker threads, reused: a call costs a wake-up rather than a thread start. Idle ones end
-// after a while. A forked child has none of its parent's threads and starts afresh.
-class Workers {
- public:
-  static Workers &get() {
-    static std::atomic<Workers *> current{new Workers()};
-    Workers *w = current.load();
-    while (w->pid_ != getpid()) {
-      auto *fresh = new Workers();  // the old one is left: its mutex may be held forever
-      if (current.compare_exchange_strong(w, fresh)) return *fresh;
-      delete fresh;
-    }
-    return *w;
-  }
-
-  void submit(std::shared_ptr<Call> call) {
-    std::unique_lock<std::mutex> lk(mu_);
-    queue_.push_back(std::move(call));
-    if (queue_.size() <= idle_) {
-      lk.unlock();
-      cv_.notify_one();
-      return;
-    }
-    try {
-      start_thread([this] { loop(); });
-    } catch (...) {
-      queue_.pop_back();
-      throw;
-    }
-  }
-
- private:
-  void loop() {
-    std::unique_lock<std::mutex> lk(mu_);
-    for (;;) {
-      while (!queue_.empty()) {
-        std::shared_ptr<Call> call = std::move(queue_.front());
-        queue_.pop_front();
-        lk.unlock();
-        call->run();
-        call.reset();
-        lk.lock();
-      }
-      ++idle_;
-      bool work = cv_.wait_for(lk, std::chrono::seconds(30), [&] { return !queue_.empty(); });
-      --idle_;
-      if (!work) return;
-    }
-  }
-
-  const pid_t pid_ = getpid();
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::shared_ptr<Call>> queue_;
-  size_t idle_ = 0;
-};
 
 // Ctrl-C during a synchronous call of the main thread. A SIGINT handler chained in front of
 // whatever handler is installed (Python's) wakes a helper thread, which cancels the token of the
@@ -300,37 +242,38 @@ bool python_exiting() { return g_exiting.load(); }
 void set_python_exiting() { g_exiting.store(true); }
 
 void Call::start() {
-  if (std::exchange(started_, true)) throw already_started();
+  if (!launch_ || std::exchange(started_, true)) throw already_started();
   track(&token_);
+  auto *self = new std::shared_ptr<Call>(shared_from_this());  // for finish()
   try {
-    Workers::get().submit(shared_from_this());
-  } catch (...) {
+    std::exchange(launch_, nullptr)(token_.get(), &Call::finish, self);
+  } catch (...) {  // not started: finish() will not run
+    delete self;
     untrack(&token_);
     throw;
   }
 }
 
-void Call::run() {
-  Result result;
-  std::exception_ptr error;
-  try {
-    momento::CancelToken::Binding bound(&token_);
-    result = work_();
-  } catch (...) {
-    error = std::current_exception();
-  }
-  work_ = nullptr;  // what it captured goes here, without the GIL
+// On the library's completion thread: the outcome of a started call, and its owner's callback.
+void Call::finish(momento_token_t *token, momento_error_t *error, void *self) {
+  std::unique_ptr<std::shared_ptr<Call>> owner(static_cast<std::shared_ptr<Call> *>(self));
+  Call &c = **owner;
   PyObject *fn;
   {
-    std::lock_guard<std::mutex> lk(mu_);
-    result_ = std::move(result);
-    error_ = error;
-    done_ = true;
-    fn = std::exchange(on_done_, nullptr);
+    std::lock_guard<std::mutex> lk(c.mu_);
+    try {  // the library's error becomes a momento::Error, as a blocking call throws it
+      if (error != nullptr)
+        momento::detail::call([&](momento_error_t **e) { return momento_error_code(*e = error); });
+      c.result_ = std::make_shared<momento::Token>(token);
+    } catch (...) {
+      c.error_ = std::current_exception();
+    }
+    c.done_ = true;
+    fn = std::exchange(c.on_done_, nullptr);
   }
-  cv_.notify_all();
+  c.cv_.notify_all();
   if (fn != nullptr) call_python(fn);
-  untrack(&token_);
+  untrack(&c.token_);
 }
 
 bool Call::done() {
@@ -341,11 +284,12 @@ bool Call::done() {
 void Call::cancel() { token_.cancel(); }
 
 py::object Call::join(bool interruptible) {
-  if (!std::exchange(started_, true)) {
-    Result result;
+  if (work_ && !std::exchange(started_, true)) {
+    TokenPtr result;
     run_here(token_, interruptible, [&] { result = std::exchange(work_, nullptr)(); });
-    return result();
+    return py::cast(result);
   }
+  if (!started_) start();
   {
     py::gil_scoped_release nogil;
     std::unique_lock<std::mutex> lk(mu_);
@@ -369,7 +313,7 @@ py::object Call::result() {
   std::lock_guard<std::mutex> lk(mu_);
   if (!done_) throw momento::Error(MOMENTO_ERR_FAILED_PRECONDITION, "the call is not done", -1, false);
   if (error_) std::rethrow_exception(error_);
-  return result_();
+  return py::cast(result_);
 }
 
 void end_calls() {

@@ -40,17 +40,21 @@ class Client {
     client_ = std::make_shared<momento::AuthClient>(*credential, config);
   }
 
-  // fn(client) -> Token, run here when `join` says whether Ctrl-C may cancel it (the synchronous
-  // API), else made into a Call for asyncio to start.
-  template <class F>
-  py::object call(std::optional<bool> join, F fn) {
-    if (!join) {
-      return py::cast(make_call([c = acquire(), fn = std::move(fn)]() -> Call::Result {
-        auto token = std::make_shared<momento::Token>(fn(*c));
-        return [token] { return py::cast(token); };
-      }));
-    }
-    return py::cast(std::make_shared<momento::Token>(blocking(*join, [&] { return fn(*acquire()); })));
+  // A call of the client, run here (the synchronous API; `interruptible`: whether Ctrl-C on the
+  // main thread cancels it).
+  template <class F>  // F: (momento::AuthClient &) -> momento::Token
+  py::object run(bool interruptible, F fn) {
+    return py::cast(std::make_shared<momento::Token>(blocking(interruptible, [&] { return fn(*acquire()); })));
+  }
+  // The same call as a Call that asyncio starts, in the library's asynchronous form.
+  template <class F>  // F: (client, cancel token, completion, user data, error) -> status
+  py::object start(F fn) {
+    return py::cast(std::make_shared<Call>(
+        nullptr, [c = acquire(), fn](momento_cancel_token_t *cancel, momento_token_fn done, void *ud) {
+          momento::detail::call([&](momento_error_t **e) {
+            return fn(const_cast<momento_auth_client_t *>(c->get()), cancel, done, ud, e);
+          });
+        }));
   }
 
   void close() {
@@ -253,29 +257,37 @@ void add_client(py::module_ &m) {
   py::class_<Client>(m, "Client")
       .def(py::init<const CredentialPtr &, std::optional<int64_t>, const std::optional<std::string> &>(),
            py::arg("credential"), py::arg("deadline_ms"), py::arg("ca_file"))
+      // join True or False: run now (whether Ctrl-C cancels it); None: a Call for asyncio.
       .def(
           "generate_api_key",
           [](Client &c, const ScopePtr &scope, const ExpiresInPtr &expires_in, std::optional<bool> join) {
-            return c.call(join, [scope, expires_in](momento::AuthClient &a) {
-              return a.generate_api_key(*scope, *expires_in);
-            });
+            return join ? c.run(*join, [&](auto &a) { return a.generate_api_key(*scope, *expires_in); })
+                        : c.start([scope, expires_in](auto *a, auto *cancel, auto done, void *ud, auto **e) {
+                            return momento_auth_client_generate_api_key_async(
+                                a, scope->get(), expires_in->get(), cancel, done, ud, e);
+                          });
           },
           py::arg("scope"), py::arg("expires_in"), py::arg("join") = py::none())
       .def(
           "refresh_api_key",
           [](Client &c, const py::str &refresh_token, std::optional<bool> join) {
-            return c.call(join, [rt = text(refresh_token, "refresh_token")](momento::AuthClient &a) {
-              return a.refresh_api_key(rt);
-            });
+            std::string rt = text(refresh_token, "refresh_token");
+            return join ? c.run(*join, [&](auto &a) { return a.refresh_api_key(rt); })
+                        : c.start([rt](auto *a, auto *cancel, auto done, void *ud, auto **e) {
+                            return momento_auth_client_refresh_api_key_async(a, rt.c_str(), cancel, done, ud, e);
+                          });
           },
           py::arg("refresh_token"), py::arg("join") = py::none())
       .def(
           "generate_disposable_token",
           [](Client &c, const ScopePtr &scope, const ExpiresInPtr &expires_in,
              std::optional<std::string> token_id, std::optional<bool> join) {
-            return c.call(join, [scope, expires_in, token_id](momento::AuthClient &a) {
-              return a.generate_disposable_token(*scope, *expires_in, token_id);
-            });
+            return join ? c.run(*join, [&](auto &a) { return a.generate_disposable_token(*scope, *expires_in, token_id); })
+                        : c.start([scope, expires_in, token_id](auto *a, auto *cancel, auto done, void *ud, auto **e) {
+                            return momento_auth_client_generate_disposable_token_async(
+                                a, scope->get(), expires_in->get(), momento::detail::c_str_or_null(token_id),
+                                cancel, done, ud, e);
+                          });
           },
           py::arg("scope"), py::arg("expires_in"), py::arg("token_id"), py::arg("join") = py::none())
       .def("close", &Client::close)

@@ -49,40 +49,40 @@ auto blocking(bool interruptible, F &&fn) {
 // not yet taken the GIL back, so that its KeyboardInterrupt comes before any event of that call.
 void await_interrupted_call();
 
-// A call that asyncio starts on a worker and awaits. The work runs without the GIL and must own
-// (capture by value) everything it uses; it returns a function that makes the Python result,
-// run later with the GIL held.
+// A library call as an object, for the package to join (run it here, as run_here does) or, for
+// asyncio, to start as one of the library's asynchronous calls and await. Its result is a token
+// or None.
 class Call : public std::enable_shared_from_this<Call> {
  public:
-  using Result = std::function<py::object()>;
-  using Work = std::function<Result()>;
+  using TokenPtr = std::shared_ptr<momento::Token>;
+  using Work = std::function<TokenPtr()>;  // the blocking call, run without the GIL
+  // Starts the asynchronous call with (cancel token, completion, its user data); throws when it
+  // did not start.
+  using Launch = std::function<void(momento_cancel_token_t *, momento_token_fn, void *)>;
 
-  void start();                         // hands the call to a worker (once)
-  py::object join(bool interruptible);  // its result: runs it here (run_here) if not started
-  void on_done(py::object fn);          // fn() once done: from the worker, with the GIL
+  explicit Call(Work work, Launch launch = nullptr)
+      : work_(std::move(work)), launch_(std::move(launch)) {}
+  void start();                         // launches it (once)
+  py::object join(bool interruptible);  // runs the work here, or waits for the started call
+  void on_done(py::object fn);          // fn() once done, from the completion thread with the GIL
   void cancel();
   bool done();
   py::object result();  // the call's result or its exception; only once done
 
-  Call(Work work) : work_(std::move(work)) {}
-  void run();  // on a worker
-
  private:
+  static void finish(momento_token_t *token, momento_error_t *error, void *self);
+
   Work work_;
+  Launch launch_;
   momento::CancelToken token_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool started_ = false;  // GIL held
   bool done_ = false;
-  Result result_;
+  TokenPtr result_;
   std::exception_ptr error_;
   PyObject *on_done_ = nullptr;  // owned; released with the GIL
 };
-
-template <class F>
-std::shared_ptr<Call> make_call(F work) {
-  return std::make_shared<Call>(Call::Work(std::move(work)));
-}
 
 // Runs fn without the GIL when this thread holds it (library threads may not).
 template <class F>

@@ -24,8 +24,6 @@ using TokenPtr = std::shared_ptr<momento::Token>;
 
 // Library threads inside a delivery: exit waits for them.
 std::atomic<int> g_in_delivery{0};
-// The refresher or watcher whose callback this (library) thread is running.
-thread_local const void *t_delivering_for = nullptr;
 
 class Closable {
  public:
@@ -61,13 +59,12 @@ class PyCallback {
   }
 
   template <class MakeArg>
-  void deliver(const void *owner, MakeArg &&make) {
+  void deliver(MakeArg &&make) {
     ++g_in_delivery;
     struct Leave {
       ~Leave() { --g_in_delivery; }
     } leave;
     if (python_exiting()) return;
-    const void *outer = std::exchange(t_delivering_for, owner);
     await_interrupted_call();
     {
       py::gil_scoped_acquire gil;
@@ -77,7 +74,6 @@ class PyCallback {
         e.discard_as_unraisable(py::reinterpret_borrow<py::object>(context_));  // like an exception in __del__
       }
     }
-    t_delivering_for = outer;
   }
 
  private:
@@ -85,7 +81,7 @@ class PyCallback {
 };
 
 // A refresher or watcher: the library object, kept alive by calls under way past close(),
-// freed without the GIL (on a worker when closed from its own callback).
+// freed without the GIL.
 template <class T>
 class Box : public Closable {
  public:
@@ -121,9 +117,7 @@ class Box : public Closable {
   uint64_t subscribe_with(py::object fn, py::object context, ToPython to_python) {
     if (python_exiting()) throw closed_error("interpreter");
     auto cb = std::make_shared<PyCallback>(std::move(fn), std::move(context));
-    const void *owner = this;
-    return acquire()->subscribe(
-        [cb, owner, to_python](const Event &e) { cb->deliver(owner, [&] { return to_python(e); }); });
+    return acquire()->subscribe([cb, to_python](const Event &e) { cb->deliver([&] { return to_python(e); }); });
   }
 
   std::shared_ptr<T> peek() {
@@ -147,14 +141,8 @@ class Box : public Closable {
       // A forked child: the library's threads stayed in the parent and freeing would wait for
       // them forever. Leave the object to the process exit.
       new std::shared_ptr<T>(std::move(old));
-    } else if (t_delivering_for == static_cast<const void *>(this)) {
-      // Freeing joins the thread running this callback: do it on a worker.
-      make_call([old = std::move(old)]() mutable -> Call::Result {
-        old.reset();
-        return [] { return py::none(); };
-      })->start();
     } else {
-      without_gil([&] { old.reset(); });
+      without_gil([&] { old.reset(); });  // from its own callback, the library frees it later
     }
   }
 
@@ -310,18 +298,15 @@ void add_refresh(py::module_ &m) {
       // A file read or an HTTPS round trip (load), a write (store): calls the package joins.
       .def("load",
            [](const StorePtr &s) {
-             return make_call([s]() -> Call::Result {
-               auto token = std::make_shared<momento::Token>(s->load());
-               return [token] { return py::cast(token); };
-             });
+             return std::make_shared<Call>([s] { return std::make_shared<momento::Token>(s->load()); });
            })
       .def(
           "store",
           [](const StorePtr &s, const TokenPtr &t) {
             if (!t) throw invalid("token must not be None");
-            return make_call([s, t]() -> Call::Result {
+            return std::make_shared<Call>([s, t] {
               s->store(*t);
-              return [] { return py::none(); };
+              return TokenPtr();
             });
           },
           py::arg("token"));
