@@ -13,8 +13,11 @@ using ScopePtr = std::shared_ptr<momento::Scope>;
 using ExpiresInPtr = std::shared_ptr<momento::ExpiresIn>;
 using TokenPtr = std::shared_ptr<momento::Token>;
 
-const momento::EndpointOverride *ptr(const std::optional<momento::EndpointOverride> &o) {
-  return o ? &*o : nullptr;
+// The credential parse(override) makes, with the override (endpoint, secure) asks for.
+template <class F>
+std::shared_ptr<momento::Credential> credential(const std::optional<std::string> &endpoint, bool secure, F parse) {
+  auto o = make_override(endpoint, secure);
+  return std::make_shared<momento::Credential>(parse(o ? &*o : nullptr));
 }
 
 py::tuple endpoint_tuple(const momento::Credential &c, momento::Service s) {
@@ -26,8 +29,6 @@ std::string as_bytes_string(const py::object &o) {
   if (py::isinstance<py::bytes>(o)) return std::string(o.cast<py::bytes>());
   return o.cast<std::string>();  // str: UTF-8
 }
-
-std::string view_str(std::string_view s) { return std::string(s); }
 
 // The auth client; close() drops this reference, calls under way keep their own.
 class Client {
@@ -93,26 +94,22 @@ void add_client(py::module_ &m) {
       .def_static(
           "from_string",
           [](const py::str &s, std::optional<std::string> endpoint, bool secure) {
-            auto o = make_override(endpoint, secure);
-            return std::make_shared<momento::Credential>(
-                momento::Credential::from_string(text(s, "api_key"), ptr(o)));
+            return credential(endpoint, secure, [&](auto o) { return momento::Credential::from_string(text(s, "api_key"), o); });
           },
           py::arg("credential"), py::arg("endpoint") = py::none(), py::arg("secure") = true)
       .def_static(
           "from_disposable_token",
           [](const py::str &s, std::optional<std::string> endpoint, bool secure) {
-            auto o = make_override(endpoint, secure);
-            return std::make_shared<momento::Credential>(
-                momento::Credential::from_disposable_token(text(s, "auth_token"), ptr(o)));
+            return credential(endpoint, secure, [&](auto o) {
+              return momento::Credential::from_disposable_token(text(s, "auth_token"), o);
+            });
           },
           py::arg("token"), py::arg("endpoint") = py::none(), py::arg("secure") = true)
       .def_static(
           "from_v2",
           [](const py::str &key, const std::string &base, std::optional<std::string> endpoint,
              bool secure) {
-            auto o = make_override(endpoint, secure);
-            return std::make_shared<momento::Credential>(
-                momento::Credential::from_v2(text(key, "api_key"), base, ptr(o)));
+            return credential(endpoint, secure, [&](auto o) { return momento::Credential::from_v2(text(key, "api_key"), base, o); });
           },
           py::arg("api_key"), py::arg("base_endpoint"), py::arg("endpoint") = py::none(),
           py::arg("secure") = true)
@@ -120,19 +117,17 @@ void add_client(py::module_ &m) {
           "from_env",
           [](std::optional<std::string> key_var, std::optional<std::string> endpoint_var,
              std::optional<std::string> endpoint, bool secure) {
-            auto o = make_override(endpoint, secure);
-            return std::make_shared<momento::Credential>(
-                momento::Credential::from_env(key_var, endpoint_var, ptr(o)));
+            return credential(endpoint, secure, [&](auto o) { return momento::Credential::from_env(key_var, endpoint_var, o); });
           },
           py::arg("key_var") = py::none(), py::arg("endpoint_var") = py::none(),
           py::arg("endpoint") = py::none(), py::arg("secure") = true)
       .def_static(
           "from_file",
           [](const std::string &path, std::optional<std::string> endpoint, bool secure) {
-            auto o = make_override(endpoint, secure);
-            py::gil_scoped_release nogil;  // file I/O
-            return std::make_shared<momento::Credential>(
-                momento::Credential::from_file(path, ptr(o)));
+            return credential(endpoint, secure, [&](auto o) {
+              py::gil_scoped_release nogil;  // file I/O
+              return momento::Credential::from_file(path, o);
+            });
           },
           py::arg("path"), py::arg("endpoint") = py::none(), py::arg("secure") = true)
       .def_static(
@@ -160,10 +155,11 @@ void add_client(py::module_ &m) {
       .def_property_readonly(
           "base_endpoint", [](const momento::Credential &c) { return std::string(c.base_endpoint()); })
       .def_property_readonly("endpoints_overridden", &momento::Credential::endpoints_overridden)
-      .def("expiry",
-           [](const momento::Credential &c) {
+      .def("expiry",  // None: unknown; 0: never
+           [](const momento::Credential &c) -> std::optional<uint64_t> {
              momento::Expiry e = c.expiry();
-             return py::make_tuple(static_cast<int>(e.state), e.epoch_seconds);
+             if (e.state == momento::Expiry::State::Unknown) return std::nullopt;
+             return e.state == momento::Expiry::State::At ? e.epoch_seconds : 0;
            })
       .def_property_readonly("redacted",
                              [](const momento::Credential &c) { return std::string(c.redacted()); })
@@ -231,10 +227,9 @@ void add_client(py::module_ &m) {
 
   // ---- results and the client ----
   py::class_<momento::Token, TokenPtr>(m, "Token", "A key with its refresh token and expiry.")
-      .def_property_readonly("api_key", [](const momento::Token &t) { return view_str(t.api_key()); })
-      .def_property_readonly("refresh_token",
-                             [](const momento::Token &t) { return view_str(t.refresh_token()); })
-      .def_property_readonly("endpoint", [](const momento::Token &t) { return view_str(t.endpoint()); })
+      .def_property_readonly("api_key", &momento::Token::api_key)
+      .def_property_readonly("refresh_token", &momento::Token::refresh_token)
+      .def_property_readonly("endpoint", &momento::Token::endpoint)
       .def_property_readonly("valid_until", &momento::Token::valid_until)
       .def("to_json",
            [](const momento::Token &t) {

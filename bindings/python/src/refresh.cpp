@@ -173,7 +173,6 @@ class RefresherBox : public Box<momento::Refresher> {
     if (recheck_interval_ms) options.recheck_interval(std::chrono::milliseconds(*recheck_interval_ms));
     auto box = std::shared_ptr<RefresherBox>(new RefresherBox());
     box->p_ = std::make_shared<momento::Refresher>(*store, &config, o ? &*o : nullptr, &options);
-    box->store_description_ = std::string(store->describe());
     registry().add(box);
     return box;
   }
@@ -207,8 +206,6 @@ class RefresherBox : public Box<momento::Refresher> {
     std::lock_guard<std::mutex> lk(mu_);
     return p_ != nullptr && running_;
   }
-  std::string store_description_;
-
  private:
   RefresherBox() : Box("Refresher") {}
   bool running_ = false;
@@ -294,7 +291,7 @@ void add_refresh(py::module_ &m) {
       .def_property_readonly("description",
                              [](const momento::Store &s) { return std::string(s.describe()); })
       .def_property_readonly("writable", &momento::Store::writable)
-      .def_property_readonly("kind", &momento::Store::kind)
+      .def_property_readonly("kind", [](const momento::Store &s) { return momento_store_kind_str(s.kind()); })
       // A file read or an HTTPS round trip (load), a write (store): calls the package joins.
       .def("load",
            [](const StorePtr &s) {
@@ -312,7 +309,7 @@ void add_refresh(py::module_ &m) {
           py::arg("token"));
 
   py::class_<momento::RefreshEvent>(m, "RefreshEvent")
-      .def_property_readonly("kind", [](const momento::RefreshEvent &e) { return static_cast<int>(e.kind); })
+      .def_property_readonly("kind", [](const momento::RefreshEvent &e) { return momento_refresh_event_kind_str(static_cast<int32_t>(e.kind)); })
       .def_property_readonly("error_code",
                              [](const momento::RefreshEvent &e) -> std::optional<std::string> {
                                if (e.error_code == MOMENTO_OK) return std::nullopt;
@@ -327,13 +324,6 @@ void add_refresh(py::module_ &m) {
       .def_readonly("next_attempt_ms", &momento::RefreshEvent::next_attempt_ms)
       .def_readonly("replay", &momento::RefreshEvent::replay)
       .def_readonly("retryable", &momento::RefreshEvent::retryable);
-  m.attr("STORE_FILE") = static_cast<int>(MOMENTO_STORE_FILE);
-  m.attr("STORE_AWS_SECRETS_MANAGER") = static_cast<int>(MOMENTO_STORE_AWS_SECRETS_MANAGER);
-  m.attr("STORE_ENV") = static_cast<int>(MOMENTO_STORE_ENV);
-  m.attr("STORE_EXEC") = static_cast<int>(MOMENTO_STORE_EXEC);
-  m.attr("REFRESH_REFRESHED") = static_cast<int>(MOMENTO_REFRESH_REFRESHED);
-  m.attr("REFRESH_ADOPTED") = static_cast<int>(MOMENTO_REFRESH_ADOPTED);
-  m.attr("REFRESH_FAILED") = static_cast<int>(MOMENTO_REFRESH_FAILED);
 
   py::class_<RefresherBox, std::shared_ptr<RefresherBox>>(m, "Refresher")
       .def(py::init(&RefresherBox::create), py::arg("store"), py::arg("deadline_ms"),
@@ -347,8 +337,7 @@ void add_refresh(py::module_ &m) {
       .def("unsubscribe", &RefresherBox::unsubscribe, py::arg("id"))
       .def("close", &RefresherBox::close)
       .def_property_readonly("closed", &RefresherBox::closed)
-      .def_property_readonly("running", &RefresherBox::running)
-      .def_readonly("store_description", &RefresherBox::store_description_);
+      .def_property_readonly("running", &RefresherBox::running);
 
   py::class_<WatchedKeyInfo>(m, "WatchedKey")
       .def_readonly("redacted_key", &WatchedKeyInfo::redacted_key)

@@ -11,9 +11,6 @@ from ._expiry import ExpiresAt
 
 __all__ = ["CredentialProvider"]
 
-_EXPIRY_NEVER = 1
-_EXPIRY_AT = 2
-
 PathLike = Union[str, "os.PathLike[str]"]
 
 
@@ -194,12 +191,8 @@ class CredentialProvider:
     @property
     def expires_at(self) -> Optional[ExpiresAt]:
         """When the key expires (``ExpiresAt.never()`` if it does not), or None when unknown."""
-        state, epoch = self._native.expiry()
-        if state == _EXPIRY_NEVER:
-            return ExpiresAt.never()
-        if state == _EXPIRY_AT:
-            return ExpiresAt.from_epoch(epoch)
-        return None
+        epoch = self._native.expiry()
+        return None if epoch is None else ExpiresAt.from_epoch(epoch)  # 0: never
 
     @property
     def refresh_token(self) -> Optional[str]:

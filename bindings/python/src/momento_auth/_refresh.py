@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import weakref
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from . import _native
 from ._credentials import PathLike, fspath
@@ -28,13 +28,8 @@ def _fraction(value: object, what: str) -> Optional[float]:
     return float(value)  # type: ignore[arg-type]
 
 
-def check_callback(fn: object) -> None:
-    if not callable(fn):
-        raise wrong_type("callback", "callable", fn)
-
-
 class RefreshEventKind(enum.Enum):
-    """What a refresh pass did."""
+    """What a refresh pass did (the values are the library's names)."""
 
     #: This refresher exchanged the key and stored the new one.
     REFRESHED = "refreshed"
@@ -42,13 +37,6 @@ class RefreshEventKind(enum.Enum):
     ADOPTED = "adopted"
     #: An attempt failed; the current key stays in service and a retry is planned.
     FAILED = "failed"
-
-
-_KINDS = {
-    _native.REFRESH_REFRESHED: RefreshEventKind.REFRESHED,
-    _native.REFRESH_ADOPTED: RefreshEventKind.ADOPTED,
-    _native.REFRESH_FAILED: RefreshEventKind.FAILED,
-}
 
 
 class RefreshEvent:
@@ -84,22 +72,10 @@ class RefreshEvent:
         "retryable",
     )
 
-    kind: RefreshEventKind
-    store: str
-    redacted_key: str
-    key_fingerprint: str
-    expires_at: ExpiresAt
-    error_code: Optional[str]
-    error_message: str
-    consecutive_failures: int
-    next_attempt: Optional[datetime]
-    replay: bool
-    retryable: bool
-
     def __init__(self, native: "_native.RefreshEvent") -> None:
         """Internal: events come from :class:`Refresher`."""
         check_type(native, _native.RefreshEvent, "native", "a native event (events come from a Refresher)")
-        self.kind = _KINDS[native.kind]
+        self.kind = RefreshEventKind(native.kind)
         self.store = native.store
         self.redacted_key = native.redacted_key
         self.key_fingerprint = native.key_fingerprint
@@ -179,7 +155,44 @@ class Subscription:
         return f"Subscription(id={self._id}, active={self.active})"
 
 
-class Refresher:
+class _OnStore:
+    # What Refresher and Watcher share: a native object over one store, closed once, whose
+    # callbacks get its events as Python objects.
+    __slots__ = ("_native", "_store", "__weakref__")
+
+    @property
+    def store(self) -> TokenStore:
+        """The store this refresher keeps fresh, or this watcher follows."""
+        return self._store
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` has been called."""
+        return bool(self._native.closed)
+
+    def close(self) -> None:
+        self._native.close()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _subscribe(self, callback: object, wrap: Callable[[Any], object]) -> Subscription:
+        if not callable(callback):
+            raise wrong_type("callback", "callable", callback)
+
+        def deliver(native: object) -> None:
+            callback(wrap(native))
+
+        return Subscription(self._native, self._native.subscribe(deliver, callback))
+
+    @staticmethod
+    def _stream(subscribe: Callable[[Callable[[Any], object]], Subscription]) -> "EventStream[Any]":
+        from ._async import EventStream
+
+        return EventStream(subscribe)
+
+
+class Refresher(_OnStore):
     """Keeps the key in ``store`` fresh: refreshes it with its refresh token before it expires
     and writes the new key back, so every watcher of the store picks it up.
 
@@ -209,7 +222,7 @@ class Refresher:
     policy as a whole and names the first rule a combination breaks.
     """
 
-    __slots__ = ("_native", "_store", "__weakref__")
+    __slots__ = ()
 
     def __init__(
         self,
@@ -249,11 +262,6 @@ class Refresher:
             ms(recheck_interval, "recheck_interval"),
         )
 
-    @property
-    def store(self) -> TokenStore:
-        """The store this refresher keeps fresh."""
-        return self._store
-
     def start(self) -> None:
         """Starts refreshing in the background (idempotent)."""
         self._native.start()
@@ -287,19 +295,12 @@ class Refresher:
         Never called from inside ``subscribe``. Events are delivered in order, including those
         of :meth:`run_once` and :meth:`refresh_now` (possibly after they returned).
         """
-        check_callback(callback)
-
-        def deliver(native: "_native.RefreshEvent") -> None:
-            callback(RefreshEvent(native))
-
-        return Subscription(self._native, self._native.subscribe(deliver, callback))
+        return self._subscribe(callback, RefreshEvent)
 
     def events(self) -> "EventStream[RefreshEvent]":
         """The events as an async iterator (``async for event in refresher.events():``), made
         inside the running event loop; ``async with`` ends the subscription."""
-        from ._async import EventStream
-
-        return EventStream(self.subscribe)
+        return self._stream(self.subscribe)
 
     def close(self) -> None:
         """Stops the background thread and ends every subscription; events not yet delivered
@@ -307,20 +308,12 @@ class Refresher:
         progress on other threads finish first. May be called from a callback."""
         self._native.close()
 
-    @property
-    def closed(self) -> bool:
-        """True once :meth:`close` has been called."""
-        return bool(self._native.closed)
-
     def __enter__(self) -> "Refresher":
         if self._native.closed:
             raise FailedPreconditionError("the Refresher is closed")
         self.start()
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         state = "closed" if self.closed else ("running" if self.running else "stopped")
-        return f"Refresher({self._native.store_description!r}, {state})"
+        return f"Refresher({self._store.description!r}, {state})"

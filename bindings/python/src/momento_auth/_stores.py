@@ -217,9 +217,9 @@ class EnvironmentTokenStore(TokenStore):
         self._open("env:" + _nonempty(var, "var"))
 
 
-_KINDS = {
-    _native.STORE_FILE: FileTokenStore,
-    _native.STORE_AWS_SECRETS_MANAGER: AwsSecretsManagerTokenStore,
-    _native.STORE_ENV: EnvironmentTokenStore,
-    _native.STORE_EXEC: ExecTokenStore,
+_KINDS = {  # by the library's names of the kinds of store
+    "file": FileTokenStore,
+    "aws-sm": AwsSecretsManagerTokenStore,
+    "env": EnvironmentTokenStore,
+    "exec": ExecTokenStore,
 }

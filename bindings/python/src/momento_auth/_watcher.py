@@ -9,7 +9,7 @@ from . import _native
 from ._credentials import CredentialProvider
 from ._errors import FailedPreconditionError, check_type
 from ._expiry import ExpiresAt, duration_ms
-from ._refresh import Subscription, check_callback
+from ._refresh import Subscription, _OnStore
 from ._stores import TokenStore
 
 if TYPE_CHECKING:
@@ -29,10 +29,6 @@ class WatchedKey:
     """
 
     __slots__ = ("redacted_key", "fingerprint", "expires_at")
-
-    redacted_key: str
-    fingerprint: str
-    expires_at: ExpiresAt
 
     def __init__(self, native: "_native.WatchedKey") -> None:
         """Internal: from :attr:`Watcher.current_key` and :meth:`Watcher.on_change`."""
@@ -55,7 +51,7 @@ class WatchedKey:
     __str__ = __repr__
 
 
-class Watcher:
+class Watcher(_OnStore):
     """Follows the key in ``store``: reads it now, then re-reads it every ``interval`` on a
     library thread and swaps a new key in atomically.
 
@@ -73,7 +69,7 @@ class Watcher:
             of the key's own endpoints; ``secure=False`` uses plaintext there.
     """
 
-    __slots__ = ("_native", "_store", "__weakref__")
+    __slots__ = ()
 
     def __init__(
         self,
@@ -91,11 +87,6 @@ class Watcher:
         check_type(secure, bool, "secure", "a bool")
         self._store = store
         self._native = _native.Watcher.open(store._native, period_ms, endpoint, secure)
-
-    @property
-    def store(self) -> TokenStore:
-        """The store being followed."""
-        return self._store
 
     @property
     def credential_provider(self) -> CredentialProvider:
@@ -125,19 +116,12 @@ class Watcher:
         """Calls ``callback(key)`` with each new key after it is swapped in (not for the first
         one), from the library's delivery thread with the GIL held. An exception the callback
         raises goes to :func:`sys.unraisablehook`."""
-        check_callback(callback)
-
-        def deliver(native: "_native.WatchedKey") -> None:
-            callback(WatchedKey(native))
-
-        return Subscription(self._native, self._native.subscribe(deliver, callback))
+        return self._subscribe(callback, WatchedKey)
 
     def changes(self) -> "EventStream[WatchedKey]":
         """New keys as an async iterator (``async for key in watcher.changes():``), made inside
         the running event loop; ``async with`` ends the subscription."""
-        from ._async import EventStream
-
-        return EventStream(self.on_change)
+        return self._stream(self.on_change)
 
     def close(self) -> None:
         """Stops following the store and ends every subscription. Idempotent; afterwards
@@ -145,18 +129,10 @@ class Watcher:
         already handed out stay valid."""
         self._native.close()
 
-    @property
-    def closed(self) -> bool:
-        """True once :meth:`close` has been called."""
-        return bool(self._native.closed)
-
     def __enter__(self) -> "Watcher":
         if self._native.closed:
             raise FailedPreconditionError("the Watcher is closed")
         return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         if self.closed:
