@@ -42,22 +42,6 @@ void untrack(momento::CancelToken *token) {
   running().cv.notify_all();
 }
 
-// Starts a thread with every signal blocked: signals stay with the threads that handle them
-// (Python's main thread).
-template <class F>
-void start_thread(F fn) {
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, &old);
-  try {
-    std::thread(std::move(fn)).detach();
-  } catch (...) {
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    throw;
-  }
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
-}
-
 // Ctrl-C during a synchronous call of the main thread. A SIGINT handler chained in front of
 // whatever handler is installed (Python's) wakes a helper thread, which cancels the token of the
 // main thread's call under way (cancelling is not async-signal-safe). One helper per process,
@@ -114,10 +98,13 @@ class Interrupts {
  private:
   Interrupts() {
     sem_init(&wake_, 0, 0);
-    start_thread([this] { loop(); });
+    std::thread([this] { loop(); }).detach();
   }
 
   void loop() {
+    sigset_t all;  // signals stay with the threads that handle them (Python's main thread)
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, nullptr);
     for (;;) {
       while (sem_wait(&wake_) != 0) {
       }
@@ -200,10 +187,6 @@ void call_python(PyObject *fn) {
   Py_DECREF(fn);
 }
 
-momento::Error already_started() {
-  return momento::Error(MOMENTO_ERR_FAILED_PRECONDITION, "the call has already started", -1, false);
-}
-
 }  // namespace
 
 void run_here(momento::CancelToken &token, bool interruptible, void (*fn)(void *), void *arg) {
@@ -242,7 +225,8 @@ bool python_exiting() { return g_exiting.load(); }
 void set_python_exiting() { g_exiting.store(true); }
 
 void Call::start() {
-  if (!launch_ || std::exchange(started_, true)) throw already_started();
+  if (!launch_ || std::exchange(started_, true))
+    throw momento::Error(MOMENTO_ERR_FAILED_PRECONDITION, "the call has already started", -1, false);
   track(&token_);
   auto *self = new std::shared_ptr<Call>(shared_from_this());  // for finish()
   try {

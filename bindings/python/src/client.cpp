@@ -25,11 +25,6 @@ py::tuple endpoint_tuple(const momento::Credential &c, momento::Service s) {
   return py::make_tuple(e.host, e.port, e.secure);
 }
 
-std::string as_bytes_string(const py::object &o) {
-  if (py::isinstance<py::bytes>(o)) return std::string(o.cast<py::bytes>());
-  return o.cast<std::string>();  // str: UTF-8
-}
-
 // The auth client; close() drops this reference, calls under way keep their own.
 class Client {
  public:
@@ -212,10 +207,9 @@ void add_client(py::module_ &m) {
       .def(
           "add_cache_items",
           [](momento::Scope &s, int role, std::optional<std::string> cache, int select,
-             py::object item) {
-            std::string bytes = item.is_none() ? std::string() : as_bytes_string(item);
+             std::optional<std::string> item) {  // bytes as they are, str as UTF-8
             s.add_cache_items(static_cast<momento::CacheRole>(role), cache,
-                              momento::Items{select, std::move(bytes)});
+                              momento::Items{select, item.value_or("")});
           },
           py::arg("role"), py::arg("cache"), py::arg("select"), py::arg("item"));
   m.attr("SELECT_ALL") = static_cast<int>(MOMENTO_SELECT_ALL);

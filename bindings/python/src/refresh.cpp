@@ -110,15 +110,16 @@ class Box : public Closable {
     return found;
   }
 
- protected:
-  explicit Box(const char *name) : name_(name) {}
-
-  template <class Event, class ToPython>
-  uint64_t subscribe_with(py::object fn, py::object context, ToPython to_python) {
+  // fn(event) for each event (the library's event type, cast as such); context names fn when
+  // an exception it raises is reported.
+  uint64_t subscribe(py::object fn, py::object context) {
     if (python_exiting()) throw closed_error("interpreter");
     auto cb = std::make_shared<PyCallback>(std::move(fn), std::move(context));
-    return acquire()->subscribe([cb, to_python](const Event &e) { cb->deliver([&] { return to_python(e); }); });
+    return acquire()->subscribe([cb](const auto &event) { cb->deliver([&] { return py::cast(event); }); });
   }
+
+ protected:
+  explicit Box(const char *name) : name_(name) {}
 
   std::shared_ptr<T> peek() {
     std::lock_guard<std::mutex> lk(mu_);
@@ -197,11 +198,6 @@ class RefresherBox : public Box<momento::Refresher> {
     return blocking(true, [&] { return acquire()->run_once(force); });
   }
 
-  uint64_t subscribe(py::object fn, py::object context) {
-    return subscribe_with<momento::RefreshEvent>(
-        std::move(fn), std::move(context), [](const momento::RefreshEvent &e) { return py::cast(e); });
-  }
-
   bool running() {
     std::lock_guard<std::mutex> lk(mu_);
     return p_ != nullptr && running_;
@@ -209,13 +205,6 @@ class RefresherBox : public Box<momento::Refresher> {
  private:
   RefresherBox() : Box("Refresher") {}
   bool running_ = false;
-};
-
-// The key a watcher serves: no secret is reachable from it but the credential handle.
-struct WatchedKeyInfo {
-  std::string redacted_key;
-  std::string fingerprint;
-  uint64_t valid_until = 0;
 };
 
 class WatcherBox : public Box<momento::Watcher> {
@@ -235,10 +224,10 @@ class WatcherBox : public Box<momento::Watcher> {
     return std::make_shared<momento::Credential>(acquire()->current());
   }
 
-  WatchedKeyInfo current_key() {
+  // The key in service as its change event has it (no secret).
+  momento::KeyChange current_key() {
     momento::WatchedKey k = acquire()->current_key();  // one snapshot: key and metadata
-    return {std::string(k.credential().redacted_key()), std::string(k.fingerprint()),
-            k.valid_until()};
+    return {std::string(k.credential().redacted_key()), std::string(k.fingerprint()), k.valid_until()};
   }
 
   bool poll() {
@@ -246,13 +235,6 @@ class WatcherBox : public Box<momento::Watcher> {
   }
 
   void notify_unauthenticated() { acquire()->notify_unauthenticated(); }  // never blocks
-
-  uint64_t subscribe(py::object fn, py::object context) {
-    return subscribe_with<momento::KeyChange>(
-        std::move(fn), std::move(context), [](const momento::KeyChange &c) {
-          return py::cast(WatchedKeyInfo{c.redacted_key, c.fingerprint, c.valid_until});
-        });
-  }
 
  private:
   WatcherBox() : Box("Watcher") {}
@@ -339,10 +321,10 @@ void add_refresh(py::module_ &m) {
       .def_property_readonly("closed", &RefresherBox::closed)
       .def_property_readonly("running", &RefresherBox::running);
 
-  py::class_<WatchedKeyInfo>(m, "WatchedKey")
-      .def_readonly("redacted_key", &WatchedKeyInfo::redacted_key)
-      .def_readonly("fingerprint", &WatchedKeyInfo::fingerprint)
-      .def_readonly("valid_until", &WatchedKeyInfo::valid_until);
+  py::class_<momento::KeyChange>(m, "WatchedKey")
+      .def_readonly("redacted_key", &momento::KeyChange::redacted_key)
+      .def_readonly("fingerprint", &momento::KeyChange::fingerprint)
+      .def_readonly("valid_until", &momento::KeyChange::valid_until);
 
   py::class_<WatcherBox, std::shared_ptr<WatcherBox>>(m, "Watcher")
       .def_static("open", &WatcherBox::open, py::arg("store"), py::arg("period_ms"),
