@@ -1,8 +1,6 @@
 // momento_auth._native, part one: credentials, lifetimes, scopes, tokens and the auth client.
 #include <pybind11/stl.h>
 
-#include <chrono>
-
 #include "native.hpp"
 
 namespace momento_python {
@@ -29,12 +27,8 @@ py::tuple endpoint_tuple(const momento::Credential &c, momento::Service s) {
 class Client {
  public:
   Client(const CredentialPtr &credential, std::optional<int64_t> deadline_ms,
-         const std::optional<std::string> &ca_file) {
-    momento::ClientConfig config;
-    if (deadline_ms) config.deadline(std::chrono::milliseconds(*deadline_ms));
-    if (ca_file) config.ca_file(*ca_file);
-    client_ = std::make_shared<momento::AuthClient>(*credential, config);
-  }
+         const std::optional<std::string> &ca_file)
+      : client_(std::make_shared<momento::AuthClient>(*credential, client_config(deadline_ms, ca_file))) {}
 
   // A call of the client, run here (the synchronous API; `interruptible`: whether Ctrl-C on the
   // main thread cancels it).

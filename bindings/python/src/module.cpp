@@ -1,6 +1,7 @@
 // momento_auth._native: the pybind11 layer between the pure-Python package and libmomento_auth.
 // Built over momento/auth.hpp only, so Python exercises the same C ABI as every other binding.
 // It adapts and nothing more: the package adds the idioms, the library decides every rule.
+#include <chrono>
 #include <cstring>
 
 #include "native.hpp"
@@ -14,6 +15,13 @@ momento::Error invalid(const std::string &message) {
 momento::Error closed_error(const char *what) {
   return momento::Error(MOMENTO_ERR_FAILED_PRECONDITION, std::string("the ") + what + " is closed",
                         -1, false);
+}
+
+momento::ClientConfig client_config(std::optional<int64_t> deadline_ms, const std::optional<std::string> &ca_file) {
+  momento::ClientConfig config;
+  if (deadline_ms) config.deadline(std::chrono::milliseconds(*deadline_ms));
+  if (ca_file) config.ca_file(*ca_file);
+  return config;
 }
 
 std::optional<momento::EndpointOverride> make_override(const std::optional<std::string> &endpoint,
@@ -44,14 +52,7 @@ PYBIND11_MODULE(_native, m) {
   m.def("abi_version", &momento::abi_version, "ABI version of the loaded libmomento_auth.");
   m.def("library_version", [] { return std::string(momento::version_string()); });
   m.def(
-      "redact",
-      [](const py::str &secret) {
-        char *raw = nullptr;
-        std::string s = text(secret, "secret");
-        momento::detail::call([&](momento_error_t **e) { return momento_redact(&raw, s.c_str(), e); });
-        momento::detail::Handle<char, momento_free> out(raw);
-        return std::string(out.get());
-      },
+      "redact", [](const py::str &secret) { return momento::redact(text(secret, "secret")); },
       "The library's display form of a secret (first characters and a short hash).");
 
   // momento::Error becomes the package's exception for its code, made by the factory the

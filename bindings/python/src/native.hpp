@@ -101,6 +101,7 @@ void set_python_exiting();
 
 momento::Error invalid(const std::string &message);
 momento::Error closed_error(const char *what);
+momento::ClientConfig client_config(std::optional<int64_t> deadline_ms, const std::optional<std::string> &ca_file);
 std::optional<momento::EndpointOverride> make_override(const std::optional<std::string> &endpoint,
                                                        bool secure);
 // The UTF-8 text of s, which may be a secret: errors never quote it.

@@ -161,9 +161,7 @@ class RefresherBox : public Box<momento::Refresher> {
       bool secure, std::optional<double> refresh_fraction, std::optional<double> jitter_fraction,
       std::optional<int64_t> backoff_initial_ms, std::optional<int64_t> backoff_max_ms,
       std::optional<int64_t> recheck_interval_ms) {
-    momento::ClientConfig config;
-    if (deadline_ms) config.deadline(std::chrono::milliseconds(*deadline_ms));
-    if (ca_file) config.ca_file(*ca_file);
+    auto config = client_config(deadline_ms, ca_file);
     auto o = make_override(endpoint, secure);
     // Only what the caller gave: the library keeps the defaults and checks the whole policy.
     momento::RefresherOptions options;

@@ -173,14 +173,9 @@ class UnknownError(MomentoError):
 _BY_CODE: Dict[str, Type[MomentoError]] = {cls.CODE: cls for cls in MomentoError.__subclasses__()}
 
 
-def error_class(code: str) -> Type[MomentoError]:
-    """The exception class for a canonical code name (UnknownError for names not in the table)."""
-    return _BY_CODE.get(code, UnknownError)
-
-
 def make_error(code: str, message: str, grpc_status: int, retryable: bool) -> MomentoError:
     """Builds the exception for a failure reported by the native library."""
-    err = error_class(code)(message)
+    err = _BY_CODE.get(code, UnknownError)(message)  # UnknownError for codes not in the table
     err.code = code
     err.grpc_status = grpc_status if grpc_status >= 0 else None
     err.retryable = bool(retryable)

@@ -78,10 +78,8 @@ class TokenStore:
         ``aws-sm:``."""
         store = TokenStore.__new__(TokenStore)
         store._open(_nonempty(spec, "spec"), region, endpoint_url, profile)  # the library reads the spec
-        kind = _KINDS[store._native.kind]  # the class for the kind of store the library opened
-        obj = kind.__new__(kind)
-        obj._native = store._native
-        return obj
+        store.__class__ = _KINDS[store._native.kind]  # the class of the kind of store it opened
+        return store
 
     # Convenience constructors, for those who prefer a factory to the subclasses.
 
