@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,6 +61,11 @@ const char* credential_kind_name(CredentialKind kind) noexcept;  // "v1_envelope
 inline constexpr std::string_view kLocalHost = "127.0.0.1";
 inline constexpr uint16_t kLocalPort = 8080;
 
+// The environment variables a key and a v2 key's endpoint are read from by default (the names the
+// Momento SDKs use).
+inline constexpr const char* kApiKeyVar = "MOMENTO_API_KEY";
+inline constexpr const char* kEndpointVar = "MOMENTO_ENDPOINT";
+
 // Inputs longer than this are rejected before any parsing.
 inline constexpr size_t kMaxCredentialLength = 16 * 1024;
 
@@ -78,13 +84,22 @@ class Credential {
   // v2 key with a separately supplied base endpoint.
   static Credential from_v2(std::string_view key, std::string_view endpoint,
                             const std::optional<EndpointOverride>& o = std::nullopt);
-  // MOMENTO_API_KEY (+ MOMENTO_ENDPOINT for v2 keys), or the named variables.
+  // A key in any format: the v1/legacy path, or a v2 key with its base endpoint from the
+  // environment variable `endpoint_var` (an error naming that variable when it is unset).
+  static Credential from_key(std::string_view key,
+                             const std::optional<EndpointOverride>& o = std::nullopt,
+                             const char* endpoint_var = kEndpointVar);
+  // MOMENTO_API_KEY (+ MOMENTO_ENDPOINT for v2 keys), or the named variables; as from_key.
   static Credential from_environment(const std::optional<EndpointOverride>& o = std::nullopt,
-                                     const char* key_var = "MOMENTO_API_KEY",
-                                     const char* endpoint_var = "MOMENTO_ENDPOINT");
+                                     const char* key_var = kApiKeyVar,
+                                     const char* endpoint_var = kEndpointVar);
   // A token file in the Download-JSON shape; carries the refresh token and validUntil.
   static Credential from_file(const std::string& path,
                               const std::optional<EndpointOverride>& o = std::nullopt);
+  // A key file: the Download-JSON shape (as from_file) or a bare key in any format (as from_key).
+  static Credential from_key_file(const std::string& path,
+                                  const std::optional<EndpointOverride>& o = std::nullopt,
+                                  const char* endpoint_var = kEndpointVar);
   // No key, all endpoints host:port, plaintext.
   static Credential local(std::string_view host = kLocalHost, uint16_t port = kLocalPort);
 
@@ -138,15 +153,42 @@ struct Token {
   std::string base_endpoint() const;
 };
 
+// A key's redacted display as a credential shows it: of the key inside a v1 envelope, otherwise
+// of the text as it is (text that does not parse as a key included). Refresher events and the
+// CLI show minted and stored keys this way, so one key reads the same everywhere.
+std::string redacted_key(std::string_view key);
+
 // The base endpoint a stored key names (a v1 envelope's endpoint), for a Token that did not
 // come with one; "" when the text is not such a key (a bare key from an env store, say).
 std::string base_endpoint_of_key(std::string_view api_key);
 
-// Parses the JSON text (validUntil as number or string; 0/"0"/absent/null = never).
-Token parse_token_file_json(std::string_view json);
-// Compact JSON with exactly the three members, validUntil as a decimal string.
-std::string token_file_json(const Token& t);
+// The shape of a token's JSON text as it was read, so that another key is written back the same
+// way: the member that held the key (authToken, apiKey or apiToken), whether validUntil was a
+// number or a string, and every other member, in order. A default TokenJson is the shape this
+// library writes: {"authToken","refreshToken","validUntil"} with validUntil as a decimal string.
+// Immutable and cheap to copy; the members it keeps are wiped when the last copy goes.
+class TokenJson {
+ public:
+  struct Doc;
+
+ private:
+  std::shared_ptr<const Doc> doc_;  // null: the default shape
+  friend Token parse_token_file_json(std::string_view json, TokenJson* shape);
+  friend std::string token_file_json(const Token& t, const TokenJson& shape);
+};
+
+// Parses the JSON text: the key is the first of authToken, apiKey, apiToken that is present and
+// not null; validUntil a number or a decimal string (0/"0"/absent/null = never). Commas right
+// before a closing brace or bracket (left by hand edits) are allowed. `shape`, when given,
+// receives the text's shape for token_file_json(). Errors never quote the text.
+Token parse_token_file_json(std::string_view json, TokenJson* shape = nullptr);
+// Compact JSON in `shape` with the key, refresh token and validUntil of `t`: the default shape
+// gives exactly the three members, validUntil as a decimal string.
+std::string token_file_json(const Token& t, const TokenJson& shape = {});
 Token read_token_file(const std::string& path);
+// The text of a token file or key file (at most 64 KiB, a regular file); `what` names it in
+// errors, and an absent file is InvalidArgument like any other unusable path.
+Secret read_key_file_text(const std::string& path, std::string_view what);
 // Atomic replace: temp file 0600, fsync, rename, fsync directory.
 void write_token_file(const std::string& path, const Token& t);
 
