@@ -4,7 +4,6 @@ the console's Download-JSON shape."""
 
 from __future__ import annotations
 
-import json
 from typing import Optional, Sequence
 
 from . import _native
@@ -202,6 +201,8 @@ class ExecTokenStore(TokenStore):
             spec["write"] = list(write)
         if timeout_ms is not None:
             spec["timeoutMs"] = timeout_ms
+        import json  # here: most programs never need it at import
+
         self._open("exec:" + json.dumps(spec))  # the library checks every member
 
 
