@@ -104,6 +104,10 @@ MOMENTO_API void momento_wipe(void *data, size_t size);
  * 4 characters, an ellipsis and a short hash ("<empty>" for ""). Owned; release with
  * momento_free(). */
 MOMENTO_API momento_status_t momento_redact(char **out, const char *secret, momento_error_t **err);
+/* The redacted display of an API key as credentials and refresher events show it: of the key
+ * inside a v1 envelope, otherwise of the text as it is (as momento_redact). Owned; release with
+ * momento_free(). */
+MOMENTO_API momento_status_t momento_redact_key(char **out, const char *key, momento_error_t **err);
 /* Text made safe to show on a terminal or in a message, by the library's one escaping rule:
  * control characters, DEL and invalid UTF-8 become `\n`, `\r`, `\t`, `\e` or `\xNN` (and a
  * backslash becomes two); text longer than max_bytes is cut at a character boundary and ends in

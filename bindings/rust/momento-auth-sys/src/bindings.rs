@@ -67,6 +67,13 @@ extern "C" {
     ) -> momento_status_t;
 }
 extern "C" {
+    pub fn momento_redact_key(
+        out: *mut *mut ::std::os::raw::c_char,
+        key: *const ::std::os::raw::c_char,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
     pub fn momento_printable(
         out: *mut *mut ::std::os::raw::c_char,
         text: *const ::std::os::raw::c_char,

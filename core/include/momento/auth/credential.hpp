@@ -152,6 +152,11 @@ struct Token {
   std::string base_endpoint() const;
 };
 
+// A key's redacted display as a credential shows it: of the key inside a v1 envelope, otherwise
+// of the text as it is (text that does not parse as a key included). Refresher events and the
+// CLI show minted and stored keys this way, so one key reads the same everywhere.
+std::string redacted_key(std::string_view key);
+
 // The base endpoint a stored key names (a v1 envelope's endpoint), for a Token that did not
 // come with one; "" when the text is not such a key (a bare key from an env store, say).
 std::string base_endpoint_of_key(std::string_view api_key);
