@@ -441,8 +441,10 @@ TEST_CASE("queued calls deliver into a completion queue that wakes a socket",
   for (int i = 0; i < 10 && got.size() < 3; ++i) CHECK(drain(fd, q, got) > 0);
   REQUIRE(got.size() == 3);
   std::sort(got.begin(), got.end());
-  CHECK(got[0] == std::make_pair(uint64_t{7}, MOMENTO_OK));
-  CHECK(got[1] == std::make_pair(uint64_t{8}, MOMENTO_OK));
+  CHECK(got[0].first == 7);
+  CHECK(got[0].second == MOMENTO_OK);
+  CHECK(got[1].first == 8);
+  CHECK(got[1].second == MOMENTO_OK);
   CHECK(got[2].first == (1ULL << 40));
   CHECK(got[2].second != MOMENTO_OK);
 
