@@ -2,8 +2,7 @@
 // The C declarations this package uses, written as in momento/auth.h (the drift check,
 // bindings/check_drift.py, holds every prototype and constant here to the header). koffi parses
 // them; `_Out_` marks out-parameters, `momento_owned_str *` stands for an owned `char **`
-// that koffi copies into a JS string and releases with momento_free(), and `momento_call_id`
-// for a `void *` user_data that carries a number (the id of an asynchronous call). The credential
+// that koffi copies into a JS string and releases with momento_free(). The credential
 // parsers take their `T **` parameters without `_Out_`: the binding passes a BigUint64Array(1)
 // that receives the pointer (a plain number koffi accepts for any pointer), which costs a
 // fraction of an out-array's marshalling.
@@ -124,9 +123,6 @@ const PROTOTYPES = [
   'momento_status_t momento_cancel_token_new(_Out_ momento_cancel_token_t **out, _Out_ momento_error_t **err)',
   'void momento_cancel_token_free(momento_cancel_token_t *token)',
   'momento_status_t momento_cancel_token_cancel(momento_cancel_token_t *token, _Out_ momento_error_t **err)',
-  'momento_status_t momento_auth_client_generate_api_key_async(momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, momento_cancel_token_t *cancel, momento_token_fn fn, momento_call_id user_data, _Out_ momento_error_t **err)',
-  'momento_status_t momento_auth_client_refresh_api_key_async(momento_auth_client_t *client, const char *refresh_token, momento_cancel_token_t *cancel, momento_token_fn fn, momento_call_id user_data, _Out_ momento_error_t **err)',
-  'momento_status_t momento_auth_client_generate_disposable_token_async(momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, const char *token_id, momento_cancel_token_t *cancel, momento_token_fn fn, momento_call_id user_data, _Out_ momento_error_t **err)',
   'momento_status_t momento_completion_queue_new(_Out_ momento_completion_queue_t **out, _Out_ int32_t *fd, _Out_ momento_error_t **err)',
   'void momento_completion_queue_free(momento_completion_queue_t *queue)',
   'int32_t momento_completion_queue_pop(momento_completion_queue_t *queue, _Out_ uint64_t *id, _Out_ momento_token_t **token, _Out_ momento_error_t **error)',
@@ -215,7 +211,6 @@ function load() {
       'Install the package for linux-x64, or set MOMENTO_AUTH_LIBRARY to the library path.');
   }
   koffi.alias('momento_status_t', 'int32_t');
-  koffi.alias('momento_call_id', 'uintptr_t');
   for (const name of OPAQUE) koffi.opaque(name);
   // The ABI first: a library of another ABI may lack (or have changed) the functions below.
   const abi = lib.func('uint32_t momento_abi_version(void)')();
@@ -232,8 +227,6 @@ function load() {
   koffi.pointer('momento_watch_fn', koffi.proto(
     'void momento_watch_cb(const momento_watched_key_t *key, void *user_data)'));
   koffi.pointer('momento_destroy_fn', koffi.proto('void momento_destroy_cb(void *user_data)'));
-  koffi.pointer('momento_token_fn', koffi.proto(
-    'void momento_token_cb(momento_token_t *token, momento_error_t *error, momento_call_id user_data)'));
   koffi.pointer('momento_log_fn', koffi.proto(
     'void momento_log_cb(int32_t level, const char *message, void *user_data)'));
   for (const proto of PROTOTYPES) {
