@@ -2,10 +2,11 @@
 // The C declarations this package uses, written as in momento/auth.h (the drift check,
 // bindings/check_drift.py, holds every prototype and constant here to the header). koffi parses
 // them; `_Out_` marks out-parameters, `momento_owned_str *` stands for an owned `char **`
-// that koffi copies into a JS string and releases with momento_free(). The credential
-// parsers take their `T **` parameters without `_Out_`: the binding passes a BigUint64Array(1)
-// that receives the pointer (a plain number koffi accepts for any pointer), which costs a
-// fraction of an out-array's marshalling.
+// that koffi copies into a JS string and releases with momento_free(). The calls on the hot
+// paths (credential parsers, queued calls, the queue's pop) take their `T **` and `uint64_t *`
+// parameters without `_Out_`: the binding passes a BigUint64Array(1) that receives the value (a
+// pointer read back is a BigInt, which koffi accepts for any pointer), at a fraction of an
+// out-array's marshalling cost.
 const fs = require('node:fs');
 const path = require('node:path');
 const koffi = require('koffi');
@@ -125,10 +126,10 @@ const PROTOTYPES = [
   'momento_status_t momento_cancel_token_cancel(momento_cancel_token_t *token, _Out_ momento_error_t **err)',
   'momento_status_t momento_completion_queue_new(_Out_ momento_completion_queue_t **out, _Out_ int32_t *fd, _Out_ momento_error_t **err)',
   'void momento_completion_queue_free(momento_completion_queue_t *queue)',
-  'int32_t momento_completion_queue_pop(momento_completion_queue_t *queue, _Out_ uint64_t *id, _Out_ momento_token_t **token, _Out_ momento_error_t **error)',
-  'momento_status_t momento_auth_client_generate_api_key_queued(momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, momento_cancel_token_t *cancel, momento_completion_queue_t *queue, uint64_t id, _Out_ momento_error_t **err)',
-  'momento_status_t momento_auth_client_refresh_api_key_queued(momento_auth_client_t *client, const char *refresh_token, momento_cancel_token_t *cancel, momento_completion_queue_t *queue, uint64_t id, _Out_ momento_error_t **err)',
-  'momento_status_t momento_auth_client_generate_disposable_token_queued(momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, const char *token_id, momento_cancel_token_t *cancel, momento_completion_queue_t *queue, uint64_t id, _Out_ momento_error_t **err)',
+  'int32_t momento_completion_queue_pop(momento_completion_queue_t *queue, uint64_t *id, momento_token_t **token, momento_error_t **error)',
+  'momento_status_t momento_auth_client_generate_api_key_queued(momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, momento_cancel_token_t *cancel, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
+  'momento_status_t momento_auth_client_refresh_api_key_queued(momento_auth_client_t *client, const char *refresh_token, momento_cancel_token_t *cancel, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
+  'momento_status_t momento_auth_client_generate_disposable_token_queued(momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, const char *token_id, momento_cancel_token_t *cancel, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
   'momento_status_t momento_store_options_new(_Out_ momento_store_options_t **out, _Out_ momento_error_t **err)',
   'void momento_store_options_free(momento_store_options_t *options)',
   'momento_status_t momento_store_options_set_aws_region(momento_store_options_t *options, const char *region, _Out_ momento_error_t **err)',

@@ -493,7 +493,9 @@ function withConfig({ deadlineMs, caFile }, body) {
 const pending = new Map();
 let nextCallId = 1;
 let queue = null;
-const popped = { id: [0], token: [null], error: [null] };
+// The queue's pop and the starts write here (see ffi.js); each value is read at once.
+const popped = { id: new BigUint64Array(1), token: new BigUint64Array(1), error: new BigUint64Array(1) };
+const startError = new BigUint64Array(1);
 
 function completionQueue() {
   if (queue !== null) return queue;
@@ -517,8 +519,9 @@ function completionQueue() {
 function drain() {
   const { id, token, error } = popped;
   while (N.momento_completion_queue_pop(queue.ptr, id, token, error) === 1) {
-    const settle = pending.get(id[0]);
-    pending.delete(id[0]);
+    const key = Number(id[0]);
+    const settle = pending.get(key);
+    pending.delete(key);
     settle(token[0], error[0]);
   }
   if (pending.size === 0) queue.socket.unref();
@@ -549,10 +552,9 @@ function start(client, name, cls, args, signal) {
   const cancel = signal === undefined ? null : abortToken(signal);
   return new Promise((resolve, reject) => {
     const id = nextCallId++;
-    const err = [null];
-    if (N[name](client._ptr, ...args, cancel && cancel.ptr, q.ptr, id, err) !== C.MOMENTO_OK) {
+    if (N[name](client._ptr, ...args, cancel && cancel.ptr, q.ptr, id, startError) !== C.MOMENTO_OK) {
       if (cancel) cancel.release();
-      reject(takeError(err[0]));
+      reject(takeError(startError[0]));
       return;
     }
     if (pending.size === 0) q.socket.ref();
