@@ -98,6 +98,31 @@ std::string_view token_id_arg(const char *token_id) {
   return token_id ? need_str(token_id, "token_id", true) : std::string_view{};
 }
 
+// How each asynchronous RPC starts, shared by its *_async and *_queued forms.
+auto begin_generate(momento_auth_client_t *client, const momento_scope_t *scope,
+                    const momento_expires_in_t *expires_in) {
+  return [=](ma::CancelToken *c, ma::TokenCompletion done) {
+    client->client.generate_api_key_async(scope_arg(scope, expires_in), expires_in->value, c,
+                                          std::move(done));
+  };
+}
+
+auto begin_refresh(momento_auth_client_t *client, const char *refresh_token) {
+  return [=](ma::CancelToken *c, ma::TokenCompletion done) {
+    client->client.refresh_api_key_async(need_str(refresh_token, "refresh_token", true), c,
+                                         std::move(done));
+  };
+}
+
+auto begin_disposable(momento_auth_client_t *client, const momento_scope_t *scope,
+                      const momento_expires_in_t *expires_in, const char *token_id) {
+  return [=](ma::CancelToken *c, ma::TokenCompletion done) {
+    ma::PermissionScope s = scope_arg(scope, expires_in);
+    client->client.generate_disposable_token_async(s, expires_in->value, token_id_arg(token_id),
+                                                   c, std::move(done));
+  };
+}
+
 }  // namespace
 
 namespace momento_capi {
@@ -107,24 +132,35 @@ CompletionQueue::~CompletionQueue() {
     momento_token_free(item.token);
     momento_error_free(item.error);
   }
-  ::close(write_fd_);
+  if (write_fd_ >= 0) ::close(write_fd_);
 }
 
 void CompletionQueue::push(uint64_t id, momento_token_t *token, momento_error_t *error) noexcept {
-  bool wake;
   try {
     std::lock_guard lock(mu_);
-    wake = items_.empty();
+    if (write_fd_ < 0) {  // the reader is gone: nobody will pop
+      momento_token_free(token);
+      momento_error_free(error);
+      return;
+    }
+    const bool wake = items_.empty();
     items_.push_back({id, token, error});
+    // A full buffer already holds a wake-up. A reader that has closed its end (a Node worker
+    // that ended) will never pop: the socket is closed (no SIGPIPE) and the outcomes freed.
+    const char byte = 1;
+    if (wake && ::send(write_fd_, &byte, 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 && errno != EAGAIN &&
+        errno != EWOULDBLOCK && errno != EINTR) {
+      ::close(write_fd_);
+      write_fd_ = -1;
+      for (const Item &item : items_) {
+        momento_token_free(item.token);
+        momento_error_free(item.error);
+      }
+      items_.clear();
+    }
   } catch (...) {  // no memory: the outcome is lost, like a callback that cannot run
     momento_token_free(token);
     momento_error_free(error);
-    return;
-  }
-  // A full buffer already holds a pending wake-up; a closed reader wants none (no SIGPIPE).
-  if (wake) {
-    const char byte = 1;
-    (void)::send(write_fd_, &byte, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
   }
 }
 
@@ -238,10 +274,7 @@ momento_status_t momento_auth_client_generate_api_key_async(
     const momento_expires_in_t *expires_in, momento_cancel_token_t *cancel, momento_token_fn fn,
     void *user_data, momento_error_t **err) {
   return start(client, cancel, fn, user_data, err, "momento_auth_client_generate_api_key_async",
-               [&](ma::CancelToken *c, ma::TokenCompletion done) {
-                 client->client.generate_api_key_async(scope_arg(scope, expires_in),
-                                                       expires_in->value, c, std::move(done));
-               });
+               begin_generate(client, scope, expires_in));
 }
 
 momento_status_t momento_auth_client_refresh_api_key_async(momento_auth_client_t *client,
@@ -250,10 +283,7 @@ momento_status_t momento_auth_client_refresh_api_key_async(momento_auth_client_t
                                                            momento_token_fn fn, void *user_data,
                                                            momento_error_t **err) {
   return start(client, cancel, fn, user_data, err, "momento_auth_client_refresh_api_key_async",
-               [&](ma::CancelToken *c, ma::TokenCompletion done) {
-                 client->client.refresh_api_key_async(
-                     need_str(refresh_token, "refresh_token", true), c, std::move(done));
-               });
+               begin_refresh(client, refresh_token));
 }
 
 momento_status_t momento_auth_client_generate_disposable_token_async(
@@ -262,11 +292,7 @@ momento_status_t momento_auth_client_generate_disposable_token_async(
     momento_token_fn fn, void *user_data, momento_error_t **err) {
   return start(client, cancel, fn, user_data, err,
                "momento_auth_client_generate_disposable_token_async",
-               [&](ma::CancelToken *c, ma::TokenCompletion done) {
-                 ma::PermissionScope s = scope_arg(scope, expires_in);
-                 client->client.generate_disposable_token_async(
-                     s, expires_in->value, token_id_arg(token_id), c, std::move(done));
-               });
+               begin_disposable(client, scope, expires_in, token_id));
 }
 
 momento_status_t momento_completion_queue_new(momento_completion_queue_t **out, int32_t *fd,
@@ -296,10 +322,7 @@ momento_status_t momento_auth_client_generate_api_key_queued(
     const momento_expires_in_t *expires_in, momento_cancel_token_t *cancel,
     momento_completion_queue_t *queue, uint64_t id, momento_error_t **err) {
   return start(client, cancel, queue, id, err, "momento_auth_client_generate_api_key_queued",
-               [&](ma::CancelToken *c, ma::TokenCompletion done) {
-                 client->client.generate_api_key_async(scope_arg(scope, expires_in),
-                                                       expires_in->value, c, std::move(done));
-               });
+               begin_generate(client, scope, expires_in));
 }
 
 momento_status_t momento_auth_client_refresh_api_key_queued(momento_auth_client_t *client,
@@ -308,10 +331,7 @@ momento_status_t momento_auth_client_refresh_api_key_queued(momento_auth_client_
                                                             momento_completion_queue_t *queue,
                                                             uint64_t id, momento_error_t **err) {
   return start(client, cancel, queue, id, err, "momento_auth_client_refresh_api_key_queued",
-               [&](ma::CancelToken *c, ma::TokenCompletion done) {
-                 client->client.refresh_api_key_async(
-                     need_str(refresh_token, "refresh_token", true), c, std::move(done));
-               });
+               begin_refresh(client, refresh_token));
 }
 
 momento_status_t momento_auth_client_generate_disposable_token_queued(
@@ -320,11 +340,7 @@ momento_status_t momento_auth_client_generate_disposable_token_queued(
     momento_completion_queue_t *queue, uint64_t id, momento_error_t **err) {
   return start(client, cancel, queue, id, err,
                "momento_auth_client_generate_disposable_token_queued",
-               [&](ma::CancelToken *c, ma::TokenCompletion done) {
-                 ma::PermissionScope s = scope_arg(scope, expires_in);
-                 client->client.generate_disposable_token_async(
-                     s, expires_in->value, token_id_arg(token_id), c, std::move(done));
-               });
+               begin_disposable(client, scope, expires_in, token_id));
 }
 
 const char *momento_token_api_key(const momento_token_t *token) {

@@ -448,7 +448,7 @@ TEST_CASE("queued calls deliver into a completion queue that wakes a socket",
   CHECK(got[2].first == (1ULL << 40));
   CHECK(got[2].second != MOMENTO_OK);
 
-  // Freed with calls in flight (the client too): the library frees their outcomes.
+  // The reader closes its end with calls in flight: their outcomes are freed, none is queued.
   SilentSocket silent;
   {
     Client hung = client_from_file(srv.bootstrap_file(), silent.address(), 300);
@@ -456,7 +456,20 @@ TEST_CASE("queued calls deliver into a completion queue that wakes a socket",
       REQUIRE_OK(err, momento_auth_client_refresh_api_key_queued(hung.get(), "tok", nullptr,
                                                                  q.get(), i, err.out()));
   }
-  q.out();  // frees the queue
   close(fd);
-  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // their deadlines pass
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // their deadlines pass
+  CHECK(momento_completion_queue_pop(q.get(), &id, &token, &error) == 0);
+
+  // Freed with calls in flight (the client too): the library frees their outcomes.
+  Queue q2;
+  REQUIRE_OK(err, momento_completion_queue_new(q2.out(), &fd, err.out()));
+  {
+    Client hung = client_from_file(srv.bootstrap_file(), silent.address(), 300);
+    for (uint64_t i = 0; i < 3; ++i)
+      REQUIRE_OK(err, momento_auth_client_refresh_api_key_queued(hung.get(), "tok", nullptr,
+                                                                 q2.get(), i, err.out()));
+  }
+  q2.out();  // frees the queue
+  close(fd);
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // their deadlines pass
 }

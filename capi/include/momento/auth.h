@@ -629,7 +629,8 @@ MOMENTO_API momento_status_t momento_auth_client_generate_disposable_token_async
  *    owned error (the other one NULL), or 0 when the queue is empty (or an argument is NULL).
  *    Pops and pushes may happen on any threads.
  *  - Freeing the queue is allowed with calls in flight: their outcomes, and those not popped,
- *    are freed by the library. */
+ *    are freed by the library. So are the outcomes that arrive once the caller has closed its
+ *    end of the socket. */
 
 typedef struct momento_completion_queue momento_completion_queue_t;
 
