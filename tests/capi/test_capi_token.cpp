@@ -94,3 +94,99 @@ TEST_CASE("token argument validation", "[capi][token][validation]") {
   CHECK(momento_token_valid_until(nullptr) == 0);
   momento_token_free(nullptr);
 }
+
+namespace {
+
+using TokenJson = Owned<momento_token_json_t, momento_token_json_free>;
+const std::string kKey = "k3y-s3cr3t-value";
+const std::string kRefresh = "r3fr3sh-s3cr3t-value";
+
+// momento_token_json_render() of `text`'s shape with a key of its own, as parsed JSON.
+nlohmann::ordered_json rendered(const std::string &text, uint64_t valid_until) {
+  Err err;
+  TokenJson json;
+  Token read;
+  REQUIRE_OK(err, momento_token_json_parse(json.out(), read.out(), text.c_str(), err.out()));
+  CHECK(std::string(momento_token_api_key(read.get())) == kKey);
+  // Another key in the same shape: text made from one token file, parsed for its token.
+  const std::string fresh = R"({"authToken":"NEW","refreshToken":"NEWR","validUntil":)" +
+                            std::to_string(valid_until) + "}";
+  TokenJson ignored;
+  Token next;
+  REQUIRE_OK(err, momento_token_json_parse(ignored.out(), next.out(), fresh.c_str(), err.out()));
+  char *out = nullptr;
+  REQUIRE_OK(err, momento_token_json_render(&out, json.get(), next.get(), err.out()));
+  std::string s(out);
+  momento_free(out);
+  return nlohmann::ordered_json::parse(s);
+}
+
+}  // namespace
+
+TEST_CASE("token JSON: a secret's text is read and written back in its own shape",
+          "[capi][token][json]") {
+  Err err;
+  // validUntil a string, a member of the user's own, the key under apiKey: all kept.
+  nlohmann::ordered_json a = rendered(R"({"owner":"team-a","apiKey":")" + kKey + R"(","refreshToken":")" +
+                                  kRefresh + R"(","validUntil":"1700000000"})",
+                              1800000000);
+  CHECK(a.dump() == R"({"owner":"team-a","apiKey":"NEW","refreshToken":"NEWR","validUntil":"1800000000"})");
+  // validUntil a number stays a number; apiToken is a key member too.
+  nlohmann::ordered_json b = rendered(R"({"apiToken":")" + kKey + R"(","refreshToken":")" + kRefresh +
+                                  R"(","validUntil":1700000000,"n":[1,{"x":null}]})",
+                              1800000000);
+  CHECK(b.dump() == R"({"apiToken":"NEW","refreshToken":"NEWR","validUntil":1800000000,"n":[1,{"x":null}]})");
+  // Trailing commas (hand edits) are read; commas inside strings are not touched.
+  nlohmann::ordered_json c = rendered("{\"authToken\":\"" + kKey + "\", \"note\":\"a,}\",\n \"l\":[1,2,],\n}", 0);
+  CHECK(c.dump() == R"({"authToken":"NEW","note":"a,}","l":[1,2],"refreshToken":"NEWR","validUntil":"0"})");
+
+  // The values read, as the stores read them.
+  TokenJson json;
+  Token t;
+  REQUIRE_OK(err, momento_token_json_parse(json.out(), t.out(),
+                                           (R"({"authToken":")" + kKey + R"(","refreshToken":")" +
+                                            kRefresh + R"(","validUntil":"1700000000",})")
+                                               .c_str(),
+                                           err.out()));
+  CHECK(std::string(momento_token_refresh_token(t.get())) == kRefresh);
+  CHECK(momento_token_valid_until(t.get()) == 1700000000u);
+  // The same text as momento_token_to_json for the default shape's members.
+  char *mine = nullptr, *plain = nullptr;
+  REQUIRE_OK(err, momento_token_json_render(&mine, json.get(), t.get(), err.out()));
+  REQUIRE_OK(err, momento_token_to_json(&plain, t.get(), err.out()));
+  CHECK(std::string(mine) == plain);
+  momento_free(mine);
+  momento_free(plain);
+}
+
+TEST_CASE("token JSON: argument checks, and no error quotes the text", "[capi][token][json][validation]") {
+  Err err;
+  const std::string ok = R"({"authToken":")" + kKey + R"("})";
+  momento_token_json_t *json = reinterpret_cast<momento_token_json_t *>(0x1);
+  momento_token_t *token = reinterpret_cast<momento_token_t *>(0x1);
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_token_json_parse(nullptr, &token, ok.c_str(), err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_token_json_parse(&json, nullptr, ok.c_str(), err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_token_json_parse(&json, &token, nullptr, err.out()));
+  CHECK(err.message().find("text") != std::string::npos);
+  for (const std::string &bad :
+       {"{\"authToken\":\"" + kKey + "\"", "[\"" + kKey + "\"]", "{\"refreshToken\":\"" + kKey + "\"}",
+        "{\"authToken\":\"" + kKey + "\",\"validUntil\":\"12x\"}", "{\"authToken\":\"" + kKey + "\",,}",
+        "{\"authToken\":\"\xff" + kKey + "\"}", std::string("")}) {
+    INFO(bad);
+    CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_token_json_parse(&json, &token, bad.c_str(), err.out()));
+    CHECK(err.message().find(kKey) == std::string::npos);
+    CHECK(err.message().find(kKey.substr(0, 8)) == std::string::npos);
+  }
+  CHECK(json == reinterpret_cast<momento_token_json_t *>(0x1));  // untouched on failure
+  CHECK(token == reinterpret_cast<momento_token_t *>(0x1));
+
+  TokenJson shape;
+  Token t;
+  REQUIRE_OK(err, momento_token_json_parse(shape.out(), t.out(), ok.c_str(), err.out()));
+  char *out = reinterpret_cast<char *>(0x1);
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_token_json_render(nullptr, shape.get(), t.get(), err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_token_json_render(&out, nullptr, t.get(), err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_token_json_render(&out, shape.get(), nullptr, err.out()));
+  CHECK(out == reinterpret_cast<char *>(0x1));
+  momento_token_json_free(nullptr);
+}
