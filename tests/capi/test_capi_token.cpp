@@ -64,6 +64,23 @@ TEST_CASE("tokens as Download-JSON text and file", "[capi][token][server]") {
   CHECK(std::string(momento_credential_refresh_token(c2.get())) ==
         momento_token_refresh_token(r.get()));
 
+  SECTION("a token rebuilt from its parts writes the same JSON and file") {
+    Token parts;
+    REQUIRE_OK(err, momento_token_new(parts.out(), momento_token_api_key(t.get()),
+                                      momento_token_refresh_token(t.get()),
+                                      momento_token_valid_until(t.get()), err.out()));
+    CHECK(std::string(momento_token_endpoint(parts.get())) == momento_token_endpoint(t.get()));
+    char *again = nullptr;
+    REQUIRE_OK(err, momento_token_to_json(&again, parts.get(), err.out()));
+    CHECK(nlohmann::json::parse(again) == doc);
+    momento_free(again);
+    std::string copy = dir.file("copy.json");
+    REQUIRE_OK(err, momento_token_write_file(parts.get(), copy.c_str(), err.out()));
+    std::stringstream copied;
+    copied << std::ifstream(copy).rdbuf();
+    CHECK(nlohmann::json::parse(copied.str()) == doc);
+  }
+
   SECTION("validation with a real token") {
     char *untouched = reinterpret_cast<char *>(0x1);
     CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
@@ -93,6 +110,22 @@ TEST_CASE("token argument validation", "[capi][token][validation]") {
   CHECK(std::string(momento_token_endpoint(nullptr)).empty());
   CHECK(momento_token_valid_until(nullptr) == 0);
   momento_token_free(nullptr);
+  momento_token_t *made = reinterpret_cast<momento_token_t *>(0x1);
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_token_new(nullptr, "k", "", 0, err.out()));
+  for (const char *bad : {static_cast<const char *>(nullptr), "", kBadUtf8})
+    CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_token_new(&made, bad, "", 0, err.out()));
+  for (const char *bad : {static_cast<const char *>(nullptr), kBadUtf8})
+    CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_token_new(&made, "k", bad, 0, err.out()));
+  CHECK(made == reinterpret_cast<momento_token_t *>(0x1));
+  // Secrets are not echoed in the error.
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_token_new(&made, "k", "secret-refresh\xff", 0, err.out()));
+  CHECK(err.message().find("secret-refresh") == std::string::npos);
+  Token plain;
+  REQUIRE_OK(err, momento_token_new(plain.out(), "key", "", 0, err.out()));
+  CHECK(std::string(momento_token_api_key(plain.get())) == "key");
+  CHECK(std::string(momento_token_refresh_token(plain.get())).empty());
+  CHECK(momento_token_valid_until(plain.get()) == 0);
 }
 
 namespace {

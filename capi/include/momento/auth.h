@@ -437,6 +437,13 @@ MOMENTO_API momento_status_t momento_token_write_file(const momento_token_t *tok
                                                       const char *path, momento_error_t **err);
 /* Releases a token and wipes its secrets (NULL is allowed). */
 MOMENTO_API void momento_token_free(momento_token_t *token);
+/* A token from its parts, e.g. ones a binding copied out of a token it has freed, for
+   momento_token_to_json() and momento_token_write_file(): api_key (a v1 envelope; not empty),
+   refresh_token ("" for none), valid_until in epoch seconds (0 = never). Its endpoint is the
+   one api_key names. Free with momento_token_free(). */
+MOMENTO_API momento_status_t momento_token_new(momento_token_t **out, const char *api_key,
+                                               const char *refresh_token, uint64_t valid_until,
+                                               momento_error_t **err);
 
 /* The shape of a key's JSON text as it was read (a token file, a Secrets Manager secret): the
  * member that held the key, the type of validUntil and every other member, so that another key

@@ -549,6 +549,15 @@ extern "C" {
 extern "C" {
     pub fn momento_token_free(token: *mut momento_token_t);
 }
+extern "C" {
+    pub fn momento_token_new(
+        out: *mut *mut momento_token_t,
+        api_key: *const ::std::os::raw::c_char,
+        refresh_token: *const ::std::os::raw::c_char,
+        valid_until: u64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
 #[repr(C)]
 #[derive(Debug)]
 pub struct momento_token_json {
