@@ -2,7 +2,7 @@ package momentoauth
 
 /*
 #include <stdlib.h>
-#include <momento/auth.h>
+#include "cstring.h"
 */
 import "C"
 
@@ -495,14 +495,12 @@ func (c *AuthClient) GenerateDisposableToken(ctx context.Context, scope Scope, e
 
 // RefreshApiKey exchanges the client's own key and its refresh token for a new key.
 func (c *AuthClient) RefreshApiKey(ctx context.Context, refreshToken string) (*ApiKeyResult, error) {
-	rt, err := cString(refreshToken, "refreshToken")
-	if err != nil {
+	if err := cStringOK(refreshToken, "refreshToken"); err != nil {
 		return nil, err
 	}
-	defer C.free(unsafe.Pointer(rt))
 	var out *C.momento_token_t
-	err = c.call(ctx, func(p *C.momento_auth_client_t, e **C.momento_error_t) C.momento_status_t {
-		return C.momento_auth_client_refresh_api_key(&out, p, rt, e)
+	err := c.call(ctx, func(p *C.momento_auth_client_t, e **C.momento_error_t) C.momento_status_t {
+		return C.momento_go_refresh_api_key(&out, p, refreshToken, e)
 	})
 	if err != nil {
 		return nil, err

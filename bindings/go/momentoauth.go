@@ -9,7 +9,7 @@ package momentoauth
 /*
 #cgo pkg-config: momento-auth
 #include <stdlib.h>
-#include <momento/auth.h>
+#include "cstring.h"
 */
 import "C"
 
@@ -122,13 +122,21 @@ func check(status C.momento_status_t, e *C.momento_error_t) error {
 	return takeError(e)
 }
 
-// cString copies s for C; a C string cannot carry NUL bytes or invalid UTF-8.
-func cString(s, what string) (*C.char, error) {
+// cStringOK says whether s can cross as a C string: no NUL bytes, valid UTF-8.
+func cStringOK(s, what string) error {
 	if strings.IndexByte(s, 0) >= 0 {
-		return nil, invalid("%s must not contain a NUL byte", what)
+		return invalid("%s must not contain a NUL byte", what)
 	}
 	if !utf8.ValidString(s) {
-		return nil, invalid("%s is not valid UTF-8", what)
+		return invalid("%s is not valid UTF-8", what)
+	}
+	return nil
+}
+
+// cString copies s for C (C.free it).
+func cString(s, what string) (*C.char, error) {
+	if err := cStringOK(s, what); err != nil {
+		return nil, err
 	}
 	return C.CString(s), nil
 }
@@ -311,44 +319,34 @@ func makeCredential(opts []Option, build func(**C.momento_credential_t, *C.momen
 // CredentialFromString parses a v1 envelope, a legacy JWT or a session token.
 // Options: WithEndpoint, WithInsecure.
 func CredentialFromString(key string, opts ...Option) (*Credential, error) {
-	var cs cStrings
-	defer cs.free()
-	k, err := cs.add(key, "key")
-	if err != nil {
+	if err := cStringOK(key, "key"); err != nil {
 		return nil, err
 	}
 	return makeCredential(opts, func(out **C.momento_credential_t, o *C.momento_endpoint_override_t, e **C.momento_error_t) C.momento_status_t {
-		return C.momento_credential_from_string(out, k, o, e)
+		return C.momento_go_credential_from_string(out, key, o, e)
 	})
 }
 
 // CredentialFromDisposableToken parses a disposable token.
 func CredentialFromDisposableToken(token string, opts ...Option) (*Credential, error) {
-	var cs cStrings
-	defer cs.free()
-	t, err := cs.add(token, "token")
-	if err != nil {
+	if err := cStringOK(token, "token"); err != nil {
 		return nil, err
 	}
 	return makeCredential(opts, func(out **C.momento_credential_t, o *C.momento_endpoint_override_t, e **C.momento_error_t) C.momento_status_t {
-		return C.momento_credential_from_disposable_token(out, t, o, e)
+		return C.momento_go_credential_from_disposable_token(out, token, o, e)
 	})
 }
 
 // CredentialFromApiKeyV2 parses a v2 API key with its base endpoint.
 func CredentialFromApiKeyV2(apiKey, endpoint string, opts ...Option) (*Credential, error) {
-	var cs cStrings
-	defer cs.free()
-	k, err := cs.add(apiKey, "apiKey")
-	if err != nil {
+	if err := cStringOK(apiKey, "apiKey"); err != nil {
 		return nil, err
 	}
-	ep, err := cs.add(endpoint, "endpoint")
-	if err != nil {
+	if err := cStringOK(endpoint, "endpoint"); err != nil {
 		return nil, err
 	}
 	return makeCredential(opts, func(out **C.momento_credential_t, o *C.momento_endpoint_override_t, e **C.momento_error_t) C.momento_status_t {
-		return C.momento_credential_from_v2(out, k, ep, o, e)
+		return C.momento_go_credential_from_v2(out, apiKey, endpoint, o, e)
 	})
 }
 

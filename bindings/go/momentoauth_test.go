@@ -694,6 +694,11 @@ func TestNoLeakOverBoundedLoop(t *testing.T) {
 			}
 			_ = fmt.Sprint(r)
 			_, _ = momentoauth.CredentialFromString("bad\x00")
+			// Keys and refresh tokens cross as copies, on the stack when short, on the heap when long.
+			_, _ = momentoauth.CredentialFromString(strings.Repeat("A", 4096))
+			if _, err := ac.RefreshApiKey(context.Background(), strings.Repeat("r", 3000)); err == nil {
+				t.Fatal("a made-up refresh token was accepted")
+			}
 			// A cancellable context (a cancel token per call), the data client, a log handler.
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			dc, err := momentoauth.NewDataClient(c)

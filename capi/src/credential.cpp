@@ -108,10 +108,32 @@ momento_status_t momento_credential_from_env(momento_credential_t **out, const c
                                              const momento_endpoint_override_t *override_,
                                              momento_error_t **err) {
   return make_credential(out, err, "momento_credential_from_env", [&] {
-    std::string key_name(opt_str(key_var, "key_var").value_or("MOMENTO_API_KEY"));
-    std::string endpoint_name(opt_str(endpoint_var, "endpoint_var").value_or("MOMENTO_ENDPOINT"));
+    std::string key_name(opt_str(key_var, "key_var").value_or(ma::kApiKeyVar));
+    std::string endpoint_name(opt_str(endpoint_var, "endpoint_var").value_or(ma::kEndpointVar));
     return ma::Credential::from_environment(override_of(override_), key_name.c_str(),
                                             endpoint_name.c_str());
+  });
+}
+
+momento_status_t momento_credential_from_key(momento_credential_t **out, const char *key,
+                                             const char *endpoint_var,
+                                             const momento_endpoint_override_t *override_,
+                                             momento_error_t **err) {
+  return make_credential(out, err, "momento_credential_from_key", [&] {
+    std::string endpoint_name(opt_str(endpoint_var, "endpoint_var").value_or(ma::kEndpointVar));
+    return ma::Credential::from_key(need_cstr(key, "key"), override_of(override_),
+                                    endpoint_name.c_str());
+  });
+}
+
+momento_status_t momento_credential_from_key_file(momento_credential_t **out, const char *path,
+                                                  const char *endpoint_var,
+                                                  const momento_endpoint_override_t *override_,
+                                                  momento_error_t **err) {
+  return make_credential(out, err, "momento_credential_from_key_file", [&] {
+    std::string endpoint_name(opt_str(endpoint_var, "endpoint_var").value_or(ma::kEndpointVar));
+    return ma::Credential::from_key_file(std::string(need_str(path, "path", true)),
+                                         override_of(override_), endpoint_name.c_str());
   });
 }
 

@@ -1,6 +1,5 @@
 // Error objects, status names, owned strings, versions and the log callback.
 #include <grpc/support/log.h>
-#include <openssl/crypto.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -174,9 +173,11 @@ void momento_error_free(momento_error_t *error) {
 
 void momento_free(char *str) {
   if (str == nullptr) return;
-  OPENSSL_cleanse(str, std::strlen(str));
+  ma::wipe(str, std::strlen(str));
   std::free(str);
 }
+
+void momento_wipe(void *data, size_t size) { ma::wipe(data, size); }
 
 momento_status_t momento_redact(char **out, const char *secret, momento_error_t **err) {
   return guard(err, "momento_redact", [&] {

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "commands.hpp"
 #include "completion.hpp"
@@ -29,6 +30,15 @@ const char* kPermitHelp =
     "topic:ROLE[:CACHE[:TOPIC]] (publish-subscribe, subscribe-only, publish-only), "
     "function:invoke[:CACHE[:FUNCTION]]; CACHE/TOPIC/FUNCTION omitted or * mean all, NAME* a "
     "prefix";
+
+// "(default 0.75 minus up to 0.05)": the library's refresh policy defaults, read from it.
+std::string fraction_default() {
+  const RefresherOptions defaults;
+  std::ostringstream text;
+  text << "(default " << defaults.refresh_fraction() << " minus up to " << defaults.jitter_fraction()
+       << ")";
+  return text.str();
+}
 
 // gRPC's own tracing prints request metadata, which carries keys and refresh tokens. When it is
 // on is decided in one place (util/tracing.hpp), shared with the server.
@@ -163,8 +173,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   keep->add_flag("--once", kf.once, "one pass: refresh if due, then exit (0 fresh, 4 auth, 5 unreachable, 1 other)");
   keep->add_flag("--force", kf.force, "with --once: refresh even when not due");
   auto* fraction_opt = keep->add_option("--refresh-fraction", kf.refresh_fraction,
-                   "refresh after this fraction of the key's lifetime, in (0, 1), without jitter "
-                   "(default 0.75 minus up to 0.05)");
+                   "refresh after this fraction of the key's lifetime, in (0, 1), without jitter " +
+                       fraction_default());
   keep->add_option("--metrics-listen", kf.metrics_listen,
                    "serve Prometheus metrics on /metrics and health on /healthz at this loopback "
                    "HOST:PORT (port 0 picks one; the address is logged)");

@@ -25,50 +25,6 @@ using nlohmann::json;
 
 namespace {
 
-// Overwrites a string that held a secret before its memory is released.
-void wipe(std::string& s) noexcept {
-  if (!s.empty()) explicit_bzero(s.data(), s.size());
-  s.clear();
-}
-
-// Reads a key file. Errors name the option, never the path: a key pasted where a path was
-// expected must not be echoed. Opened without blocking and type-checked before reading, so a
-// FIFO or device is refused instead of hanging.
-std::string read_key_file(const std::string& path, std::string_view option) {
-  const std::string opt(option);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-  if (fd < 0) throw_invalid(opt + ": cannot open the file: " + std::strerror(errno));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) throw_invalid(opt + ": cannot stat the file: " + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) throw_invalid(opt + " does not name a regular file");
-  // A key file is a few kilobytes at most; refuse to slurp anything large.
-  constexpr size_t kLimit = 64 * 1024;
-  if (static_cast<uint64_t>(st.st_size) > kLimit) throw_invalid(opt + ": the file is too large to hold a key");
-  std::string out;
-  char chunk[4096];
-  for (;;) {  // bounded: EOF or past the limit
-    const ssize_t n = ::read(fd, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int e = errno;
-      wipe(out);
-      throw_invalid(opt + ": cannot read the file: " + std::strerror(e));
-    }
-    if (n == 0) break;
-    out.append(chunk, static_cast<size_t>(n));
-    if (out.size() > kLimit) {
-      wipe(out);
-      throw_invalid(opt + ": the file is too large to hold a key");
-    }
-  }
-  explicit_bzero(chunk, sizeof chunk);
-  return out;
-}
-
 // The override that does not depend on the parsed credential (--endpoint).
 std::optional<EndpointOverride> early_override(const GlobalOptions& g) {
   if (g.endpoint.empty()) return std::nullopt;
@@ -147,48 +103,41 @@ void check_plaintext(const GlobalOptions& g, const Credential& c) {
   }
 }
 
+// Every key source goes through the library's own readers (format detection, a v2 key's
+// endpoint from MOMENTO_ENDPOINT, the key file shapes); the CLI adds only its flags.
 Credential credential_from_text(const GlobalOptions& g, std::string_view text) {
   const auto o = early_override(g);
-  Credential c = [&] {
-    try {
-      return apply_late_override(g, Credential::from_string(std::string(text), ptr(o)));
-    } catch (const Error& e) {
-      // A v2 key needs its endpoint from MOMENTO_ENDPOINT; otherwise report the first error.
-      const char* v2_endpoint = std::getenv("MOMENTO_ENDPOINT");
-      if (e.code() != MOMENTO_ERR_INVALID_ARGUMENT || v2_endpoint == nullptr || !*v2_endpoint) throw;
-      try {
-        return apply_late_override(g, Credential::from_v2(std::string(trim(text)), v2_endpoint, ptr(o)));
-      } catch (const Error&) {
-        throw e;
-      }
-    }
-  }();
+  Credential c = apply_late_override(g, Credential::from_key(std::string(text), std::nullopt, ptr(o)));
   check_plaintext(g, c);
   return c;
 }
 
 Credential credential_from_path(const GlobalOptions& g, const std::string& path,
                                 std::string_view option) {
-  std::string content = read_key_file(path, option);
-  const std::string_view t = trim(content);
-  if (!t.empty() && t.front() == '{') {
-    wipe(content);
-    const auto o = early_override(g);
-    Credential c = apply_late_override(g, Credential::from_file(path, ptr(o)));
-    check_plaintext(g, c);
-    return c;
-  }
-  Credential c = credential_from_text(g, t);
-  wipe(content);
+  const auto o = early_override(g);
+  Credential c = [&] {
+    try {
+      return Credential::from_key_file(path, std::nullopt, ptr(o));
+    } catch (const Error& e) {
+      throw Error(e.code(), std::string(option) + ": " + e.what(), e.grpc_status(), e.retryable());
+    }
+  }();
+  c = apply_late_override(g, std::move(c));
+  check_plaintext(g, c);
   return c;
 }
+
+bool key_in_environment() { return std::getenv(kKeyVariable) != nullptr; }
 
 Credential global_credential(const GlobalOptions& g) {
   if (!g.key.empty()) return credential_from_text(g, g.key);
   if (!g.key_file.empty()) return credential_from_path(g, g.key_file, "--key-file");
-  if (const char* env = std::getenv("MOMENTO_API_KEY"); env != nullptr)
-    return credential_from_text(g, env);
-  throw_invalid("no key given: pass --key KEY, --key-file FILE or set MOMENTO_API_KEY");
+  if (!key_in_environment())
+    throw_invalid(std::string("no key given: pass --key KEY, --key-file FILE or set ") + kKeyVariable);
+  const auto o = early_override(g);
+  Credential c = apply_late_override(g, Credential::from_env(kKeyVariable, std::nullopt, ptr(o)));
+  check_plaintext(g, c);
+  return c;
 }
 
 namespace {
@@ -437,7 +386,7 @@ int cmd_delete_key(const GlobalOptions& g, const CacheOptions& o, Io io) {
 
 int cmd_ping(const GlobalOptions& g, const CacheOptions&, Io io) {
   // Ping needs no key; use the given one for its endpoints, else just the --endpoint.
-  const bool have_key = !g.key.empty() || !g.key_file.empty() || std::getenv("MOMENTO_API_KEY");
+  const bool have_key = !g.key.empty() || !g.key_file.empty() || key_in_environment();
   Credential cred = [&] {
     if (have_key) return global_credential(g);
     if (g.endpoint.empty()) throw_invalid("ping needs --endpoint HOST:PORT or a key");

@@ -35,15 +35,22 @@ struct Io {
 std::optional<EndpointOverride> endpoint_override(const GlobalOptions& g,
                                                         const std::string& base_endpoint);
 
+// The environment variable the caller's key is read from when neither --key nor --key-file is
+// given (a v2 key's endpoint comes from the library's MOMENTO_ENDPOINT).
+inline constexpr const char* kKeyVariable = "MOMENTO_API_KEY";
+
 // A key given as text (v1 envelope, legacy JWT, session token; v2 with MOMENTO_ENDPOINT),
 // with the global endpoint options applied.
 Credential credential_from_text(const GlobalOptions& g, std::string_view text);
-// A file holding either the Download-JSON shape or the bare key. Errors name `option`, not the path.
+// A file holding either the Download-JSON shape or the bare key. Errors start with `option`; the
+// library shows the path only when it cannot be a key.
 Credential credential_from_path(const GlobalOptions& g, const std::string& path,
                                 std::string_view option);
 // Refuses plaintext (--insecure) to any host that is not a loopback address, unless
 // --allow-insecure-remote was given.
 void check_plaintext(const GlobalOptions& g, const Credential& c);
+// Whether kKeyVariable is set (ping then uses that key's endpoints).
+bool key_in_environment();
 // --key, --key-file or MOMENTO_API_KEY, in that order. Throws InvalidArgument when none.
 Credential global_credential(const GlobalOptions& g);
 

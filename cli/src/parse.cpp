@@ -1,6 +1,7 @@
 #include "parse.hpp"
 
 #include "util/encoding.hpp"
+#include "util/net.hpp"
 
 #include <cerrno>
 #include <charconv>
@@ -288,20 +289,7 @@ double parse_number(std::string_view text, std::string_view option) {
 std::string printable(std::string_view s, size_t max_bytes) { return momento::printable(s, max_bytes); }
 
 bool is_loopback_host(std::string_view host) noexcept {
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (host == "localhost" || host == "::1") return true;
-  // 127.0.0.0/8 written as a dotted quad.
-  if (host.substr(0, 4) != "127.") return false;
-  int parts = 0;
-  for (size_t i = 0; i <= host.size();) {
-    size_t j = host.find('.', i);
-    if (j == std::string_view::npos) j = host.size();
-    int64_t v = 0;
-    if (j == i || j - i > 3 || !parse_uint(host.substr(i, j - i), v) || v > 255) return false;
-    ++parts;
-    i = j + 1;
-  }
-  return parts == 4;
+  return momento::auth::detail::is_loopback_host(host);
 }
 
 std::string format_epoch_utc(uint64_t epoch) {

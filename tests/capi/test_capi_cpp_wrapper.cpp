@@ -82,3 +82,23 @@ TEST_CASE("wrapper: log callback owns its std::function and swallows its excepti
   momento::set_log_callback(momento::LogLevel::Debug, nullptr);
   CHECK(watch.expired());        // removing it destroyed the std::function
 }
+
+TEST_CASE("wrapper: momento::wipe clears a string's whole buffer", "[capi][cpp][secret]") {
+  std::string s = "a secret that fills part of the buffer";
+  s.reserve(128);
+  s.resize(6);  // bytes past size() still hold the rest of the secret
+  momento::wipe(s);
+  CHECK(s.empty());
+  CHECK(std::string(s.data(), s.capacity()).find_first_not_of('\0') == std::string::npos);
+}
+
+TEST_CASE("wrapper: Credential::from_key reads any key format", "[capi][cpp]") {
+  // A legacy JWT (the wire vector) names its own endpoints; no endpoint variable is needed.
+  const std::string legacy =
+      "eyJhbGciOiJIUzUxMiJ9.eyJzdWIiOiJmb29Abm90LmEuZG9tYWluIiwiY3AiOiJjb250cm9sLXBsYW5lLWVuZHBvaW50Lm5vdC5hLmRvbWFpbiIsImMiOiJjYWNoZS1lbmRwb2ludC5ub3QuYS5kb21haW4ifQo."
+      "rtxfu4miBHQ1uptWJ2x3UiAwwJYcMeYIkkpXxUno_wIavg4h6YJStcbxk32NDBbmJkJS7mUw6MsvJNWaxfdPOw";
+  momento::Credential c = momento::Credential::from_key(legacy, std::string("CAPI_TEST_UNSET_VAR"));
+  CHECK(c.kind() == momento::CredentialKind::LegacyJwt);
+  CHECK_THROWS_AS(momento::Credential::from_key("not a key"), momento::Error);
+  CHECK_THROWS_AS(momento::Credential::from_key_file("/nonexistent/key"), momento::Error);
+}

@@ -232,6 +232,95 @@ TEST_CASE("environment and token-file credentials", "[capi][credential]") {
   }
 }
 
+TEST_CASE("a key in any format, as text or in a file, a v2 key's endpoint from the environment",
+          "[capi][credential]") {
+  const std::string v1 = vector_by_id("cred-v1-envelope")["input"];
+  auto v2v = vector_by_id("cred-v2-api-key");
+  const std::string v2 = v2v["input"];
+  const std::string endpoint_arg = v2v["expected"]["v2_path"]["endpoint_argument"];
+  TempDir dir;
+  Err err;
+  ::unsetenv("CAPI_TEST_V2_ENDPOINT");
+
+  SECTION("text") {
+    Credential c;
+    REQUIRE_OK(err, momento_credential_from_key(c.out(), (v1 + "\n").c_str(), "CAPI_TEST_V2_ENDPOINT",
+                                                nullptr, err.out()));
+    CHECK(momento_credential_kind(c.get()) == MOMENTO_CREDENTIAL_V1_ENVELOPE);
+    // A v2 key without its endpoint variable: the error names the variable, not the key.
+    CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                     momento_credential_from_key(c.out(), v2.c_str(), "CAPI_TEST_V2_ENDPOINT",
+                                                 nullptr, err.out()));
+    CHECK(err.message().find("CAPI_TEST_V2_ENDPOINT") != std::string::npos);
+    CHECK(err.message().find(v2.substr(0, 40)) == std::string::npos);
+    ::setenv("CAPI_TEST_V2_ENDPOINT", endpoint_arg.c_str(), 1);
+    REQUIRE_OK(err, momento_credential_from_key(c.out(), v2.c_str(), "CAPI_TEST_V2_ENDPOINT",
+                                                nullptr, err.out()));
+    CHECK(momento_credential_kind(c.get()) == MOMENTO_CREDENTIAL_V2_API_KEY);
+    check_endpoints(c.get(), v2v["expected"]["v2_path"]["endpoints"]);
+    ::unsetenv("CAPI_TEST_V2_ENDPOINT");
+  }
+  SECTION("a file holding the bare key or the Download-JSON shape") {
+    const std::string bare = dir.file("bare.key");
+    std::ofstream(bare) << v2 << "\n";
+    Credential c;
+    CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                     momento_credential_from_key_file(c.out(), bare.c_str(), "CAPI_TEST_V2_ENDPOINT",
+                                                      nullptr, err.out()));
+    CHECK(err.message().find("CAPI_TEST_V2_ENDPOINT") != std::string::npos);
+    ::setenv("CAPI_TEST_V2_ENDPOINT", endpoint_arg.c_str(), 1);
+    REQUIRE_OK(err, momento_credential_from_key_file(c.out(), bare.c_str(), "CAPI_TEST_V2_ENDPOINT",
+                                                     nullptr, err.out()));
+    CHECK(momento_credential_kind(c.get()) == MOMENTO_CREDENTIAL_V2_API_KEY);
+    ::unsetenv("CAPI_TEST_V2_ENDPOINT");
+
+    const std::string json = dir.file("token.json");
+    std::ofstream(json) << nlohmann::json{{"authToken", v1}, {"refreshToken", "rt-value"},
+                                          {"validUntil", "4102444800"}}.dump();
+    REQUIRE_OK(err, momento_credential_from_key_file(c.out(), json.c_str(), nullptr, nullptr,
+                                                     err.out()));
+    CHECK(momento_credential_kind(c.get()) == MOMENTO_CREDENTIAL_V1_ENVELOPE);
+    CHECK(std::string(momento_credential_refresh_token(c.get())) == "rt-value");
+
+    CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                     momento_credential_from_key_file(c.out(), dir.file("none").c_str(), nullptr,
+                                                      nullptr, err.out()));
+    CHECK(err.message().find("missing") != std::string::npos);
+    // A key given where the path belongs is not echoed.
+    CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                     momento_credential_from_key_file(c.out(), v1.c_str(), nullptr, nullptr,
+                                                      err.out()));
+    CHECK(err.message().find(v1.substr(0, 40)) == std::string::npos);
+  }
+  SECTION("argument checks") {
+    momento_credential_t *out = reinterpret_cast<momento_credential_t *>(0x1);
+    for (const char *bad : {static_cast<const char *>(nullptr), "", kBadUtf8}) {
+      CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                       momento_credential_from_key(&out, bad, nullptr, nullptr, err.out()));
+      CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                       momento_credential_from_key_file(&out, bad, nullptr, nullptr, err.out()));
+      if (bad != nullptr) {  // NULL means the library's MOMENTO_ENDPOINT
+        CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                         momento_credential_from_key(&out, v1.c_str(), bad, nullptr, err.out()));
+        CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                         momento_credential_from_key_file(&out, "/x", bad, nullptr, err.out()));
+      }
+    }
+    CHECK(out == reinterpret_cast<momento_credential_t *>(0x1));
+    CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                     momento_credential_from_key(nullptr, v1.c_str(), nullptr, nullptr, err.out()));
+    CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                     momento_credential_from_key_file(nullptr, "/x", nullptr, nullptr, err.out()));
+  }
+}
+
+TEST_CASE("momento_wipe overwrites the caller's bytes", "[capi][secret]") {
+  char buf[] = "secret-bytes";
+  momento_wipe(buf, sizeof buf - 1);
+  CHECK(std::string(buf, sizeof buf - 1) == std::string(sizeof buf - 1, '\0'));
+  momento_wipe(nullptr, 5);  // does nothing
+}
+
 TEST_CASE("local credential defaults", "[capi][credential]") {
   Err err;
   Credential c;

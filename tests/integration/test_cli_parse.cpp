@@ -277,3 +277,50 @@ TEST_CASE("cli: completion scripts cover every subcommand and option", "[cli][co
   }
   CHECK(run_args({"completion", "tcsh"}).rc == 3);
 }
+
+TEST_CASE("cli: the caller's key from MOMENTO_API_KEY, a v2 key with MOMENTO_ENDPOINT", "[cli]") {
+  // The wire vector cred-v2-api-key (claim t == "g"); inspect makes no call, so this runs offline.
+  const std::string v2 =
+      "eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9.eyJ0IjoiZyIsImp0aSI6InNvbWUtaWQifQ."
+      "GMr9nA6HE0ttB6llXct_2Sg5-fOKGFbJCdACZFgNbN1fhT6OPg_hVc8ThGzBrWC_RlsBpLA1nzqK3SOJDXYxAw";
+  struct Env {  // restores both variables whatever the outcome
+    ~Env() {
+      ::unsetenv("MOMENTO_API_KEY");
+      ::unsetenv("MOMENTO_ENDPOINT");
+    }
+  } restore;
+  ::unsetenv("MOMENTO_API_KEY");
+  ::unsetenv("MOMENTO_ENDPOINT");
+  Ran r = run_args({"inspect"});
+  CHECK(r.rc == 3);
+  CHECK(r.err.find("no key given") != std::string::npos);
+
+  ::setenv("MOMENTO_API_KEY", v2.c_str(), 1);
+  r = run_args({"inspect"});
+  CHECK(r.rc == 3);
+  CHECK(r.err.find("MOMENTO_ENDPOINT") != std::string::npos);  // what to set, not a parse error
+  CHECK(r.err.find(v2.substr(0, 40)) == std::string::npos);
+
+  ::setenv("MOMENTO_ENDPOINT", "cell-1.example.com", 1);
+  r = run_args({"--json", "inspect"});
+  REQUIRE(r.rc == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j.at("base_endpoint") == "cell-1.example.com");
+  CHECK(j.at("endpoints").at("cache").at("host") == "cache.cell-1.example.com");
+  // --key and --key-file read a v2 key the same way.
+  ::unsetenv("MOMENTO_API_KEY");
+  r = run_args({"--json", "--key", v2.c_str(), "inspect"});
+  REQUIRE(r.rc == 0);
+  CHECK(nlohmann::json::parse(r.out).at("base_endpoint") == "cell-1.example.com");
+  momento::testing::TempDir dir;
+  const std::string file = dir.file("v2.key");
+  std::ofstream(file) << v2 << "\n";
+  r = run_args({"--json", "--key-file", file.c_str(), "inspect"});
+  REQUIRE(r.rc == 0);
+  CHECK(nlohmann::json::parse(r.out).at("endpoints").at("token").at("host") == "token.cell-1.example.com");
+  ::unsetenv("MOMENTO_ENDPOINT");
+  r = run_args({"--key-file", file.c_str(), "inspect"});
+  CHECK(r.rc == 3);
+  CHECK(r.err.find("--key-file") != std::string::npos);
+  CHECK(r.err.find("MOMENTO_ENDPOINT") != std::string::npos);
+}

@@ -95,6 +95,10 @@ MOMENTO_API void momento_error_free(momento_error_t *error);
 
 /* Releases an owned string returned by this library; wipes its bytes first. Accepts NULL. */
 MOMENTO_API void momento_free(char *str);
+/* Overwrites size bytes at data in a way the compiler does not optimise away, for secrets held
+ * in the caller's own memory (a key read from a file, a copy of a refresh token). NULL is
+ * accepted with any size and does nothing. */
+MOMENTO_API void momento_wipe(void *data, size_t size);
 
 /* The display form of a secret used everywhere in this library's messages: at most its first
  * 4 characters, an ellipsis and a short hash ("<empty>" for ""). Owned; release with
@@ -214,6 +218,23 @@ MOMENTO_API momento_status_t momento_credential_from_file(momento_credential_t *
                                                           const char *path,
                                                           const momento_endpoint_override_t *override_,
                                                           momento_error_t **err);
+/* A key in any format, read as momento_credential_from_env reads its variable: a v1 envelope,
+ * legacy JWT or session token as momento_credential_from_string, or a v2 API key with its base
+ * endpoint from the environment variable endpoint_var (NULL means MOMENTO_ENDPOINT); a v2 key
+ * with that variable unset is refused with an error naming it. */
+MOMENTO_API momento_status_t momento_credential_from_key(momento_credential_t **out,
+                                                         const char *key,
+                                                         const char *endpoint_var,
+                                                         const momento_endpoint_override_t *override_,
+                                                         momento_error_t **err);
+/* A key file (at most 64 KiB, a regular file): the Download-JSON shape as
+ * momento_credential_from_file, or a bare key in any format as momento_credential_from_key
+ * (endpoint_var likewise). Errors show the path only when it cannot be a key. */
+MOMENTO_API momento_status_t momento_credential_from_key_file(momento_credential_t **out,
+                                                              const char *path,
+                                                              const char *endpoint_var,
+                                                              const momento_endpoint_override_t *override_,
+                                                              momento_error_t **err);
 /* No key; all endpoints host:port, plaintext. host NULL = "127.0.0.1"; port 0 = 8080. */
 MOMENTO_API momento_status_t momento_credential_new_local(momento_credential_t **out,
                                                           const char *host, uint16_t port,

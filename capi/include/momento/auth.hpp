@@ -87,6 +87,14 @@ inline void check_abi() {
                 -1, false);
 }
 
+// Overwrites a string that held a secret, its whole capacity included, and clears it
+// (momento_wipe: the library's one wiping primitive).
+inline void wipe(std::string &s) noexcept {
+  s.resize(s.capacity());  // no reallocation: the capacity is already there
+  momento_wipe(s.data(), s.size());
+  s.clear();
+}
+
 // The library's redacted display of a secret (first characters and a short hash).
 inline std::string redact(const std::string &secret) {
   char *raw = nullptr;
@@ -298,6 +306,25 @@ class Credential : public detail::CredentialAccess<Credential> {
   static Credential from_file(const std::string &path, const EndpointOverride *o = nullptr) {
     return make([&](momento_credential_t **c, momento_error_t **e) {
       return momento_credential_from_file(c, path.c_str(), o ? o->get() : nullptr, e);
+    });
+  }
+  // A key in any format; a v2 key takes its endpoint from the variable endpoint_var
+  // (the library's MOMENTO_ENDPOINT when omitted).
+  static Credential from_key(const std::string &key,
+                             const std::optional<std::string> &endpoint_var = std::nullopt,
+                             const EndpointOverride *o = nullptr) {
+    return make([&](momento_credential_t **c, momento_error_t **e) {
+      return momento_credential_from_key(c, key.c_str(), detail::c_str_or_null(endpoint_var),
+                                         o ? o->get() : nullptr, e);
+    });
+  }
+  // A token file in the Download-JSON shape or a file holding a bare key (as from_key).
+  static Credential from_key_file(const std::string &path,
+                                  const std::optional<std::string> &endpoint_var = std::nullopt,
+                                  const EndpointOverride *o = nullptr) {
+    return make([&](momento_credential_t **c, momento_error_t **e) {
+      return momento_credential_from_key_file(c, path.c_str(), detail::c_str_or_null(endpoint_var),
+                                              o ? o->get() : nullptr, e);
     });
   }
   // A local server, plaintext. Without a host (or with port 0): the library's default address.
@@ -574,15 +601,11 @@ class AuthClient {
   // Takes what Token::refresh_token() and Credential::refresh_token() return. A view that is not
   // NUL-terminated is copied first; the copy is wiped afterwards.
   Token refresh_api_key(std::string_view refresh_token) {
-    std::string copy(refresh_token);
-    struct Wipe {
-      std::string &s;
-      ~Wipe() {
-        volatile char *p = s.data();
-        for (size_t i = 0; i < s.size(); ++i) p[i] = 0;
-      }
-    } wipe{copy};
-    return refresh_api_key(copy.c_str());
+    struct Copy {
+      std::string s;
+      ~Copy() { wipe(s); }
+    } copy{std::string(refresh_token)};
+    return refresh_api_key(copy.s.c_str());
   }
   Token generate_disposable_token(const Scope &scope, const ExpiresIn &expires_in,
                                   const std::optional<std::string> &token_id = std::nullopt) {

@@ -190,12 +190,12 @@ Credential Credential::from_v2(std::string_view key, std::string_view endpoint,
   return c;
 }
 
-Credential Credential::from_environment(const std::optional<EndpointOverride>& o,
-                                        const char* key_var, const char* endpoint_var) {
-  if (key_var == nullptr || *key_var == '\0') throw_invalid("environment variable name cannot be empty");
-  const char* key = std::getenv(key_var);
-  if (key == nullptr) throw_invalid(std::string("environment variable ") + key_var + " must be set");
-  std::string_view k = key;
+namespace {
+
+// A key in any format; a v2 key takes its endpoint from `endpoint_var`. `subject` starts the
+// message when that variable is unset ("the key is", "environment variable K holds").
+Credential from_any_key(std::string_view k, const std::optional<EndpointOverride>& o,
+                        const char* endpoint_var, const std::string& subject) {
   const char* endpoint = (endpoint_var && *endpoint_var) ? std::getenv(endpoint_var) : nullptr;
   bool v2 = false;
   if (k.size() <= kMaxCredentialLength && detail::is_valid_utf8(k)) {
@@ -204,26 +204,69 @@ Credential Credential::from_environment(const std::optional<EndpointOverride>& o
   }
   if (v2) {
     if (endpoint == nullptr) {
-      throw_invalid(std::string("environment variable ") + key_var + " holds a v2 API key; " +
+      throw_invalid(subject + " a v2 API key; " +
                     (endpoint_var && *endpoint_var ? endpoint_var : "the endpoint variable") +
                     " must be set to its endpoint");
     }
-    return from_v2(k, endpoint, o);
+    return Credential::from_v2(k, endpoint, o);
   }
-  return from_string(k, o);
+  return Credential::from_string(k, o);
 }
 
-Credential Credential::from_file(const std::string& path, const std::optional<EndpointOverride>& o) {
-  Token t = read_token_file(path);
+// A credential from a token file's contents; errors name the file.
+Credential from_token_file(const Token& t, const std::string& path,
+                           const std::optional<EndpointOverride>& o) {
   Credential c = [&] {
     try {
-      return from_string(t.api_key.reveal(), o);
+      return Credential::from_string(t.api_key.reveal(), o);
     } catch (const Error& e) {
       throw Error(e.code(), "token file " + shown_path(path) + ": authToken: " + e.what());
     }
   }();
   CredentialBuilder::set_file_fields(c, t);
   return c;
+}
+
+}  // namespace
+
+Credential Credential::from_key(std::string_view key, const std::optional<EndpointOverride>& o,
+                                const char* endpoint_var) {
+  return from_any_key(key, o, endpoint_var, "the key is");
+}
+
+Credential Credential::from_environment(const std::optional<EndpointOverride>& o,
+                                        const char* key_var, const char* endpoint_var) {
+  if (key_var == nullptr || *key_var == '\0') throw_invalid("environment variable name cannot be empty");
+  const char* key = std::getenv(key_var);
+  if (key == nullptr) throw_invalid(std::string("environment variable ") + key_var + " must be set");
+  return from_any_key(key, o, endpoint_var, std::string("environment variable ") + key_var + " holds");
+}
+
+Credential Credential::from_file(const std::string& path, const std::optional<EndpointOverride>& o) {
+  return from_token_file(read_token_file(path), path, o);
+}
+
+Credential Credential::from_key_file(const std::string& path,
+                                     const std::optional<EndpointOverride>& o,
+                                     const char* endpoint_var) {
+  const Secret content = read_key_file_text(path, "key file");
+  const std::string_view text = detail::trim_ascii_whitespace(content.reveal());
+  // The Download-JSON shape is an object; no key format starts with '{'.
+  if (!text.empty() && text.front() == '{') {
+    Token t = [&] {
+      try {
+        return parse_token_file_json(content.reveal());
+      } catch (const Error& e) {
+        throw Error(e.code(), "key file " + shown_path(path) + ": " + e.what());
+      }
+    }();
+    return from_token_file(t, path, o);
+  }
+  try {
+    return from_key(text, o, endpoint_var);
+  } catch (const Error& e) {
+    throw Error(e.code(), "key file " + shown_path(path) + ": " + e.what());
+  }
 }
 
 Credential Credential::local(std::string_view host, uint16_t port) {

@@ -103,18 +103,21 @@ std::string token_file_json(const Token& t) {
   return std::string(j.dump());
 }
 
+Secret read_key_file_text(const std::string& path, std::string_view what) {
+  const std::string name(what);
+  if (path.empty()) throw_invalid(name + " path cannot be empty");
+  try {
+    return Secret(detail::read_regular_file(path, kMaxTokenFileSize, what));
+  } catch (const Error& e) {
+    // A file that is absent is a wrong argument, like any other unusable path.
+    if (e.code() == ErrorCode::NotFound)
+      throw_invalid(name + " " + shown_path(path) + " is missing (no such file)");
+    throw;
+  }
+}
+
 Token read_token_file(const std::string& path) {
-  if (path.empty()) throw_invalid("token file path cannot be empty");
-  Secret content = [&] {
-    try {
-      return Secret(detail::read_regular_file(path, kMaxTokenFileSize, "token file"));
-    } catch (const Error& e) {
-      // A token file that is absent is a wrong argument, like any other unusable path.
-      if (e.code() == ErrorCode::NotFound)
-        throw_invalid("token file " + shown_path(path) + " is missing (no such file)");
-      throw;
-    }
-  }();
+  Secret content = read_key_file_text(path, "token file");
   try {
     return parse_token_file_json(content.reveal());
   } catch (const Error& e) {

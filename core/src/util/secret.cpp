@@ -7,6 +7,10 @@
 
 namespace momento::auth {
 
+void wipe(void* data, size_t size) noexcept {
+  if (data != nullptr && size > 0) OPENSSL_cleanse(data, size);
+}
+
 void wipe(std::string& s) noexcept {
   // Grow to the full capacity (no reallocation) so bytes left over from earlier, longer
   // contents are cleansed too.
@@ -14,7 +18,7 @@ void wipe(std::string& s) noexcept {
     s.resize(s.capacity());
   } catch (...) {
   }
-  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+  wipe(s.data(), s.size());
   s.clear();
 }
 

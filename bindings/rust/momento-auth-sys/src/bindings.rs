@@ -57,6 +57,9 @@ extern "C" {
     pub fn momento_free(str_: *mut ::std::os::raw::c_char);
 }
 extern "C" {
+    pub fn momento_wipe(data: *mut ::std::os::raw::c_void, size: usize);
+}
+extern "C" {
     pub fn momento_redact(
         out: *mut *mut ::std::os::raw::c_char,
         secret: *const ::std::os::raw::c_char,
@@ -214,6 +217,24 @@ extern "C" {
     pub fn momento_credential_from_file(
         out: *mut *mut momento_credential_t,
         path: *const ::std::os::raw::c_char,
+        override_: *const momento_endpoint_override_t,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_credential_from_key(
+        out: *mut *mut momento_credential_t,
+        key: *const ::std::os::raw::c_char,
+        endpoint_var: *const ::std::os::raw::c_char,
+        override_: *const momento_endpoint_override_t,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_credential_from_key_file(
+        out: *mut *mut momento_credential_t,
+        path: *const ::std::os::raw::c_char,
+        endpoint_var: *const ::std::os::raw::c_char,
         override_: *const momento_endpoint_override_t,
         err: *mut *mut momento_error_t,
     ) -> momento_status_t;

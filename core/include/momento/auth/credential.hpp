@@ -60,6 +60,11 @@ const char* credential_kind_name(CredentialKind kind) noexcept;  // "v1_envelope
 inline constexpr std::string_view kLocalHost = "127.0.0.1";
 inline constexpr uint16_t kLocalPort = 8080;
 
+// The environment variables a key and a v2 key's endpoint are read from by default (the names the
+// Momento SDKs use).
+inline constexpr const char* kApiKeyVar = "MOMENTO_API_KEY";
+inline constexpr const char* kEndpointVar = "MOMENTO_ENDPOINT";
+
 // Inputs longer than this are rejected before any parsing.
 inline constexpr size_t kMaxCredentialLength = 16 * 1024;
 
@@ -78,13 +83,22 @@ class Credential {
   // v2 key with a separately supplied base endpoint.
   static Credential from_v2(std::string_view key, std::string_view endpoint,
                             const std::optional<EndpointOverride>& o = std::nullopt);
-  // MOMENTO_API_KEY (+ MOMENTO_ENDPOINT for v2 keys), or the named variables.
+  // A key in any format: the v1/legacy path, or a v2 key with its base endpoint from the
+  // environment variable `endpoint_var` (an error naming that variable when it is unset).
+  static Credential from_key(std::string_view key,
+                             const std::optional<EndpointOverride>& o = std::nullopt,
+                             const char* endpoint_var = kEndpointVar);
+  // MOMENTO_API_KEY (+ MOMENTO_ENDPOINT for v2 keys), or the named variables; as from_key.
   static Credential from_environment(const std::optional<EndpointOverride>& o = std::nullopt,
-                                     const char* key_var = "MOMENTO_API_KEY",
-                                     const char* endpoint_var = "MOMENTO_ENDPOINT");
+                                     const char* key_var = kApiKeyVar,
+                                     const char* endpoint_var = kEndpointVar);
   // A token file in the Download-JSON shape; carries the refresh token and validUntil.
   static Credential from_file(const std::string& path,
                               const std::optional<EndpointOverride>& o = std::nullopt);
+  // A key file: the Download-JSON shape (as from_file) or a bare key in any format (as from_key).
+  static Credential from_key_file(const std::string& path,
+                                  const std::optional<EndpointOverride>& o = std::nullopt,
+                                  const char* endpoint_var = kEndpointVar);
   // No key, all endpoints host:port, plaintext.
   static Credential local(std::string_view host = kLocalHost, uint16_t port = kLocalPort);
 
@@ -147,6 +161,9 @@ Token parse_token_file_json(std::string_view json);
 // Compact JSON with exactly the three members, validUntil as a decimal string.
 std::string token_file_json(const Token& t);
 Token read_token_file(const std::string& path);
+// The text of a token file or key file (at most 64 KiB, a regular file); `what` names it in
+// errors, and an absent file is InvalidArgument like any other unusable path.
+Secret read_key_file_text(const std::string& path, std::string_view what);
 // Atomic replace: temp file 0600, fsync, rename, fsync directory.
 void write_token_file(const std::string& path, const Token& t);
 

@@ -1,12 +1,16 @@
 // Secret strings: wiped on destruction, never printed whole.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
 namespace momento::auth {
 
-// Overwrites the bytes of a string (OPENSSL_cleanse) and clears it.
+// Overwrites `size` bytes at `data` (OPENSSL_cleanse: the compiler keeps the stores). The one
+// wiping primitive: the C ABI exports it as momento_wipe for auth.hpp, the CLI and the bindings.
+void wipe(void* data, size_t size) noexcept;
+// Overwrites the bytes of a string, its whole capacity included, and clears it.
 void wipe(std::string& s) noexcept;
 
 // An owned secret. Moves leave the source empty; destruction wipes the buffer.
