@@ -237,27 +237,52 @@ func (ps Permissions) native() (*C.momento_scope_t, error) {
 // ---- tokens ----------------------------------------------------------------------------------
 
 // ApiKeyResult is a minted or refreshed key (or a disposable token). ApiKey and RefreshToken are
-// secrets; every fmt verb prints the result redacted.
+// secrets; every fmt verb prints the result redacted. A plain value: it holds no library handle
+// (DownloadJSON, WriteFile and Store.Save hand its fields back to the library).
 type ApiKeyResult struct {
 	ApiKey       string
 	RefreshToken string // "" for never-expiring keys and disposable tokens
 	Endpoint     string
 	ExpiresAt    time.Time // zero: never expires
-	token        *tokenHandle
 }
 
-type tokenHandle struct{ ptr *C.momento_token_t }
-
-func newResult(p *C.momento_token_t) *ApiKeyResult {
-	h := &tokenHandle{p}
-	runtime.SetFinalizer(h, func(h *tokenHandle) { C.momento_token_free(h.ptr) })
-	return &ApiKeyResult{
-		ApiKey:       C.GoString(C.momento_token_api_key(p)),
-		RefreshToken: C.GoString(C.momento_token_refresh_token(p)),
-		Endpoint:     C.GoString(C.momento_token_endpoint(p)),
-		ExpiresAt:    epochTime(C.momento_token_valid_until(p)),
-		token:        h,
+// takeResult copies a library token into Go strings and frees it at once: no finalizer per
+// call, and the library's copy of the secrets is wiped now rather than after a GC cycle.
+func takeResult(p *C.momento_token_t) *ApiKeyResult {
+	var t C.momento_go_token_parts
+	C.momento_go_token_read(p, &t)
+	r := &ApiKeyResult{
+		ApiKey:       C.GoStringN(t.api_key, C.int(t.api_key_n)),
+		RefreshToken: C.GoStringN(t.refresh_token, C.int(t.refresh_token_n)),
+		Endpoint:     C.GoStringN(t.endpoint, C.int(t.endpoint_n)),
+		ExpiresAt:    epochTime(t.valid_until),
 	}
+	C.momento_token_free(p)
+	return r
+}
+
+// withToken runs f with a library token made from the result's key, refresh token and expiry.
+func (r *ApiKeyResult) withToken(f func(*C.momento_token_t) error) error {
+	if r == nil {
+		return invalid("result is nil")
+	}
+	if err := cStringOK(r.ApiKey, "ApiKey"); err != nil {
+		return err
+	}
+	if err := cStringOK(r.RefreshToken, "RefreshToken"); err != nil {
+		return err
+	}
+	var until C.uint64_t
+	if !r.ExpiresAt.IsZero() {
+		until = C.uint64_t(r.ExpiresAt.Unix())
+	}
+	var t *C.momento_token_t
+	var e *C.momento_error_t
+	if err := check(C.momento_go_token_new(&t, r.ApiKey, r.RefreshToken, until, &e), e); err != nil {
+		return err
+	}
+	defer C.momento_token_free(t)
+	return f(t)
 }
 
 // Redact is the library's display form of a secret: a few characters and a short hash.
@@ -289,14 +314,18 @@ func (r *ApiKeyResult) Format(f fmt.State, verb rune) { fmt.Fprint(f, r.String()
 
 // DownloadJSON is the token file's text {"authToken","refreshToken","validUntil"} (secrets).
 func (r *ApiKeyResult) DownloadJSON() (string, error) {
-	var out *C.char
-	var e *C.momento_error_t
-	if err := check(C.momento_token_to_json(&out, r.token.ptr, &e), e); err != nil {
-		return "", err
-	}
-	defer C.momento_free(out)
-	runtime.KeepAlive(r.token)
-	return C.GoString(out), nil
+	var text string
+	err := r.withToken(func(t *C.momento_token_t) error {
+		var out *C.char
+		var e *C.momento_error_t
+		if err := check(C.momento_token_to_json(&out, t, &e), e); err != nil {
+			return err
+		}
+		defer C.momento_free(out)
+		text = C.GoString(out)
+		return nil
+	})
+	return text, err
 }
 
 // WriteFile writes the token file atomically with mode 0600.
@@ -306,10 +335,10 @@ func (r *ApiKeyResult) WriteFile(path string) error {
 		return err
 	}
 	defer C.free(unsafe.Pointer(p))
-	var e *C.momento_error_t
-	err = check(C.momento_token_write_file(r.token.ptr, p, &e), e)
-	runtime.KeepAlive(r.token)
-	return err
+	return r.withToken(func(t *C.momento_token_t) error {
+		var e *C.momento_error_t
+		return check(C.momento_token_write_file(t, p, &e), e)
+	})
 }
 
 // ---- auth client -----------------------------------------------------------------------------
@@ -470,7 +499,7 @@ func (c *AuthClient) mint(ctx context.Context, scope Scope, exp ExpiresIn, f min
 	if err != nil {
 		return nil, err
 	}
-	return newResult(out), nil
+	return takeResult(out), nil
 }
 
 // GenerateApiKey mints a key with scope and lifetime.
@@ -505,5 +534,5 @@ func (c *AuthClient) RefreshApiKey(ctx context.Context, refreshToken string) (*A
 	if err != nil {
 		return nil, err
 	}
-	return newResult(out), nil
+	return takeResult(out), nil
 }

@@ -60,4 +60,32 @@ static momento_status_t momento_go_refresh_api_key(momento_token_t **out, moment
   momento_go_str_done(&rt);
   return st;
 }
+
+// A token's parts in one cgo call; the Go side copies them, then frees the token.
+typedef struct {
+  const char *api_key, *refresh_token, *endpoint;
+  size_t api_key_n, refresh_token_n, endpoint_n;
+  uint64_t valid_until;
+} momento_go_token_parts;
+
+static void momento_go_token_read(const momento_token_t *t, momento_go_token_parts *p) {
+  p->api_key = momento_token_api_key(t);
+  p->api_key_n = strlen(p->api_key);
+  p->refresh_token = momento_token_refresh_token(t);
+  p->refresh_token_n = strlen(p->refresh_token);
+  p->endpoint = momento_token_endpoint(t);
+  p->endpoint_n = strlen(p->endpoint);
+  p->valid_until = momento_token_valid_until(t);
+}
+
+static momento_status_t momento_go_token_new(momento_token_t **out, _GoString_ api_key,
+    _GoString_ refresh_token, uint64_t valid_until, momento_error_t **err) {
+  momento_go_str k, rt;
+  momento_go_str_init(&k, api_key);
+  momento_go_str_init(&rt, refresh_token);
+  momento_status_t st = momento_token_new(out, k.p, rt.p, valid_until, err);
+  momento_go_str_done(&rt);
+  momento_go_str_done(&k);
+  return st;
+}
 #endif

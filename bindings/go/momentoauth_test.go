@@ -272,6 +272,19 @@ func TestCredentialsAndTokenFile(t *testing.T) {
 	if err != nil || !strings.Contains(js, r.RefreshToken) {
 		t.Fatal("DownloadJSON")
 	}
+	// A result is a plain value: a copy gives the same text after the original is gone, and the
+	// zero value is bad input, not a crash.
+	cp := *r
+	r = nil
+	runtime.GC()
+	if again, err := cp.DownloadJSON(); err != nil || again != js {
+		t.Fatalf("DownloadJSON of a copy: %v", err)
+	}
+	var zero momentoauth.ApiKeyResult
+	_, err = zero.DownloadJSON()
+	wantCode(t, err, momentoauth.ErrInvalidArgument)
+	wantCode(t, zero.WriteFile(filepath.Join(t.TempDir(), "zero.json")), momentoauth.ErrInvalidArgument)
+	r = &cp
 	fc, err := momentoauth.CredentialFromFile(file, momentoauth.WithEndpoint(s.Addr), momentoauth.WithInsecure())
 	if err != nil {
 		t.Fatal(err)

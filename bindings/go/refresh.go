@@ -135,19 +135,16 @@ func (s *Store) Load(ctx context.Context) (*ApiKeyResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newResult(out), nil
+	return takeResult(out), nil
 }
 
 // Save replaces the stored key atomically.
 func (s *Store) Save(ctx context.Context, r *ApiKeyResult) error {
-	if r == nil || r.token == nil {
-		return invalid("result is nil")
-	}
-	err := s.use(func(p *C.momento_store_t) error {
-		return withContext(ctx, func(e **C.momento_error_t) C.momento_status_t { return C.momento_store_save(p, r.token.ptr, e) })
+	return r.withToken(func(t *C.momento_token_t) error {
+		return s.use(func(p *C.momento_store_t) error {
+			return withContext(ctx, func(e **C.momento_error_t) C.momento_status_t { return C.momento_store_save(p, t, e) })
+		})
 	})
-	runtime.KeepAlive(r.token)
-	return err
 }
 
 // Close frees the store (refreshers and watchers keep their own reference). Idempotent.

@@ -239,4 +239,43 @@ momento_status_t momento_token_write_file(const momento_token_t *token, const ch
 
 void momento_token_free(momento_token_t *token) { delete token; }
 
+momento_status_t momento_token_new(momento_token_t **out, const char *api_key,
+                                   const char *refresh_token, uint64_t valid_until,
+                                   momento_error_t **err) {
+  return guard(err, "momento_token_new", [&] {
+    need_out(out, "out");
+    ma::Token t;
+    t.api_key = ma::Secret(std::string(need_str(api_key, "api_key", true)));
+    t.refresh_token = ma::Secret(std::string(need_str(refresh_token, "refresh_token")));
+    t.valid_until = ma::ExpiresAt::from_epoch(valid_until);
+    *out = new momento_token(std::move(t));
+  });
+}
+
+momento_status_t momento_token_json_parse(momento_token_json_t **json, momento_token_t **token,
+                                          const char *text, momento_error_t **err) {
+  return guard(err, "momento_token_json_parse", [&] {
+    need_out(json, "json");
+    need_out(token, "token");
+    auto shape = std::make_unique<momento_token_json>();
+    auto parsed = std::make_unique<momento_token>(
+        ma::parse_token_file_json(need_cstr(text, "text"), &shape->value));
+    *json = shape.release();
+    *token = parsed.release();
+  });
+}
+
+momento_status_t momento_token_json_render(char **out, const momento_token_json_t *json,
+                                           const momento_token_t *token, momento_error_t **err) {
+  return guard(err, "momento_token_json_render", [&] {
+    need_out(out, "out");
+    need_handle(json, "json");
+    need_handle(token, "token");
+    ma::Secret text(ma::token_file_json(token->value, json->value));  // wiped on scope exit
+    *out = owned_copy(text.reveal());
+  });
+}
+
+void momento_token_json_free(momento_token_json_t *json) { delete json; }
+
 }  // extern "C"

@@ -186,6 +186,13 @@ momento_status_t momento_redact(char **out, const char *secret, momento_error_t 
   });
 }
 
+momento_status_t momento_redact_key(char **out, const char *key, momento_error_t **err) {
+  return guard(err, "momento_redact_key", [&] {
+    need_out(out, "out");
+    *out = owned_copy(ma::redacted_key(need_str(key, "key")));
+  });
+}
+
 momento_status_t momento_printable(char **out, const char *text, size_t text_len,
                                    size_t max_bytes, momento_error_t **err) {
   return guard(err, "momento_printable", [&] {

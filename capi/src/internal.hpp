@@ -77,6 +77,10 @@ struct momento_client_config {
   bool deadline_set = false;
 };
 
+struct momento_token_json {
+  ma::TokenJson value;
+};
+
 // One handle for "a key with its refresh token and expiry", whether the service returned it or
 // a store held it: core's Token, kept as is (a store read or write converts nothing).
 struct momento_token {

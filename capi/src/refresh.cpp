@@ -1,4 +1,5 @@
 // Token stores, the refresher and the watcher, with callbacks delivered on library threads.
+#include <algorithm>
 #include <functional>
 #include <memory>
 
@@ -296,6 +297,30 @@ int64_t momento_refresher_options_backoff_max_ms(const momento_refresher_options
 
 int64_t momento_refresher_options_recheck_interval_ms(const momento_refresher_options_t *options) {
   return policy_of(options).recheck_interval.count();
+}
+
+momento_status_t momento_refresher_options_replay_delay_ms(
+    int64_t *delay_ms, const momento_refresher_options_t *options, int32_t failures,
+    int64_t started_ms, int64_t now_ms, momento_error_t **err) {
+  return guard(err, "momento_refresher_options_replay_delay_ms", [&] {
+    need_out(delay_ms, "delay_ms");
+    if (failures < 1) invalid("failures must be at least 1, got " + std::to_string(failures));
+    if (started_ms < 0) invalid("started_ms must not be negative, got " + std::to_string(started_ms));
+    if (now_ms < 0) invalid("now_ms must not be negative, got " + std::to_string(now_ms));
+    const ma::RefreshPolicy policy = options ? options->value.build() : ma::RefreshPolicy{};
+    static const ma::RandomSource random = ma::default_random_source();
+    // Only the time since the first send matters; a day bounds it far past any replay window
+    // (and keeps the clock's nanoseconds from overflowing).
+    const int64_t day = 86400000, elapsed = std::clamp(now_ms - started_ms, -day, day);
+    const ma::TimePoint started{};
+    const auto d = ma::replay_delay(failures, random(), started, started + ma::Millis(elapsed), policy);
+    *delay_ms = d ? d->count() : -1;
+  });
+}
+
+int32_t momento_status_definite(momento_status_t status) {
+  if (status >= 0 || status < MOMENTO_ERR_UNKNOWN) return 0;
+  return ma::failure_is_definite(static_cast<ma::ErrorCode>(-status - 1)) ? 1 : 0;
 }
 
 momento_status_t momento_refresher_new(momento_refresher_t **out, momento_store_t *store,

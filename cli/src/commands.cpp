@@ -65,15 +65,6 @@ json expiry_json(uint64_t epoch) {
   return j;
 }
 
-// Redacted form of a minted key: the fingerprint of its raw key, as `inspect` shows it.
-std::string redacted_key(std::string_view envelope) {
-  const std::string text(envelope);
-  try {
-    return std::string(Credential::from_string(text).redacted_key());
-  } catch (const Error&) {
-    return redact(text);
-  }
-}
 
 std::string dump(const json& j) {
   return j.dump(2, ' ', false, json::error_handler_t::replace);
@@ -183,14 +174,14 @@ void emit_token(const GlobalOptions& g, const Token& r, const std::string& out_f
   r.write_file(out_file);
   if (g.json) {
     json j = {{"file", out_file}, {"scope", what}, {"endpoint", std::string(r.endpoint())},
-              {"refreshable", !r.refresh_token().empty()}, {"key", redacted_key(r.api_key())}};
+              {"refreshable", !r.refresh_token().empty()}, {"key", redact_key(std::string(r.api_key()))}};
     j.update(expiry_json(r.valid_until()));
     io.out << dump(j) << "\n";
     return;
   }
   const std::string file = printable(out_file, 200);
   io.out << "Wrote a new " << what << " key to " << file << " (mode 0600)\n"
-         << "  key:     " << redacted_key(r.api_key()) << "\n"
+         << "  key:     " << redact_key(std::string(r.api_key())) << "\n"
          << "  expires: " << describe_expiry(r.valid_until()) << "\n"
          << "  refresh: "
          << (r.refresh_token().empty() ? "no refresh token (it cannot be refreshed)"
@@ -249,12 +240,12 @@ int cmd_refresh(const GlobalOptions& g, const RefreshOptions& o, Io io) {
   r.write_file(o.file);
 
   if (g.json) {
-    json j = {{"file", o.file}, {"endpoint", std::string(r.endpoint())}, {"key", redacted_key(r.api_key())}};
+    json j = {{"file", o.file}, {"endpoint", std::string(r.endpoint())}, {"key", redact_key(std::string(r.api_key()))}};
     j.update(expiry_json(r.valid_until()));
     io.out << dump(j) << "\n";
   } else {
     io.out << "Refreshed the key in " << printable(o.file, 200) << "\n"
-           << "  key:     " << redacted_key(r.api_key()) << "\n"
+           << "  key:     " << redact_key(std::string(r.api_key())) << "\n"
            << "  expires: " << describe_expiry(r.valid_until()) << "\n";
   }
   return kExitOk;

@@ -314,6 +314,30 @@ TEST_CASE("a key in any format, as text or in a file, a v2 key's endpoint from t
   }
 }
 
+TEST_CASE("momento_redact_key shows a key as its credential does", "[capi][credential][secret]") {
+  auto v = vector_by_id("cred-v1-envelope");
+  const std::string input = v["input"];
+  Err err;
+  Credential c;
+  REQUIRE_OK(err, momento_credential_from_string(c.out(), input.c_str(), nullptr, err.out()));
+  char *shown = nullptr;
+  // An envelope: the key inside it, as momento_credential_redacted_key shows it.
+  REQUIRE_OK(err, momento_redact_key(&shown, input.c_str(), err.out()));
+  CHECK(std::string(shown) == momento_credential_redacted_key(c.get()));
+  momento_free(shown);
+  // Text that is not a key: redacted as it is.
+  char *plain = nullptr;
+  REQUIRE_OK(err, momento_redact_key(&shown, "not-a-key-at-all", err.out()));
+  REQUIRE_OK(err, momento_redact(&plain, "not-a-key-at-all", err.out()));
+  CHECK(std::string(shown) == plain);
+  momento_free(shown);
+  momento_free(plain);
+  char *untouched = reinterpret_cast<char *>(0x1);
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_redact_key(nullptr, "x", err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_redact_key(&untouched, nullptr, err.out()));
+  CHECK(untouched == reinterpret_cast<char *>(0x1));
+}
+
 TEST_CASE("momento_wipe overwrites the caller's bytes", "[capi][secret]") {
   char buf[] = "secret-bytes";
   momento_wipe(buf, sizeof buf - 1);

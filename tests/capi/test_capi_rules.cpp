@@ -410,3 +410,70 @@ TEST_CASE("a stored key passes through load and save as it is, its endpoint read
     momento_token_free(u);
   }
 }
+
+TEST_CASE("refresh policy: which failures were definite, as core decides", "[capi][rules]") {
+  // The server answered and refused: nothing was consumed.
+  for (momento_status_t st : std::vector<momento_status_t>{MOMENTO_ERR_INVALID_ARGUMENT, MOMENTO_ERR_AUTHENTICATION, MOMENTO_ERR_PERMISSION,
+                              MOMENTO_ERR_NOT_FOUND, MOMENTO_ERR_ALREADY_EXISTS, MOMENTO_ERR_LIMIT_EXCEEDED,
+                              MOMENTO_ERR_FAILED_PRECONDITION, MOMENTO_ERR_BAD_REQUEST}) {
+    INFO(momento_status_str(st));
+    CHECK(momento_status_definite(st) == 1);
+  }
+  // The request may have been committed and its answer lost.
+  for (momento_status_t st : std::vector<momento_status_t>{MOMENTO_ERR_CANCELLED, MOMENTO_ERR_TIMEOUT, MOMENTO_ERR_SERVER_UNAVAILABLE,
+                              MOMENTO_ERR_INTERNAL_SERVER, MOMENTO_ERR_UNKNOWN_SERVICE, MOMENTO_ERR_CONNECTION,
+                              MOMENTO_ERR_CLIENT_RESOURCE_EXHAUSTED, MOMENTO_ERR_UNKNOWN}) {
+    INFO(momento_status_str(st));
+    CHECK(momento_status_definite(st) == 0);
+  }
+  for (momento_status_t st : std::vector<momento_status_t>{MOMENTO_OK, 1, -17, INT32_MIN, INT32_MAX}) CHECK(momento_status_definite(st) == 0);
+}
+
+TEST_CASE("refresh policy: replay timing after a lost answer", "[capi][rules]") {
+  Err err;
+  int64_t d = 0;
+  const int64_t t0 = 1700000000000;
+  // The defaults: 1 s doubling, jitter ±20%, inside 30 s less a 5 s margin.
+  REQUIRE_OK(err, momento_refresher_options_replay_delay_ms(&d, nullptr, 1, t0, t0, err.out()));
+  CHECK((d >= 800 && d <= 1200));
+  REQUIRE_OK(err, momento_refresher_options_replay_delay_ms(&d, nullptr, 3, t0, t0 + 1000, err.out()));
+  CHECK((d >= 3200 && d <= 4800));
+  // Cut short to land before the deadline, then none at all.
+  REQUIRE_OK(err, momento_refresher_options_replay_delay_ms(&d, nullptr, 6, t0, t0 + 24700, err.out()));
+  CHECK((d > 0 && d <= 300));
+  REQUIRE_OK(err, momento_refresher_options_replay_delay_ms(&d, nullptr, 1, t0, t0 + 25000, err.out()));
+  CHECK(d == -1);
+  REQUIRE_OK(err, momento_refresher_options_replay_delay_ms(&d, nullptr, 1, 0, INT64_MAX, err.out()));
+  CHECK(d == -1);
+  // A clock that went back: a normal delay.
+  REQUIRE_OK(err, momento_refresher_options_replay_delay_ms(&d, nullptr, 1, INT64_MAX, 0, err.out()));
+  CHECK((d >= 800 && d <= 1200));
+
+  // The options' backoff is used; a broken policy is named.
+  RefOptions o;
+  REQUIRE_OK(err, momento_refresher_options_new(o.out(), err.out()));
+  REQUIRE_OK(err, momento_refresher_options_set_backoff_initial_ms(o.get(), 2000, err.out()));
+  REQUIRE_OK(err, momento_refresher_options_replay_delay_ms(&d, o.get(), 1, t0, t0, err.out()));
+  CHECK((d >= 1600 && d <= 2400));
+  REQUIRE_OK(err, momento_refresher_options_set_backoff_max_ms(o.get(), 1000, err.out()));
+  d = 7;
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_refresher_options_replay_delay_ms(&d, o.get(), 1, t0, t0, err.out()));
+  CHECK(err.message().find("backoff_max") != std::string::npos);
+  CHECK(d == 7);
+
+  // Argument checks, naming the parameter.
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_refresher_options_replay_delay_ms(nullptr, nullptr, 1, t0, t0, err.out()));
+  CHECK(err.message().find("delay_ms") != std::string::npos);
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_refresher_options_replay_delay_ms(&d, nullptr, 0, t0, t0, err.out()));
+  CHECK(err.message().find("failures") != std::string::npos);
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_refresher_options_replay_delay_ms(&d, nullptr, 1, -1, t0, err.out()));
+  CHECK(err.message().find("started_ms") != std::string::npos);
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_refresher_options_replay_delay_ms(&d, nullptr, 1, t0, -5, err.out()));
+  CHECK(err.message().find("now_ms") != std::string::npos);
+  CHECK(d == 7);
+}

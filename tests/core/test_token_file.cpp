@@ -220,3 +220,41 @@ TEST_CASE("a Secrets Manager answer's CreatedDate is a time between 1970 and 999
     }
   }
 }
+
+TEST_CASE("token file JSON: a key is written back in the shape it was read in", "[tokenfile]") {
+  Token fresh;
+  fresh.api_key = Secret("NEW");
+  fresh.refresh_token = Secret("NEWR");
+  fresh.valid_until = ExpiresAt::from_epoch(1800000000);
+  auto again = [&](const std::string& text) {
+    TokenJson shape;
+    Token read = parse_token_file_json(text, &shape);
+    CHECK(read.api_key.reveal() == "OLD");
+    return token_file_json(fresh, shape);
+  };
+  // Other members kept in place, the key member and validUntil's type as read.
+  CHECK(again(R"({"owner":"a","authToken":"OLD","refreshToken":"R","validUntil":"1700000000"})") ==
+        R"({"owner":"a","authToken":"NEW","refreshToken":"NEWR","validUntil":"1800000000"})");
+  CHECK(again(R"({"apiKey":"OLD","validUntil":1700000000,"x":{"y":[1,2]}})") ==
+        R"({"apiKey":"NEW","validUntil":1800000000,"x":{"y":[1,2]},"refreshToken":"NEWR"})");
+  CHECK(again(R"({"apiToken":"OLD","validUntil":null})") ==
+        R"({"apiToken":"NEW","validUntil":"1800000000","refreshToken":"NEWR"})");
+  // authToken wins; a null one passes on to the next name.
+  CHECK(again(R"({"authToken":null,"apiKey":"OLD"})") ==
+        R"({"authToken":null,"apiKey":"NEW","refreshToken":"NEWR","validUntil":"1800000000"})");
+  // Commas left before a closing brace or bracket by hand edits; strings are left alone.
+  CHECK(again("{\"authToken\":\"OLD\",\"n\":\"a, }\",\"l\":[1, 2 ,\n],\r\n}") ==
+        R"({"authToken":"NEW","n":"a, }","l":[1,2],"refreshToken":"NEWR","validUntil":"1800000000"})");
+  CHECK(parse_token_file_json("{\"authToken\":\"a\\\",}\",}").api_key.reveal() == "a\",}");
+  // The default shape is what token_file_json always wrote.
+  CHECK(token_file_json(fresh, TokenJson{}) == token_file_json(fresh));
+}
+
+TEST_CASE("token file JSON: trailing commas do not open the door to other errors", "[tokenfile][negative]") {
+  const std::string secret = "s3cr3t-auth-token-value";
+  auto bad = [&](const std::string& j) { return expect_invalid([&] { parse_token_file_json(j); }, secret); };
+  CHECK(contains(bad("{\"authToken\":\"" + secret + "\",,}"), "JSON"));
+  CHECK(contains(bad("{,\"authToken\":\"" + secret + "\"}"), "JSON"));
+  CHECK(contains(bad("[\"" + secret + "\",]"), "object"));
+  CHECK(contains(bad("{\"authToken\":\"" + secret + "\",}x"), "JSON"));
+}

@@ -234,3 +234,34 @@ def test_handler_rotates_comma_separated_names(moto: str, own_server, secret: st
     assert sorted(len(v) for v in families(own_server).values()) == [3, 3]
     with pytest.raises(rot.RotationError, match="momento/missing"):
         rot.handler({"momento_auth_token_secret_name": "momento/missing"}, None)
+
+
+def test_refusal_is_not_replayed_and_lost_answers_stop_at_the_window(rig, own_server, secret: str, caplog):
+    # Which failures are refusals and when a replay may still go out are the library's rules
+    # (momento_status_definite, momento_refresher_options_replay_delay_ms).
+    caplog.set_level(logging.DEBUG, logger="momento_auth.aws_rotation")
+    sm, _, _, token = rig
+    doc = current(sm, secret)
+    doc["refreshToken"] = "not-the-refresh-token"
+    sm.put_secret_value(SecretId=secret, SecretString=json.dumps(doc))
+    with pytest.raises(rot.RotationError, match="the refresh was refused"):
+        rotation(own_server, sm).create_secret(secret, token)
+    assert "replaying" not in caplog.text
+
+    # Nothing listens there: each attempt may have been lost. The clock jumps 10 s per look, so
+    # the library allows two replays before the server's window (less its margin) closes.
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"127.0.0.1:{s.getsockname()[1]}"
+    lost = secret + "-lost"
+    key = seed(own_server, sm, lost)
+    keys = sum(len(v) for v in families(own_server).values())
+    ticks = iter(range(1_000_000_000, 1_000_001_000, 10))
+    r = rot.Rotation(sm, endpoint=closed, secure=False, timeout=2, clock=lambda: float(next(ticks)))
+    with pytest.raises(rot.RotationError, match="window is open") as e:
+        r.create_secret(lost, str(uuid.uuid4()))
+    assert caplog.text.count("replaying in") == 2
+    assert key.refresh_token not in str(e.value) and key.api_key[:12] not in str(e.value)
+    assert current(sm, lost)["authToken"] == key.api_key
+    assert sum(len(v) for v in families(own_server).values()) == keys  # nothing reached the server

@@ -99,6 +99,11 @@ TEST_CASE("definite refusals are told apart from possibly lost answers", "[sched
   CHECK_FALSE(failure_is_definite(Error(ErrorCode::InternalServer, "x")));
   CHECK_FALSE(failure_is_definite(Error(ErrorCode::Connection, "x")));
   CHECK_FALSE(failure_is_definite(Error(ErrorCode::Cancelled, "x")));
+  // The same rule by code alone (what the C ABI's momento_status_definite asks).
+  CHECK(failure_is_definite(ErrorCode::BadRequest));
+  CHECK(failure_is_definite(ErrorCode::AlreadyExists));
+  CHECK_FALSE(failure_is_definite(ErrorCode::Timeout));
+  CHECK_FALSE(failure_is_definite(ErrorCode::Unknown));
 }
 
 TEST_CASE("refresh policy validation names the bad member", "[schedule]") {

@@ -389,6 +389,40 @@ void add_refresh(py::module_ &m) {
       .def("close", &WatcherBox::close)
       .def_property_readonly("closed", &WatcherBox::closed);
 
+  // Core's rules for the Secrets Manager rotation function (aws_rotation.py).
+  using JsonHandle = momento::detail::Handle<momento_token_json_t, momento_token_json_free>;
+  struct TokenJson {
+    JsonHandle h;
+  };
+  py::class_<TokenJson>(m, "TokenJson")
+      .def_static("parse",  // -> (TokenJson, Token)
+                  [](const py::str &secret) {
+                    std::string s = text(secret, "text");
+                    momento_token_json_t *json = nullptr;
+                    momento_token_t *token = nullptr;
+                    momento::detail::call(
+                        [&](momento_error_t **e) { return momento_token_json_parse(&json, &token, s.c_str(), e); });
+                    return py::make_tuple(TokenJson{JsonHandle(json)}, std::make_shared<momento::Token>(token));
+                  })
+      .def("render", [](const TokenJson &json, const TokenPtr &t) {
+        char *raw = nullptr;
+        momento::detail::call(
+            [&](momento_error_t **e) { return momento_token_json_render(&raw, json.h.get(), t->get(), e); });
+        return py::str(momento::detail::Handle<char, momento_free>(raw).get());
+      });
+  m.def("failure_is_definite", [](const std::string &code) {
+    for (momento_status_t st = -1; std::string(momento_status_str(st)) != "UNRECOGNIZED_STATUS"; --st)
+      if (code == momento_status_str(st)) return momento_status_definite(st) != 0;
+    return false;
+  });
+  m.def("replay_delay_ms", [](int32_t failures, int64_t started_ms, int64_t now_ms) -> std::optional<int64_t> {
+    int64_t ms = 0;
+    momento::detail::call([&](momento_error_t **e) {
+      return momento_refresher_options_replay_delay_ms(&ms, nullptr, failures, started_ms, now_ms, e);
+    });
+    return ms < 0 ? std::nullopt : std::optional<int64_t>(ms);
+  });
+
   // Deliveries under way in the parent are not under way in a forked child.
   pthread_atfork(nullptr, nullptr, [] { g_in_delivery.store(0); });
 }

@@ -76,6 +76,11 @@ enum momento_status_code {
 /* The canonical name of a status ("OK", "PERMISSION_ERROR", ...); "UNRECOGNIZED_STATUS" for a
  * value outside the table. Never NULL; the string is static. */
 MOMENTO_API const char *momento_status_str(momento_status_t status);
+/* 1 when a refresh that failed with `status` was certainly not acted on: the server answered and
+ * refused it, so its refresh token was not consumed. 0 when it may have been committed and its
+ * answer lost (timeouts, unavailability, transport failures, cancellation: docs/refresh.md,
+ * "Lost answers"), and for MOMENTO_OK or a value outside the table. */
+MOMENTO_API int32_t momento_status_definite(momento_status_t status);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Error objects. One belongs to one call; not shared between threads without synchronisation. */
@@ -104,6 +109,10 @@ MOMENTO_API void momento_wipe(void *data, size_t size);
  * 4 characters, an ellipsis and a short hash ("<empty>" for ""). Owned; release with
  * momento_free(). */
 MOMENTO_API momento_status_t momento_redact(char **out, const char *secret, momento_error_t **err);
+/* The redacted display of an API key as credentials and refresher events show it: of the key
+ * inside a v1 envelope, otherwise of the text as it is (as momento_redact). Owned; release with
+ * momento_free(). */
+MOMENTO_API momento_status_t momento_redact_key(char **out, const char *key, momento_error_t **err);
 /* Text made safe to show on a terminal or in a message, by the library's one escaping rule:
  * control characters, DEL and invalid UTF-8 become `\n`, `\r`, `\t`, `\e` or `\xNN` (and a
  * backslash becomes two); text longer than max_bytes is cut at a character boundary and ends in
@@ -428,6 +437,35 @@ MOMENTO_API momento_status_t momento_token_write_file(const momento_token_t *tok
                                                       const char *path, momento_error_t **err);
 /* Releases a token and wipes its secrets (NULL is allowed). */
 MOMENTO_API void momento_token_free(momento_token_t *token);
+/* A token from its parts, e.g. ones a binding copied out of a token it has freed, for
+   momento_token_to_json() and momento_token_write_file(): api_key (a v1 envelope; not empty),
+   refresh_token ("" for none), valid_until in epoch seconds (0 = never). Its endpoint is the
+   one api_key names. Free with momento_token_free(). */
+MOMENTO_API momento_status_t momento_token_new(momento_token_t **out, const char *api_key,
+                                               const char *refresh_token, uint64_t valid_until,
+                                               momento_error_t **err);
+
+/* The shape of a key's JSON text as it was read (a token file, a Secrets Manager secret): the
+ * member that held the key, the type of validUntil and every other member, so that another key
+ * is written back the same way. Immutable; safe to share. */
+typedef struct momento_token_json momento_token_json_t;
+
+/* Reads a key's JSON text, as the stores do: the key is the first of authToken, apiKey, apiToken
+ * that is present and not null; refreshToken; validUntil in epoch seconds as a number or a
+ * decimal string (absent, null or 0 = never). Commas right before a closing brace or bracket are
+ * allowed. *json = the text's shape (owned; momento_token_json_free), *token = the key (owned;
+ * momento_token_free). Errors never quote the text. */
+MOMENTO_API momento_status_t momento_token_json_parse(momento_token_json_t **json,
+                                                      momento_token_t **token, const char *text,
+                                                      momento_error_t **err);
+/* The JSON text in `json`'s shape holding the key, refresh token and expiry of `token`: the same
+ * key member, validUntil of the same type (a string when it had none), the other members kept in
+ * order (owned secret; momento_free). */
+MOMENTO_API momento_status_t momento_token_json_render(char **out, const momento_token_json_t *json,
+                                                       const momento_token_t *token,
+                                                       momento_error_t **err);
+/* Releases the shape and wipes the members it keeps (NULL is allowed). */
+MOMENTO_API void momento_token_json_free(momento_token_json_t *json);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Auth client. Thread-safe: create one and share it between threads. Calls block the calling
@@ -754,6 +792,17 @@ MOMENTO_API int64_t momento_refresher_options_backoff_max_ms(
 /* The longest sleep between looks at the store in effect, in milliseconds (default 60000). */
 MOMENTO_API int64_t momento_refresher_options_recheck_interval_ms(
     const momento_refresher_options_t *options);
+
+/* After `failures` (>= 1) failed attempts of a refresh first sent at `started_ms` whose answer may
+ * have been lost, how long to wait at `now_ms` (both epoch milliseconds, >= 0) before sending the
+ * same refresh token again: the policy's backoff with its jitter, cut short so that the replay
+ * lands inside the server's replay window (30 s) less the library's margin (5 s). *delay_ms = -1
+ * once that point has passed: the refresh token must not be sent again then (the server would
+ * take it for reuse and revoke the key's family). options NULL = the defaults; otherwise the
+ * whole policy is checked first, as by momento_refresher_options_validate(). */
+MOMENTO_API momento_status_t momento_refresher_options_replay_delay_ms(
+    int64_t *delay_ms, const momento_refresher_options_t *options, int32_t failures,
+    int64_t started_ms, int64_t now_ms, momento_error_t **err);
 
 /* Refreshes through AuthClient with `config` (NULL = defaults) and `override_` applied to each
  * stored key (NULL = the key's own endpoints). options NULL = defaults; otherwise the whole

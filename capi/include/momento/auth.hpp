@@ -103,6 +103,14 @@ inline std::string redact(const std::string &secret) {
   return std::string(owned.get());
 }
 
+// An API key's redacted display as a credential shows it (of the key inside a v1 envelope).
+inline std::string redact_key(const std::string &key) {
+  char *raw = nullptr;
+  detail::call([&](momento_error_t **e) { return momento_redact_key(&raw, key.c_str(), e); });
+  detail::Handle<char, momento_free> owned(raw);
+  return std::string(owned.get());
+}
+
 // Text made safe to show (control characters and invalid UTF-8 escaped, cut at `max_bytes`).
 inline std::string printable(std::string_view text, size_t max_bytes = 256) {
   char *raw = nullptr;

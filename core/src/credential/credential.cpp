@@ -229,6 +229,14 @@ Credential from_token_file(const Token& t, const std::string& path,
 
 }  // namespace
 
+std::string redacted_key(std::string_view key) {
+  try {
+    return redact(Credential::from_string(key).raw_key());
+  } catch (const Error&) {
+    return redact(key);
+  }
+}
+
 Credential Credential::from_key(std::string_view key, const std::optional<EndpointOverride>& o,
                                 const char* endpoint_var) {
   return from_any_key(key, o, endpoint_var, "the key is");

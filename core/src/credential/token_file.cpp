@@ -23,9 +23,9 @@ namespace {
 // Token files hold one key and a refresh token; anything much larger is not a token file.
 constexpr size_t kMaxTokenFileSize = 64 * 1024;
 
-using detail::SecretJson;
+using detail::OrderedSecretJson;
 
-ExpiresAt parse_valid_until(const SecretJson& v) {
+ExpiresAt parse_valid_until(const OrderedSecretJson& v) {
   if (v.is_null()) return ExpiresAt::never();
   if (v.is_number_unsigned()) return ExpiresAt::from_epoch(v.get<uint64_t>());
   if (v.is_number_integer()) {
@@ -41,7 +41,7 @@ ExpiresAt parse_valid_until(const SecretJson& v) {
     return ExpiresAt::from_epoch(static_cast<uint64_t>(d));
   }
   if (v.is_string()) {
-    const auto& s = v.get_ref<const SecretJson::string_t&>();
+    const auto& s = v.get_ref<const OrderedSecretJson::string_t&>();
     if (s.empty() || s.size() > 20) {
       throw_invalid("token file validUntil must be a decimal number of epoch seconds");
     }
@@ -59,47 +59,108 @@ ExpiresAt parse_valid_until(const SecretJson& v) {
   throw_invalid("token file validUntil must be a number or a decimal string");
 }
 
+// The text with each comma that comes right before a '}' or ']' (whitespace between) left out,
+// outside strings: what hand-edited secrets carry and JSON does not allow.
+detail::WipedString without_trailing_commas(std::string_view s) {
+  detail::WipedString out;
+  out.reserve(s.size());
+  bool in_string = false, escaped = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == ',') {
+      const size_t next = s.find_first_not_of(" \t\r\n", i + 1);
+      if (next != std::string_view::npos && (s[next] == '}' || s[next] == ']')) continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+// As detail::parse_secret_json, keeping the members' order; then once more without trailing
+// commas.
+OrderedSecretJson parse_lenient(std::string_view json) {
+  auto parse = [](std::string_view text) {
+    const auto* p = reinterpret_cast<const detail::WipedChar*>(text.data());
+    return OrderedSecretJson::parse(p, p + text.size(), nullptr, false);
+  };
+  OrderedSecretJson j = parse(json);
+  if (!j.is_discarded()) return j;
+  const detail::WipedString fixed = without_trailing_commas(json);
+  return parse(fixed);
+}
+
+constexpr const char* kKeyMembers[] = {"authToken", "apiKey", "apiToken"};
+
 }  // namespace
 
-Token parse_token_file_json(std::string_view json) {
+struct TokenJson::Doc {
+  OrderedSecretJson json;
+  const char* key_member;
+  bool valid_until_number;
+};
+
+Token parse_token_file_json(std::string_view json, TokenJson* shape) {
   if (json.size() > kMaxTokenFileSize) throw_invalid("token file is too large");
   if (!detail::is_valid_utf8(json)) throw_invalid("token file is not valid UTF-8");
   // Every copy the parser makes is wiped when freed.
-  SecretJson j = detail::parse_secret_json(json);
+  OrderedSecretJson j = parse_lenient(json);
   if (j.is_discarded()) throw_invalid("token file is not valid JSON");
   if (!j.is_object()) throw_invalid("token file JSON is not an object");
 
   Token t;
-  // "authToken" is what the console writes; the SDKs now call the same member "apiKey".
-  auto at = j.find("authToken");
-  if (at == j.end() || at->is_null()) at = j.find("apiKey");
+  // "authToken" is what the console writes; the SDKs now call the same member "apiKey", and
+  // some tools "apiToken".
+  const char* member = nullptr;
+  auto at = j.end();
+  for (const char* m : kKeyMembers) {
+    at = j.find(m);
+    member = m;
+    if (at != j.end() && !at->is_null()) break;
+  }
   if (at == j.end() || at->is_null()) throw_invalid("token file has no authToken (or apiKey)");
   if (!at->is_string()) throw_invalid("token file authToken is not a string");
-  const auto& key = at->get_ref<const SecretJson::string_t&>();
+  const auto& key = at->get_ref<const OrderedSecretJson::string_t&>();
   if (key.empty()) throw_invalid("token file authToken is empty");
   t.api_key = Secret(std::string(key));
 
   auto rt = j.find("refreshToken");
   if (rt != j.end() && !rt->is_null()) {
     if (!rt->is_string()) throw_invalid("token file refreshToken is not a string");
-    t.refresh_token = Secret(std::string(rt->get_ref<const SecretJson::string_t&>()));
+    t.refresh_token = Secret(std::string(rt->get_ref<const OrderedSecretJson::string_t&>()));
   }
 
   auto vu = j.find("validUntil");
+  const bool number = vu != j.end() && vu->is_number();
   if (vu != j.end()) t.valid_until = parse_valid_until(*vu);
+  if (shape != nullptr)
+    shape->doc_ = std::make_shared<const TokenJson::Doc>(TokenJson::Doc{std::move(j), member, number});
   return t;
 }
 
-std::string token_file_json(const Token& t) {
+std::string token_file_json(const Token& t, const TokenJson& shape) {
   if (t.api_key.empty()) throw_invalid("token file authToken cannot be empty");
   if (!detail::is_valid_utf8(t.api_key.reveal())) throw_invalid("token file authToken is not valid UTF-8");
   if (!detail::is_valid_utf8(t.refresh_token.reveal())) {
     throw_invalid("token file refreshToken is not valid UTF-8");
   }
-  detail::OrderedSecretJson j;
-  j["authToken"] = t.api_key.reveal();
+  const TokenJson::Doc* doc = shape.doc_.get();
+  OrderedSecretJson j = doc ? doc->json : OrderedSecretJson::object();
+  j[doc ? doc->key_member : "authToken"] = t.api_key.reveal();
   j["refreshToken"] = t.refresh_token.reveal();
-  j["validUntil"] = std::to_string(t.valid_until.epoch());  // "0" = never
+  const uint64_t valid_until = t.valid_until.epoch();  // 0 = never
+  if (doc && doc->valid_until_number)
+    j["validUntil"] = valid_until;
+  else
+    j["validUntil"] = std::to_string(valid_until);
   return std::string(j.dump());
 }
 

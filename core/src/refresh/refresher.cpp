@@ -19,17 +19,6 @@ bool refreshable(const Token& t) {
   return t.valid_until.does_expire() && !t.refresh_token.empty();
 }
 
-// Redacted like a credential's key (the key inside the envelope), so one key reads the same in
-// refresher events and wherever a watched credential is shown; text that does not parse as a
-// key is redacted as it is.
-std::string redacted_key_of(const std::string& stored) {
-  try {
-    return redact(Credential::from_string(stored).raw_key());
-  } catch (const Error&) {
-    return redact(stored);
-  }
-}
-
 }  // namespace
 
 struct Refresher::State {
@@ -121,7 +110,7 @@ bool observe(Refresher* /*unused*/, auto& st, const Ctx& c, const StoreSnapshot&
     std::lock_guard<std::mutex> g(st.m);
     if (fp == st.fingerprint) return false;
   }
-  std::string redacted = redacted_key_of(s.token.api_key.reveal());  // parses: not under st.m
+  std::string redacted = redacted_key(s.token.api_key.reveal());  // parses: not under st.m
   std::lock_guard<std::mutex> g(st.m);
   st.fingerprint = fp;
   st.key_redacted = std::move(redacted);

@@ -218,8 +218,10 @@ std::optional<Millis> replay_delay(int failures, double jitter_unit, TimePoint s
   return std::min(d, remaining);
 }
 
-bool failure_is_definite(const Error& e) noexcept {
-  switch (e.code()) {
+bool failure_is_definite(const Error& e) noexcept { return failure_is_definite(e.code()); }
+
+bool failure_is_definite(ErrorCode code) noexcept {
+  switch (code) {
     // The server answered and said no: nothing was committed.
     case ErrorCode::InvalidArgument:
     case ErrorCode::Authentication:

@@ -13,7 +13,9 @@ docs/aws-rotation.md). It answers the two kinds of event a Momento key rotation 
 The secret keeps the shape Momento's refresh function and console use: a JSON object with
 ``authToken`` (or ``apiKey``/``apiToken``), ``refreshToken`` and ``validUntil`` (epoch seconds, a
 number or a decimal string). The new value is written with the same member names and the same
-type of ``validUntil``; other members are kept.
+type of ``validUntil``; other members are kept. The library reads and writes it, as its
+Secrets Manager store does, and its refresh policy decides which failures were refused and when a
+lost answer may be replayed.
 
 Why it cannot lose the only valid key:
 
@@ -42,26 +44,16 @@ import hashlib
 import json
 import logging
 import os
-import re
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from . import _native
 from ._client import AuthClient
 from ._credentials import CredentialProvider
 from ._expiry import ExpiresIn
 from ._scopes import DisposableTokenScopes
-from ._errors import (
-    AuthenticationError,
-    BadRequestError,
-    FailedPreconditionError,
-    InvalidArgumentError,
-    LimitExceededError,
-    MomentoError,
-    NotFoundError,
-    PermissionDeniedError,
-)
+from ._errors import MomentoError, PermissionDeniedError
 
 __all__ = ["handler", "Rotation", "RotationError", "DEFAULT_SECRET_NAME", "JOURNAL_STAGE"]
 
@@ -72,66 +64,30 @@ DEFAULT_SECRET_NAME = "momento/authentication-token"
 #: Staging label of the journal version written before each refresh call.
 JOURNAL_STAGE = "MOMENTO_REFRESH_JOURNAL"
 CURRENT, PENDING = "AWSCURRENT", "AWSPENDING"
-KEY_MEMBERS = ("authToken", "apiKey", "apiToken")
 # Version ids of journal entries: a name-based UUID of the rotation token and the old key.
 _JOURNAL_NS = uuid.UUID("6f1c9a52-4a3e-4a8e-9d3c-2b1f6e0a7c45")
-# Failures that prove the server did not act on a refresh; any other may have been committed.
-_DEFINITE = (AuthenticationError, PermissionDeniedError, InvalidArgumentError, NotFoundError,
-             FailedPreconditionError, BadRequestError, LimitExceededError)
 
 
 class RotationError(Exception):
     """A rotation step cannot go on; the message names the secret and never holds a secret."""
 
 
-@dataclass
-class _Token:
-    doc: Dict[str, Any]  # the secret's JSON object, members as stored
-    key_member: str
-    api_key: str
-    refresh_token: str
-    valid_until: int  # epoch seconds; 0 = never expires
-
-    @property
-    def fingerprint(self) -> str:
-        return hashlib.sha256(self.api_key.encode()).hexdigest()[:16]
-
-
-def _parse(text: Optional[str], what: str) -> _Token:
+def _parse(text: Optional[str], what: str) -> Tuple[Any, Any]:
+    """(shape, key): the secret's JSON shape and its key as native objects, read by the library."""
     if text is None:
         raise RotationError(f"{what} has no SecretString")
     try:
-        doc = json.loads(text)
-    except ValueError:
-        # Secrets edited in the console may carry trailing commas; Momento's function took them.
-        try:
-            doc = json.loads(re.sub(r",\s*([}\]])", r"\1", text))
-        except ValueError:
-            raise RotationError(f"{what} is not a JSON object") from None
-    if not isinstance(doc, dict):
-        raise RotationError(f"{what} is not a JSON object")
-    member = next((m for m in KEY_MEMBERS if isinstance(doc.get(m), str) and doc[m]), None)
-    if member is None:
-        raise RotationError(f"{what} has no authToken (or apiKey)")
-    refresh = doc.get("refreshToken")
-    vu = doc.get("validUntil", 0)
-    try:
-        valid_until = int(vu) if not isinstance(vu, bool) and vu is not None else 0
-    except (TypeError, ValueError):
-        raise RotationError(f"{what}: validUntil is not a number of epoch seconds") from None
-    return _Token(doc, member, doc[member], refresh if isinstance(refresh, str) else "", valid_until)
+        return _native.TokenJson.parse(text)
+    except MomentoError as e:
+        raise RotationError(f"{what}: {e}") from None
 
 
-def _render(old: _Token, api_key: str, refresh_token: str, valid_until: int) -> str:
-    doc = dict(old.doc)
-    doc[old.key_member] = api_key
-    doc["refreshToken"] = refresh_token
-    doc["validUntil"] = str(valid_until) if isinstance(old.doc.get("validUntil"), str) else valid_until
-    return json.dumps(doc)
+def _fingerprint(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode()).hexdigest()[:16]
 
 
-def _code(err: Exception) -> str:
-    return getattr(err, "response", {}).get("Error", {}).get("Code", "")
+def _ms(seconds: float) -> int:
+    return int(seconds * 1000)
 
 
 class Rotation:
@@ -142,19 +98,15 @@ class Rotation:
         endpoint: ``host:port`` for Momento requests instead of the key's endpoints.
         secure: False for plaintext to ``endpoint`` (tests).
         timeout: seconds per refresh call; None for the library's default.
-        replay_deadline: seconds after a refresh was sent during which sending the same refresh
-            token again gets the same answer (the server's replay window, 30 s, less a margin).
         clock: returns epoch seconds (tests).
     """
 
     def __init__(self, secrets_manager: Any, *, endpoint: Optional[str] = None, secure: bool = True,
-                 timeout: Optional[float] = None, replay_deadline: float = 25.0,
-                 clock: Callable[[], float] = time.time) -> None:
+                 timeout: Optional[float] = None, clock: Callable[[], float] = time.time) -> None:
         self.sm = secrets_manager
         self.endpoint = endpoint
         self.secure = secure
         self.timeout = timeout
-        self.replay_deadline = replay_deadline
         self.clock = clock
 
     # ---- Secrets Manager helpers ----
@@ -180,11 +132,12 @@ class Rotation:
             raise RotationError(f"{step} {arn}: no version {token} to rotate to")
         return True
 
-    def _pending(self, arn: str, token: str) -> Optional[_Token]:
+    def _pending(self, arn: str, token: str) -> Any:
+        """The key in version `token` (a native Token), or None."""
         got = self._get(arn, VersionId=token)
         if got is None or got.get("SecretString") is None:
             return None  # Secrets Manager's placeholder for a rotation not yet created
-        return _parse(got["SecretString"], f"secret {arn} version {token}")
+        return _parse(got["SecretString"], f"secret {arn} version {token}")[1]
 
     # ---- the four steps ----
 
@@ -195,25 +148,24 @@ class Rotation:
         cur = self._get(arn, VersionStage=CURRENT)
         if cur is None:
             raise RotationError(f"createSecret {arn}: the secret has no AWSCURRENT value")
-        current = _parse(cur.get("SecretString"), f"secret {arn}")
+        shape, current = _parse(cur.get("SecretString"), f"secret {arn}")
         if not current.refresh_token or current.valid_until == 0:
             raise RotationError(f"createSecret {arn}: the key has no refresh token or never expires")
 
         journal = self._journal(arn)
         started = self.clock()
         replay = False
-        if journal and journal.get("keyFingerprint") == current.fingerprint:
+        if journal and journal.get("keyFingerprint") == _fingerprint(current.api_key):
             carried = self._pending(arn, journal.get("rotation", "")) if journal.get("rotation") != token else None
             if carried is not None and carried.api_key != current.api_key:
                 log.info("createSecret %s: carrying over the key refreshed by rotation %s",
                          arn, journal.get("rotation"))
-                self._put_pending(arn, token, current, carried.api_key, carried.refresh_token,
-                                  carried.valid_until)
+                self._put_pending(arn, token, shape, carried)
                 return
             # This key's refresh was sent before and its answer never stored.
             started = float(journal.get("startedAt", 0))
             replay = True
-            if self.clock() > started + self.replay_deadline:
+            if _native.replay_delay_ms(1, _ms(started), _ms(self.clock())) is None:
                 raise RotationError(
                     f"createSecret {arn}: a refresh of the current key was sent at {int(started)} and its "
                     "answer was lost; the server's replay window has passed, and sending its refresh "
@@ -222,8 +174,7 @@ class Rotation:
         else:
             self._write_journal(arn, token, current, started)
 
-        fresh = self._refresh(arn, current, started, replay)
-        self._put_pending(arn, token, current, fresh.api_key, fresh.refresh_token, fresh.expires_at.epoch())
+        self._put_pending(arn, token, shape, self._refresh(arn, current, started, replay))
 
     def set_secret(self, arn: str, token: str) -> None:
         """Nothing to set: the refresh already made the new key live at Momento."""
@@ -240,7 +191,7 @@ class Rotation:
             raise RotationError(f"testSecret {arn}: version {token} holds no key")
         CredentialProvider.from_string(pending.api_key)  # raises (redacted) when it is no key
         cur = self._get(arn, VersionStage=CURRENT)
-        current = _parse(cur.get("SecretString") if cur else None, f"secret {arn}")
+        current = _parse(cur.get("SecretString") if cur else None, f"secret {arn}")[1]
         now = self.clock()
         if not pending.refresh_token:
             raise RotationError(f"testSecret {arn}: the new key has no refresh token")
@@ -305,44 +256,44 @@ class Rotation:
         entry = j.get("momentoRefreshJournal") if isinstance(j, dict) else None
         return entry if isinstance(entry, dict) else None
 
-    def _write_journal(self, arn: str, token: str, current: _Token, started: float) -> None:
-        entry = {"momentoRefreshJournal": {"rotation": token, "keyFingerprint": current.fingerprint,
+    def _write_journal(self, arn: str, token: str, current: Any, started: float) -> None:
+        fingerprint = _fingerprint(current.api_key)
+        entry = {"momentoRefreshJournal": {"rotation": token, "keyFingerprint": fingerprint,
                                            "startedAt": started}}
-        vid = str(uuid.uuid5(_JOURNAL_NS, f"{token}/{current.fingerprint}"))
+        vid = str(uuid.uuid5(_JOURNAL_NS, f"{token}/{fingerprint}"))
         try:
             self.sm.put_secret_value(SecretId=arn, ClientRequestToken=vid, SecretString=json.dumps(entry),
                                      VersionStages=[JOURNAL_STAGE])
         except self.sm.exceptions.ResourceExistsException:
             pass  # written by an earlier try of this very step
 
-    def _refresh(self, arn: str, current: _Token, started: float, replay: bool):
+    def _refresh(self, arn: str, current: Any, started: float, replay: bool) -> Any:
+        """The refreshed key (a native Token). A failure the server may have committed is replayed
+        with the same refresh token, as the library's policy times it, while its window is open."""
         provider = CredentialProvider.from_string(current.api_key, endpoint=self.endpoint, secure=self.secure)
-        delay = 1.0
+        failures = 0
         with AuthClient(provider, timeout=self.timeout, interruptible=False) as client:
             while True:
                 try:
-                    fresh = client.refresh_api_key(current.refresh_token)
+                    fresh = client.refresh_api_key(current.refresh_token)._token
                     log.info("createSecret %s: refreshed%s; new key expires at %d", arn,
-                             " (replayed a lost answer)" if replay else "", fresh.expires_at.epoch())
+                             " (replayed a lost answer)" if replay else "", fresh.valid_until)
                     return fresh
-                except _DEFINITE as e:
-                    raise RotationError(f"createSecret {arn}: the refresh was refused: {e}") from None
                 except MomentoError as e:
-                    # The answer may be lost after the server committed: send the same refresh
-                    # token again while the replay window is open.
-                    if self.clock() + delay > started + self.replay_deadline:
+                    if _native.failure_is_definite(e.code):
+                        raise RotationError(f"createSecret {arn}: the refresh was refused: {e}") from None
+                    failures += 1
+                    delay = _native.replay_delay_ms(failures, _ms(started), _ms(self.clock()))
+                    if delay is None:
                         raise RotationError(f"createSecret {arn}: refresh failed: {e}; a retry of this "
                                             "step replays it while the server's window is open") from None
-                    log.warning("createSecret %s: refresh failed (%s); replaying in %.0f s", arn,
-                                type(e).__name__, delay)
-                    time.sleep(delay)
-                    delay *= 2
+                    log.warning("createSecret %s: refresh failed (%s); replaying in %.1f s", arn,
+                                type(e).__name__, delay / 1000)
+                    time.sleep(delay / 1000)
                     replay = True
 
-    def _put_pending(self, arn: str, token: str, current: _Token, api_key: str, refresh_token: str,
-                     valid_until: int) -> None:
-        self.sm.put_secret_value(SecretId=arn, ClientRequestToken=token,
-                                 SecretString=_render(current, api_key, refresh_token, valid_until),
+    def _put_pending(self, arn: str, token: str, shape: Any, key: Any) -> None:
+        self.sm.put_secret_value(SecretId=arn, ClientRequestToken=token, SecretString=shape.render(key),
                                  VersionStages=[PENDING])
 
 

@@ -32,6 +32,9 @@ pub mod momento_status_code {
 extern "C" {
     pub fn momento_status_str(status: momento_status_t) -> *const ::std::os::raw::c_char;
 }
+extern "C" {
+    pub fn momento_status_definite(status: momento_status_t) -> i32;
+}
 #[repr(C)]
 #[derive(Debug)]
 pub struct momento_error {
@@ -63,6 +66,13 @@ extern "C" {
     pub fn momento_redact(
         out: *mut *mut ::std::os::raw::c_char,
         secret: *const ::std::os::raw::c_char,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_redact_key(
+        out: *mut *mut ::std::os::raw::c_char,
+        key: *const ::std::os::raw::c_char,
         err: *mut *mut momento_error_t,
     ) -> momento_status_t;
 }
@@ -539,6 +549,40 @@ extern "C" {
 extern "C" {
     pub fn momento_token_free(token: *mut momento_token_t);
 }
+extern "C" {
+    pub fn momento_token_new(
+        out: *mut *mut momento_token_t,
+        api_key: *const ::std::os::raw::c_char,
+        refresh_token: *const ::std::os::raw::c_char,
+        valid_until: u64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+#[repr(C)]
+#[derive(Debug)]
+pub struct momento_token_json {
+    _unused: [u8; 0],
+}
+pub type momento_token_json_t = momento_token_json;
+extern "C" {
+    pub fn momento_token_json_parse(
+        json: *mut *mut momento_token_json_t,
+        token: *mut *mut momento_token_t,
+        text: *const ::std::os::raw::c_char,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_token_json_render(
+        out: *mut *mut ::std::os::raw::c_char,
+        json: *const momento_token_json_t,
+        token: *const momento_token_t,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_token_json_free(json: *mut momento_token_json_t);
+}
 #[repr(C)]
 #[derive(Debug)]
 pub struct momento_auth_client {
@@ -985,6 +1029,16 @@ extern "C" {
     pub fn momento_refresher_options_recheck_interval_ms(
         options: *const momento_refresher_options_t,
     ) -> i64;
+}
+extern "C" {
+    pub fn momento_refresher_options_replay_delay_ms(
+        delay_ms: *mut i64,
+        options: *const momento_refresher_options_t,
+        failures: i32,
+        started_ms: i64,
+        now_ms: i64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
 }
 extern "C" {
     pub fn momento_refresher_new(

@@ -138,6 +138,7 @@ std::optional<Millis> replay_delay(int failures, double jitter_unit, TimePoint s
 // the server refused it. (Error::not_sent, a request that never left, is handled apart: it says
 // nothing about an earlier attempt that a replay repeats.)
 bool failure_is_definite(const Error& e) noexcept;
+bool failure_is_definite(ErrorCode code) noexcept;
 
 // ---- Refresh function ----
 
