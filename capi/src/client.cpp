@@ -1,5 +1,12 @@
 // Client configuration, the auth client and the tokens it returns.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
 #include <memory>
+#include <mutex>
 
 #include "internal.hpp"
 #include "momento/auth/secret.hpp"
@@ -33,10 +40,10 @@ momento_status_t call(momento_token_t **out, momento_auth_client_t *client, mome
   return st;
 }
 
-// Hands an asynchronous call's outcome to the C callback as an owned handle, logged as call()
+// Hands an asynchronous call's outcome to `sink` as an owned token or error, logged as call()
 // logs a blocking one.
-ma::TokenCompletion deliver(momento_token_fn fn, void *user_data, const char *what) {
-  return [fn, user_data, what](ma::Token *token, const ma::Error *error) {
+ma::TokenCompletion deliver(const char *what, auto sink) {
+  return [what, sink = std::move(sink)](ma::Token *token, const ma::Error *error) {
     momento_token_t *t = nullptr;
     momento_error_t *e = nullptr;
     momento_status_t st = guard(&e, what, [&] {
@@ -45,8 +52,12 @@ ma::TokenCompletion deliver(momento_token_fn fn, void *user_data, const char *wh
       log_ok(what, t->value);
     });
     if (st != MOMENTO_OK) log_failed(what, st);
-    fn(t, e, user_data);
+    sink(t, e);
   };
+}
+
+ma::TokenCompletion deliver(momento_token_fn fn, void *user_data, const char *what) {
+  return deliver(what, [fn, user_data](momento_token_t *t, momento_error_t *e) { fn(t, e, user_data); });
 }
 
 // Checks the arguments common to the asynchronous calls and starts one.
@@ -57,6 +68,20 @@ momento_status_t start(momento_auth_client_t *client, momento_cancel_token_t *ca
     need_handle(client, "client");
     if (fn == nullptr) invalid("fn must not be NULL");
     begin(cancel ? &cancel->value : nullptr, deliver(fn, user_data, what));
+  });
+}
+
+// The same for a call whose outcome goes into a completion queue under `id`.
+momento_status_t start(momento_auth_client_t *client, momento_cancel_token_t *cancel,
+                       momento_completion_queue_t *queue, uint64_t id, momento_error_t **err,
+                       const char *what, auto &&begin) {
+  return guard(err, what, [&] {
+    need_handle(client, "client");
+    need_handle(queue, "queue");
+    begin(cancel ? &cancel->value : nullptr,
+          deliver(what, [q = queue->value, id](momento_token_t *t, momento_error_t *e) {
+            q->push(id, t, e);
+          }));
   });
 }
 
@@ -73,7 +98,84 @@ std::string_view token_id_arg(const char *token_id) {
   return token_id ? need_str(token_id, "token_id", true) : std::string_view{};
 }
 
+// How each asynchronous RPC starts, shared by its *_async and *_queued forms.
+auto begin_generate(momento_auth_client_t *client, const momento_scope_t *scope,
+                    const momento_expires_in_t *expires_in) {
+  return [=](ma::CancelToken *c, ma::TokenCompletion done) {
+    client->client.generate_api_key_async(scope_arg(scope, expires_in), expires_in->value, c,
+                                          std::move(done));
+  };
+}
+
+auto begin_refresh(momento_auth_client_t *client, const char *refresh_token) {
+  return [=](ma::CancelToken *c, ma::TokenCompletion done) {
+    client->client.refresh_api_key_async(need_str(refresh_token, "refresh_token", true), c,
+                                         std::move(done));
+  };
+}
+
+auto begin_disposable(momento_auth_client_t *client, const momento_scope_t *scope,
+                      const momento_expires_in_t *expires_in, const char *token_id) {
+  return [=](ma::CancelToken *c, ma::TokenCompletion done) {
+    ma::PermissionScope s = scope_arg(scope, expires_in);
+    client->client.generate_disposable_token_async(s, expires_in->value, token_id_arg(token_id),
+                                                   c, std::move(done));
+  };
+}
+
 }  // namespace
+
+namespace momento_capi {
+
+CompletionQueue::~CompletionQueue() {
+  for (const Item &item : items_) {
+    momento_token_free(item.token);
+    momento_error_free(item.error);
+  }
+  if (write_fd_ >= 0) ::close(write_fd_);
+}
+
+void CompletionQueue::push(uint64_t id, momento_token_t *token, momento_error_t *error) noexcept {
+  try {
+    std::lock_guard lock(mu_);
+    if (write_fd_ < 0) {  // the reader is gone: nobody will pop
+      momento_token_free(token);
+      momento_error_free(error);
+      return;
+    }
+    const bool wake = items_.empty();
+    items_.push_back({id, token, error});
+    // A full buffer already holds a wake-up. A reader that has closed its end (a Node worker
+    // that ended) will never pop: the socket is closed (no SIGPIPE) and the outcomes freed.
+    const char byte = 1;
+    if (wake && ::send(write_fd_, &byte, 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 && errno != EAGAIN &&
+        errno != EWOULDBLOCK && errno != EINTR) {
+      ::close(write_fd_);
+      write_fd_ = -1;
+      for (const Item &item : items_) {
+        momento_token_free(item.token);
+        momento_error_free(item.error);
+      }
+      items_.clear();
+    }
+  } catch (...) {  // no memory: the outcome is lost, like a callback that cannot run
+    momento_token_free(token);
+    momento_error_free(error);
+  }
+}
+
+bool CompletionQueue::pop(uint64_t *id, momento_token_t **token, momento_error_t **error) noexcept {
+  std::lock_guard lock(mu_);
+  if (items_.empty()) return false;
+  const Item &item = items_.front();
+  *id = item.id;
+  *token = item.token;
+  *error = item.error;
+  items_.pop_front();
+  return true;
+}
+
+}  // namespace momento_capi
 
 extern "C" {
 
@@ -172,10 +274,7 @@ momento_status_t momento_auth_client_generate_api_key_async(
     const momento_expires_in_t *expires_in, momento_cancel_token_t *cancel, momento_token_fn fn,
     void *user_data, momento_error_t **err) {
   return start(client, cancel, fn, user_data, err, "momento_auth_client_generate_api_key_async",
-               [&](ma::CancelToken *c, ma::TokenCompletion done) {
-                 client->client.generate_api_key_async(scope_arg(scope, expires_in),
-                                                       expires_in->value, c, std::move(done));
-               });
+               begin_generate(client, scope, expires_in));
 }
 
 momento_status_t momento_auth_client_refresh_api_key_async(momento_auth_client_t *client,
@@ -184,10 +283,7 @@ momento_status_t momento_auth_client_refresh_api_key_async(momento_auth_client_t
                                                            momento_token_fn fn, void *user_data,
                                                            momento_error_t **err) {
   return start(client, cancel, fn, user_data, err, "momento_auth_client_refresh_api_key_async",
-               [&](ma::CancelToken *c, ma::TokenCompletion done) {
-                 client->client.refresh_api_key_async(
-                     need_str(refresh_token, "refresh_token", true), c, std::move(done));
-               });
+               begin_refresh(client, refresh_token));
 }
 
 momento_status_t momento_auth_client_generate_disposable_token_async(
@@ -196,11 +292,55 @@ momento_status_t momento_auth_client_generate_disposable_token_async(
     momento_token_fn fn, void *user_data, momento_error_t **err) {
   return start(client, cancel, fn, user_data, err,
                "momento_auth_client_generate_disposable_token_async",
-               [&](ma::CancelToken *c, ma::TokenCompletion done) {
-                 ma::PermissionScope s = scope_arg(scope, expires_in);
-                 client->client.generate_disposable_token_async(
-                     s, expires_in->value, token_id_arg(token_id), c, std::move(done));
-               });
+               begin_disposable(client, scope, expires_in, token_id));
+}
+
+momento_status_t momento_completion_queue_new(momento_completion_queue_t **out, int32_t *fd,
+                                             momento_error_t **err) {
+  return guard(err, "momento_completion_queue_new", [&] {
+    need_out(out, "out");
+    need_out(fd, "fd");
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0)
+      throw ma::Error(ma::ErrorCode::ClientResourceExhausted,
+                      std::string("cannot create the queue's socket pair: ") + std::strerror(errno));
+    *out = new momento_completion_queue{std::make_shared<momento_capi::CompletionQueue>(fds[1])};
+    *fd = fds[0];
+  });
+}
+
+void momento_completion_queue_free(momento_completion_queue_t *queue) { delete queue; }
+
+int32_t momento_completion_queue_pop(momento_completion_queue_t *queue, uint64_t *id,
+                                     momento_token_t **token, momento_error_t **error) {
+  if (!queue || !id || !token || !error) return 0;
+  return queue->value->pop(id, token, error) ? 1 : 0;
+}
+
+momento_status_t momento_auth_client_generate_api_key_queued(
+    momento_auth_client_t *client, const momento_scope_t *scope,
+    const momento_expires_in_t *expires_in, momento_cancel_token_t *cancel,
+    momento_completion_queue_t *queue, uint64_t id, momento_error_t **err) {
+  return start(client, cancel, queue, id, err, "momento_auth_client_generate_api_key_queued",
+               begin_generate(client, scope, expires_in));
+}
+
+momento_status_t momento_auth_client_refresh_api_key_queued(momento_auth_client_t *client,
+                                                            const char *refresh_token,
+                                                            momento_cancel_token_t *cancel,
+                                                            momento_completion_queue_t *queue,
+                                                            uint64_t id, momento_error_t **err) {
+  return start(client, cancel, queue, id, err, "momento_auth_client_refresh_api_key_queued",
+               begin_refresh(client, refresh_token));
+}
+
+momento_status_t momento_auth_client_generate_disposable_token_queued(
+    momento_auth_client_t *client, const momento_scope_t *scope,
+    const momento_expires_in_t *expires_in, const char *token_id, momento_cancel_token_t *cancel,
+    momento_completion_queue_t *queue, uint64_t id, momento_error_t **err) {
+  return start(client, cancel, queue, id, err,
+               "momento_auth_client_generate_disposable_token_queued",
+               begin_disposable(client, scope, expires_in, token_id));
 }
 
 const char *momento_token_api_key(const momento_token_t *token) {

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <optional>
@@ -114,6 +116,36 @@ struct momento_data_client {
 
 struct momento_cancel_token {
   ma::CancelToken value;
+};
+
+namespace momento_capi {
+// Outcomes of queued asynchronous calls, waiting for their owner's event loop. One byte goes to
+// the caller's end of a socket pair each time the queue goes from empty to not empty, so a loop
+// that watches that end wakes once per batch; outcomes nobody popped are freed with the queue.
+class CompletionQueue {
+ public:
+  explicit CompletionQueue(int write_fd) : write_fd_(write_fd) {}
+  CompletionQueue(const CompletionQueue &) = delete;
+  CompletionQueue &operator=(const CompletionQueue &) = delete;
+  ~CompletionQueue();
+  void push(uint64_t id, momento_token_t *token, momento_error_t *error) noexcept;
+  bool pop(uint64_t *id, momento_token_t **token, momento_error_t **error) noexcept;
+
+ private:
+  struct Item {
+    uint64_t id;
+    momento_token_t *token;
+    momento_error_t *error;
+  };
+  std::mutex mu_;
+  std::deque<Item> items_;
+  int write_fd_;
+};
+}  // namespace momento_capi
+
+// Shared with the calls in flight, which deliver into it after the handle is freed.
+struct momento_completion_queue {
+  std::shared_ptr<momento_capi::CompletionQueue> value;
 };
 
 struct momento_string_list {

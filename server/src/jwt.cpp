@@ -4,18 +4,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <stdexcept>
 
 #include "crypto.hpp"
+#include "momento/auth/error.hpp"
 #include "momento/auth/expiry.hpp"
+#include "util/files.hpp"
+#include "util/secret_json.hpp"
 
 namespace momento::server {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using momento::auth::detail::SecretJson;
+using momento::auth::detail::WipedString;
 
 namespace {
 
@@ -28,7 +31,7 @@ SigningKey fresh_key() {
 }
 
 // Writes `data` to `path` atomically with mode 0600.
-void write_private_file(const fs::path& path, const std::string& data) {
+void write_private_file(const fs::path& path, std::string_view data) {
   fs::path tmp = path;
   tmp += ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -75,24 +78,32 @@ KeyRing KeyRing::open(const fs::path& file) {
 }
 
 void KeyRing::load_locked() {
-  std::ifstream in(file_);
-  if (!in) throw std::runtime_error("cannot read signing keys " + file_.string());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
-  json j = json::parse(text, nullptr, false);
+  // The file holds every signing key: read and parsed into buffers that are wiped when freed.
+  std::string text;
+  try {
+    text = momento::auth::detail::read_regular_file(file_.string(), 1 << 20, "signing key file");
+  } catch (const momento::auth::Error& e) {
+    throw std::runtime_error(std::string("cannot read signing keys: ") + e.what());
+  }
+  SecretJson j = momento::auth::detail::parse_secret_json(text);
   momento::auth::wipe(text);
   if (j.is_discarded() || !j.contains("keys") || !j["keys"].is_array() || j["keys"].empty())
     throw std::runtime_error("signing key file is malformed: " + file_.string());
   std::vector<SigningKey> keys;
   for (auto& e : j["keys"]) {
+    auto kid = e.find("kid"), b64 = e.find("secret");
+    if (kid == e.end() || !kid->is_string() || b64 == e.end() || !b64->is_string())
+      throw std::runtime_error("signing key file is malformed: " + file_.string());
     SigningKey k;
-    k.kid = e.at("kid").get<std::string>();
-    auto secret = base64url_decode_canonical(e.at("secret").get<std::string>());
-    if (!secret || secret->size() < 32)
+    k.kid = std::string(std::string_view(kid->get_ref<const WipedString&>()));
+    auto secret = base64url_decode_canonical(b64->get_ref<const WipedString&>());
+    if (!secret || secret->size() < 32) {
+      if (secret) momento::auth::wipe(*secret);
       throw std::runtime_error("signing key file has a bad key: " + file_.string());
+    }
     k.secret = momento::auth::Secret(std::move(*secret));
-    k.created = e.value("created", int64_t{0});
+    auto created = e.find("created");
+    k.created = created != e.end() && created->is_number_integer() ? created->get<int64_t>() : 0;
     keys.push_back(std::move(k));
   }
   keys_ = std::move(keys);
@@ -101,14 +112,15 @@ void KeyRing::load_locked() {
 }
 
 void KeyRing::save_locked() const {
-  json j;
-  j["keys"] = json::array();
-  for (const auto& k : keys_)
-    j["keys"].push_back(
-        {{"kid", k.kid}, {"secret", base64url_encode(k.secret.reveal())}, {"created", k.created}});
-  std::string text = j.dump(1);
+  SecretJson j;
+  j["keys"] = SecretJson::array();
+  for (const auto& k : keys_) {
+    std::string b64 = base64url_encode(k.secret.reveal());
+    j["keys"].push_back({{"kid", k.kid}, {"secret", b64}, {"created", k.created}});
+    momento::auth::wipe(b64);
+  }
+  const WipedString text = j.dump(1);
   write_private_file(file_, text);
-  momento::auth::wipe(text);
 }
 
 void KeyRing::refresh_if_changed() {

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cstdio>
 #include <mutex>
-#include <nlohmann/json.hpp>
 
 #include "auth.pb.h"
 #include "crypto.hpp"
@@ -13,12 +12,12 @@
 #include "momento/auth/error.hpp"
 #include "momento/auth/secret.hpp"
 #include "token.pb.h"
+#include "util/secret_json.hpp"
 
 namespace momento::server {
 
 namespace fs = std::filesystem;
 using grpc::StatusCode;
-using nlohmann::json;
 
 namespace {
 
@@ -292,29 +291,42 @@ Minted Registry::generate_disposable_token(const ::token::_GenerateDisposableTok
 
 namespace {
 
-std::string answer_json(const Minted& m) {
-  return json{{"api_key", m.api_key},
-              {"refresh_token", m.refresh_token},
-              {"endpoint", m.endpoint},
-              {"valid_until", m.valid_until},
-              {"key_id", m.key_id}}
+// The answer a grace replay gets back, sealed under the refresh token: built and read in
+// buffers that are wiped when freed (it holds a key and a refresh token).
+using momento::auth::detail::SecretJson;
+using momento::auth::detail::WipedString;
+
+WipedString answer_json(const Minted& m) {
+  return SecretJson{{"api_key", m.api_key},
+                    {"refresh_token", m.refresh_token},
+                    {"endpoint", m.endpoint},
+                    {"valid_until", m.valid_until},
+                    {"key_id", m.key_id}}
       .dump();
 }
 
-std::optional<Minted> answer_from_json(const std::string& s) {
-  json j = json::parse(s, nullptr, false);
+std::optional<Minted> answer_from_json(std::string_view s) {
+  SecretJson j = momento::auth::detail::parse_secret_json(s);
   if (!j.is_object()) return std::nullopt;
-  try {
-    Minted m;
-    m.api_key = j.at("api_key").get<std::string>();
-    m.refresh_token = j.at("refresh_token").get<std::string>();
-    m.endpoint = j.at("endpoint").get<std::string>();
-    m.valid_until = j.at("valid_until").get<uint64_t>();
-    m.key_id = j.value("key_id", "");
+  auto text = [&j](const char* name) -> std::optional<std::string> {
+    auto it = j.find(name);
+    if (it == j.end() || !it->is_string()) return std::nullopt;
+    return std::string(std::string_view(it->get_ref<const WipedString&>()));
+  };
+  Minted m;
+  auto api_key = text("api_key"), refresh_token = text("refresh_token"), endpoint = text("endpoint");
+  auto valid_until = j.find("valid_until");
+  if (api_key && refresh_token && endpoint && valid_until != j.end() && valid_until->is_number_unsigned()) {
+    m.api_key = std::move(*api_key);
+    m.refresh_token = std::move(*refresh_token);
+    m.endpoint = std::move(*endpoint);
+    m.valid_until = valid_until->get<uint64_t>();
+    m.key_id = text("key_id").value_or("");
     return m;
-  } catch (const std::exception&) {
-    return std::nullopt;
   }
+  if (api_key) momento::auth::wipe(*api_key);
+  if (refresh_token) momento::auth::wipe(*refresh_token);
+  return std::nullopt;
 }
 
 }  // namespace

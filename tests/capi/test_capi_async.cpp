@@ -1,5 +1,7 @@
 // Asynchronous auth client calls: argument checks at the start, exactly one callback per started
-// call on another thread, cancellation, and freeing the client with calls in flight.
+// call on another thread, cancellation, freeing the client with calls in flight, and the
+// completion queue of the queued forms.
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -363,4 +365,111 @@ TEST_CASE("an async callback may free the client and start further calls",
     for (const Outcome &o : got) CHECK(o.status == MOMENTO_OK);
     CHECK(chain.left == 0);
   }
+}
+
+namespace {
+using Queue = Owned<momento_completion_queue_t, momento_completion_queue_free>;
+
+// Waits (bounded) for the queue's socket, reads its bytes and pops every outcome into `got`
+// (id -> status), freeing them. Returns how many bytes were read.
+int drain(int fd, Queue &q, std::vector<std::pair<uint64_t, momento_status_t>> &got) {
+  pollfd p{fd, POLLIN, 0};
+  if (poll(&p, 1, 30000) != 1) return 0;
+  char buf[64];
+  ssize_t n = read(fd, buf, sizeof buf);
+  uint64_t id = 0;
+  momento_token_t *token = nullptr;
+  momento_error_t *error = nullptr;
+  while (momento_completion_queue_pop(q.get(), &id, &token, &error) == 1) {
+    // Exactly one of the two is set.
+    got.emplace_back(id, (token == nullptr) == (error == nullptr) ? momento_status_t(12345)
+                         : error                                 ? momento_error_code(error)
+                                                                 : MOMENTO_OK);
+    momento_token_free(token);
+    momento_error_free(error);
+  }
+  return static_cast<int>(n);
+}
+}  // namespace
+
+TEST_CASE("queued calls deliver into a completion queue that wakes a socket",
+          "[capi][async][queue]") {
+  Server srv;
+  Client admin = client_from_file(srv.bootstrap_file(), srv.address());
+  Scope rw = predefined(MOMENTO_SCOPE_ALL_DATA_READ_WRITE);
+  Expires hour = expires(MOMENTO_EXPIRES_HOURS, 1);
+  Err err;
+  Queue q;
+  int32_t fd = -1;
+  REQUIRE_OK(err, momento_completion_queue_new(q.out(), &fd, err.out()));
+  REQUIRE(fd >= 0);
+  CHECK(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+  CHECK(fcntl(fd, F_GETFL) & O_NONBLOCK);
+  uint64_t id = 0;
+  momento_token_t *token = nullptr;
+  momento_error_t *error = nullptr;
+  CHECK(momento_completion_queue_pop(q.get(), &id, &token, &error) == 0);
+  CHECK(momento_completion_queue_pop(nullptr, &id, &token, &error) == 0);
+
+  // Bad arguments: nothing started, nothing queued.
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_auth_client_refresh_api_key_queued(admin.get(), "tok", nullptr,
+                                                              nullptr, 1, err.out()));
+  CHECK(err.message().find("queue") != std::string::npos);
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_auth_client_refresh_api_key_queued(admin.get(), "", nullptr, q.get(),
+                                                              1, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
+                   momento_completion_queue_new(nullptr, &fd, err.out()));
+
+  // All three calls (and a failure) arrive under their ids.
+  REQUIRE_OK(err, momento_auth_client_generate_api_key_queued(admin.get(), rw.get(), hour.get(),
+                                                              nullptr, q.get(), 7, err.out()));
+  {
+    Scope items;
+    REQUIRE_OK(err, momento_scope_new(items.out(), err.out()));
+    REQUIRE_OK(err, momento_scope_add_cache_items(items.get(), MOMENTO_CACHE_READ_ONLY, "cache",
+                                                  MOMENTO_ITEMS_KEY, "key", 3, err.out()));
+    REQUIRE_OK(err, momento_auth_client_generate_disposable_token_queued(
+                        admin.get(), items.get(), hour.get(), nullptr, nullptr, q.get(), 8,
+                        err.out()));
+  }
+  REQUIRE_OK(err, momento_auth_client_refresh_api_key_queued(admin.get(), "not-a-refresh-token",
+                                                             nullptr, q.get(), 1ULL << 40,
+                                                             err.out()));
+  std::vector<std::pair<uint64_t, momento_status_t>> got;
+  for (int i = 0; i < 10 && got.size() < 3; ++i) CHECK(drain(fd, q, got) > 0);
+  REQUIRE(got.size() == 3);
+  std::sort(got.begin(), got.end());
+  CHECK(got[0].first == 7);
+  CHECK(got[0].second == MOMENTO_OK);
+  CHECK(got[1].first == 8);
+  CHECK(got[1].second == MOMENTO_OK);
+  CHECK(got[2].first == (1ULL << 40));
+  CHECK(got[2].second != MOMENTO_OK);
+
+  // The reader closes its end with calls in flight: their outcomes are freed, none is queued.
+  SilentSocket silent;
+  {
+    Client hung = client_from_file(srv.bootstrap_file(), silent.address(), 300);
+    for (uint64_t i = 0; i < 3; ++i)
+      REQUIRE_OK(err, momento_auth_client_refresh_api_key_queued(hung.get(), "tok", nullptr,
+                                                                 q.get(), i, err.out()));
+  }
+  close(fd);
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // their deadlines pass
+  CHECK(momento_completion_queue_pop(q.get(), &id, &token, &error) == 0);
+
+  // Freed with calls in flight (the client too): the library frees their outcomes.
+  Queue q2;
+  REQUIRE_OK(err, momento_completion_queue_new(q2.out(), &fd, err.out()));
+  {
+    Client hung = client_from_file(srv.bootstrap_file(), silent.address(), 300);
+    for (uint64_t i = 0; i < 3; ++i)
+      REQUIRE_OK(err, momento_auth_client_refresh_api_key_queued(hung.get(), "tok", nullptr,
+                                                                 q2.get(), i, err.out()));
+  }
+  q2.out();  // frees the queue
+  close(fd);
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // their deadlines pass
 }

@@ -18,16 +18,17 @@ using namespace momento::auth::detail;
 namespace {
 
 // docs: a Number member's `positive` is the value truncated toward zero when 1 <= v < 1.8e19.
-uint64_t expected_positive(const nlohmann::json& v) {
+template <class Json>
+uint64_t expected_positive(const Json& v) {
   if (v.is_number_unsigned()) {
-    uint64_t u = v.get<uint64_t>();
+    uint64_t u = v.template get<uint64_t>();
     return u >= 1 && u < 18000000000000000000ULL ? u : 0;
   }
   if (v.is_number_integer()) {
-    int64_t i = v.get<int64_t>();
+    int64_t i = v.template get<int64_t>();
     return i >= 1 ? static_cast<uint64_t>(i) : 0;
   }
-  double d = v.get<double>();
+  double d = v.template get<double>();
   return std::isfinite(d) && d >= 1.0 && d < 1.8e19 ? static_cast<uint64_t>(d) : 0;
 }
 
@@ -100,7 +101,7 @@ void check_jwt(std::string_view s) {
   for (auto it = general->payload.begin(); it != general->payload.end(); ++it) {
     if (!it->is_string()) continue;
     const std::string_view* v = claims.payload().string(it.key());
-    fuzz::check(v && *v == it->get_ref<const std::string&>(), "a JWT claim differs");
+    fuzz::check(v && *v == std::string_view(it->template get_ref<const WipedString&>()), "a JWT claim differs");
   }
 }
 

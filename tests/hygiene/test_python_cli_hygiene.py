@@ -8,11 +8,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 import momento_auth as ma
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "support"))
+from scan_capture import keep_for_scan  # noqa: E402
 
 
 @pytest.fixture
@@ -28,6 +32,7 @@ def server(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        keep_for_scan(str(tmp_path / "data"), [str(tmp_path / "server.log")])
 
 
 def pieces(secret: str):

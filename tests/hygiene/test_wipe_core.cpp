@@ -1,10 +1,20 @@
 // Secrets in core are wiped before their memory is released: Secret, credentials (and the
 // decode buffers under them), token files. See wipe_watch.hpp for how it is checked.
-#include <catch2/catch.hpp>
+#include <openssl/sha.h>
+#include <stdlib.h>
 
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "momento/auth/aws.hpp"
 #include "momento/auth/credential.hpp"
 #include "momento/auth/secret.hpp"
 #include "store/internal.hpp"
+#include "temp_dir.hpp"
+#include "util/encoding.hpp"
+#include "util/crypto.hpp"
+#include "util/jwt.hpp"
 #include "wipe_watch.hpp"
 
 TEST_CASE("control: an ordinary string's bytes are seen when it is freed", "[hygiene][wipe]") {
@@ -103,4 +113,92 @@ TEST_CASE("a Secrets Manager answer is wiped, its SecretString JSON in JSON incl
   }
   CHECK(read);
   CHECK(hits == 0);
+}
+
+// A JWT may be a key: its decoded header and payload are parsed into wiping buffers.
+TEST_CASE("decoding a JWT's claims leaves no copy behind", "[hygiene][wipe]") {
+  const std::string claim = "HygieneJwtClaimMarker0123456789abcdefghij";
+  const std::string sig = "HygieneJwtSignatureMarker0123456789abcdefgh";  // 43: valid base64url
+  const std::string token = "eyJhbGciOiJIUzI1NiJ9." +
+                            momento::auth::detail::base64url_encode("{\"sub\":\"" + claim + "\"}") + "." + sig;
+  int hits;
+  bool read = false;
+  {
+    Watch w{claim, sig};
+    {
+      auto jwt = momento::auth::detail::decode_jwt_unverified(token);
+      read = jwt && jwt->payload.contains("sub");
+    }
+    hits = w.hits();
+  }
+  CHECK(read);
+  CHECK(hits == 0);
+}
+
+namespace {
+
+// Points the AWS shared files and HOME at `dir` for the test's lifetime.
+struct AwsHome {
+  momento::test::TempDir dir;
+  std::string home = std::getenv("HOME") ? std::getenv("HOME") : "";
+  AwsHome() {
+    ::setenv("AWS_CONFIG_FILE", dir.file("config").c_str(), 1);
+    ::setenv("AWS_SHARED_CREDENTIALS_FILE", dir.file("credentials").c_str(), 1);
+    ::setenv("HOME", dir.path.c_str(), 1);
+  }
+  ~AwsHome() {
+    ::unsetenv("AWS_CONFIG_FILE");
+    ::unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+    ::setenv("HOME", home.c_str(), 1);
+  }
+};
+
+const std::string kAwsSecret = "HygieneAwsSecretKeyMarker0123456789abcdef";
+const std::string kAwsSession = "HygieneAwsSessionTokenMarker0123456789abc";
+
+// Fetches the profile's credentials with the watch armed; true when they were the markers.
+bool fetch_watched(const std::string& profile, int& hits) {
+  bool read = false;
+  {
+    Watch w{kAwsSecret, kAwsSession};
+    {
+      momento::auth::aws::CredentialProvider p(profile);
+      momento::auth::aws::Credentials c = p.get();
+      read = c.secret_access_key.reveal() == kAwsSecret && c.session_token.reveal() == kAwsSession;
+    }
+    hits = w.hits();
+  }
+  return read;
+}
+
+}  // namespace
+
+TEST_CASE("AWS credentials from credential_process and the MFA cache are wiped", "[hygiene][wipe]") {
+  const std::string creds = "{\"AccessKeyId\":\"ASIAHYGIENE\",\"SecretAccessKey\":\"" + kAwsSecret +
+                            "\",\"SessionToken\":\"" + kAwsSession + "\",\"Expiration\":\"2999-01-01T00:00:00Z\"";
+  // The process prints a file: the secret is not in the profile (which is not wiped: no secret).
+  AwsHome home;
+  std::ofstream(home.dir.file("config"))
+      << "[profile proc]\ncredential_process = /bin/cat " << home.dir.file("process-output.json") << "\n"
+      << "[profile mfa]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = base\n"
+      << "mfa_serial = arn:aws:iam::123456789012:mfa/m\n"
+      << "[profile base]\naws_access_key_id = AKIAHYGIENE\naws_secret_access_key = not-the-marker\n";
+  std::ofstream(home.dir.file("process-output.json")) << "{\"Version\":1," << creds.substr(1) << "}";
+  int hits = -1;
+  SECTION("credential_process") {
+    CHECK(fetch_watched("proc", hits));
+    CHECK(hits == 0);
+  }
+  SECTION("the AWS CLI's MFA role cache") {
+    // The cache file's name: SHA-1 of AssumeRole's arguments as Python's sorted json.dumps.
+    const std::string args = "{\"RoleArn\": \"arn:aws:iam::123456789012:role/r\", "
+                             "\"SerialNumber\": \"arn:aws:iam::123456789012:mfa/m\"}";
+    unsigned char md[20];
+    SHA1(reinterpret_cast<const unsigned char*>(args.data()), args.size(), md);
+    const std::string name = momento::auth::detail::hex(std::string_view(reinterpret_cast<char*>(md), 20));
+    std::filesystem::create_directories(home.dir.path / ".aws/cli/cache");
+    std::ofstream(home.dir.file(".aws/cli/cache/" + name + ".json")) << "{\"Credentials\":" << creds << "}}";
+    CHECK(fetch_watched("mfa", hits));
+    CHECK(hits == 0);
+  }
 }

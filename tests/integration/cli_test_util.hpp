@@ -85,6 +85,7 @@ inline CliResult run_cli(const TempDir& dir, std::vector<std::string> args,
   CliResult r;
   r.rc = test::ServerProcess::run_capture(args, &r.out, timeout, err_file);
   r.err = slurp(err_file);
+  test::keep_log_for_scan("cli-stderr", r.err);  // stdout may hold a key by design (generate)
   return r;
 }
 
@@ -112,6 +113,8 @@ class Background {
       int st = 0;
       ::waitpid(pid_, &st, 0);
     }
+    // Long-running commands (keep-fresh, watch) log to both.
+    test::keep_log_for_scan("cli-background", out() + err());
   }
   std::string out() const { return slurp(out_); }
   std::string err() const { return slurp(err_); }

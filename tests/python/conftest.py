@@ -26,6 +26,13 @@ import pytest
 
 import momento_auth as ma
 
+try:  # in the project tree: keep the server's log for the final secret scan
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "support"))
+    from scan_capture import keep_for_scan
+except ImportError:  # run against an installed wheel elsewhere
+    def keep_for_scan(data_dir, logs=()):
+        pass
+
 
 def server_bin() -> str:
     path = os.environ.get("MOMENTO_SERVER_BIN")
@@ -72,14 +79,15 @@ def start_server(base: Path, extra: Optional[List[str]] = None) -> Server:
     data = base / "data"
     data.mkdir(parents=True, exist_ok=True)
     boot = base / "bootstrap.json"
-    proc = subprocess.Popen(
-        [server_bin(), "--listen", "127.0.0.1:0", "--data-dir", str(data), "--bootstrap", str(boot)]
-        + (extra or []),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
+    with open(base / "server.log", "a") as log:
+        proc = subprocess.Popen(
+            [server_bin(), "--listen", "127.0.0.1:0", "--data-dir", str(data), "--bootstrap", str(boot)]
+            + (extra or []),
+            stdout=subprocess.PIPE,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
     line: List[str] = []
     reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
     reader.start()
@@ -115,6 +123,7 @@ def server() -> Iterator[Server]:
         yield s
     finally:
         s.stop()
+        keep_for_scan(str(base), [str(base / "server.log")])
         shutil.rmtree(base, ignore_errors=True)
 
 

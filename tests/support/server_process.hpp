@@ -41,6 +41,14 @@ inline constexpr const char* kServerBinary = MOMENTO_SERVER_BIN;
 inline constexpr const char* kServerBinary = "momento-auth-server";
 #endif
 
+// With MOMENTO_TEST_LOG_DIR set (scripts/test), appends `text` (a program's log or error output)
+// to <dir>/<name>-<pid>.log for the final secret scan (tests/hygiene/scan_logs.py).
+inline void keep_log_for_scan(const std::string& name, const std::string& text) {
+  const char* out = std::getenv("MOMENTO_TEST_LOG_DIR");
+  if (!out || !*out || text.empty()) return;
+  std::ofstream(std::string(out) + "/" + name + "-" + std::to_string(::getpid()) + ".log", std::ios::app) << text;
+}
+
 class ServerProcess {
  public:
   struct Options {
@@ -68,6 +76,7 @@ class ServerProcess {
       stop();
     } catch (...) {
     }
+    keep_for_scan();
     const char* keep = std::getenv("MOMENTO_KEEP_TEST_DIRS");
     if (!keep || !*keep) {
       std::error_code ec;
@@ -239,6 +248,22 @@ class ServerProcess {
     last_status_ = status;
     pid_ = -1;
     return true;
+  }
+
+  // With MOMENTO_TEST_LOG_DIR set (scripts/test): the server's log goes there for the final
+  // secret scan (tests/hygiene/scan_logs.py), and its database and signing keys under known/,
+  // so that the scan can recognise this server's refresh tokens and signing keys.
+  void keep_for_scan() const {
+    const char* out = std::getenv("MOMENTO_TEST_LOG_DIR");
+    if (!out || !*out) return;
+    namespace fs = std::filesystem;
+    const std::string name = "server-" + std::to_string(::getpid()) + "-" + fs::path(dir_).filename().string();
+    std::error_code ec;
+    fs::copy_file(log_path(), fs::path(out) / (name + ".log"), ec);
+    const fs::path known = fs::path(out) / "known" / name;
+    fs::create_directories(known, ec);
+    for (const char* f : {"state.db", "state.db-wal", "signing-keys.json"})
+      if (fs::exists(fs::path(dir_) / f, ec)) fs::copy_file(fs::path(dir_) / f, known / f, ec);
   }
 
   void start(const std::string& listen) {

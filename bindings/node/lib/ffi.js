@@ -2,8 +2,11 @@
 // The C declarations this package uses, written as in momento/auth.h (the drift check,
 // bindings/check_drift.py, holds every prototype and constant here to the header). koffi parses
 // them; `_Out_` marks out-parameters, `momento_owned_str *` stands for an owned `char **`
-// that koffi copies into a JS string and releases with momento_free(), and `momento_call_id`
-// for a `void *` user_data that carries a number (the id of an asynchronous call).
+// that koffi copies into a JS string and releases with momento_free(). The calls on the hot
+// paths (credential parsers, queued calls, the queue's pop) take their `T **` and `uint64_t *`
+// parameters without `_Out_`: the binding passes a BigUint64Array(1) that receives the value (a
+// pointer read back is a BigInt, which koffi accepts for any pointer), at a fraction of an
+// out-array's marshalling cost.
 const fs = require('node:fs');
 const path = require('node:path');
 const koffi = require('koffi');
@@ -80,11 +83,11 @@ const PROTOTYPES = [
   'uint32_t momento_abi_version(void)',
   'momento_status_t momento_endpoint_override_new_single(_Out_ momento_endpoint_override_t **out, const char *host_port, int32_t secure, _Out_ momento_error_t **err)',
   'void momento_endpoint_override_free(momento_endpoint_override_t *override_)',
-  'momento_status_t momento_credential_from_string(_Out_ momento_credential_t **out, const char *credential, const momento_endpoint_override_t *override_, _Out_ momento_error_t **err)',
-  'momento_status_t momento_credential_from_disposable_token(_Out_ momento_credential_t **out, const char *token, const momento_endpoint_override_t *override_, _Out_ momento_error_t **err)',
-  'momento_status_t momento_credential_from_v2(_Out_ momento_credential_t **out, const char *api_key, const char *endpoint, const momento_endpoint_override_t *override_, _Out_ momento_error_t **err)',
-  'momento_status_t momento_credential_from_env(_Out_ momento_credential_t **out, const char *key_var, const char *endpoint_var, const momento_endpoint_override_t *override_, _Out_ momento_error_t **err)',
-  'momento_status_t momento_credential_from_file(_Out_ momento_credential_t **out, const char *path, const momento_endpoint_override_t *override_, _Out_ momento_error_t **err)',
+  'momento_status_t momento_credential_from_string(momento_credential_t **out, const char *credential, const momento_endpoint_override_t *override_, momento_error_t **err)',
+  'momento_status_t momento_credential_from_disposable_token(momento_credential_t **out, const char *token, const momento_endpoint_override_t *override_, momento_error_t **err)',
+  'momento_status_t momento_credential_from_v2(momento_credential_t **out, const char *api_key, const char *endpoint, const momento_endpoint_override_t *override_, momento_error_t **err)',
+  'momento_status_t momento_credential_from_env(momento_credential_t **out, const char *key_var, const char *endpoint_var, const momento_endpoint_override_t *override_, momento_error_t **err)',
+  'momento_status_t momento_credential_from_file(momento_credential_t **out, const char *path, const momento_endpoint_override_t *override_, momento_error_t **err)',
   'momento_status_t momento_credential_new_local(_Out_ momento_credential_t **out, const char *host, uint16_t port, _Out_ momento_error_t **err)',
   'void momento_credential_free(momento_credential_t *credential)',
   'int32_t momento_credential_kind(const momento_credential_t *credential)',
@@ -121,9 +124,12 @@ const PROTOTYPES = [
   'momento_status_t momento_cancel_token_new(_Out_ momento_cancel_token_t **out, _Out_ momento_error_t **err)',
   'void momento_cancel_token_free(momento_cancel_token_t *token)',
   'momento_status_t momento_cancel_token_cancel(momento_cancel_token_t *token, _Out_ momento_error_t **err)',
-  'momento_status_t momento_auth_client_generate_api_key_async(momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, momento_cancel_token_t *cancel, momento_token_fn fn, momento_call_id user_data, _Out_ momento_error_t **err)',
-  'momento_status_t momento_auth_client_refresh_api_key_async(momento_auth_client_t *client, const char *refresh_token, momento_cancel_token_t *cancel, momento_token_fn fn, momento_call_id user_data, _Out_ momento_error_t **err)',
-  'momento_status_t momento_auth_client_generate_disposable_token_async(momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, const char *token_id, momento_cancel_token_t *cancel, momento_token_fn fn, momento_call_id user_data, _Out_ momento_error_t **err)',
+  'momento_status_t momento_completion_queue_new(_Out_ momento_completion_queue_t **out, _Out_ int32_t *fd, _Out_ momento_error_t **err)',
+  'void momento_completion_queue_free(momento_completion_queue_t *queue)',
+  'int32_t momento_completion_queue_pop(momento_completion_queue_t *queue, uint64_t *id, momento_token_t **token, momento_error_t **error)',
+  'momento_status_t momento_auth_client_generate_api_key_queued(momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, momento_cancel_token_t *cancel, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
+  'momento_status_t momento_auth_client_refresh_api_key_queued(momento_auth_client_t *client, const char *refresh_token, momento_cancel_token_t *cancel, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
+  'momento_status_t momento_auth_client_generate_disposable_token_queued(momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, const char *token_id, momento_cancel_token_t *cancel, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
   'momento_status_t momento_store_options_new(_Out_ momento_store_options_t **out, _Out_ momento_error_t **err)',
   'void momento_store_options_free(momento_store_options_t *options)',
   'momento_status_t momento_store_options_set_aws_region(momento_store_options_t *options, const char *region, _Out_ momento_error_t **err)',
@@ -183,7 +189,7 @@ const OPAQUE = [
   'momento_scope_t', 'momento_client_config_t', 'momento_token_t', 'momento_auth_client_t',
   'momento_store_options_t', 'momento_store_t', 'momento_refresher_options_t',
   'momento_refresher_t', 'momento_refresh_event_t', 'momento_watcher_t', 'momento_watched_key_t',
-  'momento_cancel_token_t',
+  'momento_cancel_token_t', 'momento_completion_queue_t',
 ];
 
 // The library carried by the package for this platform, unless MOMENTO_AUTH_LIBRARY names one;
@@ -206,7 +212,6 @@ function load() {
       'Install the package for linux-x64, or set MOMENTO_AUTH_LIBRARY to the library path.');
   }
   koffi.alias('momento_status_t', 'int32_t');
-  koffi.alias('momento_call_id', 'uintptr_t');
   for (const name of OPAQUE) koffi.opaque(name);
   // The ABI first: a library of another ABI may lack (or have changed) the functions below.
   const abi = lib.func('uint32_t momento_abi_version(void)')();
@@ -223,8 +228,6 @@ function load() {
   koffi.pointer('momento_watch_fn', koffi.proto(
     'void momento_watch_cb(const momento_watched_key_t *key, void *user_data)'));
   koffi.pointer('momento_destroy_fn', koffi.proto('void momento_destroy_cb(void *user_data)'));
-  koffi.pointer('momento_token_fn', koffi.proto(
-    'void momento_token_cb(momento_token_t *token, momento_error_t *error, momento_call_id user_data)'));
   koffi.pointer('momento_log_fn', koffi.proto(
     'void momento_log_cb(int32_t level, const char *message, void *user_data)'));
   for (const proto of PROTOTYPES) {

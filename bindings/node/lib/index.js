@@ -6,6 +6,7 @@
 // event loop); other calls that may block (store reads, stopping threads) run on libuv's worker
 // pool. Both return promises.
 const { EventEmitter } = require('node:events');
+const net = require('node:net');
 const { isMainThread } = require('node:worker_threads');
 const util = require('node:util');
 const ffi = require('./ffi');
@@ -163,34 +164,64 @@ function withOverride(opts, body) {
 
 // ---- credentials ----------------------------------------------------------------------------
 
+// Where the credential parsers write their handle or error (see ffi.js); read at once.
+const PARSED = new BigUint64Array(1);
+const PARSE_ERROR = new BigUint64Array(1);
+
 class CredentialProvider {
-  constructor(ptr) {
-    if (!ptr) throw invalidArgument('use CredentialProvider.fromString() and the other factories');
-    own(this, ptr, 'momento_credential_free');
+  // A key given as a string is parsed (checked) at once and its native handle freed: the handle
+  // is made again from the same string the first time something needs it, so a parse costs one
+  // crossing and no finalizer. `source` is [C function, its arguments, opts].
+  #source;
+
+  constructor(ptr, source) {
+    if (source !== undefined) {
+      this._ptr = null;
+      this.#source = source;
+    } else if (ptr) {
+      own(this, ptr, 'momento_credential_free');
+    } else {
+      throw invalidArgument('use CredentialProvider.fromString() and the other factories');
+    }
+  }
+
+  // The native handle (a pointer as a BigInt) of one parse; a failure throws with the library's
+  // message. The first try goes without an error object: only a failure is parsed again to
+  // fetch the message (parsing has no side effect).
+  static _native(name, opts, args) {
+    return withOverride(opts, override => {
+      if (N[name](PARSED, ...args, override, null) !== C.MOMENTO_OK) {
+        PARSE_ERROR[0] = 0n;
+        N[name](PARSED, ...args, override, PARSE_ERROR);
+        throw takeError(PARSE_ERROR[0]);
+      }
+      return PARSED[0];
+    });
   }
 
   static _make(name, opts, ...args) {
-    return withOverride(opts, override => {
-      const out = [null];
-      // Parsing has no side effect, so the first try goes without an error object and only a
-      // failure is parsed again to fetch the library's message (a fifth of the crossing's cost).
-      if (N[name](out, ...args, override, null) !== C.MOMENTO_OK) check(name, out, ...args, override);
-      return new CredentialProvider(out[0]);
-    });
+    return new CredentialProvider(CredentialProvider._native(name, opts, args));
+  }
+
+  // For the pure string parsers (the same input always gives the same credential).
+  static _parse(name, opts, ...args) {
+    N.momento_credential_free(CredentialProvider._native(name, opts, args));
+    const kept = opts === undefined || opts === null ? undefined : { endpoint: opts.endpoint, secure: opts.secure };
+    return new CredentialProvider(null, [name, args, kept]);
   }
 
   /** A v1 envelope, legacy JWT or session token. opts: { endpoint: 'host:port', secure }. */
   static fromString(key, opts) {
-    return CredentialProvider._make('momento_credential_from_string', opts, cstr(key, 'key'));
+    return CredentialProvider._parse('momento_credential_from_string', opts, cstr(key, 'key'));
   }
 
   static fromDisposableToken(token, opts) {
-    return CredentialProvider._make('momento_credential_from_disposable_token', opts, cstr(token, 'token'));
+    return CredentialProvider._parse('momento_credential_from_disposable_token', opts, cstr(token, 'token'));
   }
 
   /** A v2 API key with its base endpoint. */
   static fromApiKeyV2(apiKey, endpoint, opts) {
-    return CredentialProvider._make('momento_credential_from_v2', opts, cstr(apiKey, 'apiKey'),
+    return CredentialProvider._parse('momento_credential_from_v2', opts, cstr(apiKey, 'apiKey'),
       cstr(endpoint, 'endpoint'));
   }
 
@@ -216,7 +247,11 @@ class CredentialProvider {
   }
 
   _live() {
-    if (!this._ptr) throw errors.errorFor('FAILED_PRECONDITION_ERROR', 'the credential provider was released');
+    if (this._ptr) return this._ptr;
+    if (this.#source === undefined) throw errors.errorFor('FAILED_PRECONDITION_ERROR', 'the credential provider was released');
+    const [name, args, opts] = this.#source;
+    own(this, CredentialProvider._native(name, opts, args), 'momento_credential_free');
+    this.#source = undefined;
     return this._ptr;
   }
 
@@ -233,7 +268,7 @@ class CredentialProvider {
     return state[0] === C.MOMENTO_EXPIRY_NEVER ? null : undefined;
   }
 
-  toString() { return this._ptr ? N.momento_credential_redacted(this._ptr) : 'CredentialProvider(released)'; }
+  toString() { return N.momento_credential_redacted(this._live()); }
   toJSON() { return this.toString(); }
   [util.inspect.custom]() { return `CredentialProvider(${this.toString()})`; }
 }
@@ -450,22 +485,47 @@ function withConfig({ deadlineMs, caFile }, body) {
 
 // ---- asynchronous calls --------------------------------------------------------------------
 
-// One registered callback serves every asynchronous call: the library calls it on its network
-// thread with the call's id as user_data, and koffi runs it on the event loop of the thread
-// that registered it (the main thread or a worker's).
+// The auth client's RPCs deliver their outcomes into a completion queue of this thread's (the
+// library's *_queued calls). The library writes a byte to a socket when the queue stops being
+// empty; libuv watches that socket on this thread's event loop, and one pass pops every
+// outcome. No JavaScript runs on the library's thread and that thread never waits for ours, so
+// a worker that ends with calls in flight leaves only outcomes that the library frees.
 const pending = new Map();
 let nextCallId = 1;
-// koffi's callbacks from other threads do not keep the event loop alive; this timer does while
-// calls are pending, so `await client.refreshApiKey(...)` alone cannot end the process early.
-const keepAlive = setInterval(() => {}, 2 ** 31 - 1);
-keepAlive.unref();
+let queue = null;
+// The queue's pop and the starts write here (see ffi.js); each value is read at once.
+const popped = { id: new BigUint64Array(1), token: new BigUint64Array(1), error: new BigUint64Array(1) };
+const startError = new BigUint64Array(1);
 
-const onToken = koffi.register((token, error, id) => {
-  const settle = pending.get(id);
-  pending.delete(id);
-  if (pending.size === 0) keepAlive.unref();
-  settle(token, error);
-}, 'momento_token_fn');
+function completionQueue() {
+  if (queue !== null) return queue;
+  const out = [null];
+  const fd = [0];
+  check('momento_completion_queue_new', out, fd);
+  // The socket owns (and closes) the reading end; the loop stays alive only while calls pend.
+  // Its bytes go into one small buffer (`onread`): no allocation and no stream per wake-up.
+  const socket = new net.Socket({
+    fd: fd[0], readable: true, writable: false, onread: { buffer: Buffer.alloc(64), callback: drain },
+  });
+  socket.unref();
+  queue = { ptr: out[0], socket };
+  process.once('exit', () => {
+    socket.destroy();
+    N.momento_completion_queue_free(queue.ptr);
+  });
+  return queue;
+}
+
+function drain() {
+  const { id, token, error } = popped;
+  while (N.momento_completion_queue_pop(queue.ptr, id, token, error) === 1) {
+    const key = Number(id[0]);
+    const settle = pending.get(key);
+    pending.delete(key);
+    settle(token[0], error[0]);
+  }
+  if (pending.size === 0) queue.socket.unref();
+}
 
 // A cancel token for one call, cancelled when `signal` aborts; release() frees it.
 function abortToken(signal) {
@@ -485,19 +545,19 @@ function abortToken(signal) {
   };
 }
 
-// Starts one asynchronous call: `args` go between the client and the cancel token. The library
-// copies its arguments at the start; the promise settles when the callback arrives.
+// Starts one queued call: `args` go between the client and the cancel token. The library copies
+// its arguments at the start; the promise settles when the outcome is popped.
 function start(client, name, cls, args, signal) {
+  const q = completionQueue();
   const cancel = signal === undefined ? null : abortToken(signal);
   return new Promise((resolve, reject) => {
     const id = nextCallId++;
-    const err = [null];
-    if (N[name](client._ptr, ...args, cancel && cancel.ptr, onToken, id, err) !== C.MOMENTO_OK) {
+    if (N[name](client._ptr, ...args, cancel && cancel.ptr, q.ptr, id, startError) !== C.MOMENTO_OK) {
       if (cancel) cancel.release();
-      reject(takeError(err[0]));
+      reject(takeError(startError[0]));
       return;
     }
-    if (pending.size === 0) keepAlive.ref();
+    if (pending.size === 0) q.socket.ref();
     // The client itself may go (close, or its finalizer): the library finishes the call anyway.
     pending.set(id, (token, error) => {
       if (cancel) cancel.release();
@@ -552,12 +612,12 @@ class AuthClient {
 
   /** opts: { signal } (an AbortSignal that cancels the call). */
   generateApiKey(scope, expiresIn, opts) {
-    return this._mint('momento_auth_client_generate_api_key_async', ApiKeyResult, scope, expiresIn, opts);
+    return this._mint('momento_auth_client_generate_api_key_queued', ApiKeyResult, scope, expiresIn, opts);
   }
 
   /** opts: { tokenId, signal } */
   generateDisposableToken(scope, expiresIn, opts) {
-    return this._mint('momento_auth_client_generate_disposable_token_async', DisposableTokenResult, scope,
+    return this._mint('momento_auth_client_generate_disposable_token_queued', DisposableTokenResult, scope,
       expiresIn, opts, o => [cstr(o.tokenId, 'tokenId', { optional: true })]);
   }
 
@@ -565,7 +625,7 @@ class AuthClient {
   refreshApiKey(refreshToken, opts) {
     if (!this._ptr) return closedClient();
     try {
-      return start(this, 'momento_auth_client_refresh_api_key_async', ApiKeyResult,
+      return start(this, 'momento_auth_client_refresh_api_key_queued', ApiKeyResult,
         [cstr(refreshToken, 'refreshToken')], signalOf(opts));
     } catch (e) {
       return Promise.reject(e);

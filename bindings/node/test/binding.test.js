@@ -513,6 +513,31 @@ describe('cancellation and the log', () => {
     }
   });
 
+  test('terminating a worker with calls in flight leaves the process and other calls unharmed', async () => {
+    const { Worker } = require('node:worker_threads');
+    const silent = await silentServer();
+    // The worker's calls wait on a listener that never answers (deadline 300 ms) when it ends:
+    // their outcomes reach the library's queue, never the gone worker's JavaScript.
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const m = require(workerData.pkg);
+      const c = new m.AuthClient({ credentialProvider: m.CredentialProvider.fromString(workerData.key,
+        { endpoint: workerData.addr, secure: false }), deadlineMs: 300 });
+      for (let i = 0; i < 3; i++) c.refreshApiKey('tok').catch(() => {});
+      parentPort.postMessage('started');`;
+    try {
+      const w = new Worker(code, { eval: true, workerData: { pkg: path.join(__dirname, '..'), key: server.superUserKey, addr: silent.addr } });
+      await once(w, 'message');
+      await silent.connected;
+      await w.terminate();
+      await new Promise(resolve => setTimeout(resolve, 600)); // their deadlines pass
+      const r = await admin.generateApiKey(m.AllDataReadOnly, m.ExpiresIn.minutes(1));
+      assert.ok(r.apiKey.length > 20);
+    } finally {
+      silent.close();
+    }
+  });
+
   test('an already aborted signal cancels before anything is sent; other calls are unaffected', async () => {
     const ac = new AbortController();
     ac.abort();
@@ -559,7 +584,7 @@ describe('cancellation and the log', () => {
       await m.setLogHandler(null);
     }
     assert.ok(lines.some(([level, msg]) => level === 'info' && /auth client created/.test(msg)), JSON.stringify(lines));
-    assert.ok(lines.some(([level, msg]) => level === 'debug' && /generate_api_key_async: ok/.test(msg)), JSON.stringify(lines));
+    assert.ok(lines.some(([level, msg]) => level === 'debug' && /generate_api_key_queued: ok/.test(msg)), JSON.stringify(lines));
     for (const [, msg] of lines) {
       assert.ok(!msg.includes(r.apiKey) && !msg.includes(server.superUserKey), 'a secret in the log');
     }

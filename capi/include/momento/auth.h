@@ -654,6 +654,47 @@ MOMENTO_API momento_status_t momento_auth_client_generate_disposable_token_async
     const momento_expires_in_t *expires_in, const char *token_id, momento_cancel_token_t *cancel,
     momento_token_fn fn, void *user_data, momento_error_t **err);
 
+/* Completion queues, for event loops that watch file descriptors: the three calls above deliver
+ * their outcome into a queue instead of calling back, and the loop is woken through a socket.
+ *  - momento_completion_queue_new() gives the queue and, in *fd, the reading end of a
+ *    non-blocking, close-on-exec socket that the caller owns (and closes). Each time the queue
+ *    goes from empty to not empty, one byte is written to it: read what is there, then pop until
+ *    momento_completion_queue_pop() returns 0.
+ *  - The *_queued calls are the *_async calls with (`queue`, `id`) in place of (`fn`,
+ *    `user_data`): a failing status means nothing was started and nothing will be queued;
+ *    MOMENTO_OK means exactly one outcome will be queued under `id`.
+ *  - momento_completion_queue_pop() returns 1 with the outcome's `id` and an owned token or an
+ *    owned error (the other one NULL), or 0 when the queue is empty (or an argument is NULL).
+ *    Pops and pushes may happen on any threads.
+ *  - Freeing the queue is allowed with calls in flight: their outcomes, and those not popped,
+ *    are freed by the library. So are the outcomes that arrive once the caller has closed its
+ *    end of the socket. */
+
+typedef struct momento_completion_queue momento_completion_queue_t;
+
+/* A new, empty queue (owned; momento_completion_queue_free()) and its socket's reading end. */
+MOMENTO_API momento_status_t momento_completion_queue_new(momento_completion_queue_t **out,
+                                                          int32_t *fd, momento_error_t **err);
+/* Frees the queue (NULL is a no-op); it does not close the caller's end of the socket. */
+MOMENTO_API void momento_completion_queue_free(momento_completion_queue_t *queue);
+/* Takes the oldest outcome: 1 with *id and an owned *token or *error, or 0 when empty. */
+MOMENTO_API int32_t momento_completion_queue_pop(momento_completion_queue_t *queue, uint64_t *id,
+                                                 momento_token_t **token, momento_error_t **error);
+/* momento_auth_client_generate_api_key_async() delivering into `queue` under `id`. */
+MOMENTO_API momento_status_t momento_auth_client_generate_api_key_queued(
+    momento_auth_client_t *client, const momento_scope_t *scope,
+    const momento_expires_in_t *expires_in, momento_cancel_token_t *cancel,
+    momento_completion_queue_t *queue, uint64_t id, momento_error_t **err);
+/* momento_auth_client_refresh_api_key_async() delivering into `queue` under `id`. */
+MOMENTO_API momento_status_t momento_auth_client_refresh_api_key_queued(
+    momento_auth_client_t *client, const char *refresh_token, momento_cancel_token_t *cancel,
+    momento_completion_queue_t *queue, uint64_t id, momento_error_t **err);
+/* momento_auth_client_generate_disposable_token_async() delivering into `queue` under `id`. */
+MOMENTO_API momento_status_t momento_auth_client_generate_disposable_token_queued(
+    momento_auth_client_t *client, const momento_scope_t *scope,
+    const momento_expires_in_t *expires_in, const char *token_id, momento_cancel_token_t *cancel,
+    momento_completion_queue_t *queue, uint64_t id, momento_error_t **err);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Token stores (docs/refresh.md): where a fleet keeps its current key, in the Download-JSON
  * shape {"authToken","refreshToken","validUntil"}. Thread-safe; refreshers and watchers keep

@@ -16,6 +16,7 @@
 #include "../util/crypto.hpp"
 #include "../util/encoding.hpp"
 #include "../util/files.hpp"
+#include "../util/secret_json.hpp"
 #include "aws_internal.hpp"
 #include "command.hpp"
 #include "momento/auth/aws.hpp"
@@ -27,6 +28,11 @@ namespace momento::auth::aws {
 namespace {
 
 using namespace impl;
+// Credential answers and caches hold secret keys, session tokens and SSO tokens: parsed into
+// buffers that are wiped when freed.
+using momento::auth::detail::parse_secret_json;
+using momento::auth::detail::SecretJson;
+using momento::auth::detail::WipedString;
 using Fetch = std::function<Credentials()>;
 
 struct Source {
@@ -52,12 +58,15 @@ std::string sha1_hex(std::string_view s) {
   return momento::auth::detail::hex(std::string_view(reinterpret_cast<char*>(md), len));
 }
 
-std::string json_string(const nlohmann::json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+std::string json_string(const SecretJson& j, const char* key) {
+  if (!j.is_object()) return std::string();
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? std::string(std::string_view(it->get_ref<const WipedString&>()))
+                                          : std::string();
 }
 
 // The credential members of a JSON answer (container endpoint, IMDS, credential_process).
-Credentials from_json(const nlohmann::json& j, const std::string& source, const char* token_key) {
+Credentials from_json(const SecretJson& j, const std::string& source, const char* token_key) {
   Credentials c;
   c.access_key_id = json_string(j, "AccessKeyId");
   c.secret_access_key = Secret(json_string(j, "SecretAccessKey"));
@@ -183,7 +192,7 @@ Fetch mfa_cached_role(const Section& prof, const std::string& profile) {
     } catch (const Error&) {
       fail(ErrorCode::Authentication, source, "no cached credentials; " + how);
     }
-    auto j = nlohmann::json::parse(text, nullptr, false);
+    auto j = parse_secret_json(text);
     wipe(text);
     Credentials c;
     if (j.is_object() && j.contains("Credentials") && j["Credentials"].is_object()) {
@@ -264,7 +273,7 @@ Fetch container(const CredentialChainOptions& o) {
     if (!tok.empty()) call.headers.push_back("Authorization: " + tok);
     wipe(tok);
     std::string body = exchange(call, source);
-    auto j = nlohmann::json::parse(body, nullptr, false);
+    auto j = parse_secret_json(body);
     wipe(body);
     Credentials c = from_json(j, source, "Token");
     if (j.is_object()) j.clear();
@@ -345,7 +354,7 @@ Fetch instance_metadata(const CredentialChainOptions& o) {
     if (role.empty()) fail(ErrorCode::NotFound, via, "the instance has no IAM role");
     std::string body = read("/latest/meta-data/iam/security-credentials/" + role);
     wipe(auth);
-    auto j = nlohmann::json::parse(body, nullptr, false);
+    auto j = parse_secret_json(body);
     wipe(body);
     std::string code = json_string(j, "Code");
     if (!code.empty() && code != "Success") fail(ErrorCode::ServerUnavailable, via, "role " + role + ": " + code);
@@ -366,7 +375,7 @@ Fetch credential_process(std::string line, std::string profile, const Credential
       fail(r.timed_out ? ErrorCode::Timeout : ErrorCode::Authentication, source,
            "'" + argv[0] + "' " + momento::auth::detail::describe_failure(r, o.process_timeout));
     }
-    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    auto j = parse_secret_json(r.out);
     wipe(r.out);
     if (!j.is_object()) fail(ErrorCode::InternalServer, source, "the output is not a JSON object");
     if (!j.contains("Version") || j["Version"] != 1)
@@ -387,19 +396,20 @@ std::string iso_time(int64_t t) {
 // Renews an SSO session's access token as AWS SDKs do: SSO OIDC CreateToken with the refresh
 // token and client registration the AWS CLI cached at login, written back to that cache. Returns
 // the new token; `cached` is the cache file's JSON, updated in place.
-std::string renew_sso_token(nlohmann::json& cached, const std::string& cache_path, const std::string& oidc_url,
+std::string renew_sso_token(SecretJson& cached, const std::string& cache_path, const std::string& oidc_url,
                             const std::string& source, const CredentialChainOptions& o) {
   HttpCall call;
   call.url = oidc_url + "/token";
   call.headers = {"Content-Type: application/json"};
-  call.body = nlohmann::json{{"grantType", "refresh_token"},
-                             {"clientId", json_string(cached, "clientId")},
-                             {"clientSecret", json_string(cached, "clientSecret")},
-                             {"refreshToken", json_string(cached, "refreshToken")}}.dump();
+  SecretJson request{{"grantType", "refresh_token"}};
+  for (const char* name : {"clientId", "clientSecret", "refreshToken"})
+    if (auto it = cached.find(name); it != cached.end() && it->is_string()) request[name] = *it;
+    else request[name] = "";
+  call.body = std::string(std::string_view(request.dump()));
   call.timeout = o.http_timeout;
   const std::string what = source + ", SSO OIDC CreateToken";
   std::string body = exchange(call, what);
-  auto a = nlohmann::json::parse(body, nullptr, false);
+  auto a = parse_secret_json(body);
   wipe(body);
   std::string token = json_string(a, "accessToken");
   const bool has_ttl = a.is_object() && a.contains("expiresIn") && a["expiresIn"].is_number_integer();
@@ -411,14 +421,12 @@ std::string renew_sso_token(nlohmann::json& cached, const std::string& cache_pat
   if (std::string next = json_string(a, "refreshToken"); !next.empty()) cached["refreshToken"] = next;
   a.clear();
   // Refresh tokens may be single-use: the new one must be kept, or the next renewal fails.
-  std::string text = cached.dump();
+  const WipedString text = cached.dump();
   try {
     atomic_write_file(cache_path, text, 0600);
   } catch (const Error& e) {
-    wipe(text);
     fail(e.code(), source, std::string("the renewed SSO token cannot be written back: ") + e.what());
   }
-  wipe(text);
   return token;
 }
 
@@ -453,7 +461,7 @@ Fetch sso(const Section& prof, const Ini& cfg, const std::string& profile, const
     } catch (const Error& e) {
       fail(ErrorCode::Authentication, source, std::string("no cached SSO token (") + e.what() + ")" + relogin);
     }
-    auto j = nlohmann::json::parse(text, nullptr, false);
+    auto j = parse_secret_json(text);
     wipe(text);
     std::string token = json_string(j, "accessToken");
     auto expires = parse_time(json_string(j, "expiresAt"));
@@ -490,7 +498,7 @@ Fetch sso(const Section& prof, const Ini& cfg, const std::string& profile, const
     call.headers = {"x-amz-sso_bearer_token: " + token};
     wipe(token);
     std::string body = exchange(call, source);
-    auto a = nlohmann::json::parse(body, nullptr, false);
+    auto a = parse_secret_json(body);
     wipe(body);
     if (!a.is_object() || !a.contains("roleCredentials") || !a["roleCredentials"].is_object())
       fail(ErrorCode::InternalServer, source, "the portal answered without roleCredentials");

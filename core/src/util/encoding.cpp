@@ -209,8 +209,13 @@ std::optional<std::string> base64url_decode(std::string_view s) {
 
 std::optional<std::string> base64url_decode_canonical(std::string_view s) {
   auto out = base64url_decode(s);
-  // Unused low bits in the last character must be zero: re-encoding gives the text back.
-  if (out && base64url_encode(*out) != s.substr(0, s.find('='))) {
+  if (!out) return out;
+  // Unused low bits in the last character must be zero: re-encoding gives the text back. The
+  // text may be a secret (a signing key): the copy is wiped.
+  std::string again = base64url_encode(*out);
+  const bool canonical = again == s.substr(0, s.find('='));
+  OPENSSL_cleanse(again.data(), again.size());
+  if (!canonical) {
     OPENSSL_cleanse(out->data(), out->size());
     return std::nullopt;
   }

@@ -59,12 +59,12 @@ std::optional<uint64_t> jwt_exp(std::string_view token) {
 std::optional<UnverifiedJwt> decode_jwt_unverified(std::string_view token) {
   auto s = split(token);
   if (!s) return std::nullopt;
-  auto object = [](std::string_view segment) -> std::optional<nlohmann::json> {
+  auto object = [](std::string_view segment) -> std::optional<SecretJson> {
     auto bytes = base64url_decode(segment);
     if (!bytes || bytes->empty()) return std::nullopt;
-    std::optional<nlohmann::json> result;
+    std::optional<SecretJson> result;
     if (is_valid_utf8(*bytes)) {
-      nlohmann::json j = nlohmann::json::parse(*bytes, nullptr, false);
+      SecretJson j = parse_secret_json(*bytes);
       if (j.is_object()) result = std::move(j);
     }
     wipe(*bytes);

@@ -6,9 +6,8 @@
 #include <optional>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
 #include "json_scan.hpp"
+#include "secret_json.hpp"
 
 namespace momento::auth::detail {
 
@@ -31,10 +30,11 @@ class JwtClaims {
 // truncated); nullopt when the string is not a JWT or has no such claim.
 std::optional<uint64_t> jwt_exp(std::string_view token);
 
-// The same decoding as JwtClaims, into JSON documents (for tests against the vectors).
+// The same decoding as JwtClaims, into JSON documents (for tests against the vectors). A JWT may
+// be a key: every buffer the parser and the documents use is wiped when freed.
 struct UnverifiedJwt {
-  nlohmann::json header;   // JSON object
-  nlohmann::json payload;  // JSON object
+  SecretJson header;   // JSON object
+  SecretJson payload;  // JSON object
 };
 std::optional<UnverifiedJwt> decode_jwt_unverified(std::string_view token);
 

@@ -6,11 +6,15 @@ import select
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from scan_capture import keep_for_scan  # noqa: E402
 
 TOOL = os.environ.get("MOMENTO_REFRESH_TOOL", "")
 SERVER = os.environ.get("MOMENTO_SERVER_BIN", "")
@@ -109,6 +113,7 @@ class Lines:
 def tmp_dir():
     d = tempfile.mkdtemp(prefix="momento-refresh-")
     yield d
+    keep_for_scan(d, [os.path.join(r, f) for r, _, fs in os.walk(d) for f in fs if f.endswith(".log")])
     shutil.rmtree(d, ignore_errors=True)
 
 

@@ -818,6 +818,63 @@ extern "C" {
 }
 #[repr(C)]
 #[derive(Debug)]
+pub struct momento_completion_queue {
+    _unused: [u8; 0],
+}
+pub type momento_completion_queue_t = momento_completion_queue;
+extern "C" {
+    pub fn momento_completion_queue_new(
+        out: *mut *mut momento_completion_queue_t,
+        fd: *mut i32,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_completion_queue_free(queue: *mut momento_completion_queue_t);
+}
+extern "C" {
+    pub fn momento_completion_queue_pop(
+        queue: *mut momento_completion_queue_t,
+        id: *mut u64,
+        token: *mut *mut momento_token_t,
+        error: *mut *mut momento_error_t,
+    ) -> i32;
+}
+extern "C" {
+    pub fn momento_auth_client_generate_api_key_queued(
+        client: *mut momento_auth_client_t,
+        scope: *const momento_scope_t,
+        expires_in: *const momento_expires_in_t,
+        cancel: *mut momento_cancel_token_t,
+        queue: *mut momento_completion_queue_t,
+        id: u64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_auth_client_refresh_api_key_queued(
+        client: *mut momento_auth_client_t,
+        refresh_token: *const ::std::os::raw::c_char,
+        cancel: *mut momento_cancel_token_t,
+        queue: *mut momento_completion_queue_t,
+        id: u64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_auth_client_generate_disposable_token_queued(
+        client: *mut momento_auth_client_t,
+        scope: *const momento_scope_t,
+        expires_in: *const momento_expires_in_t,
+        token_id: *const ::std::os::raw::c_char,
+        cancel: *mut momento_cancel_token_t,
+        queue: *mut momento_completion_queue_t,
+        id: u64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+#[repr(C)]
+#[derive(Debug)]
 pub struct momento_store_options {
     _unused: [u8; 0],
 }
