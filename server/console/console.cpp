@@ -21,6 +21,7 @@
 #include "momento/auth/scope.hpp"
 #include "momento/auth/secret.hpp"
 #include "permissionmessages.pb.h"
+#include "util/net.hpp"
 #include "registry.hpp"
 
 namespace momento::server {
@@ -50,10 +51,6 @@ struct HttpError {
 }
 
 const char* kSignInAgain = "Your session has expired or its key was revoked. Sign in again.";
-
-bool loopback_host(const std::string& h) {
-  return h == "localhost" || h == "::1" || h.rfind("127.", 0) == 0;
-}
 
 std::string cookie_value(const httplib::Request& req, const std::string& name) {
   const std::string all = req.get_header_value("Cookie");
@@ -216,7 +213,7 @@ class Console::Impl {
       bind_host_ = bind_host_.substr(1, bind_host_.size() - 2);
     if (opts_.tls_cert.empty() != opts_.tls_key.empty())
       throw std::invalid_argument("--tls-cert and --tls-key go together");
-    if (!loopback_host(bind_host_)) {
+    if (!ma::detail::is_loopback_host(bind_host_)) {
       if (!opts_.allow_remote)
         throw std::invalid_argument("--console " + opts_.listen +
                                     " is not a loopback address: add --console-allow-remote "
@@ -259,7 +256,7 @@ class Console::Impl {
     port_ = port;
     const std::string p = std::to_string(port_);
     hosts_ = {host_ + ":" + p};
-    if (loopback_host(bind_host_)) hosts_.push_back("localhost:" + p);
+    if (ma::detail::is_loopback_host(bind_host_)) hosts_.push_back("localhost:" + p);
     {
       std::lock_guard lock(mu_);
       code_ = ma::Secret(random_token(32));

@@ -151,6 +151,7 @@ def test_signin_attempts_are_rate_limited(srv):
 
 @pytest.mark.parametrize("args,words", [
     (["--console", "0.0.0.0:0"], "--console-allow-remote"),
+    (["--console", "127.evil.example:0"], "--console-allow-remote"),  # a name, not 127.0.0.0/8
     (["--console", "192.0.2.1:0", "--console-allow-remote"], "--tls-cert"),
     (["--console", "127.0.0.1"], "HOST:PORT"),
 ])

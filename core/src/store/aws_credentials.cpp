@@ -16,6 +16,7 @@
 #include "../util/crypto.hpp"
 #include "../util/encoding.hpp"
 #include "../util/files.hpp"
+#include "../util/net.hpp"
 #include "../util/secret_json.hpp"
 #include "aws_internal.hpp"
 #include "command.hpp"
@@ -235,8 +236,7 @@ bool link_local_or_loopback(const std::string& url) {
   std::string host = rest.substr(0, rest.find_first_of("/?#"));
   if (!host.empty() && host[0] == '[') host = host.substr(1, host.find(']') - 1);
   else host = host.substr(0, host.find(':'));
-  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" ||
-         host == "169.254.170.2" || host == "169.254.170.23" || host == "fd00:ec2::23";
+  return detail::is_loopback_host(host) || host == "169.254.170.2" || host == "169.254.170.23" || host == "fd00:ec2::23";
 }
 
 Fetch container(const CredentialChainOptions& o) {

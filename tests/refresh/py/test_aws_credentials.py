@@ -239,8 +239,9 @@ def test_container_credentials_with_a_token_file(tool, base_env, tmp_dir, stand)
     err, out = error_of(tool, env2)
     assert "HTTP 401" in err["message"] and "wrong-token" not in out
     # Plain http is for loopback and the ECS/EKS link-local hosts only.
-    err, _ = error_of(tool, dict(env, AWS_CONTAINER_CREDENTIALS_FULL_URI="http://example.com/creds"))
-    assert "https" in err["message"]
+    for url in ("http://example.com/creds", "http://127.evil.example/creds", "http://127.0.0.1.example/creds"):
+        err, _ = error_of(tool, dict(env, AWS_CONTAINER_CREDENTIALS_FULL_URI=url))
+        assert "https" in err["message"], url
 
 
 def test_container_relative_uri_and_the_order_of_the_chain(tool, base_env, tmp_dir, stand, moto):
