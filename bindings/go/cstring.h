@@ -19,7 +19,7 @@ static void momento_go_str_init(momento_go_str *s, _GoString_ g) {
 }
 
 static void momento_go_str_done(momento_go_str *s) {
-  explicit_bzero(s->p, s->n);
+  momento_wipe(s->p, s->n);
   if (s->p != s->buf) free(s->p);
 }
 
