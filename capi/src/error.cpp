@@ -1,5 +1,7 @@
 // Error objects, status names, owned strings, versions and the log callback.
+#include <fcntl.h>
 #include <grpc/support/log.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -68,12 +70,38 @@ struct Sink {
   int in_flight = 0;  // guarded by LogState::mu
 };
 
+// MOMENTO_AUTH_DEBUG_LOG=stderr or =<file>: with no callback installed, every message at DEBUG and
+// above goes there, one line per message with the process id (a file is appended to, so several
+// processes can share one). Read once, at the first message or callback change.
+constexpr const char *kDebugLogVariable = "MOMENTO_AUTH_DEBUG_LOG";
+
+void write_debug_line(int32_t level, const char *message, void *fd) {
+  static constexpr const char *names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
+  std::string line = "momento-auth[" + std::to_string(::getpid()) + "] " +
+                     names[level < 0 || level > 3 ? 0 : level] + " " + message + "\n";
+  // One write per line: appends from several threads or processes do not interleave.
+  ssize_t n = ::write(static_cast<int>(reinterpret_cast<intptr_t>(fd)), line.data(), line.size());
+  (void)n;
+}
+
+std::shared_ptr<Sink> debug_log_from_environment() {
+  const char *target = std::getenv(kDebugLogVariable);
+  if (target == nullptr || *target == '\0') return nullptr;
+  int fd = std::strcmp(target, "stderr") == 0
+               ? STDERR_FILENO
+               : ::open(target, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return nullptr;  // nowhere to report it: the library never prints uninvited
+  return std::make_shared<Sink>(
+      Sink{write_debug_line, reinterpret_cast<void *>(static_cast<intptr_t>(fd)), nullptr, MOMENTO_LOG_DEBUG});
+}
+
 struct LogState {
   std::mutex mu;
   std::condition_variable idle;
-  std::shared_ptr<Sink> sink;
+  std::shared_ptr<Sink> fallback = debug_log_from_environment();  // used while no callback is set
+  std::shared_ptr<Sink> sink = fallback;
   // Fast path: the lowest level anybody listens to, or INT32_MAX when nobody does.
-  std::atomic<int32_t> threshold{INT32_MAX};
+  std::atomic<int32_t> threshold{fallback ? MOMENTO_LOG_DEBUG : INT32_MAX};
 };
 
 LogState &log_state() {
@@ -220,12 +248,12 @@ momento_status_t momento_log_set_callback(int32_t min_level, momento_log_fn fn, 
     need_range(min_level, MOMENTO_LOG_DEBUG, MOMENTO_LOG_ERROR, "log level");
     if (fn == nullptr && (user_data != nullptr || destroy != nullptr))
       invalid("user_data and destroy must be NULL when fn is NULL");
-    std::shared_ptr<Sink> fresh;
-    if (fn != nullptr) fresh = std::make_shared<Sink>(Sink{fn, user_data, destroy, min_level});
     LogState &ls = log_state();
+    std::shared_ptr<Sink> fresh = ls.fallback;
+    if (fn != nullptr) fresh = std::make_shared<Sink>(Sink{fn, user_data, destroy, min_level});
     std::unique_lock lock(ls.mu);
     old = std::exchange(ls.sink, fresh);
-    ls.threshold.store(fresh ? min_level : INT32_MAX, std::memory_order_relaxed);
+    ls.threshold.store(fresh ? fresh->min_level : INT32_MAX, std::memory_order_relaxed);
     // After this returns the old callback must be quiet: wait for calls already running.
     if (old) ls.idle.wait(lock, [&] { return old->in_flight == 0; });
   });

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <functional>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -50,6 +51,37 @@ void warn_if_grpc_tracing(std::ostream& err, bool json) {
   else err << *warning << "\n";
 }
 
+// --debug: the library's own log (the one MOMENTO_AUTH_DEBUG_LOG turns on, never a secret) at
+// DEBUG on stderr, for the duration of the command. Messages may come from library threads.
+class DebugLog {
+ public:
+  DebugLog(std::ostream& err, bool json) {
+    set_log_callback(LogLevel::Debug, [this, &err, json](LogLevel level, std::string_view message) {
+      static constexpr const char* names[] = {"debug", "info", "warn", "error"};
+      const char* name = names[static_cast<int>(level) & 3];
+      std::lock_guard lock(mu_);
+      if (json)
+        err << nlohmann::json{{"log", {{"level", name}, {"message", message}}}}.dump(
+                   -1, ' ', false, nlohmann::json::error_handler_t::replace)
+            << "\n";
+      else
+        err << "debug: " << name << ": " << message << "\n";
+      err.flush();
+    });
+  }
+  ~DebugLog() {
+    try {
+      set_log_callback(LogLevel::Debug, {});  // returns once no message is being written
+    } catch (...) {
+    }
+  }
+  DebugLog(const DebugLog&) = delete;
+  DebugLog& operator=(const DebugLog&) = delete;
+
+ private:
+  std::mutex mu_;
+};
+
 void print_error(std::ostream& err, bool json, const std::string& code, const std::string& message,
                  const std::string& hint, int exit_code) {
   if (json) {
@@ -85,6 +117,9 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   app.add_option("--ca-file", g.ca_file, "PEM file with the roots to trust for TLS (default: system roots)");
   app.add_option("--timeout", timeout, "per-call deadline, e.g. 15s, 500ms (default 15s for key calls)");
   app.add_flag("--json", g.json, "machine-readable output, and errors as JSON on stderr");
+  bool debug = false;
+  app.add_flag("--debug", debug,
+               "print the library's debug log on stderr (calls, endpoints, retries; never a key)");
 
   std::function<int()> action;
   Io io{out, err, out_is_terminal};
@@ -229,7 +264,9 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   }
 
   warn_if_grpc_tracing(err, g.json);
+  std::optional<DebugLog> debug_log;
   try {
+    if (debug) debug_log.emplace(err, g.json);
     // An empty --endpoint is a mistake, not "no endpoint" (which would send the key elsewhere).
     if (endpoint_opt->count() > 0 && trim(g.endpoint).empty()) {
       print_error(err, g.json, "USAGE", "--endpoint is empty; give HOST:PORT or leave the option out",

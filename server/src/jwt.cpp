@@ -232,15 +232,18 @@ JwtCheck verify_jwt(KeyRing& ring, std::string_view token, int64_t now, Claims* 
   auto payload_raw = base64url_decode_canonical(token.substr(d1 + 1, d2 - d1 - 1));
   auto mac = base64url_decode_canonical(token.substr(d2 + 1));
   if (!header_raw || !payload_raw || !mac) return JwtCheck::Malformed;
-  json header = json::parse(*header_raw, nullptr, false);
-  json payload = json::parse(*payload_raw, nullptr, false);
+  // Claims are not secret, but a token sent by a client may be anything: read as a secret is.
+  const SecretJson header = momento::auth::detail::parse_secret_json(*header_raw);
+  const SecretJson payload = momento::auth::detail::parse_secret_json(*payload_raw);
+  momento::auth::wipe(*header_raw);
+  momento::auth::wipe(*payload_raw);
   if (!header.is_object() || !payload.is_object()) return JwtCheck::Malformed;
   // Allow-list: the algorithm is fixed server-side; "none" and everything else are refused.
   auto alg = header.find("alg");
   if (alg == header.end() || !alg->is_string() || *alg != "HS256") return JwtCheck::BadAlgorithm;
   auto kid = header.find("kid");
   if (kid == header.end() || !kid->is_string()) return JwtCheck::UnknownKey;
-  if (!ring.verify(kid->get<std::string>(), token.substr(0, d2), *mac))
+  if (!ring.verify(std::string(kid->get_ref<const SecretJson::string_t&>()), token.substr(0, d2), *mac))
     return JwtCheck::BadSignature;
   Claims c;
   auto jti = payload.find("jti");
@@ -248,7 +251,7 @@ JwtCheck verify_jwt(KeyRing& ring, std::string_view token, int64_t now, Claims* 
   if (jti == payload.end() || !jti->is_string() || iat == payload.end() ||
       !iat->is_number_integer())
     return JwtCheck::Malformed;
-  c.jti = jti->get<std::string>();
+  c.jti = std::string(jti->get_ref<const SecretJson::string_t&>());
   c.iat = iat->get<int64_t>();
   auto exp = payload.find("exp");
   if (exp != payload.end()) {

@@ -8,6 +8,7 @@
 
 #include "util/json_scan.hpp"
 #include "util/jwt.hpp"
+#include "util/secret_json.hpp"
 
 using momento::auth::detail::JsonMember;
 using momento::auth::detail::JsonObject;
@@ -87,4 +88,38 @@ TEST_CASE("jwt_exp reads the claim of a JWT-shaped string only") {
   CHECK_FALSE(jwt_exp("eyJhbGciOiJub25lIn0.e30."));                              // {} : no exp
   CHECK_FALSE(jwt_exp("W10.eyJleHAiOjQxMDI0NDQ4MDB9."));                         // header []
   CHECK_FALSE(jwt_exp(""));
+}
+
+// util/json_syntax: the check that keeps malformed secret-bearing text away from nlohmann must
+// accept exactly what nlohmann accepts, or valid files would be refused (or nlohmann would still
+// meet malformed text). Every one-byte deletion, substitution and truncation of each seed.
+TEST_CASE("the JSON syntax check accepts exactly what nlohmann::json accepts", "[json]") {
+  const std::vector<std::string> seeds = {
+      R"({"authToken":"eyJhbGciOiJIUzI1NiJ9.e30.abc","refreshToken":"r\u00e9f\/\"x","validUntil":1700000000})",
+      R"([1,-0.5e+3,2E-2,true,false,null,{},[],{"a":[{"b":"\ud83d\ude00"}]}])",
+      "\xEF\xBB\xBF {\"k\" : \"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\" }\r\n",
+      R"("\b\f\n\r\t\\" )",
+      "-12345678901234567890123 ",
+      "1e308",
+  };
+  const std::string bytes = std::string("\"\\{}[],:u0-e.+ \t\x7f", 18) + std::string(1, '\0') +
+                            "\x1f\x80\xBF\xC0\xC2\xE0\xED\xF0\xF4\xF5\xFF" "D8cn9";
+  size_t cases = 0;
+  auto same = [&](const std::string& text) {
+    ++cases;
+    const bool nl = nlohmann::json::accept(text);
+    if (momento::auth::detail::json_syntax_ok(text) != nl) FAIL_CHECK("differs (nlohmann " << nl << "): " << text);
+  };
+  for (const std::string& seed : seeds) {
+    same(seed);
+    for (size_t i = 0; i < seed.size(); ++i) {
+      same(seed.substr(0, i));
+      same(seed.substr(0, i) + seed.substr(i + 1));
+      for (char b : bytes) same(seed.substr(0, i) + b + seed.substr(i + 1));
+    }
+  }
+  for (const char* t : {"", " ", "1e999", "-1e999", "1e-999", "01", "1.", ".5", "\"\\ud800\"", "\"\\udc00\"",
+                        "\"\\ud800\\u0041\"", "[1,]", "{\"a\":1,}", "\xEF\xBB", "nul", "[[[[[]]]]]", "{\"a\"}"})
+    same(t);
+  CHECK(cases > 8000);
 }

@@ -4,8 +4,12 @@
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
+#include <httplib.h>
+
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <thread>
 
 #include "momento/auth/aws.hpp"
 #include "momento/auth/credential.hpp"
@@ -15,6 +19,7 @@
 #include "util/encoding.hpp"
 #include "util/crypto.hpp"
 #include "util/jwt.hpp"
+#include "util/secret_json.hpp"
 #include "wipe_watch.hpp"
 
 TEST_CASE("control: an ordinary string's bytes are seen when it is freed", "[hygiene][wipe]") {
@@ -157,10 +162,13 @@ const std::string kAwsSecret = "HygieneAwsSecretKeyMarker0123456789abcdef";
 const std::string kAwsSession = "HygieneAwsSessionTokenMarker0123456789abc";
 
 // Fetches the profile's credentials with the watch armed; true when they were the markers.
-bool fetch_watched(const std::string& profile, int& hits) {
+// `also`: a further secret the path handles (a bearer token), watched too. this_thread_only: for
+// sources behind an in-process HTTP peer (see Watch).
+bool fetch_watched(const std::string& profile, int& hits, std::string_view also = "HygieneUnused",
+                   bool this_thread_only = false) {
   bool read = false;
   {
-    Watch w{kAwsSecret, kAwsSession};
+    Watch w({kAwsSecret, kAwsSession, also}, this_thread_only);
     {
       momento::auth::aws::CredentialProvider p(profile);
       momento::auth::aws::Credentials c = p.get();
@@ -201,4 +209,150 @@ TEST_CASE("AWS credentials from credential_process and the MFA cache are wiped",
     CHECK(fetch_watched("mfa", hits));
     CHECK(hits == 0);
   }
+}
+
+namespace {
+
+// An HTTP peer in this process (Debian's cpp-httplib) answering each path with a fixed body: the
+// container endpoint, instance metadata, the SSO portal.
+class Peer {
+ public:
+  // Each answer is sent from the test's own string (a content provider): the peer makes no copy
+  // of it, whose freed block this thread could later reuse.
+  explicit Peer(std::map<std::string, std::string> answers) : answers_(std::move(answers)) {
+    auto answer = [this](const httplib::Request& req, httplib::Response& res) {
+      auto it = answers_.find(req.path);
+      if (it == answers_.end()) {
+        res.status = 404;
+        return;
+      }
+      const std::string* body = &it->second;
+      res.set_content_provider(body->size(), "application/json",
+                               [body](size_t offset, size_t length, httplib::DataSink& sink) {
+                                 return sink.write(body->data() + offset, length);
+                               });
+    };
+    server_.Get(".*", answer);
+    server_.Put(".*", answer);
+    port_ = server_.bind_to_any_port("127.0.0.1");  // listening from here on: no race with the client
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~Peer() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  std::map<std::string, std::string> answers_;
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+// Sets environment variables for the test's lifetime (and clears those the chain would prefer).
+struct Env {
+  std::vector<std::string> names;
+  Env(std::initializer_list<std::pair<const char*, std::string>> vars) {
+    for (const char* v : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
+                          "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                          "AWS_EC2_METADATA_DISABLED", "AWS_ENDPOINT_URL"})
+      ::unsetenv(v);
+    for (auto& [k, v] : vars) {
+      ::setenv(k, v.c_str(), 1);
+      names.emplace_back(k);
+    }
+  }
+  ~Env() {
+    for (auto& n : names) ::unsetenv(n.c_str());
+  }
+};
+
+const std::string kBearer = "HygieneAwsBearerTokenMarker0123456789abcde";
+const std::string kExpiry = "2999-01-01T00:00:00Z";
+
+// The pieces joined into one string grown in place: concatenating temporaries would leave copies
+// of the secrets in blocks this thread frees before the watch and may reuse during it.
+std::string joined(std::initializer_list<std::string_view> parts) {
+  size_t n = 0;
+  for (auto p : parts) n += p.size();
+  std::string out;
+  out.reserve(n);
+  for (auto p : parts) out.append(p);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("AWS credentials from the container endpoint, instance metadata and SSO are wiped", "[hygiene][wipe]") {
+  AwsHome home;
+  std::ofstream(home.dir.file("config")) << "";
+  int hits = -1;
+  SECTION("the container credentials endpoint (with its authorization token)") {
+    Peer peer({{"/creds", joined({"{\"AccessKeyId\":\"ASIAHYGIENE\",\"SecretAccessKey\":\"", kAwsSecret,
+                                  "\",\"Token\":\"", kAwsSession, "\",\"Expiration\":\"", kExpiry, "\"}"})}});
+    Env env{{"AWS_CONTAINER_CREDENTIALS_FULL_URI", peer.url() + "/creds"}, {"AWS_CONTAINER_AUTHORIZATION_TOKEN", kBearer}};
+    CHECK(fetch_watched("", hits, kBearer, true));
+    CHECK(hits == 0);
+  }
+  SECTION("instance metadata (IMDSv2, with its session token)") {
+    const std::string role = "/latest/meta-data/iam/security-credentials/";
+    Peer peer({{"/latest/api/token", kBearer},
+               {role, "hygiene-role"},
+               {role + "hygiene-role", joined({"{\"Code\":\"Success\",\"AccessKeyId\":\"ASIAHYGIENE\",\"SecretAccessKey\":\"",
+                                               kAwsSecret, "\",\"Token\":\"", kAwsSession, "\",\"Expiration\":\"",
+                                               kExpiry, "\"}"})}});
+    Env env{{"AWS_EC2_METADATA_SERVICE_ENDPOINT", peer.url()}};
+    CHECK(fetch_watched("", hits, kBearer, true));
+    CHECK(hits == 0);
+  }
+  SECTION("the SSO portal (with the cached access token)") {
+    const std::string start = "https://hygiene.awsapps.com/start";
+    std::ofstream(home.dir.file("config"))
+        << "[profile sso]\nsso_start_url = " << start << "\nsso_region = us-east-1\n"
+        << "sso_account_id = 123456789012\nsso_role_name = hygiene\n";
+    unsigned char md[20];
+    SHA1(reinterpret_cast<const unsigned char*>(start.data()), start.size(), md);
+    const std::string name = momento::auth::detail::hex(std::string_view(reinterpret_cast<char*>(md), 20));
+    std::filesystem::create_directories(home.dir.path / ".aws/sso/cache");
+    std::ofstream(home.dir.file(".aws/sso/cache/" + name + ".json"))
+        << "{\"accessToken\":\"" << kBearer << "\",\"expiresAt\":\"" << kExpiry << "\"}";
+    Peer peer({{"/federation/credentials",
+                joined({"{\"roleCredentials\":{\"accessKeyId\":\"ASIAHYGIENE\",\"secretAccessKey\":\"", kAwsSecret,
+                        "\",\"sessionToken\":\"", kAwsSession, "\",\"expiration\":32503680000000}}"})}});
+    Env env{{"AWS_ENDPOINT_URL_SSO", peer.url()}};
+    CHECK(fetch_watched("sso", hits, kBearer, true));
+    CHECK(hits == 0);
+  }
+}
+
+TEST_CASE("a credential_process output read in several pieces leaves no copy behind", "[hygiene][wipe]") {
+  // Larger than one read (4 KiB): the output buffer grows while it holds the secret.
+  AwsHome home;
+  std::ofstream(home.dir.file("config"))
+      << "[profile proc]\ncredential_process = /bin/cat " << home.dir.file("process-output.json") << "\n";
+  std::ofstream(home.dir.file("process-output.json"))
+      << "{\"Version\":1,\"AccessKeyId\":\"ASIAHYGIENE\",\"SecretAccessKey\":\"" << kAwsSecret
+      << "\",\"SessionToken\":\"" << kAwsSession << "\",\"Expiration\":\"" << kExpiry << "\"}"
+      << std::string(20000, ' ');
+  int hits = -1;
+  CHECK(fetch_watched("proc", hits));
+  CHECK(hits == 0);
+}
+
+TEST_CASE("malformed JSON holding a secret leaves no copy behind", "[hygiene][wipe]") {
+  // nlohmann's error message quotes the token it stopped in; the syntax check comes first.
+  const std::string secret = "HygieneJsonErrorMarker0123456789abcdefghij";
+  const std::string unterminated = "{\"SecretAccessKey\":\"" + secret;
+  const std::string no_colon = "{\"SecretAccessKey\" \"" + secret + "\"}";
+  int hits;
+  bool refused;
+  {
+    Watch w{secret};
+    refused = momento::auth::detail::parse_secret_json(unterminated).is_discarded() &&
+              momento::auth::detail::parse_secret_json(no_colon).is_discarded();
+    hits = w.hits();
+  }
+  CHECK(refused);
+  CHECK(hits == 0);
 }

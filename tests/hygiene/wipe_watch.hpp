@@ -20,9 +20,13 @@ size_t g_marker_len[kMaxMarkers];
 std::atomic<int> g_count{0};
 std::atomic<bool> g_armed{false};
 std::atomic<int> g_hits{0};
+// Set while a Watch looks at one thread only (an in-process peer's threads hold the secret too).
+std::atomic<bool> g_one_thread{false};
+thread_local bool t_watched = false;
 
 void scan(void* p) noexcept {
   if (!p || !g_armed.load(std::memory_order_acquire)) return;
+  if (g_one_thread.load(std::memory_order_relaxed) && !t_watched) return;
   size_t n = malloc_usable_size(p);
   for (int i = 0; i < g_count.load(); ++i)
     if (memmem(p, n, g_markers[i], g_marker_len[i])) g_hits.fetch_add(1);
@@ -32,7 +36,9 @@ void scan(void* p) noexcept {
 class Watch {
  public:
   // The markers must outlive the Watch.
-  Watch(std::initializer_list<std::string_view> markers) {
+  // this_thread_only: blocks freed by other threads are not searched (a test's HTTP peer, whose
+  // own buffers hold what it sends; the library's call runs on the test's thread).
+  Watch(std::initializer_list<std::string_view> markers, bool this_thread_only = false) {
     int i = 0;
     for (auto m : markers) {
       g_markers[i] = m.data();
@@ -41,9 +47,15 @@ class Watch {
     }
     g_count = i;
     g_hits = 0;
+    t_watched = true;
+    g_one_thread = this_thread_only;
     g_armed.store(true, std::memory_order_release);
   }
-  ~Watch() { g_armed = false; }
+  ~Watch() {
+    g_armed = false;
+    g_one_thread = false;
+    t_watched = false;
+  }
   int hits() const { return g_hits.load(); }
 };
 

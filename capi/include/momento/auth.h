@@ -132,8 +132,9 @@ MOMENTO_API uint32_t momento_version_number(void);
 MOMENTO_API uint32_t momento_abi_version(void);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Logging. The library never prints; it reports through one optional process-wide callback.
- * Secrets never appear in messages. The callback runs on the thread making the library call
+/* Logging. The library never prints; it reports through one optional process-wide callback
+ * (or, while none is installed, to stderr or a file named by MOMENTO_AUTH_DEBUG_LOG, at DEBUG:
+ * docs/c-api-threading.md). Secrets never appear in messages. The callback runs on the thread making the library call
  * (or a library thread), never inside momento_log_set_callback(). */
 
 enum momento_log_level {

@@ -89,6 +89,7 @@ detail::WipedString without_trailing_commas(std::string_view s) {
 // commas.
 OrderedSecretJson parse_lenient(std::string_view json) {
   auto parse = [](std::string_view text) {
+    if (!detail::json_syntax_ok(text)) return OrderedSecretJson(OrderedSecretJson::value_t::discarded);
     const auto* p = reinterpret_cast<const detail::WipedChar*>(text.data());
     return OrderedSecretJson::parse(p, p + text.size(), nullptr, false);
   };

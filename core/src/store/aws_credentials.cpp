@@ -325,11 +325,18 @@ Fetch instance_metadata(const CredentialChainOptions& o) {
     // are unknown), fails on the server's side, or goes unanswered: the token's answer carries an
     // IP hop limit (1 by default) and never reaches a container behind an extra hop. Unless IMDSv1
     // is disabled (AWS_EC2_METADATA_V1_DISABLED or the profile's ec2_metadata_v1_disabled).
-    std::string auth, why_v1;
+    // The session token's header, wiped on every way out (each call's copy is wiped by http_call).
+    struct WipedHeaders {
+      std::vector<std::string> v;
+      ~WipedHeaders() {
+        for (auto& h : v) wipe(h);
+      }
+    } auth;
+    std::string why_v1;
     try {
       HttpResponse r = send("PUT", "/latest/api/token", {"X-aws-ec2-metadata-token-ttl-seconds: 21600"});
       if (r.status == 200) {
-        auth = "X-aws-ec2-metadata-token: " + r.body;
+        auth.v.push_back("X-aws-ec2-metadata-token: " + r.body);
         wipe(r.body);
       } else if (r.status == 403 || r.status == 404 || r.status == 405 || r.status >= 500) {
         if (v1_disabled) fail_http(r, source + " (IMDSv2 token; IMDSv1 is disabled)");
@@ -343,9 +350,9 @@ Fetch instance_metadata(const CredentialChainOptions& o) {
       why_v1 = std::string("the IMDSv2 token request failed (") + e.what() + ")";
       if (v1_disabled) fail(e.code(), source, why_v1 + " and IMDSv1 is disabled");
     }
-    const std::string via = auth.empty() ? source + " (IMDSv1, as " + why_v1 + ")" : source;
+    const std::string via = auth.v.empty() ? source + " (IMDSv1, as " + why_v1 + ")" : source;
     auto read = [&](const std::string& path) {
-      HttpResponse r = send("GET", path, auth.empty() ? std::vector<std::string>{} : std::vector<std::string>{auth});
+      HttpResponse r = send("GET", path, auth.v);
       if (r.status < 200 || r.status >= 300) fail_http(r, via);
       return std::move(r.body);
     };
@@ -353,7 +360,6 @@ Fetch instance_metadata(const CredentialChainOptions& o) {
     std::string role(momento::auth::detail::trim_ascii_whitespace(roles.substr(0, roles.find('\n'))));
     if (role.empty()) fail(ErrorCode::NotFound, via, "the instance has no IAM role");
     std::string body = read("/latest/meta-data/iam/security-credentials/" + role);
-    wipe(auth);
     auto j = parse_secret_json(body);
     wipe(body);
     std::string code = json_string(j, "Code");
@@ -495,7 +501,7 @@ Fetch sso(const Section& prof, const Ini& cfg, const std::string& profile, const
     call.method = "GET";
     call.url = url;
     call.timeout = o.http_timeout;
-    call.headers = {"x-amz-sso_bearer_token: " + token};
+    call.headers.push_back("x-amz-sso_bearer_token: " + token);  // moved in: no copy left behind
     wipe(token);
     std::string body = exchange(call, source);
     auto a = parse_secret_json(body);

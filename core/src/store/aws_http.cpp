@@ -2,6 +2,8 @@
 // AWS answers: error codes (XML or JSON) and STS credentials (XML, through pugixml).
 #include "aws_internal.hpp"
 
+#include "../util/crypto.hpp"
+
 #include <curl/curl.h>
 #include <pugixml.hpp>
 
@@ -31,7 +33,7 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
   auto* out = static_cast<std::string*>(user);
   size_t len = size * n;
   if (out->size() + len > kMaxResponse) return 0;  // aborts the transfer
-  out->append(data, len);
+  momento::auth::detail::append_wiped(*out, std::string_view(data, len));  // it may be a secret
   return len;
 }
 
@@ -87,8 +89,11 @@ HttpResponse http_call(HttpCall& call, std::string_view what) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, call.body.c_str());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(call.body.size()));
   } else if (call.method == "PUT") {
-    // A bodiless PUT (the instance metadata token request).
+    // A bodiless PUT (the instance metadata token request), framed as one: "Content-Length: 0",
+    // or a server may wait for a body until the timeout.
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
+    add("Content-Length: 0");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
   } else if (call.method != "GET") {
     throw_invalid(std::string(what) + ": unsupported HTTP method " + call.method);
   }

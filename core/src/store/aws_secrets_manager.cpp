@@ -242,20 +242,25 @@ std::map<std::string, std::vector<std::string>> SecretsManagerStore::describe_ve
 
 namespace {
 
-// A claim from its GetSecretValue answer; anything else reads as a released claim.
-Claim parse_claim(const std::string& answer) {
-  auto j = nlohmann::json::parse(answer, nullptr, false);
+// A claim from its GetSecretValue answer; anything else reads as a released claim. The version
+// the claim's stage names may hold the token file itself: read as secret JSON, the answer wiped.
+Claim parse_claim(std::string answer) {
+  using detail::SecretJson;
+  const SecretJson j = detail::parse_secret_json(answer);
+  wipe(answer);
   Claim c;
   if (!j.is_object()) return c;
   if (j.contains("VersionStages") && j["VersionStages"].is_array())
     for (auto& st : j["VersionStages"])
-      if (st.is_string() && st.get<std::string>() == kClaimStage) c.live = true;
+      if (st == kClaimStage) c.live = true;
   if (!j.contains("SecretString") || !j["SecretString"].is_string()) return c;
-  auto body = nlohmann::json::parse(j["SecretString"].get<std::string>(), nullptr, false);
+  const SecretJson body = detail::parse_secret_json(j["SecretString"].get_ref<const SecretJson::string_t&>());
   if (!body.is_object() || !body.contains("momentoRefreshClaim") || !body["momentoRefreshClaim"].is_object())
     return c;  // not a claim: treated as a released one
   const auto& m = body["momentoRefreshClaim"];
-  auto str = [&](const char* k) { return m.contains(k) && m[k].is_string() ? m[k].get<std::string>() : ""; };
+  auto str = [&](const char* k) {
+    return m.contains(k) && m[k].is_string() ? std::string(m[k].get_ref<const SecretJson::string_t&>()) : "";
+  };
   auto num = [&](const char* k) { return m.contains(k) && m[k].is_number_integer() ? m[k].get<int64_t>() : 0; };
   c.owner = str("owner");
   c.key_fingerprint = str("keyFingerprint");

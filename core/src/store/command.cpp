@@ -14,6 +14,7 @@
 
 #include "momento/auth/error.hpp"
 #include "momento/auth/secret.hpp"
+#include "../util/crypto.hpp"
 
 extern char** environ;
 
@@ -128,7 +129,7 @@ CommandResult run_command(const std::vector<std::string>& argv, std::string_view
       ssize_t r = ::read(out_r.fd, buf, sizeof buf);
       if (r > 0) {
         if (res.out.size() + static_cast<size_t>(r) > out_limit) overflow = true;
-        else res.out.append(buf, static_cast<size_t>(r));
+        else append_wiped(res.out, std::string_view(buf, static_cast<size_t>(r)));
       } else if (r == 0 || errno != EINTR) {
         out_r.reset();
       }

@@ -9,10 +9,12 @@
 #include <openssl/hmac.h>
 #endif
 
+#include <algorithm>
 #include <climits>
 #include <memory>
 
 #include "momento/auth/error.hpp"
+#include "momento/auth/secret.hpp"
 
 namespace momento::auth::detail {
 
@@ -87,6 +89,17 @@ std::string hex(std::string_view bytes) {
     out.push_back(digits[c & 0xf]);
   }
   return out;
+}
+
+void append_wiped(std::string& buffer, std::string_view more) {
+  if (buffer.size() + more.size() > buffer.capacity()) {
+    std::string bigger;
+    bigger.reserve(std::max(2 * buffer.capacity(), buffer.size() + more.size()));
+    bigger.append(buffer);
+    wipe(buffer);
+    buffer.swap(bigger);
+  }
+  buffer.append(more);
 }
 
 }  // namespace momento::auth::detail

@@ -65,17 +65,20 @@ struct std::allocator<momento::auth::detail::WipedChar>
 
 namespace momento::auth::detail {
 
-// The text as a JSON value, or a discarded value when it is not JSON. Exceptions stay off:
-// parse errors quote the input. One residue: for malformed text, nlohmann still builds that
-// message (quoting the token it stopped in) in ordinary strings, freed unwiped.
+// True when the text is one JSON value as nlohmann::json reads it (RFC 8259, well-formed UTF-8,
+// an optional byte order mark), checked in place, copying nothing (json_syntax.cpp). For
+// malformed text nlohmann builds an error message quoting the token it stopped in, in ordinary
+// strings freed unwiped, even with exceptions off: it is only ever given text that passed this.
+bool json_syntax_ok(std::string_view text);
+
+// The text as a JSON value, or a discarded value when it is not JSON. Callers name the problem
+// themselves; nothing of nlohmann's error text (which quotes the input) reaches them.
 inline SecretJson parse_secret_json(std::string_view text) {
+  if (!json_syntax_ok(text)) return SecretJson(SecretJson::value_t::discarded);
   const auto* p = reinterpret_cast<const WipedChar*>(text.data());
   return SecretJson::parse(p, p + text.size(), nullptr, false);
 }
 
-inline bool is_json(std::string_view text) {
-  const auto* p = reinterpret_cast<const WipedChar*>(text.data());
-  return SecretJson::accept(p, p + text.size());
-}
+inline bool is_json(std::string_view text) { return json_syntax_ok(text); }
 
 }  // namespace momento::auth::detail
