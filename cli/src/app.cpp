@@ -65,7 +65,7 @@ class DebugLog {
                    -1, ' ', false, nlohmann::json::error_handler_t::replace)
             << "\n";
       else
-        err << "debug: " << name << ": " << message << "\n";
+        err << "log " << name << ": " << message << "\n";
       err.flush();
     });
   }

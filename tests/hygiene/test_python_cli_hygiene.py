@@ -93,6 +93,8 @@ def test_no_secret_in_python_or_cli_output(server):
         ["inspect", str(token)],
         ["--json", "inspect", str(token)],
         ["--endpoint", address, "--insecure", "refresh", "--file", str(token)],
+        ["--debug", "--endpoint", address, "--insecure", "refresh", "--file", str(token)],
+        ["--debug", "--json", "--endpoint", address, "--insecure", "--key-file", str(token), "cache", "list-caches"],
         ["--endpoint", address, "--insecure", "--key-file", nxt.api_key, "cache", "list-caches"],
         ["--json", "--endpoint", address, "--insecure", "--key-file", nxt.refresh_token, "cache", "list-caches"],
         ["--endpoint", address, "--insecure", "refresh", "--file", key.api_key],
@@ -100,12 +102,15 @@ def test_no_secret_in_python_or_cli_output(server):
     for args in runs:
         r = subprocess.run([cli] + args, capture_output=True, text=True, timeout=60)
         seen += [r.stdout, r.stderr]
+        now = json.loads(token.read_text())  # each refresh's key and refresh token, too
+        secrets += [now["authToken"], now["refreshToken"]]
     refreshed = json.loads(token.read_text())
     secrets += [refreshed["authToken"], refreshed["refreshToken"]]
     seen.append((tmp / "server.log").read_text())
 
     text = "\n".join(seen)
     assert "CredentialProvider(" in text and "AuthenticationError" in text  # the output was captured
+    assert "log debug: " in text and '"log":{"level":"debug"' in text  # --debug showed the library's log
     for s in secrets:
         for p in pieces(s):
             assert p not in text, f"a piece of a secret ({p[:4]}...) appears in the output"
