@@ -114,7 +114,6 @@ const PROTOTYPES = [
   'const char *momento_token_endpoint(const momento_token_t *token)',
   'uint64_t momento_token_valid_until(const momento_token_t *token)',
   'momento_status_t momento_token_to_json(_Out_ momento_owned_str *out, const momento_token_t *token, _Out_ momento_error_t **err)',
-  'momento_status_t momento_token_write_file(const momento_token_t *token, const char *path, _Out_ momento_error_t **err)',
   'void momento_token_free(momento_token_t *token)',
   'momento_status_t momento_auth_client_new(_Out_ momento_auth_client_t **out, const momento_credential_t *credential, const momento_client_config_t *config, _Out_ momento_error_t **err)',
   'void momento_auth_client_free(momento_auth_client_t *client)',
@@ -130,6 +129,19 @@ const PROTOTYPES = [
   'momento_status_t momento_auth_client_generate_api_key_queued(momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, momento_cancel_token_t *cancel, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
   'momento_status_t momento_auth_client_refresh_api_key_queued(momento_auth_client_t *client, const char *refresh_token, momento_cancel_token_t *cancel, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
   'momento_status_t momento_auth_client_generate_disposable_token_queued(momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, const char *token_id, momento_cancel_token_t *cancel, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
+  'int32_t momento_completion_queue_pop_value(momento_completion_queue_t *queue, uint64_t *id, void **value, momento_error_t **error)',
+  'momento_status_t momento_store_load_queued(momento_store_t *store, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
+  'momento_status_t momento_store_save_queued(momento_store_t *store, const momento_token_t *token, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
+  'momento_status_t momento_token_write_file_queued(const momento_token_t *token, const char *path, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
+  'momento_status_t momento_watcher_new_queued(momento_store_t *store, int64_t period_ms, const momento_endpoint_override_t *override_, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
+  'momento_status_t momento_watcher_poll_queued(momento_watcher_t *watcher, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
+  'momento_status_t momento_refresher_run_once_queued(momento_refresher_t *refresher, int32_t force, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
+  'momento_status_t momento_refresher_stop_queued(momento_refresher_t *refresher, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
+  'momento_status_t momento_refresher_close_queued(momento_refresher_t *refresher, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
+  'momento_status_t momento_watcher_close_queued(momento_watcher_t *watcher, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
+  'momento_status_t momento_refresher_subscribe_queued(uint64_t *subscription, momento_refresher_t *refresher, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
+  'momento_status_t momento_watcher_subscribe_queued(uint64_t *subscription, momento_watcher_t *watcher, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
+  'void momento_watched_key_free(momento_watched_key_t *key)',
   'momento_status_t momento_store_options_new(_Out_ momento_store_options_t **out, _Out_ momento_error_t **err)',
   'void momento_store_options_free(momento_store_options_t *options)',
   'momento_status_t momento_store_options_set_aws_region(momento_store_options_t *options, const char *region, _Out_ momento_error_t **err)',
@@ -142,8 +154,6 @@ const PROTOTYPES = [
   'int32_t momento_store_kind(const momento_store_t *store)',
   'const char *momento_store_location(const momento_store_t *store)',
   'int32_t momento_store_writable(const momento_store_t *store)',
-  'momento_status_t momento_store_load(_Out_ momento_token_t **out, momento_store_t *store, _Out_ momento_error_t **err)',
-  'momento_status_t momento_store_save(momento_store_t *store, const momento_token_t *token, _Out_ momento_error_t **err)',
   'momento_status_t momento_refresher_options_new(_Out_ momento_refresher_options_t **out, _Out_ momento_error_t **err)',
   'void momento_refresher_options_free(momento_refresher_options_t *options)',
   'momento_status_t momento_refresher_options_set_refresh_fraction(momento_refresher_options_t *options, double fraction, _Out_ momento_error_t **err)',
@@ -153,10 +163,6 @@ const PROTOTYPES = [
   'momento_status_t momento_refresher_new(_Out_ momento_refresher_t **out, momento_store_t *store, const momento_client_config_t *config, const momento_endpoint_override_t *override_, const momento_refresher_options_t *options, _Out_ momento_error_t **err)',
   'void momento_refresher_free(momento_refresher_t *refresher)',
   'momento_status_t momento_refresher_start(momento_refresher_t *refresher, _Out_ momento_error_t **err)',
-  'momento_status_t momento_refresher_stop(momento_refresher_t *refresher, _Out_ momento_error_t **err)',
-  'momento_status_t momento_refresher_run_once(_Out_ momento_refresh_event_t **out, momento_refresher_t *refresher, int32_t force, _Out_ momento_error_t **err)',
-  'momento_status_t momento_refresher_refresh_now(_Out_ momento_refresh_event_t **out, momento_refresher_t *refresher, _Out_ momento_error_t **err)',
-  'momento_status_t momento_refresher_subscribe(_Out_ uint64_t *id, momento_refresher_t *refresher, momento_refresh_fn fn, void *user_data, momento_destroy_fn destroy, _Out_ momento_error_t **err)',
   'momento_status_t momento_refresher_unsubscribe(momento_refresher_t *refresher, uint64_t id, _Out_ momento_error_t **err)',
   'int32_t momento_refresh_event_kind(const momento_refresh_event_t *event)',
   'const char *momento_refresh_event_kind_str(int32_t kind)',
@@ -171,13 +177,10 @@ const PROTOTYPES = [
   'int32_t momento_refresh_event_replay(const momento_refresh_event_t *event)',
   'int32_t momento_refresh_event_retryable(const momento_refresh_event_t *event)',
   'void momento_refresh_event_free(momento_refresh_event_t *event)',
-  'momento_status_t momento_watcher_new(_Out_ momento_watcher_t **out, momento_store_t *store, int64_t period_ms, const momento_endpoint_override_t *override_, _Out_ momento_error_t **err)',
   'int64_t momento_watcher_default_period_ms(void)',
   'void momento_watcher_free(momento_watcher_t *watcher)',
   'momento_status_t momento_watcher_current_credential(_Out_ momento_credential_t **out, const momento_watcher_t *watcher, _Out_ momento_error_t **err)',
-  'momento_status_t momento_watcher_poll(_Out_ int32_t *changed, momento_watcher_t *watcher, _Out_ momento_error_t **err)',
   'momento_status_t momento_watcher_notify_unauthenticated(momento_watcher_t *watcher, _Out_ momento_error_t **err)',
-  'momento_status_t momento_watcher_subscribe(_Out_ uint64_t *id, momento_watcher_t *watcher, momento_watch_fn fn, void *user_data, momento_destroy_fn destroy, _Out_ momento_error_t **err)',
   'momento_status_t momento_watcher_unsubscribe(momento_watcher_t *watcher, uint64_t id, _Out_ momento_error_t **err)',
   'const momento_credential_t *momento_watched_key_credential(const momento_watched_key_t *key)',
   'uint64_t momento_watched_key_valid_until(const momento_watched_key_t *key)',
@@ -223,10 +226,6 @@ function load() {
   const fns = {};
   fns.momento_free = lib.func('void momento_free(char *str)');
   koffi.disposable('momento_owned_str', 'str', fns.momento_free);
-  koffi.pointer('momento_refresh_fn', koffi.proto(
-    'void momento_refresh_cb(const momento_refresh_event_t *event, void *user_data)'));
-  koffi.pointer('momento_watch_fn', koffi.proto(
-    'void momento_watch_cb(const momento_watched_key_t *key, void *user_data)'));
   koffi.pointer('momento_destroy_fn', koffi.proto('void momento_destroy_cb(void *user_data)'));
   koffi.pointer('momento_log_fn', koffi.proto(
     'void momento_log_cb(int32_t level, const char *message, void *user_data)'));
@@ -234,7 +233,29 @@ function load() {
     const name = /([a-z0-9_]+)\(/.exec(proto)[1];
     fns[name] = lib.func(proto);
   }
-  return { fns, file };
+  return { fns, file, teardown: teardownHooks(lib) };
+}
+
+// Handles that the environment's end must free (a worker's termination runs no JavaScript, so
+// neither finalizers nor 'exit' listeners): Node-API's cleanup hooks, which the node executable
+// exports, each calling the handle's own free function from the library.
+const TEARDOWN_FREE = [
+  'momento_completion_queue_free', 'momento_auth_client_free', 'momento_credential_free',
+  'momento_store_free', 'momento_refresher_free', 'momento_watcher_free',
+];
+
+function teardownHooks(lib) {
+  const node = koffi.load(null);
+  const add = node.func('int napi_add_env_cleanup_hook(void *env, void *fun, void *arg)');
+  const remove = node.func('int napi_remove_env_cleanup_hook(void *env, void *fun, void *arg)');
+  const fn = Object.fromEntries(TEARDOWN_FREE.map(name => [name, lib.symbol(name, 'char')]));
+  const env = koffi.node.env;
+  return {
+    add(free, ptr) {
+      if (add(env, fn[free], ptr) !== 0) throw new Error(`momento-auth: napi_add_env_cleanup_hook failed`);
+    },
+    remove(free, ptr) { remove(env, fn[free], ptr); },
+  };
 }
 
 module.exports = { koffi, C, ABI_VERSION, PROTOTYPES, load };
