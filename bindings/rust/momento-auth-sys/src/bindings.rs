@@ -841,6 +841,14 @@ extern "C" {
     ) -> i32;
 }
 extern "C" {
+    pub fn momento_completion_queue_pop_value(
+        queue: *mut momento_completion_queue_t,
+        id: *mut u64,
+        value: *mut *mut ::std::os::raw::c_void,
+        error: *mut *mut momento_error_t,
+    ) -> i32;
+}
+extern "C" {
     pub fn momento_auth_client_generate_api_key_queued(
         client: *mut momento_auth_client_t,
         scope: *const momento_scope_t,
@@ -1293,6 +1301,101 @@ extern "C" {
 }
 extern "C" {
     pub fn momento_watched_key_free(key: *mut momento_watched_key_t);
+}
+extern "C" {
+    pub fn momento_store_load_queued(
+        store: *mut momento_store_t,
+        queue: *mut momento_completion_queue_t,
+        id: u64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_store_save_queued(
+        store: *mut momento_store_t,
+        token: *const momento_token_t,
+        queue: *mut momento_completion_queue_t,
+        id: u64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_token_write_file_queued(
+        token: *const momento_token_t,
+        path: *const ::std::os::raw::c_char,
+        queue: *mut momento_completion_queue_t,
+        id: u64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_watcher_new_queued(
+        store: *mut momento_store_t,
+        period_ms: i64,
+        override_: *const momento_endpoint_override_t,
+        queue: *mut momento_completion_queue_t,
+        id: u64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_watcher_poll_queued(
+        watcher: *mut momento_watcher_t,
+        queue: *mut momento_completion_queue_t,
+        id: u64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_refresher_run_once_queued(
+        refresher: *mut momento_refresher_t,
+        force: i32,
+        queue: *mut momento_completion_queue_t,
+        id: u64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_refresher_stop_queued(
+        refresher: *mut momento_refresher_t,
+        queue: *mut momento_completion_queue_t,
+        id: u64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_refresher_close_queued(
+        refresher: *mut momento_refresher_t,
+        queue: *mut momento_completion_queue_t,
+        id: u64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_watcher_close_queued(
+        watcher: *mut momento_watcher_t,
+        queue: *mut momento_completion_queue_t,
+        id: u64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_refresher_subscribe_queued(
+        subscription: *mut u64,
+        refresher: *mut momento_refresher_t,
+        queue: *mut momento_completion_queue_t,
+        id: u64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+}
+extern "C" {
+    pub fn momento_watcher_subscribe_queued(
+        subscription: *mut u64,
+        watcher: *mut momento_watcher_t,
+        queue: *mut momento_completion_queue_t,
+        id: u64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
 }
 extern "C" {
     pub fn momento_endpoint_override_base(
