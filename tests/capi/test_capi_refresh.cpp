@@ -995,38 +995,57 @@ TEST_CASE("queued store, refresher and watcher calls and subscriptions use a com
   CHECK(unchanged.value == nullptr);
 
   // The refresher's events reach the queue under the subscription's id, next to run_once's.
+  // The watcher (id 6) may see the rotated file at once through its directory's events, or only
+  // when polled (id 13): either way one key arrives under id 6.
   REQUIRE_OK(err, momento_refresher_subscribe_queued(&sub, r.get(), q.get(), 10, err.out()));
   REQUIRE_OK(err, momento_refresher_run_once_queued(r.get(), 1, q.get(), 11, err.out()));
-  std::vector<Popped> got = pop_until(fd, q.get(), 2);
-  REQUIRE(got.size() == 2);
-  std::sort(got.begin(), got.end(), [](const Popped &a, const Popped &b) { return a.id < b.id; });
-  CHECK(got[0].id == 10);
-  CHECK(got[1].id == 11);
+  std::vector<Popped> got;
+  auto seen = [&](uint64_t want) {
+    return std::any_of(got.begin(), got.end(), [&](const Popped &p) { return p.id == want; });
+  };
+  for (int i = 0; i < 20 && !(seen(10) && seen(11)); ++i) {
+    std::vector<Popped> more = pop_until(fd, q.get(), 1);
+    got.insert(got.end(), more.begin(), more.end());
+  }
+  std::string fingerprint;
   for (const Popped &p : got) {
+    if (p.id == 6) continue;
+    CHECK((p.id == 10 || p.id == 11));
     REQUIRE(p.value != nullptr);
     auto *ev = static_cast<momento_refresh_event_t *>(p.value);
     CHECK(momento_refresh_event_kind(ev) == MOMENTO_REFRESH_REFRESHED);
+    fingerprint = momento_refresh_event_key_fingerprint(ev);
     momento_refresh_event_free(ev);
   }
+  CHECK(got.size() <= 3);
   // Unsubscribed: the next pass is queued for run_once alone.
   REQUIRE_OK(err, momento_refresher_unsubscribe(r.get(), sub, err.out()));
   REQUIRE_OK(err, momento_refresher_run_once_queued(r.get(), 0, q.get(), 12, err.out()));
-  Popped not_due = only(fd, q.get(), 12);
-  CHECK(not_due.status == MOMENTO_OK);
-  CHECK(not_due.value == nullptr);  // nothing was due
+  for (int i = 0; i < 20 && !seen(12); ++i) {
+    std::vector<Popped> more = pop_until(fd, q.get(), 1);
+    for (const Popped &p : more) CHECK((p.id == 12 || p.id == 6));
+    got.insert(got.end(), more.begin(), more.end());
+  }
+  for (const Popped &p : got)
+    if (p.id == 12) CHECK(p.value == nullptr);  // nothing was due
 
-  // The watcher sees the rotated key: the poll's value and the subscription's event.
+  // The watcher has the rotated key: as its event, and from the poll unless it had it already.
   REQUIRE_OK(err, momento_watcher_poll_queued(watcher, q.get(), 13, err.out()));
-  got = pop_until(fd, q.get(), 2);
-  REQUIRE(got.size() == 2);
-  std::sort(got.begin(), got.end(), [](const Popped &a, const Popped &b) { return a.id < b.id; });
-  CHECK(got[0].id == 6);
-  CHECK(got[1].id == 13);
-  REQUIRE(got[0].value != nullptr);
-  REQUIRE(got[1].value != nullptr);
-  CHECK(std::string(momento_watched_key_fingerprint(static_cast<momento_watched_key_t *>(got[0].value))) ==
-        momento_watched_key_fingerprint(static_cast<momento_watched_key_t *>(got[1].value)));
-  for (const Popped &p : got) momento_watched_key_free(static_cast<momento_watched_key_t *>(p.value));
+  for (int i = 0; i < 20 && !(seen(13) && seen(6)); ++i) {
+    std::vector<Popped> more = pop_until(fd, q.get(), 1);
+    got.insert(got.end(), more.begin(), more.end());
+  }
+  REQUIRE(seen(6));
+  REQUIRE(seen(13));
+  for (const Popped &p : got) {
+    if (p.id != 6 && p.id != 13) continue;
+    if (p.id == 13 && p.value == nullptr) continue;  // swapped in before the poll
+    REQUIRE(p.value != nullptr);
+    auto *key = static_cast<momento_watched_key_t *>(p.value);
+    CHECK(std::string(momento_watched_key_fingerprint(key)) == fingerprint);
+    momento_watched_key_free(key);
+  }
+  CHECK(std::count_if(got.begin(), got.end(), [](const Popped &p) { return p.id == 6; }) == 1);
 
   // Stopping and closing on library threads; the handles are gone once the close starts.
   REQUIRE_OK(err, momento_refresher_stop_queued(r.get(), q.get(), 14, err.out()));
@@ -1046,4 +1065,7 @@ TEST_CASE("queued store, refresher and watcher calls and subscriptions use a com
   momento_completion_queue_free(q.p);
   q.p = nullptr;
   close(fd);
+  // The two calls end on their own threads (their outcomes freed, unseen); let them finish
+  // before the process does.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
 }
