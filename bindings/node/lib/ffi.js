@@ -2,11 +2,12 @@
 // The C declarations this package uses, written as in momento/auth.h (the drift check,
 // bindings/check_drift.py, holds every prototype and constant here to the header). koffi parses
 // them; `_Out_` marks out-parameters, `momento_owned_str *` stands for an owned `char **`
-// that koffi copies into a JS string and releases with momento_free(). The calls on the hot
-// paths (credential parsers, queued calls, the queue's pop) take their `T **` and `uint64_t *`
-// parameters without `_Out_`: the binding passes a BigUint64Array(1) that receives the value (a
-// pointer read back is a BigInt, which koffi accepts for any pointer), at a fraction of an
-// out-array's marshalling cost.
+// that koffi copies into a JS string and releases with momento_free(). Handle and error
+// out-parameters (`T **`) are not `_Out_`: the binding passes a BigUint64Array(1) that receives
+// the pointer, so every handle is a BigInt, never one of koffi's pointer objects. That is cheaper
+// than an out-array, and it matters for workers: koffi checks a pointer object's type tag
+// through a Node-API call that fails once a worker is being terminated, and koffi turns that
+// failure into a fatal error (the process aborts). A BigInt needs no such check.
 const fs = require('node:fs');
 const path = require('node:path');
 const koffi = require('koffi');
@@ -77,53 +78,53 @@ const PROTOTYPES = [
   'int32_t momento_error_grpc_status(const momento_error_t *error)',
   'int32_t momento_error_retryable(const momento_error_t *error)',
   'void momento_error_free(momento_error_t *error)',
-  'momento_status_t momento_redact(_Out_ momento_owned_str *out, const char *secret, _Out_ momento_error_t **err)',
+  'momento_status_t momento_redact(_Out_ momento_owned_str *out, const char *secret, momento_error_t **err)',
   'const char *momento_version_string(void)',
-  'momento_status_t momento_log_set_callback(int32_t min_level, momento_log_fn fn, void *user_data, momento_destroy_fn destroy, _Out_ momento_error_t **err)',
+  'momento_status_t momento_log_set_callback(int32_t min_level, momento_log_fn fn, void *user_data, momento_destroy_fn destroy, momento_error_t **err)',
   'uint32_t momento_abi_version(void)',
-  'momento_status_t momento_endpoint_override_new_single(_Out_ momento_endpoint_override_t **out, const char *host_port, int32_t secure, _Out_ momento_error_t **err)',
+  'momento_status_t momento_endpoint_override_new_single(momento_endpoint_override_t **out, const char *host_port, int32_t secure, momento_error_t **err)',
   'void momento_endpoint_override_free(momento_endpoint_override_t *override_)',
   'momento_status_t momento_credential_from_string(momento_credential_t **out, const char *credential, const momento_endpoint_override_t *override_, momento_error_t **err)',
   'momento_status_t momento_credential_from_disposable_token(momento_credential_t **out, const char *token, const momento_endpoint_override_t *override_, momento_error_t **err)',
   'momento_status_t momento_credential_from_v2(momento_credential_t **out, const char *api_key, const char *endpoint, const momento_endpoint_override_t *override_, momento_error_t **err)',
   'momento_status_t momento_credential_from_env(momento_credential_t **out, const char *key_var, const char *endpoint_var, const momento_endpoint_override_t *override_, momento_error_t **err)',
   'momento_status_t momento_credential_from_file(momento_credential_t **out, const char *path, const momento_endpoint_override_t *override_, momento_error_t **err)',
-  'momento_status_t momento_credential_new_local(_Out_ momento_credential_t **out, const char *host, uint16_t port, _Out_ momento_error_t **err)',
+  'momento_status_t momento_credential_new_local(momento_credential_t **out, const char *host, uint16_t port, momento_error_t **err)',
   'void momento_credential_free(momento_credential_t *credential)',
   'int32_t momento_credential_kind(const momento_credential_t *credential)',
   'const char *momento_credential_kind_str(int32_t kind)',
   'const char *momento_credential_base_endpoint(const momento_credential_t *credential)',
-  'momento_status_t momento_credential_expiry(_Out_ int32_t *state, _Out_ uint64_t *epoch_seconds, const momento_credential_t *credential, _Out_ momento_error_t **err)',
+  'momento_status_t momento_credential_expiry(_Out_ int32_t *state, _Out_ uint64_t *epoch_seconds, const momento_credential_t *credential, momento_error_t **err)',
   'const char *momento_credential_redacted(const momento_credential_t *credential)',
   'const char *momento_credential_refresh_token(const momento_credential_t *credential)',
-  'momento_status_t momento_expires_in_new(_Out_ momento_expires_in_t **out, int32_t unit, int64_t amount, _Out_ momento_error_t **err)',
+  'momento_status_t momento_expires_in_new(momento_expires_in_t **out, int32_t unit, int64_t amount, momento_error_t **err)',
   'void momento_expires_in_free(momento_expires_in_t *expires_in)',
-  'momento_status_t momento_scope_new(_Out_ momento_scope_t **out, _Out_ momento_error_t **err)',
-  'momento_status_t momento_scope_new_predefined(_Out_ momento_scope_t **out, int32_t which, _Out_ momento_error_t **err)',
+  'momento_status_t momento_scope_new(momento_scope_t **out, momento_error_t **err)',
+  'momento_status_t momento_scope_new_predefined(momento_scope_t **out, int32_t which, momento_error_t **err)',
   'void momento_scope_free(momento_scope_t *scope)',
-  'momento_status_t momento_scope_add_cache(momento_scope_t *scope, int32_t role, const char *cache_name, _Out_ momento_error_t **err)',
-  'momento_status_t momento_scope_add_topic(momento_scope_t *scope, int32_t role, const char *cache_name, int32_t topic_select, const char *topic, _Out_ momento_error_t **err)',
-  'momento_status_t momento_scope_add_function(momento_scope_t *scope, int32_t role, const char *cache_name, int32_t function_select, const char *function, _Out_ momento_error_t **err)',
-  'momento_status_t momento_scope_add_cache_items(momento_scope_t *scope, int32_t role, const char *cache_name, int32_t item_select, const void *item, size_t item_len, _Out_ momento_error_t **err)',
-  'momento_status_t momento_client_config_new(_Out_ momento_client_config_t **out, _Out_ momento_error_t **err)',
+  'momento_status_t momento_scope_add_cache(momento_scope_t *scope, int32_t role, const char *cache_name, momento_error_t **err)',
+  'momento_status_t momento_scope_add_topic(momento_scope_t *scope, int32_t role, const char *cache_name, int32_t topic_select, const char *topic, momento_error_t **err)',
+  'momento_status_t momento_scope_add_function(momento_scope_t *scope, int32_t role, const char *cache_name, int32_t function_select, const char *function, momento_error_t **err)',
+  'momento_status_t momento_scope_add_cache_items(momento_scope_t *scope, int32_t role, const char *cache_name, int32_t item_select, const void *item, size_t item_len, momento_error_t **err)',
+  'momento_status_t momento_client_config_new(momento_client_config_t **out, momento_error_t **err)',
   'void momento_client_config_free(momento_client_config_t *config)',
-  'momento_status_t momento_client_config_set_deadline_ms(momento_client_config_t *config, int64_t deadline_ms, _Out_ momento_error_t **err)',
-  'momento_status_t momento_client_config_set_ca_file(momento_client_config_t *config, const char *path, _Out_ momento_error_t **err)',
+  'momento_status_t momento_client_config_set_deadline_ms(momento_client_config_t *config, int64_t deadline_ms, momento_error_t **err)',
+  'momento_status_t momento_client_config_set_ca_file(momento_client_config_t *config, const char *path, momento_error_t **err)',
   'const char *momento_token_api_key(const momento_token_t *token)',
   'const char *momento_token_refresh_token(const momento_token_t *token)',
   'const char *momento_token_endpoint(const momento_token_t *token)',
   'uint64_t momento_token_valid_until(const momento_token_t *token)',
-  'momento_status_t momento_token_to_json(_Out_ momento_owned_str *out, const momento_token_t *token, _Out_ momento_error_t **err)',
+  'momento_status_t momento_token_to_json(_Out_ momento_owned_str *out, const momento_token_t *token, momento_error_t **err)',
   'void momento_token_free(momento_token_t *token)',
-  'momento_status_t momento_auth_client_new(_Out_ momento_auth_client_t **out, const momento_credential_t *credential, const momento_client_config_t *config, _Out_ momento_error_t **err)',
+  'momento_status_t momento_auth_client_new(momento_auth_client_t **out, const momento_credential_t *credential, const momento_client_config_t *config, momento_error_t **err)',
   'void momento_auth_client_free(momento_auth_client_t *client)',
-  'momento_status_t momento_auth_client_generate_api_key(_Out_ momento_token_t **out, momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, _Out_ momento_error_t **err)',
-  'momento_status_t momento_auth_client_refresh_api_key(_Out_ momento_token_t **out, momento_auth_client_t *client, const char *refresh_token, _Out_ momento_error_t **err)',
-  'momento_status_t momento_auth_client_generate_disposable_token(_Out_ momento_token_t **out, momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, const char *token_id, _Out_ momento_error_t **err)',
-  'momento_status_t momento_cancel_token_new(_Out_ momento_cancel_token_t **out, _Out_ momento_error_t **err)',
+  'momento_status_t momento_auth_client_generate_api_key(momento_token_t **out, momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, momento_error_t **err)',
+  'momento_status_t momento_auth_client_refresh_api_key(momento_token_t **out, momento_auth_client_t *client, const char *refresh_token, momento_error_t **err)',
+  'momento_status_t momento_auth_client_generate_disposable_token(momento_token_t **out, momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, const char *token_id, momento_error_t **err)',
+  'momento_status_t momento_cancel_token_new(momento_cancel_token_t **out, momento_error_t **err)',
   'void momento_cancel_token_free(momento_cancel_token_t *token)',
-  'momento_status_t momento_cancel_token_cancel(momento_cancel_token_t *token, _Out_ momento_error_t **err)',
-  'momento_status_t momento_completion_queue_new(_Out_ momento_completion_queue_t **out, _Out_ int32_t *fd, _Out_ momento_error_t **err)',
+  'momento_status_t momento_cancel_token_cancel(momento_cancel_token_t *token, momento_error_t **err)',
+  'momento_status_t momento_completion_queue_new(momento_completion_queue_t **out, _Out_ int32_t *fd, momento_error_t **err)',
   'void momento_completion_queue_free(momento_completion_queue_t *queue)',
   'int32_t momento_completion_queue_pop(momento_completion_queue_t *queue, uint64_t *id, momento_token_t **token, momento_error_t **error)',
   'momento_status_t momento_auth_client_generate_api_key_queued(momento_auth_client_t *client, const momento_scope_t *scope, const momento_expires_in_t *expires_in, momento_cancel_token_t *cancel, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
@@ -142,28 +143,28 @@ const PROTOTYPES = [
   'momento_status_t momento_refresher_subscribe_queued(uint64_t *subscription, momento_refresher_t *refresher, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
   'momento_status_t momento_watcher_subscribe_queued(uint64_t *subscription, momento_watcher_t *watcher, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
   'void momento_watched_key_free(momento_watched_key_t *key)',
-  'momento_status_t momento_store_options_new(_Out_ momento_store_options_t **out, _Out_ momento_error_t **err)',
+  'momento_status_t momento_store_options_new(momento_store_options_t **out, momento_error_t **err)',
   'void momento_store_options_free(momento_store_options_t *options)',
-  'momento_status_t momento_store_options_set_aws_region(momento_store_options_t *options, const char *region, _Out_ momento_error_t **err)',
-  'momento_status_t momento_store_options_set_aws_endpoint(momento_store_options_t *options, const char *endpoint_url, _Out_ momento_error_t **err)',
-  'momento_status_t momento_store_options_set_aws_profile(momento_store_options_t *options, const char *profile, _Out_ momento_error_t **err)',
-  'momento_status_t momento_store_new(_Out_ momento_store_t **out, const char *spec, const momento_store_options_t *options, _Out_ momento_error_t **err)',
+  'momento_status_t momento_store_options_set_aws_region(momento_store_options_t *options, const char *region, momento_error_t **err)',
+  'momento_status_t momento_store_options_set_aws_endpoint(momento_store_options_t *options, const char *endpoint_url, momento_error_t **err)',
+  'momento_status_t momento_store_options_set_aws_profile(momento_store_options_t *options, const char *profile, momento_error_t **err)',
+  'momento_status_t momento_store_new(momento_store_t **out, const char *spec, const momento_store_options_t *options, momento_error_t **err)',
   'void momento_store_free(momento_store_t *store)',
   'const char *momento_store_describe(const momento_store_t *store)',
   'const char *momento_store_kind_str(int32_t kind)',
   'int32_t momento_store_kind(const momento_store_t *store)',
   'const char *momento_store_location(const momento_store_t *store)',
   'int32_t momento_store_writable(const momento_store_t *store)',
-  'momento_status_t momento_refresher_options_new(_Out_ momento_refresher_options_t **out, _Out_ momento_error_t **err)',
+  'momento_status_t momento_refresher_options_new(momento_refresher_options_t **out, momento_error_t **err)',
   'void momento_refresher_options_free(momento_refresher_options_t *options)',
-  'momento_status_t momento_refresher_options_set_refresh_fraction(momento_refresher_options_t *options, double fraction, _Out_ momento_error_t **err)',
-  'momento_status_t momento_refresher_options_set_jitter_fraction(momento_refresher_options_t *options, double fraction, _Out_ momento_error_t **err)',
-  'momento_status_t momento_refresher_options_set_backoff_ms(momento_refresher_options_t *options, int64_t initial_ms, int64_t max_ms, _Out_ momento_error_t **err)',
-  'momento_status_t momento_refresher_options_set_recheck_interval_ms(momento_refresher_options_t *options, int64_t interval_ms, _Out_ momento_error_t **err)',
-  'momento_status_t momento_refresher_new(_Out_ momento_refresher_t **out, momento_store_t *store, const momento_client_config_t *config, const momento_endpoint_override_t *override_, const momento_refresher_options_t *options, _Out_ momento_error_t **err)',
+  'momento_status_t momento_refresher_options_set_refresh_fraction(momento_refresher_options_t *options, double fraction, momento_error_t **err)',
+  'momento_status_t momento_refresher_options_set_jitter_fraction(momento_refresher_options_t *options, double fraction, momento_error_t **err)',
+  'momento_status_t momento_refresher_options_set_backoff_ms(momento_refresher_options_t *options, int64_t initial_ms, int64_t max_ms, momento_error_t **err)',
+  'momento_status_t momento_refresher_options_set_recheck_interval_ms(momento_refresher_options_t *options, int64_t interval_ms, momento_error_t **err)',
+  'momento_status_t momento_refresher_new(momento_refresher_t **out, momento_store_t *store, const momento_client_config_t *config, const momento_endpoint_override_t *override_, const momento_refresher_options_t *options, momento_error_t **err)',
   'void momento_refresher_free(momento_refresher_t *refresher)',
-  'momento_status_t momento_refresher_start(momento_refresher_t *refresher, _Out_ momento_error_t **err)',
-  'momento_status_t momento_refresher_unsubscribe(momento_refresher_t *refresher, uint64_t id, _Out_ momento_error_t **err)',
+  'momento_status_t momento_refresher_start(momento_refresher_t *refresher, momento_error_t **err)',
+  'momento_status_t momento_refresher_unsubscribe(momento_refresher_t *refresher, uint64_t id, momento_error_t **err)',
   'int32_t momento_refresh_event_kind(const momento_refresh_event_t *event)',
   'const char *momento_refresh_event_kind_str(int32_t kind)',
   'momento_status_t momento_refresh_event_error_code(const momento_refresh_event_t *event)',
@@ -179,9 +180,9 @@ const PROTOTYPES = [
   'void momento_refresh_event_free(momento_refresh_event_t *event)',
   'int64_t momento_watcher_default_period_ms(void)',
   'void momento_watcher_free(momento_watcher_t *watcher)',
-  'momento_status_t momento_watcher_current_credential(_Out_ momento_credential_t **out, const momento_watcher_t *watcher, _Out_ momento_error_t **err)',
-  'momento_status_t momento_watcher_notify_unauthenticated(momento_watcher_t *watcher, _Out_ momento_error_t **err)',
-  'momento_status_t momento_watcher_unsubscribe(momento_watcher_t *watcher, uint64_t id, _Out_ momento_error_t **err)',
+  'momento_status_t momento_watcher_current_credential(momento_credential_t **out, const momento_watcher_t *watcher, momento_error_t **err)',
+  'momento_status_t momento_watcher_notify_unauthenticated(momento_watcher_t *watcher, momento_error_t **err)',
+  'momento_status_t momento_watcher_unsubscribe(momento_watcher_t *watcher, uint64_t id, momento_error_t **err)',
   'const momento_credential_t *momento_watched_key_credential(const momento_watched_key_t *key)',
   'uint64_t momento_watched_key_valid_until(const momento_watched_key_t *key)',
   'const char *momento_watched_key_fingerprint(const momento_watched_key_t *key)',
@@ -248,8 +249,9 @@ function teardownHooks(lib) {
   const node = koffi.load(null);
   const add = node.func('int napi_add_env_cleanup_hook(void *env, void *fun, void *arg)');
   const remove = node.func('int napi_remove_env_cleanup_hook(void *env, void *fun, void *arg)');
-  const fn = Object.fromEntries(TEARDOWN_FREE.map(name => [name, lib.symbol(name, 'char')]));
-  const env = koffi.node.env;
+  // As BigInts (see the top of this file), read once at load.
+  const fn = Object.fromEntries(TEARDOWN_FREE.map(name => [name, koffi.address(lib.symbol(name, 'char'))]));
+  const env = koffi.address(koffi.node.env);
   return {
     add(free, ptr) {
       if (add(env, fn[free], ptr) !== 0) throw new Error(`momento-auth: napi_add_env_cleanup_hook failed`);

@@ -31,7 +31,7 @@ function takeError(ptr) {
 
 // Runs a fallible C call on this thread: the last argument is the error out-parameter.
 function check(name, ...args) {
-  const err = [null];
+  const err = new BigUint64Array(1);
   const status = N[name](...args, err);
   if (status !== C.MOMENTO_OK) throw takeError(err[0]);
 }
@@ -40,7 +40,7 @@ function check(name, ...args) {
 // call returns.
 function checkAsync(name, ...args) {
   return new Promise((resolve, reject) => {
-    const err = [null];
+    const err = new BigUint64Array(1);
     N[name].async(...args, err, (e, status) => {
       if (e) reject(e);
       else if (status !== C.MOMENTO_OK) reject(takeError(err[0]));
@@ -153,7 +153,7 @@ function withOverride(opts, body) {
   if (endpoint === null) return body(null);
   const secure = o.secure === undefined ? true : o.secure;
   if (typeof secure !== 'boolean') throw invalidArgument(`secure must be a boolean, got ${typeName(secure)}`);
-  const out = [null];
+  const out = new BigUint64Array(1);
   check('momento_endpoint_override_new_single', out, endpoint, secure ? 1 : 0);
   let result;
   try {
@@ -247,7 +247,7 @@ class CredentialProvider {
   static local({ host, port } = {}) {
     const p = port === undefined ? 0 : integer(port, 'port');
     if (p < 0 || p > 65535) throw invalidArgument('port must be between 0 and 65535');
-    const out = [null];
+    const out = new BigUint64Array(1);
     check('momento_credential_new_local', out, cstr(host, 'host', { optional: true }), p);
     return new CredentialProvider(out[0]);
   }
@@ -283,7 +283,7 @@ class CredentialProvider {
 
 class ExpiresIn {
   constructor(unit, amount) {
-    const out = [null];
+    const out = new BigUint64Array(1);
     check('momento_expires_in_new', out, unit, integer(amount, 'amount'));
     own(this, out[0], 'momento_expires_in_free');
     this.unit = unit;
@@ -386,7 +386,7 @@ function addPermission(scope, p, i) {
 
 // A native scope for one call; the caller frees it.
 function nativeScope(scope) {
-  const out = [null];
+  const out = new BigUint64Array(1);
   if (scope instanceof PredefinedScope) {
     check('momento_scope_new_predefined', out, scope._which);
     return out[0];
@@ -476,7 +476,7 @@ function redact(secret) {
 
 // A client config for one constructor (copied by the library): { deadlineMs, caFile }.
 function withConfig({ deadlineMs, caFile }, body) {
-  const config = [null];
+  const config = new BigUint64Array(1);
   check('momento_client_config_new', config);
   try {
     if (deadlineMs !== undefined) {
@@ -508,7 +508,7 @@ const subscription = new BigUint64Array(1);
 
 function completionQueue() {
   if (queue !== null) return queue;
-  const out = [null];
+  const out = new BigUint64Array(1);
   const fd = [0];
   check('momento_completion_queue_new', out, fd);
   teardown.add('momento_completion_queue_free', out[0]);
@@ -605,7 +605,7 @@ class Subscription {
 // A cancel token for one call, cancelled when `signal` aborts; release() frees it.
 function abortToken(signal) {
   if (!(signal instanceof AbortSignal)) throw invalidArgument(`signal must be an AbortSignal, got ${typeName(signal)}`);
-  const out = [null];
+  const out = new BigUint64Array(1);
   check('momento_cancel_token_new', out);
   const ptr = out[0];
   const onAbort = () => N.momento_cancel_token_cancel(ptr, null);
@@ -658,7 +658,7 @@ class AuthClient {
   constructor({ credentialProvider, ...opts } = {}) {
     instance(credentialProvider, CredentialProvider, 'credentialProvider');
     withConfig(opts, config => {
-      const out = [null];
+      const out = new BigUint64Array(1);
       check('momento_auth_client_new', out, credentialProvider._live(), config);
       ownLong(this, out[0], 'momento_auth_client_free');
     });
@@ -759,13 +759,13 @@ class TokenStore {
    * opts (aws-sm: stores): { awsRegion, awsEndpoint, awsProfile }; omitted: the library's defaults.
    */
   static open(spec, opts = {}) {
-    const out = [null];
+    const out = new BigUint64Array(1);
     const given = Object.keys(STORE_SETTERS).filter(k => opts[k] !== undefined);
     if (given.length === 0) {
       check('momento_store_new', out, cstr(spec, 'spec'), null);
       return new TokenStore(out[0]);
     }
-    const options = [null];
+    const options = new BigUint64Array(1);
     check('momento_store_options_new', options);
     try {
       for (const k of given) check(STORE_SETTERS[k], options[0], cstr(opts[k], k));
@@ -842,7 +842,7 @@ class Refresher extends EventEmitter {
   constructor(store, opts = {}) {
     super();
     instance(store, TokenStore, 'store');
-    const options = [null];
+    const options = new BigUint64Array(1);
     check('momento_refresher_options_new', options);
     try {
       for (const [key, set] of Object.entries(POLICY_SETTERS)) {
@@ -853,7 +853,7 @@ class Refresher extends EventEmitter {
           integer(opts.backoff.initialMs, 'backoff.initialMs'), integer(opts.backoff.maxMs, 'backoff.maxMs'));
       }
       withConfig(opts, config => withOverride(opts, override => {
-        const out = [null];
+        const out = new BigUint64Array(1);
         check('momento_refresher_new', out, store._ptr, config, override, options[0]);
         ownLong(this, out[0], 'momento_refresher_free');
       }));
@@ -941,7 +941,7 @@ class Watcher extends EventEmitter {
 
   /** The credential in service now (a snapshot that a later swap leaves unchanged). */
   get credentialProvider() {
-    const out = [null];
+    const out = new BigUint64Array(1);
     check('momento_watcher_current_credential', out, this._live());
     return new CredentialProvider(out[0]);
   }
