@@ -729,24 +729,28 @@ describe('workers and teardown', () => {
 });
 
 describe('resources', () => {
-  test('RSS stays flat over a bounded loop of parses, mints and closes', { skip: typeof global.gc !== 'function' && 'needs --expose-gc' }, async () => {
-    const round = async n => {
-      for (let i = 0; i < n; i++) {
-        const c = client(server.superUserKey);
-        const r = await c.generateApiKey(m.AllDataReadOnly, m.ExpiresIn.minutes(1));
-        util.inspect(r);
-        try { m.CredentialProvider.fromString('bad\0'); } catch { /* expected */ }
-        c.close();
-      }
+  // RSS growth in MiB over `n` rounds of `body`, after `m` rounds to warm up and `m` for the base.
+  async function rssGrowth(body, m, n) {
+    const rounds = async k => {
+      for (let i = 0; i < k; i++) await body();
       global.gc();
       await sleep(50);
       global.gc();
       return process.memoryUsage().rss;
     };
-    await round(300);
-    const base = await round(300);
-    const end = await round(900);
-    const growthMb = (end - base) / (1 << 20);
+    await rounds(m);
+    const base = await rounds(m);
+    return ((await rounds(n)) - base) / (1 << 20);
+  }
+
+  test('RSS stays flat over a bounded loop of parses, mints and closes', { skip: typeof global.gc !== 'function' && 'needs --expose-gc' }, async () => {
+    const growthMb = await rssGrowth(async () => {
+      const c = client(server.superUserKey);
+      const r = await c.generateApiKey(m.AllDataReadOnly, m.ExpiresIn.minutes(1));
+      util.inspect(r);
+      try { m.CredentialProvider.fromString('bad\0'); } catch { /* expected */ }
+      c.close();
+    }, 300, 900);
     assert.ok(growthMb < 12, `RSS grew ${growthMb.toFixed(1)} MiB over 900 rounds`);
   });
 
@@ -754,30 +758,20 @@ describe('resources', () => {
     const minted = await admin.generateApiKey(m.AllDataReadWrite, m.ExpiresIn.minutes(30));
     const file = path.join(tmp, 'rss-store.json');
     await minted.writeFile(file);
-    const round = async n => {
-      for (let i = 0; i < n; i++) {
-        const store = m.TokenStore.open(`file:${file}`);
-        const r = await store.load();
-        await store.store(r);
-        await r.writeFile(`${file}.copy`);
-        const w = await m.Watcher.open(store, { periodMs: 3600000 });
-        w.on('key', () => {});
-        await w.poll();
-        await w.close();
-        const refresher = new m.Refresher(store, { endpoint: server.addr, secure: false });
-        await refresher.runOnce();
-        await refresher.close();
-        store.close();
-      }
-      global.gc();
-      await sleep(50);
-      global.gc();
-      return process.memoryUsage().rss;
-    };
-    await round(150);
-    const base = await round(150);
-    const end = await round(450);
-    const growthMb = (end - base) / (1 << 20);
+    const growthMb = await rssGrowth(async () => {
+      const store = m.TokenStore.open(`file:${file}`);
+      const r = await store.load();
+      await store.store(r);
+      await r.writeFile(`${file}.copy`);
+      const w = await m.Watcher.open(store, { periodMs: 3600000 });
+      w.on('key', () => {});
+      await w.poll();
+      await w.close();
+      const refresher = new m.Refresher(store, { endpoint: server.addr, secure: false });
+      await refresher.runOnce();
+      await refresher.close();
+      store.close();
+    }, 150, 450);
     assert.ok(growthMb < 8, `RSS grew ${growthMb.toFixed(1)} MiB over 450 rounds`);
   });
 });
