@@ -414,6 +414,8 @@ extern "C" {
         out: *mut *mut momento_scope_t, which: i32, err: *mut *mut momento_error_t,
     ) -> momento_status_t;
     pub fn momento_scope_free(scope: *mut momento_scope_t);
+    pub fn momento_scope_predefined_str(which: i32) -> *const ::std::os::raw::c_char;
+    pub fn momento_scope_predefined_from_str(name: *const ::std::os::raw::c_char) -> i32;
     pub fn momento_scope_add_cache(
         scope: *mut momento_scope_t, role: i32, cache_name: *const ::std::os::raw::c_char,
         err: *mut *mut momento_error_t,
@@ -447,6 +449,7 @@ extern "C" {
         config: *mut momento_client_config_t, path: *const ::std::os::raw::c_char,
         err: *mut *mut momento_error_t,
     ) -> momento_status_t;
+    pub fn momento_client_config_deadline_ms(config: *const momento_client_config_t) -> i64;
     pub fn momento_client_config_set_max_message_bytes(
         config: *mut momento_client_config_t, max_bytes: i32, err: *mut *mut momento_error_t,
     ) -> momento_status_t;
