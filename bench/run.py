@@ -401,7 +401,7 @@ class Bench:
         for who, target in (("c_abi", 1.05), ("cpp", 1.05), ("python", 1.10)):
             self.goal(f"{who} refresh p50 within {target:.2f}x the bare grpc++ stub", "calls", "refresh", "p50",
                       who, "grpc_stub", target)
-        for who in ("node_binding", "go_binding", "rust_binding"):
+        for who in ("python", "node_binding", "go_binding", "rust_binding"):
             self.goal(f"{who} refresh wall time per call within 1.10x the C ABI", "calls", "refresh", "wall_us",
                       who, "c_abi", 1.10)
             self.goal(f"{who} refresh p50 within 1.10x the C ABI", "calls", "refresh", "p50", who, "c_abi", 1.10)

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -461,17 +460,26 @@ func withContext(ctx context.Context, f func(**C.momento_error_t) C.momento_stat
 // blocking calls back to back is never rescheduled, so after 10 ms every call would pay for the
 // hand-off: sysmon polling every 20 µs, a thread started for the P, and the P taken back on the
 // way out (about +25 µs of CPU per refresh here; bench/clients/go/RESULTS.md). Yielding at
-// most every yieldEvery before a call resets that clock.
+// most every yieldEvery before a call resets that clock. The clock is the P's, as sysmon's is:
+// a sync.Pool keeps one per P (a process-wide clock let one of two goroutines calling at once
+// go without yielding, which cost as much as never yielding). A clock lost to a GC or moved to
+// another P only makes one early yield.
 const yieldEvery = 2 * time.Millisecond
 
 var (
-	clockStart = time.Now()
-	lastYield  atomic.Int64 // ns since clockStart (monotonic)
+	clockStart  = time.Now()
+	yieldClocks = sync.Pool{New: func() any { return new(time.Duration) }} // since clockStart
 )
 
 func yieldNowAndThen() {
-	now := int64(time.Since(clockStart))
-	if last := lastYield.Load(); now-last >= int64(yieldEvery) && lastYield.CompareAndSwap(last, now) {
+	last := yieldClocks.Get().(*time.Duration)
+	now := time.Since(clockStart)
+	due := now-*last >= yieldEvery
+	if due {
+		*last = now
+	}
+	yieldClocks.Put(last)
+	if due {
 		runtime.Gosched()
 	}
 }

@@ -1,5 +1,6 @@
 // The header-only C++ wrapper (momento/auth.hpp): RAII handles and momento::Error.
 #include <atomic>
+#include <future>
 #include <memory>
 #include <type_traits>
 
@@ -36,17 +37,23 @@ TEST_CASE("wrapper throws momento::Error with code and message", "[capi][cpp]") 
   CHECK(s.entry_count() == 2);
 }
 
-TEST_CASE("wrapper: generate, refresh, inspect against the local server", "[capi][cpp][server]") {
-  capi_test::Server srv;
-  auto ov = momento::EndpointOverride::single(srv.address());
+// A client with the local server's bootstrap key and a 10 s deadline.
+static std::unique_ptr<momento::AuthClient> admin_client(capi_test::Server &srv,
+                                                         const momento::EndpointOverride &ov) {
   auto cred = momento::Credential::from_file(srv.bootstrap_file(), &ov);
   momento::ClientConfig cfg;
   cfg.deadline(std::chrono::seconds(10));
-  momento::AuthClient admin(cred, cfg);
-  CHECK(admin.credential().kind() == momento::CredentialKind::V1Envelope);
-  CHECK(admin.credential().endpoint(momento::Service::Control).address() == srv.address());
+  return std::make_unique<momento::AuthClient>(cred, cfg);
+}
 
-  momento::Token t = admin.generate_api_key(momento::Scope::all_data_read_write(),
+TEST_CASE("wrapper: generate, refresh, inspect against the local server", "[capi][cpp][server]") {
+  capi_test::Server srv;
+  auto ov = momento::EndpointOverride::single(srv.address());
+  auto admin = admin_client(srv, ov);
+  CHECK(admin->credential().kind() == momento::CredentialKind::V1Envelope);
+  CHECK(admin->credential().endpoint(momento::Service::Control).address() == srv.address());
+
+  momento::Token t = admin->generate_api_key(momento::Scope::all_data_read_write(),
                                             momento::ExpiresIn::hours(1));
   CHECK_FALSE(t.refresh_token().empty());
   auto user_cred = momento::Credential::from_string(std::string(t.api_key()), &ov);
@@ -101,4 +108,59 @@ TEST_CASE("wrapper: Credential::from_key reads any key format", "[capi][cpp]") {
   CHECK(c.kind() == momento::CredentialKind::LegacyJwt);
   CHECK_THROWS_AS(momento::Credential::from_key("not a key"), momento::Error);
   CHECK_THROWS_AS(momento::Credential::from_key_file("/nonexistent/key"), momento::Error);
+}
+
+TEST_CASE("wrapper: asynchronous calls settle std::futures", "[capi][cpp][server][async]") {
+  capi_test::Server srv;
+  auto ov = momento::EndpointOverride::single(srv.address());
+  auto admin = admin_client(srv, ov);
+  momento::Scope item;
+  item.add_cache_items(momento::CacheRole::ReadWrite, std::string("c"), momento::Items::key("k"));
+
+  // Two calls in flight at once; the client is destroyed before either is awaited.
+  std::future<momento::Token> minted =
+      admin->generate_api_key_async(momento::Scope::all_data_read_write(), momento::ExpiresIn::hours(1));
+  std::future<momento::Token> disposable =
+      admin->generate_disposable_token_async(item, momento::ExpiresIn::minutes(5), std::string("id-1"));
+  admin.reset();
+  momento::Token t = minted.get();
+  CHECK_FALSE(t.refresh_token().empty());
+  CHECK(t.valid_until() > 0);
+  momento::Token d = disposable.get();
+  CHECK_FALSE(d.api_key().empty());
+  CHECK(d.refresh_token().empty());
+
+  auto user_cred = momento::Credential::from_string(std::string(t.api_key()), &ov);
+  momento::AuthClient user(user_cred);
+  momento::Token r = user.refresh_api_key_async(std::string(t.refresh_token())).get();
+  CHECK(r.api_key() != t.api_key());
+
+  // An outcome after the start is the future's exception: the server refuses, or the token
+  // cancels (before the start here, so the call starts and ends CANCELLED).
+  auto refused = user.generate_api_key_async(momento::Scope::all_data_read_write(), momento::ExpiresIn::never());
+  try {
+    refused.get();
+    FAIL("expected PERMISSION_ERROR");
+  } catch (const momento::Error &e) {
+    CHECK(e.code() == MOMENTO_ERR_PERMISSION);
+    CHECK(e.grpc_status() == 7);
+  }
+  std::future<momento::Token> cancelled;
+  {
+    momento::CancelToken token;
+    token.cancel();
+    cancelled = user.refresh_api_key_async(std::string(r.refresh_token()), &token);
+  }  // destroyed while the call may be in flight
+  try {
+    cancelled.get();
+    FAIL("expected CANCELLED");
+  } catch (const momento::Error &e) {
+    CHECK(e.code() == MOMENTO_ERR_CANCELLED);
+  }
+
+  // Bad arguments throw at the start, and nothing is left to await.
+  CHECK_THROWS_AS(user.refresh_api_key_async(std::string()), momento::Error);
+  CHECK_THROWS_AS(user.generate_api_key_async(item, momento::ExpiresIn::hours(1)), momento::Error);
+  CHECK_THROWS_AS(user.generate_disposable_token_async(item, momento::ExpiresIn::hours(1), std::string(65, 'x')),
+                  momento::Error);
 }

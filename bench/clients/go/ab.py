@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """A/B of Go refresh drivers against the C ABI on one local server, interleaved in rounds: p50
 and mean wall time as ratios to the C ABI's in the same round, client CPU per call, and context
-switches per call from `perf stat` (an n-call run minus a 40-call run, so start-up cancels).
+switches and CPU migrations per call from `perf stat` (an n-call run minus a 40-call run, so
+start-up cancels).
 
-  ab.py [--build-dir build/dev] [--rounds 10] [--calls 2000] NAME=EXE[:VAR=VALUE,...] ...
+  ab.py [--build-dir build/dev] [--rounds 10] [--calls 2000] [--call refresh] [--threads 1]
+        NAME=EXE[:VAR=VALUE,...] ...
 
-EXE reads bench/run's driver request on stdin (bench/clients/README.md): the go_binding driver,
-or rawcgo (the C call straight through cgo). Needs perf. Not part of bench/run or ctest."""
+EXE reads bench/run's driver request on stdin (bench/clients/README.md): the go_binding or
+go_sdk driver, or rawcgo (the C call straight through cgo). With --threads > 1 the driver shares
+the calls among that many threads or goroutines and reports no latencies (p50 columns show 0).
+Needs perf. Not part of bench/run or ctest."""
 import argparse
 import json
 import os
@@ -27,6 +31,8 @@ def main() -> None:
     ap.add_argument("--build-dir", default=str(ROOT / "build/dev"))
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--calls", type=int, default=2000)
+    ap.add_argument("--call", default="refresh", choices=("refresh", "generate", "disposable"))
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("contenders", nargs="+")
     args = ap.parse_args()
     build = Path(args.build_dir).resolve()
@@ -39,39 +45,43 @@ def main() -> None:
 
     def run(cmd, extra, req, n):
         with tempfile.NamedTemporaryFile("r", suffix=".perf") as f:
-            p = subprocess.run(["perf", "stat", "-x,", "-e", "context-switches", "-o", f.name] + cmd,
-                               input=json.dumps(dict(req, call="refresh", n=n, warmup=40)),
+            p = subprocess.run(["perf", "stat", "-x,", "-e", "context-switches,cpu-migrations", "-o", f.name] + cmd,
+                               input=json.dumps(dict(req, call=args.call, n=n, warmup=40, threads=args.threads)),
                                capture_output=True, text=True, env=dict(env, **extra))
             if p.returncode != 0:
                 raise SystemExit(f"{cmd[0]} failed: {p.stderr[-500:]}")
-            cs = next(float(line.split(",")[0]) for line in f if "context-switches" in line)
-        return json.loads(p.stdout.strip().splitlines()[-1]), cs
+            lines = f.read().splitlines()
+        count = {e: next(float(x.split(",")[0]) for x in lines if e in x) for e in ("context-switches", "cpu-migrations")}
+        return json.loads(p.stdout.strip().splitlines()[-1]), count
 
     with tempfile.TemporaryDirectory() as tmp:
         server, address, boot = start_server(build / "server/momento-auth-server", Path(tmp))
         try:
             req = bench.make_request(build, address, boot)
-            res = {k: {"p50": [], "wall": [], "cpu": [], "cs": []} for k in people}
+            res = {k: {"p50": [], "wall": [], "cpu": [], "cs": [], "mig": []} for k in people}
             names = list(people)
             for r in range(args.rounds):
                 for k in names[r % len(names):] + names[:r % len(names)]:
                     cmd, extra = people[k]
                     out, cs = run(cmd, extra, req, args.calls)
                     _, cs0 = run(cmd, extra, req, 40)
-                    res[k]["p50"].append(bench.pct(out["lat_ns"], 50) / 1e3)
+                    res[k]["p50"].append(bench.pct(out["lat_ns"], 50) / 1e3 if out.get("lat_ns") else 0.0)
                     res[k]["wall"].append(out["wall_s"] / args.calls * 1e6)
                     res[k]["cpu"].append(out["cpu_s"] / args.calls * 1e6)
-                    res[k]["cs"].append((cs - cs0) / (args.calls - 40))
+                    res[k]["cs"].append((cs["context-switches"] - cs0["context-switches"]) / (args.calls - 40))
+                    res[k]["mig"].append((cs["cpu-migrations"] - cs0["cpu-migrations"]) / (args.calls - 40))
         finally:
             server.terminate()
             server.wait()
     m = statistics.median
-    print(f"{'contender':10} {'p50 µs':>7} {'p50 / C':>8} {'[rounds]':>12} {'wall / C':>8} {'CPU µs':>7} {'cs/call':>7}")
+    print(f"{args.call}, {args.threads} thread(s), {args.rounds} rounds of {args.calls} calls")
+    print(f"{'contender':10} {'p50 µs':>7} {'p50 / C':>8} {'[rounds]':>12} {'wall / C':>8} {'[rounds]':>12} "
+          f"{'CPU µs':>7} {'cs/call':>7} {'mig/call':>8}")
     for k, v in res.items():
-        rp = [a / b for a, b in zip(v["p50"], res["c"]["p50"])]
+        rp = [a / b if b else 0.0 for a, b in zip(v["p50"], res["c"]["p50"])]
         rw = [a / b for a, b in zip(v["wall"], res["c"]["wall"])]
         print(f"{k:10} {m(v['p50']):7.1f} {m(rp):8.3f} {min(rp):5.2f}–{max(rp):5.2f} {m(rw):8.3f} "
-              f"{m(v['cpu']):7.1f} {m(v['cs']):7.2f}")
+              f"{min(rw):5.2f}–{max(rw):5.2f} {m(v['cpu']):7.1f} {m(v['cs']):7.2f} {m(v['mig']):8.3f}")
 
 
 if __name__ == "__main__":

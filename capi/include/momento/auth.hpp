@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -54,16 +55,20 @@ struct Deleter {
 template <class T, void (*Free)(T *)>
 using Handle = std::unique_ptr<T, Deleter<T, Free>>;
 
+// A failing status and its error object (owned, freed here; may be NULL) as a momento::Error.
+inline Error error_from(momento_status_t st, momento_error_t *raw) {
+  Handle<momento_error_t, momento_error_free> err(raw);
+  if (!err) return Error(st, momento_status_str(st), -1, false);
+  return Error(st, momento_error_message(err.get()), momento_error_grpc_status(err.get()),
+               momento_error_retryable(err.get()) != 0);
+}
+
 // Runs f(&err); on failure turns the status and error object into a momento::Error.
 template <class F>
 void call(F &&f) {
   momento_error_t *raw = nullptr;
   momento_status_t st = f(&raw);
-  if (st == MOMENTO_OK) return;
-  Handle<momento_error_t, momento_error_free> err(raw);
-  if (!err) throw Error(st, momento_status_str(st), -1, false);
-  throw Error(st, momento_error_message(err.get()), momento_error_grpc_status(err.get()),
-              momento_error_retryable(err.get()) != 0);
+  if (st != MOMENTO_OK) throw error_from(st, raw);
 }
 
 inline std::string_view view(const char *s) { return s ? std::string_view(s) : std::string_view(); }
@@ -584,6 +589,48 @@ class Token {
   detail::Handle<momento_token_t, momento_token_free> h_;
 };
 
+// ---- cancellation ---------------------------------------------------------------------------
+
+// Lets another thread cancel the calls of the threads tied to it (see auth.h): bind it with
+// CancelToken::Binding on the calling thread, call cancel() from elsewhere. Cancelled calls throw
+// momento::Error with MOMENTO_ERR_CANCELLED. Must outlive its bindings and any cancel() running.
+class CancelToken {
+ public:
+  CancelToken() {
+    momento_cancel_token_t *raw = nullptr;
+    detail::call([&](momento_error_t **e) { return momento_cancel_token_new(&raw, e); });
+    h_.reset(raw);
+  }
+  void cancel() {
+    detail::call([&](momento_error_t **e) { return momento_cancel_token_cancel(h_.get(), e); });
+  }
+  void reset() {
+    detail::call([&](momento_error_t **e) { return momento_cancel_token_reset(h_.get(), e); });
+  }
+  bool cancelled() const noexcept { return momento_cancel_token_is_cancelled(h_.get()) != 0; }
+  momento_cancel_token_t *get() const noexcept { return h_.get(); }
+
+  // Ties the constructing thread to a token (nullptr: to none) until destroyed, then restores
+  // the previous binding. Create and destroy it on the same thread.
+  class Binding {
+   public:
+    explicit Binding(CancelToken *token) {
+      detail::call([&](momento_error_t **e) {
+        return momento_cancel_token_bind_thread(&previous_, token ? token->get() : nullptr, e);
+      });
+    }
+    ~Binding() { momento_cancel_token_bind_thread(nullptr, previous_, nullptr); }
+    Binding(const Binding &) = delete;
+    Binding &operator=(const Binding &) = delete;
+
+   private:
+    momento_cancel_token_t *previous_ = nullptr;
+  };
+
+ private:
+  detail::Handle<momento_cancel_token_t, momento_cancel_token_free> h_;
+};
+
 // ---- auth client ----------------------------------------------------------------------------
 
 // Thread-safe: share one between threads.
@@ -624,9 +671,58 @@ class AuthClient {
           t, h_.get(), scope.get(), expires_in.get(), detail::c_str_or_null(token_id), e);
     });
   }
+
+  // The three calls without blocking the caller (momento_auth_client_*_async): the future holds
+  // the Token or throws momento::Error. Arguments are copied by the library when the call
+  // starts; bad arguments throw here and start nothing. `cancel` (optional) ends the call with
+  // MOMENTO_ERR_CANCELLED and may be destroyed while it is in flight. The client may be
+  // destroyed too: the call runs to its end. The library's completion thread fulfils the future.
+  std::future<Token> generate_api_key_async(const Scope &scope, const ExpiresIn &expires_in,
+                                            CancelToken *cancel = nullptr) {
+    return start([&](momento_token_fn fn, void *ud, momento_error_t **e) {
+      return momento_auth_client_generate_api_key_async(h_.get(), scope.get(), expires_in.get(),
+                                                        token_of(cancel), fn, ud, e);
+    });
+  }
+  std::future<Token> refresh_api_key_async(const std::string &refresh_token,
+                                           CancelToken *cancel = nullptr) {
+    return start([&](momento_token_fn fn, void *ud, momento_error_t **e) {
+      return momento_auth_client_refresh_api_key_async(h_.get(), refresh_token.c_str(),
+                                                       token_of(cancel), fn, ud, e);
+    });
+  }
+  std::future<Token> generate_disposable_token_async(
+      const Scope &scope, const ExpiresIn &expires_in,
+      const std::optional<std::string> &token_id = std::nullopt, CancelToken *cancel = nullptr) {
+    return start([&](momento_token_fn fn, void *ud, momento_error_t **e) {
+      return momento_auth_client_generate_disposable_token_async(
+          h_.get(), scope.get(), expires_in.get(), detail::c_str_or_null(token_id),
+          token_of(cancel), fn, ud, e);
+    });
+  }
   const momento_auth_client_t *get() const noexcept { return h_.get(); }
 
  private:
+  static momento_cancel_token_t *token_of(CancelToken *c) noexcept { return c ? c->get() : nullptr; }
+  // The promise goes to the library as user_data; the completion settles and deletes it. When
+  // the start fails the callback never runs and the promise is deleted here.
+  template <class F>
+  static std::future<Token> start(F &&f) {
+    auto promise = std::make_unique<std::promise<Token>>();
+    std::future<Token> result = promise->get_future();
+    detail::call([&](momento_error_t **e) { return f(&settle, promise.get(), e); });
+    promise.release();  // the completion owns it now (it may already have run)
+    return result;
+  }
+  static void settle(momento_token_t *token, momento_error_t *error, void *user_data) noexcept {
+    std::unique_ptr<std::promise<Token>> promise(static_cast<std::promise<Token> *>(user_data));
+    try {
+      if (!token) throw detail::error_from(momento_error_code(error), error);
+      promise->set_value(Token(token));
+    } catch (...) {
+      promise->set_exception(std::current_exception());
+    }
+  }
   AuthClient(const Credential &credential, const momento_client_config_t *config) {
     momento_auth_client_t *raw = nullptr;
     detail::call([&](momento_error_t **e) {
@@ -727,48 +823,6 @@ class DataClient {
     h_.reset(raw);
   }
   detail::Handle<momento_data_client_t, momento_data_client_free> h_;
-};
-
-// ---- cancellation ---------------------------------------------------------------------------
-
-// Lets another thread cancel the calls of the threads tied to it (see auth.h): bind it with
-// CancelToken::Binding on the calling thread, call cancel() from elsewhere. Cancelled calls throw
-// momento::Error with MOMENTO_ERR_CANCELLED. Must outlive its bindings and any cancel() running.
-class CancelToken {
- public:
-  CancelToken() {
-    momento_cancel_token_t *raw = nullptr;
-    detail::call([&](momento_error_t **e) { return momento_cancel_token_new(&raw, e); });
-    h_.reset(raw);
-  }
-  void cancel() {
-    detail::call([&](momento_error_t **e) { return momento_cancel_token_cancel(h_.get(), e); });
-  }
-  void reset() {
-    detail::call([&](momento_error_t **e) { return momento_cancel_token_reset(h_.get(), e); });
-  }
-  bool cancelled() const noexcept { return momento_cancel_token_is_cancelled(h_.get()) != 0; }
-  momento_cancel_token_t *get() const noexcept { return h_.get(); }
-
-  // Ties the constructing thread to a token (nullptr: to none) until destroyed, then restores
-  // the previous binding. Create and destroy it on the same thread.
-  class Binding {
-   public:
-    explicit Binding(CancelToken *token) {
-      detail::call([&](momento_error_t **e) {
-        return momento_cancel_token_bind_thread(&previous_, token ? token->get() : nullptr, e);
-      });
-    }
-    ~Binding() { momento_cancel_token_bind_thread(nullptr, previous_, nullptr); }
-    Binding(const Binding &) = delete;
-    Binding &operator=(const Binding &) = delete;
-
-   private:
-    momento_cancel_token_t *previous_ = nullptr;
-  };
-
- private:
-  detail::Handle<momento_cancel_token_t, momento_cancel_token_free> h_;
 };
 
 // ---- stores, refresher, watcher -------------------------------------------------------------
