@@ -211,6 +211,10 @@ momento_status_t momento_client_config_set_deadline_ms(momento_client_config_t *
   });
 }
 
+int64_t momento_client_config_deadline_ms(const momento_client_config_t *config) {
+  return (config != nullptr ? config->value : ma::ClientConfig{}).deadline.count();
+}
+
 momento_status_t momento_client_config_set_ca_file(momento_client_config_t *config,
                                                    const char *path, momento_error_t **err) {
   return guard(err, "momento_client_config_set_ca_file", [&] {

@@ -363,6 +363,11 @@ MOMENTO_API momento_status_t momento_scope_new_predefined(momento_scope_t **out,
                                                           momento_error_t **err);
 /* Releases a scope (NULL is allowed). */
 MOMENTO_API void momento_scope_free(momento_scope_t *scope);
+/* The name of a predefined scope ("super-user", "all-data-read-write", "all-data-read-only"), as
+ * the CLI's --scope takes it; NULL for any other value. Static: do not free. */
+MOMENTO_API const char *momento_scope_predefined_str(int32_t which);
+/* The MOMENTO_SCOPE_* value of a predefined scope's name; 0 for any other text (or NULL). */
+MOMENTO_API int32_t momento_scope_predefined_from_str(const char *name);
 
 /* In every add function, cache_name NULL means all caches; an empty name is an error. */
 MOMENTO_API momento_status_t momento_scope_add_cache(momento_scope_t *scope, int32_t role,
@@ -412,6 +417,9 @@ MOMENTO_API momento_status_t momento_client_config_set_deadline_ms(momento_clien
 MOMENTO_API momento_status_t momento_client_config_set_ca_file(momento_client_config_t *config,
                                                                const char *path,
                                                                momento_error_t **err);
+/* The auth client's per-call deadline in effect, in milliseconds: the one set, else the
+ * library's default; config NULL gives the default (15000). */
+MOMENTO_API int64_t momento_client_config_deadline_ms(const momento_client_config_t *config);
 /* Largest message accepted (> 0; default 4 MiB). */
 MOMENTO_API momento_status_t momento_client_config_set_max_message_bytes(
     momento_client_config_t *config, int32_t max_bytes, momento_error_t **err);
@@ -731,7 +739,7 @@ MOMENTO_API momento_status_t momento_store_options_set_aws_profile(momento_store
                                                                    momento_error_t **err);
 
 /* spec: "file:PATH" (read-write), "aws-sm:SECRET-ID" (read-write), "env:VARIABLE" (read-only;
- * the Download-JSON object or a bare key) or "exec:{JSON}" (helper commands; read-write when it
+ * the Download-JSON object or a bare key; "env:" alone is MOMENTO_API_KEY) or "exec:{JSON}" (helper commands; read-write when it
  * names a write command). options NULL = defaults. Nothing is read yet. */
 MOMENTO_API momento_status_t momento_store_new(momento_store_t **out, const char *spec,
                                                const momento_store_options_t *options,
