@@ -5,7 +5,8 @@
          its stand-ins `momento_owned_str *` and `momento_call_id` mean `char **` and `void *`)
   go     every C.momento_* name the Go package uses exists in the header (cgo compiles against
          auth.h itself, so the types are checked by the Go build)
-  rust   bindings/rust/momento-auth-sys/src/bindings.rs equals what bindgen generates now
+  rust   bindings/rust/momento-auth-sys/src/bindings.rs equals what generate.sh (bindgen, without
+         the deprecated names) generates now
          (needs bindgen on PATH or $BINDGEN; scripts/setup installs it)
 
 Usage: check_drift.py [--header PATH] [node|go|rust ...]   (all three by default)

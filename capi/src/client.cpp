@@ -7,6 +7,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 #include "internal.hpp"
 #include "momento/auth/secret.hpp"
@@ -80,7 +81,7 @@ momento_status_t start(momento_auth_client_t *client, momento_cancel_token_t *ca
     need_handle(queue, "queue");
     begin(cancel ? &cancel->value : nullptr,
           deliver(what, [q = queue->value, id](momento_token_t *t, momento_error_t *e) {
-            q->push(id, t, e);
+            q->push(id, t, &delete_as<momento_token>, e);
           }));
   });
 }
@@ -127,24 +128,26 @@ auto begin_disposable(momento_auth_client_t *client, const momento_scope_t *scop
 
 namespace momento_capi {
 
+void CompletionQueue::Item::release() const noexcept {
+  if (value) free(value);
+  momento_error_free(error);
+}
+
 CompletionQueue::~CompletionQueue() {
-  for (const Item &item : items_) {
-    momento_token_free(item.token);
-    momento_error_free(item.error);
-  }
+  for (const Item &item : items_) item.release();
   if (write_fd_ >= 0) ::close(write_fd_);
 }
 
-void CompletionQueue::push(uint64_t id, momento_token_t *token, momento_error_t *error) noexcept {
+void CompletionQueue::push(uint64_t id, void *value, Free free, momento_error_t *error) noexcept {
+  const Item item{id, value, free, error};
   try {
     std::lock_guard lock(mu_);
     if (write_fd_ < 0) {  // the reader is gone: nobody will pop
-      momento_token_free(token);
-      momento_error_free(error);
+      item.release();
       return;
     }
     const bool wake = items_.empty();
-    items_.push_back({id, token, error});
+    items_.push_back(item);
     // A full buffer already holds a wake-up. A reader that has closed its end (a Node worker
     // that ended) will never pop: the socket is closed (no SIGPIPE) and the outcomes freed.
     const char byte = 1;
@@ -152,27 +155,36 @@ void CompletionQueue::push(uint64_t id, momento_token_t *token, momento_error_t 
         errno != EWOULDBLOCK && errno != EINTR) {
       ::close(write_fd_);
       write_fd_ = -1;
-      for (const Item &item : items_) {
-        momento_token_free(item.token);
-        momento_error_free(item.error);
-      }
+      for (const Item &i : items_) i.release();
       items_.clear();
     }
   } catch (...) {  // no memory: the outcome is lost, like a callback that cannot run
-    momento_token_free(token);
-    momento_error_free(error);
+    item.release();
   }
 }
 
-bool CompletionQueue::pop(uint64_t *id, momento_token_t **token, momento_error_t **error) noexcept {
+bool CompletionQueue::pop(uint64_t *id, void **value, momento_error_t **error) noexcept {
   std::lock_guard lock(mu_);
   if (items_.empty()) return false;
   const Item &item = items_.front();
   *id = item.id;
-  *token = item.token;
+  *value = item.value;
   *error = item.error;
   items_.pop_front();
   return true;
+}
+
+void run_queued(momento_completion_queue_t *queue, uint64_t id, const char *what,
+                std::function<Outcome()> job) {
+  need_handle(queue, "queue");
+  // One thread per call: these calls are rare (store reads and writes, stopping threads) and
+  // may block for seconds, so they must not hold up one another or the RPCs' completions.
+  std::thread([q = queue->value, id, what, job = std::move(job)] {
+    Outcome out;
+    momento_error_t *e = nullptr;
+    if (guard(&e, what, [&] { out = job(); }) != MOMENTO_OK) out = {};
+    q->push(id, out.value, out.free, e);
+  }).detach();
 }
 
 }  // namespace momento_capi
@@ -197,6 +209,10 @@ momento_status_t momento_client_config_set_deadline_ms(momento_client_config_t *
     config->value.deadline = std::chrono::milliseconds(deadline_ms);
     config->deadline_set = true;
   });
+}
+
+int64_t momento_client_config_deadline_ms(const momento_client_config_t *config) {
+  return (config != nullptr ? config->value : ma::ClientConfig{}).deadline.count();
 }
 
 momento_status_t momento_client_config_set_ca_file(momento_client_config_t *config,
@@ -313,8 +329,17 @@ void momento_completion_queue_free(momento_completion_queue_t *queue) { delete q
 
 int32_t momento_completion_queue_pop(momento_completion_queue_t *queue, uint64_t *id,
                                      momento_token_t **token, momento_error_t **error) {
-  if (!queue || !id || !token || !error) return 0;
-  return queue->value->pop(id, token, error) ? 1 : 0;
+  void *value = nullptr;
+  if (!token) return 0;
+  const int32_t got = momento_completion_queue_pop_value(queue, id, &value, error);
+  *token = static_cast<momento_token_t *>(value);
+  return got;
+}
+
+int32_t momento_completion_queue_pop_value(momento_completion_queue_t *queue, uint64_t *id,
+                                           void **value, momento_error_t **error) {
+  if (!queue || !id || !value || !error) return 0;
+  return queue->value->pop(id, value, error) ? 1 : 0;
 }
 
 momento_status_t momento_auth_client_generate_api_key_queued(
@@ -374,6 +399,19 @@ momento_status_t momento_token_write_file(const momento_token_t *token, const ch
   return guard(err, "momento_token_write_file", [&] {
     need_handle(token, "token");
     ma::write_token_file(std::string(need_str(path, "path", true)), token->value);
+  });
+}
+
+momento_status_t momento_token_write_file_queued(const momento_token_t *token, const char *path,
+                                                 momento_completion_queue_t *queue, uint64_t id,
+                                                 momento_error_t **err) {
+  return guard(err, "momento_token_write_file_queued", [&] {
+    need_handle(token, "token");
+    run_queued(queue, id, "momento_token_write_file_queued",
+               [t = token->value, p = std::string(need_str(path, "path", true))] {
+                 ma::write_token_file(p, t);
+                 return Outcome{};
+               });
   });
 }
 

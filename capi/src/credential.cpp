@@ -12,6 +12,13 @@ std::optional<ma::EndpointOverride> override_of(const momento_endpoint_override_
   return o->value;
 }
 
+// An environment variable's name as the caller gave it (checked as any optional string);
+// NULL stays NULL: core reads it as its default name.
+const char *var_name(const char *name, const char *what) {
+  (void)opt_str(name, what);
+  return name;
+}
+
 momento_status_t make_credential(momento_credential_t **out, momento_error_t **err,
                                  const char *what, auto &&parse) {
   return guard(err, what, [&] {
@@ -108,10 +115,8 @@ momento_status_t momento_credential_from_env(momento_credential_t **out, const c
                                              const momento_endpoint_override_t *override_,
                                              momento_error_t **err) {
   return make_credential(out, err, "momento_credential_from_env", [&] {
-    std::string key_name(opt_str(key_var, "key_var").value_or(ma::kApiKeyVar));
-    std::string endpoint_name(opt_str(endpoint_var, "endpoint_var").value_or(ma::kEndpointVar));
-    return ma::Credential::from_environment(override_of(override_), key_name.c_str(),
-                                            endpoint_name.c_str());
+    return ma::Credential::from_environment(override_of(override_), var_name(key_var, "key_var"),
+                                            var_name(endpoint_var, "endpoint_var"));
   });
 }
 
@@ -120,9 +125,8 @@ momento_status_t momento_credential_from_key(momento_credential_t **out, const c
                                              const momento_endpoint_override_t *override_,
                                              momento_error_t **err) {
   return make_credential(out, err, "momento_credential_from_key", [&] {
-    std::string endpoint_name(opt_str(endpoint_var, "endpoint_var").value_or(ma::kEndpointVar));
     return ma::Credential::from_key(need_cstr(key, "key"), override_of(override_),
-                                    endpoint_name.c_str());
+                                    var_name(endpoint_var, "endpoint_var"));
   });
 }
 
@@ -131,9 +135,8 @@ momento_status_t momento_credential_from_key_file(momento_credential_t **out, co
                                                   const momento_endpoint_override_t *override_,
                                                   momento_error_t **err) {
   return make_credential(out, err, "momento_credential_from_key_file", [&] {
-    std::string endpoint_name(opt_str(endpoint_var, "endpoint_var").value_or(ma::kEndpointVar));
     return ma::Credential::from_key_file(std::string(need_str(path, "path", true)),
-                                         override_of(override_), endpoint_name.c_str());
+                                         override_of(override_), var_name(endpoint_var, "endpoint_var"));
   });
 }
 

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -119,27 +120,47 @@ struct momento_cancel_token {
 };
 
 namespace momento_capi {
-// Outcomes of queued asynchronous calls, waiting for their owner's event loop. One byte goes to
-// the caller's end of a socket pair each time the queue goes from empty to not empty, so a loop
-// that watches that end wakes once per batch; outcomes nobody popped are freed with the queue.
+// Outcomes of queued calls and subscriptions, waiting for their owner's event loop. One byte goes
+// to the caller's end of a socket pair each time the queue goes from empty to not empty, so a
+// loop that watches that end wakes once per batch; outcomes nobody popped are freed with the
+// queue. An outcome is an owned object of the type its call names (or nullptr) or an error.
 class CompletionQueue {
  public:
+  using Free = void (*)(void *);
   explicit CompletionQueue(int write_fd) : write_fd_(write_fd) {}
   CompletionQueue(const CompletionQueue &) = delete;
   CompletionQueue &operator=(const CompletionQueue &) = delete;
   ~CompletionQueue();
-  void push(uint64_t id, momento_token_t *token, momento_error_t *error) noexcept;
-  bool pop(uint64_t *id, momento_token_t **token, momento_error_t **error) noexcept;
+  void push(uint64_t id, void *value, Free free, momento_error_t *error) noexcept;
+  bool pop(uint64_t *id, void **value, momento_error_t **error) noexcept;
 
  private:
   struct Item {
     uint64_t id;
-    momento_token_t *token;
+    void *value;
+    Free free;
     momento_error_t *error;
+    void release() const noexcept;
   };
   std::mutex mu_;
   std::deque<Item> items_;
   int write_fd_;
+};
+
+// How a queue frees an owned T nobody popped (the T's own momento_*_free).
+template <class T>
+void delete_as(void *p) {
+  delete static_cast<T *>(p);
+}
+
+// The result of a queued job: an owned object and how to free it, or nothing.
+struct Outcome {
+  void *value = nullptr;
+  CompletionQueue::Free free = nullptr;
+  template <class T>
+  static Outcome of(std::unique_ptr<T> p) {
+    return {p.release(), &delete_as<T>};
+  }
 };
 }  // namespace momento_capi
 
@@ -147,6 +168,14 @@ class CompletionQueue {
 struct momento_completion_queue {
   std::shared_ptr<momento_capi::CompletionQueue> value;
 };
+
+namespace momento_capi {
+// Runs `job` (returning an Outcome) on a new library thread and queues what it returns, or the
+// error it throws, under `id`; `what` names the entry point in errors and the log. Throws (so
+// the caller's guard reports it and nothing is queued) when the thread cannot start.
+void run_queued(momento_completion_queue_t *queue, uint64_t id, const char *what,
+                std::function<Outcome()> job);
+}  // namespace momento_capi
 
 struct momento_string_list {
   std::vector<std::string> items;

@@ -87,13 +87,52 @@ const ma::RefreshPolicy &policy_of(const momento_refresher_options_t *options) {
 
 }  // namespace
 
+// Shared with the queued calls in flight on them, which keep the object until they end.
 struct momento_refresher {
-  std::unique_ptr<ma::Refresher> refresher;
+  std::shared_ptr<ma::Refresher> refresher;
 };
 
 struct momento_watcher {
-  std::unique_ptr<ma::Watcher> watcher;
+  std::shared_ptr<ma::Watcher> watcher;
 };
+
+namespace {
+
+// The store's key, shared by the blocking and the queued load.
+std::unique_ptr<momento_token> load_token(const momento_store &store) {
+  std::optional<ma::StoreSnapshot> t = store.store->load();
+  if (!t) throw ma::Error(ma::ErrorCode::NotFound, "store " + store.description + " holds no key");
+  return std::make_unique<momento_token>(std::move(t->token));
+}
+
+void save_token(const momento_store &store, const ma::Token &token) {
+  if (!store.store->writable())
+    throw ma::Error(ma::ErrorCode::FailedPrecondition, "store " + store.description + " is read-only");
+  store.store->store(token);
+}
+
+// A copy of the store handle for a queued call (the caller may free its handle meanwhile).
+ma::WatcherOptions watcher_options(int64_t period_ms, const momento_endpoint_override_t *override_) {
+  ma::WatcherOptions o;
+  o.period = std::chrono::milliseconds(period_ms);
+  if (override_) o.endpoint = override_->value;
+  return o;
+}
+
+std::unique_ptr<momento_watcher> make_watcher(const std::shared_ptr<ma::TokenStore> &store,
+                                              ma::WatcherOptions o) {
+  auto w = std::make_unique<momento_watcher>();
+  w->watcher = std::make_shared<ma::Watcher>(store, std::move(o));
+  w->watcher->start();
+  return w;
+}
+
+std::shared_ptr<const momento_store> store_copy(const momento_store_t *store) {
+  need_handle(store, "store");
+  return std::make_shared<const momento_store>(*store);
+}
+
+}  // namespace
 
 extern "C" {
 
@@ -189,9 +228,16 @@ momento_status_t momento_store_load(momento_token_t **out, momento_store_t *stor
   return guard(err, "momento_store_load", [&] {
     need_out(out, "out");
     need_handle(store, "store");
-    std::optional<ma::StoreSnapshot> t = store->store->load();
-    if (!t) throw ma::Error(ma::ErrorCode::NotFound, "store " + store->description + " holds no key");
-    *out = new momento_token(std::move(t->token));
+    *out = load_token(*store).release();
+  });
+}
+
+momento_status_t momento_store_load_queued(momento_store_t *store,
+                                           momento_completion_queue_t *queue, uint64_t id,
+                                           momento_error_t **err) {
+  return guard(err, "momento_store_load_queued", [&] {
+    run_queued(queue, id, "momento_store_load_queued",
+               [s = store_copy(store)] { return Outcome::of(load_token(*s)); });
   });
 }
 
@@ -200,10 +246,20 @@ momento_status_t momento_store_save(momento_store_t *store, const momento_token_
   return guard(err, "momento_store_save", [&] {
     need_handle(store, "store");
     need_handle(token, "token");
-    if (!store->store->writable())
-      throw ma::Error(ma::ErrorCode::FailedPrecondition,
-                      "store " + store->description + " is read-only");
-    store->store->store(token->value);
+    save_token(*store, token->value);
+  });
+}
+
+momento_status_t momento_store_save_queued(momento_store_t *store, const momento_token_t *token,
+                                           momento_completion_queue_t *queue, uint64_t id,
+                                           momento_error_t **err) {
+  return guard(err, "momento_store_save_queued", [&] {
+    auto s = store_copy(store);
+    need_handle(token, "token");
+    run_queued(queue, id, "momento_store_save_queued", [s, t = token->value] {
+      save_token(*s, t);
+      return Outcome{};
+    });
   });
 }
 
@@ -399,6 +455,58 @@ momento_status_t momento_refresher_unsubscribe(momento_refresher_t *refresher, u
   });
 }
 
+momento_status_t momento_refresher_subscribe_queued(uint64_t *subscription,
+                                                    momento_refresher_t *refresher,
+                                                    momento_completion_queue_t *queue, uint64_t id,
+                                                    momento_error_t **err) {
+  return guard(err, "momento_refresher_subscribe_queued", [&] {
+    need_out(subscription, "subscription");
+    need_handle(refresher, "refresher");
+    need_handle(queue, "queue");
+    *subscription = refresher->refresher->subscribe([q = queue->value, id](const ma::RefreshEvent &e) {
+      q->push(id, convert(e).release(), &delete_as<momento_refresh_event>, nullptr);
+    });
+  });
+}
+
+momento_status_t momento_refresher_run_once_queued(momento_refresher_t *refresher, int32_t force,
+                                                   momento_completion_queue_t *queue, uint64_t id,
+                                                   momento_error_t **err) {
+  return guard(err, "momento_refresher_run_once_queued", [&] {
+    need_handle(refresher, "refresher");
+    run_queued(queue, id, "momento_refresher_run_once_queued",
+               [r = refresher->refresher, f = need_bool(force, "force")] {
+                 std::optional<ma::RefreshEvent> e = r->run_once(f);
+                 return e ? Outcome::of(convert(*e)) : Outcome{};
+               });
+  });
+}
+
+momento_status_t momento_refresher_stop_queued(momento_refresher_t *refresher,
+                                               momento_completion_queue_t *queue, uint64_t id,
+                                               momento_error_t **err) {
+  return guard(err, "momento_refresher_stop_queued", [&] {
+    need_handle(refresher, "refresher");
+    run_queued(queue, id, "momento_refresher_stop_queued", [r = refresher->refresher] {
+      r->stop();
+      return Outcome{};
+    });
+  });
+}
+
+momento_status_t momento_refresher_close_queued(momento_refresher_t *refresher,
+                                                momento_completion_queue_t *queue, uint64_t id,
+                                                momento_error_t **err) {
+  return guard(err, "momento_refresher_close_queued", [&] {
+    need_handle(refresher, "refresher");
+    run_queued(queue, id, "momento_refresher_close_queued", [r = refresher->refresher]() mutable {
+      r.reset();  // the last owner stops and joins the threads here
+      return Outcome{};
+    });
+    delete refresher;
+  });
+}
+
 int32_t momento_refresh_event_kind(const momento_refresh_event_t *event) {
   return event ? event->kind : 0;
 }
@@ -463,13 +571,20 @@ momento_status_t momento_watcher_new(momento_watcher_t **out, momento_store_t *s
   return guard(err, "momento_watcher_new", [&] {
     need_out(out, "out");
     need_handle(store, "store");
-    ma::WatcherOptions o;
-    o.period = std::chrono::milliseconds(period_ms);
-    if (override_) o.endpoint = override_->value;
-    auto w = std::make_unique<momento_watcher>();
-    w->watcher = std::make_unique<ma::Watcher>(store->store, std::move(o));
-    w->watcher->start();
-    *out = w.release();
+    *out = make_watcher(store->store, watcher_options(period_ms, override_)).release();
+  });
+}
+
+momento_status_t momento_watcher_new_queued(momento_store_t *store, int64_t period_ms,
+                                            const momento_endpoint_override_t *override_,
+                                            momento_completion_queue_t *queue, uint64_t id,
+                                            momento_error_t **err) {
+  return guard(err, "momento_watcher_new_queued", [&] {
+    need_handle(store, "store");
+    run_queued(queue, id, "momento_watcher_new_queued",
+               [s = store->store, o = watcher_options(period_ms, override_)] {
+                 return Outcome::of(make_watcher(s, o));
+               });
   });
 }
 
@@ -537,6 +652,45 @@ momento_status_t momento_watcher_unsubscribe(momento_watcher_t *watcher, uint64_
     need_handle(watcher, "watcher");
     if (!watcher->watcher->unsubscribe(id))
       throw ma::Error(ma::ErrorCode::NotFound, "no subscription " + std::to_string(id));
+  });
+}
+
+momento_status_t momento_watcher_subscribe_queued(uint64_t *subscription, momento_watcher_t *watcher,
+                                                  momento_completion_queue_t *queue, uint64_t id,
+                                                  momento_error_t **err) {
+  return guard(err, "momento_watcher_subscribe_queued", [&] {
+    need_out(subscription, "subscription");
+    need_handle(watcher, "watcher");
+    need_handle(queue, "queue");
+    *subscription = watcher->watcher->subscribe(
+        [q = queue->value, id](const std::shared_ptr<const ma::WatchedKey> &k) {
+          q->push(id, new momento_watched_key(k), &delete_as<momento_watched_key>, nullptr);
+        });
+  });
+}
+
+momento_status_t momento_watcher_poll_queued(momento_watcher_t *watcher,
+                                             momento_completion_queue_t *queue, uint64_t id,
+                                             momento_error_t **err) {
+  return guard(err, "momento_watcher_poll_queued", [&] {
+    need_handle(watcher, "watcher");
+    run_queued(queue, id, "momento_watcher_poll_queued", [w = watcher->watcher] {
+      if (!w->poll()) return Outcome{};
+      return Outcome::of(std::make_unique<momento_watched_key>(w->current()));
+    });
+  });
+}
+
+momento_status_t momento_watcher_close_queued(momento_watcher_t *watcher,
+                                              momento_completion_queue_t *queue, uint64_t id,
+                                              momento_error_t **err) {
+  return guard(err, "momento_watcher_close_queued", [&] {
+    need_handle(watcher, "watcher");
+    run_queued(queue, id, "momento_watcher_close_queued", [w = watcher->watcher]() mutable {
+      w.reset();  // the last owner stops and joins the threads here
+      return Outcome{};
+    });
+    delete watcher;
   });
 }
 

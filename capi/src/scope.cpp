@@ -6,12 +6,8 @@
 using namespace momento_capi;
 
 ma::PermissionScope momento_scope::to_core() const {
-  switch (predefined) {
-    case MOMENTO_SCOPE_SUPER_USER: return ma::PermissionScope::super_user();
-    case MOMENTO_SCOPE_ALL_DATA_READ_WRITE: return ma::PermissionScope::all_data_read_write();
-    case MOMENTO_SCOPE_ALL_DATA_READ_ONLY: return ma::PermissionScope::all_data_read_only();
-    default: return ma::PermissionScope::of(entries);
-  }
+  if (predefined != 0) return ma::predefined_scope(static_cast<ma::PredefinedScope>(predefined));
+  return ma::PermissionScope::of(entries);
 }
 
 namespace {
@@ -104,6 +100,16 @@ momento_status_t momento_scope_new_predefined(momento_scope_t **out, int32_t whi
 }
 
 void momento_scope_free(momento_scope_t *scope) { delete scope; }
+
+const char *momento_scope_predefined_str(int32_t which) {
+  return ma::predefined_scope_name(static_cast<ma::PredefinedScope>(which));
+}
+
+int32_t momento_scope_predefined_from_str(const char *name) {
+  if (name == nullptr) return 0;
+  const auto which = ma::predefined_scope_named(name);
+  return which ? static_cast<int32_t>(*which) : 0;
+}
 
 momento_status_t momento_scope_add_cache(momento_scope_t *scope, int32_t role,
                                          const char *cache_name, momento_error_t **err) {

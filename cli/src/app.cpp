@@ -115,7 +115,10 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   app.add_flag("--allow-insecure-remote", g.allow_insecure_remote,
                "with --insecure: also allow a host that is not a loopback address (the key travels in plaintext)");
   app.add_option("--ca-file", g.ca_file, "PEM file with the roots to trust for TLS (default: system roots)");
-  app.add_option("--timeout", timeout, "per-call deadline, e.g. 15s, 500ms (default 15s for key calls)");
+  const std::string default_deadline =
+      format_duration(std::chrono::milliseconds(momento_client_config_deadline_ms(nullptr)));
+  app.add_option("--timeout", timeout,
+                 "per-call deadline, e.g. 15s, 500ms (default " + default_deadline + " for key calls)");
   app.add_flag("--json", g.json, "machine-readable output, and errors as JSON on stderr");
   bool debug = false;
   app.add_flag("--debug", debug,
@@ -126,7 +129,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
 
   GenerateOptions gen;
   auto* generate = app.add_subcommand("generate", "mint a new API key with the caller's (super-user) key");
-  auto* scope_opt = generate->add_option("--scope", gen.scope, "super-user | all-data-read-write | all-data-read-only");
+  auto* scope_opt = generate->add_option("--scope", gen.scope, predefined_scope_names(" | ", " | "));
   auto* permit_opt = generate->add_option("--permit", gen.permits, kPermitHelp);
   scope_opt->excludes(permit_opt);
   generate->add_option("--expires-in", gen.expires_in, "a duration (30d, 1h30m), never, or a date 2027-01-31")->required();
@@ -232,7 +235,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   watch->add_option("--aws-endpoint", wo.store.aws_endpoint,
                     "Secrets Manager endpoint URL (default: AWS_ENDPOINT_URL_SECRETS_MANAGER, "
                     "AWS_ENDPOINT_URL, else AWS's)");
-  watch->add_option("--interval", wo.interval, "how often to re-read the store (default 5s)");
+  watch->add_option("--interval", wo.interval,
+                    "how often to re-read the store (default " + format_duration(Watcher::default_period()) + ")");
   watch->add_option("--count", wo.count, "exit after this many changes (default: run until SIGTERM/SIGINT)");
   watch->callback([&] { action = [&] { return cmd_watch(g, wo, io); }; });
 

@@ -638,7 +638,7 @@ int cmd_keep_fresh(const GlobalOptions& g, const KeepFreshOptions& o, Io io) {
 
 int cmd_watch(const GlobalOptions& g, const WatchOptions& o, Io io) {
   if (o.count < 0) throw_invalid("--count must not be negative");
-  const auto period = parse_duration(o.interval, "--interval");
+  const auto period = o.interval.empty() ? Watcher::default_period() : parse_duration(o.interval, "--interval");
   Store store = open_store(o.store);
   const auto ov = early_override(g);
 

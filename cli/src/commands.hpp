@@ -120,7 +120,7 @@ int cmd_keep_fresh(const GlobalOptions& g, const KeepFreshOptions& o, Io io);
 
 struct WatchOptions {
   StoreSelection store;
-  std::string interval = "5s";  // re-read period
+  std::string interval;          // re-read period; empty: the library's default
   int count = 0;                // exit after this many changes; 0 = until SIGTERM/SIGINT
 };
 // Prints the store's key (redacted) and expiry, then a line per new key.

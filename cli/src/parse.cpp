@@ -2,6 +2,7 @@
 
 #include "util/encoding.hpp"
 #include "util/net.hpp"
+#include "util/time.hpp"
 
 #include <cerrno>
 #include <charconv>
@@ -9,6 +10,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <limits>
+#include <vector>
 
 namespace momento::cli {
 
@@ -126,14 +128,21 @@ ExpiresIn parse_expires_in(std::string_view text, int64_t now, std::string_view 
   return ExpiresIn::seconds(d.count() / 1000);
 }
 
+std::string predefined_scope_names(const char* separator, const char* last_separator) {
+  std::vector<std::string> names;
+  for (int32_t which = 1; const char* name = momento_scope_predefined_str(which); ++which) names.emplace_back(name);
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == names.size() ? last_separator : separator) + names[i];
+  return out;
+}
+
 Scope parse_scope(std::string_view text) {
-  const std::string_view s = trim(text);
-  if (s == "super-user") return Scope::super_user();
-  if (s == "all-data-read-write") return Scope::all_data_read_write();
-  if (s == "all-data-read-only") return Scope::all_data_read_only();
-  throw_invalid("--scope '" + printable(s, 40) +
-                "' is not known; use super-user, all-data-read-write or all-data-read-only "
-                "(or --permit for a fine-grained scope)");
+  const std::string s(trim(text));
+  const int32_t which = s.find('\0') == std::string::npos ? momento_scope_predefined_from_str(s.c_str()) : 0;
+  if (which != 0) return Scope::predefined(which);
+  throw_invalid("--scope '" + printable(s, 40) + "' is not known; use " + predefined_scope_names(", ", " or ") +
+                " (or --permit for a fine-grained scope)");
 }
 
 namespace {
@@ -292,13 +301,12 @@ bool is_loopback_host(std::string_view host) noexcept {
   return momento::auth::detail::is_loopback_host(host);
 }
 
+std::string format_duration(std::chrono::milliseconds d) {
+  return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s" : std::to_string(d.count()) + "ms";
+}
+
 std::string format_epoch_utc(uint64_t epoch) {
-  const time_t t = static_cast<time_t>(epoch);
-  std::tm tm{};
-  if (gmtime_r(&t, &tm) == nullptr) return std::to_string(epoch);
-  char buf[32];
-  if (std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) return std::to_string(epoch);
-  return buf;
+  return momento::auth::detail::format_utc(static_cast<int64_t>(epoch));
 }
 
 std::string describe_expiry(uint64_t epoch, int64_t now) {

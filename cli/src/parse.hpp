@@ -39,8 +39,10 @@ std::string hint_for(momento_status_t code);
 ExpiresIn parse_expires_in(std::string_view text, int64_t now = now_epoch_seconds(),
                            std::string_view option = "--expires-in");
 
-// "super-user" | "all-data-read-write" | "all-data-read-only".
+// A predefined scope by the library's name for it ("super-user", ...).
 Scope parse_scope(std::string_view text);
+// The library's names of the predefined scopes, joined: "a, b or c" with (", ", " or ").
+std::string predefined_scope_names(const char* separator, const char* last_separator);
 
 // Adds one --permit entry to `scope`:
 //   cache:ROLE[:CACHE]                 ROLE read-write | read-only | write-only
@@ -56,6 +58,9 @@ void add_permission(Scope& scope, std::string_view spec);
 // error messages.
 std::chrono::milliseconds parse_duration(std::string_view text,
                                          std::string_view option = "--timeout");
+
+// A duration as parse_duration reads it: "30s" in whole seconds, else "1500ms".
+std::string format_duration(std::chrono::milliseconds d);
 
 // A finite decimal number filling the whole text ("0.8"); NaN and infinities are refused.
 // `option` names the option in error messages; ranges are the library's to check.

@@ -12,8 +12,10 @@
 #include "crypto.hpp"
 #include "momento/auth/credential.hpp"
 #include "momento/auth/display.hpp"
+#include "momento/auth/scope.hpp"
 #include "momento/auth/secret.hpp"
 #include "server.hpp"
+#include "util/time.hpp"
 #include "util/tracing.hpp"
 
 using namespace momento::server;
@@ -34,16 +36,19 @@ void print_warnings(const Registry& reg) {
     std::fprintf(stderr, "momento-auth-server: WARNING: %s\n", w.c_str());
 }
 
-// Epoch seconds as a UTC date for people (JSON keeps the number as well).
-std::string utc(int64_t t) {
-  const time_t tt = static_cast<time_t>(t);
-  std::tm tm{};
-  char buf[32];
-  if (gmtime_r(&tt, &tm) == nullptr || std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-    return std::to_string(t);
-  return buf;
+namespace ma = momento::auth;
+using ma::detail::format_utc;  // epoch seconds as a UTC date for people (JSON keeps the number)
+
+std::string when(int64_t t) { return t == 0 ? "never" : format_utc(t); }
+
+// What admin mint --class takes: "session, super-user, ... or all-data-read-only".
+std::string mint_classes() {
+  const size_t n = std::size(ma::kPredefinedScopes);
+  std::string s = "session";
+  for (size_t i = 0; i < n; ++i)
+    s += std::string(i + 1 == n ? " or " : ", ") + ma::predefined_scope_name(ma::kPredefinedScopes[i]);
+  return s;
 }
-std::string when(int64_t t) { return t == 0 ? "never" : utc(t); }
 
 int run_admin(CLI::App& admin, const std::string& data_dir, const std::string& cmd,
               const std::vector<std::string>& args, bool as_json, const std::string& mint_class,
@@ -62,10 +67,10 @@ int run_admin(CLI::App& admin, const std::string& data_dir, const std::string& c
       std::string state = key_state(k, reg.now());
       if (as_json) {
         arr.push_back({{"key_id", k.key_id()}, {"class", key_class_name(k.cls)},
-                       {"created_at", k.created_at}, {"created_at_utc", utc(k.created_at)},
+                       {"created_at", k.created_at}, {"created_at_utc", format_utc(k.created_at)},
                        {"valid_until", k.valid_until},
                        {"valid_until_utc", k.valid_until == 0 ? nlohmann::json(nullptr)
-                                                              : nlohmann::json(utc(k.valid_until))},
+                                                              : nlohmann::json(format_utc(k.valid_until))},
                        {"state", state}, {"family_id", k.family_id},
                        {"refreshable", !k.refresh_hash.empty()}, {"token_id", k.token_id},
                        {"description", k.description}, {"bootstrap", k.bootstrap}});
@@ -74,7 +79,7 @@ int run_admin(CLI::App& admin, const std::string& data_dir, const std::string& c
         // the cursor or forge rows on the operator's terminal.
         std::printf("%s  %-10s  %-7s  created=%s  valid_until=%s  family=%s%s%s%s\n",
                     k.key_id().c_str(), key_class_name(k.cls), state.c_str(),
-                    utc(k.created_at).c_str(), when(k.valid_until).c_str(),
+                    format_utc(k.created_at).c_str(), when(k.valid_until).c_str(),
                     k.family_id.empty() ? "-" : momento::auth::printable(k.family_id).c_str(),
                     k.bootstrap ? "  bootstrap" : "",
                     k.token_id.empty() ? "" : ("  token_id=" + momento::auth::printable(k.token_id)).c_str(),
@@ -115,29 +120,20 @@ int run_admin(CLI::App& admin, const std::string& data_dir, const std::string& c
     return 0;
   }
   if (cmd == "mint") {
-    permission_messages::Permissions perms;
-    KeyClass cls;
-    if (mint_class == "super-user" || mint_class == "session") {
-      perms.set_super_user(permission_messages::SuperUser);
-      cls = mint_class == "session" ? KeyClass::Session : KeyClass::SuperUser;
-    } else if (mint_class == "all-data-read-write") {
-      cls = KeyClass::Explicit;
-      auto* list = perms.mutable_explicit_()->mutable_permissions();
-      auto* c = list->Add()->mutable_cache_permissions();
-      c->set_role(permission_messages::CacheReadWrite);
-      c->mutable_all_caches();
-      auto* t = list->Add()->mutable_topic_permissions();
-      t->set_role(permission_messages::TopicReadWrite);
-      t->mutable_all_caches();
-      t->mutable_all_topics();
-      auto* f = list->Add()->mutable_function_permissions();
-      f->set_role(permission_messages::FunctionInvoke);
-      f->mutable_all_caches();
-      f->mutable_all_functions();
-    } else {
-      std::fprintf(stderr, "--class must be session, super-user or all-data-read-write\n");
+    // A session key is a super-user key of its own class; the other classes are core's
+    // predefined scopes by name.
+    const bool session = mint_class == "session";
+    const std::optional<ma::PredefinedScope> which =
+        session ? ma::PredefinedScope::SuperUser : ma::predefined_scope_named(mint_class);
+    if (!which) {
+      std::fprintf(stderr, "--class must be %s\n", mint_classes().c_str());
       return 2;
     }
+    permission_messages::Permissions perms;
+    ma::scope_to_proto(ma::predefined_scope(*which), ma::ScopeUse::ApiKey, &perms);
+    const KeyClass cls = session ? KeyClass::Session
+                         : *which == ma::PredefinedScope::SuperUser ? KeyClass::SuperUser
+                                                                    : KeyClass::Explicit;
     Minted m = reg.mint(cls, perms, mint_lifetime, "", "minted by admin");
     momento::auth::Token tf;
     tf.api_key = momento::auth::Secret(momento::auth::encode_envelope(m.endpoint, m.api_key));
@@ -223,7 +219,7 @@ int main(int argc, char** argv) {
   rf->add_option("FAMILY_ID", ids)->required();
   admin->add_subcommand("rotate-signing-key", "new signing key; old keys stay valid");
   auto* mint = admin->add_subcommand("mint", "mint a key into a token file");
-  mint->add_option("--class", mint_class, "session, super-user or all-data-read-write")
+  mint->add_option("--class", mint_class, mint_classes())
       ->capture_default_str();
   mint->add_option("--expires-in", lifetime, "lifetime in seconds (0 = never)")->capture_default_str();
   mint->add_option("--out", out_file, "token file to write (0600)")->required();

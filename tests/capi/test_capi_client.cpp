@@ -196,9 +196,15 @@ TEST_CASE("client and config argument validation", "[capi][client][validation]")
                      momento_client_config_set_max_message_bytes(nullptr, 100, err.out()));
     Config cfg;
     REQUIRE_OK(err, momento_client_config_new(cfg.out(), err.out()));
+    // The deadline in effect: the library's default until one is set (NULL: the default).
+    CHECK(momento_client_config_deadline_ms(nullptr) == 15000);
+    CHECK(momento_client_config_deadline_ms(cfg.get()) == 15000);
     for (int64_t d : {int64_t{0}, int64_t{-1}, int64_t{86400001}, INT64_MAX})
       CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
                        momento_client_config_set_deadline_ms(cfg.get(), d, err.out()));
+    CHECK(momento_client_config_deadline_ms(cfg.get()) == 15000);  // refused values change nothing
+    REQUIRE_OK(err, momento_client_config_set_deadline_ms(cfg.get(), 2500, err.out()));
+    CHECK(momento_client_config_deadline_ms(cfg.get()) == 2500);
     for (int32_t m : {0, -1})
       CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err,
                        momento_client_config_set_max_message_bytes(cfg.get(), m, err.out()));

@@ -876,3 +876,196 @@ TEST_CASE("refresher and watcher: one of each shared by several threads at once"
     CHECK(std::find(events.kinds.begin(), events.kinds.end(), MOMENTO_REFRESH_FAILED) == events.kinds.end());
   }
 }
+
+namespace {
+using Queue = Owned<momento_completion_queue_t, momento_completion_queue_free>;
+
+struct Popped {
+  uint64_t id;
+  void *value;
+  momento_status_t status;
+};
+
+// Waits (bounded) on the queue's socket and pops until `n` outcomes have arrived; errors are
+// freed (their status kept), values are the caller's.
+std::vector<Popped> pop_until(int fd, momento_completion_queue_t *q, size_t n) {
+  std::vector<Popped> got;
+  for (int i = 0; i < 100 && got.size() < n; ++i) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 30000) != 1) break;
+    char buf[64];
+    CHECK(read(fd, buf, sizeof buf) >= 1);
+    uint64_t id = 0;
+    void *value = nullptr;
+    momento_error_t *error = nullptr;
+    while (momento_completion_queue_pop_value(q, &id, &value, &error) == 1) {
+      CHECK((value == nullptr || error == nullptr));
+      got.push_back({id, value, error ? momento_error_code(error) : MOMENTO_OK});
+      momento_error_free(error);
+    }
+  }
+  return got;
+}
+
+Popped only(int fd, momento_completion_queue_t *q, uint64_t id) {
+  std::vector<Popped> got = pop_until(fd, q, 1);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].id == id);
+  return got[0];
+}
+}  // namespace
+
+TEST_CASE("queued store, refresher and watcher calls and subscriptions use a completion queue",
+          "[capi][refresh][queue][server]") {
+  Server srv;
+  Err err;
+  TempDir dir;
+  const std::string path = dir.file("token.json");
+  mint_file(srv, 3600, path);
+  const std::string spec = "file:" + path;
+  Store st;
+  REQUIRE_OK(err, momento_store_new(st.out(), spec.c_str(), nullptr, err.out()));
+  Queue q;
+  int32_t fd = -1;
+  REQUIRE_OK(err, momento_completion_queue_new(q.out(), &fd, err.out()));
+  Override ov = local_override(srv);
+  Refresher r;
+  REQUIRE_OK(err, momento_refresher_new(r.out(), st.get(), nullptr, ov.get(), nullptr, err.out()));
+
+  // Bad arguments: a failing status, nothing queued.
+  uint64_t sub = 0;
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_store_load_queued(nullptr, q.get(), 1, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_store_load_queued(st.get(), nullptr, 1, err.out()));
+  CHECK(err.message().find("queue") != std::string::npos);
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_store_save_queued(st.get(), nullptr, q.get(), 1, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_token_write_file_queued(nullptr, "x", q.get(), 1, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_refresher_run_once_queued(r.get(), 2, q.get(), 1, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_refresher_stop_queued(nullptr, q.get(), 1, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_refresher_close_queued(r.get(), nullptr, 1, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_refresher_subscribe_queued(nullptr, r.get(), q.get(), 1, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_refresher_subscribe_queued(&sub, r.get(), nullptr, 1, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_watcher_new_queued(nullptr, 1000, nullptr, q.get(), 1, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_watcher_poll_queued(nullptr, q.get(), 1, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_watcher_close_queued(nullptr, q.get(), 1, err.out()));
+  uint64_t id = 0;
+  void *value = nullptr;
+  momento_error_t *error = nullptr;
+  CHECK(momento_completion_queue_pop_value(q.get(), &id, &value, &error) == 0);
+  CHECK(momento_completion_queue_pop_value(q.get(), &id, nullptr, &error) == 0);
+
+  // A load; a save and a token file written from a copy of its token (freed meanwhile).
+  REQUIRE_OK(err, momento_store_load_queued(st.get(), q.get(), 1, err.out()));
+  Popped loaded = only(fd, q.get(), 1);
+  REQUIRE(loaded.status == MOMENTO_OK);
+  REQUIRE(loaded.value != nullptr);
+  auto *token = static_cast<momento_token_t *>(loaded.value);
+  CHECK(std::string(momento_token_api_key(token)) == auth_token_of(path));
+  const std::string copy_path = dir.file("copy.json"), written = dir.file("written.json");
+  Store copy;
+  REQUIRE_OK(err, momento_store_new(copy.out(), ("file:" + copy_path).c_str(), nullptr, err.out()));
+  REQUIRE_OK(err, momento_store_save_queued(copy.get(), token, q.get(), 2, err.out()));
+  REQUIRE_OK(err, momento_token_write_file_queued(token, written.c_str(), q.get(), 3, err.out()));
+  momento_token_free(token);
+  std::vector<Popped> saved = pop_until(fd, q.get(), 2);
+  REQUIRE(saved.size() == 2);
+  for (const Popped &p : saved) {
+    CHECK((p.id == 2 || p.id == 3));
+    CHECK(p.status == MOMENTO_OK);
+    CHECK(p.value == nullptr);
+  }
+  CHECK(auth_token_of(copy_path) == auth_token_of(path));
+  CHECK(auth_token_of(written) == auth_token_of(path));
+  // A failure arrives as an error under its id.
+  Store empty;
+  REQUIRE_OK(err, momento_store_new(empty.out(), ("file:" + dir.file("none.json")).c_str(), nullptr, err.out()));
+  REQUIRE_OK(err, momento_store_load_queued(empty.get(), q.get(), 4, err.out()));
+  CHECK(only(fd, q.get(), 4).status == MOMENTO_ERR_NOT_FOUND);
+
+  // A watcher made on a library thread (re-reading only when polled), subscribed to the queue.
+  REQUIRE_OK(err, momento_watcher_new_queued(st.get(), 3600000, ov.get(), q.get(), 5, err.out()));
+  Popped made = only(fd, q.get(), 5);
+  REQUIRE(made.status == MOMENTO_OK);
+  auto *watcher = static_cast<momento_watcher_t *>(made.value);
+  REQUIRE(watcher != nullptr);
+  uint64_t watch_sub = 0;
+  REQUIRE_OK(err, momento_watcher_subscribe_queued(&watch_sub, watcher, q.get(), 6, err.out()));
+  REQUIRE_OK(err, momento_watcher_poll_queued(watcher, q.get(), 7, err.out()));
+  Popped unchanged = only(fd, q.get(), 7);
+  CHECK(unchanged.status == MOMENTO_OK);
+  CHECK(unchanged.value == nullptr);
+
+  // The refresher's events reach the queue under the subscription's id, next to run_once's.
+  // The watcher (id 6) may see the rotated file at once through its directory's events, or only
+  // when polled (id 13): either way one key arrives under id 6.
+  REQUIRE_OK(err, momento_refresher_subscribe_queued(&sub, r.get(), q.get(), 10, err.out()));
+  REQUIRE_OK(err, momento_refresher_run_once_queued(r.get(), 1, q.get(), 11, err.out()));
+  std::vector<Popped> got;
+  auto seen = [&](uint64_t want) {
+    return std::any_of(got.begin(), got.end(), [&](const Popped &p) { return p.id == want; });
+  };
+  for (int i = 0; i < 20 && !(seen(10) && seen(11)); ++i) {
+    std::vector<Popped> more = pop_until(fd, q.get(), 1);
+    got.insert(got.end(), more.begin(), more.end());
+  }
+  std::string fingerprint;
+  for (const Popped &p : got) {
+    if (p.id == 6) continue;
+    CHECK((p.id == 10 || p.id == 11));
+    REQUIRE(p.value != nullptr);
+    auto *ev = static_cast<momento_refresh_event_t *>(p.value);
+    CHECK(momento_refresh_event_kind(ev) == MOMENTO_REFRESH_REFRESHED);
+    fingerprint = momento_refresh_event_key_fingerprint(ev);
+    momento_refresh_event_free(ev);
+  }
+  CHECK(got.size() <= 3);
+  // Unsubscribed: the next pass is queued for run_once alone.
+  REQUIRE_OK(err, momento_refresher_unsubscribe(r.get(), sub, err.out()));
+  REQUIRE_OK(err, momento_refresher_run_once_queued(r.get(), 0, q.get(), 12, err.out()));
+  for (int i = 0; i < 20 && !seen(12); ++i) {
+    std::vector<Popped> more = pop_until(fd, q.get(), 1);
+    for (const Popped &p : more) CHECK((p.id == 12 || p.id == 6));
+    got.insert(got.end(), more.begin(), more.end());
+  }
+  for (const Popped &p : got)
+    if (p.id == 12) CHECK(p.value == nullptr);  // nothing was due
+
+  // The watcher has the rotated key: as its event, and from the poll unless it had it already.
+  REQUIRE_OK(err, momento_watcher_poll_queued(watcher, q.get(), 13, err.out()));
+  for (int i = 0; i < 20 && !(seen(13) && seen(6)); ++i) {
+    std::vector<Popped> more = pop_until(fd, q.get(), 1);
+    got.insert(got.end(), more.begin(), more.end());
+  }
+  REQUIRE(seen(6));
+  REQUIRE(seen(13));
+  for (const Popped &p : got) {
+    if (p.id != 6 && p.id != 13) continue;
+    if (p.id == 13 && p.value == nullptr) continue;  // swapped in before the poll
+    REQUIRE(p.value != nullptr);
+    auto *key = static_cast<momento_watched_key_t *>(p.value);
+    CHECK(std::string(momento_watched_key_fingerprint(key)) == fingerprint);
+    momento_watched_key_free(key);
+  }
+  CHECK(std::count_if(got.begin(), got.end(), [](const Popped &p) { return p.id == 6; }) == 1);
+
+  // Stopping and closing on library threads; the handles are gone once the close starts.
+  REQUIRE_OK(err, momento_refresher_stop_queued(r.get(), q.get(), 14, err.out()));
+  CHECK(only(fd, q.get(), 14).status == MOMENTO_OK);
+  REQUIRE_OK(err, momento_refresher_close_queued(r.get(), q.get(), 15, err.out()));
+  r.p = nullptr;
+  CHECK(only(fd, q.get(), 15).status == MOMENTO_OK);
+  REQUIRE_OK(err, momento_watcher_close_queued(watcher, q.get(), 16, err.out()));
+  CHECK(only(fd, q.get(), 16).status == MOMENTO_OK);
+
+  // Freeing the queue with a call in flight and an outcome never popped frees them both.
+  Watcher w2;
+  REQUIRE_OK(err, momento_watcher_new(w2.out(), st.get(), 3600000, nullptr, err.out()));
+  REQUIRE_OK(err, momento_watcher_subscribe_queued(&watch_sub, w2.get(), q.get(), 20, err.out()));
+  REQUIRE_OK(err, momento_store_load_queued(st.get(), q.get(), 21, err.out()));
+  REQUIRE_OK(err, momento_watcher_new_queued(st.get(), 3600000, nullptr, q.get(), 22, err.out()));
+  momento_completion_queue_free(q.p);
+  q.p = nullptr;
+  close(fd);
+  // The two calls end on their own threads (their outcomes freed, unseen); let them finish
+  // before the process does.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+}

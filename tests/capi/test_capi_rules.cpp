@@ -238,6 +238,7 @@ TEST_CASE("store specifications are parsed by the library", "[capi][store]") {
       {"./a:b.json", MOMENTO_STORE_FILE, "./a:b.json"},
       {"aws-sm:prod/momento", MOMENTO_STORE_AWS_SECRETS_MANAGER, "prod/momento"},
       {"env:MOMENTO_API_KEY", MOMENTO_STORE_ENV, "MOMENTO_API_KEY"},
+      {"env:", MOMENTO_STORE_ENV, "MOMENTO_API_KEY"},  // the library's default variable
       {"exec:{\"read\":[\"pass\",\"show\",\"k\"]}", MOMENTO_STORE_EXEC, "{\"read\":[\"pass\",\"show\",\"k\"]}"},
       {"t\xC3\xA9.json", MOMENTO_STORE_FILE, "t\xC3\xA9.json"},
   };

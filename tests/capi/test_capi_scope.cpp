@@ -69,6 +69,18 @@ TEST_CASE("predefined scopes validate for their uses", "[capi][scope]") {
   CHECK(momento_scope_entry_count(rw.get()) == 0);
 }
 
+TEST_CASE("predefined scopes by name, as the CLI takes them", "[capi][scope]") {
+  for (int32_t which : {MOMENTO_SCOPE_SUPER_USER, MOMENTO_SCOPE_ALL_DATA_READ_WRITE, MOMENTO_SCOPE_ALL_DATA_READ_ONLY}) {
+    const char *name = momento_scope_predefined_str(which);
+    REQUIRE(name != nullptr);
+    CHECK(momento_scope_predefined_from_str(name) == which);
+  }
+  CHECK(std::string(momento_scope_predefined_str(MOMENTO_SCOPE_ALL_DATA_READ_ONLY)) == "all-data-read-only");
+  for (int32_t bad : {0, 4, -1}) CHECK(momento_scope_predefined_str(bad) == nullptr);
+  for (const char *bad : {"", "admin", "Super-User", " super-user"}) CHECK(momento_scope_predefined_from_str(bad) == 0);
+  CHECK(momento_scope_predefined_from_str(nullptr) == 0);
+}
+
 TEST_CASE("fine-grained entries and item selectors", "[capi][scope]") {
   Err err;
   Scope s;

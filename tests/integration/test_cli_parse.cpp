@@ -60,6 +60,7 @@ TEST_CASE("cli parse: --scope names map to the predefined scopes", "[cli][parse]
           }) == MOMENTO_OK);
   }
   CHECK(code_of([] { cli::parse_scope("admin"); }) == kInvalid);
+  CHECK(cli::predefined_scope_names(", ", " or ") == "super-user, all-data-read-write or all-data-read-only");
 }
 
 TEST_CASE("cli parse: durations, compound ones included", "[cli][parse]") {
@@ -196,6 +197,20 @@ Ran run_args(std::vector<const char*> args) {
   return {rc, out.str(), err.str()};
 }
 }  // namespace
+
+TEST_CASE("cli: the help states the library's defaults", "[cli]") {
+  CHECK(cli::format_duration(std::chrono::milliseconds(15000)) == "15s");
+  CHECK(cli::format_duration(std::chrono::milliseconds(1500)) == "1500ms");
+  const Ran top = run_args({"--help"});
+  CHECK(top.rc == 0);
+  CHECK(top.out.find("(default " + cli::format_duration(std::chrono::milliseconds(momento_client_config_deadline_ms(nullptr))) +
+                     " for key calls)") != std::string::npos);
+  const Ran watch = run_args({"watch", "--help"});
+  CHECK(watch.rc == 0);
+  CHECK(watch.out.find("(default " + cli::format_duration(Watcher::default_period()) + ")") != std::string::npos);
+  const Ran generate = run_args({"generate", "--help"});
+  CHECK(generate.out.find("super-user | all-data-read-write | all-data-read-only") != std::string::npos);
+}
 
 TEST_CASE("cli: --endpoint \"\" is a usage error, not \"no endpoint\"", "[cli]") {
   const Ran r = run_args({"--endpoint", "", "--insecure", "inspect", "x"});

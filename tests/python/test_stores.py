@@ -227,6 +227,32 @@ def test_secrets_manager_round_trip(moto: str, admin: ma.AuthClient):
     assert_no_secret(repr(store) + repr(got), key.api_key, key.refresh_token)
 
 
+def test_secrets_manager_refresh_keeps_the_secret_s_own_shape(moto: str, server: Server, admin: ma.AuthClient):
+    # A secret another tool wrote: the key under apiKey, validUntil a number, members of its own.
+    secret = "momento/py-shape"
+    key = admin.generate_api_key(ma.AllDataReadWrite, ma.ExpiresIn.hours(1))
+    valid_until = int(key.expires_at.epoch())
+    sm = boto_client(moto)
+    sm.create_secret(Name=secret, SecretString=json.dumps(
+        {"team": "payments", "apiKey": key.api_key, "refreshToken": key.refresh_token,
+         "validUntil": valid_until, "rotation": {"days": 7}}))
+    store = ma.AwsSecretsManagerTokenStore(secret, endpoint_url=moto, region="us-east-1")
+    refresher = ma.Refresher(store, endpoint=server.address, secure=False, timeout=10)
+    try:
+        ev = refresher.refresh_now()
+        assert ev.kind is ma.RefreshEventKind.REFRESHED, ev
+    finally:
+        refresher.close()
+    now = store.read()
+    assert now.api_key != key.api_key
+    doc = json.loads(sm.get_secret_value(SecretId=secret)["SecretString"])
+    # The same members in the same order, the new key where the old one was, validUntil a number.
+    assert list(doc) == ["team", "apiKey", "refreshToken", "validUntil", "rotation"]
+    assert doc["team"] == "payments" and doc["rotation"] == {"days": 7}
+    assert doc["apiKey"] == now.api_key and doc["refreshToken"] == now.refresh_token
+    assert isinstance(doc["validUntil"], int) and doc["validUntil"] == int(now.expires_at.epoch())
+
+
 def test_secrets_manager_wrong_credentials_fail_cleanly(moto: str, monkeypatch: pytest.MonkeyPatch,
                                                         admin: ma.AuthClient):
     store = ma.AwsSecretsManagerTokenStore("momento/py-creds", endpoint_url=moto)

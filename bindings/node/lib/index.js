@@ -1,10 +1,9 @@
 'use strict';
 // momento-auth for Node.js: Momento API keys over libmomento_auth.so.1 (koffi, no compiler).
 // Every rule (parsing, ranges, defaults, redaction, refresh policy) lives in the library; this
-// file adapts types, errors, lifetimes and threads. The auth client's RPCs use the library's
-// asynchronous calls, which call back from its network thread (koffi hands the callback to the
-// event loop); other calls that may block (store reads, stopping threads) run on libuv's worker
-// pool. Both return promises.
+// file adapts types, errors, lifetimes and threads. Every call that may wait (the RPCs, store
+// reads and writes, stopping threads) and every Refresher/Watcher event reaches this thread
+// through one completion queue of the library's, read on the event loop; promises settle there.
 const { EventEmitter } = require('node:events');
 const net = require('node:net');
 const { isMainThread } = require('node:worker_threads');
@@ -13,7 +12,7 @@ const ffi = require('./ffi');
 const errors = require('./errors');
 
 const { C, koffi } = ffi;
-const { fns: N, file: libraryFile } = ffi.load();
+const { fns: N, file: libraryFile, teardown } = ffi.load();
 const { invalidArgument } = errors;
 
 // ---- errors -------------------------------------------------------------------------------
@@ -32,15 +31,16 @@ function takeError(ptr) {
 
 // Runs a fallible C call on this thread: the last argument is the error out-parameter.
 function check(name, ...args) {
-  const err = [null];
+  const err = new BigUint64Array(1);
   const status = N[name](...args, err);
   if (status !== C.MOMENTO_OK) throw takeError(err[0]);
 }
 
-// The same on the worker pool; resolves once the call returns.
+// The same on libuv's worker pool (only the log handler's setter uses it); resolves once the
+// call returns.
 function checkAsync(name, ...args) {
   return new Promise((resolve, reject) => {
-    const err = [null];
+    const err = new BigUint64Array(1);
     N[name].async(...args, err, (e, status) => {
       if (e) reject(e);
       else if (status !== C.MOMENTO_OK) reject(takeError(err[0]));
@@ -49,17 +49,6 @@ function checkAsync(name, ...args) {
   });
 }
 
-// Keeps the owners of native handles reachable until a worker-pool call using them has returned
-// (otherwise the garbage collector's safety net could free a handle mid-call).
-function hold(promise, ...owners) {
-  return promise.finally(() => owners.length);
-}
-
-function runAsync(name, ...args) {
-  return new Promise((resolve, reject) => {
-    N[name].async(...args, (e, value) => (e ? reject(e) : resolve(value)));
-  });
-}
 
 // ---- argument adaptation (a C string cannot carry NUL or lone surrogates) ------------------
 
@@ -110,33 +99,50 @@ function date(epochSeconds) {
   return s === 0 ? null : new Date(s * 1000);
 }
 
-// ---- native handles: freed by close()/dispose, or by the garbage collector as a safety net ---
+// ---- native handles: freed by close(), by the garbage collector as a safety net, and -------
+// ---- (long-lived ones) by the end of the thread's environment --------------------------------
 
 // One registry per handle type (named by its free function), holding the bare pointer.
 const registries = new Map();
-function registry(free) {
-  let r = registries.get(free);
+function registry(free, hooked) {
+  const key = hooked ? `${free}+hook` : free;
+  let r = registries.get(key);
   if (r === undefined) {
-    r = new FinalizationRegistry(ptr => N[free](ptr));
-    registries.set(free, r);
+    r = new FinalizationRegistry(hooked ? ptr => { teardown.remove(free, ptr); N[free](ptr); } : ptr => N[free](ptr));
+    registries.set(key, r);
   }
   return r;
 }
 
-// Only handles that close() may free early get an unregister token: registering without one
-// costs about half as much, which matters for parsed credentials and call results.
-function own(target, ptr, free, releasable = false) {
+// Call results and lifetimes: the garbage collector frees them. Registering without an
+// unregister token costs about half as much, which matters for results.
+function own(target, ptr, free) {
   target._ptr = ptr;
-  if (releasable) registry(free).register(target, ptr, target);
-  else registry(free).register(target, ptr);
+  registry(free, false).register(target, ptr);
+}
+
+// Clients, credentials, stores, refreshers and watchers: close() frees them, so does the
+// garbage collector, and so does the end of this thread's environment (a terminated worker runs
+// no finalizer): a Node-API cleanup hook that calls the library's free function.
+function ownLong(target, ptr, free) {
+  teardown.add(free, ptr);
+  target._ptr = ptr;
+  registry(free, true).register(target, ptr, target);
+}
+
+// Forgets a long-lived handle (no hook, no finalizer) and returns it, or null when released.
+function disown(target, free) {
+  const ptr = target._ptr;
+  if (!ptr) return null;
+  registry(free, true).unregister(target);
+  teardown.remove(free, ptr);
+  target._ptr = null;
+  return ptr;
 }
 
 function release(target, free) {
-  if (!target._ptr) return;
-  registry(free).unregister(target);
-  const ptr = target._ptr;
-  target._ptr = null;
-  N[free](ptr);
+  const ptr = disown(target, free);
+  if (ptr) N[free](ptr);
 }
 
 // An endpoint override for one call (copied by the library), or null.
@@ -147,7 +153,7 @@ function withOverride(opts, body) {
   if (endpoint === null) return body(null);
   const secure = o.secure === undefined ? true : o.secure;
   if (typeof secure !== 'boolean') throw invalidArgument(`secure must be a boolean, got ${typeName(secure)}`);
-  const out = [null];
+  const out = new BigUint64Array(1);
   check('momento_endpoint_override_new_single', out, endpoint, secure ? 1 : 0);
   let result;
   try {
@@ -179,7 +185,7 @@ class CredentialProvider {
       this._ptr = null;
       this.#source = source;
     } else if (ptr) {
-      own(this, ptr, 'momento_credential_free');
+      ownLong(this, ptr, 'momento_credential_free');
     } else {
       throw invalidArgument('use CredentialProvider.fromString() and the other factories');
     }
@@ -241,7 +247,7 @@ class CredentialProvider {
   static local({ host, port } = {}) {
     const p = port === undefined ? 0 : integer(port, 'port');
     if (p < 0 || p > 65535) throw invalidArgument('port must be between 0 and 65535');
-    const out = [null];
+    const out = new BigUint64Array(1);
     check('momento_credential_new_local', out, cstr(host, 'host', { optional: true }), p);
     return new CredentialProvider(out[0]);
   }
@@ -250,7 +256,7 @@ class CredentialProvider {
     if (this._ptr) return this._ptr;
     if (this.#source === undefined) throw errors.errorFor('FAILED_PRECONDITION_ERROR', 'the credential provider was released');
     const [name, args, opts] = this.#source;
-    own(this, CredentialProvider._native(name, opts, args), 'momento_credential_free');
+    ownLong(this, CredentialProvider._native(name, opts, args), 'momento_credential_free');
     this.#source = undefined;
     return this._ptr;
   }
@@ -277,7 +283,7 @@ class CredentialProvider {
 
 class ExpiresIn {
   constructor(unit, amount) {
-    const out = [null];
+    const out = new BigUint64Array(1);
     check('momento_expires_in_new', out, unit, integer(amount, 'amount'));
     own(this, out[0], 'momento_expires_in_free');
     this.unit = unit;
@@ -380,7 +386,7 @@ function addPermission(scope, p, i) {
 
 // A native scope for one call; the caller frees it.
 function nativeScope(scope) {
-  const out = [null];
+  const out = new BigUint64Array(1);
   if (scope instanceof PredefinedScope) {
     check('momento_scope_new_predefined', out, scope._which);
     return out[0];
@@ -442,7 +448,7 @@ class ApiKeyResult {
 
   /** Writes the Download-JSON token file atomically with mode 0600. */
   writeFile(path) {
-    return hold(checkAsync('momento_token_write_file', this._ptr, cstr(path, 'path')), this);
+    return call('momento_token_write_file_queued', () => [this._ptr, cstr(path, 'path')], nothing);
   }
 
   /** A credential for this key (its own endpoints, or opts.endpoint). */
@@ -470,7 +476,7 @@ function redact(secret) {
 
 // A client config for one constructor (copied by the library): { deadlineMs, caFile }.
 function withConfig({ deadlineMs, caFile }, body) {
-  const config = [null];
+  const config = new BigUint64Array(1);
   check('momento_client_config_new', config);
   try {
     if (deadlineMs !== undefined) {
@@ -483,25 +489,29 @@ function withConfig({ deadlineMs, caFile }, body) {
   }
 }
 
-// ---- asynchronous calls --------------------------------------------------------------------
+// ---- asynchronous calls and events --------------------------------------------------------
 
-// The auth client's RPCs deliver their outcomes into a completion queue of this thread's (the
-// library's *_queued calls). The library writes a byte to a socket when the queue stops being
-// empty; libuv watches that socket on this thread's event loop, and one pass pops every
-// outcome. No JavaScript runs on the library's thread and that thread never waits for ours, so
-// a worker that ends with calls in flight leaves only outcomes that the library frees.
-const pending = new Map();
+// Every call that may wait, and every Refresher/Watcher event, delivers into one completion
+// queue of this thread's (the library's *_queued calls). The library writes a byte to a socket
+// when the queue stops being empty; libuv watches that socket on this thread's event loop, and
+// one pass pops every outcome. No JavaScript runs on a library thread and no library thread
+// waits for ours, so a worker that ends with calls in flight leaves only outcomes, which the
+// library frees with the queue (a cleanup hook of the worker's environment frees it).
+const pending = new Map(); // call id -> settle(value, error), once
+const streams = new Map(); // subscription id -> onValue(value), until unsubscribed
 let nextCallId = 1;
 let queue = null;
 // The queue's pop and the starts write here (see ffi.js); each value is read at once.
-const popped = { id: new BigUint64Array(1), token: new BigUint64Array(1), error: new BigUint64Array(1) };
+const popped = { id: new BigUint64Array(1), value: new BigUint64Array(1), error: new BigUint64Array(1) };
 const startError = new BigUint64Array(1);
+const subscription = new BigUint64Array(1);
 
 function completionQueue() {
   if (queue !== null) return queue;
-  const out = [null];
+  const out = new BigUint64Array(1);
   const fd = [0];
   check('momento_completion_queue_new', out, fd);
+  teardown.add('momento_completion_queue_free', out[0]);
   // The socket owns (and closes) the reading end; the loop stays alive only while calls pend.
   // Its bytes go into one small buffer (`onread`): no allocation and no stream per wake-up.
   const socket = new net.Socket({
@@ -509,28 +519,93 @@ function completionQueue() {
   });
   socket.unref();
   queue = { ptr: out[0], socket };
-  process.once('exit', () => {
-    socket.destroy();
-    N.momento_completion_queue_free(queue.ptr);
-  });
   return queue;
 }
 
 function drain() {
-  const { id, token, error } = popped;
-  while (N.momento_completion_queue_pop(queue.ptr, id, token, error) === 1) {
+  const { id, value, error } = popped;
+  while (N.momento_completion_queue_pop_value(queue.ptr, id, value, error) === 1) {
+    // Read before dispatching: a handler may drain again (a listener closing its Refresher).
     const key = Number(id[0]);
+    const v = value[0];
+    const e = error[0];
     const settle = pending.get(key);
-    pending.delete(key);
-    settle(token[0], error[0]);
+    if (settle !== undefined) {
+      pending.delete(key);
+      settle(v, e);
+    } else {
+      streams.get(key)(v);
+    }
   }
   if (pending.size === 0) queue.socket.unref();
+}
+
+// Starts one queued call: `args` precede the queue and the id. The library copies its arguments
+// at the start; `settle(value, error)` runs on this thread when the outcome is popped. A start
+// that fails throws and queues nothing.
+function enqueue(name, args, settle) {
+  const q = completionQueue();
+  const id = nextCallId++;
+  if (N[name](...args, q.ptr, id, startError) !== C.MOMENTO_OK) throw takeError(startError[0]);
+  if (pending.size === 0) q.socket.ref();
+  pending.set(id, settle);
+}
+
+// A queued call as a promise: `args()` gives the arguments (bad ones reject), `result(value)`
+// the resolution.
+function call(name, args, result) {
+  return new Promise((resolve, reject) => {
+    enqueue(name, args(), (value, error) => {
+      if (error) reject(takeError(error));
+      else resolve(result(value));
+    });
+  });
+}
+
+function nothing() {
+  return undefined;
+}
+
+// A Refresher's or Watcher's events, delivered through the queue. `onValue` gets each event's
+// native value (freed here after it returns); once close() has returned it is not called again.
+class Subscription {
+  constructor(owner, kind, onValue, free) {
+    this.kind = kind;
+    this.closed = false;
+    this.id = nextCallId++;
+    streams.set(this.id, value => {
+      try {
+        if (!this.closed) onValue(value);
+      } catch (e) {
+        process.nextTick(() => { throw e; }); // a listener's exception, as EventEmitter reports it
+      } finally {
+        N[free](value);
+      }
+    });
+    try {
+      check(`${kind}_subscribe_queued`, subscription, owner._ptr, completionQueue().ptr, this.id);
+    } catch (e) {
+      streams.delete(this.id);
+      throw e;
+    }
+    this.subscription = subscription[0];
+  }
+
+  // The library's unsubscribe returns at once (its thread only appends to the queue); the events
+  // queued before it are popped now and dropped.
+  close(owner) {
+    if (this.closed) return;
+    this.closed = true;
+    check(`${this.kind}_unsubscribe`, owner._ptr, this.subscription);
+    drain();
+    streams.delete(this.id);
+  }
 }
 
 // A cancel token for one call, cancelled when `signal` aborts; release() frees it.
 function abortToken(signal) {
   if (!(signal instanceof AbortSignal)) throw invalidArgument(`signal must be an AbortSignal, got ${typeName(signal)}`);
-  const out = [null];
+  const out = new BigUint64Array(1);
   check('momento_cancel_token_new', out);
   const ptr = out[0];
   const onAbort = () => N.momento_cancel_token_cancel(ptr, null);
@@ -545,30 +620,26 @@ function abortToken(signal) {
   };
 }
 
-// Starts one queued call: `args` go between the client and the cancel token. The library copies
-// its arguments at the start; the promise settles when the outcome is popped.
+// Starts one RPC: `args` go between the client and the cancel token.
 function start(client, name, cls, args, signal) {
-  const q = completionQueue();
   const cancel = signal === undefined ? null : abortToken(signal);
   return new Promise((resolve, reject) => {
-    const id = nextCallId++;
-    if (N[name](client._ptr, ...args, cancel && cancel.ptr, q.ptr, id, startError) !== C.MOMENTO_OK) {
+    try {
+      // The client itself may go (close, or its finalizer): the library finishes the call anyway.
+      enqueue(name, [client._ptr, ...args, cancel && cancel.ptr], (token, error) => {
+        if (cancel) cancel.release();
+        if (error) {
+          const e = takeError(error);
+          if (signal !== undefined && signal.aborted && e.code === 'CANCELLED_ERROR') e.cause = signal.reason;
+          reject(e);
+        } else {
+          resolve(new cls(token));
+        }
+      });
+    } catch (e) {
       if (cancel) cancel.release();
-      reject(takeError(startError[0]));
-      return;
+      reject(e);
     }
-    if (pending.size === 0) q.socket.ref();
-    // The client itself may go (close, or its finalizer): the library finishes the call anyway.
-    pending.set(id, (token, error) => {
-      if (cancel) cancel.release();
-      if (error) {
-        const e = takeError(error);
-        if (signal !== undefined && signal.aborted && e.code === 'CANCELLED_ERROR') e.cause = signal.reason;
-        reject(e);
-      } else {
-        resolve(new cls(token));
-      }
-    });
   });
 }
 
@@ -587,9 +658,9 @@ class AuthClient {
   constructor({ credentialProvider, ...opts } = {}) {
     instance(credentialProvider, CredentialProvider, 'credentialProvider');
     withConfig(opts, config => {
-      const out = [null];
+      const out = new BigUint64Array(1);
       check('momento_auth_client_new', out, credentialProvider._live(), config);
-      own(this, out[0], 'momento_auth_client_free', true);
+      ownLong(this, out[0], 'momento_auth_client_free');
     });
   }
 
@@ -681,20 +752,20 @@ const STORE_SETTERS = {
 };
 
 class TokenStore {
-  constructor(ptr) { own(this, ptr, 'momento_store_free', true); }
+  constructor(ptr) { ownLong(this, ptr, 'momento_store_free'); }
 
   /**
    * spec: "file:PATH", "aws-sm:SECRET-ID" or "env:VARIABLE" (parsed by the library).
    * opts (aws-sm: stores): { awsRegion, awsEndpoint, awsProfile }; omitted: the library's defaults.
    */
   static open(spec, opts = {}) {
-    const out = [null];
+    const out = new BigUint64Array(1);
     const given = Object.keys(STORE_SETTERS).filter(k => opts[k] !== undefined);
     if (given.length === 0) {
       check('momento_store_new', out, cstr(spec, 'spec'), null);
       return new TokenStore(out[0]);
     }
-    const options = [null];
+    const options = new BigUint64Array(1);
     check('momento_store_options_new', options);
     try {
       for (const k of given) check(STORE_SETTERS[k], options[0], cstr(opts[k], k));
@@ -712,15 +783,12 @@ class TokenStore {
   get location() { return N.momento_store_location(this._ptr); }
   get writable() { return N.momento_store_writable(this._ptr) === 1; }
 
-  async load() {
-    const out = [null];
-    await hold(checkAsync('momento_store_load', out, this._ptr), this);
-    return new ApiKeyResult(out[0]);
+  load() {
+    return call('momento_store_load_queued', () => [this._ptr], token => new ApiKeyResult(token));
   }
 
   store(result) {
-    instance(result, ApiKeyResult, 'result');
-    return hold(checkAsync('momento_store_save', this._ptr, result._ptr), this, result);
+    return call('momento_store_save_queued', () => [this._ptr, instance(result, ApiKeyResult, 'result')._ptr], nothing);
   }
 
   close() { release(this, 'momento_store_free'); }
@@ -728,37 +796,13 @@ class TokenStore {
   [util.inspect.custom]() { return this.toString(); }
 }
 
-// Callbacks from library threads: koffi hands them to the event loop; `closed` guarantees that
-// no listener runs once close() was called, while the library's unsubscribe (waiting for a
-// running callback) runs on the worker pool so the loop stays free to finish that callback.
-class Subscriptions {
-  constructor(owner, prefix, fnType, onEvent) {
-    this.owner = owner;
-    this.prefix = prefix;
-    this.closed = false;
-    this.callback = koffi.register((ev) => { if (!this.closed) onEvent(ev); }, fnType);
-    const id = [0];
-    check(`${prefix}_subscribe`, id, owner._ptr, this.callback, null, null);
-    this.id = id[0];
-  }
-
-  async close() {
-    if (this.closed) return;
-    this.closed = true;
-    await hold(checkAsync(`${this.prefix}_unsubscribe`, this.owner._ptr, this.id), this.owner);
-    koffi.unregister(this.callback);
-  }
-}
-
-// Closes a Refresher or Watcher: no listener runs from now on; the library's free (which stops
-// and joins its threads) runs on the worker pool.
-async function closeFollower(target, free) {
-  if (!target._ptr) return;
-  await target._subs.close();
-  const ptr = target._ptr;
-  registry(free).unregister(target);
-  target._ptr = null;
-  await runAsync(free, ptr);
+// Closes a Refresher or Watcher: no listener runs from now on; the library stops and joins its
+// threads on a thread of its own and queues the end, which resolves the promise.
+function closeFollower(target, kind) {
+  if (!target._ptr) return Promise.resolve();
+  target._subs.close(target);
+  const ptr = disown(target, `${kind}_free`);
+  return call(`${kind}_close_queued`, () => [ptr], nothing);
 }
 
 class RefreshEvent {
@@ -798,7 +842,7 @@ class Refresher extends EventEmitter {
   constructor(store, opts = {}) {
     super();
     instance(store, TokenStore, 'store');
-    const options = [null];
+    const options = new BigUint64Array(1);
     check('momento_refresher_options_new', options);
     try {
       for (const [key, set] of Object.entries(POLICY_SETTERS)) {
@@ -809,19 +853,19 @@ class Refresher extends EventEmitter {
           integer(opts.backoff.initialMs, 'backoff.initialMs'), integer(opts.backoff.maxMs, 'backoff.maxMs'));
       }
       withConfig(opts, config => withOverride(opts, override => {
-        const out = [null];
+        const out = new BigUint64Array(1);
         check('momento_refresher_new', out, store._ptr, config, override, options[0]);
-        own(this, out[0], 'momento_refresher_free', true);
+        ownLong(this, out[0], 'momento_refresher_free');
       }));
     } finally {
       N.momento_refresher_options_free(options[0]);
     }
     this.store = store;
-    this._subs = new Subscriptions(this, 'momento_refresher', 'momento_refresh_fn', ev => {
+    this._subs = new Subscription(this, 'momento_refresher', ev => {
       const event = new RefreshEvent(ev);
       this.emit(event.kind, event);
       this.emit('event', event);
-    });
+    }, 'momento_refresh_event_free');
   }
 
   _live() {
@@ -830,34 +874,33 @@ class Refresher extends EventEmitter {
   }
 
   start() { check('momento_refresher_start', this._live()); return this; }
-  stop() { return hold(checkAsync('momento_refresher_stop', this._live()), this); }
+  stop() { return call('momento_refresher_stop_queued', () => [this._live()], nothing); }
+
+  /** One pass of the refresher's loop: a refresh when due (or with force), else null. */
+  runOnce({ force = false } = {}) {
+    return call('momento_refresher_run_once_queued', () => {
+      if (typeof force !== 'boolean') throw invalidArgument(`force must be a boolean, got ${typeName(force)}`);
+      return [this._live(), force ? 1 : 0];
+    }, takeEvent);
+  }
 
   /** Refreshes now (a key a peer already rotated is adopted instead); resolves with the event. */
-  /** One pass of the refresher's loop: a refresh when due (or with force), else null. */
-  async runOnce({ force = false } = {}) {
-    if (typeof force !== 'boolean') throw invalidArgument(`force must be a boolean, got ${typeName(force)}`);
-    const out = [null];
-    await hold(checkAsync('momento_refresher_run_once', out, this._live(), force ? 1 : 0), this);
-    if (!out[0]) return null;
-    try {
-      return new RefreshEvent(out[0]);
-    } finally {
-      N.momento_refresh_event_free(out[0]);
-    }
+  refreshNow() {
+    return call('momento_refresher_run_once_queued', () => [this._live(), 1], takeEvent);
   }
 
-  async refreshNow() {
-    const out = [null];
-    await hold(checkAsync('momento_refresher_refresh_now', out, this._live()), this);
-    try {
-      return new RefreshEvent(out[0]);
-    } finally {
-      N.momento_refresh_event_free(out[0]);
-    }
-  }
+  /** No event is emitted once this is called; resolves when the threads have stopped. */
+  close() { return closeFollower(this, 'momento_refresher'); }
+}
 
-  /** No event is emitted once this is called; resolves when the thread has stopped. */
-  close() { return closeFollower(this, 'momento_refresher_free'); }
+// An owned event from the queue (or null), read and freed.
+function takeEvent(ev) {
+  if (!ev) return null;
+  try {
+    return new RefreshEvent(ev);
+  } finally {
+    N.momento_refresh_event_free(ev);
+  }
 }
 
 class WatchedKey {
@@ -876,21 +919,19 @@ class Watcher extends EventEmitter {
   static async open(store, opts = {}) {
     instance(store, TokenStore, 'store');
     const periodMs = integer(opts.periodMs, 'periodMs', { optional: true }) ?? N.momento_watcher_default_period_ms();
-    const ptr = await withOverride(opts, async override => {
-      const out = [null];
-      await hold(checkAsync('momento_watcher_new', out, store._ptr, periodMs, override), store);
-      return out[0];
-    });
+    // The library copies the override at the start.
+    const ptr = await withOverride(opts, override =>
+      call('momento_watcher_new_queued', () => [store._ptr, periodMs, override], watcher => watcher));
     return new Watcher(ptr, store);
   }
 
   constructor(ptr, store) {
     super();
     if (!ptr) throw invalidArgument('use Watcher.open()');
-    own(this, ptr, 'momento_watcher_free', true);
+    ownLong(this, ptr, 'momento_watcher_free');
     this.store = store;
-    this._subs = new Subscriptions(this, 'momento_watcher', 'momento_watch_fn',
-      key => this.emit('key', new WatchedKey(key)));
+    this._subs = new Subscription(this, 'momento_watcher', key => this.emit('key', new WatchedKey(key)),
+      'momento_watched_key_free');
   }
 
   _live() {
@@ -900,22 +941,24 @@ class Watcher extends EventEmitter {
 
   /** The credential in service now (a snapshot that a later swap leaves unchanged). */
   get credentialProvider() {
-    const out = [null];
+    const out = new BigUint64Array(1);
     check('momento_watcher_current_credential', out, this._live());
     return new CredentialProvider(out[0]);
   }
 
   /** Re-reads the store now; resolves true when a new key was swapped in. */
-  async poll() {
-    const changed = [0];
-    await hold(checkAsync('momento_watcher_poll', changed, this._live()), this);
-    return changed[0] === 1;
+  poll() {
+    return call('momento_watcher_poll_queued', () => [this._live()], key => {
+      if (!key) return false;
+      N.momento_watched_key_free(key);
+      return true;
+    });
   }
 
   /** A call came back with AuthenticationError: the watcher re-reads soon. */
   notifyUnauthenticated() { check('momento_watcher_notify_unauthenticated', this._live()); }
 
-  close() { return closeFollower(this, 'momento_watcher_free'); }
+  close() { return closeFollower(this, 'momento_watcher'); }
 }
 
 module.exports = {

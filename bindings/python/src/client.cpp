@@ -212,6 +212,13 @@ void add_client(py::module_ &m) {
   m.attr("ITEMS_ALL") = static_cast<int>(MOMENTO_ITEMS_ALL);
   m.attr("ITEMS_KEY") = static_cast<int>(MOMENTO_ITEMS_KEY);
   m.attr("ITEMS_KEY_PREFIX") = static_cast<int>(MOMENTO_ITEMS_KEY_PREFIX);
+  // The roles by the names of the Python enums' members, in the C enumerations' order.
+  using py::arg;
+  m.attr("CACHE_ROLES") = py::dict(arg("PERMIT_NONE") = +MOMENTO_CACHE_PERMIT_NONE, arg("READ_WRITE") = +MOMENTO_CACHE_READ_WRITE,
+                                   arg("READ_ONLY") = +MOMENTO_CACHE_READ_ONLY, arg("WRITE_ONLY") = +MOMENTO_CACHE_WRITE_ONLY);
+  m.attr("TOPIC_ROLES") = py::dict(arg("PERMIT_NONE") = +MOMENTO_TOPIC_PERMIT_NONE, arg("PUBLISH_SUBSCRIBE") = +MOMENTO_TOPIC_PUBLISH_SUBSCRIBE,
+                                   arg("SUBSCRIBE_ONLY") = +MOMENTO_TOPIC_SUBSCRIBE_ONLY, arg("PUBLISH_ONLY") = +MOMENTO_TOPIC_PUBLISH_ONLY);
+  m.attr("FUNCTION_ROLES") = py::dict(arg("PERMIT_NONE") = +MOMENTO_FUNCTION_PERMIT_NONE, arg("INVOKE") = +MOMENTO_FUNCTION_INVOKE);
 
   // ---- results and the client ----
   py::class_<momento::Token, TokenPtr>(m, "Token", "A key with its refresh token and expiry.")

@@ -364,6 +364,11 @@ MOMENTO_API momento_status_t momento_scope_new_predefined(momento_scope_t **out,
                                                           momento_error_t **err);
 /* Releases a scope (NULL is allowed). */
 MOMENTO_API void momento_scope_free(momento_scope_t *scope);
+/* The name of a predefined scope ("super-user", "all-data-read-write", "all-data-read-only"), as
+ * the CLI's --scope takes it; NULL for any other value. Static: do not free. */
+MOMENTO_API const char *momento_scope_predefined_str(int32_t which);
+/* The MOMENTO_SCOPE_* value of a predefined scope's name; 0 for any other text (or NULL). */
+MOMENTO_API int32_t momento_scope_predefined_from_str(const char *name);
 
 /* In every add function, cache_name NULL means all caches; an empty name is an error. */
 MOMENTO_API momento_status_t momento_scope_add_cache(momento_scope_t *scope, int32_t role,
@@ -413,6 +418,9 @@ MOMENTO_API momento_status_t momento_client_config_set_deadline_ms(momento_clien
 MOMENTO_API momento_status_t momento_client_config_set_ca_file(momento_client_config_t *config,
                                                                const char *path,
                                                                momento_error_t **err);
+/* The auth client's per-call deadline in effect, in milliseconds: the one set, else the
+ * library's default; config NULL gives the default (15000). */
+MOMENTO_API int64_t momento_client_config_deadline_ms(const momento_client_config_t *config);
 /* Largest message accepted (> 0; default 4 MiB). */
 MOMENTO_API momento_status_t momento_client_config_set_max_message_bytes(
     momento_client_config_t *config, int32_t max_bytes, momento_error_t **err);
@@ -678,9 +686,16 @@ MOMENTO_API momento_status_t momento_completion_queue_new(momento_completion_que
                                                           int32_t *fd, momento_error_t **err);
 /* Frees the queue (NULL is a no-op); it does not close the caller's end of the socket. */
 MOMENTO_API void momento_completion_queue_free(momento_completion_queue_t *queue);
-/* Takes the oldest outcome: 1 with *id and an owned *token or *error, or 0 when empty. */
+/* Takes the oldest outcome: 1 with *id and an owned *token or *error, or 0 when empty. Only for
+ * queues that receive nothing but the three calls below; others use _pop_value. */
 MOMENTO_API int32_t momento_completion_queue_pop(momento_completion_queue_t *queue, uint64_t *id,
                                                  momento_token_t **token, momento_error_t **error);
+/* Takes the oldest outcome of any queued call or subscription: 1 with *id and either an owned
+ * *error or an owned *value (the type the call under `id` names; NULL for calls that name none,
+ * and where a call says so), or 0 when empty (or an argument is NULL). */
+MOMENTO_API int32_t momento_completion_queue_pop_value(momento_completion_queue_t *queue,
+                                                       uint64_t *id, void **value,
+                                                       momento_error_t **error);
 /* momento_auth_client_generate_api_key_async() delivering into `queue` under `id`. */
 MOMENTO_API momento_status_t momento_auth_client_generate_api_key_queued(
     momento_auth_client_t *client, const momento_scope_t *scope,
@@ -725,7 +740,7 @@ MOMENTO_API momento_status_t momento_store_options_set_aws_profile(momento_store
                                                                    momento_error_t **err);
 
 /* spec: "file:PATH" (read-write), "aws-sm:SECRET-ID" (read-write), "env:VARIABLE" (read-only;
- * the Download-JSON object or a bare key) or "exec:{JSON}" (helper commands; read-write when it
+ * the Download-JSON object or a bare key; "env:" alone is MOMENTO_API_KEY) or "exec:{JSON}" (helper commands; read-write when it
  * names a write command). options NULL = defaults. Nothing is read yet. */
 MOMENTO_API momento_status_t momento_store_new(momento_store_t **out, const char *spec,
                                                const momento_store_options_t *options,
@@ -975,6 +990,72 @@ MOMENTO_API const char *momento_watched_key_fingerprint(const momento_watched_ke
 /* Releases a watched key (NULL is allowed); the credential momento_watched_key_credential()
  * lent out ends with it. */
 MOMENTO_API void momento_watched_key_free(momento_watched_key_t *key);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Queued forms of the calls above that block or call back, for event loops (docs/c-api-threading.md,
+ * "Completion queues"). Each *_queued call checks its arguments and copies what it needs like
+ * the blocking form; a failing status means nothing started and nothing will be queued, and
+ * MOMENTO_OK means exactly one outcome will be queued under `id` (read it with
+ * momento_completion_queue_pop_value()): an owned error, or the value named below. The work runs
+ * on a library thread; the handles may be freed meanwhile (the call keeps what it uses). */
+
+/* momento_store_load(): value = momento_token_t * (momento_token_free). */
+MOMENTO_API momento_status_t momento_store_load_queued(momento_store_t *store,
+                                                       momento_completion_queue_t *queue,
+                                                       uint64_t id, momento_error_t **err);
+/* momento_store_save() with a copy of `token`: value = NULL. */
+MOMENTO_API momento_status_t momento_store_save_queued(momento_store_t *store,
+                                                       const momento_token_t *token,
+                                                       momento_completion_queue_t *queue,
+                                                       uint64_t id, momento_error_t **err);
+/* momento_token_write_file() with a copy of `token`: value = NULL. */
+MOMENTO_API momento_status_t momento_token_write_file_queued(const momento_token_t *token,
+                                                             const char *path,
+                                                             momento_completion_queue_t *queue,
+                                                             uint64_t id, momento_error_t **err);
+/* momento_watcher_new(): value = momento_watcher_t * (momento_watcher_free). */
+MOMENTO_API momento_status_t momento_watcher_new_queued(momento_store_t *store, int64_t period_ms,
+                                                        const momento_endpoint_override_t *override_,
+                                                        momento_completion_queue_t *queue,
+                                                        uint64_t id, momento_error_t **err);
+/* momento_watcher_poll(): value = the new key (momento_watched_key_t *, momento_watched_key_free)
+ * when one was swapped in, else NULL. */
+MOMENTO_API momento_status_t momento_watcher_poll_queued(momento_watcher_t *watcher,
+                                                         momento_completion_queue_t *queue,
+                                                         uint64_t id, momento_error_t **err);
+/* momento_refresher_run_once(): value = the event (momento_refresh_event_t *,
+ * momento_refresh_event_free) or NULL when nothing happened. */
+MOMENTO_API momento_status_t momento_refresher_run_once_queued(momento_refresher_t *refresher,
+                                                               int32_t force,
+                                                               momento_completion_queue_t *queue,
+                                                               uint64_t id, momento_error_t **err);
+/* momento_refresher_stop(): value = NULL once the thread has stopped. */
+MOMENTO_API momento_status_t momento_refresher_stop_queued(momento_refresher_t *refresher,
+                                                           momento_completion_queue_t *queue,
+                                                           uint64_t id, momento_error_t **err);
+/* momento_refresher_free() without waiting: on MOMENTO_OK the handle is freed at once, and
+ * value = NULL is queued once its threads have stopped (after any queued call still using it
+ * has ended). On a failing status nothing is freed. */
+MOMENTO_API momento_status_t momento_refresher_close_queued(momento_refresher_t *refresher,
+                                                            momento_completion_queue_t *queue,
+                                                            uint64_t id, momento_error_t **err);
+/* momento_watcher_free() without waiting, as momento_refresher_close_queued(). */
+MOMENTO_API momento_status_t momento_watcher_close_queued(momento_watcher_t *watcher,
+                                                          momento_completion_queue_t *queue,
+                                                          uint64_t id, momento_error_t **err);
+/* Subscriptions whose events go into `queue` under `id`, each an owned value: for a refresher
+ * a momento_refresh_event_t * (momento_refresh_event_free), for a watcher a
+ * momento_watched_key_t * (momento_watched_key_free). The library's thread only appends to the
+ * queue, never waits for the reader. *subscription is for momento_*_unsubscribe(), which then
+ * returns at once; events queued before it are still popped (the caller drops them). */
+MOMENTO_API momento_status_t momento_refresher_subscribe_queued(uint64_t *subscription,
+                                                                momento_refresher_t *refresher,
+                                                                momento_completion_queue_t *queue,
+                                                                uint64_t id, momento_error_t **err);
+MOMENTO_API momento_status_t momento_watcher_subscribe_queued(uint64_t *subscription,
+                                                              momento_watcher_t *watcher,
+                                                              momento_completion_queue_t *queue,
+                                                              uint64_t id, momento_error_t **err);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Deprecated names. The ABI only grows: these earlier names stay exported from

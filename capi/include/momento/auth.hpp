@@ -509,10 +509,8 @@ class Scope {
     });
   }
   const momento_scope_t *get() const noexcept { return h_.get(); }
-
- private:
-  struct Empty {};
-  explicit Scope(Empty) {}
+  // A predefined scope by its MOMENTO_SCOPE_* value (momento_scope_predefined_from_str() gives
+  // it for a name).
   static Scope predefined(int32_t which) {
     momento_scope_t *raw = nullptr;
     detail::call([&](momento_error_t **e) { return momento_scope_new_predefined(&raw, which, e); });
@@ -520,6 +518,10 @@ class Scope {
     r.h_.reset(raw);
     return r;
   }
+
+ private:
+  struct Empty {};
+  explicit Scope(Empty) {}
   detail::Handle<momento_scope_t, momento_scope_free> h_;
 };
 

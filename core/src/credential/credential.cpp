@@ -196,6 +196,7 @@ namespace {
 // message when that variable is unset ("the key is", "environment variable K holds").
 Credential from_any_key(std::string_view k, const std::optional<EndpointOverride>& o,
                         const char* endpoint_var, const std::string& subject) {
+  if (endpoint_var == nullptr) endpoint_var = kEndpointVar;
   const char* endpoint = (endpoint_var && *endpoint_var) ? std::getenv(endpoint_var) : nullptr;
   bool v2 = false;
   if (k.size() <= kMaxCredentialLength && detail::is_valid_utf8(k)) {
@@ -244,7 +245,8 @@ Credential Credential::from_key(std::string_view key, const std::optional<Endpoi
 
 Credential Credential::from_environment(const std::optional<EndpointOverride>& o,
                                         const char* key_var, const char* endpoint_var) {
-  if (key_var == nullptr || *key_var == '\0') throw_invalid("environment variable name cannot be empty");
+  if (key_var == nullptr) key_var = kApiKeyVar;
+  if (*key_var == '\0') throw_invalid("environment variable name cannot be empty");
   const char* key = std::getenv(key_var);
   if (key == nullptr) throw_invalid(std::string("environment variable ") + key_var + " must be set");
   return from_any_key(key, o, endpoint_var, std::string("environment variable ") + key_var + " holds");

@@ -28,6 +28,30 @@ PermissionScope PermissionScope::all_data_read_only() {
   });
 }
 
+const char* predefined_scope_name(PredefinedScope which) noexcept {
+  switch (which) {
+    case PredefinedScope::SuperUser: return "super-user";
+    case PredefinedScope::AllDataReadWrite: return "all-data-read-write";
+    case PredefinedScope::AllDataReadOnly: return "all-data-read-only";
+  }
+  return nullptr;
+}
+
+std::optional<PredefinedScope> predefined_scope_named(std::string_view name) noexcept {
+  for (auto which : kPredefinedScopes)
+    if (name == predefined_scope_name(which)) return which;
+  return std::nullopt;
+}
+
+PermissionScope predefined_scope(PredefinedScope which) {
+  switch (which) {
+    case PredefinedScope::SuperUser: return PermissionScope::super_user();
+    case PredefinedScope::AllDataReadWrite: return PermissionScope::all_data_read_write();
+    case PredefinedScope::AllDataReadOnly: return PermissionScope::all_data_read_only();
+  }
+  throw_invalid("unknown predefined scope " + std::to_string(static_cast<int>(which)));
+}
+
 std::optional<std::string> name_problem(std::string_view name, std::string_view what) {
   std::string w(what);
   if (name.empty()) return w + " must not be empty";

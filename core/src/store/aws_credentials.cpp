@@ -18,6 +18,7 @@
 #include "../util/files.hpp"
 #include "../util/net.hpp"
 #include "../util/secret_json.hpp"
+#include "../util/time.hpp"
 #include "aws_internal.hpp"
 #include "command.hpp"
 #include "momento/auth/aws.hpp"
@@ -31,6 +32,7 @@ namespace {
 using namespace impl;
 // Credential answers and caches hold secret keys, session tokens and SSO tokens: parsed into
 // buffers that are wiped when freed.
+using momento::auth::detail::format_utc;
 using momento::auth::detail::parse_secret_json;
 using momento::auth::detail::SecretJson;
 using momento::auth::detail::WipedString;
@@ -390,15 +392,6 @@ Fetch credential_process(std::string line, std::string profile, const Credential
   };
 }
 
-std::string iso_time(int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // Renews an SSO session's access token as AWS SDKs do: SSO OIDC CreateToken with the refresh
 // token and client registration the AWS CLI cached at login, written back to that cache. Returns
 // the new token; `cached` is the cache file's JSON, updated in place.
@@ -423,7 +416,7 @@ std::string renew_sso_token(SecretJson& cached, const std::string& cache_path, c
   if (token.empty() || ttl <= 0)
     fail(ErrorCode::InternalServer, source, "SSO OIDC CreateToken answered without accessToken and expiresIn");
   cached["accessToken"] = token;
-  cached["expiresAt"] = iso_time(now_epoch_seconds() + ttl);
+  cached["expiresAt"] = format_utc(now_epoch_seconds() + ttl);
   if (std::string next = json_string(a, "refreshToken"); !next.empty()) cached["refreshToken"] = next;
   a.clear();
   // Refresh tokens may be single-use: the new one must be kept, or the next renewal fails.

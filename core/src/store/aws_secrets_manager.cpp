@@ -75,6 +75,7 @@ struct SecretsManagerStore::Impl {
   std::string endpoint;
   std::mutex m;
   std::string last_version;  // VersionId seen by the last load()
+  TokenJson last_shape;      // the shape of the secret the last load() read: store() keeps it
   std::unique_ptr<CredentialProvider> chain;  // when no explicit credentials; caches and refreshes
 
   Credentials credentials() { return opt.credentials ? *opt.credentials : chain->get(); }
@@ -128,7 +129,8 @@ std::string SecretsManagerStore::call(std::string_view action, const std::string
                   (e.message.empty() ? "" : ": " + e.message));
 }
 
-StoreSnapshot parse_secret_value(std::string_view answer, const std::string& secret_id) {
+StoreSnapshot parse_secret_value(std::string_view answer, const std::string& secret_id,
+                                 TokenJson* shape) {
   const detail::SecretJson j = detail::parse_secret_json(answer);  // SecretString holds the key
   if (!j.is_object()) throw Error(ErrorCode::Unknown, "GetSecretValue: answer is not a JSON object");
   auto secret = j.find("SecretString");
@@ -136,7 +138,7 @@ StoreSnapshot parse_secret_value(std::string_view answer, const std::string& sec
     throw Error(ErrorCode::FailedPrecondition,
                 "secret " + secret_id + " has no SecretString (binary secrets are not supported)");
   StoreSnapshot out;
-  out.token = parse_token_file_json(secret->get_ref<const detail::SecretJson::string_t&>());
+  out.token = parse_token_file_json(secret->get_ref<const detail::SecretJson::string_t&>(), shape);
   if (auto v = j.find("VersionId"); v != j.end() && v->is_string()) out.version = v->get<std::string>();
   // Epoch seconds with a fraction. The refresher dates the key from it, so a time outside
   // 1970..9999 means a broken answer, not a key written then.
@@ -159,9 +161,10 @@ std::optional<StoreSnapshot> SecretsManagerStore::load() {
     if (e.code() == ErrorCode::NotFound) return std::nullopt;
     throw;
   }
+  TokenJson shape;
   StoreSnapshot out = [&] {
     try {
-      return parse_secret_value(text, impl_->opt.secret_id);
+      return parse_secret_value(text, impl_->opt.secret_id, &shape);
     } catch (...) {
       wipe(text);
       throw;
@@ -170,17 +173,20 @@ std::optional<StoreSnapshot> SecretsManagerStore::load() {
   wipe(text);
   std::lock_guard<std::mutex> g(impl_->m);
   impl_->last_version = out.version;
+  impl_->last_shape = std::move(shape);
   return out;
 }
 
 void SecretsManagerStore::store(const Token& token) {
   if (token.api_key.empty()) throw_invalid("aws-sm store: authToken is empty");
-  std::string json = token_file_json(token);
   std::string base;
+  TokenJson shape;
   {
     std::lock_guard<std::mutex> g(impl_->m);
     base = impl_->last_version;
+    shape = impl_->last_shape;
   }
+  std::string json = token_file_json(token, shape);
   // Same base version + same content => same token => Secrets Manager keeps a single version.
   std::string rtok = request_token(base + "\n" + json);
   detail::SecretJson req{{"SecretId", impl_->opt.secret_id},

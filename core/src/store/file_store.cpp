@@ -235,6 +235,7 @@ StoreSpec parse_store_spec(std::string_view spec) {
     throw_invalid("store: unknown kind in '" + std::string(kind) +
                   ":' (expected file:, aws-sm:, env: or exec:)");
   out.location = std::string(spec.substr(colon + 1));
+  if (out.kind == StoreKind::Env && out.location.empty()) out.location = kApiKeyVar;
   if (out.kind == StoreKind::Exec) parse_exec_store_location(out.location);  // syntax errors now
   return out;
 }

@@ -47,6 +47,8 @@ void remove_file_if_exists(const std::string& path);
 namespace momento::auth::aws {
 
 // The GetSecretValue answer: its SecretString read as a token file, VersionId and CreatedDate.
-StoreSnapshot parse_secret_value(std::string_view answer, const std::string& secret_id);
+// `shape`, when given, receives the SecretString's shape, for writing the next key back in it.
+StoreSnapshot parse_secret_value(std::string_view answer, const std::string& secret_id,
+                                 TokenJson* shape = nullptr);
 
 }  // namespace momento::auth::aws

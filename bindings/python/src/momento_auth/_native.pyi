@@ -10,6 +10,9 @@ SELECT_PREFIX: int
 ITEMS_ALL: int
 ITEMS_KEY: int
 ITEMS_KEY_PREFIX: int
+CACHE_ROLES: dict[str, int]
+TOPIC_ROLES: dict[str, int]
+FUNCTION_ROLES: dict[str, int]
 
 def abi_version() -> int: ...
 def library_version() -> str: ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable, Dict, Iterable, Optional, Tuple, Type, TypeVar, Union
+from typing import Callable, Iterable, Optional, Tuple, Type, TypeVar, Union
 
 from . import _native
 from ._errors import InvalidArgumentTypeError, invalid_argument
@@ -150,22 +150,6 @@ class FunctionRole(Enum):
     PERMIT_NONE = "permit_none"
 
 
-# Values of the C enumerations (momento/auth.h); fixed by the ABI.
-_CACHE_ROLE: Dict[object, int] = {
-    CacheRole.PERMIT_NONE: 0,
-    CacheRole.READ_WRITE: 1,
-    CacheRole.READ_ONLY: 2,
-    CacheRole.WRITE_ONLY: 3,
-}
-_TOPIC_ROLE: Dict[object, int] = {
-    TopicRole.PERMIT_NONE: 0,
-    TopicRole.PUBLISH_SUBSCRIBE: 1,
-    TopicRole.SUBSCRIBE_ONLY: 2,
-    TopicRole.PUBLISH_ONLY: 3,
-}
-_FUNCTION_ROLE: Dict[object, int] = {FunctionRole.PERMIT_NONE: 0, FunctionRole.INVOKE: 1}
-
-
 # ---- permissions ---------------------------------------------------------------------------
 
 
@@ -255,28 +239,28 @@ def _item(sel: object) -> Tuple[int, Union[str, bytes, None]]:
     return kind, value  # the library checks the key
 
 
-def _role(table: Dict[object, int], role: object, what: str) -> int:
-    try:
-        return int(table[role])
-    except (KeyError, TypeError):
-        names = ", ".join(getattr(r, "name", str(r)) for r in table)
-        raise invalid_argument(f"{what} must be one of {names}, got {role!r}") from None
+# The library's values of the roles, by the names of the members.
+_ROLES = {CacheRole: _native.CACHE_ROLES, TopicRole: _native.TOPIC_ROLES, FunctionRole: _native.FUNCTION_ROLES}
+
+
+def _role(enum: type, role: object, what: str) -> int:
+    if isinstance(role, enum):
+        return _ROLES[enum][role.name]  # type: ignore[attr-defined]
+    raise invalid_argument(f"{what} must be one of {', '.join(_ROLES[enum])}, got {role!r}")
 
 
 def _add(native: "_native.Scope", p: object) -> None:
     if isinstance(p, CachePermission):
-        native.add_cache(_role(_CACHE_ROLE, p.role, "a cache role"), _cache_name(p.cache))
+        native.add_cache(_role(CacheRole, p.role, "a cache role"), _cache_name(p.cache))
     elif isinstance(p, TopicPermission):
         kind, topic = _named(p.topic, AllTopics, TopicName, TopicNamePrefix, "topic")
-        native.add_topic(_role(_TOPIC_ROLE, p.role, "a topic role"), _cache_name(p.cache), kind, topic)
+        native.add_topic(_role(TopicRole, p.role, "a topic role"), _cache_name(p.cache), kind, topic)
     elif isinstance(p, FunctionPermission):
         kind, fn = _named(p.function, AllFunctions, FunctionName, FunctionNamePrefix, "function")
-        native.add_function(
-            _role(_FUNCTION_ROLE, p.role, "a function role"), _cache_name(p.cache), kind, fn
-        )
+        native.add_function(_role(FunctionRole, p.role, "a function role"), _cache_name(p.cache), kind, fn)
     elif isinstance(p, DisposableTokenCachePermission):
         kind, item = _item(p.item)
-        native.add_cache_items(_role(_CACHE_ROLE, p.role, "a cache role"), _cache_name(p.cache), kind, item)
+        native.add_cache_items(_role(CacheRole, p.role, "a cache role"), _cache_name(p.cache), kind, item)
     else:
         raise InvalidArgumentTypeError(f"not a permission: {type(p).__name__}")
 

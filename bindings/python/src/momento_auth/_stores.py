@@ -101,7 +101,7 @@ class TokenStore:
         )
 
     @staticmethod
-    def environment(var: str = "MOMENTO_API_KEY") -> "EnvironmentTokenStore":
+    def environment(var: Optional[str] = None) -> "EnvironmentTokenStore":
         """Same as :class:`EnvironmentTokenStore`\\ ``(var)``."""
         return EnvironmentTokenStore(var)
 
@@ -211,9 +211,10 @@ class EnvironmentTokenStore(TokenStore):
 
     __slots__ = ()
 
-    def __init__(self, var: str = "MOMENTO_API_KEY") -> None:
-        """The variable named ``var`` (read at every :meth:`read`)."""
-        self._open("env:" + _nonempty(var, "var"))
+    def __init__(self, var: Optional[str] = None) -> None:
+        """The variable named ``var`` (the library's default, ``MOMENTO_API_KEY``, when None), read
+        at every :meth:`read`."""
+        self._open("env:" + ("" if var is None else _nonempty(var, "var")))
 
 
 _KINDS = {  # by the library's names of the kinds of store

@@ -29,71 +29,12 @@ pub mod momento_status_code {
     pub const MOMENTO_ERR_CLIENT_RESOURCE_EXHAUSTED: Type = -15;
     pub const MOMENTO_ERR_UNKNOWN: Type = -16;
 }
-extern "C" {
-    pub fn momento_status_str(status: momento_status_t) -> *const ::std::os::raw::c_char;
-}
-extern "C" {
-    pub fn momento_status_definite(status: momento_status_t) -> i32;
-}
 #[repr(C)]
 #[derive(Debug)]
 pub struct momento_error {
     _unused: [u8; 0],
 }
 pub type momento_error_t = momento_error;
-extern "C" {
-    pub fn momento_error_code(error: *const momento_error_t) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_error_message(error: *const momento_error_t) -> *const ::std::os::raw::c_char;
-}
-extern "C" {
-    pub fn momento_error_grpc_status(error: *const momento_error_t) -> i32;
-}
-extern "C" {
-    pub fn momento_error_retryable(error: *const momento_error_t) -> i32;
-}
-extern "C" {
-    pub fn momento_error_free(error: *mut momento_error_t);
-}
-extern "C" {
-    pub fn momento_free(str_: *mut ::std::os::raw::c_char);
-}
-extern "C" {
-    pub fn momento_wipe(data: *mut ::std::os::raw::c_void, size: usize);
-}
-extern "C" {
-    pub fn momento_redact(
-        out: *mut *mut ::std::os::raw::c_char,
-        secret: *const ::std::os::raw::c_char,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_redact_key(
-        out: *mut *mut ::std::os::raw::c_char,
-        key: *const ::std::os::raw::c_char,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_printable(
-        out: *mut *mut ::std::os::raw::c_char,
-        text: *const ::std::os::raw::c_char,
-        text_len: usize,
-        max_bytes: usize,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_version_string() -> *const ::std::os::raw::c_char;
-}
-extern "C" {
-    pub fn momento_version_number() -> u32;
-}
-extern "C" {
-    pub fn momento_abi_version() -> u32;
-}
 pub mod momento_log_level {
     #[allow(unused_imports)]
     use super::*;
@@ -112,51 +53,12 @@ pub type momento_log_fn = ::std::option::Option<
 >;
 pub type momento_destroy_fn =
     ::std::option::Option<unsafe extern "C" fn(user_data: *mut ::std::os::raw::c_void)>;
-extern "C" {
-    pub fn momento_log_set_callback(
-        min_level: i32,
-        fn_: momento_log_fn,
-        user_data: *mut ::std::os::raw::c_void,
-        destroy: momento_destroy_fn,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
 #[repr(C)]
 #[derive(Debug)]
 pub struct momento_endpoint_override {
     _unused: [u8; 0],
 }
 pub type momento_endpoint_override_t = momento_endpoint_override;
-extern "C" {
-    pub fn momento_endpoint_override_new_base(
-        out: *mut *mut momento_endpoint_override_t,
-        base_endpoint: *const ::std::os::raw::c_char,
-        endpoint_prefix: *const ::std::os::raw::c_char,
-        secure: i32,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_endpoint_override_new_explicit(
-        out: *mut *mut momento_endpoint_override_t,
-        control: *const ::std::os::raw::c_char,
-        cache: *const ::std::os::raw::c_char,
-        token: *const ::std::os::raw::c_char,
-        secure: i32,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_endpoint_override_new_single(
-        out: *mut *mut momento_endpoint_override_t,
-        host_port: *const ::std::os::raw::c_char,
-        secure: i32,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_endpoint_override_free(override_: *mut momento_endpoint_override_t);
-}
 #[repr(C)]
 #[derive(Debug)]
 pub struct momento_credential {
@@ -189,132 +91,6 @@ pub mod momento_expiry_state {
     pub const MOMENTO_EXPIRY_NEVER: Type = 1;
     pub const MOMENTO_EXPIRY_AT: Type = 2;
 }
-extern "C" {
-    pub fn momento_credential_from_string(
-        out: *mut *mut momento_credential_t,
-        credential: *const ::std::os::raw::c_char,
-        override_: *const momento_endpoint_override_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_credential_from_disposable_token(
-        out: *mut *mut momento_credential_t,
-        token: *const ::std::os::raw::c_char,
-        override_: *const momento_endpoint_override_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_credential_from_v2(
-        out: *mut *mut momento_credential_t,
-        api_key: *const ::std::os::raw::c_char,
-        endpoint: *const ::std::os::raw::c_char,
-        override_: *const momento_endpoint_override_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_credential_from_env(
-        out: *mut *mut momento_credential_t,
-        key_var: *const ::std::os::raw::c_char,
-        endpoint_var: *const ::std::os::raw::c_char,
-        override_: *const momento_endpoint_override_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_credential_from_file(
-        out: *mut *mut momento_credential_t,
-        path: *const ::std::os::raw::c_char,
-        override_: *const momento_endpoint_override_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_credential_from_key(
-        out: *mut *mut momento_credential_t,
-        key: *const ::std::os::raw::c_char,
-        endpoint_var: *const ::std::os::raw::c_char,
-        override_: *const momento_endpoint_override_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_credential_from_key_file(
-        out: *mut *mut momento_credential_t,
-        path: *const ::std::os::raw::c_char,
-        endpoint_var: *const ::std::os::raw::c_char,
-        override_: *const momento_endpoint_override_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_credential_new_local(
-        out: *mut *mut momento_credential_t,
-        host: *const ::std::os::raw::c_char,
-        port: u16,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_credential_free(credential: *mut momento_credential_t);
-}
-extern "C" {
-    pub fn momento_credential_kind(credential: *const momento_credential_t) -> i32;
-}
-extern "C" {
-    pub fn momento_credential_kind_str(kind: i32) -> *const ::std::os::raw::c_char;
-}
-extern "C" {
-    pub fn momento_credential_endpoint(
-        host: *mut *const ::std::os::raw::c_char,
-        port: *mut u16,
-        secure: *mut i32,
-        credential: *const momento_credential_t,
-        service: i32,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_credential_base_endpoint(
-        credential: *const momento_credential_t,
-    ) -> *const ::std::os::raw::c_char;
-}
-extern "C" {
-    pub fn momento_credential_endpoints_overridden(credential: *const momento_credential_t) -> i32;
-}
-extern "C" {
-    pub fn momento_credential_expiry(
-        state: *mut i32,
-        epoch_seconds: *mut u64,
-        credential: *const momento_credential_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_credential_redacted(
-        credential: *const momento_credential_t,
-    ) -> *const ::std::os::raw::c_char;
-}
-extern "C" {
-    pub fn momento_credential_redacted_key(
-        credential: *const momento_credential_t,
-    ) -> *const ::std::os::raw::c_char;
-}
-extern "C" {
-    pub fn momento_credential_with_override(
-        out: *mut *mut momento_credential_t,
-        credential: *const momento_credential_t,
-        override_: *const momento_endpoint_override_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_credential_refresh_token(
-        credential: *const momento_credential_t,
-    ) -> *const ::std::os::raw::c_char;
-}
 #[repr(C)]
 #[derive(Debug)]
 pub struct momento_expires_in {
@@ -331,23 +107,6 @@ pub mod momento_expires_unit {
     pub const MOMENTO_EXPIRES_HOURS: Type = 3;
     pub const MOMENTO_EXPIRES_DAYS: Type = 4;
     pub const MOMENTO_EXPIRES_AT_EPOCH: Type = 5;
-}
-extern "C" {
-    pub fn momento_expires_in_new(
-        out: *mut *mut momento_expires_in_t,
-        unit: i32,
-        amount: i64,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_expires_in_free(expires_in: *mut momento_expires_in_t);
-}
-extern "C" {
-    pub fn momento_expires_in_does_expire(expires_in: *const momento_expires_in_t) -> i32;
-}
-extern "C" {
-    pub fn momento_expires_in_seconds(expires_in: *const momento_expires_in_t) -> u32;
 }
 #[repr(C)]
 #[derive(Debug)]
@@ -411,371 +170,48 @@ pub mod momento_scope_use {
     pub const MOMENTO_SCOPE_USE_API_KEY: Type = 0;
     pub const MOMENTO_SCOPE_USE_DISPOSABLE_TOKEN: Type = 1;
 }
-extern "C" {
-    pub fn momento_scope_new(
-        out: *mut *mut momento_scope_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_scope_new_predefined(
-        out: *mut *mut momento_scope_t,
-        which: i32,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_scope_free(scope: *mut momento_scope_t);
-}
-extern "C" {
-    pub fn momento_scope_add_cache(
-        scope: *mut momento_scope_t,
-        role: i32,
-        cache_name: *const ::std::os::raw::c_char,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_scope_add_topic(
-        scope: *mut momento_scope_t,
-        role: i32,
-        cache_name: *const ::std::os::raw::c_char,
-        topic_select: i32,
-        topic: *const ::std::os::raw::c_char,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_scope_add_function(
-        scope: *mut momento_scope_t,
-        role: i32,
-        cache_name: *const ::std::os::raw::c_char,
-        function_select: i32,
-        function: *const ::std::os::raw::c_char,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_scope_add_cache_items(
-        scope: *mut momento_scope_t,
-        role: i32,
-        cache_name: *const ::std::os::raw::c_char,
-        item_select: i32,
-        item: *const ::std::os::raw::c_void,
-        item_len: usize,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_scope_entry_count(scope: *const momento_scope_t) -> usize;
-}
-extern "C" {
-    pub fn momento_scope_validate(
-        scope: *const momento_scope_t,
-        use_: i32,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
 #[repr(C)]
 #[derive(Debug)]
 pub struct momento_client_config {
     _unused: [u8; 0],
 }
 pub type momento_client_config_t = momento_client_config;
-extern "C" {
-    pub fn momento_client_config_new(
-        out: *mut *mut momento_client_config_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_client_config_free(config: *mut momento_client_config_t);
-}
-extern "C" {
-    pub fn momento_client_config_set_deadline_ms(
-        config: *mut momento_client_config_t,
-        deadline_ms: i64,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_client_config_set_ca_file(
-        config: *mut momento_client_config_t,
-        path: *const ::std::os::raw::c_char,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_client_config_set_max_message_bytes(
-        config: *mut momento_client_config_t,
-        max_bytes: i32,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
 #[repr(C)]
 #[derive(Debug)]
 pub struct momento_token {
     _unused: [u8; 0],
 }
 pub type momento_token_t = momento_token;
-extern "C" {
-    pub fn momento_token_api_key(token: *const momento_token_t) -> *const ::std::os::raw::c_char;
-}
-extern "C" {
-    pub fn momento_token_refresh_token(
-        token: *const momento_token_t,
-    ) -> *const ::std::os::raw::c_char;
-}
-extern "C" {
-    pub fn momento_token_endpoint(token: *const momento_token_t) -> *const ::std::os::raw::c_char;
-}
-extern "C" {
-    pub fn momento_token_valid_until(token: *const momento_token_t) -> u64;
-}
-extern "C" {
-    pub fn momento_token_to_json(
-        out: *mut *mut ::std::os::raw::c_char,
-        token: *const momento_token_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_token_write_file(
-        token: *const momento_token_t,
-        path: *const ::std::os::raw::c_char,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_token_free(token: *mut momento_token_t);
-}
-extern "C" {
-    pub fn momento_token_new(
-        out: *mut *mut momento_token_t,
-        api_key: *const ::std::os::raw::c_char,
-        refresh_token: *const ::std::os::raw::c_char,
-        valid_until: u64,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
 #[repr(C)]
 #[derive(Debug)]
 pub struct momento_token_json {
     _unused: [u8; 0],
 }
 pub type momento_token_json_t = momento_token_json;
-extern "C" {
-    pub fn momento_token_json_parse(
-        json: *mut *mut momento_token_json_t,
-        token: *mut *mut momento_token_t,
-        text: *const ::std::os::raw::c_char,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_token_json_render(
-        out: *mut *mut ::std::os::raw::c_char,
-        json: *const momento_token_json_t,
-        token: *const momento_token_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_token_json_free(json: *mut momento_token_json_t);
-}
 #[repr(C)]
 #[derive(Debug)]
 pub struct momento_auth_client {
     _unused: [u8; 0],
 }
 pub type momento_auth_client_t = momento_auth_client;
-extern "C" {
-    pub fn momento_auth_client_new(
-        out: *mut *mut momento_auth_client_t,
-        credential: *const momento_credential_t,
-        config: *const momento_client_config_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_auth_client_free(client: *mut momento_auth_client_t);
-}
-extern "C" {
-    pub fn momento_auth_client_credential(
-        client: *const momento_auth_client_t,
-    ) -> *const momento_credential_t;
-}
-extern "C" {
-    pub fn momento_auth_client_generate_api_key(
-        out: *mut *mut momento_token_t,
-        client: *mut momento_auth_client_t,
-        scope: *const momento_scope_t,
-        expires_in: *const momento_expires_in_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_auth_client_refresh_api_key(
-        out: *mut *mut momento_token_t,
-        client: *mut momento_auth_client_t,
-        refresh_token: *const ::std::os::raw::c_char,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_auth_client_generate_disposable_token(
-        out: *mut *mut momento_token_t,
-        client: *mut momento_auth_client_t,
-        scope: *const momento_scope_t,
-        expires_in: *const momento_expires_in_t,
-        token_id: *const ::std::os::raw::c_char,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
 #[repr(C)]
 #[derive(Debug)]
 pub struct momento_string_list {
     _unused: [u8; 0],
 }
 pub type momento_string_list_t = momento_string_list;
-extern "C" {
-    pub fn momento_string_list_count(list: *const momento_string_list_t) -> usize;
-}
-extern "C" {
-    pub fn momento_string_list_get(
-        list: *const momento_string_list_t,
-        index: usize,
-    ) -> *const ::std::os::raw::c_char;
-}
-extern "C" {
-    pub fn momento_string_list_free(list: *mut momento_string_list_t);
-}
 #[repr(C)]
 #[derive(Debug)]
 pub struct momento_data_client {
     _unused: [u8; 0],
 }
 pub type momento_data_client_t = momento_data_client;
-extern "C" {
-    pub fn momento_data_client_new(
-        out: *mut *mut momento_data_client_t,
-        credential: *const momento_credential_t,
-        config: *const momento_client_config_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_data_client_free(client: *mut momento_data_client_t);
-}
-extern "C" {
-    pub fn momento_data_client_credential(
-        client: *const momento_data_client_t,
-    ) -> *const momento_credential_t;
-}
-extern "C" {
-    pub fn momento_data_client_create_cache(
-        client: *mut momento_data_client_t,
-        cache_name: *const ::std::os::raw::c_char,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_data_client_delete_cache(
-        client: *mut momento_data_client_t,
-        cache_name: *const ::std::os::raw::c_char,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_data_client_flush_cache(
-        client: *mut momento_data_client_t,
-        cache_name: *const ::std::os::raw::c_char,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_data_client_list_caches(
-        out: *mut *mut momento_string_list_t,
-        client: *mut momento_data_client_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_data_client_set(
-        client: *mut momento_data_client_t,
-        cache_name: *const ::std::os::raw::c_char,
-        key: *const ::std::os::raw::c_void,
-        key_len: usize,
-        value: *const ::std::os::raw::c_void,
-        value_len: usize,
-        ttl_ms: i64,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_data_client_get(
-        hit: *mut i32,
-        value: *mut *mut ::std::os::raw::c_char,
-        value_len: *mut usize,
-        client: *mut momento_data_client_t,
-        cache_name: *const ::std::os::raw::c_char,
-        key: *const ::std::os::raw::c_void,
-        key_len: usize,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_data_client_delete(
-        client: *mut momento_data_client_t,
-        cache_name: *const ::std::os::raw::c_char,
-        key: *const ::std::os::raw::c_void,
-        key_len: usize,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_data_client_ping(
-        client: *mut momento_data_client_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
 #[repr(C)]
 #[derive(Debug)]
 pub struct momento_cancel_token {
     _unused: [u8; 0],
 }
 pub type momento_cancel_token_t = momento_cancel_token;
-extern "C" {
-    pub fn momento_cancel_token_new(
-        out: *mut *mut momento_cancel_token_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_cancel_token_free(token: *mut momento_cancel_token_t);
-}
-extern "C" {
-    pub fn momento_cancel_token_cancel(
-        token: *mut momento_cancel_token_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_cancel_token_reset(
-        token: *mut momento_cancel_token_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_cancel_token_is_cancelled(token: *const momento_cancel_token_t) -> i32;
-}
-extern "C" {
-    pub fn momento_cancel_token_bind_thread(
-        previous: *mut *mut momento_cancel_token_t,
-        token: *mut momento_cancel_token_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
 pub type momento_token_fn = ::std::option::Option<
     unsafe extern "C" fn(
         token: *mut momento_token_t,
@@ -783,96 +219,12 @@ pub type momento_token_fn = ::std::option::Option<
         user_data: *mut ::std::os::raw::c_void,
     ),
 >;
-extern "C" {
-    pub fn momento_auth_client_generate_api_key_async(
-        client: *mut momento_auth_client_t,
-        scope: *const momento_scope_t,
-        expires_in: *const momento_expires_in_t,
-        cancel: *mut momento_cancel_token_t,
-        fn_: momento_token_fn,
-        user_data: *mut ::std::os::raw::c_void,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_auth_client_refresh_api_key_async(
-        client: *mut momento_auth_client_t,
-        refresh_token: *const ::std::os::raw::c_char,
-        cancel: *mut momento_cancel_token_t,
-        fn_: momento_token_fn,
-        user_data: *mut ::std::os::raw::c_void,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_auth_client_generate_disposable_token_async(
-        client: *mut momento_auth_client_t,
-        scope: *const momento_scope_t,
-        expires_in: *const momento_expires_in_t,
-        token_id: *const ::std::os::raw::c_char,
-        cancel: *mut momento_cancel_token_t,
-        fn_: momento_token_fn,
-        user_data: *mut ::std::os::raw::c_void,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
 #[repr(C)]
 #[derive(Debug)]
 pub struct momento_completion_queue {
     _unused: [u8; 0],
 }
 pub type momento_completion_queue_t = momento_completion_queue;
-extern "C" {
-    pub fn momento_completion_queue_new(
-        out: *mut *mut momento_completion_queue_t,
-        fd: *mut i32,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_completion_queue_free(queue: *mut momento_completion_queue_t);
-}
-extern "C" {
-    pub fn momento_completion_queue_pop(
-        queue: *mut momento_completion_queue_t,
-        id: *mut u64,
-        token: *mut *mut momento_token_t,
-        error: *mut *mut momento_error_t,
-    ) -> i32;
-}
-extern "C" {
-    pub fn momento_auth_client_generate_api_key_queued(
-        client: *mut momento_auth_client_t,
-        scope: *const momento_scope_t,
-        expires_in: *const momento_expires_in_t,
-        cancel: *mut momento_cancel_token_t,
-        queue: *mut momento_completion_queue_t,
-        id: u64,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_auth_client_refresh_api_key_queued(
-        client: *mut momento_auth_client_t,
-        refresh_token: *const ::std::os::raw::c_char,
-        cancel: *mut momento_cancel_token_t,
-        queue: *mut momento_completion_queue_t,
-        id: u64,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_auth_client_generate_disposable_token_queued(
-        client: *mut momento_auth_client_t,
-        scope: *const momento_scope_t,
-        expires_in: *const momento_expires_in_t,
-        token_id: *const ::std::os::raw::c_char,
-        cancel: *mut momento_cancel_token_t,
-        queue: *mut momento_completion_queue_t,
-        id: u64,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
 #[repr(C)]
 #[derive(Debug)]
 pub struct momento_store_options {
@@ -885,50 +237,6 @@ pub struct momento_store {
     _unused: [u8; 0],
 }
 pub type momento_store_t = momento_store;
-extern "C" {
-    pub fn momento_store_options_new(
-        out: *mut *mut momento_store_options_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_store_options_free(options: *mut momento_store_options_t);
-}
-extern "C" {
-    pub fn momento_store_options_set_aws_region(
-        options: *mut momento_store_options_t,
-        region: *const ::std::os::raw::c_char,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_store_options_set_aws_endpoint(
-        options: *mut momento_store_options_t,
-        endpoint_url: *const ::std::os::raw::c_char,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_store_options_set_aws_profile(
-        options: *mut momento_store_options_t,
-        profile: *const ::std::os::raw::c_char,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_store_new(
-        out: *mut *mut momento_store_t,
-        spec: *const ::std::os::raw::c_char,
-        options: *const momento_store_options_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_store_free(store: *mut momento_store_t);
-}
-extern "C" {
-    pub fn momento_store_describe(store: *const momento_store_t) -> *const ::std::os::raw::c_char;
-}
 pub mod momento_store_kind {
     #[allow(unused_imports)]
     use super::*;
@@ -937,40 +245,6 @@ pub mod momento_store_kind {
     pub const MOMENTO_STORE_AWS_SECRETS_MANAGER: Type = 2;
     pub const MOMENTO_STORE_ENV: Type = 3;
     pub const MOMENTO_STORE_EXEC: Type = 4;
-}
-extern "C" {
-    pub fn momento_store_spec_parse(
-        kind: *mut i32,
-        location: *mut *mut ::std::os::raw::c_char,
-        spec: *const ::std::os::raw::c_char,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_store_kind_str(kind: i32) -> *const ::std::os::raw::c_char;
-}
-extern "C" {
-    pub fn momento_store_kind(store: *const momento_store_t) -> i32;
-}
-extern "C" {
-    pub fn momento_store_location(store: *const momento_store_t) -> *const ::std::os::raw::c_char;
-}
-extern "C" {
-    pub fn momento_store_writable(store: *const momento_store_t) -> i32;
-}
-extern "C" {
-    pub fn momento_store_load(
-        out: *mut *mut momento_token_t,
-        store: *mut momento_store_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_store_save(
-        store: *mut momento_store_t,
-        token: *const momento_token_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
 }
 #[repr(C)]
 #[derive(Debug)]
@@ -1004,206 +278,6 @@ pub type momento_refresh_fn = ::std::option::Option<
         user_data: *mut ::std::os::raw::c_void,
     ),
 >;
-extern "C" {
-    pub fn momento_refresher_options_new(
-        out: *mut *mut momento_refresher_options_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_refresher_options_free(options: *mut momento_refresher_options_t);
-}
-extern "C" {
-    pub fn momento_refresher_options_set_refresh_fraction(
-        options: *mut momento_refresher_options_t,
-        fraction: f64,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_refresher_options_set_jitter_fraction(
-        options: *mut momento_refresher_options_t,
-        fraction: f64,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_refresher_options_set_backoff_ms(
-        options: *mut momento_refresher_options_t,
-        initial_ms: i64,
-        max_ms: i64,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_refresher_options_set_backoff_initial_ms(
-        options: *mut momento_refresher_options_t,
-        initial_ms: i64,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_refresher_options_set_backoff_max_ms(
-        options: *mut momento_refresher_options_t,
-        max_ms: i64,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_refresher_options_set_recheck_interval_ms(
-        options: *mut momento_refresher_options_t,
-        interval_ms: i64,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_refresher_options_validate(
-        options: *const momento_refresher_options_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_refresher_options_refresh_fraction(
-        options: *const momento_refresher_options_t,
-    ) -> f64;
-}
-extern "C" {
-    pub fn momento_refresher_options_jitter_fraction(
-        options: *const momento_refresher_options_t,
-    ) -> f64;
-}
-extern "C" {
-    pub fn momento_refresher_options_backoff_initial_ms(
-        options: *const momento_refresher_options_t,
-    ) -> i64;
-}
-extern "C" {
-    pub fn momento_refresher_options_backoff_max_ms(
-        options: *const momento_refresher_options_t,
-    ) -> i64;
-}
-extern "C" {
-    pub fn momento_refresher_options_recheck_interval_ms(
-        options: *const momento_refresher_options_t,
-    ) -> i64;
-}
-extern "C" {
-    pub fn momento_refresher_options_replay_delay_ms(
-        delay_ms: *mut i64,
-        options: *const momento_refresher_options_t,
-        failures: i32,
-        started_ms: i64,
-        now_ms: i64,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_refresher_new(
-        out: *mut *mut momento_refresher_t,
-        store: *mut momento_store_t,
-        config: *const momento_client_config_t,
-        override_: *const momento_endpoint_override_t,
-        options: *const momento_refresher_options_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_refresher_free(refresher: *mut momento_refresher_t);
-}
-extern "C" {
-    pub fn momento_refresher_start(
-        refresher: *mut momento_refresher_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_refresher_stop(
-        refresher: *mut momento_refresher_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_refresher_run_once(
-        out: *mut *mut momento_refresh_event_t,
-        refresher: *mut momento_refresher_t,
-        force: i32,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_refresher_refresh_now(
-        out: *mut *mut momento_refresh_event_t,
-        refresher: *mut momento_refresher_t,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_refresher_subscribe(
-        id: *mut u64,
-        refresher: *mut momento_refresher_t,
-        fn_: momento_refresh_fn,
-        user_data: *mut ::std::os::raw::c_void,
-        destroy: momento_destroy_fn,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_refresher_unsubscribe(
-        refresher: *mut momento_refresher_t,
-        id: u64,
-        err: *mut *mut momento_error_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_refresh_event_kind(event: *const momento_refresh_event_t) -> i32;
-}
-extern "C" {
-    pub fn momento_refresh_event_kind_str(kind: i32) -> *const ::std::os::raw::c_char;
-}
-extern "C" {
-    pub fn momento_refresh_event_error_code(
-        event: *const momento_refresh_event_t,
-    ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_refresh_event_error_message(
-        event: *const momento_refresh_event_t,
-    ) -> *const ::std::os::raw::c_char;
-}
-extern "C" {
-    pub fn momento_refresh_event_valid_until(event: *const momento_refresh_event_t) -> u64;
-}
-extern "C" {
-    pub fn momento_refresh_event_redacted_key(
-        event: *const momento_refresh_event_t,
-    ) -> *const ::std::os::raw::c_char;
-}
-extern "C" {
-    pub fn momento_refresh_event_key_fingerprint(
-        event: *const momento_refresh_event_t,
-    ) -> *const ::std::os::raw::c_char;
-}
-extern "C" {
-    pub fn momento_refresh_event_store(
-        event: *const momento_refresh_event_t,
-    ) -> *const ::std::os::raw::c_char;
-}
-extern "C" {
-    pub fn momento_refresh_event_consecutive_failures(event: *const momento_refresh_event_t)
-        -> i32;
-}
-extern "C" {
-    pub fn momento_refresh_event_next_attempt_ms(event: *const momento_refresh_event_t) -> i64;
-}
-extern "C" {
-    pub fn momento_refresh_event_replay(event: *const momento_refresh_event_t) -> i32;
-}
-extern "C" {
-    pub fn momento_refresh_event_retryable(event: *const momento_refresh_event_t) -> i32;
-}
-extern "C" {
-    pub fn momento_refresh_event_free(event: *mut momento_refresh_event_t);
-}
 #[repr(C)]
 #[derive(Debug)]
 pub struct momento_watcher {
@@ -1220,140 +294,533 @@ pub type momento_watch_fn = ::std::option::Option<
     unsafe extern "C" fn(key: *const momento_watched_key_t, user_data: *mut ::std::os::raw::c_void),
 >;
 extern "C" {
+    pub fn momento_status_str(status: momento_status_t) -> *const ::std::os::raw::c_char;
+    pub fn momento_status_definite(status: momento_status_t) -> i32;
+    pub fn momento_error_code(error: *const momento_error_t) -> momento_status_t;
+    pub fn momento_error_message(error: *const momento_error_t) -> *const ::std::os::raw::c_char;
+    pub fn momento_error_grpc_status(error: *const momento_error_t) -> i32;
+    pub fn momento_error_retryable(error: *const momento_error_t) -> i32;
+    pub fn momento_error_free(error: *mut momento_error_t);
+    pub fn momento_free(str_: *mut ::std::os::raw::c_char);
+    pub fn momento_wipe(data: *mut ::std::os::raw::c_void, size: usize);
+    pub fn momento_redact(
+        out: *mut *mut ::std::os::raw::c_char, secret: *const ::std::os::raw::c_char,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_redact_key(
+        out: *mut *mut ::std::os::raw::c_char, key: *const ::std::os::raw::c_char,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_printable(
+        out: *mut *mut ::std::os::raw::c_char, text: *const ::std::os::raw::c_char,
+        text_len: usize, max_bytes: usize, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_version_string() -> *const ::std::os::raw::c_char;
+    pub fn momento_version_number() -> u32;
+    pub fn momento_abi_version() -> u32;
+    pub fn momento_log_set_callback(
+        min_level: i32, fn_: momento_log_fn, user_data: *mut ::std::os::raw::c_void,
+        destroy: momento_destroy_fn, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_endpoint_override_new_base(
+        out: *mut *mut momento_endpoint_override_t, base_endpoint: *const ::std::os::raw::c_char,
+        endpoint_prefix: *const ::std::os::raw::c_char, secure: i32,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_endpoint_override_new_explicit(
+        out: *mut *mut momento_endpoint_override_t, control: *const ::std::os::raw::c_char,
+        cache: *const ::std::os::raw::c_char, token: *const ::std::os::raw::c_char, secure: i32,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_endpoint_override_new_single(
+        out: *mut *mut momento_endpoint_override_t, host_port: *const ::std::os::raw::c_char,
+        secure: i32, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_endpoint_override_free(override_: *mut momento_endpoint_override_t);
+    pub fn momento_credential_from_string(
+        out: *mut *mut momento_credential_t, credential: *const ::std::os::raw::c_char,
+        override_: *const momento_endpoint_override_t, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_credential_from_disposable_token(
+        out: *mut *mut momento_credential_t, token: *const ::std::os::raw::c_char,
+        override_: *const momento_endpoint_override_t, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_credential_from_v2(
+        out: *mut *mut momento_credential_t, api_key: *const ::std::os::raw::c_char,
+        endpoint: *const ::std::os::raw::c_char, override_: *const momento_endpoint_override_t,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_credential_from_env(
+        out: *mut *mut momento_credential_t, key_var: *const ::std::os::raw::c_char,
+        endpoint_var: *const ::std::os::raw::c_char, override_: *const momento_endpoint_override_t,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_credential_from_file(
+        out: *mut *mut momento_credential_t, path: *const ::std::os::raw::c_char,
+        override_: *const momento_endpoint_override_t, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_credential_from_key(
+        out: *mut *mut momento_credential_t, key: *const ::std::os::raw::c_char,
+        endpoint_var: *const ::std::os::raw::c_char, override_: *const momento_endpoint_override_t,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_credential_from_key_file(
+        out: *mut *mut momento_credential_t, path: *const ::std::os::raw::c_char,
+        endpoint_var: *const ::std::os::raw::c_char, override_: *const momento_endpoint_override_t,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_credential_new_local(
+        out: *mut *mut momento_credential_t, host: *const ::std::os::raw::c_char, port: u16,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_credential_free(credential: *mut momento_credential_t);
+    pub fn momento_credential_kind(credential: *const momento_credential_t) -> i32;
+    pub fn momento_credential_kind_str(kind: i32) -> *const ::std::os::raw::c_char;
+    pub fn momento_credential_endpoint(
+        host: *mut *const ::std::os::raw::c_char, port: *mut u16, secure: *mut i32,
+        credential: *const momento_credential_t, service: i32, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_credential_base_endpoint(
+        credential: *const momento_credential_t,
+    ) -> *const ::std::os::raw::c_char;
+    pub fn momento_credential_endpoints_overridden(credential: *const momento_credential_t) -> i32;
+    pub fn momento_credential_expiry(
+        state: *mut i32, epoch_seconds: *mut u64, credential: *const momento_credential_t,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_credential_redacted(
+        credential: *const momento_credential_t,
+    ) -> *const ::std::os::raw::c_char;
+    pub fn momento_credential_redacted_key(
+        credential: *const momento_credential_t,
+    ) -> *const ::std::os::raw::c_char;
+    pub fn momento_credential_with_override(
+        out: *mut *mut momento_credential_t, credential: *const momento_credential_t,
+        override_: *const momento_endpoint_override_t, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_credential_refresh_token(
+        credential: *const momento_credential_t,
+    ) -> *const ::std::os::raw::c_char;
+    pub fn momento_expires_in_new(
+        out: *mut *mut momento_expires_in_t, unit: i32, amount: i64, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_expires_in_free(expires_in: *mut momento_expires_in_t);
+    pub fn momento_expires_in_does_expire(expires_in: *const momento_expires_in_t) -> i32;
+    pub fn momento_expires_in_seconds(expires_in: *const momento_expires_in_t) -> u32;
+    pub fn momento_scope_new(
+        out: *mut *mut momento_scope_t, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_scope_new_predefined(
+        out: *mut *mut momento_scope_t, which: i32, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_scope_free(scope: *mut momento_scope_t);
+    pub fn momento_scope_predefined_str(which: i32) -> *const ::std::os::raw::c_char;
+    pub fn momento_scope_predefined_from_str(name: *const ::std::os::raw::c_char) -> i32;
+    pub fn momento_scope_add_cache(
+        scope: *mut momento_scope_t, role: i32, cache_name: *const ::std::os::raw::c_char,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_scope_add_topic(
+        scope: *mut momento_scope_t, role: i32, cache_name: *const ::std::os::raw::c_char,
+        topic_select: i32, topic: *const ::std::os::raw::c_char, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_scope_add_function(
+        scope: *mut momento_scope_t, role: i32, cache_name: *const ::std::os::raw::c_char,
+        function_select: i32, function: *const ::std::os::raw::c_char,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_scope_add_cache_items(
+        scope: *mut momento_scope_t, role: i32, cache_name: *const ::std::os::raw::c_char,
+        item_select: i32, item: *const ::std::os::raw::c_void, item_len: usize,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_scope_entry_count(scope: *const momento_scope_t) -> usize;
+    pub fn momento_scope_validate(
+        scope: *const momento_scope_t, use_: i32, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_client_config_new(
+        out: *mut *mut momento_client_config_t, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_client_config_free(config: *mut momento_client_config_t);
+    pub fn momento_client_config_set_deadline_ms(
+        config: *mut momento_client_config_t, deadline_ms: i64, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_client_config_set_ca_file(
+        config: *mut momento_client_config_t, path: *const ::std::os::raw::c_char,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_client_config_deadline_ms(config: *const momento_client_config_t) -> i64;
+    pub fn momento_client_config_set_max_message_bytes(
+        config: *mut momento_client_config_t, max_bytes: i32, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_token_api_key(token: *const momento_token_t) -> *const ::std::os::raw::c_char;
+    pub fn momento_token_refresh_token(
+        token: *const momento_token_t,
+    ) -> *const ::std::os::raw::c_char;
+    pub fn momento_token_endpoint(token: *const momento_token_t) -> *const ::std::os::raw::c_char;
+    pub fn momento_token_valid_until(token: *const momento_token_t) -> u64;
+    pub fn momento_token_to_json(
+        out: *mut *mut ::std::os::raw::c_char, token: *const momento_token_t,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_token_write_file(
+        token: *const momento_token_t, path: *const ::std::os::raw::c_char,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_token_free(token: *mut momento_token_t);
+    pub fn momento_token_new(
+        out: *mut *mut momento_token_t, api_key: *const ::std::os::raw::c_char,
+        refresh_token: *const ::std::os::raw::c_char, valid_until: u64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_token_json_parse(
+        json: *mut *mut momento_token_json_t, token: *mut *mut momento_token_t,
+        text: *const ::std::os::raw::c_char, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_token_json_render(
+        out: *mut *mut ::std::os::raw::c_char, json: *const momento_token_json_t,
+        token: *const momento_token_t, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_token_json_free(json: *mut momento_token_json_t);
+    pub fn momento_auth_client_new(
+        out: *mut *mut momento_auth_client_t, credential: *const momento_credential_t,
+        config: *const momento_client_config_t, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_auth_client_free(client: *mut momento_auth_client_t);
+    pub fn momento_auth_client_credential(
+        client: *const momento_auth_client_t,
+    ) -> *const momento_credential_t;
+    pub fn momento_auth_client_generate_api_key(
+        out: *mut *mut momento_token_t, client: *mut momento_auth_client_t,
+        scope: *const momento_scope_t, expires_in: *const momento_expires_in_t,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_auth_client_refresh_api_key(
+        out: *mut *mut momento_token_t, client: *mut momento_auth_client_t,
+        refresh_token: *const ::std::os::raw::c_char, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_auth_client_generate_disposable_token(
+        out: *mut *mut momento_token_t, client: *mut momento_auth_client_t,
+        scope: *const momento_scope_t, expires_in: *const momento_expires_in_t,
+        token_id: *const ::std::os::raw::c_char, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_string_list_count(list: *const momento_string_list_t) -> usize;
+    pub fn momento_string_list_get(
+        list: *const momento_string_list_t, index: usize,
+    ) -> *const ::std::os::raw::c_char;
+    pub fn momento_string_list_free(list: *mut momento_string_list_t);
+    pub fn momento_data_client_new(
+        out: *mut *mut momento_data_client_t, credential: *const momento_credential_t,
+        config: *const momento_client_config_t, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_data_client_free(client: *mut momento_data_client_t);
+    pub fn momento_data_client_credential(
+        client: *const momento_data_client_t,
+    ) -> *const momento_credential_t;
+    pub fn momento_data_client_create_cache(
+        client: *mut momento_data_client_t, cache_name: *const ::std::os::raw::c_char,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_data_client_delete_cache(
+        client: *mut momento_data_client_t, cache_name: *const ::std::os::raw::c_char,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_data_client_flush_cache(
+        client: *mut momento_data_client_t, cache_name: *const ::std::os::raw::c_char,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_data_client_list_caches(
+        out: *mut *mut momento_string_list_t, client: *mut momento_data_client_t,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_data_client_set(
+        client: *mut momento_data_client_t, cache_name: *const ::std::os::raw::c_char,
+        key: *const ::std::os::raw::c_void, key_len: usize, value: *const ::std::os::raw::c_void,
+        value_len: usize, ttl_ms: i64, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_data_client_get(
+        hit: *mut i32, value: *mut *mut ::std::os::raw::c_char, value_len: *mut usize,
+        client: *mut momento_data_client_t, cache_name: *const ::std::os::raw::c_char,
+        key: *const ::std::os::raw::c_void, key_len: usize, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_data_client_delete(
+        client: *mut momento_data_client_t, cache_name: *const ::std::os::raw::c_char,
+        key: *const ::std::os::raw::c_void, key_len: usize, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_data_client_ping(
+        client: *mut momento_data_client_t, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_cancel_token_new(
+        out: *mut *mut momento_cancel_token_t, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_cancel_token_free(token: *mut momento_cancel_token_t);
+    pub fn momento_cancel_token_cancel(
+        token: *mut momento_cancel_token_t, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_cancel_token_reset(
+        token: *mut momento_cancel_token_t, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_cancel_token_is_cancelled(token: *const momento_cancel_token_t) -> i32;
+    pub fn momento_cancel_token_bind_thread(
+        previous: *mut *mut momento_cancel_token_t, token: *mut momento_cancel_token_t,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_auth_client_generate_api_key_async(
+        client: *mut momento_auth_client_t, scope: *const momento_scope_t,
+        expires_in: *const momento_expires_in_t, cancel: *mut momento_cancel_token_t,
+        fn_: momento_token_fn, user_data: *mut ::std::os::raw::c_void,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_auth_client_refresh_api_key_async(
+        client: *mut momento_auth_client_t, refresh_token: *const ::std::os::raw::c_char,
+        cancel: *mut momento_cancel_token_t, fn_: momento_token_fn,
+        user_data: *mut ::std::os::raw::c_void, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_auth_client_generate_disposable_token_async(
+        client: *mut momento_auth_client_t, scope: *const momento_scope_t,
+        expires_in: *const momento_expires_in_t, token_id: *const ::std::os::raw::c_char,
+        cancel: *mut momento_cancel_token_t, fn_: momento_token_fn,
+        user_data: *mut ::std::os::raw::c_void, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_completion_queue_new(
+        out: *mut *mut momento_completion_queue_t, fd: *mut i32, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_completion_queue_free(queue: *mut momento_completion_queue_t);
+    pub fn momento_completion_queue_pop(
+        queue: *mut momento_completion_queue_t, id: *mut u64, token: *mut *mut momento_token_t,
+        error: *mut *mut momento_error_t,
+    ) -> i32;
+    pub fn momento_completion_queue_pop_value(
+        queue: *mut momento_completion_queue_t, id: *mut u64,
+        value: *mut *mut ::std::os::raw::c_void, error: *mut *mut momento_error_t,
+    ) -> i32;
+    pub fn momento_auth_client_generate_api_key_queued(
+        client: *mut momento_auth_client_t, scope: *const momento_scope_t,
+        expires_in: *const momento_expires_in_t, cancel: *mut momento_cancel_token_t,
+        queue: *mut momento_completion_queue_t, id: u64, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_auth_client_refresh_api_key_queued(
+        client: *mut momento_auth_client_t, refresh_token: *const ::std::os::raw::c_char,
+        cancel: *mut momento_cancel_token_t, queue: *mut momento_completion_queue_t, id: u64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_auth_client_generate_disposable_token_queued(
+        client: *mut momento_auth_client_t, scope: *const momento_scope_t,
+        expires_in: *const momento_expires_in_t, token_id: *const ::std::os::raw::c_char,
+        cancel: *mut momento_cancel_token_t, queue: *mut momento_completion_queue_t, id: u64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_store_options_new(
+        out: *mut *mut momento_store_options_t, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_store_options_free(options: *mut momento_store_options_t);
+    pub fn momento_store_options_set_aws_region(
+        options: *mut momento_store_options_t, region: *const ::std::os::raw::c_char,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_store_options_set_aws_endpoint(
+        options: *mut momento_store_options_t, endpoint_url: *const ::std::os::raw::c_char,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_store_options_set_aws_profile(
+        options: *mut momento_store_options_t, profile: *const ::std::os::raw::c_char,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_store_new(
+        out: *mut *mut momento_store_t, spec: *const ::std::os::raw::c_char,
+        options: *const momento_store_options_t, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_store_free(store: *mut momento_store_t);
+    pub fn momento_store_describe(store: *const momento_store_t) -> *const ::std::os::raw::c_char;
+    pub fn momento_store_spec_parse(
+        kind: *mut i32, location: *mut *mut ::std::os::raw::c_char,
+        spec: *const ::std::os::raw::c_char, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_store_kind_str(kind: i32) -> *const ::std::os::raw::c_char;
+    pub fn momento_store_kind(store: *const momento_store_t) -> i32;
+    pub fn momento_store_location(store: *const momento_store_t) -> *const ::std::os::raw::c_char;
+    pub fn momento_store_writable(store: *const momento_store_t) -> i32;
+    pub fn momento_store_load(
+        out: *mut *mut momento_token_t, store: *mut momento_store_t, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_store_save(
+        store: *mut momento_store_t, token: *const momento_token_t, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_refresher_options_new(
+        out: *mut *mut momento_refresher_options_t, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_refresher_options_free(options: *mut momento_refresher_options_t);
+    pub fn momento_refresher_options_set_refresh_fraction(
+        options: *mut momento_refresher_options_t, fraction: f64, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_refresher_options_set_jitter_fraction(
+        options: *mut momento_refresher_options_t, fraction: f64, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_refresher_options_set_backoff_ms(
+        options: *mut momento_refresher_options_t, initial_ms: i64, max_ms: i64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_refresher_options_set_backoff_initial_ms(
+        options: *mut momento_refresher_options_t, initial_ms: i64, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_refresher_options_set_backoff_max_ms(
+        options: *mut momento_refresher_options_t, max_ms: i64, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_refresher_options_set_recheck_interval_ms(
+        options: *mut momento_refresher_options_t, interval_ms: i64, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_refresher_options_validate(
+        options: *const momento_refresher_options_t, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_refresher_options_refresh_fraction(
+        options: *const momento_refresher_options_t,
+    ) -> f64;
+    pub fn momento_refresher_options_jitter_fraction(
+        options: *const momento_refresher_options_t,
+    ) -> f64;
+    pub fn momento_refresher_options_backoff_initial_ms(
+        options: *const momento_refresher_options_t,
+    ) -> i64;
+    pub fn momento_refresher_options_backoff_max_ms(
+        options: *const momento_refresher_options_t,
+    ) -> i64;
+    pub fn momento_refresher_options_recheck_interval_ms(
+        options: *const momento_refresher_options_t,
+    ) -> i64;
+    pub fn momento_refresher_options_replay_delay_ms(
+        delay_ms: *mut i64, options: *const momento_refresher_options_t, failures: i32,
+        started_ms: i64, now_ms: i64, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_refresher_new(
+        out: *mut *mut momento_refresher_t, store: *mut momento_store_t,
+        config: *const momento_client_config_t, override_: *const momento_endpoint_override_t,
+        options: *const momento_refresher_options_t, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_refresher_free(refresher: *mut momento_refresher_t);
+    pub fn momento_refresher_start(
+        refresher: *mut momento_refresher_t, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_refresher_stop(
+        refresher: *mut momento_refresher_t, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_refresher_run_once(
+        out: *mut *mut momento_refresh_event_t, refresher: *mut momento_refresher_t, force: i32,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_refresher_refresh_now(
+        out: *mut *mut momento_refresh_event_t, refresher: *mut momento_refresher_t,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_refresher_subscribe(
+        id: *mut u64, refresher: *mut momento_refresher_t, fn_: momento_refresh_fn,
+        user_data: *mut ::std::os::raw::c_void, destroy: momento_destroy_fn,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_refresher_unsubscribe(
+        refresher: *mut momento_refresher_t, id: u64, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_refresh_event_kind(event: *const momento_refresh_event_t) -> i32;
+    pub fn momento_refresh_event_kind_str(kind: i32) -> *const ::std::os::raw::c_char;
+    pub fn momento_refresh_event_error_code(
+        event: *const momento_refresh_event_t,
+    ) -> momento_status_t;
+    pub fn momento_refresh_event_error_message(
+        event: *const momento_refresh_event_t,
+    ) -> *const ::std::os::raw::c_char;
+    pub fn momento_refresh_event_valid_until(event: *const momento_refresh_event_t) -> u64;
+    pub fn momento_refresh_event_redacted_key(
+        event: *const momento_refresh_event_t,
+    ) -> *const ::std::os::raw::c_char;
+    pub fn momento_refresh_event_key_fingerprint(
+        event: *const momento_refresh_event_t,
+    ) -> *const ::std::os::raw::c_char;
+    pub fn momento_refresh_event_store(
+        event: *const momento_refresh_event_t,
+    ) -> *const ::std::os::raw::c_char;
+    pub fn momento_refresh_event_consecutive_failures(event: *const momento_refresh_event_t)
+        -> i32;
+    pub fn momento_refresh_event_next_attempt_ms(event: *const momento_refresh_event_t) -> i64;
+    pub fn momento_refresh_event_replay(event: *const momento_refresh_event_t) -> i32;
+    pub fn momento_refresh_event_retryable(event: *const momento_refresh_event_t) -> i32;
+    pub fn momento_refresh_event_free(event: *mut momento_refresh_event_t);
     pub fn momento_watcher_new(
-        out: *mut *mut momento_watcher_t,
-        store: *mut momento_store_t,
-        period_ms: i64,
-        override_: *const momento_endpoint_override_t,
-        err: *mut *mut momento_error_t,
+        out: *mut *mut momento_watcher_t, store: *mut momento_store_t, period_ms: i64,
+        override_: *const momento_endpoint_override_t, err: *mut *mut momento_error_t,
     ) -> momento_status_t;
-}
-extern "C" {
     pub fn momento_watcher_default_period_ms() -> i64;
-}
-extern "C" {
     pub fn momento_watcher_free(watcher: *mut momento_watcher_t);
-}
-extern "C" {
     pub fn momento_watcher_current_credential(
-        out: *mut *mut momento_credential_t,
-        watcher: *const momento_watcher_t,
+        out: *mut *mut momento_credential_t, watcher: *const momento_watcher_t,
         err: *mut *mut momento_error_t,
     ) -> momento_status_t;
-}
-extern "C" {
     pub fn momento_watcher_current_key(
-        out: *mut *mut momento_watched_key_t,
-        watcher: *const momento_watcher_t,
+        out: *mut *mut momento_watched_key_t, watcher: *const momento_watcher_t,
         err: *mut *mut momento_error_t,
     ) -> momento_status_t;
-}
-extern "C" {
     pub fn momento_watcher_poll(
-        changed: *mut i32,
-        watcher: *mut momento_watcher_t,
-        err: *mut *mut momento_error_t,
+        changed: *mut i32, watcher: *mut momento_watcher_t, err: *mut *mut momento_error_t,
     ) -> momento_status_t;
-}
-extern "C" {
     pub fn momento_watcher_notify_unauthenticated(
-        watcher: *mut momento_watcher_t,
-        err: *mut *mut momento_error_t,
+        watcher: *mut momento_watcher_t, err: *mut *mut momento_error_t,
     ) -> momento_status_t;
-}
-extern "C" {
     pub fn momento_watcher_subscribe(
-        id: *mut u64,
-        watcher: *mut momento_watcher_t,
-        fn_: momento_watch_fn,
-        user_data: *mut ::std::os::raw::c_void,
-        destroy: momento_destroy_fn,
+        id: *mut u64, watcher: *mut momento_watcher_t, fn_: momento_watch_fn,
+        user_data: *mut ::std::os::raw::c_void, destroy: momento_destroy_fn,
         err: *mut *mut momento_error_t,
     ) -> momento_status_t;
-}
-extern "C" {
     pub fn momento_watcher_unsubscribe(
-        watcher: *mut momento_watcher_t,
-        id: u64,
-        err: *mut *mut momento_error_t,
+        watcher: *mut momento_watcher_t, id: u64, err: *mut *mut momento_error_t,
     ) -> momento_status_t;
-}
-extern "C" {
     pub fn momento_watched_key_credential(
         key: *const momento_watched_key_t,
     ) -> *const momento_credential_t;
-}
-extern "C" {
     pub fn momento_watched_key_valid_until(key: *const momento_watched_key_t) -> u64;
-}
-extern "C" {
     pub fn momento_watched_key_fingerprint(
         key: *const momento_watched_key_t,
     ) -> *const ::std::os::raw::c_char;
-}
-extern "C" {
     pub fn momento_watched_key_free(key: *mut momento_watched_key_t);
-}
-extern "C" {
-    pub fn momento_endpoint_override_base(
-        out: *mut *mut momento_endpoint_override_t,
-        base_endpoint: *const ::std::os::raw::c_char,
-        endpoint_prefix: *const ::std::os::raw::c_char,
-        secure: i32,
+    pub fn momento_store_load_queued(
+        store: *mut momento_store_t, queue: *mut momento_completion_queue_t, id: u64,
         err: *mut *mut momento_error_t,
     ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_endpoint_override_explicit(
-        out: *mut *mut momento_endpoint_override_t,
-        control: *const ::std::os::raw::c_char,
-        cache: *const ::std::os::raw::c_char,
-        token: *const ::std::os::raw::c_char,
-        secure: i32,
+    pub fn momento_store_save_queued(
+        store: *mut momento_store_t, token: *const momento_token_t,
+        queue: *mut momento_completion_queue_t, id: u64, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_token_write_file_queued(
+        token: *const momento_token_t, path: *const ::std::os::raw::c_char,
+        queue: *mut momento_completion_queue_t, id: u64, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_watcher_new_queued(
+        store: *mut momento_store_t, period_ms: i64, override_: *const momento_endpoint_override_t,
+        queue: *mut momento_completion_queue_t, id: u64, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_watcher_poll_queued(
+        watcher: *mut momento_watcher_t, queue: *mut momento_completion_queue_t, id: u64,
         err: *mut *mut momento_error_t,
     ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_endpoint_override_single(
-        out: *mut *mut momento_endpoint_override_t,
-        host_port: *const ::std::os::raw::c_char,
-        secure: i32,
+    pub fn momento_refresher_run_once_queued(
+        refresher: *mut momento_refresher_t, force: i32, queue: *mut momento_completion_queue_t,
+        id: u64, err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_refresher_stop_queued(
+        refresher: *mut momento_refresher_t, queue: *mut momento_completion_queue_t, id: u64,
         err: *mut *mut momento_error_t,
     ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_credential_local(
-        out: *mut *mut momento_credential_t,
-        host: *const ::std::os::raw::c_char,
-        port: u16,
+    pub fn momento_refresher_close_queued(
+        refresher: *mut momento_refresher_t, queue: *mut momento_completion_queue_t, id: u64,
         err: *mut *mut momento_error_t,
     ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_credential_kind_name(kind: i32) -> *const ::std::os::raw::c_char;
-}
-extern "C" {
-    pub fn momento_store_open(
-        out: *mut *mut momento_store_t,
-        spec: *const ::std::os::raw::c_char,
-        options: *const momento_store_options_t,
+    pub fn momento_watcher_close_queued(
+        watcher: *mut momento_watcher_t, queue: *mut momento_completion_queue_t, id: u64,
         err: *mut *mut momento_error_t,
     ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_store_store(
-        store: *mut momento_store_t,
-        token: *const momento_token_t,
-        err: *mut *mut momento_error_t,
+    pub fn momento_refresher_subscribe_queued(
+        subscription: *mut u64, refresher: *mut momento_refresher_t,
+        queue: *mut momento_completion_queue_t, id: u64, err: *mut *mut momento_error_t,
     ) -> momento_status_t;
-}
-extern "C" {
-    pub fn momento_refresh_event_kind_name(kind: i32) -> *const ::std::os::raw::c_char;
-}
-extern "C" {
-    pub fn momento_watcher_current(
-        out: *mut *mut momento_credential_t,
-        watcher: *const momento_watcher_t,
-        err: *mut *mut momento_error_t,
+    pub fn momento_watcher_subscribe_queued(
+        subscription: *mut u64, watcher: *mut momento_watcher_t,
+        queue: *mut momento_completion_queue_t, id: u64, err: *mut *mut momento_error_t,
     ) -> momento_status_t;
 }

@@ -86,6 +86,7 @@ class Credential {
                             const std::optional<EndpointOverride>& o = std::nullopt);
   // A key in any format: the v1/legacy path, or a v2 key with its base endpoint from the
   // environment variable `endpoint_var` (an error naming that variable when it is unset).
+  // Here and below, a null variable name means the default (kApiKeyVar, kEndpointVar).
   static Credential from_key(std::string_view key,
                              const std::optional<EndpointOverride>& o = std::nullopt,
                              const char* endpoint_var = kEndpointVar);

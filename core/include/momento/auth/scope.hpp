@@ -113,6 +113,17 @@ class PermissionScope {
   std::vector<Permission> entries_;
 };
 
+// The predefined scopes, numbered as the C ABI's MOMENTO_SCOPE_*, and their names as the CLI's
+// --scope and the server's --class take them.
+enum class PredefinedScope { SuperUser = 1, AllDataReadWrite = 2, AllDataReadOnly = 3 };
+inline constexpr PredefinedScope kPredefinedScopes[] = {
+    PredefinedScope::SuperUser, PredefinedScope::AllDataReadWrite, PredefinedScope::AllDataReadOnly};
+// "super-user", "all-data-read-write", "all-data-read-only"; nullptr for a value out of range.
+const char* predefined_scope_name(PredefinedScope which) noexcept;
+// The predefined scope with this name; nullopt for any other text.
+std::optional<PredefinedScope> predefined_scope_named(std::string_view name) noexcept;
+PermissionScope predefined_scope(PredefinedScope which);
+
 // Client-side checks (docs/wire.md §7.6): throws Error(InvalidArgument) naming the problem.
 void validate_scope(const PermissionScope& scope, ScopeUse use);
 

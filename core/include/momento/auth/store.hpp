@@ -123,7 +123,7 @@ class FileStore final : public TokenStore {
 // (then: no refresh token, never expires as far as the store knows).
 class EnvStore final : public TokenStore {
  public:
-  explicit EnvStore(std::string variable = "MOMENTO_API_KEY");
+  explicit EnvStore(std::string variable = kApiKeyVar);
 
   std::optional<StoreSnapshot> load() override;
   void store(const Token& token) override;  // throws FailedPrecondition
@@ -203,7 +203,7 @@ struct StoreSpec {
 };
 
 // "file:PATH", "aws-sm:SECRET-ID", "env:VARIABLE" or "exec:{JSON}" (parse_exec_store_location);
-// a bare path means file:PATH. InvalidArgument for an empty specification or an unknown kind
+// a bare path means file:PATH, and "env:" alone the variable MOMENTO_API_KEY (kApiKeyVar). InvalidArgument for an empty specification or an unknown kind
 // before the first ':' (not after a '/'). An exec: location is checked here (it is all syntax);
 // the others are checked by the store that opens them.
 StoreSpec parse_store_spec(std::string_view spec);
