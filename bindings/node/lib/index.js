@@ -557,7 +557,13 @@ function call(name, args, result) {
   return new Promise((resolve, reject) => {
     enqueue(name, args(), (value, error) => {
       if (error) reject(takeError(error));
-      else resolve(result(value));
+      else {
+        try {
+          resolve(result(value));
+        } catch (e) { // never out into drain(), which must pop on
+          reject(e);
+        }
+      }
     });
   });
 }

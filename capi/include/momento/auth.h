@@ -1052,6 +1052,8 @@ MOMENTO_API momento_status_t momento_refresher_subscribe_queued(uint64_t *subscr
                                                                 momento_refresher_t *refresher,
                                                                 momento_completion_queue_t *queue,
                                                                 uint64_t id, momento_error_t **err);
+/* The watcher's form of momento_refresher_subscribe_queued(): each new key as an owned
+ * momento_watched_key_t *. */
 MOMENTO_API momento_status_t momento_watcher_subscribe_queued(uint64_t *subscription,
                                                               momento_watcher_t *watcher,
                                                               momento_completion_queue_t *queue,
