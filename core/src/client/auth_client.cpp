@@ -240,8 +240,14 @@ struct AuthClient::Impl {
     call->was_ready = call->channel->GetState(false) == GRPC_CHANNEL_READY;
     typename Rpc::Service::Stub stub(call->channel);
     call->reader = (stub.*Rpc::start)(&call->ctx, call->req, &detail::async_queue());
-    call->reader->Finish(&call->resp, &call->status, static_cast<detail::AsyncTag*>(call.get()));
-    call.release();  // the queue hands it back to complete()
+    // Every access to the call by this thread comes before the hand-off: after Finish() it may
+    // already be complete and freed.
+    auto* reader = call->reader.get();
+    auto* resp = &call->resp;
+    auto* status = &call->status;
+    detail::AsyncTag* tag = call.release();  // the queue hands it back to complete()
+    detail::handing_to_queue(tag);
+    reader->Finish(resp, status, tag);
   }
 };
 

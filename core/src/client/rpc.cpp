@@ -117,7 +117,10 @@ grpc::CompletionQueue& async_queue() {
       void* tag = nullptr;
       bool ok = false;
       // A unary call's Finish always comes back with ok == true; its outcome is its status.
-      while (q->Next(&tag, &ok)) static_cast<AsyncTag*>(tag)->complete();
+      while (q->Next(&tag, &ok)) {
+        taken_from_queue(static_cast<AsyncTag*>(tag));
+        static_cast<AsyncTag*>(tag)->complete();
+      }
     }).detach();
     return q;
   }();
