@@ -1,7 +1,13 @@
 // The shared helpers of core/src/util: hashing, MACs, hex, UTF-8 counting, canonical base64url,
 // trimming and the gRPC tracing check.
 #include <catch2/catch.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
 #include <cstdlib>
+#include <thread>
 
 #include "util/crypto.hpp"
 #include "util/encoding.hpp"
@@ -19,6 +25,35 @@ TEST_CASE("sha256, hmac_sha256 and hex match published vectors", "[util]") {
   CHECK(hmac_sha256("a", "x") == hmac_sha256("a", "x"));
   CHECK(hmac_sha256("a", "x") != hmac_sha256("b", "x"));
   CHECK(hex(std::string("\x00\xff\x10", 3)) == "00ff10");
+}
+
+TEST_CASE("a process exiting while another thread hashes exits cleanly", "[util]") {
+  // OpenSSL frees its state in an exit handler; a thread still hashing then (a log line's
+  // fingerprint during exit) must get an error, not crash the process.
+  std::fflush(nullptr);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    std::atomic<int> hashing{0};
+    for (int t = 0; t < 4; ++t)
+      std::thread([&hashing] {
+        for (bool first = true;; first = false) {
+          try {
+            momento::auth::detail::sha256("a secret whose fingerprint is logged");
+            momento::auth::detail::hmac_sha256("key", "data");
+          } catch (...) {
+          }
+          if (first) ++hashing;
+        }
+      }).detach();
+    while (hashing < 4) std::this_thread::yield();
+    std::exit(7);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  INFO("wait status " << status);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 7);
 }
 
 TEST_CASE("utf8_code_points counts well-formed UTF-8 only", "[util]") {

@@ -10,15 +10,52 @@
 #endif
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
+#include <cstdlib>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "momento/auth/error.hpp"
 #include "momento/auth/secret.hpp"
 
 namespace momento::auth::detail {
 
+namespace {
+// OpenSSL frees its state in an exit handler. A library thread still hashing then (the fingerprint
+// in a log line, as a process exits with calls in flight) would crash the exiting process. An
+// exit handler of ours, registered once OpenSSL has registered its own and so run before it,
+// refuses new digests and waits for the running ones (each takes microseconds).
+std::atomic<int> digests_running{0};
+std::atomic<bool> process_exiting{false};
+
+void stop_digests_at_exit() {
+  process_exiting = true;
+  while (digests_running.load() != 0) std::this_thread::yield();
+}
+
+class DigestUse {
+ public:
+  explicit DigestUse(const char* what) {
+    ++digests_running;
+    if (process_exiting) {
+      --digests_running;
+      throw Error(ErrorCode::Unknown, std::string(what) + " is unavailable: the process is exiting");
+    }
+  }
+  ~DigestUse() {
+    static std::once_flag registered;  // after the first digest OpenSSL's handler is in place
+    std::call_once(registered, [] { std::atexit(stop_digests_at_exit); });
+    --digests_running;
+  }
+  DigestUse(const DigestUse&) = delete;
+  DigestUse& operator=(const DigestUse&) = delete;
+};
+}  // namespace
+
 std::string sha256(std::string_view data) {
+  DigestUse use("SHA-256");
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1)
@@ -52,6 +89,7 @@ EVP_MAC_CTX* hmac_template() {
 }  // namespace
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
+  DigestUse use("HMAC-SHA256");
   EVP_MAC_CTX* tmpl = hmac_template();
   std::unique_ptr<EVP_MAC_CTX, MacFree> ctx(tmpl ? EVP_MAC_CTX_dup(tmpl) : nullptr);
   std::string out(EVP_MAX_MD_SIZE, '\0');
@@ -70,6 +108,7 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
 // OpenSSL 1.1 (Debian 11, where the manylinux_2_31 wheels are built: docs/wheels.md) has no
 // EVP_MAC: the one-shot HMAC() there.
 std::string hmac_sha256(std::string_view key, std::string_view data) {
+  DigestUse use("HMAC-SHA256");
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (key.size() > static_cast<size_t>(INT_MAX) ||
