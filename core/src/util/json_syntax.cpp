@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "encoding.hpp"
 #include "secret_json.hpp"
 
 namespace momento::auth::detail {
@@ -132,29 +133,13 @@ class Syntax {
     return true;
   }
 
-  // Continuation bytes of one UTF-8 sequence whose first byte was just read (RFC 3629's table,
-  // as nlohmann checks it: no overlong forms, no surrogates, nothing above U+10FFFF).
-  bool utf8(unsigned lead) {
-    unsigned lo = 0x80, hi = 0xBF;
-    int more;
-    if (lead >= 0xC2 && lead <= 0xDF) more = 1;
-    else if (lead >= 0xE0 && lead <= 0xEF) more = 2, lo = lead == 0xE0 ? 0xA0 : 0x80, hi = lead == 0xED ? 0x9F : 0xBF;
-    else if (lead >= 0xF0 && lead <= 0xF4) more = 3, lo = lead == 0xF0 ? 0x90 : 0x80, hi = lead == 0xF4 ? 0x8F : 0xBF;
-    else return false;
-    for (int i = 0; i < more; ++i, ++p_, lo = 0x80, hi = 0xBF)
-      if (p_ == end_ || *p_ < lo || *p_ > hi) return false;
-    return true;
-  }
-
   bool string() {
     ++p_;  // the opening quote
     while (p_ < end_) {
       const unsigned c = *p_++;
       if (c == '"') return true;
       if (c < 0x20) return false;
-      if (c >= 0x80) {
-        if (!utf8(c)) return false;
-      } else if (c == '\\') {
+      if (c == '\\') {
         if (p_ == end_) return false;
         const unsigned e = *p_++;
         if (e == 'u') {
@@ -178,6 +163,10 @@ class Syntax {
 
 }  // namespace
 
-bool json_syntax_ok(std::string_view text) { return Syntax(text).document(); }
+bool json_syntax_ok(std::string_view text) {
+  // nlohmann takes well-formed UTF-8 only (outside strings no byte above 0x7F is JSON at all):
+  // core's one UTF-8 rule, then the grammar.
+  return is_valid_utf8(text.substr(0, text.find('\0'))) && Syntax(text).document();
+}
 
 }  // namespace momento::auth::detail
