@@ -56,6 +56,41 @@ TEST_CASE("a process exiting while another thread hashes exits cleanly", "[util]
   REQUIRE(WEXITSTATUS(status) == 7);
 }
 
+TEST_CASE("a child forked while other threads hash exits without waiting for them", "[util]") {
+  // The exit handler above waits for running digests; those of threads that do not exist in a
+  // forked child must not count there.
+  std::fflush(nullptr);
+  const pid_t parent = ::fork();
+  REQUIRE(parent >= 0);
+  if (parent == 0) {
+    std::atomic<bool> started{false};
+    for (int t = 0; t < 4; ++t)
+      std::thread([&started] {
+        for (;;) {
+          momento::auth::detail::sha256("a secret whose fingerprint is logged");
+          started = true;
+        }
+      }).detach();
+    while (!started) std::this_thread::yield();
+    for (int i = 0; i < 50; ++i) {
+      const pid_t child = ::fork();
+      if (child == 0) {
+        ::alarm(10);  // a hang ends as SIGALRM instead of blocking the test
+        std::exit(5);
+      }
+      int status = 0;
+      if (child < 0 || ::waitpid(child, &status, 0) != child) ::_exit(90);
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 5) ::_exit(100 + i);
+    }
+    ::_exit(0);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(parent, &status, 0) == parent);
+  INFO("wait status " << status << " (100 + n: the n-th forked child did not exit with 5)");
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+}
+
 TEST_CASE("utf8_code_points counts well-formed UTF-8 only", "[util]") {
   CHECK(utf8_code_points("") == 0u);
   CHECK(utf8_code_points("abcdefghijklmnopq") == 17u);  // the 8-byte ASCII path and the tail

@@ -9,6 +9,8 @@
 #include <openssl/hmac.h>
 #endif
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <climits>
@@ -29,6 +31,11 @@ namespace {
 // refuses new digests and waits for the running ones (each takes microseconds).
 std::atomic<int> digests_running{0};
 std::atomic<bool> process_exiting{false};
+
+// A forked child has only the forking thread: digests other threads were running at the fork
+// never finish there, and the exit handler must not wait for them.
+[[maybe_unused]] const int forget_digests_in_child =
+    ::pthread_atfork(nullptr, nullptr, [] { digests_running = 0; });
 
 void stop_digests_at_exit() {
   process_exiting = true;
