@@ -293,6 +293,12 @@ pub type momento_watched_key_t = momento_watched_key;
 pub type momento_watch_fn = ::std::option::Option<
     unsafe extern "C" fn(key: *const momento_watched_key_t, user_data: *mut ::std::os::raw::c_void),
 >;
+#[repr(C)]
+#[derive(Debug)]
+pub struct momento_log_record {
+    _unused: [u8; 0],
+}
+pub type momento_log_record_t = momento_log_record;
 extern "C" {
     pub fn momento_status_str(status: momento_status_t) -> *const ::std::os::raw::c_char;
     pub fn momento_status_definite(status: momento_status_t) -> i32;
@@ -823,4 +829,13 @@ extern "C" {
         subscription: *mut u64, watcher: *mut momento_watcher_t,
         queue: *mut momento_completion_queue_t, id: u64, err: *mut *mut momento_error_t,
     ) -> momento_status_t;
+    pub fn momento_log_set_queue(
+        min_level: i32, queue: *mut momento_completion_queue_t, id: u64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_log_record_level(record: *const momento_log_record_t) -> i32;
+    pub fn momento_log_record_message(
+        record: *const momento_log_record_t,
+    ) -> *const ::std::os::raw::c_char;
+    pub fn momento_log_record_free(record: *mut momento_log_record_t);
 }
