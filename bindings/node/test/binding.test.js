@@ -597,7 +597,7 @@ describe('cancellation and the log', () => {
     await assert.rejects(m.setLogHandler('x'), m.InvalidArgumentError);
   });
 
-  test('replacing the handler: the old one gets nothing more, not even records already queued', async () => {
+  test('replacing the handler: the old one gets nothing more, not even records already queued', { timeout: 60000 }, async () => {
     const a = [];
     const b = [];
     const failParse = () => assert.throws(() => m.CredentialProvider.fromString('not a credential'));
@@ -624,28 +624,30 @@ describe('cancellation and the log', () => {
     }
   });
 
-  test('a worker sets the handler and gets the log on its own loop; terminating it while it logs is safe', async () => {
+  test('a worker sets the handler and gets the log on its own loop; terminating it while it logs is safe', { timeout: 60000 }, async () => {
     const { Worker } = require('node:worker_threads');
     const code = `
       const { parentPort, workerData } = require('node:worker_threads');
       const m = require(workerData.pkg);
+      setInterval(() => {}, 1000); // a log handler alone does not keep the worker alive
       let sent = false;
+      const logAway = () => { try { m.CredentialProvider.fromString('not a credential'); } catch {} };
       m.setLogHandler((level, message) => {
-        if (!sent) parentPort.postMessage([level, message]);
+        if (sent) return;
         sent = true;
-      }, { minLevel: 'debug' }).then(() => {
-        try { m.CredentialProvider.fromString('not a credential'); } catch {}
+        parentPort.postMessage([level, message]);
         // Then logs without pause (its queue fills, never drained) until terminated (bounded).
-        setTimeout(() => {
-          const until = Date.now() + 20000;
-          while (Date.now() < until) { try { m.CredentialProvider.fromString('not a credential'); } catch {} }
-        }, 10);
-      });`;
+        setImmediate(() => {
+          const until = Date.now() + 10000;
+          while (Date.now() < until) logAway();
+        });
+      }, { minLevel: 'debug' }).then(logAway);`;
     for (let round = 0; round < 3; round++) {
       const w = new Worker(code, { eval: true, workerData: { pkg: path.join(__dirname, '..') } });
       const errors = [];
       w.on('error', e => errors.push(e));
-      const [[level, message]] = await once(w, 'message');
+      const [[level, message]] = await Promise.race([once(w, 'message'),
+        once(w, 'exit').then(() => { throw new Error('the worker ended without a log message'); })]);
       assert.equal(level, 'debug');
       assert.match(message, /momento_credential_from_string failed/);
       await sleep(50);
@@ -768,7 +770,7 @@ describe('workers and teardown', () => {
     }
   });
 
-  test('a terminated worker frees its results and lifetimes: the heap stays flat over 10 workers', async () => {
+  test('a terminated worker frees its results and lifetimes: the heap stays flat over 10 workers', { timeout: 60000 }, async () => {
     // The C heap in use (glibc's mallinfo2, every arena), not RSS: each worker below holds about
     // 1 MiB of the library's small handles, which would stay allocated if the worker's end
     // did not free them (its finalizers never run).
