@@ -38,7 +38,14 @@ PARSES = ("parse_v1", "parse_v2", "parse_disposable")
 SKIPPED = 77
 
 
+T0 = time.monotonic()
+
+
 def log(msg: str) -> None:
+    """Section lines ("== ...") carry the minutes:seconds since the start."""
+    if msg.startswith("=="):
+        t = int(time.monotonic() - T0)
+        msg = f"== [{t // 60}:{t % 60:02d}] {msg[3:]}"
     print(msg, flush=True)
 
 
