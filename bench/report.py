@@ -171,8 +171,8 @@ def write(out: Path, doc: Path, b, meta: dict, people) -> None:
 
     md = [BEGIN, "", f"Run: **{meta['started']}**, {meta['minutes']:.1f} minutes, command `{meta['command']}`: "
           f"{meta['rounds']} rounds of one batch per contender ({meta['batch']} sequential calls, or "
-          f"{meta['parse_batch']} parses) from drivers started once per call and warmed up with {meta['warmup']} "
-          f"calls; scaling {meta['scale_rounds']} rounds of {meta['scale_calls']} calls per thread count; import "
+          f"{meta['parse_batch']} parses) from drivers started {meta['starts']} times per call (the rounds split "
+          f"between them) and warmed up with {meta['warmup']} calls; scaling {meta['scale_rounds']} rounds of {meta['scale_calls']} calls per thread count; import "
           f"time and server throughput {meta['process_rounds']} rounds.", "",
           f"Machine: {meta['machine']}. Absolute figures move with the load of this shared machine; the ratios "
           "(each against its baseline in the same round) carry the conclusions: each is the median of the "

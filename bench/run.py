@@ -290,23 +290,26 @@ class Bench:
         order = people[k:] + people[:k]
         return order if rnd % 2 == 0 else order[::-1]
 
-    def interleaved(self, people: list[Contender], req: dict, rounds: int, n: int, got) -> None:
-        """Starts every contender's driver for req (each warms up once), then runs the rounds: one
-        batch of n per contender and round, in a rotated order; got(round, contender, answer)."""
-        sessions = []
-        try:
-            for c in people:
-                s = c.start(req)
-                if s:
-                    sessions.append(s)
-            if not sessions:
-                return
-            for rnd in range(rounds):
-                for s in self.rotated(rnd, sessions):
-                    got(rnd, s.who, s.batch(n))
-        finally:
-            for s in sessions:
-                s.close()
+    def interleaved(self, people: list[Contender], req: dict, rounds: int, n: int, got, starts: int = 1) -> None:
+        """Starts every contender's driver for req (each warms up), then runs the rounds: one batch
+        of n per contender and round, in a rotated order; got(round, contender, answer). The rounds
+        are split between `starts` fresh sets of driver processes, so that what one process happens
+        to get (its memory layout, its CPU) does not weigh on a whole figure."""
+        for part in range(starts):
+            sessions = []
+            try:
+                for c in people:
+                    s = c.start(req)
+                    if s:
+                        sessions.append(s)
+                if not sessions:
+                    return
+                for rnd in range(part * rounds // starts, (part + 1) * rounds // starts):
+                    for s in self.rotated(rnd, sessions):
+                        got(rnd, s.who, s.batch(n))
+            finally:
+                for s in sessions:
+                    s.close()
 
     # Latency, throughput, CPU per call and RSS of sequential calls on one client.
     def calls(self) -> None:
@@ -324,7 +327,7 @@ class Bench:
                     per[k].setdefault(c.name, {})[rnd] = v
                     self.record("calls", c.name, call, rnd, k, v)
 
-            self.interleaved(self.people, dict(self.req, call=call, warmup=a.warmup), a.rounds, n, got)
+            self.interleaved(self.people, dict(self.req, call=call, warmup=a.warmup), a.rounds, n, got, a.starts)
             for k, vals in per.items():
                 self.summarize("calls", call, k, "grpc_stub", vals)
             self.pooled(call)
@@ -361,7 +364,7 @@ class Bench:
                     per[k].setdefault(c.name, {})[rnd] = v
                     self.record("parse", c.name, call, rnd, k, v)
 
-            self.interleaved(people, dict(self.req, call=call, warmup=n), a.rounds, n, got)
+            self.interleaved(people, dict(self.req, call=call, warmup=n), a.rounds, n, got, a.starts)
             for k, vals in per.items():
                 self.summarize("parse", call, k, "c_abi", vals)
             self.print_table(call, ["ns_per_parse", "per_core_per_s"])
@@ -595,6 +598,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, help="rounds of the call and parse figures (default 200, --quick 30)")
     ap.add_argument("--batch", type=int, default=20, help="sequential calls per contender and round (default 20)")
     ap.add_argument("--parse-batch", type=int, default=1000, help="parses per contender and round (default 1000)")
+    ap.add_argument("--starts", type=int, default=4,
+                    help="fresh driver processes per call over the rounds of the call and parse figures (default 4)")
     ap.add_argument("--scale-rounds", type=int, help="rounds of the scaling figure (default 10, --quick 5)")
     ap.add_argument("--process-rounds", type=int, default=5,
                     help="rounds of the figures that start a process per measurement: import time, server (default 5)")
@@ -609,6 +614,8 @@ def main() -> None:
     args.scale_rounds = args.scale_rounds or (5 if args.quick else 10)
     if min(args.rounds, args.scale_rounds, args.process_rounds) < 5:
         ap.error("at least 5 rounds: the confidence intervals need them")
+    if not 1 <= args.starts <= args.rounds:
+        ap.error("--starts: from 1 to --rounds")
     args.warmup = 50
     args.scale_calls = 100 if args.quick else 200
     args.server_seconds = 0.5 if args.quick else 2
@@ -654,7 +661,7 @@ def main() -> None:
     meta = {"started": started.strftime("%Y-%m-%d %H:%M UTC"), "minutes": (time.monotonic() - t0) / 60,
             "command": "bench/run " + " ".join(sys.argv[1:]).replace(f"--build-dir {build}", "").strip(),
             "machine": machine(load_start), "notes": notes, "rounds": args.rounds, "quick": args.quick,
-            "batch": args.batch, "parse_batch": args.parse_batch, "warmup": args.warmup,
+            "batch": args.batch, "parse_batch": args.parse_batch, "warmup": args.warmup, "starts": args.starts,
             "scale_rounds": args.scale_rounds, "scale_calls": args.scale_calls, "process_rounds": args.process_rounds,
             "versions": {c.name: c.version for c in people if c.version}, "toolchains": toolchains(),
             "skipped": {c.name: c.skipped for c in people if c.skipped}}
