@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 BEGIN, END = "<!-- results:begin (written by bench/run) -->", "<!-- results:end -->"
 LABELS = {"grpc_stub": "bare grpc++ stub", "c_abi": "C ABI", "cpp": "C++ wrapper", "python": "Python",
           "node_binding": "Node binding", "go_binding": "Go binding", "rust_binding": "Rust binding",
-          "node_sdk": "Momento Node SDK", "go_sdk": "Momento Go SDK",
+          "c_abi_control": "C ABI again (A/A control)", "node_sdk": "Momento Node SDK", "go_sdk": "Momento Go SDK",
           "python_sdk": "Momento Python SDK", "echo": "bare gRPC echo server",
           "server_refresh": "refresh", "server_refresh_durable": "refresh, --sync-full",
           "bare": "bare interpreter start (whole process)", "json": "`import json`",
@@ -197,6 +197,12 @@ def write(out: Path, doc: Path, b, meta: dict, people) -> None:
             state = g["verdict"] if g["verdict"] != "missed" else "**missed**"
             md.append(f"| {g['goal']} | {fmt(g['median'])} ({fmt(g['ci_lo']).lstrip('x')}–{fmt(g['ci_hi']).lstrip('x')}) | "
                       f"{cmp} {unit}{g['target']:,.{0 if g['target'] >= 100 else 2}f} | {state} |")
+    if b.controls:
+        md += ["", "**A/A control:** the C ABI's driver started a second time and measured like any other "
+               "contender; its ratio to the first shows how far the method alone moves a ratio between two "
+               "identical contenders: " + "; ".join(
+                   f"{c['call']} {'p50' if c['metric'] == 'p50' else 'wall time'} x{c['median']:.3f} "
+                   f"({c['ci_lo']:.3f}–{c['ci_hi']:.3f})" for c in b.controls) + "."]
     md += ["", "### Refresh, generate and disposable-token latency (one client, sequential calls)", "",
            "p50 of all of a contender's calls pooled (µs); ratio: the median over the rounds of the ratio of "
            "that round's batch p50 to the bare grpc++ stub's, making the same RPC. p99 is pooled, and so is "

@@ -36,6 +36,7 @@ CLIENTS = ROOT / "bench" / "clients"
 CALLS = ("refresh", "generate", "disposable")
 PARSES = ("parse_v1", "parse_v2", "parse_disposable")
 SKIPPED = 77
+CONTROL = "c_abi_control"
 
 
 T0 = time.monotonic()
@@ -264,6 +265,7 @@ class Bench:
         self.summary: list[dict] = []   # medians and ratios (summary.csv)
         self.latencies: dict[tuple[str, str], list[float]] = {}
         self.goals: list[dict] = []
+        self.controls: list[dict] = []  # the A/A control's ratios
         self.import_where = ""
 
     def record(self, figure: str, contender: str, call: str, rnd: int, metric: str, value: float) -> None:
@@ -314,6 +316,10 @@ class Bench:
     # Latency, throughput, CPU per call and RSS of sequential calls on one client.
     def calls(self) -> None:
         a, n = self.args, self.args.batch
+        # The A/A control: the C ABI's driver once more, measured like any contender; its ratio to
+        # the C ABI shows how far from 1.00 the method itself puts two identical contenders.
+        people = self.people + [Contender(CONTROL, "C ABI again (A/A control)", c.cmd, c.env)
+                                for c in self.people if c.name == "c_abi"]
         for call in CALLS:
             log(f"== {call}: {a.rounds} rounds, each a batch of {n} sequential calls per contender")
             per = {k: {} for k in ("p50", "wall_us", "throughput", "cpu_us", "rss_kib")}
@@ -327,7 +333,7 @@ class Bench:
                     per[k].setdefault(c.name, {})[rnd] = v
                     self.record("calls", c.name, call, rnd, k, v)
 
-            self.interleaved(self.people, dict(self.req, call=call, warmup=a.warmup), a.rounds, n, got, a.starts)
+            self.interleaved(people, dict(self.req, call=call, warmup=a.warmup), a.rounds, n, got, a.starts)
             for k, vals in per.items():
                 self.summarize("calls", call, k, "grpc_stub", vals)
             self.pooled(call)
@@ -512,7 +518,16 @@ class Bench:
                            "ci_hi": hi, "rounds": len(vals), "verdict": verdict(kind, target, med, lo, hi)})
 
     def check_goals(self) -> None:
-        self.goals = []
+        self.goals, self.controls = [], []
+        for call in CALLS:
+            for metric in ("p50", "wall_us"):
+                va, vb = (self.per_round("calls", who, call, metric) for who in (CONTROL, "c_abi"))
+                vals = [va[r] / vb[r] for r in va if r in vb and vb[r]]
+                if vals:
+                    med, lo, hi = median_ci(vals)
+                    self.controls.append({"call": call, "metric": metric, "median": med, "ci_lo": lo, "ci_hi": hi})
+                    log(f"   A/A control, {call} {metric}: the C ABI's second process x{med:.3f} the first "
+                        f"(95% CI {lo:.3f} to {hi:.3f})")
         for who, target in (("c_abi", 1.05), ("cpp", 1.05), ("python", 1.10)):
             self.goal(f"{who} refresh p50 within {target:.2f}x the bare grpc++ stub", "calls", "refresh", "p50",
                       who, "grpc_stub", target)
