@@ -85,9 +85,9 @@ struct Sink {
 constexpr const char *kDebugLogVariable = "MOMENTO_AUTH_DEBUG_LOG";
 
 void write_debug_line(int32_t level, const char *message, void *fd) {
-  static constexpr const char *names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
-  std::string line = "momento-auth[" + std::to_string(::getpid()) + "] " +
-                     names[level < 0 || level > 3 ? 0 : level] + " " + message + "\n";
+  const char *name = momento_log_level_str(level);
+  std::string line = "momento-auth[" + std::to_string(::getpid()) + "] " + (name ? name : "debug") +
+                     " " + message + "\n";
   // One write per line: appends from several threads or processes do not interleave.
   ssize_t n = ::write(static_cast<int>(reinterpret_cast<intptr_t>(fd)), line.data(), line.size());
   (void)n;
@@ -278,6 +278,21 @@ uint32_t momento_version_number(void) {
 }
 
 uint32_t momento_abi_version(void) { return MOMENTO_AUTH_ABI_VERSION; }
+
+namespace {
+constexpr const char *kLogLevelNames[] = {"debug", "info", "warn", "error"};  // by MOMENTO_LOG_*
+}
+
+const char *momento_log_level_str(int32_t level) {
+  return level >= MOMENTO_LOG_DEBUG && level <= MOMENTO_LOG_ERROR ? kLogLevelNames[level] : nullptr;
+}
+
+int32_t momento_log_level_from_str(const char *name) {
+  if (name == nullptr) return -1;
+  for (int32_t level = MOMENTO_LOG_DEBUG; level <= MOMENTO_LOG_ERROR; ++level)
+    if (std::strcmp(name, kLogLevelNames[level]) == 0) return level;
+  return -1;
+}
 
 momento_status_t momento_log_set_callback(int32_t min_level, momento_log_fn fn, void *user_data,
                                           momento_destroy_fn destroy, momento_error_t **err) {

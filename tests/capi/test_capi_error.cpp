@@ -102,6 +102,18 @@ void destroy_sink(void *ud) { ++static_cast<LogSink *>(ud)->destroyed; }
 
 }  // namespace
 
+TEST_CASE("log level names go both ways", "[capi][log]") {
+  for (int32_t level = MOMENTO_LOG_DEBUG; level <= MOMENTO_LOG_ERROR; ++level) {
+    const char *name = momento_log_level_str(level);
+    REQUIRE(name != nullptr);
+    CHECK(momento_log_level_from_str(name) == level);
+  }
+  CHECK(std::string(momento_log_level_str(MOMENTO_LOG_WARN)) == "warn");
+  for (int32_t bad : {-1, 4}) CHECK(momento_log_level_str(bad) == nullptr);
+  for (const char *bad : {"", "WARN", "warning", "debug ", static_cast<const char *>(nullptr)})
+    CHECK(momento_log_level_from_str(bad) == -1);
+}
+
 TEST_CASE("log callback: levels, replacement, destroy notifier, no secrets",
           "[capi][log]") {
   Err err;

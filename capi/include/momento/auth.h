@@ -145,6 +145,12 @@ enum momento_log_level {
 };
 
 typedef void (*momento_log_fn)(int32_t level, const char *message, void *user_data);
+
+/* The name of a log level ("debug", "info", "warn", "error"); NULL for any other value. Static:
+ * do not free. */
+MOMENTO_API const char *momento_log_level_str(int32_t level);
+/* The MOMENTO_LOG_* value a name stands for; -1 for any other text (or NULL). */
+MOMENTO_API int32_t momento_log_level_from_str(const char *name);
 typedef void (*momento_destroy_fn)(void *user_data);
 
 /* Installs `fn` for messages at or above `min_level`, replacing any previous callback; fn = NULL

@@ -324,6 +324,8 @@ extern "C" {
     pub fn momento_version_string() -> *const ::std::os::raw::c_char;
     pub fn momento_version_number() -> u32;
     pub fn momento_abi_version() -> u32;
+    pub fn momento_log_level_str(level: i32) -> *const ::std::os::raw::c_char;
+    pub fn momento_log_level_from_str(name: *const ::std::os::raw::c_char) -> i32;
     pub fn momento_log_set_callback(
         min_level: i32, fn_: momento_log_fn, user_data: *mut ::std::os::raw::c_void,
         destroy: momento_destroy_fn, err: *mut *mut momento_error_t,
