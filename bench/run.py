@@ -118,10 +118,13 @@ class Session:
         except BrokenPipeError:
             pass
         try:
-            self.p.wait(timeout=60)
+            rc = self.p.wait(timeout=60)
         except subprocess.TimeoutExpired:
             self.p.kill()
-            self.p.wait()
+            rc = self.p.wait()
+        if rc not in (0, SKIPPED):  # its answers stand, but a failing exit is worth a look
+            self.err.seek(0)
+            log(f"   {self.who.name} {self.call}: the driver exited with {rc}: {self.err.read().strip()[-500:]}")
         self.err.close()
 
 
