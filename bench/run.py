@@ -3,8 +3,8 @@
 Every contender is a driver process speaking bench/clients/README.md's protocol, all against one
 local momento-auth-server. For the call, parse and scaling figures each contender's driver is
 started once per call (it makes its client and warms up), then serves short batches on request:
-each round asks every contender for one batch, in an order that rotates and reverses from round
-to round, so all contenders see the same machine state within milliseconds. Each figure is a
+each round asks every contender for one batch, in an order shuffled afresh each round, so all
+contenders see the same machine state within milliseconds. Each figure is a
 ratio to a baseline measured in the same round, reported as the median of the per-round ratios
 with a distribution-free 95% confidence interval (order statistics).
 """
@@ -18,6 +18,7 @@ import json
 import math
 import os
 import platform
+import random
 import re
 import secrets
 import shutil
@@ -290,14 +291,17 @@ class Bench:
                 row["ratio"], row["ratio_lo"], row["ratio_hi"] = median_ci(r)
             self.summary.append(row)
 
-    def rotated(self, rnd: int, people: list) -> list:
-        k = rnd % len(people)
-        order = people[k:] + people[:k]
-        return order if rnd % 2 == 0 else order[::-1]
+    def shuffled(self, rnd: int, people: list) -> list:
+        """A fresh order each round (seeded by the round: runs repeat it). Shuffled rather than
+        rotated: a contender's batch follows a different one each round, so what one leaves
+        behind (threads winding down, cold caches) does not always land on the same neighbour."""
+        order = list(people)
+        random.Random(rnd).shuffle(order)
+        return order
 
     def interleaved(self, people: list[Contender], req: dict, rounds: int, n: int, got, starts: int = 1) -> None:
         """Starts every contender's driver for req (each warms up), then runs the rounds: one batch
-        of n per contender and round, in a rotated order; got(round, contender, answer). The rounds
+        of n per contender and round, in a shuffled order; got(round, contender, answer). The rounds
         are split between `starts` fresh sets of driver processes, so that what one process happens
         to get (its memory layout, its CPU) does not weigh on a whole figure."""
         for part in range(starts):
@@ -310,7 +314,7 @@ class Bench:
                 if not sessions:
                     return
                 for rnd in range(part * rounds // starts, (part + 1) * rounds // starts):
-                    for s in self.rotated(rnd, sessions):
+                    for s in self.shuffled(rnd, sessions):
                         got(rnd, s.who, s.batch(n))
             finally:
                 for s in sessions:
