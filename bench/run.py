@@ -423,35 +423,32 @@ class Bench:
                 "import momento_auth; momento_auth.CredentialProvider.from_string(os.environ['BENCH_KEY'])")),
             "momento_sdk": (venv_python, timed.format("import momento")),
         }
-        log(f"== import time ({where}): {self.args.process_rounds} rounds x 5 fresh interpreters each")
-        per: dict[str, dict[str, list[float]]] = {"import_ms": {}, "import_cpu_ms": {}}
-        for rnd in range(self.args.process_rounds):
-            order = ["bare"] + list(stmts)
-            for name in (order if rnd % 2 == 0 else order[::-1]):
-                wall, cpu = [], []
-                for _ in range(5):
-                    if name == "bare":
-                        t0 = time.perf_counter()
-                        subprocess.run([py, "-c", "pass"], env=env, check=True)
-                        wall.append((time.perf_counter() - t0) * 1e3)
-                    else:
-                        exe, code = stmts[name]
-                        p = subprocess.run([exe, "-c", code], env=env, capture_output=True, text=True)
-                        if p.returncode != 0:
-                            break
-                        w, c = map(float, p.stdout.strip().splitlines()[-1].split())
-                        wall.append(w)
-                        cpu.append(c)
-                for metric, vals in (("import_ms", wall), ("import_cpu_ms", cpu)):
-                    if vals:
-                        per[metric].setdefault(name, []).append(statistics.median(vals))
-                        self.record("import", name, "import", rnd, metric, statistics.median(vals))
+        rounds = self.args.import_rounds
+        log(f"== import time ({where}): {rounds} rounds of one fresh interpreter per import, in a shuffled order")
+        per: dict[str, dict[str, dict[int, float]]] = {"import_ms": {}, "import_cpu_ms": {}}
+        for rnd in range(rounds):
+            for name in self.shuffled(rnd, ["bare"] + list(stmts)):
+                if name == "bare":
+                    t0 = time.perf_counter()
+                    subprocess.run([py, "-c", "pass"], env=env, check=True)
+                    vals = {"import_ms": (time.perf_counter() - t0) * 1e3}
+                else:
+                    exe, code = stmts[name]
+                    p = subprocess.run([exe, "-c", code], env=env, capture_output=True, text=True)
+                    if p.returncode != 0:
+                        continue
+                    w, c = map(float, p.stdout.strip().splitlines()[-1].split())
+                    vals = {"import_ms": w, "import_cpu_ms": c}
+                for metric, v in vals.items():
+                    per[metric].setdefault(name, {})[rnd] = v
+                    self.record("import", name, "import", rnd, metric, v)
         self.summarize("import", "import", "import_ms", "bare", per["import_ms"])
         self.summarize("import", "import", "import_cpu_ms", "json", per["import_cpu_ms"])
         for name, vals in per["import_ms"].items():
             cpu = per["import_cpu_ms"].get(name)
-            log(f"   {name:22s} {statistics.median(vals):7.1f} ms (rounds {min(vals):.1f}-{max(vals):.1f})"
-                + (f", CPU {statistics.median(cpu):.1f} ms" if cpu else ""))
+            med, lo, hi = median_ci(list(vals.values()))
+            log(f"   {name:22s} {med:7.1f} ms (95% CI {lo:.1f}-{hi:.1f})"
+                + (f", CPU {statistics.median(cpu.values()):.1f} ms" if cpu else ""))
         self.import_where = where
 
     def wheel(self) -> None:
@@ -623,8 +620,8 @@ def main() -> None:
     ap.add_argument("--starts", type=int, default=4,
                     help="fresh driver processes per call over the rounds of the call and parse figures (default 4)")
     ap.add_argument("--scale-rounds", type=int, help="rounds of the scaling figure (default 10, --quick 5)")
-    ap.add_argument("--process-rounds", type=int, default=5,
-                    help="rounds of the figures that start a process per measurement: import time, server (default 5)")
+    ap.add_argument("--import-rounds", type=int, help="rounds of the import-time figure (default 25, --quick 10)")
+    ap.add_argument("--process-rounds", type=int, default=5, help="rounds of the server figure (default 5)")
     ap.add_argument("--only", default="calls,parse,scaling,import,wheel,server")
     ap.add_argument("--out", default=str(ROOT / "docs/benchmarks"))
     ap.add_argument("--doc", default=str(ROOT / "docs/benchmarks.md"),
@@ -634,7 +631,8 @@ def main() -> None:
     args = ap.parse_args()
     args.rounds = args.rounds or (30 if args.quick else 200)
     args.scale_rounds = args.scale_rounds or (5 if args.quick else 10)
-    if min(args.rounds, args.scale_rounds, args.process_rounds) < 5:
+    args.import_rounds = args.import_rounds or (10 if args.quick else 25)
+    if min(args.rounds, args.scale_rounds, args.import_rounds, args.process_rounds) < 5:
         ap.error("at least 5 rounds: the confidence intervals need them")
     if not 1 <= args.starts <= args.rounds:
         ap.error("--starts: from 1 to --rounds")
@@ -684,7 +682,8 @@ def main() -> None:
             "command": "bench/run " + " ".join(sys.argv[1:]).replace(f"--build-dir {build}", "").strip(),
             "machine": machine(load_start), "notes": notes, "rounds": args.rounds, "quick": args.quick,
             "batch": args.batch, "parse_batch": args.parse_batch, "warmup": args.warmup, "starts": args.starts,
-            "scale_rounds": args.scale_rounds, "scale_calls": args.scale_calls, "process_rounds": args.process_rounds,
+            "scale_rounds": args.scale_rounds, "scale_calls": args.scale_calls, "import_rounds": args.import_rounds,
+            "process_rounds": args.process_rounds,
             "versions": {c.name: c.version for c in people if c.version}, "toolchains": toolchains(),
             "skipped": {c.name: c.skipped for c in people if c.skipped}}
     (Path(args.out) / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
