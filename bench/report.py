@@ -65,7 +65,7 @@ def plot_latency(b, out: Path) -> list[str]:
     from run import CALLS
 
     for call in CALLS:
-        data = [(n, lat) for (n, c), lat in b.latencies.items() if c == call]
+        data = sorted(((n, lat) for (n, c), lat in b.latencies.items() if c == call), key=lambda d: b.rank(d[0]))
         if not data:
             continue
         fig, ax = plt.subplots(figsize=(8, 0.55 * len(data) + 1.5))

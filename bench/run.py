@@ -280,9 +280,9 @@ class Bench:
                   per_round: dict[str, dict[int, float] | list[float]]) -> None:
         """Per contender: the median of its per-round values with a 95% CI, and the median of its
         per-round ratios to the baseline (paired by round) with a 95% CI."""
-        per = {k: v if isinstance(v, dict) else dict(enumerate(v)) for k, v in per_round.items()}
+        per = {k: v if isinstance(v, dict) else dict(enumerate(v)) for k, v in per_round.items() if v}
         base = per.get(baseline)
-        for name, vals in per.items():
+        for name, vals in sorted(per.items(), key=lambda kv: self.rank(kv[0])):
             med, lo, hi = median_ci(list(vals.values()))
             row = {"figure": figure, "call": call, "metric": metric, "contender": name, "median": med,
                    "ci_lo": lo, "ci_hi": hi, "rounds": len(vals), "baseline": baseline}
@@ -290,6 +290,11 @@ class Bench:
             if r:
                 row["ratio"], row["ratio_lo"], row["ratio_hi"] = median_ci(r)
             self.summary.append(row)
+
+    def rank(self, name: str) -> int:
+        """Tables and plots list contenders in contenders()'s order, not in a round's."""
+        names = [c.name for c in self.people] + [CONTROL]
+        return names.index(name) if name in names else len(names)
 
     def shuffled(self, rnd: int, people: list) -> list:
         """A fresh order each round (seeded by the round: runs repeat it). Shuffled rather than
@@ -354,7 +359,7 @@ class Bench:
         for row in self.summary:
             if row["figure"] == "calls" and row["call"] == call and row["metric"] == "p50":
                 row["median"], row["ci_lo"], row["ci_hi"] = median_ci(lats[row["contender"]])
-        for name, lat in lats.items():
+        for name, lat in sorted(lats.items(), key=lambda kv: self.rank(kv[0])):
             p99 = pct(lat, 99)
             row = {"figure": "calls", "call": call, "metric": "p99", "contender": name, "median": p99,
                    "ci_lo": p99, "ci_hi": p99, "rounds": self.args.rounds, "baseline": "grpc_stub"}
@@ -425,7 +430,9 @@ class Bench:
         }
         rounds = self.args.import_rounds
         log(f"== import time ({where}): {rounds} rounds of one fresh interpreter per import, in a shuffled order")
-        per: dict[str, dict[str, dict[int, float]]] = {"import_ms": {}, "import_cpu_ms": {}}
+        # Listed in this order, whatever the rounds' order.
+        per: dict[str, dict[str, dict[int, float]]] = {m: {name: {} for name in ["bare"] + list(stmts)}
+                                                       for m in ("import_ms", "import_cpu_ms")}
         for rnd in range(rounds):
             for name in self.shuffled(rnd, ["bare"] + list(stmts)):
                 if name == "bare":
@@ -445,6 +452,8 @@ class Bench:
         self.summarize("import", "import", "import_ms", "bare", per["import_ms"])
         self.summarize("import", "import", "import_cpu_ms", "json", per["import_cpu_ms"])
         for name, vals in per["import_ms"].items():
+            if not vals:
+                continue
             cpu = per["import_cpu_ms"].get(name)
             med, lo, hi = median_ci(list(vals.values()))
             log(f"   {name:22s} {med:7.1f} ms (95% CI {lo:.1f}-{hi:.1f})"
