@@ -65,7 +65,7 @@ def plot_latency(b, out: Path) -> list[str]:
     from run import CALLS
 
     for call in CALLS:
-        data = [(n, lat) for (n, c), lat in b.latencies.items() if c == call]
+        data = sorted(((n, lat) for (n, c), lat in b.latencies.items() if c == call), key=lambda d: b.rank(d[0]))
         if not data:
             continue
         fig, ax = plt.subplots(figsize=(8, 0.55 * len(data) + 1.5))
@@ -173,7 +173,7 @@ def write(out: Path, doc: Path, b, meta: dict, people) -> None:
           f"{meta['rounds']} rounds of one batch per contender ({meta['batch']} sequential calls, or "
           f"{meta['parse_batch']} parses) from drivers started {meta['starts']} times per call (the rounds split "
           f"between them) and warmed up with {meta['warmup']} calls; scaling {meta['scale_rounds']} rounds of {meta['scale_calls']} calls per thread count; import "
-          f"time and server throughput {meta['process_rounds']} rounds.", "",
+          f"time {meta['import_rounds']} rounds; server throughput {meta['process_rounds']} rounds.", "",
           f"Machine: {meta['machine']}. Absolute figures move with the load of this shared machine; the ratios "
           "(each against its baseline in the same round) carry the conclusions: each is the median of the "
           "per-round ratios with its distribution-free 95% confidence interval in parentheses.", "",
@@ -252,9 +252,9 @@ def write(out: Path, doc: Path, b, meta: dict, people) -> None:
     if imp:
         cpu = {r["contender"]: r for r in rows(b, "import", metric="import_cpu_ms")}
         md += ["### Python import time", "",
-               f"Package: {b.import_where}. Each import is timed inside a fresh interpreter (the median of 5 per "
-               "round): wall time, with its ratio to a bare interpreter start timed from outside, and CPU time, "
-               "with its ratio to `import json` in the same rounds (CPU time is less inflated by a busy machine).",
+               f"Package: {b.import_where}. Each import is timed inside a fresh interpreter, one per round in "
+               "a shuffled order: wall time, with its ratio to a bare interpreter start timed from outside, and "
+               "CPU time, with its ratio to `import json` in the same rounds (CPU time is less inflated by a busy machine).",
                "", "| import | wall ms (95% CI) | ratio to a bare start | CPU ms (95% CI) | ratio to `import json` |",
                "|---|---:|---:|---:|---:|"]
         for r in imp:

@@ -3,8 +3,8 @@
 Every contender is a driver process speaking bench/clients/README.md's protocol, all against one
 local momento-auth-server. For the call, parse and scaling figures each contender's driver is
 started once per call (it makes its client and warms up), then serves short batches on request:
-each round asks every contender for one batch, in an order that rotates and reverses from round
-to round, so all contenders see the same machine state within milliseconds. Each figure is a
+each round asks every contender for one batch, in an order shuffled afresh each round, so all
+contenders see the same machine state within milliseconds. Each figure is a
 ratio to a baseline measured in the same round, reported as the median of the per-round ratios
 with a distribution-free 95% confidence interval (order statistics).
 """
@@ -18,6 +18,7 @@ import json
 import math
 import os
 import platform
+import random
 import re
 import secrets
 import shutil
@@ -118,10 +119,13 @@ class Session:
         except BrokenPipeError:
             pass
         try:
-            self.p.wait(timeout=60)
+            rc = self.p.wait(timeout=60)
         except subprocess.TimeoutExpired:
             self.p.kill()
-            self.p.wait()
+            rc = self.p.wait()
+        if rc not in (0, SKIPPED):  # its answers stand, but a failing exit is worth a look
+            self.err.seek(0)
+            log(f"   {self.who.name} {self.call}: the driver exited with {rc}: {self.err.read().strip()[-500:]}")
         self.err.close()
 
 
@@ -276,9 +280,9 @@ class Bench:
                   per_round: dict[str, dict[int, float] | list[float]]) -> None:
         """Per contender: the median of its per-round values with a 95% CI, and the median of its
         per-round ratios to the baseline (paired by round) with a 95% CI."""
-        per = {k: v if isinstance(v, dict) else dict(enumerate(v)) for k, v in per_round.items()}
+        per = {k: v if isinstance(v, dict) else dict(enumerate(v)) for k, v in per_round.items() if v}
         base = per.get(baseline)
-        for name, vals in per.items():
+        for name, vals in sorted(per.items(), key=lambda kv: self.rank(kv[0])):
             med, lo, hi = median_ci(list(vals.values()))
             row = {"figure": figure, "call": call, "metric": metric, "contender": name, "median": med,
                    "ci_lo": lo, "ci_hi": hi, "rounds": len(vals), "baseline": baseline}
@@ -287,14 +291,22 @@ class Bench:
                 row["ratio"], row["ratio_lo"], row["ratio_hi"] = median_ci(r)
             self.summary.append(row)
 
-    def rotated(self, rnd: int, people: list) -> list:
-        k = rnd % len(people)
-        order = people[k:] + people[:k]
-        return order if rnd % 2 == 0 else order[::-1]
+    def rank(self, name: str) -> int:
+        """Tables and plots list contenders in contenders()'s order, not in a round's."""
+        names = [c.name for c in self.people] + [CONTROL]
+        return names.index(name) if name in names else len(names)
+
+    def shuffled(self, rnd: int, people: list) -> list:
+        """A fresh order each round (seeded by the round: runs repeat it). Shuffled rather than
+        rotated: a contender's batch follows a different one each round, so what one leaves
+        behind (threads winding down, cold caches) does not always land on the same neighbour."""
+        order = list(people)
+        random.Random(rnd).shuffle(order)
+        return order
 
     def interleaved(self, people: list[Contender], req: dict, rounds: int, n: int, got, starts: int = 1) -> None:
         """Starts every contender's driver for req (each warms up), then runs the rounds: one batch
-        of n per contender and round, in a rotated order; got(round, contender, answer). The rounds
+        of n per contender and round, in a shuffled order; got(round, contender, answer). The rounds
         are split between `starts` fresh sets of driver processes, so that what one process happens
         to get (its memory layout, its CPU) does not weigh on a whole figure."""
         for part in range(starts):
@@ -307,7 +319,7 @@ class Bench:
                 if not sessions:
                     return
                 for rnd in range(part * rounds // starts, (part + 1) * rounds // starts):
-                    for s in self.rotated(rnd, sessions):
+                    for s in self.shuffled(rnd, sessions):
                         got(rnd, s.who, s.batch(n))
             finally:
                 for s in sessions:
@@ -347,7 +359,7 @@ class Bench:
         for row in self.summary:
             if row["figure"] == "calls" and row["call"] == call and row["metric"] == "p50":
                 row["median"], row["ci_lo"], row["ci_hi"] = median_ci(lats[row["contender"]])
-        for name, lat in lats.items():
+        for name, lat in sorted(lats.items(), key=lambda kv: self.rank(kv[0])):
             p99 = pct(lat, 99)
             row = {"figure": "calls", "call": call, "metric": "p99", "contender": name, "median": p99,
                    "ci_lo": p99, "ci_hi": p99, "rounds": self.args.rounds, "baseline": "grpc_stub"}
@@ -416,35 +428,36 @@ class Bench:
                 "import momento_auth; momento_auth.CredentialProvider.from_string(os.environ['BENCH_KEY'])")),
             "momento_sdk": (venv_python, timed.format("import momento")),
         }
-        log(f"== import time ({where}): {self.args.process_rounds} rounds x 5 fresh interpreters each")
-        per: dict[str, dict[str, list[float]]] = {"import_ms": {}, "import_cpu_ms": {}}
-        for rnd in range(self.args.process_rounds):
-            order = ["bare"] + list(stmts)
-            for name in (order if rnd % 2 == 0 else order[::-1]):
-                wall, cpu = [], []
-                for _ in range(5):
-                    if name == "bare":
-                        t0 = time.perf_counter()
-                        subprocess.run([py, "-c", "pass"], env=env, check=True)
-                        wall.append((time.perf_counter() - t0) * 1e3)
-                    else:
-                        exe, code = stmts[name]
-                        p = subprocess.run([exe, "-c", code], env=env, capture_output=True, text=True)
-                        if p.returncode != 0:
-                            break
-                        w, c = map(float, p.stdout.strip().splitlines()[-1].split())
-                        wall.append(w)
-                        cpu.append(c)
-                for metric, vals in (("import_ms", wall), ("import_cpu_ms", cpu)):
-                    if vals:
-                        per[metric].setdefault(name, []).append(statistics.median(vals))
-                        self.record("import", name, "import", rnd, metric, statistics.median(vals))
+        rounds = self.args.import_rounds
+        log(f"== import time ({where}): {rounds} rounds of one fresh interpreter per import, in a shuffled order")
+        # Listed in this order, whatever the rounds' order.
+        per: dict[str, dict[str, dict[int, float]]] = {m: {name: {} for name in ["bare"] + list(stmts)}
+                                                       for m in ("import_ms", "import_cpu_ms")}
+        for rnd in range(rounds):
+            for name in self.shuffled(rnd, ["bare"] + list(stmts)):
+                if name == "bare":
+                    t0 = time.perf_counter()
+                    subprocess.run([py, "-c", "pass"], env=env, check=True)
+                    vals = {"import_ms": (time.perf_counter() - t0) * 1e3}
+                else:
+                    exe, code = stmts[name]
+                    p = subprocess.run([exe, "-c", code], env=env, capture_output=True, text=True)
+                    if p.returncode != 0:
+                        continue
+                    w, c = map(float, p.stdout.strip().splitlines()[-1].split())
+                    vals = {"import_ms": w, "import_cpu_ms": c}
+                for metric, v in vals.items():
+                    per[metric].setdefault(name, {})[rnd] = v
+                    self.record("import", name, "import", rnd, metric, v)
         self.summarize("import", "import", "import_ms", "bare", per["import_ms"])
         self.summarize("import", "import", "import_cpu_ms", "json", per["import_cpu_ms"])
         for name, vals in per["import_ms"].items():
+            if not vals:
+                continue
             cpu = per["import_cpu_ms"].get(name)
-            log(f"   {name:22s} {statistics.median(vals):7.1f} ms (rounds {min(vals):.1f}-{max(vals):.1f})"
-                + (f", CPU {statistics.median(cpu):.1f} ms" if cpu else ""))
+            med, lo, hi = median_ci(list(vals.values()))
+            log(f"   {name:22s} {med:7.1f} ms (95% CI {lo:.1f}-{hi:.1f})"
+                + (f", CPU {statistics.median(cpu.values()):.1f} ms" if cpu else ""))
         self.import_where = where
 
     def wheel(self) -> None:
@@ -616,8 +629,8 @@ def main() -> None:
     ap.add_argument("--starts", type=int, default=4,
                     help="fresh driver processes per call over the rounds of the call and parse figures (default 4)")
     ap.add_argument("--scale-rounds", type=int, help="rounds of the scaling figure (default 10, --quick 5)")
-    ap.add_argument("--process-rounds", type=int, default=5,
-                    help="rounds of the figures that start a process per measurement: import time, server (default 5)")
+    ap.add_argument("--import-rounds", type=int, help="rounds of the import-time figure (default 25, --quick 10)")
+    ap.add_argument("--process-rounds", type=int, default=5, help="rounds of the server figure (default 5)")
     ap.add_argument("--only", default="calls,parse,scaling,import,wheel,server")
     ap.add_argument("--out", default=str(ROOT / "docs/benchmarks"))
     ap.add_argument("--doc", default=str(ROOT / "docs/benchmarks.md"),
@@ -627,7 +640,8 @@ def main() -> None:
     args = ap.parse_args()
     args.rounds = args.rounds or (30 if args.quick else 200)
     args.scale_rounds = args.scale_rounds or (5 if args.quick else 10)
-    if min(args.rounds, args.scale_rounds, args.process_rounds) < 5:
+    args.import_rounds = args.import_rounds or (10 if args.quick else 25)
+    if min(args.rounds, args.scale_rounds, args.import_rounds, args.process_rounds) < 5:
         ap.error("at least 5 rounds: the confidence intervals need them")
     if not 1 <= args.starts <= args.rounds:
         ap.error("--starts: from 1 to --rounds")
@@ -677,7 +691,8 @@ def main() -> None:
             "command": "bench/run " + " ".join(sys.argv[1:]).replace(f"--build-dir {build}", "").strip(),
             "machine": machine(load_start), "notes": notes, "rounds": args.rounds, "quick": args.quick,
             "batch": args.batch, "parse_batch": args.parse_batch, "warmup": args.warmup, "starts": args.starts,
-            "scale_rounds": args.scale_rounds, "scale_calls": args.scale_calls, "process_rounds": args.process_rounds,
+            "scale_rounds": args.scale_rounds, "scale_calls": args.scale_calls, "import_rounds": args.import_rounds,
+            "process_rounds": args.process_rounds,
             "versions": {c.name: c.version for c in people if c.version}, "toolchains": toolchains(),
             "skipped": {c.name: c.skipped for c in people if c.skipped}}
     (Path(args.out) / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
