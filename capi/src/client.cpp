@@ -3,6 +3,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -174,17 +177,69 @@ bool CompletionQueue::pop(uint64_t *id, void **value, momento_error_t **error) n
   return true;
 }
 
+namespace {
+
+// The queued jobs' threads are detached, so the process's exit would run static destructors
+// under them: exit waits (up to kExitWait) until they have ended, and refuses new ones.
+constexpr auto kExitWait = std::chrono::seconds(2);
+
+struct Jobs {
+  std::mutex mu;
+  std::condition_variable ended;
+  int running = 0;
+  bool exiting = false;
+};
+
+Jobs &jobs() {
+  static Jobs *state = [] {
+    auto *j = new Jobs;  // never destroyed: a job that outlasts the wait still ends here
+    std::atexit([] {
+      Jobs &js = jobs();
+      std::unique_lock lock(js.mu);
+      js.exiting = true;
+      js.ended.wait_for(lock, kExitWait, [&] { return js.running == 0; });
+    });
+    return j;
+  }();
+  return *state;
+}
+
+}  // namespace
+
 void run_queued(momento_completion_queue_t *queue, uint64_t id, const char *what,
                 std::function<Outcome()> job) {
   need_handle(queue, "queue");
+  Jobs &js = jobs();
+  {
+    std::lock_guard lock(js.mu);
+    if (js.exiting)
+      throw ma::Error(ma::ErrorCode::FailedPrecondition,
+                      std::string(what) + " cannot start: the process is exiting");
+    ++js.running;
+  }
+  const auto finished = [&js] {
+    {
+      std::lock_guard lock(js.mu);
+      --js.running;
+    }
+    js.ended.notify_all();
+  };
   // One thread per call: these calls are rare (store reads and writes, stopping threads) and
   // may block for seconds, so they must not hold up one another or the RPCs' completions.
-  std::thread([q = queue->value, id, what, job = std::move(job)] {
-    Outcome out;
-    momento_error_t *e = nullptr;
-    if (guard(&e, what, [&] { out = job(); }) != MOMENTO_OK) out = {};
-    q->push(id, out.value, out.free, e);
-  }).detach();
+  try {
+    std::thread([q = queue->value, id, what, job = std::move(job), finished]() mutable {
+      Outcome out;
+      momento_error_t *e = nullptr;
+      if (guard(&e, what, [&] { out = job(); }) != MOMENTO_OK) out = {};
+      job = nullptr;  // what the job held (maybe a refresher's last reference) goes first
+      q->push(id, out.value, out.free, e);
+      q.reset();
+      finished();
+    }).detach();
+  } catch (...) {
+    finished();
+    throw;
+  }
 }
 
 }  // namespace momento_capi

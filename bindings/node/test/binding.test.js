@@ -572,6 +572,24 @@ describe('cancellation and the log', () => {
     assert.equal(quit.status, 3, quit.stderr);
   });
 
+  test('process.exit() with store writes in flight: the exit waits for the library threads', { timeout: 60000 }, async () => {
+    const src = path.join(tmp, 'exit-src.json');
+    await (await admin.generateApiKey(m.AllDataReadOnly, m.ExpiresIn.minutes(5))).writeFile(src);
+    const pkg = JSON.stringify(path.join(__dirname, '..'));
+    for (let i = 0; i < 5; i++) {
+      const target = path.join(tmp, `exit-save-${i}.json`);
+      // The writes run on detached library threads; the process exits right after starting them.
+      const code = `const m = require(${pkg});
+        m.TokenStore.open(${JSON.stringify(`file:${src}`)}).load().then(r => {
+          for (let k = 0; k < 4; k++) m.TokenStore.open(${JSON.stringify(`file:${target}`)} + k).store(r);
+          process.exit(0);
+        });`;
+      const run = spawnSync(process.execPath, ['-e', code], { env: process.env, encoding: 'utf8', timeout: 30000 });
+      assert.equal(run.status, 0, run.stderr);
+      for (let k = 0; k < 4; k++) assert.ok(fs.existsSync(target + k), `write ${k} of round ${i} did not finish before the exit`);
+    }
+  });
+
   test('the library log reaches setLogHandler (no secret in it); null removes the handler', async () => {
     const lines = [];
     await m.setLogHandler((level, message) => lines.push([level, message]), { minLevel: 'debug' });

@@ -1003,7 +1003,9 @@ MOMENTO_API void momento_watched_key_free(momento_watched_key_t *key);
  * the blocking form; a failing status means nothing started and nothing will be queued, and
  * MOMENTO_OK means exactly one outcome will be queued under `id` (read it with
  * momento_completion_queue_pop_value()): an owned error, or the value named below. The work runs
- * on a library thread; the handles may be freed meanwhile (the call keeps what it uses). */
+ * on a library thread; the handles may be freed meanwhile (the call keeps what it uses). The
+ * process's exit waits (at most 2 s) for the threads still running, and once it has begun a
+ * *_queued call fails with MOMENTO_ERR_FAILED_PRECONDITION. */
 
 /* momento_store_load(): value = momento_token_t * (momento_token_free). */
 MOMENTO_API momento_status_t momento_store_load_queued(momento_store_t *store,
