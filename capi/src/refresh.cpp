@@ -1,6 +1,7 @@
 // Token stores, the refresher and the watcher, with callbacks delivered on library threads.
 #include <algorithm>
 #include <functional>
+#include <future>
 #include <memory>
 
 #include "internal.hpp"
@@ -499,11 +500,17 @@ momento_status_t momento_refresher_close_queued(momento_refresher_t *refresher,
                                                 momento_error_t **err) {
   return guard(err, "momento_refresher_close_queued", [&] {
     need_handle(refresher, "refresher");
-    run_queued(queue, id, "momento_refresher_close_queued", [r = refresher->refresher]() mutable {
-      r.reset();  // the last owner stops and joins the threads here
-      return Outcome{};
-    });
+    // The job waits until the handle is gone: were the caller's delete the last owner, the
+    // caller would stop and join the threads itself (a refresh in progress, up to its deadline).
+    std::promise<void> handed_over;
+    run_queued(queue, id, "momento_refresher_close_queued",
+               [r = refresher->refresher, f = handed_over.get_future().share()]() mutable {
+                 f.wait();
+                 r.reset();  // the last owner stops and joins the threads here
+                 return Outcome{};
+               });
     delete refresher;
+    handed_over.set_value();
   });
 }
 
@@ -686,11 +693,15 @@ momento_status_t momento_watcher_close_queued(momento_watcher_t *watcher,
                                               momento_error_t **err) {
   return guard(err, "momento_watcher_close_queued", [&] {
     need_handle(watcher, "watcher");
-    run_queued(queue, id, "momento_watcher_close_queued", [w = watcher->watcher]() mutable {
-      w.reset();  // the last owner stops and joins the threads here
-      return Outcome{};
-    });
+    std::promise<void> handed_over;  // as in momento_refresher_close_queued()
+    run_queued(queue, id, "momento_watcher_close_queued",
+               [w = watcher->watcher, f = handed_over.get_future().share()]() mutable {
+                 f.wait();
+                 w.reset();  // the last owner stops and joins the threads here
+                 return Outcome{};
+               });
     delete watcher;
+    handed_over.set_value();
   });
 }
 
