@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 BEGIN, END = "<!-- results:begin (written by bench/run) -->", "<!-- results:end -->"
 LABELS = {"grpc_stub": "bare grpc++ stub", "c_abi": "C ABI", "cpp": "C++ wrapper", "python": "Python",
           "node_binding": "Node binding", "go_binding": "Go binding", "rust_binding": "Rust binding",
-          "node_sdk": "Momento Node SDK", "go_sdk": "Momento Go SDK",
+          "c_abi_control": "C ABI again (A/A control)", "node_sdk": "Momento Node SDK", "go_sdk": "Momento Go SDK",
           "python_sdk": "Momento Python SDK", "echo": "bare gRPC echo server",
           "server_refresh": "refresh", "server_refresh_durable": "refresh, --sync-full",
           "bare": "bare interpreter start (whole process)", "json": "`import json`",
@@ -30,7 +30,8 @@ def rows(b, figure: str, call: str | None = None, metric: str | None = None) -> 
 
 
 def errbar(r: dict) -> tuple[float, float]:
-    return r["median"] - r["min"], r["max"] - r["median"]
+    """The 95% CI of the median as error bars."""
+    return r["median"] - r["ci_lo"], r["ci_hi"] - r["median"]
 
 
 def save(fig, out: Path, name: str) -> str:
@@ -41,7 +42,7 @@ def save(fig, out: Path, name: str) -> str:
 
 
 def series(ax, pts: list[tuple[int, dict]], name: str) -> None:
-    """One contender's medians against x, with the spread over rounds as error bars."""
+    """One contender's medians against x, with their 95% CIs as error bars."""
     ax.errorbar([x for x, _ in pts], [r["median"] for _, r in pts], yerr=list(zip(*[errbar(r) for _, r in pts])),
                 marker="o", capsize=3, label=label(name))
 
@@ -64,7 +65,7 @@ def plot_latency(b, out: Path) -> list[str]:
     from run import CALLS
 
     for call in CALLS:
-        data = [(n, lat) for (n, c), lat in b.latencies.items() if c == call]
+        data = sorted(((n, lat) for (n, c), lat in b.latencies.items() if c == call), key=lambda d: b.rank(d[0]))
         if not data:
             continue
         fig, ax = plt.subplots(figsize=(8, 0.55 * len(data) + 1.5))
@@ -133,13 +134,15 @@ def plot_server(b, out: Path) -> str | None:
 def fmt_ratio(r: dict) -> str:
     if "ratio" not in r:
         return ""
-    return f"x{r['ratio']:.3f} ({r['ratio_min']:.3f}–{r['ratio_max']:.3f})"
+    if r["ratio_lo"] == r["ratio_hi"]:  # pooled over the rounds (p99): no interval
+        return f"x{r['ratio']:.3f}"
+    return f"x{r['ratio']:.3f} ({r['ratio_lo']:.3f}–{r['ratio_hi']:.3f})"
 
 
 def table(b, figure: str, calls, metric: str, unit: str, digits: int = 1) -> list[str]:
     people = list(dict.fromkeys(r["contender"] for r in rows(b, figure, metric=metric)))
     calls = [c for c in calls if rows(b, figure, c, metric)]
-    lines = ["| contender | " + " | ".join(f"{c} {unit}, ratio (spread)" for c in calls) + " |",
+    lines = ["| contender | " + " | ".join(f"{c} {unit}, ratio (95% CI)" for c in calls) + " |",
              "|---|" + "---:|" * len(calls)]
     for p in people:
         cells = []
@@ -166,12 +169,14 @@ def write(out: Path, doc: Path, b, meta: dict, people) -> None:
         if f:
             imgs.append(f)
 
-    md = [BEGIN, "", f"Run: **{meta['started']}**, {meta['minutes']:.1f} minutes, command `{meta['command']}` "
-          f"({meta['rounds']} rounds; {meta['calls']} calls, {meta['parses']} parses, {meta['scale_calls']} "
-          "calls per thread count, per contender and round).", "",
-          f"Machine: {meta['machine']}. Other engineers' builds and tests ran on it at the same time, so "
-          "absolute figures move from run to run; the ratios (each against its baseline in the same round) "
-          "carry the conclusions, and the spread shows the smallest and largest per-round ratio.", "",
+    md = [BEGIN, "", f"Run: **{meta['started']}**, {meta['minutes']:.1f} minutes, command `{meta['command']}`: "
+          f"{meta['rounds']} rounds of one batch per contender ({meta['batch']} sequential calls, or "
+          f"{meta['parse_batch']} parses) from drivers started {meta['starts']} times per call (the rounds split "
+          f"between them) and warmed up with {meta['warmup']} calls; scaling {meta['scale_rounds']} rounds of {meta['scale_calls']} calls per thread count; import "
+          f"time {meta['import_rounds']} rounds; server throughput {meta['process_rounds']} rounds.", "",
+          f"Machine: {meta['machine']}. Absolute figures move with the load of this shared machine; the ratios "
+          "(each against its baseline in the same round) carry the conclusions: each is the median of the "
+          "per-round ratios with its distribution-free 95% confidence interval in parentheses.", "",
           "Versions: " + ", ".join(f"{label(k)} {v}" for k, v in meta["versions"].items()) + ".", "",
           f"Toolchains: {meta.get('toolchains', '')}.", ""]
     for n in meta["notes"]:
@@ -182,16 +187,26 @@ def write(out: Path, doc: Path, b, meta: dict, people) -> None:
     if b.goals:
         md += ["", "### Goals", "",
                "Each goal as the median over the rounds of that round's ratio (or difference) between the two "
-               "contenders, with the smallest and largest round in parentheses.", "",
-               "| goal | measured (spread) | target | |", "|---|---:|---:|---|"]
+               "contenders, with its 95% confidence interval in parentheses: met or missed when the whole "
+               "interval is on one side of the target, not conclusive when it straddles it.", "",
+               "| goal | measured (95% CI) | target | |", "|---|---:|---:|---|"]
         for g in b.goals:
             unit = "x" if g["kind"].startswith("ratio") else ""
             fmt = (lambda v: f"{unit}{v:.3f}") if unit else (lambda v: f"{v:,.1f}")
             cmp = {"ratio_max": "≤", "ratio_below": "<", "diff_max": "≤", "value_max": "≤", "value_min": "≥"}[g["kind"]]
-            md.append(f"| {g['goal']} | {fmt(g['median'])} ({fmt(g['min'])}–{fmt(g['max'])}) | "
-                      f"{cmp} {unit}{g['target']:,.{0 if g['target'] >= 100 else 2}f} | {'met' if g['met'] else '**missed**'} |")
+            state = g["verdict"] if g["verdict"] != "missed" else "**missed**"
+            md.append(f"| {g['goal']} | {fmt(g['median'])} ({fmt(g['ci_lo']).lstrip('x')}–{fmt(g['ci_hi']).lstrip('x')}) | "
+                      f"{cmp} {unit}{g['target']:,.{0 if g['target'] >= 100 else 2}f} | {state} |")
+    if b.controls:
+        md += ["", "**A/A control:** the C ABI's driver started a second time and measured like any other "
+               "contender; its ratio to the first shows how far the method alone moves a ratio between two "
+               "identical contenders: " + "; ".join(
+                   f"{c['call']} {'p50' if c['metric'] == 'p50' else 'wall time'} x{c['median']:.3f} "
+                   f"({c['ci_lo']:.3f}–{c['ci_hi']:.3f})" for c in b.controls) + "."]
     md += ["", "### Refresh, generate and disposable-token latency (one client, sequential calls)", "",
-           "Ratio: to the bare grpc++ stub making the same RPC.", ""]
+           "p50 of all of a contender's calls pooled (µs); ratio: the median over the rounds of the ratio of "
+           "that round's batch p50 to the bare grpc++ stub's, making the same RPC. p99 is pooled, and so is "
+           "its ratio.", ""]
     md += table(b, "calls", CALLS, "p50", "p50 µs")
     md += ["", "p99:", ""] + table(b, "calls", CALLS, "p99", "p99 µs")
     def img(name: str) -> str:
@@ -199,14 +214,14 @@ def write(out: Path, doc: Path, b, meta: dict, people) -> None:
 
     md += ["", img("latency_p50.png"), ""]
     md += [f"![{i}](benchmarks/{i})" for i in imgs if i.startswith("latency_") and i != "latency_p50.png"]
-    md += ["", "Mean wall time per call (the whole loop over the calls):", ""]
+    md += ["", "Mean wall time per call (a batch's wall time over its calls; median over the rounds):", ""]
     md += table(b, "calls", CALLS, "wall_us", "µs")
     md += ["", "### Throughput (one thread, sequential calls)", ""] + table(b, "calls", CALLS, "throughput", "calls/s", 0)
     md += ["", img("throughput.png"), "",
-           "### Client CPU per call", "", "CPU time of the whole client process (all threads) per call.", ""]
+           "### Client CPU per call", "", "CPU time of the whole client process (all threads) per call, over a batch.", ""]
     md += table(b, "calls", CALLS, "cpu_us", "µs") + ["", img("cpu_per_call.png"), ""]
     md += ["### Resident memory of a process holding one client", "",
-           "VmRSS after the refresh calls (KiB); the ratio is to the bare grpc++ stub process.", ""]
+           "VmRSS after each batch of refresh calls (KiB); the ratio is to the bare grpc++ stub process.", ""]
     md += table(b, "calls", ["refresh"], "rss_kib", "KiB", 0)
     stub = next((r for r in rows(b, "calls", "refresh", "rss_kib") if r["contender"] == "grpc_stub"), None)
     if stub:
@@ -237,16 +252,16 @@ def write(out: Path, doc: Path, b, meta: dict, people) -> None:
     if imp:
         cpu = {r["contender"]: r for r in rows(b, "import", metric="import_cpu_ms")}
         md += ["### Python import time", "",
-               f"Package: {b.import_where}. Each import is timed inside a fresh interpreter (the median of 5 per "
-               "round): wall time, with its ratio to a bare interpreter start timed from outside, and CPU time, "
-               "with its ratio to `import json` in the same rounds (CPU time is less inflated by a busy machine).",
-               "", "| import | wall ms (rounds) | ratio to a bare start | CPU ms (rounds) | ratio to `import json` |",
+               f"Package: {b.import_where}. Each import is timed inside a fresh interpreter, one per round in "
+               "a shuffled order: wall time, with its ratio to a bare interpreter start timed from outside, and "
+               "CPU time, with its ratio to `import json` in the same rounds (CPU time is less inflated by a busy machine).",
+               "", "| import | wall ms (95% CI) | ratio to a bare start | CPU ms (95% CI) | ratio to `import json` |",
                "|---|---:|---:|---:|---:|"]
         for r in imp:
             c = cpu.get(r["contender"])
-            md.append(f"| {label(r['contender'])} | {r['median']:.1f} ({r['min']:.1f}–{r['max']:.1f}) | "
+            md.append(f"| {label(r['contender'])} | {r['median']:.1f} ({r['ci_lo']:.1f}–{r['ci_hi']:.1f}) | "
                       + (f"x{r['ratio']:.2f}" if "ratio" in r else "") + " | "
-                      + (f"{c['median']:.1f} ({c['min']:.1f}–{c['max']:.1f}) | " if c else "— | ")
+                      + (f"{c['median']:.1f} ({c['ci_lo']:.1f}–{c['ci_hi']:.1f}) | " if c else "— | ")
                       + (f"x{c['ratio']:.2f}" if c and "ratio" in c else "") + " |")
         md.append("")
     wh = rows(b, "wheel")

@@ -1,5 +1,5 @@
 // bench/run's driver for our C ABI (`c_abi`) and the C++ wrapper over it (`cpp`): one client,
-// the call asked for, results as one JSON line (driver.hpp).
+// the call asked for, batches served as driver.hpp says.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -21,13 +21,14 @@ namespace {
     if ((call(&err_)) != MOMENTO_OK) fail(what, err_); \
   } while (0)
 
-nlohmann::json run_c(const nlohmann::json& req) {
+void run_c(const nlohmann::json& req) {
+  const std::string version = momento_version_string();
   const std::string call = req.at("call");
   const std::string addr = req.at("address");
   const std::string v1 = req.at("v1"), v2 = req.at("v2_key"), v2_ep = req.at("v2_endpoint");
   const std::string disposable = req.at("disposable");
   if (call == "parse_v1" || call == "parse_v2" || call == "parse_disposable") {
-    return bench::measure(req, [&] {
+    bench::serve(req, version, [&] {
       momento_credential_t* c = nullptr;
       momento_error_t* err = nullptr;
       momento_status_t st =
@@ -38,6 +39,7 @@ nlohmann::json run_c(const nlohmann::json& req) {
       if (st != MOMENTO_OK) fail("parse", err);
       momento_credential_free(c);
     });
+    return;
   }
   momento_endpoint_override_t* o = nullptr;
   CHECK([&](momento_error_t** e) { return momento_endpoint_override_new_single(&o, addr.c_str(), 0, e); },
@@ -68,7 +70,7 @@ nlohmann::json run_c(const nlohmann::json& req) {
           "expires");
   }
   const std::string rt = req.value("refresh_token", "");
-  auto out = bench::measure(req, [&] {
+  bench::serve(req, version, [&] {
     momento_token_t* t = nullptr;
     momento_error_t* err = nullptr;
     momento_status_t st =
@@ -84,48 +86,49 @@ nlohmann::json run_c(const nlohmann::json& req) {
   momento_auth_client_free(client);
   momento_credential_free(cred);
   momento_endpoint_override_free(o);
-  return out;
 }
 
-nlohmann::json run_cpp(const nlohmann::json& req) {
+void run_cpp(const nlohmann::json& req) {
+  const std::string version = std::string(momento::version_string());
   const std::string call = req.at("call");
   const std::string v1 = req.at("v1"), v2 = req.at("v2_key"), v2_ep = req.at("v2_endpoint");
   const std::string disposable = req.at("disposable");
-  if (call == "parse_v1") return bench::measure(req, [&] { momento::Credential::from_string(v1); });
-  if (call == "parse_v2") return bench::measure(req, [&] { momento::Credential::from_v2(v2, v2_ep); });
+  if (call == "parse_v1") return bench::serve(req, version, [&] { momento::Credential::from_string(v1); });
+  if (call == "parse_v2") return bench::serve(req, version, [&] { momento::Credential::from_v2(v2, v2_ep); });
   if (call == "parse_disposable") {
-    return bench::measure(req, [&] { momento::Credential::from_disposable_token(disposable); });
+    return bench::serve(req, version, [&] { momento::Credential::from_disposable_token(disposable); });
   }
   auto o = momento::EndpointOverride::single(req.at("address").get<std::string>());
   const std::string key = call == "refresh" ? req.at("refresh_envelope") : req.at("super_envelope");
   momento::AuthClient client(momento::Credential::from_string(key, &o));
   if (call == "refresh") {
     const std::string rt = req.at("refresh_token");
-    return bench::measure(req, [&] { client.refresh_api_key(rt); });
+    return bench::serve(req, version, [&] { client.refresh_api_key(rt); });
   }
   if (call == "generate") {
     auto scope = momento::Scope::all_data_read_write();
     auto exp = momento::ExpiresIn::hours(1);
-    return bench::measure(req, [&] { client.generate_api_key(scope, exp); });
+    return bench::serve(req, version, [&] { client.generate_api_key(scope, exp); });
   }
   momento::Scope scope;
   scope.add_cache_items(momento::CacheRole::ReadWrite, req.at("cache").get<std::string>(),
                         momento::Items::key("k"));
   auto exp = momento::ExpiresIn::minutes(5);
-  return bench::measure(req, [&] { client.generate_disposable_token(scope, exp); });
+  return bench::serve(req, version, [&] { client.generate_disposable_token(scope, exp); });
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 2) {
-    std::fprintf(stderr, "usage: %s c_abi|cpp < request.json\n", argv[0]);
+    std::fprintf(stderr, "usage: %s c_abi|cpp (protocol: bench/clients/README.md)\n", argv[0]);
     return 2;
   }
   nlohmann::json req = bench::read_request();
-  std::string which = argv[1];
-  nlohmann::json out = which == "cpp" ? run_cpp(req) : run_c(req);
-  out["version"] = momento_version_string();
-  std::printf("%s\n", out.dump().c_str());
+  if (std::string(argv[1]) == "cpp") {
+    run_cpp(req);
+  } else {
+    run_c(req);
+  }
   return 0;
 }

@@ -1,5 +1,5 @@
-// What every client driver of bench/run shares (C++ side): the request on stdin, one JSON line of
-// results on stdout. See bench/clients/README.md for the protocol.
+// What every client driver of bench/run shares (C++ side): the request line on stdin, a warm-up,
+// a ready line, then one batch of calls per line asked for. See bench/clients/README.md.
 #pragma once
 
 #include <sys/resource.h>
@@ -7,10 +7,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <iterator>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,8 +21,12 @@ namespace bench {
 using Clock = std::chrono::steady_clock;
 
 inline nlohmann::json read_request() {
-  std::string in((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-  return nlohmann::json::parse(in);
+  std::string line;
+  if (!std::getline(std::cin, line)) {
+    std::fprintf(stderr, "no request line on stdin\n");
+    std::exit(2);
+  }
+  return nlohmann::json::parse(line);
 }
 
 inline double cpu_seconds() {
@@ -41,14 +44,15 @@ inline long rss_kib() {
   return -1;
 }
 
-// Runs op n times: one thread records each call's latency; several threads share the work and
-// only the total counts.
+inline void emit(const nlohmann::json& out) {
+  std::printf("%s\n", out.dump().c_str());
+  std::fflush(stdout);
+}
+
+// One batch of n calls: one thread records each call's latency; several threads share the work
+// and only the totals count.
 template <class Op>
-nlohmann::json measure(const nlohmann::json& req, Op&& op) {
-  const int n = req.at("n").get<int>();
-  const int threads = req.value("threads", 1);
-  const bool parse = req.at("call").get<std::string>().rfind("parse", 0) == 0;
-  for (int i = 0; i < req.value("warmup", 0); ++i) op();
+nlohmann::json batch(int n, int threads, bool parse, Op& op) {
   std::vector<double> lat;
   double c0 = cpu_seconds();
   auto t0 = Clock::now();
@@ -79,6 +83,20 @@ nlohmann::json measure(const nlohmann::json& req, Op&& op) {
                      {"rss_kib", rss_kib()}};
   if (!lat.empty()) out["lat_ns"] = lat;
   return out;
+}
+
+// Warms up, says it is ready, then answers each line of stdin (a count) with one batch; returns
+// at the end of stdin.
+template <class Op>
+void serve(const nlohmann::json& req, const std::string& version, Op&& op) {
+  const int threads = req.value("threads", 1);
+  const bool parse = req.at("call").get<std::string>().rfind("parse", 0) == 0;
+  for (int i = 0; i < req.value("warmup", 0); ++i) op();
+  emit({{"ready", true}, {"version", version}});
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (!line.empty()) emit(batch(std::stoi(line), threads, parse, op));
+  }
 }
 
 }  // namespace bench

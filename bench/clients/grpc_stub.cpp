@@ -51,7 +51,7 @@ int main() {
   item->mutable_cache_selector()->set_cache_name(req.at("cache").get<std::string>());
   item->mutable_item_selector()->set_key("k");
 
-  auto out = bench::measure(req, [&] {
+  bench::serve(req, "grpc++ " + grpc::Version(), [&] {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
     grpc::Status st;
@@ -70,6 +70,5 @@ int main() {
     }
     if (!st.ok()) fail(st);
   });
-  std::printf("%s\n", out.dump().c_str());
   return 0;
 }

@@ -325,7 +325,11 @@ momento_status_t momento_completion_queue_new(momento_completion_queue_t **out, 
   });
 }
 
-void momento_completion_queue_free(momento_completion_queue_t *queue) { delete queue; }
+void momento_completion_queue_free(momento_completion_queue_t *queue) {
+  if (queue == nullptr) return;
+  momento_capi::forget_log_queue(queue->value.get());
+  delete queue;
+}
 
 int32_t momento_completion_queue_pop(momento_completion_queue_t *queue, uint64_t *id,
                                      momento_token_t **token, momento_error_t **error) {

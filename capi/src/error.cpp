@@ -16,6 +16,12 @@
 #include "momento/auth/secret.hpp"
 #include "momento/auth/version.hpp"
 
+// One message of the library's log, queued by momento_log_set_queue().
+struct momento_log_record {
+  int32_t level;
+  std::string message;
+};
+
 namespace momento_capi {
 namespace {
 
@@ -68,6 +74,9 @@ struct Sink {
   momento_destroy_fn destroy;
   int32_t min_level;
   int in_flight = 0;  // guarded by LogState::mu
+  // momento_log_set_queue(): records go into this queue under `id` instead of to `fn`.
+  std::shared_ptr<CompletionQueue> queue = nullptr;
+  uint64_t id = 0;
 };
 
 // MOMENTO_AUTH_DEBUG_LOG=stderr or =<file>: with no callback installed, every message at DEBUG and
@@ -76,9 +85,9 @@ struct Sink {
 constexpr const char *kDebugLogVariable = "MOMENTO_AUTH_DEBUG_LOG";
 
 void write_debug_line(int32_t level, const char *message, void *fd) {
-  static constexpr const char *names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
-  std::string line = "momento-auth[" + std::to_string(::getpid()) + "] " +
-                     names[level < 0 || level > 3 ? 0 : level] + " " + message + "\n";
+  const char *name = momento_log_level_str(level);
+  std::string line = "momento-auth[" + std::to_string(::getpid()) + "] " + (name ? name : "debug") +
+                     " " + message + "\n";
   // One write per line: appends from several threads or processes do not interleave.
   ssize_t n = ::write(static_cast<int>(reinterpret_cast<intptr_t>(fd)), line.data(), line.size());
   (void)n;
@@ -130,7 +139,11 @@ void log(int32_t level, std::string_view message) noexcept {
   try {
     std::string text(message);
     in_log_callback = true;
-    sink->fn(level, text.c_str(), sink->user_data);
+    if (sink->queue)
+      sink->queue->push(sink->id, new momento_log_record{level, std::move(text)},
+                        &delete_as<momento_log_record>, nullptr);
+    else
+      sink->fn(level, text.c_str(), sink->user_data);
   } catch (...) {
     // A callback must not throw; if a C++ one does, the exception stops here.
   }
@@ -140,6 +153,34 @@ void log(int32_t level, std::string_view message) noexcept {
     --sink->in_flight;
   }
   st.idle.notify_all();
+}
+
+namespace {
+
+// Makes `fresh` (nullptr: the fallback) the sink, waits until the old one is no longer running and
+// returns it. Refused from inside a log callback, whose sink may be the one waited for.
+std::shared_ptr<Sink> install(std::shared_ptr<Sink> fresh, const char *what) {
+  if (in_log_callback)
+    throw ma::Error(ma::ErrorCode::FailedPrecondition,
+                    std::string(what) + " cannot be called from inside a log callback");
+  LogState &ls = log_state();
+  if (!fresh) fresh = ls.fallback;
+  std::unique_lock lock(ls.mu);
+  std::shared_ptr<Sink> old = std::exchange(ls.sink, fresh);
+  ls.threshold.store(fresh ? fresh->min_level : INT32_MAX, std::memory_order_relaxed);
+  if (old) ls.idle.wait(lock, [&] { return old->in_flight == 0; });
+  return old;
+}
+
+}  // namespace
+
+void forget_log_queue(const CompletionQueue *queue) noexcept {
+  LogState &ls = log_state();
+  std::shared_ptr<Sink> old;  // released after the lock: it may hold the queue's last reference
+  std::lock_guard lock(ls.mu);
+  if (!ls.sink || ls.sink->queue.get() != queue) return;
+  old = std::exchange(ls.sink, ls.fallback);
+  ls.threshold.store(ls.sink ? ls.sink->min_level : INT32_MAX, std::memory_order_relaxed);
 }
 
 namespace {
@@ -238,27 +279,59 @@ uint32_t momento_version_number(void) {
 
 uint32_t momento_abi_version(void) { return MOMENTO_AUTH_ABI_VERSION; }
 
+namespace {
+constexpr const char *kLogLevelNames[] = {"debug", "info", "warn", "error"};  // by MOMENTO_LOG_*
+}
+
+const char *momento_log_level_str(int32_t level) {
+  return level >= MOMENTO_LOG_DEBUG && level <= MOMENTO_LOG_ERROR ? kLogLevelNames[level] : nullptr;
+}
+
+int32_t momento_log_level_from_str(const char *name) {
+  if (name == nullptr) return -1;
+  for (int32_t level = MOMENTO_LOG_DEBUG; level <= MOMENTO_LOG_ERROR; ++level)
+    if (std::strcmp(name, kLogLevelNames[level]) == 0) return level;
+  return -1;
+}
+
 momento_status_t momento_log_set_callback(int32_t min_level, momento_log_fn fn, void *user_data,
                                           momento_destroy_fn destroy, momento_error_t **err) {
   std::shared_ptr<Sink> old;
   momento_status_t st = guard(err, "momento_log_set_callback", [&] {
-    if (in_log_callback)
-      throw ma::Error(ma::ErrorCode::FailedPrecondition,
-                      "momento_log_set_callback cannot be called from inside a log callback");
     need_range(min_level, MOMENTO_LOG_DEBUG, MOMENTO_LOG_ERROR, "log level");
     if (fn == nullptr && (user_data != nullptr || destroy != nullptr))
       invalid("user_data and destroy must be NULL when fn is NULL");
-    LogState &ls = log_state();
-    std::shared_ptr<Sink> fresh = ls.fallback;
+    std::shared_ptr<Sink> fresh;
     if (fn != nullptr) fresh = std::make_shared<Sink>(Sink{fn, user_data, destroy, min_level});
-    std::unique_lock lock(ls.mu);
-    old = std::exchange(ls.sink, fresh);
-    ls.threshold.store(fresh ? fresh->min_level : INT32_MAX, std::memory_order_relaxed);
-    // After this returns the old callback must be quiet: wait for calls already running.
-    if (old) ls.idle.wait(lock, [&] { return old->in_flight == 0; });
+    old = install(std::move(fresh), "momento_log_set_callback");
   });
   if (st == MOMENTO_OK && old && old->destroy) old->destroy(old->user_data);
   return st;
 }
+
+momento_status_t momento_log_set_queue(int32_t min_level, momento_completion_queue_t *queue,
+                                       uint64_t id, momento_error_t **err) {
+  std::shared_ptr<Sink> old;
+  momento_status_t st = guard(err, "momento_log_set_queue", [&] {
+    need_range(min_level, MOMENTO_LOG_DEBUG, MOMENTO_LOG_ERROR, "log level");
+    need_handle(queue, "queue");
+    auto fresh = std::make_shared<Sink>(Sink{nullptr, nullptr, nullptr, min_level});
+    fresh->queue = queue->value;
+    fresh->id = id;
+    old = install(std::move(fresh), "momento_log_set_queue");
+  });
+  if (st == MOMENTO_OK && old && old->destroy) old->destroy(old->user_data);
+  return st;
+}
+
+int32_t momento_log_record_level(const momento_log_record_t *record) {
+  return record ? record->level : MOMENTO_LOG_DEBUG;
+}
+
+const char *momento_log_record_message(const momento_log_record_t *record) {
+  return record ? record->message.c_str() : "";
+}
+
+void momento_log_record_free(momento_log_record_t *record) { delete record; }
 
 }  // extern "C"

@@ -175,6 +175,9 @@ namespace momento_capi {
 // the caller's guard reports it and nothing is queued) when the thread cannot start.
 void run_queued(momento_completion_queue_t *queue, uint64_t id, const char *what,
                 std::function<Outcome()> job);
+// Removes the log sink that queues into `queue` (momento_log_set_queue()), if it is the one
+// installed: a freed queue's reader is gone.
+void forget_log_queue(const CompletionQueue *queue) noexcept;
 }  // namespace momento_capi
 
 struct momento_string_list {

@@ -57,8 +57,7 @@ class DebugLog {
  public:
   DebugLog(std::ostream& err, bool json) {
     set_log_callback(LogLevel::Debug, [this, &err, json](LogLevel level, std::string_view message) {
-      static constexpr const char* names[] = {"debug", "info", "warn", "error"};
-      const char* name = names[static_cast<int>(level) & 3];
+      const char* name = log_level_name(level);
       std::lock_guard lock(mu_);
       if (json)
         err << nlohmann::json{{"log", {{"level", name}, {"message", message}}}}.dump(

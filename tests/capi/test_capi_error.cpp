@@ -102,6 +102,18 @@ void destroy_sink(void *ud) { ++static_cast<LogSink *>(ud)->destroyed; }
 
 }  // namespace
 
+TEST_CASE("log level names go both ways", "[capi][log]") {
+  for (int32_t level = MOMENTO_LOG_DEBUG; level <= MOMENTO_LOG_ERROR; ++level) {
+    const char *name = momento_log_level_str(level);
+    REQUIRE(name != nullptr);
+    CHECK(momento_log_level_from_str(name) == level);
+  }
+  CHECK(std::string(momento_log_level_str(MOMENTO_LOG_WARN)) == "warn");
+  for (int32_t bad : {-1, 4}) CHECK(momento_log_level_str(bad) == nullptr);
+  for (const char *bad : {"", "WARN", "warning", "debug ", static_cast<const char *>(nullptr)})
+    CHECK(momento_log_level_from_str(bad) == -1);
+}
+
 TEST_CASE("log callback: levels, replacement, destroy notifier, no secrets",
           "[capi][log]") {
   Err err;
@@ -214,4 +226,132 @@ TEST_CASE("log callback replaced while 8 threads log", "[capi][log][threads]") {
     CHECK(s.calls_after_retired == 0);
   }
   CHECK(sinks[0].calls > 0);
+}
+
+namespace {
+using LogQueue = Owned<momento_completion_queue_t, momento_completion_queue_free>;
+
+struct Record {
+  uint64_t id;
+  int32_t level;
+  std::string message;
+};
+
+// Everything in the queue now (records freed), after emptying its socket.
+std::vector<Record> take_records(int fd, momento_completion_queue_t *q) {
+  char buf[64];
+  while (read(fd, buf, sizeof buf) > 0) {
+  }
+  std::vector<Record> got;
+  uint64_t id = 0;
+  void *value = nullptr;
+  momento_error_t *error = nullptr;
+  while (momento_completion_queue_pop_value(q, &id, &value, &error) == 1) {
+    CHECK(error == nullptr);
+    auto *r = static_cast<momento_log_record_t *>(value);
+    got.push_back({id, momento_log_record_level(r), momento_log_record_message(r)});
+    momento_log_record_free(r);
+  }
+  return got;
+}
+
+void log_a_failed_parse() {
+  momento_credential_t *c = nullptr;
+  momento_credential_from_string(&c, "not a credential", nullptr, nullptr);
+}
+}  // namespace
+
+TEST_CASE("log queue: records go into a completion queue until replaced, removed or the queue is freed",
+          "[capi][log][queue]") {
+  Err err;
+  LogQueue q;
+  int32_t fd = -1;
+  REQUIRE_OK(err, momento_completion_queue_new(q.out(), &fd, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_log_set_queue(MOMENTO_LOG_DEBUG, nullptr, 1, err.out()));
+  CHECK_FAILS_WITH(MOMENTO_ERR_INVALID_ARGUMENT, err, momento_log_set_queue(9, q.get(), 1, err.out()));
+  CHECK(momento_log_record_level(nullptr) == MOMENTO_LOG_DEBUG);
+  CHECK(std::string(momento_log_record_message(nullptr)).empty());
+  momento_log_record_free(nullptr);
+
+  // Records arrive under the id, at their level, as redacted as the callback's messages.
+  REQUIRE_OK(err, momento_log_set_queue(MOMENTO_LOG_DEBUG, q.get(), 7, err.out()));
+  const std::string secret_key = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzb21lb25lIn0.c2VjcmV0LXNpZ25hdHVyZS12YWx1ZQ";
+  momento_credential_t *c = nullptr;
+  momento_credential_from_string(&c, secret_key.c_str(), nullptr, nullptr);
+  momento_credential_free(c);
+  log_a_failed_parse();
+  std::vector<Record> got = take_records(fd, q.get());
+  REQUIRE_FALSE(got.empty());
+  for (const Record &r : got) {
+    CHECK(r.id == 7);
+    CHECK(r.level >= MOMENTO_LOG_DEBUG);
+    CHECK(r.level <= MOMENTO_LOG_ERROR);
+    CHECK_FALSE(r.message.empty());
+    CHECK(r.message.find("c2VjcmV0LXNpZ25hdHVyZS12YWx1ZQ") == std::string::npos);
+  }
+
+  // Replaced by a WARN-only queue: the debug message is not made at all.
+  REQUIRE_OK(err, momento_log_set_queue(MOMENTO_LOG_WARN, q.get(), 8, err.out()));
+  log_a_failed_parse();
+  CHECK(take_records(fd, q.get()).empty());
+
+  // A callback replaces the queue, and the queue replaces the callback (its notifier runs).
+  LogSink a;
+  REQUIRE_OK(err, momento_log_set_queue(MOMENTO_LOG_DEBUG, q.get(), 9, err.out()));
+  REQUIRE_OK(err, momento_log_set_callback(MOMENTO_LOG_DEBUG, collect, &a, destroy_sink, err.out()));
+  log_a_failed_parse();
+  CHECK(take_records(fd, q.get()).empty());
+  CHECK_FALSE(a.lines.empty());
+  REQUIRE_OK(err, momento_log_set_queue(MOMENTO_LOG_DEBUG, q.get(), 10, err.out()));
+  CHECK(a.destroyed == 1);
+  log_a_failed_parse();
+  got = take_records(fd, q.get());
+  REQUIRE_FALSE(got.empty());
+  CHECK(got.front().id == 10);
+
+  // Removed: nothing more is queued.
+  REQUIRE_OK(err, momento_log_set_callback(MOMENTO_LOG_DEBUG, nullptr, nullptr, nullptr, err.out()));
+  log_a_failed_parse();
+  CHECK(take_records(fd, q.get()).empty());
+
+  // Freeing the queue removes its sink, which held the last reference: the queue is gone with
+  // its end of the socket (end of file here), and the next message goes nowhere.
+  REQUIRE_OK(err, momento_log_set_queue(MOMENTO_LOG_DEBUG, q.get(), 11, err.out()));
+  momento_completion_queue_free(q.p);
+  q.p = nullptr;
+  log_a_failed_parse();
+  char byte = 0;
+  CHECK(read(fd, &byte, 1) == 0);
+  close(fd);
+}
+
+TEST_CASE("log queue replaced while 4 threads log: nothing under the old id once it returns",
+          "[capi][log][queue][threads]") {
+  Err err;
+  LogQueue q;
+  int32_t fd = -1;
+  REQUIRE_OK(err, momento_completion_queue_new(q.out(), &fd, err.out()));
+  REQUIRE_OK(err, momento_log_set_queue(MOMENTO_LOG_DEBUG, q.get(), 1, err.out()));
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> loggers;
+  for (int i = 0; i < 4; ++i) {
+    loggers.emplace_back([&] {
+      for (int n = 0; n < 20000 && !stop; ++n) log_a_failed_parse();  // bounded
+    });
+  }
+  size_t old_records = 0;
+  for (int spin = 0; spin < 2000 && old_records == 0; ++spin) {
+    old_records += take_records(fd, q.get()).size();
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  REQUIRE_OK(err, momento_log_set_queue(MOMENTO_LOG_DEBUG, q.get(), 2, err.out()));
+  take_records(fd, q.get());  // may still hold both ids
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::vector<Record> after = take_records(fd, q.get());
+  REQUIRE_OK(err, momento_log_set_callback(MOMENTO_LOG_DEBUG, nullptr, nullptr, nullptr, err.out()));
+  stop = true;
+  for (auto &t : loggers) t.join();
+  CHECK(old_records > 0);
+  for (const Record &r : after) CHECK(r.id == 2);
+  close(fd);
 }

@@ -15,6 +15,13 @@
 
 using namespace momento::auth::detail;
 
+// LeakSanitizer asks this before its check at exit. A forked child holds copies of the other
+// threads' buffers with no thread left to reach them: what fork() does, not a leak.
+static std::atomic<bool> skip_leak_check{false};
+extern "C" __attribute__((used, visibility("default"))) int __lsan_is_turned_off() {
+  return skip_leak_check.load() ? 1 : 0;
+}
+
 TEST_CASE("sha256, hmac_sha256 and hex match published vectors", "[util]") {
   CHECK(hex(sha256("abc")) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   CHECK(hex(sha256("")) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
@@ -76,6 +83,7 @@ TEST_CASE("a child forked while other threads hash exits without waiting for the
       const pid_t child = ::fork();
       if (child == 0) {
         ::alarm(10);  // a hang ends as SIGALRM instead of blocking the test
+        skip_leak_check = true;
         std::exit(5);
       }
       int status = 0;

@@ -139,12 +139,12 @@ def test_the_library_debug_log_of_any_process_is_written_and_scanned(minted, tmp
         if (data / f).exists():
             shutil.copy(data / f, known / f)
     lines = log.read_text().splitlines()
-    assert any(" DEBUG " in line for line in lines), lines[:5]
+    assert any(" debug " in line for line in lines), lines[:5]
     assert all(line.startswith("momento-auth[") for line in lines), lines[:5]
     rc, out = run_scan(logs, tmp_path / "known")
     assert rc == 0, out
     with log.open("a") as f:
-        f.write("momento-auth[1] DEBUG refreshed with " + minted["inner"] + "\n")
+        f.write("momento-auth[1] debug refreshed with " + minted["inner"] + "\n")
     rc, out = run_scan(logs, tmp_path / "known")
     assert rc == 1 and "lib-debug-env.log" in out and "JWT (API key)" in out, out
 

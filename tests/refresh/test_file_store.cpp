@@ -74,6 +74,29 @@ TEST_CASE("file store: round trip in the Download-JSON shape, mode 0600", "[file
   CHECK(count_temp_files(dir.path) == 0);
 }
 
+TEST_CASE("file store: a key is written back in the shape of the file it read", "[file_store]") {
+  TempDir dir;
+  FileStore fs(dir.file("t.json"));
+  const std::string old_key = encode_envelope("e.example", "k");
+  std::ofstream(fs.path()) << "{\"owner\":\"ops\",\"apiKey\":\"" << old_key
+                           << "\",\"validUntil\":1700000000}\n";
+  REQUIRE(fs.load());
+  fs.store(make_token("key-2", "rt-2", 1'900'000'000));
+  auto j = nlohmann::ordered_json::parse(std::ifstream(fs.path()));
+  CHECK(j.dump() == R"({"owner":"ops","apiKey":")" + encode_envelope("localhost", "key-2") +
+                        R"(","validUntil":1900000000,"refreshToken":"rt-2"})");
+  // Another store object that has not read the file writes the Download-JSON shape.
+  FileStore other(fs.path());
+  other.store(make_token("key-3", "rt-3", 1'900'000'100));
+  CHECK(nlohmann::json::parse(std::ifstream(fs.path())).contains("authToken"));
+  // A file found empty starts over in the default shape.
+  REQUIRE(fs.load());
+  std::ofstream(fs.path(), std::ios::trunc) << "\n";
+  CHECK_FALSE(fs.load().has_value());
+  fs.store(make_token("key-4", "rt-4", 1'900'000'200));
+  CHECK(nlohmann::json::parse(std::ifstream(fs.path())).size() == 3);
+}
+
 TEST_CASE("file store: reads console downloads and rejects garbage", "[file_store]") {
   TempDir dir;
   FileStore fs(dir.file("t.json"));

@@ -7,8 +7,8 @@ start-up cancels).
   ab.py [--build-dir build/dev] [--rounds 10] [--calls 2000] [--call refresh] [--threads 1]
         NAME=EXE[:VAR=VALUE,...] ...
 
-EXE reads bench/run's driver request on stdin (bench/clients/README.md): the go_binding or
-go_sdk driver, or rawcgo (the C call straight through cgo). With --threads > 1 the driver shares
+EXE speaks bench/run's driver protocol (bench/clients/README.md; here one batch per process):
+the go_binding or go_sdk driver, or rawcgo (the C call straight through cgo). With --threads > 1 the driver shares
 the calls among that many threads or goroutines and reports no latencies (p50 columns show 0).
 Needs perf. Not part of bench/run or ctest."""
 import argparse
@@ -46,7 +46,9 @@ def main() -> None:
     def run(cmd, extra, req, n):
         with tempfile.NamedTemporaryFile("r", suffix=".perf") as f:
             p = subprocess.run(["perf", "stat", "-x,", "-e", "context-switches,cpu-migrations", "-o", f.name] + cmd,
-                               input=json.dumps(dict(req, call=args.call, n=n, warmup=40, threads=args.threads)),
+                               # The request line, one batch of n calls, then the end of stdin.
+                               input=json.dumps(dict(req, call=args.call, warmup=40, threads=args.threads))
+                               + f"\n{n}\n",
                                capture_output=True, text=True, env=dict(env, **extra))
             if p.returncode != 0:
                 raise SystemExit(f"{cmd[0]} failed: {p.stderr[-500:]}")

@@ -1,6 +1,6 @@
 'use strict';
 // bench/run's driver for Node.js: Momento's official SDK (`node_sdk`) or our binding
-// (`node_binding`, bindings/node). Request JSON on stdin, one JSON line out
+// (`node_binding`, bindings/node). The request line on stdin, then batches on request
 // (bench/clients/README.md). Exit code 77 = this contender is not available here.
 const fs = require('node:fs');
 const path = require('node:path');
@@ -27,16 +27,13 @@ function load(which) {
   }
 }
 
-async function measure(req, op) {
-  const n = req.n;
-  const parse = req.call.startsWith('parse');
-  for (let i = 0; i < (req.warmup || 0); i++) await op();
+// One batch of n calls: one at a time with each call's latency, or `threads` calls in flight
+// on one client with only the totals.
+async function batch(n, threads, parse, op) {
   const lat = [];
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  const threads = req.threads || 1;
   if (threads > 1) {
-    // Concurrency on one client: `threads` calls in flight at a time.
     let next = 0;
     const worker = async () => {
       while (next++ < n) await op();
@@ -57,6 +54,20 @@ async function measure(req, op) {
                 rss_kib: Math.round(process.memoryUsage().rss / 1024) };
   if (lat.length) out.lat_ns = lat;
   return out;
+}
+
+const emit = out => new Promise(resolve => process.stdout.write(JSON.stringify(out) + '\n', resolve));
+
+// Warms up, says it is ready, then answers each line of stdin (a count) with one batch.
+async function serve(req, lines, op, version) {
+  const parse = req.call.startsWith('parse');
+  for (let i = 0; i < (req.warmup || 0); i++) await op();
+  await emit({ ready: true, version });
+  for (;;) {
+    const { value, done } = await lines.next();
+    if (done) return;
+    if (value.trim()) await emit(await batch(parseInt(value, 10), req.threads || 1, parse, op));
+  }
 }
 
 function check(resp, Success, what) {
@@ -111,26 +122,28 @@ function bindingCalls(m, req) {
 }
 
 async function main() {
-  const req = JSON.parse(fs.readFileSync(0, 'utf8'));
+  const lines = require('node:readline').createInterface({ input: process.stdin, crlfDelay: Infinity })
+    [Symbol.asyncIterator]();
+  const first = await lines.next();
+  if (first.done) throw new Error('no request line on stdin');
+  const req = JSON.parse(first.value);
   const which = process.argv[2];
   const sdk = load(which);
   if (which === 'node_binding' && (!sdk.CredentialProvider || !sdk.AuthClient)) {
     skip('bindings/node exports no CredentialProvider/AuthClient');
   }
-  const calls = which === 'node_sdk' ? sdkCalls(sdk, req) : bindingCalls(sdk, req);
-  let out;
-  if (req.call.startsWith('parse')) {
-    if (!calls[req.call]) skip(`no ${req.call}`);
-    out = await measure(req, calls[req.call]);
-  } else {
-    const auth = calls.client(req.call === 'refresh' ? req.refresh_envelope : req.super_envelope);
-    out = await measure(req, calls[req.call](auth));
-    if (auth.close) auth.close();
-  }
-  out.version = which === 'node_sdk'
+  const version = which === 'node_sdk'
     ? JSON.parse(fs.readFileSync(require.resolve('@gomomento/sdk/package.json'), 'utf8')).version
     : sdk.libraryVersion;
-  process.stdout.write(JSON.stringify(out) + '\n');
+  const calls = which === 'node_sdk' ? sdkCalls(sdk, req) : bindingCalls(sdk, req);
+  if (req.call.startsWith('parse')) {
+    if (!calls[req.call]) skip(`no ${req.call}`);
+    await serve(req, lines, calls[req.call], version);
+  } else {
+    const auth = calls.client(req.call === 'refresh' ? req.refresh_envelope : req.super_envelope);
+    await serve(req, lines, calls[req.call](auth), version);
+    if (auth.close) auth.close();
+  }
   process.exit(0);
 }
 

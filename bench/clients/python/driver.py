@@ -1,5 +1,5 @@
 """bench/run's driver for Python: our package (`python`) or Momento's official SDK
-(`python_sdk`). Request JSON on stdin, one JSON line out (bench/clients/README.md).
+(`python_sdk`). The request line on stdin, then batches on request (bench/clients/README.md).
 Exit code 77 = this contender does not have the call, or is not installed."""
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import resource
 import sys
 import threading
 import time
+
+VERSION = ""
 
 
 def skip(why: str) -> None:
@@ -28,10 +30,9 @@ def cpu_s() -> float:
     return u.ru_utime + u.ru_stime
 
 
-def measure(req: dict, op) -> dict:
-    n, threads = req["n"], req.get("threads", 1)
-    for _ in range(req.get("warmup", 0)):
-        op()
+def batch(n: int, threads: int, parse: bool, op) -> dict:
+    """n calls: one thread records each call's latency; several threads share the calls and only
+    the totals count."""
     lat: list[int] = []
     c0, t0 = cpu_s(), time.perf_counter()
     if threads > 1:
@@ -50,7 +51,7 @@ def measure(req: dict, op) -> dict:
             t.start()
         for t in ts:
             t.join()
-    elif req["call"].startswith("parse"):
+    elif parse:
         for _ in range(n):
             op()
     else:
@@ -66,31 +67,47 @@ def measure(req: dict, op) -> dict:
     return out
 
 
-def ours(req: dict) -> dict:
+def emit(out: dict) -> None:
+    sys.stdout.write(json.dumps(out) + "\n")
+    sys.stdout.flush()
+
+
+def serve(req: dict, op) -> None:
+    """Warms up, says it is ready, then answers each line of stdin (a count) with one batch."""
+    threads, parse = req.get("threads", 1), req["call"].startswith("parse")
+    for _ in range(req.get("warmup", 0)):
+        op()
+    emit({"ready": True, "version": VERSION})
+    for line in sys.stdin:
+        if line.strip():
+            emit(batch(int(line), threads, parse, op))
+
+
+def ours(req: dict) -> None:
     import momento_auth as ma
 
     call = req["call"]
     CP = ma.CredentialProvider
     if call == "parse_v1":
-        return measure(req, lambda: CP.from_string(req["v1"]))
+        return serve(req, lambda: CP.from_string(req["v1"]))
     if call == "parse_v2":
-        return measure(req, lambda: CP.from_api_key_v2(req["v2_key"], req["v2_endpoint"]))
+        return serve(req, lambda: CP.from_api_key_v2(req["v2_key"], req["v2_endpoint"]))
     if call == "parse_disposable":
-        return measure(req, lambda: CP.from_disposable_token(req["disposable"]))
+        return serve(req, lambda: CP.from_disposable_token(req["disposable"]))
     key = req["refresh_envelope"] if call == "refresh" else req["super_envelope"]
     with ma.AuthClient(CP.from_string(key, endpoint=req["address"], secure=False)) as client:
         if call == "refresh":
             rt = req["refresh_token"]
-            return measure(req, lambda: client.refresh_api_key(rt))
+            return serve(req, lambda: client.refresh_api_key(rt))
         if call == "generate":
             lifetime = ma.ExpiresIn.hours(1)
-            return measure(req, lambda: client.generate_api_key(ma.AllDataReadWrite, lifetime))
+            return serve(req, lambda: client.generate_api_key(ma.AllDataReadWrite, lifetime))
         scope = ma.DisposableTokenScopes.cache_key_read_write(req["cache"], "k")
         lifetime = ma.ExpiresIn.minutes(5)
-        return measure(req, lambda: client.generate_disposable_token(scope, lifetime))
+        return serve(req, lambda: client.generate_disposable_token(scope, lifetime))
 
 
-def official(req: dict) -> dict:
+def official(req: dict) -> None:
     try:
         import dataclasses
 
@@ -103,11 +120,11 @@ def official(req: dict) -> dict:
         skip(f"the momento package is not installed (scripts/setup installs it): {e}")
     call = req["call"]
     if call == "parse_v1":
-        return measure(req, lambda: CredentialProvider.from_string(req["v1"]))
+        return serve(req, lambda: CredentialProvider.from_string(req["v1"]))
     if call == "parse_v2":
-        return measure(req, lambda: CredentialProvider.from_api_key_v2(req["v2_key"], req["v2_endpoint"]))
+        return serve(req, lambda: CredentialProvider.from_api_key_v2(req["v2_key"], req["v2_endpoint"]))
     if call == "parse_disposable":
-        return measure(req, lambda: CredentialProvider.from_disposable_token(req["disposable"]))
+        return serve(req, lambda: CredentialProvider.from_disposable_token(req["disposable"]))
     if call != "disposable":
         skip(f"the official Python SDK has no {call} call")
     host, port = req["address"].rsplit(":", 1)
@@ -123,22 +140,25 @@ def official(req: dict) -> dict:
             raise SystemExit(f"disposable: {r!r}")
 
     try:
-        return measure(req, op)
+        return serve(req, op)
     finally:
         client.close()
 
 
 def main() -> None:
-    req = json.load(sys.stdin)
+    global VERSION
+    req = json.loads(sys.stdin.readline())
     which = sys.argv[1]
-    out = ours(req) if which == "python" else official(req)
     from importlib import metadata
 
     try:
-        out["version"] = metadata.version("momento" if which == "python_sdk" else "momento-auth")
+        VERSION = metadata.version("momento" if which == "python_sdk" else "momento-auth")
     except metadata.PackageNotFoundError:
-        out["version"] = "build tree"
-    print(json.dumps(out))
+        VERSION = "build tree"
+    if which == "python":
+        ours(req)
+    else:
+        official(req)
 
 
 if __name__ == "__main__":

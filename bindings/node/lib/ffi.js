@@ -143,6 +143,10 @@ const PROTOTYPES = [
   'momento_status_t momento_refresher_subscribe_queued(uint64_t *subscription, momento_refresher_t *refresher, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
   'momento_status_t momento_watcher_subscribe_queued(uint64_t *subscription, momento_watcher_t *watcher, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
   'void momento_watched_key_free(momento_watched_key_t *key)',
+  'momento_status_t momento_log_set_queue(int32_t min_level, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
+  'int32_t momento_log_record_level(const momento_log_record_t *record)',
+  'const char *momento_log_record_message(const momento_log_record_t *record)',
+  'void momento_log_record_free(momento_log_record_t *record)',
   'momento_status_t momento_store_options_new(momento_store_options_t **out, momento_error_t **err)',
   'void momento_store_options_free(momento_store_options_t *options)',
   'momento_status_t momento_store_options_set_aws_region(momento_store_options_t *options, const char *region, momento_error_t **err)',
@@ -193,7 +197,7 @@ const OPAQUE = [
   'momento_scope_t', 'momento_client_config_t', 'momento_token_t', 'momento_auth_client_t',
   'momento_store_options_t', 'momento_store_t', 'momento_refresher_options_t',
   'momento_refresher_t', 'momento_refresh_event_t', 'momento_watcher_t', 'momento_watched_key_t',
-  'momento_cancel_token_t', 'momento_completion_queue_t',
+  'momento_cancel_token_t', 'momento_completion_queue_t', 'momento_log_record_t',
 ];
 
 // The library carried by the package for this platform, unless MOMENTO_AUTH_LIBRARY names one;
@@ -242,7 +246,8 @@ function load() {
 // exports, each calling the handle's own free function from the library.
 const TEARDOWN_FREE = [
   'momento_completion_queue_free', 'momento_auth_client_free', 'momento_credential_free',
-  'momento_store_free', 'momento_refresher_free', 'momento_watcher_free',
+  'momento_store_free', 'momento_refresher_free', 'momento_watcher_free', 'momento_token_free',
+  'momento_expires_in_free', 'momento_cancel_token_free', 'momento_endpoint_override_free',
 ];
 
 function teardownHooks(lib) {

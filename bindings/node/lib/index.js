@@ -2,16 +2,16 @@
 // momento-auth for Node.js: Momento API keys over libmomento_auth.so.1 (koffi, no compiler).
 // Every rule (parsing, ranges, defaults, redaction, refresh policy) lives in the library; this
 // file adapts types, errors, lifetimes and threads. Every call that may wait (the RPCs, store
-// reads and writes, stopping threads) and every Refresher/Watcher event reaches this thread
-// through one completion queue of the library's, read on the event loop; promises settle there.
+// reads and writes, stopping threads), every Refresher/Watcher event and the library's log reach
+// this thread through one completion queue of the library's, read on the event loop; promises
+// settle there.
 const { EventEmitter } = require('node:events');
 const net = require('node:net');
-const { isMainThread } = require('node:worker_threads');
 const util = require('node:util');
 const ffi = require('./ffi');
 const errors = require('./errors');
 
-const { C, koffi } = ffi;
+const { C } = ffi;
 const { fns: N, file: libraryFile, teardown } = ffi.load();
 const { invalidArgument } = errors;
 
@@ -35,20 +35,6 @@ function check(name, ...args) {
   const status = N[name](...args, err);
   if (status !== C.MOMENTO_OK) throw takeError(err[0]);
 }
-
-// The same on libuv's worker pool (only the log handler's setter uses it); resolves once the
-// call returns.
-function checkAsync(name, ...args) {
-  return new Promise((resolve, reject) => {
-    const err = new BigUint64Array(1);
-    N[name].async(...args, err, (e, status) => {
-      if (e) reject(e);
-      else if (status !== C.MOMENTO_OK) reject(takeError(err[0]));
-      else resolve();
-    });
-  });
-}
-
 
 // ---- argument adaptation (a C string cannot carry NUL or lone surrogates) ------------------
 
@@ -99,42 +85,43 @@ function date(epochSeconds) {
   return s === 0 ? null : new Date(s * 1000);
 }
 
-// ---- native handles: freed by close(), by the garbage collector as a safety net, and -------
-// ---- (long-lived ones) by the end of the thread's environment --------------------------------
+// ---- native handles: freed by close(), by the garbage collector as a safety net, and by -----
+// ---- the end of the thread's environment -----------------------------------------------------
 
-// One registry per handle type (named by its free function), holding the bare pointer.
+// One registry per handle type (named by its free function), holding the bare pointer. A
+// finalizer removes the handle's cleanup hook, then frees it.
 const registries = new Map();
-function registry(free, hooked) {
-  const key = hooked ? `${free}+hook` : free;
-  let r = registries.get(key);
+function registry(free) {
+  let r = registries.get(free);
   if (r === undefined) {
-    r = new FinalizationRegistry(hooked ? ptr => { teardown.remove(free, ptr); N[free](ptr); } : ptr => N[free](ptr));
-    registries.set(key, r);
+    r = new FinalizationRegistry(ptr => { teardown.remove(free, ptr); N[free](ptr); });
+    registries.set(free, r);
   }
   return r;
 }
 
-// Call results and lifetimes: the garbage collector frees them. Registering without an
-// unregister token costs about half as much, which matters for results.
+// Call results and lifetimes: the garbage collector frees them, or the end of this thread's
+// environment (a terminated worker runs no finalizer): a Node-API cleanup hook that calls the
+// library's free function. Registering without an unregister token costs about half as much,
+// which matters for results.
 function own(target, ptr, free) {
+  teardown.add(free, ptr);
   target._ptr = ptr;
-  registry(free, false).register(target, ptr);
+  registry(free).register(target, ptr);
 }
 
-// Clients, credentials, stores, refreshers and watchers: close() frees them, so does the
-// garbage collector, and so does the end of this thread's environment (a terminated worker runs
-// no finalizer): a Node-API cleanup hook that calls the library's free function.
+// Clients, credentials, stores, refreshers and watchers: the same, and close() frees them.
 function ownLong(target, ptr, free) {
   teardown.add(free, ptr);
   target._ptr = ptr;
-  registry(free, true).register(target, ptr, target);
+  registry(free).register(target, ptr, target);
 }
 
 // Forgets a long-lived handle (no hook, no finalizer) and returns it, or null when released.
 function disown(target, free) {
   const ptr = target._ptr;
   if (!ptr) return null;
-  registry(free, true).unregister(target);
+  registry(free).unregister(target);
   teardown.remove(free, ptr);
   target._ptr = null;
   return ptr;
@@ -162,8 +149,14 @@ function withOverride(opts, body) {
     N.momento_endpoint_override_free(out[0]);
     throw e;
   }
-  // An async body keeps the override until its call has returned.
-  if (result instanceof Promise) return result.finally(() => N.momento_endpoint_override_free(out[0]));
+  // An async body keeps the override until its call has returned (or this thread's end).
+  if (result instanceof Promise) {
+    teardown.add('momento_endpoint_override_free', out[0]);
+    return result.finally(() => {
+      teardown.remove('momento_endpoint_override_free', out[0]);
+      N.momento_endpoint_override_free(out[0]);
+    });
+  }
   N.momento_endpoint_override_free(out[0]);
   return result;
 }
@@ -614,6 +607,7 @@ function abortToken(signal) {
   const out = new BigUint64Array(1);
   check('momento_cancel_token_new', out);
   const ptr = out[0];
+  teardown.add('momento_cancel_token_free', ptr); // a worker may end with the call in flight
   const onAbort = () => N.momento_cancel_token_cancel(ptr, null);
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
@@ -621,6 +615,7 @@ function abortToken(signal) {
     ptr,
     release() {
       signal.removeEventListener('abort', onAbort);
+      teardown.remove('momento_cancel_token_free', ptr);
       N.momento_cancel_token_free(ptr);
     },
   };
@@ -719,34 +714,49 @@ class AuthClient {
 
 const LOG_LEVELS = { debug: C.MOMENTO_LOG_DEBUG, info: C.MOMENTO_LOG_INFO, warn: C.MOMENTO_LOG_WARN, error: C.MOMENTO_LOG_ERROR };
 const LOG_NAMES = Object.fromEntries(Object.entries(LOG_LEVELS).map(([k, v]) => [v, k]));
-let logCallback = null;
+let logStream = null; // this thread's log subscription id, while it has the handler
 
 /**
  * Sends the library's log messages (never a secret) to handler(level, message), level one of
  * 'debug', 'info', 'warn', 'error'; messages below opts.minLevel (default 'info') are not made.
- * null removes the handler. Process-wide (one handler for every thread and worker). Messages from
- * library threads reach the handler on the event loop. Resolves once the previous handler will
- * not be called again.
+ * null removes the handler. Process-wide: one handler for every thread and worker, the last one
+ * set. The messages go into this thread's completion queue (a library thread only appends) and
+ * reach the handler on this thread's event loop. Once the returned promise resolves, the
+ * previous handler is not called again.
  */
 async function setLogHandler(handler, { minLevel = 'info' } = {}) {
-  // Main thread only: a worker's environment can end while the library still holds its callback.
-  if (!isMainThread) throw errors.errorFor('FAILED_PRECONDITION_ERROR', 'setLogHandler works on the main thread only');
   if (handler !== null && typeof handler !== 'function') {
     throw invalidArgument(`handler must be a function or null, got ${typeName(handler)}`);
   }
   const level = role(LOG_LEVELS, minLevel, 'minLevel');
-  const previous = logCallback;
-  logCallback = handler && koffi.register((lvl, message) => {
+  const previous = logStream;
+  logStream = null; // from here on, records of the previous handler are dropped
+  if (handler === null) {
+    check('momento_log_set_callback', level, null, null, null);
+  } else {
+    const id = nextCallId++;
+    streams.set(id, record => {
+      try {
+        if (logStream === id) handler(LOG_NAMES[N.momento_log_record_level(record)], N.momento_log_record_message(record));
+      } catch {
+        // A throwing handler must not stop the queue's other outcomes.
+      } finally {
+        N.momento_log_record_free(record);
+      }
+    });
     try {
-      handler(LOG_NAMES[lvl], message);
-    } catch {
-      // A throwing handler must not reach the library's thread.
+      check('momento_log_set_queue', level, completionQueue().ptr, id);
+    } catch (e) {
+      streams.delete(id);
+      throw e;
     }
-  }, 'momento_log_fn');
-  // On the worker pool: the library waits for a running callback, which may be waiting for
-  // this very event loop.
-  await checkAsync('momento_log_set_callback', level, logCallback, null, null);
-  if (previous) koffi.unregister(previous);
+    logStream = id;
+  }
+  // Nothing more comes under the previous id: pop what did (dropped above) and forget it.
+  if (previous !== null) {
+    drain();
+    streams.delete(previous);
+  }
 }
 
 // ---- stores, refresher, watcher -------------------------------------------------------------

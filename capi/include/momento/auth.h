@@ -145,6 +145,12 @@ enum momento_log_level {
 };
 
 typedef void (*momento_log_fn)(int32_t level, const char *message, void *user_data);
+
+/* The name of a log level ("debug", "info", "warn", "error"); NULL for any other value. Static:
+ * do not free. */
+MOMENTO_API const char *momento_log_level_str(int32_t level);
+/* The MOMENTO_LOG_* value a name stands for; -1 for any other text (or NULL). */
+MOMENTO_API int32_t momento_log_level_from_str(const char *name);
 typedef void (*momento_destroy_fn)(void *user_data);
 
 /* Installs `fn` for messages at or above `min_level`, replacing any previous callback; fn = NULL
@@ -1058,6 +1064,23 @@ MOMENTO_API momento_status_t momento_watcher_subscribe_queued(uint64_t *subscrip
                                                               momento_watcher_t *watcher,
                                                               momento_completion_queue_t *queue,
                                                               uint64_t id, momento_error_t **err);
+
+/* The library's log into `queue` under `id`, for event loops (the queued form of
+ * momento_log_set_callback(), which it replaces, and which replaces it; fn = NULL there removes
+ * it): each message at or above `min_level` is queued as an owned momento_log_record_t *
+ * (momento_log_record_free). The logging thread only appends to the queue, never waits for the
+ * reader. Once a replacement or removal returns, nothing more is queued under `id`; records
+ * queued before are still popped (the caller drops them). Freeing the queue removes it too. */
+typedef struct momento_log_record momento_log_record_t;
+MOMENTO_API momento_status_t momento_log_set_queue(int32_t min_level,
+                                                   momento_completion_queue_t *queue, uint64_t id,
+                                                   momento_error_t **err);
+/* The record's level (a momento_log_level; MOMENTO_LOG_DEBUG for NULL). */
+MOMENTO_API int32_t momento_log_record_level(const momento_log_record_t *record);
+/* The record's message (borrowed; valid while the record lives; "" for NULL). */
+MOMENTO_API const char *momento_log_record_message(const momento_log_record_t *record);
+/* NULL is a no-op. */
+MOMENTO_API void momento_log_record_free(momento_log_record_t *record);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Deprecated names. The ABI only grows: these earlier names stay exported from

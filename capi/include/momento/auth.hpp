@@ -135,6 +135,12 @@ enum class LogLevel : int32_t {
   Error = MOMENTO_LOG_ERROR
 };
 
+// "debug", "info", "warn" or "error".
+inline const char *log_level_name(LogLevel level) {
+  const char *name = momento_log_level_str(static_cast<int32_t>(level));
+  return name ? name : "debug";
+}
+
 using LogFunction = std::function<void(LogLevel, std::string_view)>;
 
 // Installs a process-wide log callback (empty function = remove). Exceptions thrown by the

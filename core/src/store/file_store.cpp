@@ -129,6 +129,11 @@ std::string FileStore::describe() const {
 }
 
 std::optional<StoreSnapshot> FileStore::load() {
+  auto empty = [this]() -> std::optional<StoreSnapshot> {
+    std::lock_guard<std::mutex> g(shape_mutex_);
+    last_shape_ = TokenJson{};  // the next key starts a file of the default shape
+    return std::nullopt;
+  };
   struct stat st {};
   std::string text;
   for (int attempt = 1;; ++attempt) {
@@ -141,13 +146,14 @@ std::optional<StoreSnapshot> FileStore::load() {
       // the folder the kubelet removed right after swapping the link. The link now leads to the
       // new folder; read again.
       struct stat lst {};
-      if (attempt >= 3 || ::lstat(path_.c_str(), &lst) != 0 || !S_ISLNK(lst.st_mode)) return std::nullopt;
+      if (attempt >= 3 || ::lstat(path_.c_str(), &lst) != 0 || !S_ISLNK(lst.st_mode)) return empty();
     }
   }
-  if (detail::trim_ascii_whitespace(text).empty()) return std::nullopt;
+  if (detail::trim_ascii_whitespace(text).empty()) return empty();
   StoreSnapshot out;
+  TokenJson shape;
   try {
-    out.token = parse_token_file_json(text);
+    out.token = parse_token_file_json(text, &shape);
   } catch (const Error& e) {
     wipe(text);
     throw Error(e.code(), "file store " + shown_path(path_) + ": " + e.what());
@@ -155,13 +161,20 @@ std::optional<StoreSnapshot> FileStore::load() {
   out.version = content_version(text);
   out.written_at_ms = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
   wipe(text);
+  std::lock_guard<std::mutex> g(shape_mutex_);
+  last_shape_ = std::move(shape);
   return out;
 }
 
 void FileStore::store(const Token& token) {
   if (!read_only_reason_.empty()) throw Error(ErrorCode::FailedPrecondition, read_only_reason_);
   if (token.api_key.empty()) throw_invalid("file store: authToken is empty");
-  std::string json = token_file_json(token);
+  TokenJson shape;
+  {
+    std::lock_guard<std::mutex> g(shape_mutex_);
+    shape = last_shape_;
+  }
+  std::string json = token_file_json(token, shape);
   try {
     atomic_write_file(path_, json, 0600);
   } catch (...) {

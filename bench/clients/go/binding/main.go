@@ -1,6 +1,6 @@
-// bench/run's driver for our Go binding (`go_binding`, bindings/go): request JSON on stdin, one
-// JSON line of results out (bench/clients/README.md). Each call is the binding's public API, as
-// an application would make it.
+// bench/run's driver for our Go binding (`go_binding`, bindings/go): the request line on stdin,
+// then batches on request (bench/clients/README.md). Each call is the binding's public API, as an
+// application would make it.
 package main
 
 import (
@@ -12,7 +12,7 @@ import (
 
 func main() {
 	req := driver.Read()
-	var out map[string]any
+	version := momentoauth.LibraryVersion()
 	switch req.Call {
 	case "parse_v1", "parse_v2", "parse_disposable":
 		parse := map[string]func() (*momentoauth.Credential, error){
@@ -24,7 +24,7 @@ func main() {
 				return momentoauth.CredentialFromDisposableToken(req.Disposable)
 			},
 		}[req.Call]
-		out = driver.Measure(req, func() {
+		driver.Serve(req, version, func() {
 			c, err := parse()
 			if err != nil {
 				driver.Die("parse: %v", err)
@@ -61,11 +61,10 @@ func main() {
 				return client.GenerateDisposableToken(ctx, scope, momentoauth.ExpiresInMinutes(5), "")
 			}
 		}
-		out = driver.Measure(req, func() {
+		driver.Serve(req, version, func() {
 			if _, err := op(); err != nil {
 				driver.Die("%s: %v", req.Call, err)
 			}
 		})
 	}
-	driver.Emit(out, momentoauth.LibraryVersion())
 }

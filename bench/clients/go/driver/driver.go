@@ -1,5 +1,5 @@
-// Package driver is what bench/run's Go drivers share: the request on stdin, the measuring
-// loop, and one JSON line of results on stdout (bench/clients/README.md).
+// Package driver is what bench/run's Go drivers share: the request line on stdin, a warm-up,
+// a ready line, then one batch of calls per line asked for (bench/clients/README.md).
 package driver
 
 import (
@@ -19,7 +19,6 @@ import (
 // Request is the driver protocol's request.
 type Request struct {
 	Call            string `json:"call"`
-	N               int    `json:"n"`
 	Threads         int    `json:"threads"`
 	Warmup          int    `json:"warmup"`
 	Address         string `json:"address"`
@@ -33,10 +32,16 @@ type Request struct {
 	Cache           string `json:"cache"`
 }
 
-// Read decodes the request from stdin.
+var stdin = bufio.NewReader(os.Stdin)
+
+// Read decodes the request line from stdin.
 func Read() Request {
 	var req Request
-	if err := json.NewDecoder(os.Stdin).Decode(&req); err != nil {
+	line, err := stdin.ReadBytes('\n')
+	if err != nil && len(line) == 0 {
+		Die("request: %v", err)
+	}
+	if err := json.Unmarshal(line, &req); err != nil {
 		Die("request: %v", err)
 	}
 	return req
@@ -55,11 +60,9 @@ func Skip(why string) {
 	os.Exit(77)
 }
 
-// Emit prints the results line.
-func Emit(out map[string]any, version string) {
-	out["version"] = version
+func emit(out map[string]any) {
 	b, _ := json.Marshal(out)
-	fmt.Println(string(b))
+	os.Stdout.Write(append(b, '\n'))
 }
 
 func cpuSeconds() float64 {
@@ -83,12 +86,31 @@ func rssKiB() int64 {
 	return -1
 }
 
-// Measure runs op n times: one goroutine records each call's latency; with threads > 1 that
-// many goroutines share the calls and only the totals count.
-func Measure(req Request, op func()) map[string]any {
+// Serve warms up, says it is ready, then answers each line of stdin (a count) with one batch;
+// it returns at the end of stdin.
+func Serve(req Request, version string, op func()) {
 	for i := 0; i < req.Warmup; i++ {
 		op()
 	}
+	emit(map[string]any{"ready": true, "version": version})
+	for {
+		line, err := stdin.ReadString('\n')
+		if s := strings.TrimSpace(line); s != "" {
+			n, perr := strconv.Atoi(s)
+			if perr != nil {
+				Die("batch: %v", perr)
+			}
+			emit(batch(req, n, op))
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// batch runs op n times: one goroutine records each call's latency; with threads > 1 that many
+// goroutines share the calls and only the totals count.
+func batch(req Request, n int, op func()) map[string]any {
 	threads := max(req.Threads, 1)
 	var lat []float64
 	c0 := cpuSeconds()
@@ -100,25 +122,25 @@ func Measure(req Request, op func()) map[string]any {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for atomic.AddInt64(&next, 1) <= int64(req.N) {
+				for atomic.AddInt64(&next, 1) <= int64(n) {
 					op()
 				}
 			}()
 		}
 		wg.Wait()
 	} else if strings.HasPrefix(req.Call, "parse") {
-		for i := 0; i < req.N; i++ {
+		for i := 0; i < n; i++ {
 			op()
 		}
 	} else {
-		lat = make([]float64, 0, req.N)
-		for i := 0; i < req.N; i++ {
+		lat = make([]float64, 0, n)
+		for i := 0; i < n; i++ {
 			a := time.Now()
 			op()
 			lat = append(lat, float64(time.Since(a).Nanoseconds()))
 		}
 	}
-	out := map[string]any{"n": req.N, "threads": threads, "wall_s": time.Since(t0).Seconds(),
+	out := map[string]any{"n": n, "threads": threads, "wall_s": time.Since(t0).Seconds(),
 		"cpu_s": cpuSeconds() - c0, "rss_kib": rssKiB()}
 	if lat != nil {
 		out["lat_ns"] = lat

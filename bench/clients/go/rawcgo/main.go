@@ -1,7 +1,7 @@
 // The floor for a Go refresh: the C ABI's blocking refresh called straight through cgo, with no
-// binding around it (token freed in C, nothing copied), the same request on stdin and the same
-// answer line as the bench drivers. Y (nanoseconds) yields with runtime.Gosched at most that
-// often before a call, as bindings/go does every 2 ms; unset, it never yields. KEEP=1 keeps
+// binding around it (token freed in C, nothing copied), speaking the bench drivers' protocol.
+// Y (nanoseconds) yields with runtime.Gosched at most that often before a call, as bindings/go
+// does every 2 ms; unset, it never yields. KEEP=1 keeps
 // every token until the end instead of freeing it. Used by ab.py, not by bench/run.
 package main
 
@@ -55,7 +55,7 @@ func main() {
 	}
 	var kept []*C.momento_token_t
 	last := time.Now()
-	out := driver.Measure(req, func() {
+	driver.Serve(req, "raw cgo", func() {
 		if now := time.Now(); yield > 0 && now.Sub(last) >= time.Duration(yield) {
 			last = now
 			runtime.Gosched()
@@ -67,5 +67,4 @@ func main() {
 	for _, t := range kept {
 		C.momento_token_free(t)
 	}
-	driver.Emit(out, "raw cgo")
 }

@@ -1,5 +1,5 @@
-// bench/run's driver for Momento's official Go SDK (`go_sdk`): request JSON on stdin, one JSON
-// line of results out (bench/clients/README.md). Exit code 77 = the call is not in this SDK.
+// bench/run's driver for Momento's official Go SDK (`go_sdk`): the request line on stdin, then
+// batches on request (bench/clients/README.md). Exit code 77 = the call is not in this SDK.
 package main
 
 import (
@@ -16,7 +16,14 @@ import (
 
 func main() {
 	req := driver.Read()
-	var out map[string]any
+	version := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/momentohq/client-sdk-go" {
+				version = d.Version
+			}
+		}
+	}
 	switch req.Call {
 	case "parse_v1", "parse_disposable":
 		// The pinned SDK has one entry point for both (no separate disposable-token parser).
@@ -24,7 +31,7 @@ func main() {
 		if req.Call == "parse_disposable" {
 			s = req.Disposable
 		}
-		out = driver.Measure(req, func() {
+		driver.Serve(req, version, func() {
 			if _, err := auth.FromString(s); err != nil {
 				driver.Die("parse: %v", err)
 			}
@@ -66,19 +73,10 @@ func main() {
 			}
 			op = func() error { _, err := a.GenerateDisposableToken(ctx, r); return err }
 		}
-		out = driver.Measure(req, func() {
+		driver.Serve(req, version, func() {
 			if err := op(); err != nil {
 				driver.Die("%s: %v", req.Call, err)
 			}
 		})
 	}
-	version := "unknown"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range bi.Deps {
-			if d.Path == "github.com/momentohq/client-sdk-go" {
-				version = d.Version
-			}
-		}
-	}
-	driver.Emit(out, version)
 }

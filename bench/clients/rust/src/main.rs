@@ -1,7 +1,7 @@
-//! bench/run's driver for our Rust binding (`rust_binding`, bindings/rust): request JSON on
-//! stdin, one JSON line of results out (bench/clients/README.md). Each call is the safe crate's
+//! bench/run's driver for our Rust binding (`rust_binding`, bindings/rust): the request line on
+//! stdin, then batches on request (bench/clients/README.md). Each call is the safe crate's
 //! public API, as an application would make it.
-use std::io::Read;
+use std::io::{BufRead, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -32,15 +32,9 @@ fn rss_kib() -> i64 {
         .unwrap_or(-1)
 }
 
-/// One thread records each call's latency; several threads share the calls and only the totals
-/// count.
-fn measure(req: &Value, op: impl Fn() + Sync) -> Value {
-    let n = req["n"].as_u64().unwrap_or(0) as usize;
-    let threads = req["threads"].as_u64().unwrap_or(1).max(1) as usize;
-    let parse = req["call"].as_str().unwrap_or("").starts_with("parse");
-    for _ in 0..req["warmup"].as_u64().unwrap_or(0) {
-        op();
-    }
+/// One batch of n calls: one thread records each call's latency; several threads share the calls
+/// and only the totals count.
+fn batch(n: usize, threads: usize, parse: bool, op: &(impl Fn() + Sync)) -> Value {
     let mut lat = Vec::new();
     let c0 = cpu_seconds();
     let t0 = Instant::now();
@@ -75,24 +69,46 @@ fn measure(req: &Value, op: impl Fn() + Sync) -> Value {
     out
 }
 
+fn emit(v: &Value) {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{v}").and_then(|_| out.flush()).unwrap_or_else(|e| die("stdout", e));
+}
+
+/// Warms up, says it is ready, then answers each line of stdin (a count) with one batch.
+fn serve(req: &Value, op: impl Fn() + Sync) {
+    let threads = req["threads"].as_u64().unwrap_or(1).max(1) as usize;
+    let parse = req["call"].as_str().unwrap_or("").starts_with("parse");
+    for _ in 0..req["warmup"].as_u64().unwrap_or(0) {
+        op();
+    }
+    emit(&json!({"ready": true, "version": momento_auth::library_version()}));
+    for line in std::io::stdin().lock().lines() {
+        let line = line.unwrap_or_else(|e| die("stdin", e));
+        if !line.trim().is_empty() {
+            let n = line.trim().parse().unwrap_or_else(|e| die("batch", e));
+            emit(&batch(n, threads, parse, &op));
+        }
+    }
+}
+
 fn main() {
     let mut input = String::new();
-    std::io::stdin().read_to_string(&mut input).unwrap_or_else(|e| die("stdin", e));
+    std::io::stdin().lock().read_line(&mut input).unwrap_or_else(|e| die("stdin", e));
     let req: Value = serde_json::from_str(&input).unwrap_or_else(|e| die("request", e));
     let s = |k: &str| req[k].as_str().unwrap_or_else(|| die("request", format!("no {k}"))).to_owned();
     let call = s("call");
-    let mut out = match call.as_str() {
+    match call.as_str() {
         "parse_v1" => {
             let v1 = s("v1");
-            measure(&req, || drop(CredentialProvider::from_string(&v1).unwrap_or_else(|e| die("parse", e))))
+            serve(&req, || drop(CredentialProvider::from_string(&v1).unwrap_or_else(|e| die("parse", e))))
         }
         "parse_v2" => {
             let (k, ep) = (s("v2_key"), s("v2_endpoint"));
-            measure(&req, || drop(CredentialProvider::from_api_key_v2(&k, &ep).unwrap_or_else(|e| die("parse", e))))
+            serve(&req, || drop(CredentialProvider::from_api_key_v2(&k, &ep).unwrap_or_else(|e| die("parse", e))))
         }
         "parse_disposable" => {
             let t = s("disposable");
-            measure(&req, || drop(CredentialProvider::from_disposable_token(&t).unwrap_or_else(|e| die("parse", e))))
+            serve(&req, || drop(CredentialProvider::from_disposable_token(&t).unwrap_or_else(|e| die("parse", e))))
         }
         _ => {
             let key = if call == "refresh" { s("refresh_envelope") } else { s("super_envelope") };
@@ -104,9 +120,9 @@ fn main() {
             match call.as_str() {
                 "refresh" => {
                     let rt = s("refresh_token");
-                    measure(&req, || result(client.refresh_api_key(&rt)))
+                    serve(&req, || result(client.refresh_api_key(&rt)))
                 }
-                "generate" => measure(&req, || {
+                "generate" => serve(&req, || {
                     result(client.generate_api_key(&PermissionScope::AllDataReadWrite, ExpiresIn::hours(1)))
                 }),
                 _ => {
@@ -115,11 +131,9 @@ fn main() {
                         cache: CacheSelector::Name(s("cache")),
                         item: ItemSelector::Key(b"k".to_vec()),
                     }]);
-                    measure(&req, || result(client.generate_disposable_token(&scope, ExpiresIn::minutes(5), None)))
+                    serve(&req, || result(client.generate_disposable_token(&scope, ExpiresIn::minutes(5), None)))
                 }
             }
         }
-    };
-    out["version"] = json!(momento_auth::library_version());
-    println!("{out}");
+    }
 }

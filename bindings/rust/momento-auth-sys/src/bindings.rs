@@ -293,6 +293,12 @@ pub type momento_watched_key_t = momento_watched_key;
 pub type momento_watch_fn = ::std::option::Option<
     unsafe extern "C" fn(key: *const momento_watched_key_t, user_data: *mut ::std::os::raw::c_void),
 >;
+#[repr(C)]
+#[derive(Debug)]
+pub struct momento_log_record {
+    _unused: [u8; 0],
+}
+pub type momento_log_record_t = momento_log_record;
 extern "C" {
     pub fn momento_status_str(status: momento_status_t) -> *const ::std::os::raw::c_char;
     pub fn momento_status_definite(status: momento_status_t) -> i32;
@@ -318,6 +324,8 @@ extern "C" {
     pub fn momento_version_string() -> *const ::std::os::raw::c_char;
     pub fn momento_version_number() -> u32;
     pub fn momento_abi_version() -> u32;
+    pub fn momento_log_level_str(level: i32) -> *const ::std::os::raw::c_char;
+    pub fn momento_log_level_from_str(name: *const ::std::os::raw::c_char) -> i32;
     pub fn momento_log_set_callback(
         min_level: i32, fn_: momento_log_fn, user_data: *mut ::std::os::raw::c_void,
         destroy: momento_destroy_fn, err: *mut *mut momento_error_t,
@@ -823,4 +831,13 @@ extern "C" {
         subscription: *mut u64, watcher: *mut momento_watcher_t,
         queue: *mut momento_completion_queue_t, id: u64, err: *mut *mut momento_error_t,
     ) -> momento_status_t;
+    pub fn momento_log_set_queue(
+        min_level: i32, queue: *mut momento_completion_queue_t, id: u64,
+        err: *mut *mut momento_error_t,
+    ) -> momento_status_t;
+    pub fn momento_log_record_level(record: *const momento_log_record_t) -> i32;
+    pub fn momento_log_record_message(
+        record: *const momento_log_record_t,
+    ) -> *const ::std::os::raw::c_char;
+    pub fn momento_log_record_free(record: *mut momento_log_record_t);
 }

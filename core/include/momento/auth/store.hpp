@@ -81,7 +81,8 @@ class TokenStore {
 };
 
 // A JSON file in the Download-JSON shape.
-//  - store(): temp file in the same directory (0600, O_EXCL), fsync, rename over the target,
+//  - store(): the key written back in the shape of the file the last load() read (its member
+//    names, order and other members: token_file_json), else the Download-JSON shape; temp file in the same directory (0600, O_EXCL), fsync, rename over the target,
 //    fsync the directory; stale temp files of dead writers are removed.
 //  - lock(): an open-file-description lock (fcntl F_OFD_SETLKW) on "<path>.lock", so it excludes
 //    other processes and other FileStore objects in the same process alike, and is released by
@@ -117,6 +118,8 @@ class FileStore final : public TokenStore {
   std::string path_;
   std::string target_;  // path_, or the file a symbolic link at path_ points to
   std::string read_only_reason_;  // why writes are refused; empty = writable
+  std::mutex shape_mutex_;
+  TokenJson last_shape_;  // of the text the last load() read
 };
 
 // Read-only: an environment variable holding either the Download-JSON object or a bare key
