@@ -89,12 +89,13 @@ function date(epochSeconds) {
 // ---- the end of the thread's environment -----------------------------------------------------
 
 // One registry per handle type (named by its free function), holding the bare pointer. A
-// finalizer removes the handle's cleanup hook, then frees it.
+// finalizer removes the handle's cleanup hook, then frees it; refreshers and watchers are closed
+// through the queue instead (dropFollower), since freeing one waits for a refresh in progress.
 const registries = new Map();
 function registry(free) {
   let r = registries.get(free);
   if (r === undefined) {
-    r = new FinalizationRegistry(ptr => { teardown.remove(free, ptr); N[free](ptr); });
+    r = new FinalizationRegistry(FOLLOWERS[free] ? dropFollower : ptr => { teardown.remove(free, ptr); N[free](ptr); });
     registries.set(free, r);
   }
   return r;
@@ -111,10 +112,11 @@ function own(target, ptr, free) {
 }
 
 // Clients, credentials, stores, refreshers and watchers: the same, and close() frees them.
-function ownLong(target, ptr, free) {
+// `held` is what the finalizer gets (a follower's: see dropFollower).
+function ownLong(target, ptr, free, held = ptr) {
   teardown.add(free, ptr);
   target._ptr = ptr;
-  registry(free).register(target, ptr, target);
+  registry(free).register(target, held, target);
 }
 
 // Forgets a long-lived handle (no hook, no finalizer) and returns it, or null when released.
@@ -527,7 +529,7 @@ function drain() {
       pending.delete(key);
       settle(v, e);
     } else {
-      streams.get(key)(v);
+      streams.get(key)(v, e);
     }
   }
   if (pending.size === 0) queue.socket.unref();
@@ -547,8 +549,16 @@ function enqueue(name, args, settle) {
 // A queued call as a promise: `args()` gives the arguments (bad ones reject), `result(value)`
 // the resolution.
 function call(name, args, result) {
+  // `args` runs here, outside the promise's closures: the pending outcome must not keep it (and
+  // the object whose handle it reads) alive.
+  let list;
+  try {
+    list = args();
+  } catch (e) {
+    return Promise.reject(e);
+  }
   return new Promise((resolve, reject) => {
-    enqueue(name, args(), (value, error) => {
+    enqueue(name, list, (value, error) => {
       if (error) reject(takeError(error));
       else {
         try {
@@ -565,16 +575,19 @@ function nothing() {
   return undefined;
 }
 
-// A Refresher's or Watcher's events, delivered through the queue. `onValue` gets each event's
-// native value (freed here after it returns); once close() has returned it is not called again.
+// A Refresher's or Watcher's events, delivered through the queue. `onValue(owner, value)` gets
+// each event's native value (freed here after it returns); once close() has returned it is not
+// called again. The owner is held weakly, so the subscription alone does not keep it alive.
 class Subscription {
   constructor(owner, kind, onValue, free) {
     this.kind = kind;
     this.closed = false;
     this.id = nextCallId++;
+    const ref = new WeakRef(owner);
     streams.set(this.id, value => {
       try {
-        if (!this.closed) onValue(value);
+        const o = ref.deref();
+        if (!this.closed && o !== undefined) onValue(o, value);
       } catch (e) {
         process.nextTick(() => { throw e; }); // a listener's exception, as EventEmitter reports it
       } finally {
@@ -812,6 +825,41 @@ class TokenStore {
   [util.inspect.custom]() { return this.toString(); }
 }
 
+const FOLLOWERS = { momento_refresher_free: 'momento_refresher', momento_watcher_free: 'momento_watcher' };
+
+// A follower's ownLong: the finalizer gets { kind, ptr, subs } (never the object itself).
+function ownFollower(target, ptr, kind) {
+  const held = { kind, ptr, subs: null };
+  ownLong(target, ptr, `${kind}_free`, held);
+  return held;
+}
+
+// The finalizer of a Refresher or Watcher nobody closed: the queued close frees the handle at
+// once and stops its threads on a library thread (a blocking free would hold up the event loop
+// until a refresh in progress ended). Its events still queued are freed unread; the close's
+// outcome ends the subscription.
+function dropFollower({ kind, ptr, subs }) {
+  teardown.remove(`${kind}_free`, ptr);
+  if (subs !== null) {
+    // Returns at once; nothing is queued under subs.id after it, so before the close's outcome.
+    subs.closed = true;
+    N[`${kind}_unsubscribe`](ptr, subs.subscription, null);
+  }
+  const id = nextCallId++;
+  const end = () => {
+    streams.delete(id);
+    if (subs !== null) streams.delete(subs.id);
+  };
+  streams.set(id, (value, error) => {
+    if (error) N.momento_error_free(error);
+    end();
+  });
+  if (N[`${kind}_close_queued`](ptr, completionQueue().ptr, id, null) !== C.MOMENTO_OK) {
+    end(); // only without memory: free it here rather than never
+    N[`${kind}_free`](ptr);
+  }
+}
+
 // Closes a Refresher or Watcher: no listener runs from now on; the library stops and joins its
 // threads on a thread of its own and queues the end, which resolves the promise.
 function closeFollower(target, kind) {
@@ -858,6 +906,7 @@ class Refresher extends EventEmitter {
   constructor(store, opts = {}) {
     super();
     instance(store, TokenStore, 'store');
+    let held;
     const options = new BigUint64Array(1);
     check('momento_refresher_options_new', options);
     try {
@@ -871,17 +920,14 @@ class Refresher extends EventEmitter {
       withConfig(opts, config => withOverride(opts, override => {
         const out = new BigUint64Array(1);
         check('momento_refresher_new', out, store._ptr, config, override, options[0]);
-        ownLong(this, out[0], 'momento_refresher_free');
+        held = ownFollower(this, out[0], 'momento_refresher');
       }));
     } finally {
       N.momento_refresher_options_free(options[0]);
     }
     this.store = store;
-    this._subs = new Subscription(this, 'momento_refresher', ev => {
-      const event = new RefreshEvent(ev);
-      this.emit(event.kind, event);
-      this.emit('event', event);
-    }, 'momento_refresh_event_free');
+    held.subs = this._subs = new Subscription(this, 'momento_refresher', emitRefreshEvent,
+      'momento_refresh_event_free');
   }
 
   _live() {
@@ -907,6 +953,18 @@ class Refresher extends EventEmitter {
 
   /** No event is emitted once this is called; resolves when the threads have stopped. */
   close() { return closeFollower(this, 'momento_refresher'); }
+}
+
+// The subscriptions' handlers. Not closures in the constructors: those share a context with the
+// constructors' other closures, which hold `this`, and the finalizer's held value must not.
+function emitRefreshEvent(refresher, ev) {
+  const event = new RefreshEvent(ev);
+  refresher.emit(event.kind, event);
+  refresher.emit('event', event);
+}
+
+function emitKey(watcher, key) {
+  watcher.emit('key', new WatchedKey(key));
 }
 
 // An owned event from the queue (or null), read and freed.
@@ -944,10 +1002,9 @@ class Watcher extends EventEmitter {
   constructor(ptr, store) {
     super();
     if (!ptr) throw invalidArgument('use Watcher.open()');
-    ownLong(this, ptr, 'momento_watcher_free');
+    const held = ownFollower(this, ptr, 'momento_watcher');
     this.store = store;
-    this._subs = new Subscription(this, 'momento_watcher', key => this.emit('key', new WatchedKey(key)),
-      'momento_watched_key_free');
+    held.subs = this._subs = new Subscription(this, 'momento_watcher', emitKey, 'momento_watched_key_free');
   }
 
   _live() {

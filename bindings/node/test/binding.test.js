@@ -811,6 +811,49 @@ describe('workers and teardown', () => {
     assert.ok(grownMb < 3, `the C heap grew ${grownMb.toFixed(2)} MiB over 10 workers`);
   });
 
+  test('a dropped Refresher, never closed, in the middle of a slow refresh is freed without stalling the event loop', { timeout: 60000, skip: typeof global.gc !== 'function' && 'needs --expose-gc' }, async () => {
+    const silent = await silentListener();
+    const minted = await admin.generateApiKey(m.AllDataReadWrite, m.ExpiresIn.minutes(30));
+    const file = path.join(tmp, 'dropped-refresher.json');
+    await minted.writeFile(file);
+    const store = m.TokenStore.open(`file:${file}`);
+    let collected = false;
+    const watch = new FinalizationRegistry(() => { collected = true; });
+    (() => {
+      // Its thread starts a refresh at once (due 0.01% into the key's life) that
+      // waits for its 4 s deadline; a blocking free would wait for it too.
+      const refresher = new m.Refresher(store, { endpoint: silent.addr, secure: false, deadlineMs: 4000,
+        refreshFraction: 0.0001, jitterFraction: 0 });
+      refresher.on('event', () => {});
+      refresher.start();
+      watch.register(refresher, 0);
+    })();
+    // The longest gap between the ticks of a 10 ms timer while the Refresher is collected, freed,
+    // and its refresh runs out.
+    let last = Date.now();
+    let worst = 0;
+    const timer = setInterval(() => {
+      const now = Date.now();
+      worst = Math.max(worst, now - last);
+      last = now;
+    }, 10);
+    try {
+      await sleep(500); // the refresh is under way
+      for (let i = 0; i < 50 && !collected; i++) {
+        global.gc();
+        await sleep(20);
+      }
+      assert.ok(collected, 'the dropped Refresher was not collected');
+      const gcGap = worst; // the collections themselves
+      await sleep(4500); // past the refresh's deadline
+      assert.ok(worst < 1500, `the event loop stalled ${worst} ms (${gcGap} ms during the collections)`);
+    } finally {
+      clearInterval(timer);
+      store.close();
+      silent.close();
+    }
+  });
+
   test('a listener that closes its refresher gets no further event, even one already queued', async () => {
     const r = await admin.generateApiKey(m.AllDataReadWrite, m.ExpiresIn.minutes(30));
     const file = path.join(tmp, 'self-closing.json');
