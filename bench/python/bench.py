@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import importlib.util
+import json
 import math
 import os
 import platform
@@ -164,6 +165,16 @@ def py_refresh_async(client: "ma.AuthClientAsync", rt: str, n: int) -> tuple[flo
     return t.result
 
 
+def native_refresh(client: ma.AuthClient, rt: str, n: int) -> tuple[float, float]:
+    # The package's native call as refresh_api_key makes it, without the Python method and the
+    # ApiKeyResult around the token: the share of those two.
+    refresh, interruptible = client._native.refresh_api_key, client._interruptible
+    with Timer(n) as t:
+        for _ in range(n):
+            refresh(rt, interruptible)
+    return t.result
+
+
 def ext_refresh(c_driver, c_client, rt: str, n: int) -> tuple[float, float]:
     once = c_driver.refresh_once
     with Timer(n) as t:
@@ -196,6 +207,7 @@ def main() -> int:
     ap.add_argument("--parse-batch", type=int, default=2000, help="parse calls per step and round")
     ap.add_argument("--refresh-batch", type=int, default=50, help="refresh calls per step and round")
     ap.add_argument("--steps", help="comma-separated subset of the steps (with their C baselines)")
+    ap.add_argument("--json", help="also write every round's (wall_ns, cpu_ns) per step to this file")
     args = ap.parse_args()
 
     lib = loaded_library()
@@ -227,6 +239,7 @@ def main() -> int:
             "py_refresh_async": lambda: py_refresh_async(aclient, rt, rn),
             "ctypes_refresh": lambda: abi.refresh(rn),
             "ext_refresh": lambda: ext_refresh(c_driver, c_client, rt, rn),
+            "native_refresh": lambda: native_refresh(client, rt, rn),
         }
         if args.steps:
             wanted = set(args.steps.split(","))
@@ -242,6 +255,8 @@ def main() -> int:
             for name in (order if r % 2 == 0 else reversed(order)):
                 rows[name].append(steps[name]())
 
+        if args.json:
+            Path(args.json).write_text(json.dumps(rows))
         print(f"momento_auth {ma.__version__}, library {lib}")
         print(f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cpus, "
               f"load average {os.getloadavg()[0]:.1f}; {args.rounds} rounds of parse x{pn} and refresh x{rn} "
@@ -292,7 +307,8 @@ def main() -> int:
                            ("py_refresh_thread", "from another thread"),
                            ("py_refresh_async", "AuthClientAsync, one call at a time"),
                            ("ctypes_refresh", "reference: ctypes calling the C ABI from a Python loop"),
-                           ("ext_refresh", "reference: the thinnest extension calling the C ABI")):
+                           ("ext_refresh", "reference: the thinnest extension calling the C ABI"),
+                           ("native_refresh", "reference: the package's native call alone")):
             verdict(name, 0, 1.10, "{:.3f}x", f"refresh wall ratio over the C ABI, {what}")
             verdict(name, 1, None, "{:+.2f} us", f"refresh CPU per call over the C ABI, {what}")
         client.close()

@@ -1067,13 +1067,14 @@ MOMENTO_API momento_status_t momento_watcher_subscribe_queued(uint64_t *subscrip
                                                               momento_completion_queue_t *queue,
                                                               uint64_t id, momento_error_t **err);
 
+typedef struct momento_log_record momento_log_record_t;
+
 /* The library's log into `queue` under `id`, for event loops (the queued form of
  * momento_log_set_callback(), which it replaces, and which replaces it; fn = NULL there removes
  * it): each message at or above `min_level` is queued as an owned momento_log_record_t *
  * (momento_log_record_free). The logging thread only appends to the queue, never waits for the
  * reader. Once a replacement or removal returns, nothing more is queued under `id`; records
  * queued before are still popped (the caller drops them). Freeing the queue removes it too. */
-typedef struct momento_log_record momento_log_record_t;
 MOMENTO_API momento_status_t momento_log_set_queue(int32_t min_level,
                                                    momento_completion_queue_t *queue, uint64_t id,
                                                    momento_error_t **err);
