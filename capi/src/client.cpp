@@ -1,7 +1,9 @@
 // Client configuration, the auth client and the tokens it returns.
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -190,18 +192,24 @@ struct Jobs {
   bool exiting = false;
 };
 
+// Never destroyed: a job that outlasts the wait still ends here. A forked child has none of the
+// parent's job threads, and its copy of the mutex may be held by one of them: it starts afresh.
+std::atomic<Jobs *> current_jobs{nullptr};
+
 Jobs &jobs() {
-  static Jobs *state = [] {
-    auto *j = new Jobs;  // never destroyed: a job that outlasts the wait still ends here
+  static const bool installed = [] {
+    current_jobs = new Jobs;
     std::atexit([] {
-      Jobs &js = jobs();
+      Jobs &js = *current_jobs;
       std::unique_lock lock(js.mu);
       js.exiting = true;
       js.ended.wait_for(lock, kExitWait, [&] { return js.running == 0; });
     });
-    return j;
+    ::pthread_atfork(nullptr, nullptr, [] { current_jobs = new Jobs; });
+    return true;
   }();
-  return *state;
+  (void)installed;
+  return *current_jobs;
 }
 
 }  // namespace

@@ -143,6 +143,7 @@ const PROTOTYPES = [
   'momento_status_t momento_refresher_subscribe_queued(uint64_t *subscription, momento_refresher_t *refresher, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
   'momento_status_t momento_watcher_subscribe_queued(uint64_t *subscription, momento_watcher_t *watcher, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
   'void momento_watched_key_free(momento_watched_key_t *key)',
+  'const char *momento_log_level_str(int32_t level)',
   'momento_status_t momento_log_set_queue(int32_t min_level, momento_completion_queue_t *queue, uint64_t id, momento_error_t **err)',
   'int32_t momento_log_record_level(const momento_log_record_t *record)',
   'const char *momento_log_record_message(const momento_log_record_t *record)',

@@ -725,7 +725,9 @@ class AuthClient {
 
 // ---- the library's log --------------------------------------------------------------------
 
-const LOG_LEVELS = { debug: C.MOMENTO_LOG_DEBUG, info: C.MOMENTO_LOG_INFO, warn: C.MOMENTO_LOG_WARN, error: C.MOMENTO_LOG_ERROR };
+// The level names are the library's ('debug', 'info', 'warn', 'error').
+const LOG_LEVELS = Object.fromEntries([C.MOMENTO_LOG_DEBUG, C.MOMENTO_LOG_INFO, C.MOMENTO_LOG_WARN,
+  C.MOMENTO_LOG_ERROR].map(level => [N.momento_log_level_str(level), level]));
 const LOG_NAMES = Object.fromEntries(Object.entries(LOG_LEVELS).map(([k, v]) => [v, k]));
 let logStream = null; // this thread's log subscription id, while it has the handler
 
