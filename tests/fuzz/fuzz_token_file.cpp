@@ -18,16 +18,19 @@ using namespace momento::auth;
 
 namespace {
 
-// The secrets a text carries, as far as a general JSON parser can tell.
-void check_not_echoed(std::string_view message, std::string_view text) {
+// The secrets a text carries, as far as a general JSON parser can tell. A message may name the
+// file it read: a "secret" that is part of that path is no finding.
+void check_not_echoed(std::string_view message, std::string_view text, std::string_view path = {}) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_object() && j.contains("SecretString") && j["SecretString"].is_string())
     j = nlohmann::json::parse(j["SecretString"].get<std::string>(), nullptr, false);
   if (!j.is_object()) return;
   for (const char* k : {"authToken", "apiKey", "refreshToken"}) {
-    if (j.contains(k) && j[k].is_string())
-      fuzz::check(!fuzz::echoes(message, j[k].get_ref<const std::string&>()),
-                  "an error message quotes a secret of the token file");
+    if (j.contains(k) && j[k].is_string()) {
+      const std::string& secret = j[k].get_ref<const std::string&>();
+      if (!path.empty() && path.find(secret) != std::string_view::npos) continue;
+      fuzz::check(!fuzz::echoes(message, secret), "an error message quotes a secret of the token file");
+    }
   }
 }
 
@@ -90,7 +93,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                       "reading the file and parsing its text disagree");
         } catch (const Error& e) {
           fuzz::check(!parsed, "a file whose text parses is refused");
-          check_not_echoed(e.what(), text);
+          check_not_echoed(e.what(), text, scratch_path());
         }
         (void)Credential::from_file(scratch_path());
         break;
@@ -101,7 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
     }
   } catch (const Error& e) {
-    check_not_echoed(e.what(), text);
+    check_not_echoed(e.what(), text, mode % 4 >= 2 ? std::string_view(scratch_path()) : std::string_view());
   }
   return 0;
 }
