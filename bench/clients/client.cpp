@@ -1,7 +1,13 @@
 // bench/run's driver for our C ABI (`c_abi`) and the C++ wrapper over it (`cpp`): one client,
-// the call asked for, batches served as driver.hpp says.
+// the call asked for, batches served as driver.hpp says. `c_queued` makes the same calls as a C
+// event loop would (not a bench/run contender; go/ab.py takes it).
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "driver.hpp"
@@ -21,7 +27,36 @@ namespace {
     if ((call(&err_)) != MOMENTO_OK) fail(what, err_); \
   } while (0)
 
-void run_c(const nlohmann::json& req) {
+// `c_queued`: a C event loop's form of the same calls: each starts with its *_queued call, then
+// the thread sleeps in poll() on the queue's socket until the outcome can be popped.
+struct Queued {
+  momento_completion_queue_t* queue = nullptr;
+  int fd = -1;
+  uint64_t next_id = 1;
+  Queued() {
+    CHECK([&](momento_error_t** e) { return momento_completion_queue_new(&queue, &fd, e); }, "queue");
+  }
+  ~Queued() {
+    momento_completion_queue_free(queue);
+    ::close(fd);
+  }
+  momento_status_t wait(uint64_t id, momento_token_t** t, momento_error_t** err) {
+    for (;;) {
+      uint64_t got = 0;
+      if (momento_completion_queue_pop(queue, &got, t, err) == 1) {
+        if (got != id) fail("queue", nullptr);
+        return *err ? momento_error_code(*err) : MOMENTO_OK;
+      }
+      pollfd p{fd, POLLIN, 0};
+      ::poll(&p, 1, -1);
+      char buf[64];
+      while (::recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0) {
+      }
+    }
+  }
+};
+
+void run_c(const nlohmann::json& req, bool queued) {
   const std::string version = momento_version_string();
   const std::string call = req.at("call");
   const std::string addr = req.at("address");
@@ -70,14 +105,27 @@ void run_c(const nlohmann::json& req) {
           "expires");
   }
   const std::string rt = req.value("refresh_token", "");
+  std::optional<Queued> q;
+  if (queued) q.emplace();
   bench::serve(req, version, [&] {
     momento_token_t* t = nullptr;
     momento_error_t* err = nullptr;
-    momento_status_t st =
-        call == "refresh" ? momento_auth_client_refresh_api_key(&t, client, rt.c_str(), &err)
-        : call == "generate"
-            ? momento_auth_client_generate_api_key(&t, client, scope, exp, &err)
-            : momento_auth_client_generate_disposable_token(&t, client, scope, exp, nullptr, &err);
+    momento_status_t st;
+    if (queued) {
+      const uint64_t id = q->next_id++;
+      st = call == "refresh"
+               ? momento_auth_client_refresh_api_key_queued(client, rt.c_str(), nullptr, q->queue, id, &err)
+           : call == "generate"
+               ? momento_auth_client_generate_api_key_queued(client, scope, exp, nullptr, q->queue, id, &err)
+               : momento_auth_client_generate_disposable_token_queued(client, scope, exp, nullptr, nullptr,
+                                                                      q->queue, id, &err);
+      if (st == MOMENTO_OK) st = q->wait(id, &t, &err);
+    } else {
+      st = call == "refresh" ? momento_auth_client_refresh_api_key(&t, client, rt.c_str(), &err)
+           : call == "generate"
+               ? momento_auth_client_generate_api_key(&t, client, scope, exp, &err)
+               : momento_auth_client_generate_disposable_token(&t, client, scope, exp, nullptr, &err);
+    }
     if (st != MOMENTO_OK) fail(call.c_str(), err);
     momento_token_free(t);
   });
@@ -121,14 +169,15 @@ void run_cpp(const nlohmann::json& req) {
 
 int main(int argc, char** argv) {
   if (argc != 2) {
-    std::fprintf(stderr, "usage: %s c_abi|cpp (protocol: bench/clients/README.md)\n", argv[0]);
+    std::fprintf(stderr, "usage: %s c_abi|c_queued|cpp (protocol: bench/clients/README.md)\n", argv[0]);
     return 2;
   }
   nlohmann::json req = bench::read_request();
-  if (std::string(argv[1]) == "cpp") {
+  const std::string which = argv[1];
+  if (which == "cpp") {
     run_cpp(req);
   } else {
-    run_c(req);
+    run_c(req, which == "c_queued");
   }
   return 0;
 }
