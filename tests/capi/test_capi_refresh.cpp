@@ -2,6 +2,8 @@
 // a refresh cycle against the local server with a short-lived key, a watcher that sees a key
 // rotated by another process, and the same with the key in a Secrets Manager secret on a local
 // moto server (in this process, and from a C program).
+#include <dlfcn.h>
+#include <link.h>
 #include <spawn.h>
 
 #include <algorithm>
@@ -773,6 +775,52 @@ void run_c_consumer(std::vector<std::string> wrapper, std::chrono::seconds timeo
 TEST_CASE("aws-sm store: a C program refreshes the secret with plain passes and watches it",
           "[capi][refresh][server][aws]") {
   run_c_consumer({}, std::chrono::seconds(120));
+}
+
+namespace {
+// The objects mapped in this process (the dynamic linker's list), by file name.
+std::vector<std::string> loaded_objects() {
+  std::vector<std::string> out;
+  dl_iterate_phdr([](dl_phdr_info *info, size_t, void *v) {
+    static_cast<std::vector<std::string> *>(v)->emplace_back(info->dlpi_name ? info->dlpi_name : "");
+    return 0;
+  }, &out);
+  return out;
+}
+bool loaded(const std::string &name) {
+  const auto all = loaded_objects();
+  return std::any_of(all.begin(), all.end(),
+                     [&](const std::string &p) { return p.find(name) != std::string::npos; });
+}
+}  // namespace
+
+TEST_CASE("aws-sm store: libcurl is loaded by the first AWS request, not with the library",
+          "[capi][refresh][aws]") {
+  // Its module comes with libcurl, so libcurl may be there only once the module is.
+  if (!loaded("libmomento_auth_http.so.1")) CHECK_FALSE(loaded("libcurl"));
+  Err err;
+  StoreOptions so;
+  REQUIRE_OK(err, momento_store_options_new(so.out(), err.out()));
+  REQUIRE_OK(err, momento_store_options_set_aws_region(so.get(), "eu-west-1", err.out()));
+  // Nothing listens on port 1: the request fails to connect, after libcurl made it.
+  REQUIRE_OK(err, momento_store_options_set_aws_endpoint(so.get(), "http://127.0.0.1:1", err.out()));
+  ::setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "placeholder-not-a-secret", 1);
+  Store aws;
+  momento_status_t opened = momento_store_new(aws.out(), "aws-sm:team/momento", so.get(), err.out());
+  ::unsetenv("AWS_ACCESS_KEY_ID");
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
+  REQUIRE(opened == MOMENTO_OK);
+  Token t;
+  CHECK_FAILS_WITH(MOMENTO_ERR_CONNECTION, err, momento_store_load(t.out(), aws.get(), err.out()));
+  // Loaded from the library's own directory.
+  Dl_info lib{};
+  REQUIRE(dladdr(reinterpret_cast<void *>(&momento_store_load), &lib) != 0);
+  std::string dir(lib.dli_fname);
+  dir.resize(dir.rfind('/') + 1);
+  const auto all = loaded_objects();
+  CHECK(std::find(all.begin(), all.end(), dir + "libmomento_auth_http.so.1") != all.end());
+  CHECK(loaded("libcurl"));
 }
 
 #ifdef MOMENTO_VALGRIND_BIN

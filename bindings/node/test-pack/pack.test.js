@@ -45,5 +45,8 @@ test('the tarball installs into an empty project and the README example runs', (
   assert.ok(!r.stdout.includes(token.authToken), 'the example prints no secret');
   const where = spawnSync(process.execPath, ['-e', "console.log(require('momento-auth').libraryPath)"],
     { cwd: project, env, encoding: 'utf8' });
-  assert.equal(where.stdout.trim(), path.join(project, 'node_modules', 'momento-auth', 'prebuilds', 'linux-x64', 'libmomento_auth.so.1'));
+  const prebuilds = path.join(project, 'node_modules', 'momento-auth', 'prebuilds', 'linux-x64');
+  assert.equal(where.stdout.trim(), path.join(prebuilds, 'libmomento_auth.so.1'));
+  // The libcurl module of the AWS stores, which the library loads from its own directory.
+  assert.ok(fs.existsSync(path.join(prebuilds, 'libmomento_auth_http.so.1')));
 });

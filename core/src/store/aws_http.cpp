@@ -1,10 +1,12 @@
-// HTTP to AWS endpoints over libcurl (SigV4 is libcurl's own, CURLOPT_AWS_SIGV4), and reading
-// AWS answers: error codes (XML or JSON) and STS credentials (XML, through pugixml).
+// HTTP to AWS endpoints over libcurl (SigV4 is libcurl's own, CURLOPT_AWS_SIGV4; libcurl is
+// reached through the module of core/curl), and reading AWS answers: error codes (XML or JSON)
+// and STS credentials (XML, through pugixml).
 #include "aws_internal.hpp"
 
 #include "../util/crypto.hpp"
+#include "http_transfer.h"
 
-#include <curl/curl.h>
+#include <dlfcn.h>
 #include <pugixml.hpp>
 
 #include <cctype>
@@ -12,8 +14,7 @@
 #include <cstring>
 #include <ctime>
 #include <map>
-#include <memory>
-#include <mutex>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "momento/auth/error.hpp"
@@ -24,96 +25,102 @@ namespace {
 
 constexpr size_t kMaxResponse = 1024 * 1024;
 
-void global_curl_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+// The libcurl module (core/curl/http_transfer.h), loaded on the first request: from the
+// directory of the object that holds this code (libmomento_auth.so.1's, in a wheel or the Node
+// package too), else by name on the library path (programs that link core statically).
+momento_auth_http_transfer_fn load_transfer() {
+  std::string tried;
+  void* h = nullptr;
+  Dl_info self{};
+  if (dladdr(reinterpret_cast<void*>(&load_transfer), &self) && self.dli_fname &&
+      std::strchr(self.dli_fname, '/')) {
+    std::string path(self.dli_fname);
+    path.replace(path.rfind('/') + 1, std::string::npos, MOMENTO_AUTH_HTTP_MODULE);
+    h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!h) tried = std::string(dlerror()) + "; ";
+  }
+  if (!h) h = dlopen(MOMENTO_AUTH_HTTP_MODULE, RTLD_NOW | RTLD_LOCAL);
+  if (!h) {
+    tried += dlerror();
+    throw Error(ErrorCode::FailedPrecondition, "AWS requests need " MOMENTO_AUTH_HTTP_MODULE
+                                               " (installed next to the library): " + tried);
+  }
+  auto fn = reinterpret_cast<momento_auth_http_transfer_fn>(dlsym(h, MOMENTO_AUTH_HTTP_ENTRY));
+  if (!fn) {
+    throw Error(ErrorCode::FailedPrecondition,
+                MOMENTO_AUTH_HTTP_MODULE " has no " MOMENTO_AUTH_HTTP_ENTRY ": a mismatched install");
+  }
+  return fn;  // never unloaded: libcurl keeps process-wide state
 }
 
-size_t on_body(char* data, size_t size, size_t n, void* user) {
+momento_auth_http_transfer_fn transfer() {
+  static const momento_auth_http_transfer_fn fn = load_transfer();  // retried while it throws
+  return fn;
+}
+
+size_t on_body(const char* data, size_t len, void* user) {
   auto* out = static_cast<std::string*>(user);
-  size_t len = size * n;
   if (out->size() + len > kMaxResponse) return 0;  // aborts the transfer
   momento::auth::detail::append_wiped(*out, std::string_view(data, len));  // it may be a secret
   return len;
 }
 
-struct CurlFree {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct SlistFree {
-  void operator()(curl_slist* l) const {
-    // The list may hold a session token or bearer token: wipe before freeing.
-    for (curl_slist* p = l; p; p = p->next)
-      for (char* c = p->data; c && *c; ++c) *c = 0;
-    curl_slist_free_all(l);
-  }
-};
-
 }  // namespace
 
 HttpResponse http_call(HttpCall& call, std::string_view what) {
-  global_curl_init();
-  std::unique_ptr<CURL, CurlFree> curl(curl_easy_init());
-  if (!curl) throw Error(ErrorCode::ClientResourceExhausted, "curl_easy_init failed");
-  CURL* c = curl.get();
-  std::unique_ptr<curl_slist, SlistFree> headers;
-  auto add = [&](const std::string& h) {
-    curl_slist* l = curl_slist_append(headers.get(), h.c_str());
-    if (!l) throw Error(ErrorCode::ClientResourceExhausted, "curl_slist_append failed");
-    headers.release();
-    headers.reset(l);
-  };
-  for (const auto& h : call.headers) add(h);
-  std::string sigv4, token_header;
   if (call.sign) {
     const Credentials& cr = *call.sign;
     if (cr.access_key_id.empty() || cr.secret_access_key.empty())
       throw_invalid(std::string(what) + ": the AWS credentials are incomplete");
     if (call.region.empty() || call.service.empty())
       throw_invalid(std::string(what) + ": region or service for SigV4 is empty");
-    sigv4 = "aws:amz:" + call.region + ":" + call.service;
-    curl_easy_setopt(c, CURLOPT_AWS_SIGV4, sigv4.c_str());
-    curl_easy_setopt(c, CURLOPT_USERNAME, cr.access_key_id.c_str());
-    curl_easy_setopt(c, CURLOPT_PASSWORD, cr.secret_access_key.reveal().c_str());
-    if (!cr.session_token.empty()) {
-      token_header = "X-Amz-Security-Token: " + cr.session_token.reveal();
-      add(token_header);
-      wipe(token_header);
-    }
   }
-  HttpResponse resp;
-  curl_easy_setopt(c, CURLOPT_URL, call.url.c_str());
-  if (headers) curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-  if (call.method == "POST") {
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, call.body.c_str());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(call.body.size()));
-  } else if (call.method == "PUT") {
-    // A bodiless PUT (the instance metadata token request), framed as one: "Content-Length: 0",
-    // or a server may wait for a body until the timeout.
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
-    add("Content-Length: 0");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-  } else if (call.method != "GET") {
+  if (call.method != "POST" && call.method != "PUT" && call.method != "GET")
     throw_invalid(std::string(what) + ": unsupported HTTP method " + call.method);
+  const momento_auth_http_transfer_fn perform = transfer();
+  std::string sigv4, token_header;
+  if (call.sign) {
+    sigv4 = "aws:amz:" + call.region + ":" + call.service;
+    if (!call.sign->session_token.empty())
+      token_header = "X-Amz-Security-Token: " + call.sign->session_token.reveal();
   }
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(call.timeout.count()));
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(call.timeout.count()));
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-  if (call.no_proxy) curl_easy_setopt(c, CURLOPT_PROXY, "");  // metadata endpoints: never proxied
-  if (!call.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, call.ca_file.c_str());
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp.body);
-  CURLcode rc = curl_easy_perform(c);
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
-  headers.reset();
+  std::vector<const char*> headers;
+  for (const auto& h : call.headers) headers.push_back(h.c_str());
+  if (!token_header.empty()) headers.push_back(token_header.c_str());
+  // A bodiless PUT (the instance metadata token request), framed as one: "Content-Length: 0",
+  // or a server may wait for a body until the timeout.
+  if (call.method == "PUT") headers.push_back("Content-Length: 0");
+  HttpResponse resp;
+  momento_auth_http_request req{};
+  req.method = call.method.c_str();
+  req.url = call.url.c_str();
+  req.headers = headers.data();
+  req.n_headers = headers.size();
+  req.body = call.body.c_str();
+  req.body_len = call.body.size();
+  req.timeout_ms = static_cast<long>(call.timeout.count());
+  req.no_proxy = call.no_proxy;
+  req.ca_file = call.ca_file.empty() ? nullptr : call.ca_file.c_str();
+  if (call.sign) {
+    req.sigv4 = sigv4.c_str();
+    req.access_key_id = call.sign->access_key_id.c_str();
+    req.secret_access_key = call.sign->secret_access_key.reveal().c_str();
+  }
+  req.on_body = on_body;
+  req.ctx = &resp.body;
+  momento_auth_http_result result{};
+  const momento_auth_http_outcome outcome = perform(&req, &result);
+  resp.status = result.status;
+  wipe(token_header);
   for (auto& h : call.headers) wipe(h);
-  if (rc != CURLE_OK) {
+  if (outcome == MOMENTO_AUTH_HTTP_NO_MEMORY) {
     wipe(resp.body);
-    ErrorCode code = rc == CURLE_OPERATION_TIMEDOUT ? ErrorCode::Timeout : ErrorCode::Connection;
-    throw Error(code, std::string(what) + " request failed: " + curl_easy_strerror(rc));
+    throw Error(ErrorCode::ClientResourceExhausted, result.error);
+  }
+  if (outcome != MOMENTO_AUTH_HTTP_OK) {
+    wipe(resp.body);
+    ErrorCode code = outcome == MOMENTO_AUTH_HTTP_TIMEOUT ? ErrorCode::Timeout : ErrorCode::Connection;
+    throw Error(code, std::string(what) + " request failed: " + result.error);
   }
   return resp;
 }
