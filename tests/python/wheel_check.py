@@ -74,6 +74,9 @@ def main() -> int:
     assert "momento_auth/libmomento_auth.so.1" in names, names
     assert "momento_auth/py.typed" in names and "momento_auth/_native.pyi" in names
     assert any(n.startswith("momento_auth.libs/libgrpc") for n in names), names
+    # The AWS stores' libcurl module beside the library, with libcurl vendored for it.
+    assert "momento_auth/libmomento_auth_http.so.1" in names, names
+    assert any(n.startswith("momento_auth.libs/libcurl") for n in names), names
 
     # 3. A fresh venv with the wheel and the suite's own test packages only.
     shutil.rmtree(venv, ignore_errors=True)
