@@ -1,6 +1,8 @@
 // Credential parsing: envelope variants, negative cases, endpoints, overrides, sources.
 #include <cstdlib>
 
+#include <nlohmann/json.hpp>
+
 #include "core_test_util.hpp"
 #include "momento/auth/credential.hpp"
 #include "util/encoding.hpp"
@@ -393,6 +395,14 @@ TEST_CASE("encode_envelope: compact, endpoint first, RFC 8259 escaping", "[crede
   expect_invalid([] { encode_envelope("", "k"); });
   expect_invalid([] { encode_envelope("e", ""); });
   expect_invalid([] { encode_envelope("e", "\xff"); });
+}
+
+TEST_CASE("encode_envelope escapes every ASCII character as nlohmann::json's dump() does",
+          "[credential][envelope]") {
+  std::string key = "k\xc3\xa9/";
+  for (int c = 0; c < 0x80; ++c) key += static_cast<char>(c);
+  const nlohmann::ordered_json j = {{"endpoint", "a\"b"}, {"api_key", key}};
+  CHECK(*detail::base64_decode(encode_envelope("a\"b", key)) == j.dump());
 }
 
 TEST_CASE("from_environment", "[credential][env]") {

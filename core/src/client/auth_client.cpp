@@ -2,6 +2,7 @@
 #include "momento/auth/client.hpp"
 
 #include <optional>
+#include <type_traits>
 
 #include "auth.grpc.pb.h"
 #include "permissionmessages.pb.h"
@@ -96,7 +97,17 @@ struct AuthClient::Impl {
   Credential credential;
   ClientConfig config;
   detail::ChannelCache channels;
+  detail::StubCache<::auth::Auth> auth_stub;
+  detail::StubCache<::token::Token> token_stub;
   detail::FirstCallHeaders headers;
+
+  template <class Rpc>
+  auto& stub() {
+    if constexpr (std::is_same_v<typename Rpc::Service, ::auth::Auth>)
+      return auth_stub.get(channels, Rpc::endpoint(credential));
+    else
+      return token_stub.get(channels, Rpc::endpoint(credential));
+  }
 
   // Prepares a context for one Auth/Token call: deadline, authorization, first-call headers.
   void prepare(grpc::ClientContext& ctx) {
@@ -178,16 +189,14 @@ struct AuthClient::Impl {
       typename Rpc::Request& req;
       ~Wipe() { Rpc::wipe_request(req); }
     } wipe_on_exit{req};
-    const Endpoint& ep = Rpc::endpoint(credential);
-    auto channel = channels.get(ep);
-    typename Rpc::Service::Stub stub(channel);
+    auto& conn = stub<Rpc>();
     grpc::ClientContext ctx;
     detail::CallRegistration registration(ctx, Rpc::name);
     prepare(ctx);
     typename Rpc::Response resp;
-    const bool was_ready = channel->GetState(false) == GRPC_CHANNEL_READY;
-    grpc::Status st = (stub.*Rpc::call)(&ctx, req, &resp);
-    return finish<Rpc>(st, resp, ep, was_ready, *channel);
+    const bool was_ready = conn.channel->GetState(false) == GRPC_CHANNEL_READY;
+    grpc::Status st = (conn.stub.*Rpc::call)(&ctx, req, &resp);
+    return finish<Rpc>(st, resp, Rpc::endpoint(credential), was_ready, *conn.channel);
   }
 
   // Started here, completed on the thread of detail::async_queue(). The call owns everything it
@@ -232,14 +241,14 @@ struct AuthClient::Impl {
     };
     auto call = std::make_unique<Call>();
     call->impl = self;
-    call->channel = self->channels.get(Rpc::endpoint(self->credential));
+    auto& conn = self->template stub<Rpc>();
+    call->channel = conn.channel;
     call->req = std::move(req);
     call->done = std::move(done);
     self->prepare(call->ctx);
     call->registration.emplace(call->ctx, cancel);
     call->was_ready = call->channel->GetState(false) == GRPC_CHANNEL_READY;
-    typename Rpc::Service::Stub stub(call->channel);
-    call->reader = (stub.*Rpc::start)(&call->ctx, call->req, &detail::async_queue());
+    call->reader = (conn.stub.*Rpc::start)(&call->ctx, call->req, &detail::async_queue());
     // Every access to the call by this thread comes before the hand-off: after Finish() it may
     // already be complete and freed.
     auto* reader = call->reader.get();

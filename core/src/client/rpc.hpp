@@ -41,6 +41,33 @@ class ChannelCache {
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels_;
 };
 
+// A service's stub on the channel to one endpoint, made on first use and then kept (a client's
+// endpoints never change), so that a call neither looks its channel up nor registers the
+// service's methods with it again. Thread-safe; stubs are.
+template <class Service>
+class StubCache {
+ public:
+  struct Entry {
+    explicit Entry(std::shared_ptr<grpc::Channel> c) : channel(std::move(c)), stub(channel) {}
+    std::shared_ptr<grpc::Channel> channel;
+    typename Service::Stub stub;
+  };
+  Entry& get(ChannelCache& channels, const Endpoint& e) {
+    if (Entry* p = entry_.load(std::memory_order_acquire)) return *p;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!owned_) {
+      owned_ = std::make_unique<Entry>(channels.get(e));
+      entry_.store(owned_.get(), std::memory_order_release);
+    }
+    return *owned_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::unique_ptr<Entry> owned_;
+  std::atomic<Entry*> entry_{nullptr};
+};
+
 // `cpp:<client>:<library version>` (docs/wire.md §3.1).
 std::string agent_header(std::string_view client);
 // `cpp:<compiler>-<version>`, e.g. `cpp:gcc-12.2.0`.

@@ -8,6 +8,7 @@
 #include "../util/secret_json.hpp"
 
 #include "../util/encoding.hpp"
+#include "../util/json_scan.hpp"
 #include "../util/jwt.hpp"
 #include "momento/auth/error.hpp"
 
@@ -147,6 +148,34 @@ Credential parse_v1_or_legacy(std::string_view input, const std::optional<Endpoi
   return cred;
 }
 
+// `s` as a JSON string, escaped as nlohmann::json's dump() escapes: '"', '\\' and control
+// characters only (RFC 8259), '/' and non-ASCII UTF-8 as they are.
+void append_json_string(detail::WipedString& out, std::string_view s) {
+  out += '"';
+  for (;;) {
+    const size_t n = detail::json_plain_run(s);
+    out.append(s.data(), n);
+    if (n == s.size()) break;
+    const unsigned char c = static_cast<unsigned char>(s[n]);
+    s.remove_prefix(n + 1);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default: {
+        static constexpr char kHex[] = "0123456789abcdef";
+        const char u[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        out.append(u, sizeof u);
+      }
+    }
+  }
+  out += '"';
+}
+
 }  // namespace
 
 std::string encode_envelope(std::string_view endpoint, std::string_view api_key) {
@@ -154,12 +183,15 @@ std::string encode_envelope(std::string_view endpoint, std::string_view api_key)
   if (api_key.empty()) throw_invalid("envelope api_key cannot be empty");
   if (!detail::is_valid_utf8(endpoint)) throw_invalid("envelope endpoint is not valid UTF-8");
   if (!detail::is_valid_utf8(api_key)) throw_invalid("envelope api_key is not valid UTF-8");
-  // ordered_json keeps endpoint first; dump() is compact, escapes only '"', '\\' and control
-  // characters (RFC 8259) and leaves '/' and non-ASCII UTF-8 as they are.
-  detail::OrderedSecretJson j;
-  j["endpoint"] = endpoint;
-  j["api_key"] = api_key;
-  return detail::base64_encode(j.dump());
+  // Written directly (a refresh builds one per call): compact, endpoint first.
+  detail::WipedString json;
+  json.reserve(endpoint.size() + api_key.size() + 32);
+  json += "{\"endpoint\":";
+  append_json_string(json, endpoint);
+  json += ",\"api_key\":";
+  append_json_string(json, api_key);
+  json += '}';
+  return detail::base64_encode(json);
 }
 
 Credential Credential::from_string(std::string_view s, const std::optional<EndpointOverride>& o) {

@@ -40,7 +40,7 @@ namespace {
 
 bool is_json_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-// Characters that end the fast scan of a string: its closing quote, an escape, or a control
+// Characters that end a run of plain string bytes: a quote, a backslash, or a control
 // character (which JSON does not allow unescaped).
 constexpr auto kStringStop = [] {
   std::array<bool, 256> t{};
@@ -50,6 +50,24 @@ constexpr auto kStringStop = [] {
 }();
 
 }  // namespace
+
+size_t json_plain_run(std::string_view s) noexcept {
+  const char* p = s.data();
+  const char* end = p + s.size();
+  // Eight bytes at a time while none of them is a stop character (SWAR: a byte is zero after
+  // the XOR, or below 0x20), then byte by byte to the exact one.
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  while (end - p >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    uint64_t q = w ^ (kOnes * '"'), b = w ^ (kOnes * '\\');
+    uint64_t hit = ((q - kOnes) & ~q) | ((b - kOnes) & ~b) | ((w - kOnes * 0x20) & ~w);
+    if (hit & kHigh) break;
+    p += 8;
+  }
+  while (p < end && !kStringStop[static_cast<unsigned char>(*p)]) ++p;
+  return static_cast<size_t>(p - s.data());
+}
 
 JsonObject::~JsonObject() {
   for (auto& s : owned_) wipe(s);
@@ -73,18 +91,7 @@ bool JsonObject::scan(std::string_view text) noexcept {
   // A string without escapes or control characters; p is at the opening quote.
   auto string = [&](std::string_view* out) {
     const char* start = ++p;
-    // Eight bytes at a time while none of them is a stop character (SWAR: a byte is zero after
-    // the XOR, or below 0x20), then byte by byte to the exact one.
-    constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
-    while (end - p >= 8) {
-      uint64_t w;
-      std::memcpy(&w, p, 8);
-      uint64_t q = w ^ (kOnes * '"'), b = w ^ (kOnes * '\\');
-      uint64_t hit = ((q - kOnes) & ~q) | ((b - kOnes) & ~b) | ((w - kOnes * 0x20) & ~w);
-      if (hit & kHigh) break;
-      p += 8;
-    }
-    while (p < end && !kStringStop[static_cast<unsigned char>(*p)]) ++p;
+    p += json_plain_run(std::string_view(p, static_cast<size_t>(end - p)));
     if (p == end || *p != '"') return false;
     *out = std::string_view(start, static_cast<size_t>(p - start));
     ++p;

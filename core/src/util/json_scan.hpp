@@ -38,6 +38,10 @@ struct JsonMember {
   uint64_t positive = 0;
 };
 
+// The length of the longest prefix of `s` without '"', '\\' or control characters: the bytes a
+// JSON string holds as they are. Eight bytes per step.
+size_t json_plain_run(std::string_view s) noexcept;
+
 // The members of one JSON object (surrounding JSON whitespace allowed), as nlohmann::json reads
 // it. Objects whose members are strings without escapes or integers, each name once (every
 // credential real services issue), are scanned in place: no allocation, views into the text,
