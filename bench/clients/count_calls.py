@@ -8,8 +8,9 @@ differ most between the first contender and each other one.
   count_calls.py [--build-dir build/dev] [--call refresh] [--calls 100,300] [--warmup 20]
                  [--diff 25] [--keep DIR] CONTENDER ...
 
-CONTENDER is grpc_stub, c_abi, cpp or NAME=EXE[:VAR=VALUE,...] (a driver of the protocol in
-bench/clients/README.md; Go drivers need GODEBUG=asyncpreemptoff=1 under valgrind). Needs
+CONTENDER is grpc_stub, c_abi, cpp or NAME=EXE[:VAR=VALUE,...], where EXE is one of those three
+or a driver of the protocol in bench/clients/README.md (Go drivers need GODEBUG=asyncpreemptoff=1
+under valgrind); e.g. old=c_abi:LD_LIBRARY_PATH=/tmp/old-lib counts another build of the library. Needs
 valgrind and this build's Python package (for the keys). Not part of bench/run or ctest."""
 import argparse
 import collections
@@ -63,7 +64,7 @@ def main() -> None:
     for spec in args.contenders:
         name, _, rest = spec.partition("=")
         exe, _, envs = rest.partition(":")
-        people[name] = (known[name] if not exe else [exe], dict(kv.split("=", 1) for kv in envs.split(",") if kv))
+        people[name] = (known.get(exe or name, [exe]), dict(kv.split("=", 1) for kv in envs.split(",") if kv))
     env = dict(os.environ, LD_LIBRARY_PATH=str(build / "capi"))
     keep = Path(args.keep or tempfile.mkdtemp(prefix="count_calls."))
     keep.mkdir(parents=True, exist_ok=True)

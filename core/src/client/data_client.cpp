@@ -40,6 +40,9 @@ struct DataClient::Impl {
   Credential credential;
   DataClientConfig config;
   detail::ChannelCache channels;
+  detail::StubCache<::control_client::ScsControl> control_stub;
+  detail::StubCache<::cache_client::Scs> cache_stub;
+  detail::StubCache<::cache_client::Ping> ping_stub;
   detail::FirstCallHeaders cache_headers;  // Scs and ScsControl
   detail::FirstCallHeaders ping_headers;
 
@@ -47,13 +50,13 @@ struct DataClient::Impl {
   template <typename Call>
   void control(const char* what, Call&& call) {
     const Endpoint& ep = credential.endpoints().control;
-    auto stub = ::control_client::ScsControl::NewStub(channels.get(ep));
+    auto& stub = control_stub.get(channels, ep).stub;
     grpc::ClientContext ctx;
     detail::CallRegistration registration(ctx, what);
     detail::prepare_context(ctx, std::chrono::system_clock::now() + config.control_deadline,
                             credential.raw_key());
     cache_headers.apply(ctx);
-    grpc::Status st = call(*stub, ctx);
+    grpc::Status st = call(stub, ctx);
     if (!st.ok()) detail::throw_status(st, what, ep);
   }
 
@@ -61,7 +64,7 @@ struct DataClient::Impl {
   template <typename Call>
   void data(const char* what, std::string_view cache_name, Call&& call) {
     const Endpoint& ep = credential.endpoints().cache;
-    auto stub = ::cache_client::Scs::NewStub(channels.get(ep));
+    auto& stub = cache_stub.get(channels, ep).stub;
     const auto deadline = std::chrono::system_clock::now() + config.data_deadline;
     grpc::Status st;
     for (int attempt = 1; attempt <= config.max_attempts; ++attempt) {
@@ -70,7 +73,7 @@ struct DataClient::Impl {
       detail::prepare_context(ctx, deadline, credential.raw_key());
       ctx.AddMetadata("cache", std::string(cache_name));
       cache_headers.apply(ctx);
-      st = call(*stub, ctx);
+      st = call(stub, ctx);
       if (st.ok() || !retry_eligible(st.error_code())) break;
       if (std::chrono::system_clock::now() >= deadline) break;
     }
@@ -190,14 +193,14 @@ void DataClient::delete_key(std::string_view cache_name, std::string_view key) {
 
 void DataClient::ping() {
   const Endpoint& ep = impl_->credential.endpoints().cache;
-  auto stub = ::cache_client::Ping::NewStub(impl_->channels.get(ep));
+  auto& stub = impl_->ping_stub.get(impl_->channels, ep).stub;
   grpc::ClientContext ctx;
   detail::CallRegistration registration(ctx, "Ping");
   ctx.set_deadline(std::chrono::system_clock::now() + impl_->config.data_deadline);
   impl_->ping_headers.apply(ctx);
   ::cache_client::_PingRequest req;
   ::cache_client::_PingResponse resp;
-  grpc::Status st = stub->Ping(&ctx, req, &resp);
+  grpc::Status st = stub.Ping(&ctx, req, &resp);
   if (!st.ok()) detail::throw_status(st, "Ping", ep);
 }
 
