@@ -8,10 +8,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <chrono>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "momento/auth/aws.hpp"
+#include "momento/auth/client.hpp"
 #include "momento/auth/credential.hpp"
 #include "momento/auth/secret.hpp"
 #include "store/internal.hpp"
@@ -20,6 +23,7 @@
 #include "util/crypto.hpp"
 #include "util/jwt.hpp"
 #include "util/secret_json.hpp"
+#include "recording_server.hpp"
 #include "wipe_watch.hpp"
 
 TEST_CASE("control: an ordinary string's bytes are seen when it is freed", "[hygiene][wipe]") {
@@ -354,5 +358,31 @@ TEST_CASE("malformed JSON holding a secret leaves no copy behind", "[hygiene][wi
     hits = w.hits();
   }
   CHECK(refused);
+  CHECK(hits == 0);
+}
+
+TEST_CASE("an answer with a refresh token but no key leaves no copy of the token", "[hygiene][wipe]") {
+  // The client rejects the answer; the refresh token it had already taken from it is wiped too.
+  momento::testing::RecordingServer server;
+  server.api_key.clear();
+  server.refresh_token = kKey;
+  momento::auth::ClientConfig config;
+  config.deadline = std::chrono::seconds(10);
+  momento::auth::AuthClient client(
+      momento::auth::Credential::from_string(momento::auth::encode_envelope("base.example", "caller-key"),
+                                             momento::auth::SingleEndpointOverride{server.address(), false}),
+      config);
+  std::optional<momento::auth::ErrorCode> code;
+  int hits;
+  {
+    Watch w({kSig}, true);  // the server's threads hold the token too
+    try {
+      client.refresh_api_key("the-refresh-token-sent");
+    } catch (const momento::auth::Error& e) {
+      code = e.code();
+    }
+    hits = w.hits();
+  }
+  CHECK(code == momento::auth::ErrorCode::UnknownService);
   CHECK(hits == 0);
 }

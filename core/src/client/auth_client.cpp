@@ -77,10 +77,15 @@ template <class Rpc>
 Token take(typename Rpc::Response& r, const std::string& fallback) {
   std::string refresh;
   if constexpr (Rpc::has_refresh_token) refresh.swap(*r.mutable_refresh_token());
-  Token t = make_result(r.api_key(), refresh, r.endpoint(), r.valid_until(), fallback, Rpc::name);
-  wipe(*r.mutable_api_key());
-  wipe(refresh);
-  return t;
+  struct Wipe {  // on every way out, a rejected answer's included
+    std::string& key;
+    std::string& refresh;
+    ~Wipe() {
+      wipe(key);
+      wipe(refresh);
+    }
+  } wipe_on_exit{*r.mutable_api_key(), refresh};
+  return make_result(r.api_key(), refresh, r.endpoint(), r.valid_until(), fallback, Rpc::name);
 }
 
 }  // namespace
