@@ -195,8 +195,12 @@ describe('round trips', () => {
     // The AWS region and endpoint come only from the options (ctest sets fixed test credentials
     // and no region, endpoint or config file).
     const moto = spawn(py, [helper, 'serve', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = once(moto, 'exit');  // listening from the start: the helper may end at once
     try {
-      const [line] = await once(readline.createInterface({ input: moto.stdout }), 'line');
+      // Its address, or the end of its output when it cannot start (moto not installed).
+      const lines = readline.createInterface({ input: moto.stdout });
+      const line = await Promise.race([once(lines, 'line').then(([l]) => l), once(lines, 'close').then(() => null)]);
+      assert.ok(line, 'the moto helper ended before printing its address (is moto installed?)');
       const endpoint = `http://${/^listening on (\S+)$/.exec(line)[1]}`;
       const opts = { awsRegion: 'us-east-1', awsEndpoint: endpoint };
       const store = m.TokenStore.open('aws-sm:node-binding-test', opts);
@@ -223,7 +227,7 @@ describe('round trips', () => {
       throwsWith(() => m.TokenStore.open('aws-sm:x', { awsRegion: 'us\0east' }), m.InvalidArgumentError, /awsRegion/);
     } finally {
       moto.kill('SIGTERM');
-      await once(moto, 'exit');
+      await exited;
     }
   });
 
