@@ -135,9 +135,14 @@ def build_driver(what: str, cmd: list[str], cwd: Path, env: dict) -> str | None:
     return None if r.returncode == 0 else f"{what}: skipped (driver did not build: {r.stderr.strip()[-300:]})"
 
 
-def contenders(build: Path, venv_python: str) -> tuple[list[Contender], list[str]]:
+def contenders(build: Path, venv_python: str, wanted: set[str] | None) -> tuple[list[Contender], list[str]]:
+    """The contenders (all, or those named in `wanted`); compiled drivers are built only when wanted."""
     notes: list[str] = []
     lib = build / "capi/libmomento_auth.so.1"
+
+    def want(name: str) -> bool:
+        return wanted is None or name in wanted
+
     out = [
         Contender("grpc_stub", "bare grpc++ stub (limit)", [str(build / "bench/clients/momento_bench_grpc_stub")]),
         Contender("c_abi", "C ABI", [str(build / "bench/clients/momento_bench_client"), "c_abi"]),
@@ -162,6 +167,8 @@ def contenders(build: Path, venv_python: str) -> tuple[list[Contender], list[str
         genv = dict(pc, GOFLAGS="-mod=mod", GOPROXY=os.environ.get("GOPROXY", "off"), GOTOOLCHAIN="local",
                     CGO_ENABLED="1", GOCACHE=str(build / "go-cache"))
         for name, label, pkg in (("go_binding", "Go binding", "./binding"), ("go_sdk", "Momento Go SDK", "./sdk")):
+            if not want(name):
+                continue
             exe = build / f"bench/clients/{name}_driver"
             why = build_driver(label, [go, "build", "-o", str(exe), pkg], CLIENTS / "go", genv)
             if why:
@@ -171,7 +178,7 @@ def contenders(build: Path, venv_python: str) -> tuple[list[Contender], list[str
     else:
         notes.append("Go binding and Momento Go SDK: skipped (no go on PATH)")
     cargo = shutil.which("cargo") or str(Path.home() / ".cargo/bin/cargo")
-    if Path(cargo).exists():
+    if want("rust_binding") and Path(cargo).exists():
         target = build / "cargo-bench"
         why = build_driver("Rust binding", [cargo, "build", "--release", "--locked", "--quiet"], CLIENTS / "rust",
                            dict(pc, CARGO_TARGET_DIR=str(target)))
@@ -180,7 +187,7 @@ def contenders(build: Path, venv_python: str) -> tuple[list[Contender], list[str
         else:
             out.append(Contender("rust_binding", "Rust binding", [str(target / "release/momento-auth-bench")],
                                  {"LD_LIBRARY_PATH": str(lib.parent)}))
-    else:
+    elif want("rust_binding"):
         notes.append("Rust binding: skipped (no cargo)")
     if node and Path(build.parent / "interop-node/node_modules/@gomomento/sdk").exists():
         out.append(Contender("node_sdk", "Momento Node SDK", [node, str(CLIENTS / "node/driver.js"), "node_sdk"],
@@ -189,7 +196,7 @@ def contenders(build: Path, venv_python: str) -> tuple[list[Contender], list[str
         notes.append("Momento Node SDK: skipped (not installed in build/interop-node; scripts/setup installs it)")
     out.append(Contender("python_sdk", "Momento Python SDK", [venv_python, str(CLIENTS / "python/driver.py"),
                                                                 "python_sdk"]))
-    return out, notes
+    return [c for c in out if want(c.name)], notes
 
 
 # ---- the keys ----------------------------------------------------------------------------------
@@ -658,10 +665,9 @@ def main() -> None:
         server, address, boot = start_server(build / "server/momento-auth-server", Path(tmp))
         try:
             req = make_request(build, address, boot)
-            people, notes = contenders(build, venv_python)
-            if args.contenders:
-                wanted = set(args.contenders.split(","))
-                people = [c for c in people if c.name in wanted]
+            wanted = set(args.contenders.split(",")) if args.contenders else None
+            people, notes = contenders(build, venv_python, wanted)
+            if wanted is not None:
                 notes.append(f"contenders limited to {args.contenders}")
             for n in notes:
                 log(f"note: {n}")

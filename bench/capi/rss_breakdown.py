@@ -58,7 +58,7 @@ def main() -> None:
         server, address, boot = start_server(build / "server/momento-auth-server", Path(tmp))
         try:
             req = dict(run.make_request(build, address, boot), call="refresh", warmup=50)
-            people = [c for c in run.contenders(build, sys.executable)[0] if c.name in got]
+            people = run.contenders(build, sys.executable, set(got))[0]
             for _ in range(args.starts):
                 sessions = [c.start(req) for c in people]
                 try:

@@ -79,7 +79,7 @@ def main() -> None:
         sessions = []
         try:
             req = dict(run.make_request(build, address, boot), call=args.call, warmup=50)
-            people = [c for c in run.contenders(build, sys.executable)[0] if c.name in wanted]
+            people = run.contenders(build, sys.executable, set(wanted))[0]
             for c in people:
                 if args.tool == "callgrind":
                     c.cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", *args.callgrind_args.split(),
