@@ -17,6 +17,7 @@
 #include "momento/auth/client.hpp"
 #include "momento/auth/credential.hpp"
 #include "momento/auth/secret.hpp"
+#include "store/aws_internal.hpp"
 #include "store/internal.hpp"
 #include "temp_dir.hpp"
 #include "util/encoding.hpp"
@@ -384,5 +385,28 @@ TEST_CASE("an answer with a refresh token but no key leaves no copy of the token
     hits = w.hits();
   }
   CHECK(code == momento::auth::ErrorCode::UnknownService);
+  CHECK(hits == 0);
+}
+
+TEST_CASE("an AWS request refused before it is sent leaves no copy of its headers", "[hygiene][wipe]") {
+  namespace impl = momento::auth::aws::impl;
+  bool refused = false;
+  int hits;
+  {
+    Watch w{kSig};
+    {
+      impl::HttpCall call;
+      call.method = "DELETE";  // not one the AWS sources send: refused before the transfer
+      call.url = "http://127.0.0.1:1/";
+      call.headers.push_back("Authorization: Bearer " + kKey);
+      try {
+        impl::http_call(call, "the test");
+      } catch (const momento::auth::Error&) {
+        refused = true;
+      }
+    }
+    hits = w.hits();
+  }
+  CHECK(refused);
   CHECK(hits == 0);
 }

@@ -68,6 +68,15 @@ size_t on_body(const char* data, size_t len, void* user) {
 }  // namespace
 
 HttpResponse http_call(HttpCall& call, std::string_view what) {
+  std::string sigv4, token_header;
+  struct Wipe {  // the headers may carry tokens: wiped on every way out, a refused call's too
+    HttpCall& call;
+    std::string& token_header;
+    ~Wipe() {
+      for (auto& h : call.headers) wipe(h);
+      wipe(token_header);
+    }
+  } wipe_on_exit{call, token_header};
   if (call.sign) {
     const Credentials& cr = *call.sign;
     if (cr.access_key_id.empty() || cr.secret_access_key.empty())
@@ -78,7 +87,6 @@ HttpResponse http_call(HttpCall& call, std::string_view what) {
   if (call.method != "POST" && call.method != "PUT" && call.method != "GET")
     throw_invalid(std::string(what) + ": unsupported HTTP method " + call.method);
   const momento_auth_http_transfer_fn perform = transfer();
-  std::string sigv4, token_header;
   if (call.sign) {
     sigv4 = "aws:amz:" + call.region + ":" + call.service;
     if (!call.sign->session_token.empty())
@@ -111,8 +119,6 @@ HttpResponse http_call(HttpCall& call, std::string_view what) {
   momento_auth_http_result result{};
   const momento_auth_http_outcome outcome = perform(&req, &result);
   resp.status = result.status;
-  wipe(token_header);
-  for (auto& h : call.headers) wipe(h);
   if (outcome == MOMENTO_AUTH_HTTP_NO_MEMORY) {
     wipe(resp.body);
     throw Error(ErrorCode::ClientResourceExhausted, result.error);
